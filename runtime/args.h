@@ -1,0 +1,35 @@
+#ifndef MINI_RUNTIME_ARGS_H
+#define MINI_RUNTIME_ARGS_H
+
+/* Argument binding for native functions, with Python's error messages. */
+
+#include <stdbool.h>
+
+#include "runtime/object.h"
+
+struct ObjTuple;
+
+/* Binds args (nargs positional, then one value per kwnames entry) to the
+ * parameters `names[0..n)`: out[i] gets the argument or EMPTY_VAL when it
+ * was not given. The first `required` parameters are required; the first
+ * `positional` may be given positionally (the rest are keyword-only), and
+ * names starting with '$' are positional-only (the '$' is not part of the
+ * name). Raises TypeError as CPython words it, e.g.
+ * "sorted() takes no positional arguments" or "f() missing required
+ * argument 'x' (pos 1)", and returns false. */
+bool args_bind(TState *ts, const char *fname, Value *args, int nargs,
+               struct ObjTuple *kwnames, const char *const *names, int n,
+               int required, int positional, Value *out);
+
+/* For functions without keyword parameters: checks kwnames is empty and
+ * min <= nargs <= max (max -1: unbounded), raising as CPython: "len() takes
+ * exactly one argument (2 given)", "expected at most 3 arguments, got 4". */
+bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
+                int min, int max);
+
+/* Conversions with TypeErrors naming the function and parameter. */
+bool args_int(TState *ts, Value v, int64_t *out);       /* via __index__ */
+bool args_float(TState *ts, Value v, double *out);      /* int or float */
+bool args_str(TState *ts, Value v, const char *fname, struct ObjStr **out);
+
+#endif

@@ -1,0 +1,74 @@
+#ifndef MINI_RUNTIME_CLASS_H
+#define MINI_RUNTIME_CLASS_H
+
+/* User classes (the class statement), their instances, the generic
+ * attribute protocol, and the descriptor types property, staticmethod and
+ * classmethod. */
+
+#include "runtime/object.h"
+
+struct ObjDict;
+struct ObjStr;
+struct ObjTuple;
+
+typedef struct ObjInstance {
+    Obj obj;
+    struct ObjDict *dict; /* NULL until the first attribute is set */
+} ObjInstance;
+
+/* A property: mini functions fget/fset/fdel, or a C getter and setter
+ * (getset, for built-in types' attributes). */
+typedef struct ObjProperty {
+    Obj obj;
+    Value fget, fset, fdel, doc;
+    const struct GetSetDef *getset;
+} ObjProperty;
+
+/* staticmethod and classmethod wrap one callable. */
+typedef struct ObjWrapper {
+    Obj obj;
+    Value func;
+} ObjWrapper;
+
+#define IS_INSTANCE(v) IS_KIND(v, OBJ_INSTANCE)
+#define AS_INSTANCE(v) ((ObjInstance *)AS_OBJ(v))
+#define IS_TYPE(v) IS_KIND(v, OBJ_TYPE)
+#define AS_TYPE(v) ((ObjType *)AS_OBJ(v))
+
+/* The instance dict slot of objects that have one, else NULL. */
+struct ObjDict **obj_dict_slot(Obj *o);
+
+/* Python's generic attribute lookup and assignment (object.__getattribute__
+ * / __setattr__): data descriptors, then the instance dict, then the class.
+ * Returns EMPTY_VAL when absent without raising. */
+Value class_generic_getattr(TState *ts, Value obj, struct ObjStr *name);
+int class_generic_setattr(TState *ts, Value obj, struct ObjStr *name, Value value);
+/* The generic lookup without the instance dict (for objects whose own
+ * getattr slot handled their namespace, like modules). */
+Value class_generic_getattr_type_only(TState *ts, Value obj, struct ObjStr *name);
+/* Binds what was found on a type to an instance: functions become bound
+ * methods, classmethods bind the class, properties run their getter. */
+Value class_bind(TState *ts, Value attr, Value obj, ObjType *type);
+
+/* type(name, bases, namespace) and the class statement. */
+Value class_new(TState *ts, ObjType *meta, struct ObjStr *name, struct ObjTuple *bases,
+                struct ObjDict *ns);
+/* The native __build_class__(func, name, *bases). */
+Value class_build(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+/* super() and super(type, obj). */
+Value class_super(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+
+/* "__add__", "__radd__", "__iadd__" for which = 0, 1, 2. */
+const char *class_binop_dunder(BinOp op, int which);
+
+/* Slot functions a user class gets when its body defines the dunder. */
+void class_install_slots(TState *ts, ObjType *type);
+
+extern const struct TypeSpec object_type_spec;
+extern const struct TypeSpec type_type_spec;
+extern const struct TypeSpec property_type_spec;
+extern const struct TypeSpec staticmethod_type_spec;
+extern const struct TypeSpec classmethod_type_spec;
+extern const struct TypeSpec super_type_spec;
+
+#endif

@@ -1,0 +1,103 @@
+#ifndef MINI_RUNTIME_DICT_H
+#define MINI_RUNTIME_DICT_H
+
+/* dict: insertion-ordered hash table (CPython's compact layout: a sparse
+ * index table pointing into a dense entry array). Also the namespace of
+ * modules, classes and instances.
+ *
+ * Lookups by interned string (attributes, globals) compare pointers first.
+ * `entries` positions are stable until the table is rebuilt, so inline
+ * caches remember an entry index and verify the key is still there
+ * (dict_cached_get). GIL-off: like list, mutation holds the object mutex and
+ * replaced tables are retired, not freed. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/object.h"
+
+typedef struct DictEntry {
+    Value key;   /* EMPTY_VAL: deleted entry */
+    Value value;
+    int64_t hash;
+} DictEntry;
+
+typedef struct DictTable {
+    size_t nslots;    /* power of two, size of the index table */
+    size_t nentries;  /* used entry positions (live or deleted) */
+    size_t capacity;  /* entry array capacity */
+    size_t usable;    /* insertions left before a rebuild; deletions don't
+                         give any back, so empty index slots never run out */
+    DictEntry *entries;
+    int32_t indices[]; /* -1 empty, -2 deleted, else entry position */
+} DictTable;
+
+typedef struct ObjDict {
+    Obj obj;
+    _Atomic size_t count;      /* live entries */
+    DictTable *_Atomic table;
+    _Atomic uint32_t keys_version; /* bumped when a key is added or removed */
+} ObjDict;
+
+#define IS_DICT(v) IS_KIND(v, OBJ_DICT)
+#define AS_DICT(v) ((ObjDict *)AS_OBJ(v))
+
+ObjDict *dict_new(TState *ts);
+/* Lookup: the value, EMPTY_VAL if absent, ERROR_VAL if hashing or
+ * comparing raised. */
+Value dict_get(TState *ts, ObjDict *d, Value key);
+/* 0, or -1 after raising. */
+int dict_set(TState *ts, ObjDict *d, Value key, Value value);
+/* 1 deleted, 0 absent, -1 raised. */
+int dict_delete(TState *ts, ObjDict *d, Value key);
+/* Fast paths for interned-string keys: never call mini code. */
+Value dict_get_str(ObjDict *d, struct ObjStr *key);
+int dict_set_str(TState *ts, ObjDict *d, struct ObjStr *key, Value value);
+/* Inline-cache helpers: the entry position of an interned key, or -1; and
+ * the value at a remembered position if that entry still holds `key`. */
+int64_t dict_find_str_index(ObjDict *d, struct ObjStr *key);
+Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t index);
+size_t dict_len(const ObjDict *d);
+/* Iteration by position: advances *pos; false at the end. */
+bool dict_next(ObjDict *d, size_t *pos, Value *key, Value *value);
+int dict_update(TState *ts, ObjDict *dst, Value src);
+ObjDict *dict_copy(TState *ts, ObjDict *d);
+
+/* The hash dicts use for a key: 0, or -1 after raising (unhashable). */
+int dict_hash_key(TState *ts, Value key, int64_t *out);
+/* Key equality decided without running mini code (identity, exact strs,
+ * numbers, constants): 1, 0, or -1 when __eq__ must decide. */
+int dict_key_eq_fast(TState *ts, Value a, Value b);
+/* Lookup, store and delete with the key's hash already known (set
+ * operations reuse the hashes stored in their tables). dict_delete_hashed
+ * stores the removed value in *old when old is not NULL. */
+Value dict_get_hashed(TState *ts, ObjDict *d, Value key, int64_t hash);
+int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value);
+int dict_delete_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value *old);
+/* dict_next that also yields the stored hash. */
+bool dict_next_hashed(ObjDict *d, size_t *pos, Value *key, Value *value, int64_t *hash);
+/* Iteration backwards: *pos starts at dict_end(d) and moves down. */
+size_t dict_end(ObjDict *d);
+bool dict_prev(ObjDict *d, size_t *pos, Value *key, Value *value);
+/* Removes the last inserted item; false (nothing raised) when empty. */
+bool dict_popitem(TState *ts, ObjDict *d, Value *key, Value *value);
+void dict_clear(TState *ts, ObjDict *d);
+/* d |= other (any mapping or iterable of pairs); returns d. */
+Value dict_inplace_or(TState *ts, ObjDict *d, Value other);
+/* reversed(d): a dict_reversekeyiterator. */
+Value dict_reversed(TState *ts, ObjDict *d);
+
+/* The views d.keys(), d.values(), d.items(). Their types live in
+ * Interp.types (dict_keys, dict_values, dict_items); a view has the
+ * OBJ_OPAQUE layout below. */
+typedef struct ObjDictView {
+    Obj obj;
+    ObjDict *dict;
+} ObjDictView;
+
+extern const struct TypeSpec dict_type_spec;
+extern const struct TypeSpec dict_keys_type_spec;
+extern const struct TypeSpec dict_values_type_spec;
+extern const struct TypeSpec dict_items_type_spec;
+
+#endif

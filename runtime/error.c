@@ -1,0 +1,554 @@
+#include "runtime/error.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grammar/parse.h"
+#include "runtime/args.h"
+#include "runtime/class.h"
+#include "runtime/dict.h"
+#include "runtime/ops.h"
+#include "runtime/str.h"
+#include "runtime/strbuf.h"
+#include "runtime/tuple.h"
+#include "runtime/types.h"
+#include "vm/code.h"
+#include "vm/gc.h"
+#include "vm/interp.h"
+#include "vm/vm.h"
+
+bool err_occurred(const TState *ts) { return !IS_EMPTY(ts->exc); }
+
+Value err_fetch(TState *ts) {
+    Value e = ts->exc;
+    ts->exc = EMPTY_VAL;
+    return e;
+}
+
+void err_restore(TState *ts, Value exc) { ts->exc = exc; }
+
+void err_clear(TState *ts) { ts->exc = EMPTY_VAL; }
+
+bool err_matches(const TState *ts, ObjType *type) {
+    if (IS_EMPTY(ts->exc)) return false;
+    return type_is_subtype(OBJ_TYPE(ts->exc), type);
+}
+
+static ObjException *exc_alloc(TState *ts, ObjType *type, ObjTuple *args) {
+    ObjException *e = (ObjException *)gc_alloc(ts, sizeof(ObjException), OBJ_EXCEPTION, type);
+    if (!e) return NULL;
+    e->dict = NULL;
+    e->args = OBJ_VAL(args);
+    e->traceback = NONE_VAL;
+    e->cause = NONE_VAL;
+    e->context = NONE_VAL;
+    e->suppress_context = false;
+    return e;
+}
+
+/* Setting an exception records the one being handled as its context, as
+ * Python's implicit chaining ("During handling of the above exception..."). */
+static Value set_exception(TState *ts, Value exc) {
+    ObjException *e = AS_EXCEPTION(exc);
+    if (IS_NONE(e->context) && IS_EXCEPTION(ts->handled) && ts->handled != exc)
+        e->context = ts->handled;
+    ts->exc = exc;
+    return ERROR_VAL;
+}
+
+/* MemoryError must be raisable without memory: a preallocated instance
+ * would be shared between threads, so try to allocate and fall back to
+ * aborting only if even that fails. */
+Value err_no_memory(TState *ts) {
+    ObjTuple *args = tuple_new(ts, 0);
+    ObjException *e = args ? exc_alloc(ts, ts->interp->exc.MemoryError, args) : NULL;
+    if (!e) {
+        fputs("mini: fatal: out of memory\n", stderr);
+        abort();
+    }
+    return set_exception(ts, OBJ_VAL(e));
+}
+
+Value exc_new(TState *ts, ObjType *type, Value *args, int nargs) {
+    ObjTuple *t = tuple_from(ts, args, (size_t)nargs);
+    if (!t) return ERROR_VAL;
+    ObjException *e = exc_alloc(ts, type, t);
+    return e ? OBJ_VAL(e) : ERROR_VAL;
+}
+
+Value err_set_value(TState *ts, ObjType *type, Value arg) {
+    Value e = exc_new(ts, type, &arg, 1);
+    if (IS_ERROR(e)) return e;
+    return set_exception(ts, e);
+}
+
+Value err_set_str(TState *ts, ObjType *type, const char *msg) {
+    ObjStr *s = str_from_cstr(ts, msg);
+    if (!s) return ERROR_VAL;
+    return err_set_value(ts, type, OBJ_VAL(s));
+}
+
+Value err_format(TState *ts, ObjType *type, const char *fmt, ...) {
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return err_set_str(ts, type, fmt);
+    if ((size_t)n < sizeof small) return err_set_str(ts, type, small);
+    char *big = malloc((size_t)n + 1);
+    if (!big) return err_no_memory(ts);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    Value r = err_set_str(ts, type, big);
+    free(big);
+    return r;
+}
+
+Value err_raise(TState *ts, Value exc_or_type) {
+    Interp *interp = ts->interp;
+    Value exc = exc_or_type;
+    if (IS_TYPE(exc_or_type)) {
+        if (!(AS_TYPE(exc_or_type)->flags & TYPEF_EXCEPTION))
+            return err_format(ts, interp->exc.TypeError,
+                              "exceptions must derive from BaseException");
+        exc = vm_call(ts, exc_or_type, NULL, 0, NULL);
+        if (IS_ERROR(exc)) return exc;
+        if (!IS_EXCEPTION(exc))
+            return err_format(ts, interp->exc.TypeError,
+                              "calling %s should have returned an instance of BaseException, not %s",
+                              ops_type_name(ts, exc_or_type), ops_type_name(ts, exc));
+    } else if (!IS_EXCEPTION(exc)) {
+        return err_format(ts, interp->exc.TypeError, "exceptions must derive from BaseException");
+    }
+    return set_exception(ts, exc);
+}
+
+static const char *const binop_symbols[BIN_COUNT] = {
+    "+", "-", "*", "/", "//", "%", "** or pow()", "<<", ">>", "&", "|", "^", "@",
+};
+
+Value err_unsupported_binop(TState *ts, BinOp op, Value a, Value b) {
+    Interp *interp = ts->interp;
+    if (op == BIN_ADD && IS_STR(a) && !IS_STR(b))
+        return err_format(ts, interp->exc.TypeError, "can only concatenate str (not \"%s\") to str",
+                          ops_type_name(ts, b));
+    if (op == BIN_ADD && IS_KIND(a, OBJ_LIST) && !IS_KIND(b, OBJ_LIST))
+        return err_format(ts, interp->exc.TypeError, "can only concatenate list (not \"%s\") to list",
+                          ops_type_name(ts, b));
+    if (op == BIN_ADD && IS_KIND(a, OBJ_TUPLE) && !IS_KIND(b, OBJ_TUPLE))
+        return err_format(ts, interp->exc.TypeError, "can only concatenate tuple (not \"%s\") to tuple",
+                          ops_type_name(ts, b));
+    return err_format(ts, interp->exc.TypeError, "unsupported operand type(s) for %s: '%s' and '%s'",
+                      binop_symbols[op], ops_type_name(ts, a), ops_type_name(ts, b));
+}
+
+Value err_type_not(TState *ts, Value v, const char *what) {
+    return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not %s", ops_type_name(ts, v),
+                      what);
+}
+
+void err_add_traceback(TState *ts, ObjCode *code, int line) {
+    if (!IS_EXCEPTION(ts->exc)) return;
+    Value exc = err_fetch(ts);
+    ObjTraceback *tb = (ObjTraceback *)gc_alloc(ts, sizeof(ObjTraceback), OBJ_TRACEBACK,
+                                                ts->interp->types.traceback);
+    if (tb) {
+        ObjException *e = AS_EXCEPTION(exc);
+        tb->next = e->traceback;
+        tb->code = code;
+        tb->line = line;
+        e->traceback = OBJ_VAL(tb);
+    }
+    ts->exc = exc;
+}
+
+ObjStr *err_message(TState *ts, Value exc) {
+    Value s = ops_str(ts, exc);
+    if (IS_ERROR(s)) {
+        err_clear(ts);
+        return str_from_cstr(ts, "<exception str() failed>");
+    }
+    return AS_STR(s);
+}
+
+/* The source line `line` (1-based) of a buffer, without its newline. */
+static ObjStr *line_of(TState *ts, const char *source, size_t len, int line) {
+    const char *p = source, *end = source + len;
+    for (int n = 1; n < line && p < end; n++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) return NULL;
+        p = nl + 1;
+    }
+    if (p >= end) return NULL;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (n > 0 && p[n - 1] == '\r') n--;
+    if (!str_utf8_valid(p, n)) return NULL;
+    return str_new(ts, p, n);
+}
+
+Value err_syntax(TState *ts, const SyntaxErrorInfo *err, const char *filename, const char *source,
+                 size_t len) {
+    Interp *interp = ts->interp;
+    ObjType *type = strcmp(err->kind, "IndentationError") == 0 ? interp->exc.IndentationError
+                    : strcmp(err->kind, "TabError") == 0       ? interp->exc.TabError
+                                                               : interp->exc.SyntaxError;
+    ObjStr *msg = str_from_cstr(ts, err->msg);
+    if (!msg) return ERROR_VAL;
+    Value exc = exc_new(ts, type, (Value[]){OBJ_VAL(msg)}, 1);
+    if (IS_ERROR(exc)) return exc;
+    vm_push(ts, exc);
+    ObjStr *file = str_from_cstr(ts, filename ? filename : "<string>");
+    ObjStr *text = source ? line_of(ts, source, len, err->line) : NULL;
+    ObjDict *d = dict_new(ts);
+    AS_EXCEPTION(exc)->dict = d;
+    bool ok = file && d && dict_set_str(ts, d, str_intern_cstr(ts, "msg"), OBJ_VAL(msg)) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "filename"), OBJ_VAL(file)) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "lineno"), INT_VAL(err->line)) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "offset"), INT_VAL(err->col)) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "text"), text ? OBJ_VAL(text) : NONE_VAL) == 0;
+    vm_pop(ts);
+    if (!ok) return ERROR_VAL;
+    return set_exception(ts, exc);
+}
+
+/* ---- printing -------------------------------------------------------- */
+
+/* Reads line `line` (1-based) of a file, stripped of surrounding spaces,
+ * into buf. Files are re-read per line: tracebacks are rare and short. */
+static bool source_line(const char *path, int line, char *buf, size_t size) {
+    if (!path || path[0] == '<') return false;
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    int n = 1;
+    bool found = false;
+    while (fgets(buf, (int)size, f)) {
+        size_t len = strlen(buf);
+        bool whole = len > 0 && buf[len - 1] == '\n';
+        if (n == line) {
+            found = true;
+            break;
+        }
+        if (whole) n++;
+    }
+    fclose(f);
+    if (!found) return false;
+    char *start = buf;
+    while (*start == ' ' || *start == '\t') start++;
+    size_t len = strlen(start);
+    while (len > 0 && (start[len - 1] == '\n' || start[len - 1] == '\r' || start[len - 1] == ' '))
+        len--;
+    memmove(buf, start, len);
+    buf[len] = '\0';
+    return len > 0;
+}
+
+/* Tracebacks are innermost-last in the chain we build (each raise site
+ * pushes its entry in front), so collect and print in reverse. */
+static void print_traceback(Value tb, FILE *out) {
+    size_t n = 0;
+    for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next) n++;
+    if (n == 0) return;
+    ObjTraceback **entries = malloc(n * sizeof *entries);
+    if (!entries) return;
+    size_t i = n;
+    for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next)
+        entries[--i] = (ObjTraceback *)AS_OBJ(t);
+    fputs("Traceback (most recent call last):\n", out);
+    char line[1024];
+    size_t repeat = 0;
+    for (i = 0; i < n; i++) {
+        ObjTraceback *e = entries[i];
+        bool same = i > 0 && entries[i - 1]->code == e->code && entries[i - 1]->line == e->line;
+        repeat = same ? repeat + 1 : 0;
+        if (same && repeat >= MINI_TRACEBACK_REPEAT_FOLD) {
+            bool next_same = i + 1 < n && entries[i + 1]->code == e->code && entries[i + 1]->line == e->line;
+            if (!next_same) {
+                size_t more = repeat - MINI_TRACEBACK_REPEAT_FOLD + 1;
+                fprintf(out, "  [Previous line repeated %zu more time%s]\n", more, more == 1 ? "" : "s");
+            }
+            continue;
+        }
+        fprintf(out, "  File \"%s\", line %d, in %s\n", e->code->filename->data, e->line,
+                e->code->name->data);
+        if (source_line(e->code->filename->data, e->line, line, sizeof line))
+            fprintf(out, "    %s\n", line);
+    }
+    free(entries);
+}
+
+static Value attr_of(TState *ts, Value exc, const char *name) {
+    ObjDict *d = AS_EXCEPTION(exc)->dict;
+    return d ? dict_get_str(d, str_intern_cstr(ts, name)) : EMPTY_VAL;
+}
+
+/* A syntax error prints as a compiler diagnostic: file:line:col, then the
+ * line and a caret under the column. */
+static bool print_syntax_error(TState *ts, Value exc, FILE *out) {
+    if (!type_is_subtype(OBJ_TYPE(exc), ts->interp->exc.SyntaxError)) return false;
+    Value file = attr_of(ts, exc, "filename"), line = attr_of(ts, exc, "lineno");
+    Value col = attr_of(ts, exc, "offset"), text = attr_of(ts, exc, "text");
+    Value msg = attr_of(ts, exc, "msg");
+    if (!IS_STR(file) || !IS_INT(line) || !IS_STR(msg)) return false;
+    fprintf(out, "%s:%lld:%lld: %s: %s\n", AS_STR(file)->data, (long long)AS_INT(line),
+            IS_INT(col) ? (long long)AS_INT(col) : 0LL, OBJ_TYPE(exc)->name->data, AS_STR(msg)->data);
+    if (IS_STR(text)) {
+        const char *t = AS_STR(text)->data;
+        size_t skipped = 0;
+        while (t[skipped] == ' ' || t[skipped] == '\t' || t[skipped] == '\f') skipped++;
+        if (t[skipped]) {
+            fprintf(out, "    %s\n", t + skipped);
+            long long caret = IS_INT(col) ? (long long)AS_INT(col) - 1 - (long long)skipped : 0;
+            if (caret < 0) caret = 0;
+            /* Count display columns: one per UTF-8 character. */
+            long long width = 0;
+            for (long long i = 0; i < caret && t[skipped + (size_t)i]; i++)
+                if (((unsigned char)t[skipped + (size_t)i] & 0xC0) != 0x80) width++;
+            fprintf(out, "    %*s^\n", (int)width, "");
+        }
+    }
+    return true;
+}
+
+static void print_exception_line(TState *ts, Value exc, FILE *out) {
+    if (print_syntax_error(ts, exc, out)) return;
+    ObjType *type = OBJ_TYPE(exc);
+    ObjStr *msg = err_message(ts, exc);
+    const char *module = IS_STR(type->module) ? AS_STR(type->module)->data : NULL;
+    if (module && strcmp(module, "builtins") != 0 && strcmp(module, "__main__") != 0)
+        fprintf(out, "%s.", module);
+    if (msg && msg->len > 0) fprintf(out, "%s: %s\n", type->name->data, msg->data);
+    else fprintf(out, "%s\n", type->name->data);
+}
+
+static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
+    ObjException *e = AS_EXCEPTION(exc);
+    if (depth < 32) {
+        if (IS_EXCEPTION(e->cause)) {
+            print_chain(ts, e->cause, out, depth + 1);
+            fputs("\nThe above exception was the direct cause of the following exception:\n\n", out);
+        } else if (IS_EXCEPTION(e->context) && !e->suppress_context) {
+            print_chain(ts, e->context, out, depth + 1);
+            fputs("\nDuring handling of the above exception, another exception occurred:\n\n", out);
+        }
+    }
+    print_traceback(e->traceback, out);
+    print_exception_line(ts, exc, out);
+}
+
+void err_print(TState *ts, Value exc) {
+    fflush(stdout);
+    if (!IS_EXCEPTION(exc)) {
+        fputs("mini: error with no exception set\n", stderr);
+        return;
+    }
+    vm_push(ts, exc);
+    print_chain(ts, exc, stderr, 0);
+    vm_pop(ts);
+    fflush(stderr);
+}
+
+/* ---- the exception types --------------------------------------------- */
+
+static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)kwnames;
+    ObjTuple *t = tuple_from(ts, args, (size_t)nargs);
+    if (!t) return ERROR_VAL;
+    ObjException *e = exc_alloc(ts, type, t);
+    return e ? OBJ_VAL(e) : ERROR_VAL;
+}
+
+static Value exception_str(TState *ts, Value self) {
+    ObjException *e = AS_EXCEPTION(self);
+    ObjTuple *args = IS_TUPLE(e->args) ? AS_TUPLE(e->args) : NULL;
+    if (!args || args->len == 0) return OBJ_VAL(ts->interp->names.empty);
+    if (args->len == 1) {
+        /* KeyError shows the key's repr: KeyError: 'x'. */
+        if (type_is_subtype(OBJ_TYPE(self), ts->interp->exc.KeyError)) return ops_repr(ts, args->items[0]);
+        return ops_str(ts, args->items[0]);
+    }
+    return ops_repr(ts, e->args);
+}
+
+static Value exception_repr(TState *ts, Value self) {
+    ObjException *e = AS_EXCEPTION(self);
+    const char *name = OBJ_TYPE(self)->name->data;
+    ObjTuple *args = IS_TUPLE(e->args) ? AS_TUPLE(e->args) : NULL;
+    if (!args || args->len == 0) return OBJ_VAL(str_printf(ts, "%s()", name));
+    Value r = args->len == 1 ? ops_repr(ts, args->items[0]) : ops_repr(ts, e->args);
+    if (IS_ERROR(r)) return r;
+    if (args->len == 1) return OBJ_VAL(str_printf(ts, "%s(%s)", name, AS_STR(r)->data));
+    return OBJ_VAL(str_printf(ts, "%s%s", name, AS_STR(r)->data));
+}
+
+static void exception_trace(GcMarker *m, Obj *self) {
+    ObjException *e = (ObjException *)self;
+    gc_mark_obj(m, (Obj *)e->dict);
+    gc_mark_value(m, e->args);
+    gc_mark_value(m, e->traceback);
+    gc_mark_value(m, e->cause);
+    gc_mark_value(m, e->context);
+}
+
+static Value exception_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (nargs < 1 || !IS_EXCEPTION(args[0]))
+        return err_format(ts, ts->interp->exc.TypeError, "descriptor '__init__' requires an exception");
+    if (kwnames)
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments",
+                          ops_type_name(ts, args[0]));
+    ObjTuple *t = tuple_from(ts, args + 1, (size_t)(nargs - 1));
+    if (!t) return ERROR_VAL;
+    AS_EXCEPTION(args[0])->args = OBJ_VAL(t);
+    return NONE_VAL;
+}
+
+static Value exception_with_traceback(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "with_traceback", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    AS_EXCEPTION(args[0])->traceback = args[1];
+    return args[0];
+}
+
+static Value get_args(TState *ts, Value self) { (void)ts; return AS_EXCEPTION(self)->args; }
+static int set_args(TState *ts, Value self, Value v) {
+    ObjTuple *t = ops_to_tuple(ts, v);
+    if (!t) return -1;
+    AS_EXCEPTION(self)->args = OBJ_VAL(t);
+    return 0;
+}
+static Value get_cause(TState *ts, Value self) { (void)ts; return AS_EXCEPTION(self)->cause; }
+static int set_cause(TState *ts, Value self, Value v) {
+    if (!IS_NONE(v) && !IS_EXCEPTION(v)) {
+        err_format(ts, ts->interp->exc.TypeError, "exception cause must be None or derive from BaseException");
+        return -1;
+    }
+    AS_EXCEPTION(self)->cause = v;
+    AS_EXCEPTION(self)->suppress_context = true;
+    return 0;
+}
+static Value get_context(TState *ts, Value self) { (void)ts; return AS_EXCEPTION(self)->context; }
+static int set_context(TState *ts, Value self, Value v) {
+    (void)ts;
+    AS_EXCEPTION(self)->context = v;
+    return 0;
+}
+static Value get_traceback(TState *ts, Value self) { (void)ts; return AS_EXCEPTION(self)->traceback; }
+static Value get_suppress(TState *ts, Value self) { (void)ts; return BOOL_VAL(AS_EXCEPTION(self)->suppress_context); }
+static int set_suppress(TState *ts, Value self, Value v) {
+    int t = ops_truth(ts, v);
+    if (t < 0) return -1;
+    AS_EXCEPTION(self)->suppress_context = t;
+    return 0;
+}
+
+/* StopIteration.value, SystemExit.code, KeyError etc. read args[0]. */
+static Value get_first_arg(TState *ts, Value self) {
+    (void)ts;
+    Value args = AS_EXCEPTION(self)->args;
+    if (IS_TUPLE(args) && AS_TUPLE(args)->len > 0) return AS_TUPLE(args)->items[0];
+    return NONE_VAL;
+}
+
+static const NativeDef exception_methods[] = {
+    {"__init__", exception_init},
+    {"with_traceback", exception_with_traceback},
+    {NULL, NULL},
+};
+
+static const GetSetDef exception_getsets[] = {
+    {"args", get_args, set_args},
+    {"__cause__", get_cause, set_cause},
+    {"__context__", get_context, set_context},
+    {"__traceback__", get_traceback, NULL},
+    {"__suppress_context__", get_suppress, set_suppress},
+    {NULL, NULL, NULL},
+};
+
+const TypeSpec exception_type_spec = {
+    .name = "BaseException",
+    .kind = OBJ_EXCEPTION,
+    .flags = TYPEF_BASETYPE | TYPEF_EXCEPTION,
+    .repr = exception_repr,
+    .str = exception_str,
+    .new_ = exception_new,
+    .trace = exception_trace,
+    .methods = exception_methods,
+    .getsets = exception_getsets,
+};
+
+static const GetSetDef value_getsets[] = {
+    {"value", get_first_arg, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const GetSetDef code_getsets[] = {
+    {"code", get_first_arg, NULL},
+    {NULL, NULL, NULL},
+};
+
+static void traceback_trace(GcMarker *m, Obj *self) {
+    ObjTraceback *tb = (ObjTraceback *)self;
+    gc_mark_value(m, tb->next);
+    gc_mark_obj(m, (Obj *)tb->code);
+}
+
+static Value traceback_lineno(TState *ts, Value self) {
+    (void)ts;
+    return INT_VAL(((ObjTraceback *)AS_OBJ(self))->line);
+}
+
+static const GetSetDef traceback_getsets[] = {
+    {"tb_lineno", traceback_lineno, NULL},
+    {NULL, NULL, NULL},
+};
+
+const TypeSpec traceback_type_spec = {
+    .name = "traceback",
+    .kind = OBJ_TRACEBACK,
+    .trace = traceback_trace,
+    .getsets = traceback_getsets,
+};
+
+typedef struct ExcEntry {
+    const char *name;
+    const char *base;
+    size_t offset;
+} ExcEntry;
+
+static const ExcEntry exc_entries[] = {
+#define EXC(name, base, doc) {#name, #base, offsetof(ExcTypes, name)},
+#include "runtime/exceptions.def"
+#undef EXC
+};
+
+#define EXC_FIELD(interp, off) ((ObjType **)((char *)&(interp)->exc + (off)))
+
+static ObjType *exc_base(Interp *interp, const char *base) {
+    for (size_t i = 0; i < sizeof exc_entries / sizeof exc_entries[0]; i++)
+        if (strcmp(exc_entries[i].name, base) == 0) return *EXC_FIELD(interp, exc_entries[i].offset);
+    return interp->types.object;
+}
+
+void err_init_types(TState *ts) {
+    Interp *interp = ts->interp;
+    ObjStr *builtins = str_intern_cstr(ts, "builtins");
+    for (size_t i = 0; i < sizeof exc_entries / sizeof exc_entries[0]; i++) {
+        const ExcEntry *e = &exc_entries[i];
+        TypeSpec spec = exception_type_spec;
+        spec.name = e->name;
+        bool root = strcmp(e->name, "BaseException") == 0;
+        spec.methods = root ? exception_methods : NULL;
+        spec.getsets = root ? exception_getsets
+                       : strcmp(e->name, "StopIteration") == 0 ? value_getsets
+                       : strcmp(e->name, "SystemExit") == 0    ? code_getsets
+                                                               : NULL;
+        ObjType *t = type_from_spec(ts, &spec, exc_base(interp, e->base));
+        if (!t) abort(); /* out of memory while creating the interpreter */
+        t->module = OBJ_VAL(builtins);
+        *EXC_FIELD(interp, e->offset) = t;
+    }
+}

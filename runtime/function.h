@@ -1,0 +1,68 @@
+#ifndef MINI_RUNTIME_FUNCTION_H
+#define MINI_RUNTIME_FUNCTION_H
+
+/* Callables: mini functions (a code object plus defaults, closure cells
+ * and globals), native functions, bound methods, and the cell objects
+ * closures share. */
+
+#include "runtime/object.h"
+
+struct ObjCode;
+struct ObjDict;
+struct ObjTuple;
+struct ObjStr;
+
+typedef struct ObjFunction {
+    Obj obj;
+    struct ObjCode *code;
+    struct ObjDict *globals;
+    struct ObjTuple *defaults;     /* positional defaults, or NULL */
+    struct ObjDict *kwdefaults;    /* keyword-only defaults, or NULL */
+    struct ObjTuple *closure;      /* cells of free variables, or NULL */
+    struct ObjDict *dict;          /* function attributes, lazily */
+    struct ObjStr *name;
+    struct ObjStr *qualname;
+    ObjType *klass;                /* class it was defined in: super() */
+    Value module;                  /* __module__ */
+    Value doc;
+} ObjFunction;
+
+typedef struct ObjNative {
+    Obj obj;
+    NativeFn fn;
+    struct ObjStr *name;
+    ObjType *owner;   /* the type a method belongs to, or NULL */
+    Value self;       /* module-bound data or EMPTY_VAL */
+} ObjNative;
+
+typedef struct ObjBoundMethod {
+    Obj obj;
+    Value self;
+    Value func;
+} ObjBoundMethod;
+
+typedef struct ObjCell {
+    Obj obj;
+    Value value;      /* EMPTY_VAL while unbound */
+} ObjCell;
+
+#define IS_FUNCTION(v) IS_KIND(v, OBJ_FUNCTION)
+#define AS_FUNCTION(v) ((ObjFunction *)AS_OBJ(v))
+#define IS_NATIVE(v) IS_KIND(v, OBJ_NATIVE)
+#define AS_NATIVE(v) ((ObjNative *)AS_OBJ(v))
+#define IS_BOUND_METHOD(v) IS_KIND(v, OBJ_BOUND_METHOD)
+#define AS_BOUND_METHOD(v) ((ObjBoundMethod *)AS_OBJ(v))
+#define IS_CELL(v) IS_KIND(v, OBJ_CELL)
+#define AS_CELL(v) ((ObjCell *)AS_OBJ(v))
+
+ObjFunction *function_new(TState *ts, struct ObjCode *code, struct ObjDict *globals);
+ObjNative *native_new(TState *ts, const char *name, NativeFn fn, ObjType *owner);
+ObjBoundMethod *bound_method_new(TState *ts, Value self, Value func);
+ObjCell *cell_new(TState *ts, Value v);
+
+extern const struct TypeSpec function_type_spec;
+extern const struct TypeSpec native_type_spec;
+extern const struct TypeSpec bound_method_type_spec;
+extern const struct TypeSpec cell_type_spec;
+
+#endif

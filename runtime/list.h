@@ -1,0 +1,68 @@
+#ifndef MINI_RUNTIME_LIST_H
+#define MINI_RUNTIME_LIST_H
+
+/* list: a growable array of values.
+ *
+ * GIL-off safety: mutations hold the list's object mutex (obj_lock); the
+ * item array carries its own capacity, and a replaced array is retired
+ * (gc_retire_buffer), not freed, so a reader that loaded the old array
+ * pointer still reads valid memory, bounds-checked against that array's own
+ * capacity. A racing reader sees an old or a new item, never garbage. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/object.h"
+
+typedef struct ValueArray {
+    size_t cap;
+    Value items[];
+} ValueArray;
+
+typedef struct ObjList {
+    Obj obj;
+    _Atomic size_t len;
+    ValueArray *_Atomic array; /* NULL while empty with no capacity */
+} ObjList;
+
+#define IS_LIST(v) IS_KIND(v, OBJ_LIST)
+#define AS_LIST(v) ((ObjList *)AS_OBJ(v))
+
+ObjList *list_new(TState *ts, size_t capacity);
+ObjList *list_from(TState *ts, const Value *items, size_t n);
+/* 0, or -1 after raising MemoryError. */
+int list_append(TState *ts, ObjList *list, Value v);
+size_t list_len(const ObjList *list);
+/* EMPTY_VAL when index is out of range (no exception raised). */
+Value list_get(const ObjList *list, size_t index);
+void list_set(TState *ts, ObjList *list, size_t index, Value v);
+/* A snapshot of the items, for C code that iterates while mini code may
+ * run: the caller frees it with gc_free_buffer(items, n * sizeof(Value)). */
+Value *list_snapshot(TState *ts, ObjList *list, size_t *n);
+/* sort in place; key may be NONE_VAL. 0, or -1 after raising. */
+int list_sort(TState *ts, ObjList *list, Value key, bool reverse);
+/* Extend with any iterable. 0, or -1 after raising. */
+int list_extend(TState *ts, ObjList *list, Value iterable);
+
+/* list += iterable and list *= n: mutate in place, return the list. */
+Value list_inplace_concat(TState *ts, ObjList *list, Value iterable);
+Value list_inplace_repeat(TState *ts, ObjList *list, Value count);
+
+/* reversed(list): a list_reverseiterator. */
+Value list_reversed(TState *ts, ObjList *list);
+
+/* Cycle guard for the repr of containers ("[...]", "{...}"): the objects
+ * whose repr is in progress on the running thread, chained through the C
+ * stack frames doing them. list_repr_enter returns false (and does not
+ * link g) when o is already being repr'd; otherwise pair it with
+ * list_repr_leave. */
+typedef struct ReprGuard {
+    struct ReprGuard *prev;
+    Obj *obj;
+} ReprGuard;
+bool list_repr_enter(TState *ts, ReprGuard *g, Obj *o);
+void list_repr_leave(TState *ts, ReprGuard *g);
+
+extern const struct TypeSpec list_type_spec;
+
+#endif

@@ -1,0 +1,159 @@
+#ifndef MINI_RUNTIME_OBJECT_H
+#define MINI_RUNTIME_OBJECT_H
+
+/* The object model: every heap object starts with an Obj header that names
+ * its type. Types are objects too (ObjType); a type's slots are C function
+ * pointers, so built-in behaviour is a direct call and user classes get
+ * generic slots that look up dunder methods (runtime/class.c).
+ *
+ * Built-in type objects belong to an interpreter (Interp.types), never to a
+ * process-wide global: see ARCHITECTURE.md, "no global interpreter". */
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/value.h"
+
+typedef struct Interp Interp;
+typedef struct TState TState;
+typedef struct GcMarker GcMarker;
+
+/* Layout of an object's body. A user class's instances have the layout of
+ * the built-in type it derives from (OBJ_INSTANCE for plain classes). */
+typedef enum ObjKind {
+    OBJ_STR,
+    OBJ_BYTES,
+    OBJ_INT,
+    OBJ_TUPLE,
+    OBJ_LIST,
+    OBJ_DICT,
+    OBJ_SET,
+    OBJ_RANGE,
+    OBJ_SLICE,
+    OBJ_CODE,
+    OBJ_FUNCTION,
+    OBJ_CELL,
+    OBJ_NATIVE,
+    OBJ_BOUND_METHOD,
+    OBJ_TYPE,
+    OBJ_INSTANCE,
+    OBJ_EXCEPTION,
+    OBJ_MODULE,
+    OBJ_GENERATOR,
+    OBJ_ITERATOR, /* built-in iterators: a C next function plus state */
+    OBJ_TRACEBACK,
+    OBJ_PROPERTY,
+    OBJ_STATICMETHOD,
+    OBJ_CLASSMETHOD,
+    OBJ_FILE,
+    OBJ_OPAQUE, /* native state owned by a C module (locks, queues, ...) */
+    OBJ_KIND_COUNT
+} ObjKind;
+
+typedef struct Obj {
+    uint8_t kind;          /* ObjKind */
+    uint8_t gc_mark;       /* set by the collector; see vm/gc.h */
+    uint8_t flags;         /* OBJF_* */
+    atomic_uchar mutex;    /* per-object lock for GIL-off mutation */
+    uint32_t aux;          /* spare per-kind bits (e.g. str is_ascii) */
+    struct ObjType *type;
+    struct Obj *gc_next;   /* the owning thread's allocation list */
+} Obj;
+
+#define OBJF_IMMORTAL 0x01 /* never freed: interned names, type objects */
+
+/* Comparison operators, in the order of the COMPARE_OP argument. */
+typedef enum CmpOp { CMP_LT, CMP_LE, CMP_EQ, CMP_NE, CMP_GT, CMP_GE } CmpOp;
+
+/* Binary and unary operators, shared by BINARY_OP and augmented assignment. */
+typedef enum BinOp {
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_TRUEDIV, BIN_FLOORDIV, BIN_MOD, BIN_POW,
+    BIN_LSHIFT, BIN_RSHIFT, BIN_AND, BIN_OR, BIN_XOR, BIN_MATMUL,
+    BIN_COUNT
+} BinOp;
+typedef enum UnOp { UN_NEG, UN_POS, UN_INVERT } UnOp;
+
+struct ObjTuple;
+struct ObjStr;
+struct ObjDict;
+
+/* Slot signatures. A Value-returning slot returns ERROR_VAL after raising
+ * (the exception is on the thread); int-returning ones return -1. */
+typedef Value (*UnaryFn)(TState *ts, Value self);
+typedef Value (*BinaryFn)(TState *ts, Value a, Value b);
+typedef Value (*RichCmpFn)(TState *ts, Value a, Value b, CmpOp op);
+typedef Value (*BinOpFn)(TState *ts, BinOp op, Value a, Value b);
+typedef Value (*UnOpFn)(TState *ts, UnOp op, Value a);
+typedef int (*HashFn)(TState *ts, Value self, int64_t *out);
+typedef int (*InquiryFn)(TState *ts, Value self);
+typedef int64_t (*LenFn)(TState *ts, Value self);
+typedef int (*ContainsFn)(TState *ts, Value self, Value item);
+/* value EMPTY_VAL means delete. Returns 0, or -1 after raising. */
+typedef int (*SetItemFn)(TState *ts, Value self, Value key, Value value);
+typedef Value (*CallFn)(TState *ts, Value callee, Value *args, int nargs,
+                        struct ObjTuple *kwnames);
+typedef Value (*GetAttrFn)(TState *ts, Value self, struct ObjStr *name);
+typedef int (*SetAttrFn)(TState *ts, Value self, struct ObjStr *name, Value value);
+typedef Value (*NewFn)(TState *ts, struct ObjType *type, Value *args, int nargs,
+                       struct ObjTuple *kwnames);
+typedef void (*TraceFn)(GcMarker *m, Obj *self);
+typedef void (*FinalizeFn)(Obj *self);
+
+#define TYPEF_BASETYPE 0x01  /* may be subclassed */
+#define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
+#define TYPEF_EXCEPTION 0x04 /* BaseException or a subclass */
+
+typedef struct ObjType {
+    Obj obj;
+    struct ObjStr *name;
+    struct ObjType *base;
+    struct ObjDict *dict;         /* attributes and methods */
+    struct ObjTuple *mro;         /* this type, its base, ..., object */
+    atomic_uint version;          /* bumped when dict changes: method caches */
+    uint32_t flags;               /* TYPEF_* */
+    uint8_t instance_kind;        /* ObjKind of instances */
+    Value module;                 /* __module__ as str, or NONE_VAL */
+
+    UnaryFn repr;
+    UnaryFn str;
+    HashFn hash;
+    RichCmpFn richcmp;
+    BinOpFn binop;                /* either operand may be of this type */
+    UnOpFn unop;
+    InquiryFn truth;
+    LenFn len;
+    BinaryFn getitem;
+    SetItemFn setitem;
+    ContainsFn contains;
+    UnaryFn iter;
+    UnaryFn next;                 /* returns EMPTY_VAL when exhausted */
+    CallFn call;
+    GetAttrFn getattr;            /* NULL: the generic lookup */
+    SetAttrFn setattr;
+    NewFn new_;                   /* calling the type */
+    TraceFn trace;
+    FinalizeFn finalize;
+} ObjType;
+
+/* A native function's signature: args[0..nargs) positional, then one value
+ * per name in kwnames (NULL when there are none). Methods get self in
+ * args[0]. Returns ERROR_VAL after raising. */
+typedef Value (*NativeFn)(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+
+typedef struct NativeDef {
+    const char *name;
+    NativeFn fn;
+} NativeDef;
+
+/* The per-object mutex that guards list/dict/set mutation when the GIL is
+ * off (a no-op when it is on: the GIL already serialises C code). Never
+ * held while running mini code or blocking; see ARCHITECTURE.md. */
+void obj_lock(TState *ts, Obj *o);
+void obj_unlock(TState *ts, Obj *o);
+
+#define OBJ_KIND(v) ((ObjKind)AS_OBJ(v)->kind)
+#define IS_KIND(v, k) (IS_OBJ(v) && AS_OBJ(v)->kind == (k))
+#define OBJ_TYPE(v) (AS_OBJ(v)->type)
+
+#endif

@@ -1,0 +1,50 @@
+#ifndef MINI_RUNTIME_OPS_H
+#define MINI_RUNTIME_OPS_H
+
+/* The generic object protocol: what the VM and the built-ins call on values
+ * of any type. Each dispatches on the value's type slots; fast paths for
+ * the common unboxed cases are inline in the VM, not here. */
+
+#include <stdbool.h>
+
+#include "runtime/object.h"
+
+struct ObjStr;
+struct ObjTuple;
+
+Value ops_repr(TState *ts, Value v);  /* a str value */
+Value ops_str(TState *ts, Value v);
+Value ops_format(TState *ts, Value v, Value spec); /* format(v, spec) */
+int ops_hash(TState *ts, Value v, int64_t *out);
+/* -1 error, 0 false, 1 true */
+int ops_truth(TState *ts, Value v);
+int ops_equal(TState *ts, Value a, Value b);
+/* a <op> b as a value (may be any object for user __lt__) */
+Value ops_compare(TState *ts, Value a, Value b, CmpOp op);
+Value ops_binary(TState *ts, BinOp op, Value a, Value b);
+Value ops_inplace(TState *ts, BinOp op, Value a, Value b);
+Value ops_unary(TState *ts, UnOp op, Value a);
+int64_t ops_len(TState *ts, Value v);      /* -1 after raising */
+Value ops_getitem(TState *ts, Value obj, Value key);
+int ops_setitem(TState *ts, Value obj, Value key, Value value); /* EMPTY: delete */
+int ops_contains(TState *ts, Value container, Value item); /* -1, 0, 1 */
+Value ops_iter(TState *ts, Value v);
+/* Next item, EMPTY_VAL when exhausted, ERROR_VAL after raising. */
+Value ops_next(TState *ts, Value iterator);
+Value ops_getattr(TState *ts, Value obj, struct ObjStr *name);
+/* Like ops_getattr but EMPTY_VAL (no exception) when the attribute is
+ * missing: hasattr, getattr with default, method lookup. */
+Value ops_getattr_opt(TState *ts, Value obj, struct ObjStr *name);
+int ops_setattr(TState *ts, Value obj, struct ObjStr *name, Value value);
+Value ops_call(TState *ts, Value callee, Value *args, int nargs, struct ObjTuple *kwnames);
+/* Index conversion (__index__): false after raising TypeError. */
+bool ops_index(TState *ts, Value v, int64_t *out);
+/* Python-style name of a value's type, for messages. */
+const char *ops_type_name(TState *ts, Value v);
+/* isinstance(v, type) */
+bool ops_isinstance(TState *ts, Value v, ObjType *type);
+/* Collects any iterable into a new list / tuple; NULL after raising. */
+struct ObjList *ops_to_list(TState *ts, Value iterable);
+struct ObjTuple *ops_to_tuple(TState *ts, Value iterable);
+
+#endif

@@ -1,0 +1,1149 @@
+/* set and frozenset (see set.h): the algorithms of CPython 3.11's
+ * Objects/setobject.c, so that iteration order matches, on mini's locking
+ * discipline. */
+#include "runtime/set.h"
+
+#include <string.h>
+
+#include "runtime/args.h"
+#include "runtime/error.h"
+#include "runtime/function.h"
+#include "runtime/int.h"
+#include "runtime/iterator.h"
+#include "runtime/list.h"
+#include "runtime/ops.h"
+#include "runtime/str.h"
+#include "runtime/strbuf.h"
+#include "runtime/tuple.h"
+#include "runtime/types.h"
+#include "vm/gc.h"
+#include "vm/interp.h"
+#include "vm/vm.h"
+
+#define EXC(ts) (&(ts)->interp->exc)
+
+#define SET_MINSIZE 8
+#define LINEAR_PROBES 9
+#define PERTURB_SHIFT 5
+/* The key of a deleted entry: a special value that no mini value is. */
+#define DUMMY_KEY (VAL_TAG_SPECIAL | 0x100)
+
+/* ---- atomics ------------------------------------------------------------- */
+
+static inline SetTable *table_acquire(const ObjSet *s) {
+    return atomic_load_explicit(&((ObjSet *)s)->table, memory_order_acquire);
+}
+static inline SetTable *table_locked(ObjSet *s) { return atomic_load_explicit(&s->table, memory_order_relaxed); }
+static inline void table_publish(ObjSet *s, SetTable *t) { atomic_store_explicit(&s->table, t, memory_order_release); }
+static inline Value key_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void key_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline int64_t hash_get(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void hash_put(int64_t *p, int64_t h) { __atomic_store_n(p, h, __ATOMIC_RELAXED); }
+static inline size_t used_get(const ObjSet *s) { return atomic_load_explicit(&((ObjSet *)s)->used, memory_order_relaxed); }
+static inline void used_put(ObjSet *s, size_t n) { atomic_store_explicit(&s->used, n, memory_order_relaxed); }
+static inline size_t fill_get(const ObjSet *s) { return atomic_load_explicit(&((ObjSet *)s)->fill, memory_order_relaxed); }
+static inline void fill_put(ObjSet *s, size_t n) { atomic_store_explicit(&s->fill, n, memory_order_relaxed); }
+static inline uint32_t version_get(ObjSet *s) { return atomic_load_explicit(&s->version, memory_order_acquire); }
+static inline void version_bump(ObjSet *s) { atomic_fetch_add_explicit(&s->version, 1, memory_order_release); }
+
+static inline bool is_live(Value k) { return k != EMPTY_VAL && k != DUMMY_KEY; }
+/* A set without a table behaves as the minimum-size empty table. */
+static inline size_t mask_of(const SetTable *t) { return t ? t->mask : SET_MINSIZE - 1; }
+
+size_t set_len(const ObjSet *s) { return used_get(s); }
+
+/* ---- tables --------------------------------------------------------------- */
+
+static inline size_t table_bytes(size_t mask) { return sizeof(SetTable) + (mask + 1) * sizeof(SetEntry); }
+
+static SetTable *table_new(TState *ts, size_t size) {
+    SetTable *t = gc_alloc_buffer(ts, table_bytes(size - 1));
+    if (!t) return NULL;
+    t->mask = size - 1;
+    for (size_t i = 0; i < size; i++) {
+        t->entries[i].key = EMPTY_VAL;
+        t->entries[i].hash = 0;
+    }
+    return t;
+}
+
+/* The never-used entry where an item known to be absent goes, in a table
+ * without deleted entries (CPython's set_insert_clean). */
+static SetEntry *clean_slot(SetTable *t, int64_t hash) {
+    size_t mask = t->mask, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    for (;;) {
+        SetEntry *e = &t->entries[i];
+        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
+        for (size_t j = 0; j <= probes; j++, e++)
+            if (key_get(&e->key) == EMPTY_VAL) return e;
+        perturb >>= PERTURB_SHIFT;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+}
+
+static inline void put_entry(SetEntry *e, Value key, int64_t hash) {
+    hash_put(&e->hash, hash);
+    key_put(&e->key, key); /* last: publishes the entry */
+}
+
+/* CPython's set_table_resize (lock held): the smallest power-of-two table
+ * above minused, live items re-inserted in table order. False when out of
+ * memory; nothing is raised, since the caller holds the lock. */
+static bool resize_locked(TState *ts, ObjSet *s, size_t minused) {
+    size_t newsize = SET_MINSIZE;
+    while (newsize <= minused) {
+        if (newsize > ((size_t)PTRDIFF_MAX - sizeof(SetTable)) / sizeof(SetEntry) / 2) return false;
+        newsize <<= 1;
+    }
+    SetTable *old = table_locked(s);
+    size_t used = used_get(s);
+    if (newsize == SET_MINSIZE && mask_of(old) == SET_MINSIZE - 1 && fill_get(s) == used) return true;
+    SetTable *t = table_new(ts, newsize);
+    if (!t) return false;
+    for (size_t i = 0; old && i <= old->mask; i++) {
+        SetEntry *e = &old->entries[i];
+        if (is_live(e->key)) *clean_slot(t, e->hash) = *e;
+    }
+    fill_put(s, used);
+    table_publish(s, t);
+    version_bump(s);
+    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+    return true;
+}
+
+/* Where a probe ended. */
+typedef struct Probe {
+    SetTable *table;
+    SetEntry *entry; /* the item, or the never-used entry that ended the probe */
+    SetEntry *free;  /* the last deleted entry passed: an insertion reuses it */
+} Probe;
+
+/* CPython's probe sequence (linear runs, then perturbation). 1: found;
+ * 0: absent; -1 after raising. With `locked`, the caller holds s's mutex:
+ * it is released around __eq__ and held again on return. */
+static int probe(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
+restart:;
+    SetTable *t = locked ? table_locked(s) : table_acquire(s);
+    p->table = t;
+    p->entry = p->free = NULL;
+    if (!t) return 0;
+    size_t mask = t->mask, i = (size_t)hash & mask;
+    uint64_t perturb = (uint64_t)hash;
+    for (;;) {
+        SetEntry *e = &t->entries[i];
+        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
+        for (size_t j = 0; j <= probes; j++, e++) {
+            Value k = key_get(&e->key);
+            if (k == EMPTY_VAL) {
+                p->entry = e;
+                return 0;
+            }
+            if (k == DUMMY_KEY) {
+                p->free = e;
+                continue;
+            }
+            if (hash_get(&e->hash) != hash) continue;
+            int eq = dict_key_eq_fast(ts, k, key);
+            if (eq < 0) {
+                uint32_t version = version_get(s);
+                if (locked) obj_unlock(ts, &s->obj);
+                vm_push(ts, key);
+                eq = ops_equal(ts, k, key);
+                vm_pop(ts);
+                if (locked) obj_lock(ts, &s->obj);
+                if (eq < 0) return -1;
+                /* t is only touched again if it is still s's table. */
+                if (table_acquire(s) != t || version_get(s) != version || key_get(&e->key) != k) goto restart;
+            }
+            if (eq) {
+                p->entry = e;
+                return 1;
+            }
+        }
+        perturb >>= PERTURB_SHIFT;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+}
+
+/* ---- items ---------------------------------------------------------------- */
+
+/* CPython's set_add_entry. 0, or -1 after raising. */
+static int add_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
+    obj_lock(ts, &s->obj);
+    Probe p;
+    int r = probe(ts, s, key, hash, true, &p);
+    if (r != 0) {
+        obj_unlock(ts, &s->obj);
+        return r < 0 ? -1 : 0;
+    }
+    bool ok = true;
+    if (p.free) {
+        put_entry(p.free, key, hash);
+        used_put(s, used_get(s) + 1);
+    } else {
+        SetTable *t = p.table;
+        SetEntry *e = p.entry;
+        if (!t) {
+            t = table_new(ts, SET_MINSIZE);
+            if (!t) {
+                obj_unlock(ts, &s->obj);
+                err_no_memory(ts);
+                return -1;
+            }
+            table_publish(s, t);
+            e = &t->entries[(size_t)hash & t->mask];
+        }
+        put_entry(e, key, hash);
+        size_t fill = fill_get(s) + 1, used = used_get(s) + 1;
+        fill_put(s, fill);
+        used_put(s, used);
+        if (fill * 5 >= t->mask * 3) ok = resize_locked(ts, s, used > 50000 ? used * 2 : used * 4);
+    }
+    version_bump(s);
+    obj_unlock(ts, &s->obj);
+    if (!ok) err_no_memory(ts);
+    return ok ? 0 : -1;
+}
+
+/* 1 removed, 0 absent, -1 after raising. */
+static int discard_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
+    obj_lock(ts, &s->obj);
+    Probe p;
+    int r = probe(ts, s, key, hash, true, &p);
+    if (r == 1) {
+        key_put(&p.entry->key, DUMMY_KEY);
+        hash_put(&p.entry->hash, -1);
+        used_put(s, used_get(s) - 1);
+        version_bump(s);
+    }
+    obj_unlock(ts, &s->obj);
+    return r;
+}
+
+static int contains_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
+    Probe p;
+    return probe(ts, s, key, hash, false, &p);
+}
+
+static void clear_set(TState *ts, ObjSet *s) {
+    obj_lock(ts, &s->obj);
+    SetTable *old = table_locked(s);
+    table_publish(s, NULL);
+    used_put(s, 0);
+    fill_put(s, 0);
+    version_bump(s);
+    obj_unlock(ts, &s->obj);
+    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+}
+
+bool set_next(ObjSet *s, size_t *pos, Value *key, int64_t *hash) {
+    SetTable *t = table_acquire(s);
+    if (!t) return false;
+    while (*pos <= t->mask) {
+        SetEntry *e = &t->entries[(*pos)++];
+        Value k = key_get(&e->key);
+        if (!is_live(k)) continue;
+        *key = k;
+        if (hash) *hash = hash_get(&e->hash);
+        return true;
+    }
+    return false;
+}
+
+int set_add(TState *ts, ObjSet *s, Value v) {
+    int64_t h;
+    if (dict_hash_key(ts, v, &h) < 0) return -1;
+    return add_entry(ts, s, v, h);
+}
+
+/* The key and hash to look an element up with. A set (unhashable) is
+ * looked up as the frozenset of its items, as CPython does; that frozenset
+ * is then pushed on the VM stack and *pushed is set. */
+static int lookup_key(TState *ts, Value *key, int64_t *hash, bool *pushed) {
+    *pushed = false;
+    if (dict_hash_key(ts, *key, hash) == 0) return 0;
+    if (!IS_SET(*key) || !err_matches(ts, EXC(ts)->TypeError)) return -1;
+    err_clear(ts);
+    Value f = set_from_iterable(ts, ts->interp->types.frozenset, *key);
+    if (IS_ERROR(f)) return -1;
+    vm_push(ts, f);
+    *pushed = true;
+    *key = f;
+    return dict_hash_key(ts, f, hash);
+}
+
+int set_contains(TState *ts, ObjSet *s, Value v) {
+    int64_t h;
+    bool pushed;
+    int r = lookup_key(ts, &v, &h, &pushed);
+    if (r == 0) r = contains_entry(ts, s, v, h);
+    if (pushed) vm_pop(ts);
+    return r;
+}
+
+/* set.discard / set.remove: 1 removed, 0 absent, -1 after raising. */
+static int set_discard(TState *ts, ObjSet *s, Value v) {
+    int64_t h;
+    bool pushed;
+    int r = lookup_key(ts, &v, &h, &pushed);
+    if (r == 0) r = discard_entry(ts, s, v, h);
+    if (pushed) vm_pop(ts);
+    return r;
+}
+
+/* ---- bulk operations (CPython's set_merge, set_update_internal...) -------- */
+
+static inline bool is_frozen(TState *ts, const ObjSet *s) {
+    return type_is_subtype(s->obj.type, ts->interp->types.frozenset);
+}
+
+/* The built-in type results of operations on s take: set or frozenset,
+ * never a subclass (as CPython). */
+static inline ObjType *base_type(TState *ts, const ObjSet *s) {
+    return is_frozen(ts, s) ? ts->interp->types.frozenset : ts->interp->types.set;
+}
+
+ObjSet *set_new(TState *ts, ObjType *type) {
+    ObjSet *s = (ObjSet *)gc_alloc(ts, sizeof(ObjSet), OBJ_SET, type ? type : ts->interp->types.set);
+    if (!s) return NULL;
+    atomic_init(&s->table, NULL);
+    atomic_init(&s->used, 0);
+    atomic_init(&s->fill, 0);
+    atomic_init(&s->version, 0);
+    s->finger = 0;
+    return s;
+}
+
+static inline Value set_or_error(ObjSet *s) { return s ? OBJ_VAL(s) : ERROR_VAL; }
+
+/* Copies other's items into so's table when so is empty: no comparisons
+ * needed (lock held). False when out of memory. */
+static bool copy_into_empty(TState *ts, ObjSet *so, ObjSet *other, size_t other_used) {
+    SetTable *st = table_locked(so), *ot = table_acquire(other);
+    if (!ot) return true;
+    if (!st) {
+        if (!(st = table_new(ts, SET_MINSIZE))) return false;
+        table_publish(so, st);
+    }
+    size_t n = 0;
+    bool same_layout = st->mask == ot->mask && fill_get(other) == other_used;
+    for (size_t i = 0; i <= ot->mask; i++) {
+        Value k = key_get(&ot->entries[i].key);
+        if (!is_live(k)) continue;
+        /* Same size and no deleted entries: the same slots. */
+        put_entry(same_layout ? &st->entries[i] : clean_slot(st, hash_get(&ot->entries[i].hash)), k,
+                  hash_get(&ot->entries[i].hash));
+        n++;
+    }
+    fill_put(so, n);
+    used_put(so, n);
+    version_bump(so);
+    return true;
+}
+
+static int merge(TState *ts, ObjSet *so, ObjSet *other) {
+    size_t other_used = set_len(other);
+    if (other == so || other_used == 0) return 0;
+    obj_lock(ts, &so->obj);
+    /* One resize up front rather than several on the way. */
+    bool ok = (fill_get(so) + other_used) * 5 < mask_of(table_locked(so)) * 3 ||
+              resize_locked(ts, so, (used_get(so) + other_used) * 2);
+    bool done = false;
+    if (ok && fill_get(so) == 0) {
+        ok = copy_into_empty(ts, so, other, other_used);
+        done = true;
+    }
+    obj_unlock(ts, &so->obj);
+    if (!ok) {
+        err_no_memory(ts);
+        return -1;
+    }
+    if (done) return 0;
+    size_t pos = 0;
+    Value k;
+    int64_t h;
+    while (set_next(other, &pos, &k, &h))
+        if (add_entry(ts, so, k, h) < 0) return -1;
+    return 0;
+}
+
+int set_update(TState *ts, ObjSet *s, Value iterable) {
+    if (IS_SET(iterable)) return merge(ts, s, AS_SET(iterable));
+    if (IS_DICT(iterable) && OBJ_TYPE(iterable) == ts->interp->types.dict) {
+        ObjDict *d = AS_DICT(iterable);
+        size_t n = dict_len(d);
+        obj_lock(ts, &s->obj);
+        bool ok = (fill_get(s) + n) * 5 < mask_of(table_locked(s)) * 3 || resize_locked(ts, s, (used_get(s) + n) * 2);
+        obj_unlock(ts, &s->obj);
+        if (!ok) {
+            err_no_memory(ts);
+            return -1;
+        }
+        size_t pos = 0;
+        Value k, v;
+        int64_t h;
+        while (dict_next_hashed(d, &pos, &k, &v, &h))
+            if (add_entry(ts, s, k, h) < 0) return -1;
+        return 0;
+    }
+    Value it = ops_iter(ts, iterable);
+    if (IS_ERROR(it)) return -1;
+    vm_push(ts, it);
+    int r = 0;
+    for (;;) {
+        Value x = ops_next(ts, it);
+        if (IS_EMPTY(x)) break;
+        if (IS_ERROR(x) || set_add(ts, s, x) < 0) {
+            r = -1;
+            break;
+        }
+    }
+    vm_pop(ts);
+    return r;
+}
+
+Value set_from_iterable(TState *ts, ObjType *type, Value iterable) {
+    ObjSet *s = set_new(ts, type);
+    if (!s) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(s));
+    int r = set_update(ts, s, iterable);
+    vm_pop(ts);
+    return r < 0 ? ERROR_VAL : OBJ_VAL(s);
+}
+
+static Value copy_as(TState *ts, ObjSet *s, ObjType *type) { return set_from_iterable(ts, type, OBJ_VAL(s)); }
+
+Value set_intersection(TState *ts, ObjSet *so, Value other) {
+    ObjSet *result = set_new(ts, base_type(ts, so));
+    if (!result) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(result));
+    int r = 0;
+    if (IS_SET(other)) {
+        /* Walk the smaller set, look up in the other. */
+        ObjSet *big = so, *small = AS_SET(other);
+        if (set_len(small) > set_len(big)) {
+            big = small;
+            small = so;
+        }
+        size_t pos = 0;
+        Value k;
+        int64_t h;
+        while (r == 0 && set_next(small, &pos, &k, &h)) {
+            int c = contains_entry(ts, big, k, h);
+            r = c < 0 ? -1 : c ? add_entry(ts, result, k, h) : 0;
+        }
+    } else {
+        Value it = ops_iter(ts, other);
+        r = IS_ERROR(it) ? -1 : 0;
+        if (r == 0) vm_push(ts, it);
+        while (r == 0) {
+            Value x = ops_next(ts, it);
+            if (IS_EMPTY(x)) break;
+            int64_t h;
+            if (IS_ERROR(x) || dict_hash_key(ts, x, &h) < 0) {
+                r = -1;
+                break;
+            }
+            int c = contains_entry(ts, so, x, h);
+            r = c < 0 ? -1 : c ? add_entry(ts, result, x, h) : 0;
+        }
+        if (!IS_ERROR(it)) vm_pop(ts);
+    }
+    vm_pop(ts);
+    return r < 0 ? ERROR_VAL : OBJ_VAL(result);
+}
+
+/* s takes src's table (src is private and is left empty): what
+ * intersection_update does, as CPython's set_swap_bodies. */
+static void take_table(TState *ts, ObjSet *s, ObjSet *src) {
+    obj_lock(ts, &s->obj);
+    SetTable *old = table_locked(s);
+    table_publish(s, table_locked(src));
+    fill_put(s, fill_get(src));
+    used_put(s, used_get(src));
+    version_bump(s);
+    obj_unlock(ts, &s->obj);
+    table_publish(src, NULL);
+    fill_put(src, 0);
+    used_put(src, 0);
+    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+}
+
+static int intersection_update(TState *ts, ObjSet *s, Value other) {
+    Value tmp = set_intersection(ts, s, other);
+    if (IS_ERROR(tmp)) return -1;
+    take_table(ts, s, AS_SET(tmp));
+    return 0;
+}
+
+int set_difference_update(TState *ts, ObjSet *so, Value other) {
+    if (IS_SET(other) && AS_SET(other) == so) {
+        clear_set(ts, so);
+        return 0;
+    }
+    int r = 0;
+    if (IS_SET(other)) {
+        /* Much bigger than so: only the common items matter. */
+        Value src = other;
+        if ((set_len(AS_SET(other)) >> 3) > set_len(so)) {
+            src = set_intersection(ts, so, other);
+            if (IS_ERROR(src)) return -1;
+        }
+        vm_push(ts, src);
+        size_t pos = 0;
+        Value k;
+        int64_t h;
+        while (r == 0 && set_next(AS_SET(src), &pos, &k, &h)) r = discard_entry(ts, so, k, h) < 0 ? -1 : 0;
+        vm_pop(ts);
+    } else {
+        Value it = ops_iter(ts, other);
+        if (IS_ERROR(it)) return -1;
+        vm_push(ts, it);
+        for (;;) {
+            Value x = ops_next(ts, it);
+            if (IS_EMPTY(x)) break;
+            int64_t h;
+            if (IS_ERROR(x) || dict_hash_key(ts, x, &h) < 0 || discard_entry(ts, so, x, h) < 0) {
+                r = -1;
+                break;
+            }
+        }
+        vm_pop(ts);
+    }
+    if (r < 0) return -1;
+    /* More than a quarter deleted entries: rebuild. */
+    obj_lock(ts, &so->obj);
+    size_t used = used_get(so);
+    bool ok = fill_get(so) - used <= mask_of(table_locked(so)) / 4 ||
+              resize_locked(ts, so, used > 50000 ? used * 2 : used * 4);
+    obj_unlock(ts, &so->obj);
+    if (!ok) err_no_memory(ts);
+    return ok ? 0 : -1;
+}
+
+/* Each item of src: removed from so if there, added if not. */
+static int toggle_items(TState *ts, ObjSet *so, ObjSet *src) {
+    size_t pos = 0;
+    Value k;
+    int64_t h;
+    while (set_next(src, &pos, &k, &h)) {
+        int r = discard_entry(ts, so, k, h);
+        if (r < 0 || (r == 0 && add_entry(ts, so, k, h) < 0)) return -1;
+    }
+    return 0;
+}
+
+int set_symmetric_difference_update(TState *ts, ObjSet *so, Value other) {
+    if (IS_SET(other) && AS_SET(other) == so) {
+        clear_set(ts, so);
+        return 0;
+    }
+    if (IS_DICT(other) && OBJ_TYPE(other) == ts->interp->types.dict) {
+        size_t pos = 0;
+        Value k, v;
+        int64_t h;
+        while (dict_next_hashed(AS_DICT(other), &pos, &k, &v, &h)) {
+            int r = discard_entry(ts, so, k, h);
+            if (r < 0 || (r == 0 && add_entry(ts, so, k, h) < 0)) return -1;
+        }
+        return 0;
+    }
+    if (IS_SET(other)) return toggle_items(ts, so, AS_SET(other));
+    Value tmp = set_from_iterable(ts, base_type(ts, so), other);
+    if (IS_ERROR(tmp)) return -1;
+    vm_push(ts, tmp);
+    int r = toggle_items(ts, so, AS_SET(tmp));
+    vm_pop(ts);
+    return r;
+}
+
+static Value union_of(TState *ts, ObjSet *so, Value other) {
+    Value r = copy_as(ts, so, base_type(ts, so));
+    if (IS_ERROR(r)) return r;
+    vm_push(ts, r);
+    int rc = set_update(ts, AS_SET(r), other);
+    vm_pop(ts);
+    return rc < 0 ? ERROR_VAL : r;
+}
+
+static Value difference_of(TState *ts, ObjSet *so, Value other) {
+    size_t other_size;
+    bool is_dict = IS_DICT(other) && OBJ_TYPE(other) == ts->interp->types.dict;
+    if (IS_SET(other)) other_size = set_len(AS_SET(other));
+    else if (is_dict) other_size = dict_len(AS_DICT(other));
+    else other_size = 0;
+    if ((!IS_SET(other) && !is_dict) || (set_len(so) >> 2) > other_size) {
+        /* Copy, then remove other's items. */
+        Value r = copy_as(ts, so, base_type(ts, so));
+        if (IS_ERROR(r)) return r;
+        vm_push(ts, r);
+        int rc = set_difference_update(ts, AS_SET(r), other);
+        vm_pop(ts);
+        return rc < 0 ? ERROR_VAL : r;
+    }
+    ObjSet *result = set_new(ts, base_type(ts, so));
+    if (!result) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(result));
+    size_t pos = 0;
+    Value k;
+    int64_t h;
+    int r = 0;
+    while (r == 0 && set_next(so, &pos, &k, &h)) {
+        int present;
+        if (is_dict) {
+            Value v = dict_get_hashed(ts, AS_DICT(other), k, h);
+            present = IS_ERROR(v) ? -1 : !IS_EMPTY(v);
+        } else {
+            present = contains_entry(ts, AS_SET(other), k, h);
+        }
+        r = present < 0 ? -1 : present ? 0 : add_entry(ts, result, k, h);
+    }
+    vm_pop(ts);
+    return r < 0 ? ERROR_VAL : OBJ_VAL(result);
+}
+
+static Value symmetric_difference_of(TState *ts, ObjSet *so, Value other) {
+    Value r = set_from_iterable(ts, base_type(ts, so), other);
+    if (IS_ERROR(r)) return r;
+    vm_push(ts, r);
+    int rc = toggle_items(ts, AS_SET(r), so);
+    vm_pop(ts);
+    return rc < 0 ? ERROR_VAL : r;
+}
+
+/* Is every item of a in b? 1, 0, -1 after raising. */
+static int is_subset(TState *ts, ObjSet *a, ObjSet *b) {
+    if (set_len(a) > set_len(b)) return 0;
+    size_t pos = 0;
+    Value k;
+    int64_t h;
+    while (set_next(a, &pos, &k, &h)) {
+        int c = contains_entry(ts, b, k, h);
+        if (c <= 0) return c;
+    }
+    return 1;
+}
+
+Value set_inplace_binop(TState *ts, BinOp op, ObjSet *s, Value other) {
+    if (!IS_SET(other) || is_frozen(ts, s)) return NOT_IMPLEMENTED_VAL;
+    int r;
+    switch (op) {
+    case BIN_OR: r = set_update(ts, s, other); break;
+    case BIN_AND: r = intersection_update(ts, s, other); break;
+    case BIN_SUB: r = set_difference_update(ts, s, other); break;
+    case BIN_XOR: r = set_symmetric_difference_update(ts, s, other); break;
+    default: return NOT_IMPLEMENTED_VAL;
+    }
+    return r < 0 ? ERROR_VAL : OBJ_VAL(s);
+}
+
+/* ---- slots ------------------------------------------------------------------ */
+
+static bool sb_put(TState *ts, StrBuf *sb, const char *s, size_t n) {
+    if (sb_append(sb, s, n)) return true;
+    err_no_memory(ts);
+    return false;
+}
+
+static Value set_repr(TState *ts, Value self) {
+    ObjSet *s = AS_SET(self);
+    /* set() and frozenset() print as {...}, subclasses as Name({...}). */
+    bool bare = s->obj.type == ts->interp->types.set;
+    const char *name = s->obj.type->name->data;
+    if (set_len(s) == 0) {
+        ObjStr *r = str_printf(ts, "%s()", name);
+        return r ? OBJ_VAL(r) : ERROR_VAL;
+    }
+    ReprGuard g;
+    if (!list_repr_enter(ts, &g, &s->obj)) {
+        ObjStr *r = str_printf(ts, "%s(...)", name);
+        return r ? OBJ_VAL(r) : ERROR_VAL;
+    }
+    vm_push(ts, self);
+    StrBuf sb;
+    sb_init(&sb);
+    bool ok = bare || (sb_put(ts, &sb, name, strlen(name)) && sb_put(ts, &sb, "(", 1));
+    ok = ok && sb_put(ts, &sb, "{", 1);
+    size_t pos = 0;
+    Value k;
+    for (bool first = true; ok && set_next(s, &pos, &k, NULL); first = false)
+        ok = (first || sb_put(ts, &sb, ", ", 2)) && str_append_repr(ts, &sb, k);
+    ok = ok && sb_put(ts, &sb, "}", 1) && (bare || sb_put(ts, &sb, ")", 1));
+    vm_pop(ts);
+    list_repr_leave(ts, &g);
+    if (!ok) {
+        sb_free(&sb);
+        return ERROR_VAL;
+    }
+    ObjStr *r = str_from_sb(ts, &sb);
+    return r ? OBJ_VAL(r) : ERROR_VAL;
+}
+
+/* CPython's frozenset hash: an order-independent mix of the item hashes. */
+static int frozenset_hash(TState *ts, Value self, int64_t *out) {
+    (void)ts;
+    ObjSet *s = AS_SET(self);
+    uint64_t hash = 0;
+    size_t pos = 0;
+    Value k;
+    int64_t h;
+    while (set_next(s, &pos, &k, &h)) {
+        uint64_t x = (uint64_t)h;
+        hash ^= ((x ^ 89869747ULL) ^ (x << 16)) * 3644798167ULL;
+    }
+    hash ^= ((uint64_t)set_len(s) + 1) * 1927868237ULL;
+    hash ^= (hash >> 11) ^ (hash >> 25);
+    hash = hash * 69069U + 907133923ULL;
+    if (hash == (uint64_t)-1) hash = 590923713ULL;
+    *out = (int64_t)hash;
+    return 0;
+}
+
+static Value set_richcmp(TState *ts, Value a, Value b, CmpOp op) {
+    if (!IS_SET(a) || !IS_SET(b)) return NOT_IMPLEMENTED_VAL;
+    ObjSet *x = AS_SET(a), *y = AS_SET(b);
+    size_t nx = set_len(x), ny = set_len(y);
+    int r;
+    vm_push(ts, a);
+    vm_push(ts, b);
+    switch (op) {
+    case CMP_EQ:
+    case CMP_NE:
+        r = nx == ny ? is_subset(ts, x, y) : 0;
+        if (r >= 0 && op == CMP_NE) r = !r;
+        break;
+    case CMP_LE: r = is_subset(ts, x, y); break;
+    case CMP_LT: r = nx < ny ? is_subset(ts, x, y) : 0; break;
+    case CMP_GE: r = is_subset(ts, y, x); break;
+    default: r = ny < nx ? is_subset(ts, y, x) : 0; break;
+    }
+    vm_pop(ts);
+    vm_pop(ts);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r);
+}
+
+static Value set_binop(TState *ts, BinOp op, Value a, Value b) {
+    if (!IS_SET(a) || !IS_SET(b)) return NOT_IMPLEMENTED_VAL;
+    ObjSet *x = AS_SET(a);
+    vm_push(ts, a);
+    vm_push(ts, b);
+    Value r;
+    switch (op) {
+    case BIN_OR: r = union_of(ts, x, b); break;
+    case BIN_AND: r = set_intersection(ts, x, b); break;
+    case BIN_SUB: r = difference_of(ts, x, b); break;
+    case BIN_XOR: r = symmetric_difference_of(ts, x, b); break;
+    default: r = NOT_IMPLEMENTED_VAL; break;
+    }
+    vm_pop(ts);
+    vm_pop(ts);
+    return r;
+}
+
+static int set_truth(TState *ts, Value self) {
+    (void)ts;
+    return set_len(AS_SET(self)) != 0;
+}
+
+static int64_t set_len_slot(TState *ts, Value self) {
+    (void)ts;
+    return (int64_t)set_len(AS_SET(self));
+}
+
+static int set_contains_slot(TState *ts, Value self, Value item) { return set_contains(ts, AS_SET(self), item); }
+
+static Value set_iter(TState *ts, Value self) {
+    ObjIterator *it = iterator_new(ts, "set_iterator", iter_set_step, self, NONE_VAL);
+    if (!it) return ERROR_VAL;
+    it->end = (int64_t)set_len(AS_SET(self));
+    return OBJ_VAL(it);
+}
+
+static Value set_new_slot(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    /* A subclass whose mini __init__ takes the arguments gets an empty set
+     * (set.__init__ via super() fills it). */
+    bool init_consumes = type != ts->interp->types.set && IS_FUNCTION(type_lookup(type, ts->interp->names.init));
+    if (!init_consumes && !args_check(ts, "set", nargs, kwnames, 0, 1)) return ERROR_VAL;
+    if (init_consumes || nargs == 0) return set_or_error(set_new(ts, type));
+    return set_from_iterable(ts, type, args[0]);
+}
+
+static Value frozenset_new_slot(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "frozenset", nargs, kwnames, 0, 1)) return ERROR_VAL;
+    if (nargs == 1 && IS_SET(args[0]) && OBJ_TYPE(args[0]) == type && type == ts->interp->types.frozenset)
+        return args[0];
+    if (nargs == 0) return set_or_error(set_new(ts, type));
+    return set_from_iterable(ts, type, args[0]);
+}
+
+static void set_trace(GcMarker *m, Obj *self) {
+    SetTable *t = table_locked((ObjSet *)self);
+    for (size_t i = 0; t && i <= t->mask; i++)
+        if (is_live(t->entries[i].key)) gc_mark_value(m, t->entries[i].key);
+}
+
+static void set_finalize(Obj *self) {
+    SetTable *t = table_locked((ObjSet *)self);
+    if (t) gc_free_buffer(t, table_bytes(t->mask));
+}
+
+static size_t set_obj_size(Obj *self) {
+    (void)self;
+    return sizeof(ObjSet);
+}
+
+/* ---- methods ------------------------------------------------------------ */
+
+#define SELF AS_SET(args[0])
+#define CHECK_ARGS(name, min, max)                                             \
+    do {                                                                       \
+        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
+    } while (0)
+
+static Value set_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set.add", 1, 1);
+    return set_add(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
+static Value set_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set.remove", 1, 1);
+    int r = set_discard(ts, SELF, args[1]);
+    if (r < 0) return ERROR_VAL;
+    if (r == 0) return err_set_value(ts, EXC(ts)->KeyError, args[1]);
+    return NONE_VAL;
+}
+
+static Value set_m_discard(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set.discard", 1, 1);
+    return set_discard(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
+/* CPython's set.pop: the next item from a moving finger. */
+static Value set_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set.pop", 0, 0);
+    ObjSet *s = SELF;
+    obj_lock(ts, &s->obj);
+    SetTable *t = table_locked(s);
+    if (used_get(s) == 0 || !t) {
+        obj_unlock(ts, &s->obj);
+        return err_format(ts, EXC(ts)->KeyError, "pop from an empty set");
+    }
+    size_t i = s->finger & t->mask;
+    while (!is_live(t->entries[i].key)) i = (i + 1) & t->mask;
+    Value k = t->entries[i].key;
+    key_put(&t->entries[i].key, DUMMY_KEY);
+    hash_put(&t->entries[i].hash, -1);
+    used_put(s, used_get(s) - 1);
+    s->finger = i + 1;
+    version_bump(s);
+    obj_unlock(ts, &s->obj);
+    return k;
+}
+
+static Value set_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set.clear", 0, 0);
+    clear_set(ts, SELF);
+    return NONE_VAL;
+}
+
+static Value set_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("copy", 0, 0);
+    ObjSet *s = SELF;
+    if (s->obj.type == ts->interp->types.frozenset) return args[0];
+    return copy_as(ts, s, base_type(ts, s));
+}
+
+static Value set_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set", 0, 1);
+    clear_set(ts, SELF);
+    if (nargs > 1 && set_update(ts, SELF, args[1]) < 0) return ERROR_VAL;
+    return NONE_VAL;
+}
+
+static Value set_m_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("set.update", 0, -1);
+    for (int i = 1; i < nargs; i++)
+        if (set_update(ts, SELF, args[i]) < 0) return ERROR_VAL;
+    return NONE_VAL;
+}
+
+static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("union", 0, -1);
+    ObjSet *s = SELF;
+    Value r = copy_as(ts, s, base_type(ts, s));
+    if (IS_ERROR(r)) return r;
+    vm_push(ts, r);
+    for (int i = 1; i < nargs && !IS_ERROR(r); i++)
+        if (set_update(ts, AS_SET(r), args[i]) < 0) r = ERROR_VAL;
+    vm_pop(ts);
+    return r;
+}
+
+static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("intersection", 0, -1);
+    if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
+    Value acc = args[0];
+    for (int i = 1; i < nargs; i++) {
+        vm_push(ts, acc);
+        Value next = set_intersection(ts, AS_SET(acc), args[i]);
+        vm_pop(ts);
+        if (IS_ERROR(next)) return next;
+        acc = next;
+    }
+    return acc;
+}
+
+static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("difference", 0, -1);
+    if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
+    Value r = difference_of(ts, SELF, args[1]);
+    if (IS_ERROR(r)) return r;
+    vm_push(ts, r);
+    for (int i = 2; i < nargs && !IS_ERROR(r); i++)
+        if (set_difference_update(ts, AS_SET(r), args[i]) < 0) r = ERROR_VAL;
+    vm_pop(ts);
+    return r;
+}
+
+static Value set_m_symmetric_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("symmetric_difference", 1, 1);
+    return symmetric_difference_of(ts, SELF, args[1]);
+}
+
+static Value set_m_intersection_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("intersection_update", 0, -1);
+    for (int i = 1; i < nargs; i++)
+        if (intersection_update(ts, SELF, args[i]) < 0) return ERROR_VAL;
+    return NONE_VAL;
+}
+
+static Value set_m_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("difference_update", 0, -1);
+    for (int i = 1; i < nargs; i++)
+        if (set_difference_update(ts, SELF, args[i]) < 0) return ERROR_VAL;
+    return NONE_VAL;
+}
+
+static Value set_m_symmetric_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("symmetric_difference_update", 1, 1);
+    return set_symmetric_difference_update(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
+/* Does `it` (any iterable) contain only items of s? */
+static Value all_in(TState *ts, ObjSet *s, Value iterable) {
+    Value it = ops_iter(ts, iterable);
+    if (IS_ERROR(it)) return it;
+    vm_push(ts, it);
+    Value r = TRUE_VAL;
+    for (;;) {
+        Value x = ops_next(ts, it);
+        if (IS_EMPTY(x)) break;
+        int c = IS_ERROR(x) ? -1 : set_contains(ts, s, x);
+        if (c <= 0) {
+            r = c < 0 ? ERROR_VAL : FALSE_VAL;
+            break;
+        }
+    }
+    vm_pop(ts);
+    return r;
+}
+
+static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("issubset", 1, 1);
+    Value other = args[1];
+    if (!IS_SET(other)) {
+        other = set_from_iterable(ts, ts->interp->types.set, other);
+        if (IS_ERROR(other)) return other;
+    }
+    vm_push(ts, other);
+    int r = is_subset(ts, SELF, AS_SET(other));
+    vm_pop(ts);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r);
+}
+
+static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("issuperset", 1, 1);
+    if (IS_SET(args[1])) {
+        int r = is_subset(ts, AS_SET(args[1]), SELF);
+        return r < 0 ? ERROR_VAL : BOOL_VAL(r);
+    }
+    return all_in(ts, SELF, args[1]);
+}
+
+static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("isdisjoint", 1, 1);
+    ObjSet *s = SELF;
+    if (!IS_SET(args[1])) {
+        Value it = ops_iter(ts, args[1]);
+        if (IS_ERROR(it)) return it;
+        vm_push(ts, it);
+        Value r = TRUE_VAL;
+        for (;;) {
+            Value x = ops_next(ts, it);
+            if (IS_EMPTY(x)) break;
+            int c = IS_ERROR(x) ? -1 : set_contains(ts, s, x);
+            if (c != 0) {
+                r = c < 0 ? ERROR_VAL : FALSE_VAL;
+                break;
+            }
+        }
+        vm_pop(ts);
+        return r;
+    }
+    ObjSet *small = s, *big = AS_SET(args[1]);
+    if (set_len(small) > set_len(big)) {
+        small = big;
+        big = s;
+    }
+    size_t pos = 0;
+    Value k;
+    int64_t h;
+    while (set_next(small, &pos, &k, &h)) {
+        int c = contains_entry(ts, big, k, h);
+        if (c != 0) return c < 0 ? ERROR_VAL : FALSE_VAL;
+    }
+    return TRUE_VAL;
+}
+
+static Value set_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("__len__", 0, 0);
+    return INT_VAL((int64_t)set_len(SELF));
+}
+static Value set_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("__contains__", 1, 1);
+    int r = set_contains(ts, SELF, args[1]);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r);
+}
+static Value set_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("__iter__", 0, 0);
+    return set_iter(ts, args[0]);
+}
+static Value set_m_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("__repr__", 0, 0);
+    return set_repr(ts, args[0]);
+}
+static Value frozenset_m_hash(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    CHECK_ARGS("__hash__", 0, 0);
+    int64_t h;
+    frozenset_hash(ts, args[0], &h);
+    return int_from_i64(ts, h);
+}
+
+#define SET_CMP_METHOD(fn, op)                                                      \
+    static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
+        CHECK_ARGS(#op, 1, 1);                                                      \
+        return set_richcmp(ts, args[0], args[1], op);                               \
+    }
+SET_CMP_METHOD(set_m_eq, CMP_EQ)
+SET_CMP_METHOD(set_m_ne, CMP_NE)
+SET_CMP_METHOD(set_m_lt, CMP_LT)
+SET_CMP_METHOD(set_m_le, CMP_LE)
+SET_CMP_METHOD(set_m_gt, CMP_GT)
+SET_CMP_METHOD(set_m_ge, CMP_GE)
+
+#define SET_BINOP_METHOD(fn, op)                                                    \
+    static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
+        CHECK_ARGS(#op, 1, 1);                                                      \
+        return set_binop(ts, op, args[0], args[1]);                                 \
+    }
+SET_BINOP_METHOD(set_m_or, BIN_OR)
+SET_BINOP_METHOD(set_m_and, BIN_AND)
+SET_BINOP_METHOD(set_m_sub, BIN_SUB)
+SET_BINOP_METHOD(set_m_xor, BIN_XOR)
+
+#define SET_INPLACE_METHOD(fn, op)                                                  \
+    static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
+        CHECK_ARGS(#op, 1, 1);                                                      \
+        return set_inplace_binop(ts, op, SELF, args[1]);                            \
+    }
+SET_INPLACE_METHOD(set_m_ior, BIN_OR)
+SET_INPLACE_METHOD(set_m_iand, BIN_AND)
+SET_INPLACE_METHOD(set_m_isub, BIN_SUB)
+SET_INPLACE_METHOD(set_m_ixor, BIN_XOR)
+
+#define COMMON_SET_METHODS                                              \
+    {"copy", set_m_copy},                                               \
+    {"union", set_m_union},                                             \
+    {"intersection", set_m_intersection},                               \
+    {"difference", set_m_difference},                                   \
+    {"symmetric_difference", set_m_symmetric_difference},               \
+    {"issubset", set_m_issubset},                                       \
+    {"issuperset", set_m_issuperset},                                   \
+    {"isdisjoint", set_m_isdisjoint},                                   \
+    {"__len__", set_m_len},                                             \
+    {"__contains__", set_m_contains},                                   \
+    {"__iter__", set_m_iter},                                           \
+    {"__repr__", set_m_repr},                                           \
+    {"__eq__", set_m_eq},                                               \
+    {"__ne__", set_m_ne},                                               \
+    {"__lt__", set_m_lt},                                               \
+    {"__le__", set_m_le},                                               \
+    {"__gt__", set_m_gt},                                               \
+    {"__ge__", set_m_ge},                                               \
+    {"__or__", set_m_or},                                               \
+    {"__and__", set_m_and},                                             \
+    {"__sub__", set_m_sub},                                             \
+    {"__xor__", set_m_xor}
+
+static const NativeDef set_methods[] = {
+    COMMON_SET_METHODS,
+    {"add", set_m_add},
+    {"remove", set_m_remove},
+    {"discard", set_m_discard},
+    {"pop", set_m_pop},
+    {"clear", set_m_clear},
+    {"update", set_m_update},
+    {"intersection_update", set_m_intersection_update},
+    {"difference_update", set_m_difference_update},
+    {"symmetric_difference_update", set_m_symmetric_difference_update},
+    {"__init__", set_m_init},
+    {"__ior__", set_m_ior},
+    {"__iand__", set_m_iand},
+    {"__isub__", set_m_isub},
+    {"__ixor__", set_m_ixor},
+    {NULL, NULL},
+};
+
+static const NativeDef frozenset_methods[] = {
+    COMMON_SET_METHODS,
+    {"__hash__", frozenset_m_hash},
+    {NULL, NULL},
+};
+
+const TypeSpec set_type_spec = {
+    .name = "set",
+    .kind = OBJ_SET,
+    .obj_size = set_obj_size,
+    .flags = TYPEF_BASETYPE,
+    .repr = set_repr,
+    .richcmp = set_richcmp,
+    .binop = set_binop,
+    .truth = set_truth,
+    .len = set_len_slot,
+    .contains = set_contains_slot,
+    .iter = set_iter,
+    .new_ = set_new_slot,
+    .trace = set_trace,
+    .finalize = set_finalize,
+    .methods = set_methods,
+};
+
+const TypeSpec frozenset_type_spec = {
+    .name = "frozenset",
+    .kind = OBJ_SET,
+    .obj_size = set_obj_size,
+    .flags = TYPEF_BASETYPE,
+    .repr = set_repr,
+    .hash = frozenset_hash,
+    .richcmp = set_richcmp,
+    .binop = set_binop,
+    .truth = set_truth,
+    .len = set_len_slot,
+    .contains = set_contains_slot,
+    .iter = set_iter,
+    .new_ = frozenset_new_slot,
+    .trace = set_trace,
+    .finalize = set_finalize,
+    .methods = frozenset_methods,
+};

@@ -1,0 +1,222 @@
+#include "runtime/types.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/class.h"
+#include "runtime/dict.h"
+#include "runtime/error.h"
+#include "runtime/float.h"
+#include "runtime/function.h"
+#include "runtime/int.h"
+#include "runtime/iterator.h"
+#include "runtime/list.h"
+#include "runtime/module.h"
+#include "runtime/range.h"
+#include "runtime/set.h"
+#include "runtime/str.h"
+#include "runtime/tuple.h"
+#include "runtime/file.h"
+#include "runtime/generator.h"
+#include "vm/code.h"
+#include "vm/gc.h"
+#include "vm/interp.h"
+
+extern const TypeSpec none_type_spec;
+extern const TypeSpec not_implemented_type_spec;
+extern const TypeSpec ellipsis_type_spec;
+extern const TypeSpec lock_type_spec;
+extern const TypeSpec dict_keys_type_spec;
+extern const TypeSpec dict_values_type_spec;
+extern const TypeSpec dict_items_type_spec;
+extern const TypeSpec rlock_type_spec;
+
+/* Allocates a type object and copies the spec's slots; name, dict and MRO
+ * come later (finish_type), since during bootstrap the str, dict and tuple
+ * types they need may not exist yet. */
+static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
+    ObjType *t = (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, ts->interp->types.type);
+    if (!t) return NULL;
+    memset((char *)t + sizeof(Obj), 0, sizeof(ObjType) - sizeof(Obj));
+    t->base = base;
+    t->flags = spec->flags;
+    t->instance_kind = (uint8_t)spec->kind;
+    t->module = NONE_VAL;
+    atomic_init(&t->version, 1);
+#define SLOT(s) t->s = spec->s ? spec->s : (base ? base->s : NULL)
+    SLOT(repr);
+    SLOT(str);
+    SLOT(richcmp);
+    SLOT(binop);
+    SLOT(unop);
+    SLOT(truth);
+    SLOT(len);
+    SLOT(getitem);
+    SLOT(setitem);
+    SLOT(contains);
+    SLOT(iter);
+    SLOT(next);
+    SLOT(call);
+    SLOT(getattr);
+    SLOT(setattr);
+    SLOT(new_);
+    SLOT(trace);
+    SLOT(finalize);
+#undef SLOT
+    /* As in Python, a type that defines equality but not hashing is
+     * unhashable rather than inheriting identity hashing. */
+    if (spec->hash) t->hash = spec->hash;
+    else if (!spec->richcmp && base) t->hash = base->hash;
+    return t;
+}
+
+static bool install_natives(TState *ts, ObjType *t, const NativeDef *defs, bool classmethods) {
+    for (const NativeDef *d = defs; d && d->name; d++) {
+        ObjNative *fn = native_new(ts, d->name, d->fn, t);
+        if (!fn) return false;
+        Value v = OBJ_VAL(fn);
+        if (classmethods) {
+            ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), OBJ_CLASSMETHOD,
+                                                   ts->interp->types.classmethod);
+            if (!w) return false;
+            w->func = v;
+            v = OBJ_VAL(w);
+        }
+        if (dict_set_str(ts, t->dict, str_intern_cstr(ts, d->name), v) < 0) return false;
+    }
+    return true;
+}
+
+static bool install_getsets(TState *ts, ObjType *t, const GetSetDef *defs) {
+    for (const GetSetDef *d = defs; d && d->name; d++) {
+        ObjProperty *p = (ObjProperty *)gc_alloc(ts, sizeof(ObjProperty), OBJ_PROPERTY,
+                                                 ts->interp->types.property);
+        if (!p) return false;
+        p->fget = p->fset = p->fdel = p->doc = NONE_VAL;
+        p->getset = d;
+        if (dict_set_str(ts, t->dict, str_intern_cstr(ts, d->name), OBJ_VAL(p)) < 0) return false;
+    }
+    return true;
+}
+
+static bool build_mro(TState *ts, ObjType *t) {
+    size_t n = 0;
+    for (ObjType *b = t; b; b = b->base) n++;
+    ObjTuple *mro = tuple_new(ts, n);
+    if (!mro) return false;
+    size_t i = 0;
+    for (ObjType *b = t; b; b = b->base) mro->items[i++] = OBJ_VAL(b);
+    t->mro = mro;
+    return true;
+}
+
+static bool finish_type(TState *ts, ObjType *t, const TypeSpec *spec) {
+    t->name = str_intern_cstr(ts, spec->name);
+    t->dict = dict_new(ts);
+    if (!t->name || !t->dict || !build_mro(ts, t)) return false;
+    return install_natives(ts, t, spec->methods, false) &&
+           install_natives(ts, t, spec->classmethods, true) && install_getsets(ts, t, spec->getsets);
+}
+
+ObjType *type_from_spec(TState *ts, const TypeSpec *spec, ObjType *base) {
+    if (!base) base = ts->interp->types.object;
+    ObjType *t = alloc_type(ts, spec, base);
+    if (!t || !finish_type(ts, t, spec)) return NULL;
+    return t;
+}
+
+typedef struct BuiltinEntry {
+    size_t offset;   /* of the ObjType* field in BuiltinTypes */
+    const TypeSpec *spec;
+    size_t base_offset; /* field of the base type; object's own for none */
+} BuiltinEntry;
+
+#define FIELD(f) offsetof(BuiltinTypes, f)
+
+/* Bootstrap order: object and type first, then everything else. */
+static const BuiltinEntry builtin_entries[] = {
+    {FIELD(object), &object_type_spec, (size_t)-1},
+    {FIELD(type), &type_type_spec, FIELD(object)},
+    {FIELD(str), &str_type_spec, FIELD(object)},
+    {FIELD(dict), &dict_type_spec, FIELD(object)},
+    {FIELD(tuple), &tuple_type_spec, FIELD(object)},
+    {FIELD(int_), &int_type_spec, FIELD(object)},
+    {FIELD(bool_), &bool_type_spec, FIELD(int_)},
+    {FIELD(float_), &float_type_spec, FIELD(object)},
+    {FIELD(none), &none_type_spec, FIELD(object)},
+    {FIELD(list), &list_type_spec, FIELD(object)},
+    {FIELD(set), &set_type_spec, FIELD(object)},
+    {FIELD(frozenset), &frozenset_type_spec, FIELD(object)},
+    {FIELD(range), &range_type_spec, FIELD(object)},
+    {FIELD(slice), &slice_type_spec, FIELD(object)},
+    {FIELD(code), &code_type_spec, FIELD(object)},
+    {FIELD(function), &function_type_spec, FIELD(object)},
+    {FIELD(cell), &cell_type_spec, FIELD(object)},
+    {FIELD(native), &native_type_spec, FIELD(object)},
+    {FIELD(bound_method), &bound_method_type_spec, FIELD(object)},
+    {FIELD(module), &module_type_spec, FIELD(object)},
+    {FIELD(generator), &generator_type_spec, FIELD(object)},
+    {FIELD(iterator), &iterator_type_spec, FIELD(object)},
+    {FIELD(traceback), &traceback_type_spec, FIELD(object)},
+    {FIELD(property), &property_type_spec, FIELD(object)},
+    {FIELD(staticmethod), &staticmethod_type_spec, FIELD(object)},
+    {FIELD(classmethod), &classmethod_type_spec, FIELD(object)},
+    {FIELD(super), &super_type_spec, FIELD(object)},
+    {FIELD(file), &file_type_spec, FIELD(object)},
+    {FIELD(not_implemented), &not_implemented_type_spec, FIELD(object)},
+    {FIELD(ellipsis), &ellipsis_type_spec, FIELD(object)},
+    {FIELD(dict_keys), &dict_keys_type_spec, FIELD(object)},
+    {FIELD(dict_values), &dict_values_type_spec, FIELD(object)},
+    {FIELD(dict_items), &dict_items_type_spec, FIELD(object)},
+    {FIELD(lock), &lock_type_spec, FIELD(object)},
+    {FIELD(rlock), &rlock_type_spec, FIELD(object)},
+};
+
+#define TYPE_FIELD(types, off) ((ObjType **)((char *)(types) + (off)))
+
+void types_init(TState *ts) {
+    BuiltinTypes *types = &ts->interp->types;
+    size_t n = sizeof builtin_entries / sizeof builtin_entries[0];
+    for (size_t i = 0; i < n; i++) {
+        const BuiltinEntry *e = &builtin_entries[i];
+        ObjType *base = e->base_offset == (size_t)-1 ? NULL : *TYPE_FIELD(types, e->base_offset);
+        ObjType *t = alloc_type(ts, e->spec, base);
+        if (!t) abort(); /* out of memory before the interpreter exists */
+        *TYPE_FIELD(types, e->offset) = t;
+    }
+    /* object and type were allocated before `type` existed. */
+    types->object->obj.type = types->type;
+    types->type->obj.type = types->type;
+    str_init_interned(ts);
+    for (size_t i = 0; i < n; i++) {
+        if (!finish_type(ts, *TYPE_FIELD(types, builtin_entries[i].offset), builtin_entries[i].spec))
+            abort();
+    }
+    err_init_types(ts);
+}
+
+ObjType *val_type(TState *ts, Value v) {
+    BuiltinTypes *types = &ts->interp->types;
+    if (IS_OBJ(v)) return AS_OBJ(v)->type;
+    if (IS_INT(v)) return types->int_;
+    if (IS_FLOAT(v)) return types->float_;
+    if (IS_BOOL(v)) return types->bool_;
+    if (IS_NONE(v)) return types->none;
+    if (v == NOT_IMPLEMENTED_VAL) return types->not_implemented;
+    return types->ellipsis;
+}
+
+bool type_is_subtype(const ObjType *type, const ObjType *base) {
+    for (const ObjType *t = type; t; t = t->base)
+        if (t == base) return true;
+    return false;
+}
+
+Value type_lookup(ObjType *type, ObjStr *name) {
+    for (ObjType *t = type; t; t = t->base) {
+        if (!t->dict) continue;
+        Value v = dict_get_str(t->dict, name);
+        if (!IS_EMPTY(v)) return v;
+    }
+    return EMPTY_VAL;
+}

@@ -1,0 +1,57 @@
+#ifndef MINI_RUNTIME_TYPES_H
+#define MINI_RUNTIME_TYPES_H
+
+/* Built-in types are described by constant TypeSpecs (no mutable global
+ * state); types_init turns them into per-interpreter ObjType objects whose
+ * dicts hold the methods as native functions. */
+
+#include "runtime/object.h"
+
+typedef struct GetSetDef {
+    const char *name;
+    Value (*get)(TState *ts, Value self);
+    int (*set)(TState *ts, Value self, Value value); /* NULL: read-only */
+} GetSetDef;
+
+typedef struct TypeSpec {
+    const char *name;
+    ObjKind kind;
+    size_t (*obj_size)(Obj *self); /* bytes, for GC accounting */
+    uint32_t flags;                /* TYPEF_* */
+    UnaryFn repr;
+    UnaryFn str;
+    HashFn hash;
+    RichCmpFn richcmp;
+    BinOpFn binop;
+    UnOpFn unop;
+    InquiryFn truth;
+    LenFn len;
+    BinaryFn getitem;
+    SetItemFn setitem;
+    ContainsFn contains;
+    UnaryFn iter;
+    UnaryFn next;
+    CallFn call;
+    GetAttrFn getattr;
+    SetAttrFn setattr;
+    NewFn new_;
+    TraceFn trace;
+    FinalizeFn finalize;
+    const NativeDef *methods;   /* NULL-terminated, or NULL */
+    const NativeDef *classmethods;
+    const GetSetDef *getsets;   /* NULL-terminated, or NULL */
+} TypeSpec;
+
+/* Creates every built-in type and exception type of the interpreter. */
+void types_init(TState *ts);
+/* Makes a type from a spec, deriving from base (NULL: object). */
+ObjType *type_from_spec(TState *ts, const TypeSpec *spec, ObjType *base);
+/* The type of any value, including unboxed ones. */
+ObjType *val_type(TState *ts, Value v);
+/* Is `type` `base` or a subclass of it? */
+bool type_is_subtype(const ObjType *type, const ObjType *base);
+/* Attribute lookup along the MRO, no descriptors applied: EMPTY_VAL if
+ * absent. */
+Value type_lookup(ObjType *type, struct ObjStr *name);
+
+#endif

@@ -1,0 +1,22 @@
+#ifndef MINI_STDLIB_BUILTINS_H
+#define MINI_STDLIB_BUILTINS_H
+
+/* The builtins namespace: the built-in functions (print, len, sorted...),
+ * the built-in types and exception classes by name, and the constants. */
+
+#include <stdbool.h>
+
+#include "runtime/object.h"
+
+struct ObjDict;
+
+/* Fills `ns` (interp->builtins). False after raising. */
+bool builtins_init(TState *ts, struct ObjDict *ns);
+
+/* For the C modules' init functions: ns[name] = a native function for each
+ * entry of a NULL-terminated table, and ns[name] = value. False after
+ * raising. */
+bool builtins_add_natives(TState *ts, struct ObjDict *ns, const NativeDef *defs);
+bool builtins_add_value(TState *ts, struct ObjDict *ns, const char *name, Value value);
+
+#endif

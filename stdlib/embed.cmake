@@ -1,0 +1,17 @@
+# Writes OUT, a C file holding every stdlib/*.mini source as a string, so an
+# installed mini finds its library without the source tree.
+set(body "#include \"stdlib/embedded.h\"\n\n")
+set(table "const EmbeddedModule embedded_modules[] = {\n")
+set(i 0)
+foreach(src ${SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  file(READ ${src} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char module_${i}[] = {${bytes}0x00};\n")
+  string(APPEND table "  {\"${name}\", (const char *)module_${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "  {0, 0, 0},\n};\n")
+file(WRITE ${OUT} "${body}\n${table}")

@@ -1,0 +1,20 @@
+#ifndef MINI_STDLIB_MODULES_H
+#define MINI_STDLIB_MODULES_H
+
+/* The built-in modules written in C. Each init function fills the module's
+ * namespace `ns` (the import system creates the module and registers it in
+ * sys.modules first) and returns false after raising. */
+
+#include <stdbool.h>
+
+#include "runtime/object.h"
+
+struct ObjDict;
+
+bool mod_sys_init(TState *ts, struct ObjDict *ns);
+bool mod_time_init(TState *ts, struct ObjDict *ns);
+bool mod_math_init(TState *ts, struct ObjDict *ns);
+bool mod_os_init(TState *ts, struct ObjDict *ns);
+bool mod_thread_init(TState *ts, struct ObjDict *ns);
+
+#endif

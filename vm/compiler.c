@@ -1,0 +1,2242 @@
+#include "vm/compiler.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/dict.h"
+#include "runtime/error.h"
+#include "runtime/float.h"
+#include "runtime/int.h"
+#include "runtime/str.h"
+#include "runtime/tuple.h"
+#include "vm/gc.h"
+#include "vm/interp.h"
+#include "vm/opcodes.h"
+
+/* ======================================================================
+ * Scopes: which names are local, cells, free or global in each function.
+ * ====================================================================== */
+
+typedef enum ScopeKind { SCOPE_MODULE, SCOPE_FUNCTION, SCOPE_CLASS, SCOPE_COMPREHENSION } ScopeKind;
+
+enum {
+    DEF_LOCAL = 1 << 0,    /* assigned, imported, defined here */
+    DEF_PARAM = 1 << 1,
+    DEF_GLOBAL = 1 << 2,   /* global declaration */
+    DEF_NONLOCAL = 1 << 3, /* nonlocal declaration */
+    DEF_USE = 1 << 4,      /* read here */
+    SYM_CELL = 1 << 5,     /* local captured by a nested function */
+    SYM_FREE = 1 << 6,     /* comes from an enclosing function */
+    SYM_GLOBAL = 1 << 7,   /* resolved to a global */
+    SYM_PASS = 1 << 8,     /* class scope: a free variable only handed down */
+};
+
+typedef struct Symbol {
+    const char *name;
+    size_t len;
+    unsigned flags;
+    int line, col; /* first definition or use, for errors */
+} Symbol;
+
+typedef struct Scope {
+    ScopeKind kind;
+    const AstNode *node;
+    struct Scope *parent;
+    Symbol *syms;
+    size_t nsyms, capacity;
+    bool generator;
+    bool has_free; /* uses free variables */
+    const char *name;
+    size_t name_len;
+    struct Scope *next_all; /* every scope, for lookup by node and freeing */
+} Scope;
+
+typedef struct Compiler Compiler;
+
+/* Errors abort compilation through this flag; the first one wins. */
+typedef struct CompileState {
+    TState *ts;
+    const char *filename;
+    SyntaxErrorInfo *err;
+    bool failed;
+    Scope *scopes; /* all scopes */
+    CompileMode mode;
+} CompileState;
+
+static void syntax_error(CompileState *cs, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void syntax_error(CompileState *cs, int line, int col, const char *fmt, ...) {
+    if (cs->failed) return;
+    cs->failed = true;
+    cs->err->kind = "SyntaxError";
+    cs->err->line = line;
+    cs->err->col = col;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cs->err->msg, sizeof cs->err->msg, fmt, ap);
+    va_end(ap);
+}
+
+static void out_of_memory(CompileState *cs) {
+    if (cs->failed) return;
+    cs->failed = true;
+    cs->err->msg[0] = '\0';
+    err_no_memory(cs->ts);
+}
+
+static Symbol *scope_find(Scope *s, const char *name, size_t len) {
+    for (size_t i = 0; i < s->nsyms; i++)
+        if (s->syms[i].len == len && memcmp(s->syms[i].name, name, len) == 0) return &s->syms[i];
+    return NULL;
+}
+
+static Symbol *scope_add(CompileState *cs, Scope *s, const char *name, size_t len, unsigned flags,
+                         int line, int col) {
+    Symbol *sym = scope_find(s, name, len);
+    if (sym) {
+        sym->flags |= flags;
+        return sym;
+    }
+    if (s->nsyms == s->capacity) {
+        size_t cap = s->capacity ? s->capacity * 2 : 16;
+        Symbol *grown = realloc(s->syms, cap * sizeof *grown);
+        if (!grown) {
+            out_of_memory(cs);
+            return NULL;
+        }
+        s->syms = grown;
+        s->capacity = cap;
+    }
+    sym = &s->syms[s->nsyms++];
+    *sym = (Symbol){name, len, flags, line, col};
+    return sym;
+}
+
+static Scope *scope_new(CompileState *cs, ScopeKind kind, const AstNode *node, Scope *parent,
+                        const char *name, size_t name_len) {
+    Scope *s = calloc(1, sizeof *s);
+    if (!s) {
+        out_of_memory(cs);
+        return NULL;
+    }
+    s->kind = kind;
+    s->node = node;
+    s->parent = parent;
+    s->name = name;
+    s->name_len = name_len;
+    s->next_all = cs->scopes;
+    cs->scopes = s;
+    return s;
+}
+
+static Scope *scope_of(CompileState *cs, const AstNode *node) {
+    for (Scope *s = cs->scopes; s; s = s->next_all)
+        if (s->node == node) return s;
+    return NULL;
+}
+
+static void free_scopes(CompileState *cs) {
+    Scope *s = cs->scopes;
+    while (s) {
+        Scope *next = s->next_all;
+        free(s->syms);
+        free(s);
+        s = next;
+    }
+    cs->scopes = NULL;
+}
+
+/* ---- pass 1: collect definitions and uses ---------------------------- */
+
+static void collect_stmts(CompileState *cs, Scope *s, const AstSeq *body);
+static void collect_expr(CompileState *cs, Scope *s, const AstNode *e);
+
+static void define(CompileState *cs, Scope *s, AstStr name, unsigned flags, const AstNode *at) {
+    Symbol *sym = scope_find(s, name.s, name.len);
+    if (sym && (flags & DEF_LOCAL) && (sym->flags & (DEF_GLOBAL | DEF_NONLOCAL))) return;
+    scope_add(cs, s, name.s, name.len, flags, at->line, at->col);
+}
+
+static void collect_target(CompileState *cs, Scope *s, const AstNode *t) {
+    switch (t->kind) {
+    case AST_NAME: define(cs, s, t->u.name.id, DEF_LOCAL, t); break;
+    case AST_TUPLE:
+    case AST_LIST:
+        for (size_t i = 0; i < t->u.seq.elts.count; i++) collect_target(cs, s, t->u.seq.elts.items[i]);
+        break;
+    case AST_STARRED: collect_target(cs, s, t->u.starred.value); break;
+    default: collect_expr(cs, s, t); break;
+    }
+}
+
+static void collect_arguments_defaults(CompileState *cs, Scope *s, const AstNode *args) {
+    if (!args) return;
+    for (size_t i = 0; i < args->u.arguments.defaults.count; i++)
+        collect_expr(cs, s, args->u.arguments.defaults.items[i]);
+    for (size_t i = 0; i < args->u.arguments.kw_defaults.count; i++)
+        if (args->u.arguments.kw_defaults.items[i]) collect_expr(cs, s, args->u.arguments.kw_defaults.items[i]);
+}
+
+static void collect_params(CompileState *cs, Scope *fs, const AstNode *args) {
+    if (!args) return;
+    const AstSeq *lists[] = {&args->u.arguments.posonlyargs, &args->u.arguments.args,
+                             &args->u.arguments.kwonlyargs};
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < lists[l]->count; i++) {
+            const AstNode *a = lists[l]->items[i];
+            if (scope_find(fs, a->u.arg.name.s, a->u.arg.name.len)) {
+                syntax_error(cs, a->line, a->col, "duplicate argument '%s' in function definition",
+                             a->u.arg.name.s);
+                return;
+            }
+            define(cs, fs, a->u.arg.name, DEF_PARAM | DEF_LOCAL, a);
+        }
+    if (args->u.arguments.vararg) define(cs, fs, args->u.arguments.vararg->u.arg.name, DEF_PARAM | DEF_LOCAL, args->u.arguments.vararg);
+    if (args->u.arguments.kwarg) define(cs, fs, args->u.arguments.kwarg->u.arg.name, DEF_PARAM | DEF_LOCAL, args->u.arguments.kwarg);
+}
+
+static void collect_comprehension(CompileState *cs, Scope *s, const AstNode *e) {
+    const AstSeq *gens = &e->u.comp.generators;
+    /* The first iterable is evaluated in the enclosing scope. */
+    collect_expr(cs, s, gens->items[0]->u.comprehension.iter);
+    Scope *cscope = scope_new(cs, SCOPE_COMPREHENSION, e, s, NULL, 0);
+    if (!cscope) return;
+    if (e->kind == AST_GENERATOR_EXP) cscope->generator = true;
+    scope_add(cs, cscope, ".0", 2, DEF_PARAM | DEF_LOCAL, e->line, e->col);
+    for (size_t i = 0; i < gens->count; i++) {
+        const AstNode *g = gens->items[i];
+        if (i > 0) collect_expr(cs, cscope, g->u.comprehension.iter);
+        collect_target(cs, cscope, g->u.comprehension.target);
+        for (size_t j = 0; j < g->u.comprehension.ifs.count; j++)
+            collect_expr(cs, cscope, g->u.comprehension.ifs.items[j]);
+    }
+    collect_expr(cs, cscope, e->u.comp.elt);
+    if (e->u.comp.value) collect_expr(cs, cscope, e->u.comp.value);
+}
+
+static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
+    if (!e || cs->failed) return;
+    switch (e->kind) {
+    case AST_NAME:
+        if (e->u.name.ctx == AST_LOAD) scope_add(cs, s, e->u.name.id.s, e->u.name.id.len, DEF_USE, e->line, e->col);
+        else define(cs, s, e->u.name.id, DEF_LOCAL, e);
+        return;
+    case AST_LAMBDA: {
+        collect_arguments_defaults(cs, s, e->u.lambda.args);
+        Scope *fs = scope_new(cs, SCOPE_FUNCTION, e, s, "<lambda>", 8);
+        if (!fs) return;
+        collect_params(cs, fs, e->u.lambda.args);
+        collect_expr(cs, fs, e->u.lambda.body);
+        return;
+    }
+    case AST_LIST_COMP:
+    case AST_SET_COMP:
+    case AST_DICT_COMP:
+    case AST_GENERATOR_EXP:
+        collect_comprehension(cs, s, e);
+        return;
+    case AST_YIELD:
+    case AST_YIELD_FROM:
+        if (s->kind == SCOPE_MODULE || s->kind == SCOPE_CLASS) {
+            syntax_error(cs, e->line, e->col, "'yield' outside function");
+            return;
+        }
+        if (s->kind == SCOPE_COMPREHENSION && s->node->kind != AST_GENERATOR_EXP) {
+            syntax_error(cs, e->line, e->col, "'yield' inside list comprehension");
+            return;
+        }
+        s->generator = true;
+        collect_expr(cs, s, e->u.yield.value);
+        return;
+    case AST_NAMED_EXPR: {
+        /* := in a comprehension binds in the enclosing function. */
+        Scope *target = s;
+        while (target->kind == SCOPE_COMPREHENSION) target = target->parent;
+        const AstNode *name = e->u.named_expr.target;
+        if (target != s) {
+            define(cs, target, name->u.name.id, DEF_LOCAL, name);
+            unsigned flag = target->kind == SCOPE_MODULE ? DEF_GLOBAL : DEF_NONLOCAL;
+            for (Scope *c = s; c != target; c = c->parent) scope_add(cs, c, name->u.name.id.s, name->u.name.id.len, flag, name->line, name->col);
+        } else {
+            define(cs, s, name->u.name.id, DEF_LOCAL, name);
+        }
+        collect_expr(cs, s, e->u.named_expr.value);
+        return;
+    }
+    default:
+        break;
+    }
+    /* Every other expression: visit the children. */
+    switch (e->kind) {
+    case AST_JOINED_STR:
+        for (size_t i = 0; i < e->u.joined_str.values.count; i++) collect_expr(cs, s, e->u.joined_str.values.items[i]);
+        break;
+    case AST_FORMATTED_VALUE:
+        collect_expr(cs, s, e->u.formatted_value.value);
+        collect_expr(cs, s, e->u.formatted_value.format_spec);
+        break;
+    case AST_BOOL_OP:
+        for (size_t i = 0; i < e->u.bool_op.values.count; i++) collect_expr(cs, s, e->u.bool_op.values.items[i]);
+        break;
+    case AST_BIN_OP:
+        collect_expr(cs, s, e->u.bin_op.left);
+        collect_expr(cs, s, e->u.bin_op.right);
+        break;
+    case AST_UNARY_OP: collect_expr(cs, s, e->u.unary_op.operand); break;
+    case AST_COMPARE:
+        collect_expr(cs, s, e->u.compare.left);
+        for (size_t i = 0; i < e->u.compare.comparators.count; i++) collect_expr(cs, s, e->u.compare.comparators.items[i]);
+        break;
+    case AST_CALL:
+        collect_expr(cs, s, e->u.call.func);
+        for (size_t i = 0; i < e->u.call.args.count; i++) collect_expr(cs, s, e->u.call.args.items[i]);
+        for (size_t i = 0; i < e->u.call.keywords.count; i++) collect_expr(cs, s, e->u.call.keywords.items[i]->u.keyword.value);
+        break;
+    case AST_ATTRIBUTE: collect_expr(cs, s, e->u.attribute.value); break;
+    case AST_SUBSCRIPT:
+        collect_expr(cs, s, e->u.subscript.value);
+        collect_expr(cs, s, e->u.subscript.index);
+        break;
+    case AST_SLICE:
+        collect_expr(cs, s, e->u.slice.lower);
+        collect_expr(cs, s, e->u.slice.upper);
+        collect_expr(cs, s, e->u.slice.step);
+        break;
+    case AST_LIST:
+    case AST_TUPLE:
+        for (size_t i = 0; i < e->u.seq.elts.count; i++) {
+            if (e->u.seq.ctx == AST_LOAD) collect_expr(cs, s, e->u.seq.elts.items[i]);
+            else collect_target(cs, s, e->u.seq.elts.items[i]);
+        }
+        break;
+    case AST_SET:
+        for (size_t i = 0; i < e->u.set.elts.count; i++) collect_expr(cs, s, e->u.set.elts.items[i]);
+        break;
+    case AST_DICT:
+        for (size_t i = 0; i < e->u.dict.keys.count; i++) {
+            collect_expr(cs, s, e->u.dict.keys.items[i]);
+            collect_expr(cs, s, e->u.dict.values.items[i]);
+        }
+        break;
+    case AST_IF_EXP:
+        collect_expr(cs, s, e->u.if_exp.test);
+        collect_expr(cs, s, e->u.if_exp.body);
+        collect_expr(cs, s, e->u.if_exp.orelse);
+        break;
+    case AST_STARRED:
+        if (e->u.starred.ctx == AST_LOAD) collect_expr(cs, s, e->u.starred.value);
+        else collect_target(cs, s, e->u.starred.value);
+        break;
+    default: break;
+    }
+}
+
+static void collect_function(CompileState *cs, Scope *s, const AstNode *st) {
+    for (size_t i = 0; i < st->u.function_def.decorators.count; i++)
+        collect_expr(cs, s, st->u.function_def.decorators.items[i]);
+    collect_arguments_defaults(cs, s, st->u.function_def.args);
+    define(cs, s, st->u.function_def.name, DEF_LOCAL, st);
+    Scope *fs = scope_new(cs, SCOPE_FUNCTION, st, s, st->u.function_def.name.s, st->u.function_def.name.len);
+    if (!fs) return;
+    collect_params(cs, fs, st->u.function_def.args);
+    collect_stmts(cs, fs, &st->u.function_def.body);
+}
+
+static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
+    if (cs->failed) return;
+    switch (st->kind) {
+    case AST_FUNCTION_DEF: collect_function(cs, s, st); break;
+    case AST_CLASS_DEF: {
+        for (size_t i = 0; i < st->u.class_def.decorators.count; i++) collect_expr(cs, s, st->u.class_def.decorators.items[i]);
+        for (size_t i = 0; i < st->u.class_def.bases.count; i++) collect_expr(cs, s, st->u.class_def.bases.items[i]);
+        for (size_t i = 0; i < st->u.class_def.keywords.count; i++) collect_expr(cs, s, st->u.class_def.keywords.items[i]->u.keyword.value);
+        define(cs, s, st->u.class_def.name, DEF_LOCAL, st);
+        Scope *cls = scope_new(cs, SCOPE_CLASS, st, s, st->u.class_def.name.s, st->u.class_def.name.len);
+        if (cls) collect_stmts(cs, cls, &st->u.class_def.body);
+        break;
+    }
+    case AST_RETURN:
+        if (s->kind != SCOPE_FUNCTION) {
+            syntax_error(cs, st->line, st->col, "'return' outside function");
+            return;
+        }
+        collect_expr(cs, s, st->u.value_stmt.value);
+        break;
+    case AST_DELETE:
+        for (size_t i = 0; i < st->u.delete_stmt.targets.count; i++) collect_target(cs, s, st->u.delete_stmt.targets.items[i]);
+        break;
+    case AST_ASSIGN:
+        collect_expr(cs, s, st->u.assign.value);
+        for (size_t i = 0; i < st->u.assign.targets.count; i++) collect_target(cs, s, st->u.assign.targets.items[i]);
+        break;
+    case AST_AUG_ASSIGN:
+        collect_expr(cs, s, st->u.aug_assign.value);
+        if (st->u.aug_assign.target->kind == AST_NAME) {
+            const AstNode *t = st->u.aug_assign.target;
+            scope_add(cs, s, t->u.name.id.s, t->u.name.id.len, DEF_USE, t->line, t->col);
+            define(cs, s, t->u.name.id, DEF_LOCAL, t);
+        } else {
+            collect_target(cs, s, st->u.aug_assign.target);
+        }
+        break;
+    case AST_ANN_ASSIGN:
+        collect_expr(cs, s, st->u.ann_assign.value);
+        if (st->u.ann_assign.value || st->u.ann_assign.target->kind != AST_NAME)
+            collect_target(cs, s, st->u.ann_assign.target);
+        break;
+    case AST_EXPR: collect_expr(cs, s, st->u.value_stmt.value); break;
+    case AST_IF:
+    case AST_WHILE:
+        collect_expr(cs, s, st->u.cond_stmt.test);
+        collect_stmts(cs, s, &st->u.cond_stmt.body);
+        collect_stmts(cs, s, &st->u.cond_stmt.orelse);
+        break;
+    case AST_FOR:
+        collect_expr(cs, s, st->u.for_stmt.iter);
+        collect_target(cs, s, st->u.for_stmt.target);
+        collect_stmts(cs, s, &st->u.for_stmt.body);
+        collect_stmts(cs, s, &st->u.for_stmt.orelse);
+        break;
+    case AST_GLOBAL:
+    case AST_NONLOCAL: {
+        bool global = st->kind == AST_GLOBAL;
+        if (!global && s->kind == SCOPE_MODULE) {
+            syntax_error(cs, st->line, st->col, "nonlocal declaration not allowed at module level");
+            return;
+        }
+        for (size_t i = 0; i < st->u.scope_stmt.names.count; i++) {
+            const AstNode *n = st->u.scope_stmt.names.items[i];
+            Symbol *sym = scope_find(s, n->u.name.id.s, n->u.name.id.len);
+            if (sym && (sym->flags & DEF_PARAM)) {
+                syntax_error(cs, n->line, n->col, "name '%s' is parameter and %s", n->u.name.id.s,
+                             global ? "global" : "nonlocal");
+                return;
+            }
+            if (sym && (sym->flags & (DEF_LOCAL | DEF_USE)) && !(sym->flags & (DEF_GLOBAL | DEF_NONLOCAL))) {
+                syntax_error(cs, n->line, n->col, "name '%s' is %s prior to %s declaration",
+                             n->u.name.id.s, (sym->flags & DEF_LOCAL) ? "assigned to" : "used",
+                             global ? "global" : "nonlocal");
+                return;
+            }
+            scope_add(cs, s, n->u.name.id.s, n->u.name.id.len, global ? DEF_GLOBAL : DEF_NONLOCAL, n->line, n->col);
+        }
+        break;
+    }
+    case AST_IMPORT:
+        for (size_t i = 0; i < st->u.import.names.count; i++) {
+            const AstNode *a = st->u.import.names.items[i];
+            AstStr name = a->u.alias.asname.s ? a->u.alias.asname : a->u.alias.name;
+            if (!a->u.alias.asname.s) {
+                const char *dot = memchr(name.s, '.', name.len);
+                if (dot) name.len = (size_t)(dot - name.s);
+            }
+            define(cs, s, name, DEF_LOCAL, a);
+        }
+        break;
+    case AST_IMPORT_FROM:
+        for (size_t i = 0; i < st->u.import_from.names.count; i++) {
+            const AstNode *a = st->u.import_from.names.items[i];
+            if (a->u.alias.name.len == 1 && a->u.alias.name.s[0] == '*') {
+                if (s->kind != SCOPE_MODULE) {
+                    syntax_error(cs, st->line, st->col, "import * only allowed at module level");
+                    return;
+                }
+                continue;
+            }
+            define(cs, s, a->u.alias.asname.s ? a->u.alias.asname : a->u.alias.name, DEF_LOCAL, a);
+        }
+        break;
+    case AST_RAISE:
+        collect_expr(cs, s, st->u.raise.exc);
+        collect_expr(cs, s, st->u.raise.cause);
+        break;
+    case AST_TRY:
+        collect_stmts(cs, s, &st->u.try_stmt.body);
+        for (size_t i = 0; i < st->u.try_stmt.handlers.count; i++) {
+            const AstNode *h = st->u.try_stmt.handlers.items[i];
+            collect_expr(cs, s, h->u.except_handler.type);
+            if (h->u.except_handler.name.s) define(cs, s, h->u.except_handler.name, DEF_LOCAL, h);
+            collect_stmts(cs, s, &h->u.except_handler.body);
+        }
+        collect_stmts(cs, s, &st->u.try_stmt.orelse);
+        collect_stmts(cs, s, &st->u.try_stmt.finalbody);
+        break;
+    case AST_WITH:
+        for (size_t i = 0; i < st->u.with.items.count; i++) {
+            const AstNode *item = st->u.with.items.items[i];
+            collect_expr(cs, s, item->u.with_item.context_expr);
+            if (item->u.with_item.optional_vars) collect_target(cs, s, item->u.with_item.optional_vars);
+        }
+        collect_stmts(cs, s, &st->u.with.body);
+        break;
+    case AST_ASSERT:
+        collect_expr(cs, s, st->u.assert_stmt.test);
+        collect_expr(cs, s, st->u.assert_stmt.msg);
+        break;
+    default: break;
+    }
+}
+
+static void collect_stmts(CompileState *cs, Scope *s, const AstSeq *body) {
+    for (size_t i = 0; i < body->count && !cs->failed; i++) collect_stmt(cs, s, body->items[i]);
+}
+
+/* ---- pass 2: resolve ---------------------------------------------------- */
+
+static bool binds_locally(const Symbol *sym) {
+    return (sym->flags & (DEF_LOCAL | DEF_PARAM)) && !(sym->flags & (DEF_GLOBAL | DEF_NONLOCAL));
+}
+
+/* Marks sym free in s and in every scope between s and its binder p; a
+ * class scope in between only passes it down to its methods. */
+static void mark_path_free(CompileState *cs, Scope *s, Scope *p, Symbol *sym) {
+    for (Scope *q = s; q != p; q = q->parent) {
+        Symbol *mid = q == s ? sym : scope_add(cs, q, sym->name, sym->len, 0, sym->line, sym->col);
+        if (!mid) return;
+        if (q->kind == SCOPE_CLASS && q != s) mid->flags |= SYM_PASS;
+        else if (!binds_locally(mid)) mid->flags |= SYM_FREE;
+        q->has_free = true;
+    }
+}
+
+/* Marks `name` free in s and every function between s and the scope that
+ * binds it, and a cell there. False when no enclosing function binds it. */
+static bool resolve_free(CompileState *cs, Scope *s, Symbol *sym) {
+    for (Scope *p = s->parent; p; p = p->parent) {
+        if (p->kind == SCOPE_CLASS) continue;
+        if (p->kind == SCOPE_MODULE) return false;
+        Symbol *there = scope_find(p, sym->name, sym->len);
+        if (!there) continue;
+        if (there->flags & DEF_GLOBAL) return false;
+        if (binds_locally(there) || (there->flags & SYM_CELL)) {
+            there->flags |= SYM_CELL;
+            mark_path_free(cs, s, p, sym);
+            return true;
+        }
+        if (there->flags & (DEF_NONLOCAL | SYM_FREE)) {
+            /* p passes it through from further out. */
+            if (!resolve_free(cs, p, there)) return false;
+            there->flags |= SYM_FREE;
+            mark_path_free(cs, s, p, sym);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void resolve_scope(CompileState *cs, Scope *s) {
+    for (size_t i = 0; i < s->nsyms && !cs->failed; i++) {
+        Symbol *sym = &s->syms[i];
+        if (sym->flags & DEF_NONLOCAL) {
+            if (!resolve_free(cs, s, sym)) {
+                syntax_error(cs, sym->line, sym->col, "no binding for nonlocal '%.*s' found", (int)sym->len, sym->name);
+                return;
+            }
+            sym = &s->syms[i]; /* the array may have moved */
+            sym->flags |= SYM_FREE;
+            continue;
+        }
+        if (sym->flags & DEF_GLOBAL) {
+            sym->flags |= SYM_GLOBAL;
+            continue;
+        }
+        if (s->kind == SCOPE_MODULE) {
+            sym->flags |= SYM_GLOBAL;
+            continue;
+        }
+        if (binds_locally(sym)) continue;
+        if (sym->flags & SYM_FREE) continue;
+        if (!resolve_free(cs, s, sym)) s->syms[i].flags |= SYM_GLOBAL;
+        else s->syms[i].flags |= SYM_FREE;
+    }
+}
+
+/* Parents before children: a child's free variable needs to see what its
+ * ancestors bind (pass 1 collected it all). Scopes were pushed on the list
+ * as they were met, so children are before parents: resolve in reverse. */
+static void resolve_all(CompileState *cs) {
+    size_t n = 0;
+    for (Scope *s = cs->scopes; s; s = s->next_all) n++;
+    Scope **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        out_of_memory(cs);
+        return;
+    }
+    size_t i = n;
+    for (Scope *s = cs->scopes; s; s = s->next_all) order[--i] = s;
+    for (i = 0; i < n && !cs->failed; i++) resolve_scope(cs, order[i]);
+    free(order);
+}
+
+/* ======================================================================
+ * Code generation.
+ * ====================================================================== */
+
+typedef enum FBlockKind {
+    FB_LOOP,           /* while / for; for loops have the iterator on the stack */
+    FB_TRY_EXCEPT,     /* the body of a try with except clauses */
+    FB_FINALLY_TRY,    /* the body of a try with a finally clause */
+    FB_FINALLY_END,    /* a finally body run for an exception: [prev, exc] on the stack */
+    FB_HANDLER,        /* an except clause body: [prev] on the stack */
+    FB_WITH,           /* a with body: [exit] on the stack */
+} FBlockKind;
+
+typedef struct FBlock {
+    FBlockKind kind;
+    int break_label, continue_label; /* loops */
+    bool for_loop;
+    int handler_label;               /* blocks that protect a range */
+    uint32_t depth;                  /* stack depth the handler unwinds to */
+    int64_t range_start;             /* open protected range, or -1 */
+    const AstSeq *finalbody;         /* FB_FINALLY_TRY */
+    AstStr handler_name;             /* FB_HANDLER: the `as` name to unbind */
+} FBlock;
+
+#define MAX_FBLOCKS 64
+
+typedef struct PendingHandler {
+    uint32_t start, end, depth;
+    int label;
+} PendingHandler;
+
+typedef struct JumpFixup {
+    uint32_t pos; /* index of the word holding the target */
+    int label;
+    bool in_arg;  /* target in the instruction's arg (else the whole word) */
+} JumpFixup;
+
+struct Compiler {
+    CompileState *cs;
+    Scope *scope;
+    Compiler *parent;
+    uint32_t *instrs;
+    uint32_t *lines;
+    uint32_t ninstrs, cap_instrs;
+    Value *consts;
+    uint32_t nconsts, cap_consts;
+    ObjStr **names;
+    uint32_t nnames, cap_names;
+    ObjStr **varnames;
+    uint32_t nvarnames, cap_varnames;
+    uint32_t ncaches;
+    int64_t *labels;
+    int nlabels, cap_labels;
+    JumpFixup *fixups;
+    uint32_t nfixups, cap_fixups;
+    PendingHandler *handlers;
+    uint32_t nhandlers, cap_handlers;
+    FBlock fblocks[MAX_FBLOCKS];
+    int nfblocks;
+    int depth, max_depth;
+    int line;
+    ObjStr *qualname;
+};
+
+static bool grow(CompileState *cs, void **p, uint32_t *cap, uint32_t need, size_t size) {
+    if (need <= *cap) return true;
+    uint32_t ncap = *cap ? *cap * 2 : 32;
+    while (ncap < need) ncap *= 2;
+    void *q = realloc(*p, (size_t)ncap * size);
+    if (!q) {
+        out_of_memory(cs);
+        return false;
+    }
+    *p = q;
+    *cap = ncap;
+    return true;
+}
+
+static void adjust_depth(Compiler *c, int delta) {
+    c->depth += delta;
+    if (c->depth > c->max_depth) c->max_depth = c->depth;
+}
+
+static uint32_t emit_word(Compiler *c, uint32_t word) {
+    if (c->ninstrs == c->cap_instrs) {
+        uint32_t cap = c->cap_instrs ? c->cap_instrs * 2 : 64;
+        uint32_t *instrs = realloc(c->instrs, (size_t)cap * sizeof *instrs);
+        if (instrs) c->instrs = instrs;
+        uint32_t *lines = instrs ? realloc(c->lines, (size_t)cap * sizeof *lines) : NULL;
+        if (lines) c->lines = lines;
+        if (!instrs || !lines) {
+            out_of_memory(c->cs);
+            return 0;
+        }
+        c->cap_instrs = cap;
+    }
+    c->lines[c->ninstrs] = (uint32_t)c->line;
+    c->instrs[c->ninstrs] = word;
+    return c->ninstrs++;
+}
+
+static uint32_t emit(Compiler *c, Opcode op, uint32_t arg) {
+    if (arg > INSTR_ARG_MAX) {
+        syntax_error(c->cs, c->line, 1, "too many constants, names or locals in one function");
+        return 0;
+    }
+    uint32_t at = emit_word(c, INSTR_MAKE(op, arg));
+    adjust_depth(c, opcode_stack_effect(op, arg, 0));
+    if (opcode_words[op] == 2 && op != OP_COMPARE_JUMP_IF_FALSE) emit_word(c, c->ncaches++);
+    return at;
+}
+
+static int new_label(Compiler *c) {
+    if (c->nlabels == c->cap_labels) {
+        int cap = c->cap_labels ? c->cap_labels * 2 : 16;
+        int64_t *l = realloc(c->labels, (size_t)cap * sizeof *l);
+        if (!l) {
+            out_of_memory(c->cs);
+            return 0;
+        }
+        c->labels = l;
+        c->cap_labels = cap;
+    }
+    c->labels[c->nlabels] = -1;
+    return c->nlabels++;
+}
+
+static void bind_label(Compiler *c, int label) {
+    if (label < c->nlabels) c->labels[label] = c->ninstrs;
+}
+
+static void add_fixup(Compiler *c, uint32_t pos, int label, bool in_arg) {
+    if (!grow(c->cs, (void **)&c->fixups, &c->cap_fixups, c->nfixups + 1, sizeof *c->fixups)) return;
+    c->fixups[c->nfixups++] = (JumpFixup){pos, label, in_arg};
+}
+
+static void emit_jump(Compiler *c, Opcode op, int label) {
+    uint32_t at = emit(c, op, 0);
+    add_fixup(c, at, label, true);
+}
+
+/* A compare-and-branch superinstruction: the target is the second word. */
+static void emit_compare_jump(Compiler *c, CmpOp op, int label) {
+    emit(c, OP_COMPARE_JUMP_IF_FALSE, (uint32_t)op);
+    uint32_t at = emit_word(c, 0);
+    add_fixup(c, at, label, false);
+}
+
+static bool resolve_jumps(Compiler *c) {
+    for (uint32_t i = 0; i < c->nfixups; i++) {
+        JumpFixup *f = &c->fixups[i];
+        int64_t target = c->labels[f->label];
+        if (target < 0) {
+            syntax_error(c->cs, c->line, 1, "internal compiler error: unbound label");
+            return false;
+        }
+        if (f->in_arg) c->instrs[f->pos] = INSTR_MAKE(INSTR_OP(c->instrs[f->pos]), (uint32_t)target);
+        else c->instrs[f->pos] = (uint32_t)target;
+    }
+    return true;
+}
+
+/* ---- constants and names --------------------------------------------- */
+
+static bool same_const(Value a, Value b) {
+    if (IS_STR(a) && IS_STR(b)) return str_equal(AS_STR(a), AS_STR(b));
+    if (IS_OBJ(a) || IS_OBJ(b)) return false;
+    return a == b; /* same tag and bits: 1, 1.0 and True stay distinct */
+}
+
+static uint32_t add_const(Compiler *c, Value v) {
+    bool dedupe = !IS_OBJ(v) || IS_STR(v);
+    if (dedupe)
+        for (uint32_t i = 0; i < c->nconsts; i++)
+            if (same_const(c->consts[i], v)) return i;
+    if (!grow(c->cs, (void **)&c->consts, &c->cap_consts, c->nconsts + 1, sizeof *c->consts)) return 0;
+    c->consts[c->nconsts] = v;
+    return c->nconsts++;
+}
+
+static void emit_const(Compiler *c, Value v) {
+    if (IS_INT(v) && AS_INT(v) >= -(1 << 23) && AS_INT(v) < (1 << 23)) {
+        emit(c, OP_LOAD_SMALL_INT, (uint32_t)AS_INT(v) & 0xffffff);
+        return;
+    }
+    if (IS_NONE(v)) {
+        emit(c, OP_LOAD_NONE, 0);
+        return;
+    }
+    emit(c, OP_LOAD_CONST, add_const(c, v));
+}
+
+static ObjStr *intern(Compiler *c, const char *s, size_t len) {
+    ObjStr *str = str_intern(c->cs->ts, s, len);
+    if (!str) out_of_memory(c->cs);
+    return str;
+}
+
+static uint32_t add_name(Compiler *c, const char *s, size_t len) {
+    ObjStr *name = intern(c, s, len);
+    if (!name) return 0;
+    for (uint32_t i = 0; i < c->nnames; i++)
+        if (c->names[i] == name) return i;
+    if (!grow(c->cs, (void **)&c->names, &c->cap_names, c->nnames + 1, sizeof *c->names)) return 0;
+    c->names[c->nnames] = name;
+    return c->nnames++;
+}
+
+static int find_varname(Compiler *c, const char *s, size_t len) {
+    for (uint32_t i = 0; i < c->nvarnames; i++)
+        if (c->varnames[i]->len == len && memcmp(c->varnames[i]->data, s, len) == 0) return (int)i;
+    return -1;
+}
+
+static uint32_t add_varname(Compiler *c, const char *s, size_t len) {
+    int found = find_varname(c, s, len);
+    if (found >= 0) return (uint32_t)found;
+    ObjStr *name = intern(c, s, len);
+    if (!name) return 0;
+    if (!grow(c->cs, (void **)&c->varnames, &c->cap_varnames, c->nvarnames + 1, sizeof *c->varnames))
+        return 0;
+    c->varnames[c->nvarnames] = name;
+    return c->nvarnames++;
+}
+
+/* ---- name access -------------------------------------------------------- */
+
+typedef enum NameOp { NAME_LOAD, NAME_STORE, NAME_DEL } NameOp;
+
+static void compile_name(Compiler *c, AstStr name, NameOp op) {
+    Scope *s = c->scope;
+    Symbol *sym = scope_find(s, name.s, name.len);
+    unsigned flags = sym ? sym->flags : SYM_GLOBAL;
+    if (s->kind == SCOPE_CLASS) {
+        if ((flags & SYM_FREE) && op == NAME_LOAD) {
+            emit(c, OP_LOAD_CLASSDEREF, (uint32_t)find_varname(c, name.s, name.len) << 12);
+            return;
+        }
+        if (flags & DEF_GLOBAL) {
+            static const Opcode ops[] = {OP_LOAD_GLOBAL, OP_STORE_GLOBAL, OP_DELETE_GLOBAL};
+            emit(c, ops[op], add_name(c, name.s, name.len));
+            return;
+        }
+        if (flags & SYM_FREE) {
+            static const Opcode ops[] = {OP_LOAD_DEREF, OP_STORE_DEREF, OP_DELETE_DEREF};
+            emit(c, ops[op], (uint32_t)find_varname(c, name.s, name.len));
+            return;
+        }
+        static const Opcode ops[] = {OP_LOAD_NAME, OP_STORE_NAME, OP_DELETE_NAME};
+        emit(c, ops[op], add_name(c, name.s, name.len));
+        return;
+    }
+    if (flags & (SYM_CELL | SYM_FREE)) {
+        static const Opcode ops[] = {OP_LOAD_DEREF, OP_STORE_DEREF, OP_DELETE_DEREF};
+        emit(c, ops[op], (uint32_t)find_varname(c, name.s, name.len));
+        return;
+    }
+    if ((flags & SYM_GLOBAL) || s->kind == SCOPE_MODULE) {
+        static const Opcode ops[] = {OP_LOAD_GLOBAL, OP_STORE_GLOBAL, OP_DELETE_GLOBAL};
+        emit(c, ops[op], add_name(c, name.s, name.len));
+        return;
+    }
+    static const Opcode ops[] = {OP_LOAD_FAST, OP_STORE_FAST, OP_DELETE_FAST};
+    emit(c, ops[op], add_varname(c, name.s, name.len));
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+static void compile_expr(Compiler *c, const AstNode *e);
+static void compile_stmts(Compiler *c, const AstSeq *body);
+static void compile_store(Compiler *c, const AstNode *t);
+static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, const AstNode *args,
+                              const AstSeq *body, const AstNode *expr_body, const char *name,
+                              size_t name_len, int first_line);
+static void compile_jump_if(Compiler *c, const AstNode *e, bool jump_when, int label);
+
+static void set_line(Compiler *c, const AstNode *n) {
+    if (n && n->line > 0) c->line = n->line;
+}
+
+static Value int_constant(Compiler *c, const AstNode *e) {
+    Value v = int_from_literal(c->cs->ts, e->u.int_lit.digits.s, e->u.int_lit.digits.len, e->u.int_lit.base);
+    if (IS_ERROR(v)) {
+        c->cs->failed = true;
+        c->cs->err->msg[0] = '\0';
+        return NONE_VAL;
+    }
+    return v;
+}
+
+static Value str_constant(Compiler *c, AstStr s) {
+    ObjStr *str = s.len < 40 ? str_intern(c->cs->ts, s.s, s.len) : str_new(c->cs->ts, s.s, s.len);
+    if (!str) {
+        out_of_memory(c->cs);
+        return NONE_VAL;
+    }
+    return OBJ_VAL(str);
+}
+
+static bool has_starred(const AstSeq *elts) {
+    for (size_t i = 0; i < elts->count; i++)
+        if (elts->items[i]->kind == AST_STARRED) return true;
+    return false;
+}
+
+/* Builds a list from elements that may include *unpacking. */
+static void compile_list_with_stars(Compiler *c, const AstSeq *elts) {
+    size_t i = 0;
+    /* Leading plain items go into BUILD_LIST at once. */
+    while (i < elts->count && elts->items[i]->kind != AST_STARRED) compile_expr(c, elts->items[i++]);
+    emit(c, OP_BUILD_LIST, (uint32_t)i);
+    for (; i < elts->count; i++) {
+        const AstNode *el = elts->items[i];
+        if (el->kind == AST_STARRED) {
+            compile_expr(c, el->u.starred.value);
+            emit(c, OP_LIST_EXTEND, 0);
+        } else {
+            compile_expr(c, el);
+            emit(c, OP_LIST_APPEND, 0);
+        }
+    }
+}
+
+static void compile_sequence(Compiler *c, const AstNode *e) {
+    const AstSeq *elts = &e->u.seq.elts;
+    if (has_starred(elts)) {
+        compile_list_with_stars(c, elts);
+        if (e->kind == AST_TUPLE) emit(c, OP_LIST_TO_TUPLE, 0);
+        return;
+    }
+    for (size_t i = 0; i < elts->count; i++) compile_expr(c, elts->items[i]);
+    emit(c, e->kind == AST_TUPLE ? OP_BUILD_TUPLE : OP_BUILD_LIST, (uint32_t)elts->count);
+}
+
+static BinOp binop_of(AstOperator op) {
+    switch (op) {
+    case AST_OP_ADD: return BIN_ADD;
+    case AST_OP_SUB: return BIN_SUB;
+    case AST_OP_MULT: return BIN_MUL;
+    case AST_OP_MATMULT: return BIN_MATMUL;
+    case AST_OP_DIV: return BIN_TRUEDIV;
+    case AST_OP_FLOORDIV: return BIN_FLOORDIV;
+    case AST_OP_MOD: return BIN_MOD;
+    case AST_OP_POW: return BIN_POW;
+    case AST_OP_LSHIFT: return BIN_LSHIFT;
+    case AST_OP_RSHIFT: return BIN_RSHIFT;
+    case AST_OP_BITOR: return BIN_OR;
+    case AST_OP_BITXOR: return BIN_XOR;
+    default: return BIN_AND;
+    }
+}
+
+/* Emits the comparison of the two values on top of the stack. */
+static void emit_compare(Compiler *c, AstCmpOp op) {
+    switch (op) {
+    case AST_CMP_EQ: emit(c, OP_COMPARE_OP, CMP_EQ); break;
+    case AST_CMP_NOT_EQ: emit(c, OP_COMPARE_OP, CMP_NE); break;
+    case AST_CMP_LT: emit(c, OP_COMPARE_OP, CMP_LT); break;
+    case AST_CMP_LT_E: emit(c, OP_COMPARE_OP, CMP_LE); break;
+    case AST_CMP_GT: emit(c, OP_COMPARE_OP, CMP_GT); break;
+    case AST_CMP_GT_E: emit(c, OP_COMPARE_OP, CMP_GE); break;
+    case AST_CMP_IS: emit(c, OP_IS_OP, 0); break;
+    case AST_CMP_IS_NOT: emit(c, OP_IS_OP, 1); break;
+    case AST_CMP_IN: emit(c, OP_CONTAINS_OP, 0); break;
+    case AST_CMP_NOT_IN: emit(c, OP_CONTAINS_OP, 1); break;
+    }
+}
+
+static bool plain_comparison(AstCmpOp op, CmpOp *out) {
+    switch (op) {
+    case AST_CMP_EQ: *out = CMP_EQ; return true;
+    case AST_CMP_NOT_EQ: *out = CMP_NE; return true;
+    case AST_CMP_LT: *out = CMP_LT; return true;
+    case AST_CMP_LT_E: *out = CMP_LE; return true;
+    case AST_CMP_GT: *out = CMP_GT; return true;
+    case AST_CMP_GT_E: *out = CMP_GE; return true;
+    default: return false;
+    }
+}
+
+static void compile_compare(Compiler *c, const AstNode *e) {
+    compile_expr(c, e->u.compare.left);
+    size_t n = e->u.compare.comparators.count;
+    if (n == 1) {
+        compile_expr(c, e->u.compare.comparators.items[0]);
+        emit_compare(c, e->u.compare.ops[0]);
+        return;
+    }
+    int cleanup = new_label(c), end = new_label(c);
+    for (size_t i = 0; i + 1 < n; i++) {
+        compile_expr(c, e->u.compare.comparators.items[i]);
+        emit(c, OP_SWAP, 2);
+        emit(c, OP_COPY, 2);
+        emit_compare(c, e->u.compare.ops[i]);
+        emit_jump(c, OP_JUMP_IF_FALSE_OR_POP, cleanup);
+        adjust_depth(c, -1);
+    }
+    compile_expr(c, e->u.compare.comparators.items[n - 1]);
+    emit_compare(c, e->u.compare.ops[n - 1]);
+    emit_jump(c, OP_JUMP, end);
+    bind_label(c, cleanup);
+    adjust_depth(c, 1);
+    emit(c, OP_SWAP, 2);
+    emit(c, OP_POP_TOP, 0);
+    bind_label(c, end);
+}
+
+static void compile_bool_op(Compiler *c, const AstNode *e) {
+    int end = new_label(c);
+    Opcode op = e->u.bool_op.op == AST_BOOL_AND ? OP_JUMP_IF_FALSE_OR_POP : OP_JUMP_IF_TRUE_OR_POP;
+    size_t n = e->u.bool_op.values.count;
+    for (size_t i = 0; i + 1 < n; i++) {
+        compile_expr(c, e->u.bool_op.values.items[i]);
+        emit_jump(c, op, end);
+        adjust_depth(c, -1);
+    }
+    compile_expr(c, e->u.bool_op.values.items[n - 1]);
+    bind_label(c, end);
+}
+
+static void compile_keywords_map(Compiler *c, const AstSeq *keywords) {
+    /* A dict of keyword arguments for CALL_EX: name: value pairs, with
+     * **mappings merged in order. */
+    size_t pending = 0;
+    bool have_map = false;
+    for (size_t i = 0; i < keywords->count; i++) {
+        const AstNode *kw = keywords->items[i];
+        if (kw->u.keyword.name.s) {
+            emit_const(c, str_constant(c, kw->u.keyword.name));
+            compile_expr(c, kw->u.keyword.value);
+            pending++;
+            continue;
+        }
+        if (pending || !have_map) {
+            emit(c, OP_BUILD_MAP, (uint32_t)pending);
+            if (have_map) emit(c, OP_DICT_MERGE, 0);
+            have_map = true;
+            pending = 0;
+        }
+        compile_expr(c, kw->u.keyword.value);
+        emit(c, OP_DICT_MERGE, 0);
+    }
+    if (pending || !have_map) {
+        emit(c, OP_BUILD_MAP, (uint32_t)pending);
+        if (have_map) emit(c, OP_DICT_MERGE, 0);
+    }
+}
+
+static void compile_call(Compiler *c, const AstNode *e) {
+    const AstSeq *args = &e->u.call.args, *kws = &e->u.call.keywords;
+    bool dynamic = has_starred(args);
+    for (size_t i = 0; i < kws->count; i++)
+        if (!kws->items[i]->u.keyword.name.s) dynamic = true;
+    const AstNode *func = e->u.call.func;
+    if (dynamic) {
+        compile_expr(c, func);
+        compile_list_with_stars(c, args);
+        emit(c, OP_LIST_TO_TUPLE, 0);
+        if (kws->count) {
+            compile_keywords_map(c, kws);
+            emit(c, OP_CALL_EX, 1);
+        } else {
+            emit(c, OP_CALL_EX, 0);
+        }
+        return;
+    }
+    bool method = func->kind == AST_ATTRIBUTE;
+    if (method) {
+        compile_expr(c, func->u.attribute.value);
+        set_line(c, func);
+        emit(c, OP_LOAD_METHOD, add_name(c, func->u.attribute.attr.s, func->u.attribute.attr.len));
+    } else {
+        compile_expr(c, func);
+    }
+    for (size_t i = 0; i < args->count; i++) compile_expr(c, args->items[i]);
+    for (size_t i = 0; i < kws->count; i++) compile_expr(c, kws->items[i]->u.keyword.value);
+    uint32_t total = (uint32_t)(args->count + kws->count);
+    set_line(c, e);
+    if (kws->count) {
+        ObjTuple *names = tuple_new(c->cs->ts, kws->count);
+        if (!names) {
+            out_of_memory(c->cs);
+            return;
+        }
+        for (size_t i = 0; i < kws->count; i++) names->items[i] = str_constant(c, kws->items[i]->u.keyword.name);
+        emit(c, OP_LOAD_CONST, add_const(c, OBJ_VAL(names)));
+        emit(c, method ? OP_CALL_METHOD_KW : OP_CALL_KW, total);
+    } else {
+        emit(c, method ? OP_CALL_METHOD : OP_CALL, total);
+    }
+}
+
+static void compile_subscript_index(Compiler *c, const AstNode *index) {
+    if (index->kind == AST_SLICE) {
+        if (index->u.slice.lower) compile_expr(c, index->u.slice.lower);
+        else emit(c, OP_LOAD_NONE, 0);
+        if (index->u.slice.upper) compile_expr(c, index->u.slice.upper);
+        else emit(c, OP_LOAD_NONE, 0);
+        if (index->u.slice.step) {
+            compile_expr(c, index->u.slice.step);
+            emit(c, OP_BUILD_SLICE, 3);
+        } else {
+            emit(c, OP_BUILD_SLICE, 2);
+        }
+        return;
+    }
+    compile_expr(c, index);
+}
+
+/* Defaults, keyword defaults and closure cells, then MAKE_FUNCTION. */
+static void make_function(Compiler *c, ObjCode *code, const AstNode *args, Scope *child) {
+    uint32_t flags = 0;
+    if (args && args->u.arguments.defaults.count) {
+        for (size_t i = 0; i < args->u.arguments.defaults.count; i++) compile_expr(c, args->u.arguments.defaults.items[i]);
+        emit(c, OP_BUILD_TUPLE, (uint32_t)args->u.arguments.defaults.count);
+        flags |= 1;
+    }
+    if (args) {
+        size_t n = 0;
+        for (size_t i = 0; i < args->u.arguments.kwonlyargs.count; i++) {
+            const AstNode *d = args->u.arguments.kw_defaults.items[i];
+            if (!d) continue;
+            emit_const(c, str_constant(c, args->u.arguments.kwonlyargs.items[i]->u.arg.name));
+            compile_expr(c, d);
+            n++;
+        }
+        if (n) {
+            emit(c, OP_BUILD_MAP, (uint32_t)n);
+            flags |= 2;
+        }
+    }
+    if (code->nfree) {
+        uint32_t first = code->nlocals - code->nfree;
+        for (uint32_t i = 0; i < code->nfree; i++) {
+            ObjStr *name = code->varnames[first + i];
+            int slot = find_varname(c, name->data, name->len);
+            if (slot < 0) {
+                syntax_error(c->cs, c->line, 1, "internal compiler error: no cell for '%s'", name->data);
+                return;
+            }
+            emit(c, OP_LOAD_CLOSURE, (uint32_t)slot);
+        }
+        emit(c, OP_BUILD_TUPLE, code->nfree);
+        flags |= 4;
+    }
+    (void)child;
+    uint32_t k = add_const(c, OBJ_VAL(code));
+    emit(c, OP_MAKE_FUNCTION, (k << 4) | flags);
+}
+
+static void compile_lambda(Compiler *c, const AstNode *e) {
+    Scope *s = scope_of(c->cs, e);
+    ObjCode *code = compile_scope(c->cs, c, s, e->u.lambda.args, NULL, e->u.lambda.body, "<lambda>", 8, e->line);
+    if (!code) return;
+    make_function(c, code, e->u.lambda.args, s);
+}
+
+static void compile_comprehension(Compiler *c, const AstNode *e) {
+    Scope *s = scope_of(c->cs, e);
+    const char *name = e->kind == AST_LIST_COMP ? "<listcomp>"
+                       : e->kind == AST_SET_COMP ? "<setcomp>"
+                       : e->kind == AST_DICT_COMP ? "<dictcomp>"
+                                                  : "<genexpr>";
+    ObjCode *code = compile_scope(c->cs, c, s, NULL, NULL, e, name, strlen(name), e->line);
+    if (!code) return;
+    make_function(c, code, NULL, s);
+    compile_expr(c, e->u.comp.generators.items[0]->u.comprehension.iter);
+    emit(c, OP_GET_ITER, 0);
+    emit(c, OP_CALL, 1);
+}
+
+static void compile_joined_str(Compiler *c, const AstNode *e) {
+    const AstSeq *parts = &e->u.joined_str.values;
+    if (parts->count == 0) {
+        emit_const(c, str_constant(c, (AstStr){"", 0}));
+        return;
+    }
+    for (size_t i = 0; i < parts->count; i++) {
+        const AstNode *p = parts->items[i];
+        if (p->kind == AST_STR) {
+            emit_const(c, str_constant(c, p->u.str.value));
+            continue;
+        }
+        compile_expr(c, p->u.formatted_value.value);
+        int conv = p->u.formatted_value.conversion;
+        uint32_t arg = conv == 's' ? 1 : conv == 'r' ? 2 : conv == 'a' ? 3 : 0;
+        if (p->u.formatted_value.format_spec) {
+            compile_joined_str(c, p->u.formatted_value.format_spec);
+            arg |= 4;
+        }
+        emit(c, OP_FORMAT_VALUE, arg);
+    }
+    if (parts->count > 1) emit(c, OP_BUILD_STRING, (uint32_t)parts->count);
+}
+
+static void compile_dict(Compiler *c, const AstNode *e) {
+    const AstSeq *keys = &e->u.dict.keys, *values = &e->u.dict.values;
+    size_t pending = 0;
+    bool have = false;
+    for (size_t i = 0; i < keys->count; i++) {
+        if (keys->items[i]) {
+            compile_expr(c, keys->items[i]);
+            compile_expr(c, values->items[i]);
+            pending++;
+            continue;
+        }
+        if (pending || !have) {
+            emit(c, OP_BUILD_MAP, (uint32_t)pending);
+            if (have) emit(c, OP_DICT_UPDATE, 0);
+            have = true;
+            pending = 0;
+        }
+        compile_expr(c, values->items[i]);
+        emit(c, OP_DICT_UPDATE, 0);
+    }
+    if (pending || !have) {
+        emit(c, OP_BUILD_MAP, (uint32_t)pending);
+        if (have) emit(c, OP_DICT_UPDATE, 0);
+    }
+}
+
+static void compile_expr(Compiler *c, const AstNode *e) {
+    if (c->cs->failed) return;
+    int saved_line = c->line;
+    set_line(c, e);
+    switch (e->kind) {
+    case AST_NAME: compile_name(c, e->u.name.id, NAME_LOAD); break;
+    case AST_INT: emit_const(c, int_constant(c, e)); break;
+    case AST_FLOAT: emit(c, OP_LOAD_CONST, add_const(c, FLOAT_VAL(e->u.float_lit.value))); break;
+    case AST_STR: emit_const(c, str_constant(c, e->u.str.value)); break;
+    case AST_BYTES:
+        syntax_error(c->cs, e->line, e->col, "bytes literals are not supported by mini yet");
+        break;
+    case AST_JOINED_STR: compile_joined_str(c, e); break;
+    case AST_CONSTANT:
+        switch (e->u.constant.value) {
+        case AST_CONST_NONE: emit(c, OP_LOAD_NONE, 0); break;
+        case AST_CONST_TRUE: emit(c, OP_LOAD_CONST, add_const(c, TRUE_VAL)); break;
+        case AST_CONST_FALSE: emit(c, OP_LOAD_CONST, add_const(c, FALSE_VAL)); break;
+        case AST_CONST_ELLIPSIS: emit(c, OP_LOAD_CONST, add_const(c, ELLIPSIS_VAL)); break;
+        }
+        break;
+    case AST_BOOL_OP: compile_bool_op(c, e); break;
+    case AST_BIN_OP:
+        compile_expr(c, e->u.bin_op.left);
+        compile_expr(c, e->u.bin_op.right);
+        set_line(c, e);
+        emit(c, OP_BINARY_OP, binop_of(e->u.bin_op.op));
+        break;
+    case AST_UNARY_OP:
+        compile_expr(c, e->u.unary_op.operand);
+        switch (e->u.unary_op.op) {
+        case AST_UNARY_NOT: emit(c, OP_UNARY_NOT, 0); break;
+        case AST_UNARY_NEG: emit(c, OP_UNARY_OP, UN_NEG); break;
+        case AST_UNARY_POS: emit(c, OP_UNARY_OP, UN_POS); break;
+        case AST_UNARY_INVERT: emit(c, OP_UNARY_OP, UN_INVERT); break;
+        }
+        break;
+    case AST_COMPARE: compile_compare(c, e); break;
+    case AST_CALL: compile_call(c, e); break;
+    case AST_ATTRIBUTE:
+        compile_expr(c, e->u.attribute.value);
+        set_line(c, e);
+        emit(c, OP_LOAD_ATTR, add_name(c, e->u.attribute.attr.s, e->u.attribute.attr.len));
+        break;
+    case AST_SUBSCRIPT:
+        compile_expr(c, e->u.subscript.value);
+        compile_subscript_index(c, e->u.subscript.index);
+        set_line(c, e);
+        emit(c, OP_BINARY_SUBSCR, 0);
+        break;
+    case AST_SLICE: compile_subscript_index(c, e); break;
+    case AST_LIST:
+    case AST_TUPLE: compile_sequence(c, e); break;
+    case AST_DICT: compile_dict(c, e); break;
+    case AST_SET:
+        if (has_starred(&e->u.set.elts)) {
+            emit(c, OP_BUILD_SET, 0);
+            for (size_t i = 0; i < e->u.set.elts.count; i++) {
+                const AstNode *el = e->u.set.elts.items[i];
+                if (el->kind == AST_STARRED) {
+                    compile_expr(c, el->u.starred.value);
+                    emit(c, OP_SET_UPDATE, 0);
+                } else {
+                    compile_expr(c, el);
+                    emit(c, OP_SET_ADD, 0);
+                }
+            }
+        } else {
+            for (size_t i = 0; i < e->u.set.elts.count; i++) compile_expr(c, e->u.set.elts.items[i]);
+            emit(c, OP_BUILD_SET, (uint32_t)e->u.set.elts.count);
+        }
+        break;
+    case AST_LIST_COMP:
+    case AST_SET_COMP:
+    case AST_DICT_COMP:
+    case AST_GENERATOR_EXP: compile_comprehension(c, e); break;
+    case AST_LAMBDA: compile_lambda(c, e); break;
+    case AST_IF_EXP: {
+        int orelse = new_label(c), end = new_label(c);
+        compile_jump_if(c, e->u.if_exp.test, false, orelse);
+        compile_expr(c, e->u.if_exp.body);
+        emit_jump(c, OP_JUMP, end);
+        adjust_depth(c, -1);
+        bind_label(c, orelse);
+        compile_expr(c, e->u.if_exp.orelse);
+        bind_label(c, end);
+        break;
+    }
+    case AST_STARRED:
+        syntax_error(c->cs, e->line, e->col, "can't use starred expression here");
+        break;
+    case AST_YIELD:
+        if (e->u.yield.value) compile_expr(c, e->u.yield.value);
+        else emit(c, OP_LOAD_NONE, 0);
+        emit(c, OP_YIELD_VALUE, 0);
+        break;
+    case AST_YIELD_FROM:
+        compile_expr(c, e->u.yield.value);
+        emit(c, OP_GET_ITER, 0);
+        emit(c, OP_LOAD_NONE, 0);
+        emit(c, OP_YIELD_FROM, 0);
+        break;
+    case AST_NAMED_EXPR:
+        compile_expr(c, e->u.named_expr.value);
+        emit(c, OP_COPY, 1);
+        compile_store(c, e->u.named_expr.target);
+        break;
+    case AST_FORMATTED_VALUE:
+    default:
+        syntax_error(c->cs, e->line, e->col, "invalid syntax");
+        break;
+    }
+    c->line = saved_line;
+}
+
+/* Jumps to label when the truth of e equals jump_when, else falls through;
+ * never leaves a value on the stack. */
+static void compile_jump_if(Compiler *c, const AstNode *e, bool jump_when, int label) {
+    if (e->kind == AST_UNARY_OP && e->u.unary_op.op == AST_UNARY_NOT) {
+        compile_jump_if(c, e->u.unary_op.operand, !jump_when, label);
+        return;
+    }
+    if (e->kind == AST_BOOL_OP) {
+        bool is_and = e->u.bool_op.op == AST_BOOL_AND;
+        size_t n = e->u.bool_op.values.count;
+        if (is_and != jump_when) {
+            /* and-jump-if-false / or-jump-if-true: any operand decides. */
+            for (size_t i = 0; i < n; i++) compile_jump_if(c, e->u.bool_op.values.items[i], jump_when, label);
+        } else {
+            int skip = new_label(c);
+            for (size_t i = 0; i + 1 < n; i++) compile_jump_if(c, e->u.bool_op.values.items[i], !jump_when, skip);
+            compile_jump_if(c, e->u.bool_op.values.items[n - 1], jump_when, label);
+            bind_label(c, skip);
+        }
+        return;
+    }
+    CmpOp cmp;
+    if (e->kind == AST_COMPARE && e->u.compare.comparators.count == 1 && !jump_when &&
+        plain_comparison(e->u.compare.ops[0], &cmp)) {
+        compile_expr(c, e->u.compare.left);
+        compile_expr(c, e->u.compare.comparators.items[0]);
+        set_line(c, e);
+        emit_compare_jump(c, cmp, label);
+        return;
+    }
+    compile_expr(c, e);
+    emit_jump(c, jump_when ? OP_POP_JUMP_IF_TRUE : OP_POP_JUMP_IF_FALSE, label);
+}
+
+/* ---- assignment targets ------------------------------------------------ */
+
+static void compile_unpack(Compiler *c, const AstSeq *elts, const AstNode *at) {
+    size_t star = elts->count;
+    for (size_t i = 0; i < elts->count; i++) {
+        if (elts->items[i]->kind != AST_STARRED) continue;
+        if (star != elts->count) {
+            syntax_error(c->cs, elts->items[i]->line, elts->items[i]->col,
+                         "multiple starred expressions in assignment");
+            return;
+        }
+        star = i;
+    }
+    if (star == elts->count) {
+        emit(c, OP_UNPACK_SEQUENCE, (uint32_t)elts->count);
+    } else {
+        size_t after = elts->count - star - 1;
+        if (star > 255 || after > 0xffff) {
+            syntax_error(c->cs, at->line, at->col, "too many expressions in star-unpacking assignment");
+            return;
+        }
+        emit(c, OP_UNPACK_EX, (uint32_t)star | ((uint32_t)after << 8));
+    }
+    for (size_t i = 0; i < elts->count; i++) {
+        const AstNode *t = elts->items[i];
+        compile_store(c, t->kind == AST_STARRED ? t->u.starred.value : t);
+    }
+}
+
+static void compile_store(Compiler *c, const AstNode *t) {
+    if (c->cs->failed) return;
+    set_line(c, t);
+    switch (t->kind) {
+    case AST_NAME: compile_name(c, t->u.name.id, NAME_STORE); break;
+    case AST_ATTRIBUTE:
+        compile_expr(c, t->u.attribute.value);
+        set_line(c, t);
+        emit(c, OP_STORE_ATTR, add_name(c, t->u.attribute.attr.s, t->u.attribute.attr.len));
+        break;
+    case AST_SUBSCRIPT:
+        compile_expr(c, t->u.subscript.value);
+        compile_subscript_index(c, t->u.subscript.index);
+        set_line(c, t);
+        emit(c, OP_STORE_SUBSCR, 0);
+        break;
+    case AST_TUPLE:
+    case AST_LIST: compile_unpack(c, &t->u.seq.elts, t); break;
+    case AST_STARRED:
+        syntax_error(c->cs, t->line, t->col, "starred assignment target must be in a list or tuple");
+        break;
+    default:
+        syntax_error(c->cs, t->line, t->col, "cannot assign to %s", ast_expr_name(t));
+        break;
+    }
+}
+
+static void compile_delete(Compiler *c, const AstNode *t) {
+    set_line(c, t);
+    switch (t->kind) {
+    case AST_NAME: compile_name(c, t->u.name.id, NAME_DEL); break;
+    case AST_ATTRIBUTE:
+        compile_expr(c, t->u.attribute.value);
+        emit(c, OP_DELETE_ATTR, add_name(c, t->u.attribute.attr.s, t->u.attribute.attr.len));
+        break;
+    case AST_SUBSCRIPT:
+        compile_expr(c, t->u.subscript.value);
+        compile_subscript_index(c, t->u.subscript.index);
+        emit(c, OP_DELETE_SUBSCR, 0);
+        break;
+    case AST_TUPLE:
+    case AST_LIST:
+        for (size_t i = 0; i < t->u.seq.elts.count; i++) compile_delete(c, t->u.seq.elts.items[i]);
+        break;
+    default:
+        syntax_error(c->cs, t->line, t->col, "cannot delete %s", ast_expr_name(t));
+        break;
+    }
+}
+
+static void compile_aug_assign(Compiler *c, const AstNode *st) {
+    const AstNode *t = st->u.aug_assign.target;
+    BinOp op = binop_of(st->u.aug_assign.op);
+    switch (t->kind) {
+    case AST_NAME:
+        compile_name(c, t->u.name.id, NAME_LOAD);
+        compile_expr(c, st->u.aug_assign.value);
+        set_line(c, st);
+        emit(c, OP_INPLACE_OP, op);
+        compile_name(c, t->u.name.id, NAME_STORE);
+        break;
+    case AST_ATTRIBUTE: {
+        uint32_t name = add_name(c, t->u.attribute.attr.s, t->u.attribute.attr.len);
+        compile_expr(c, t->u.attribute.value);
+        emit(c, OP_COPY, 1);
+        emit(c, OP_LOAD_ATTR, name);
+        compile_expr(c, st->u.aug_assign.value);
+        set_line(c, st);
+        emit(c, OP_INPLACE_OP, op);
+        emit(c, OP_SWAP, 2);
+        emit(c, OP_STORE_ATTR, name);
+        break;
+    }
+    case AST_SUBSCRIPT:
+        compile_expr(c, t->u.subscript.value);
+        compile_subscript_index(c, t->u.subscript.index);
+        emit(c, OP_COPY, 2);
+        emit(c, OP_COPY, 2);
+        emit(c, OP_BINARY_SUBSCR, 0);
+        compile_expr(c, st->u.aug_assign.value);
+        set_line(c, st);
+        emit(c, OP_INPLACE_OP, op);
+        emit(c, OP_SWAP, 3);
+        emit(c, OP_SWAP, 2);
+        emit(c, OP_STORE_SUBSCR, 0);
+        break;
+    default:
+        syntax_error(c->cs, t->line, t->col, "'%s' is an illegal expression for augmented assignment",
+                     ast_expr_name(t));
+        break;
+    }
+}
+
+/* ---- blocks, and leaving them early (return, break, continue) ---------- */
+
+static FBlock *push_fblock(Compiler *c, FBlockKind kind, const AstNode *at) {
+    if (c->nfblocks == MAX_FBLOCKS) {
+        syntax_error(c->cs, at->line, at->col, "too many statically nested blocks");
+        return NULL;
+    }
+    FBlock *b = &c->fblocks[c->nfblocks++];
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    b->range_start = -1;
+    return b;
+}
+
+static void add_handler(Compiler *c, uint32_t start, uint32_t end, int label, uint32_t depth) {
+    if (end <= start) return;
+    if (!grow(c->cs, (void **)&c->handlers, &c->cap_handlers, c->nhandlers + 1, sizeof *c->handlers)) return;
+    c->handlers[c->nhandlers++] = (PendingHandler){start, end, depth, label};
+}
+
+/* Opens the protected range of a block: exceptions raised from here jump
+ * to its handler with the stack cut to `depth`. */
+static void protect(Compiler *c, FBlock *b, int handler_label) {
+    b->handler_label = handler_label;
+    b->depth = (uint32_t)c->depth;
+    b->range_start = c->ninstrs;
+}
+
+static void pause_protection(Compiler *c, FBlock *b) {
+    if (b->range_start < 0) return;
+    add_handler(c, (uint32_t)b->range_start, c->ninstrs, b->handler_label, b->depth);
+    b->range_start = -1;
+}
+
+static void resume_protection(Compiler *c, FBlock *b) { b->range_start = c->ninstrs; }
+
+static bool protects(const FBlock *b) { return b->kind != FB_LOOP; }
+
+/* Emits the code that leaves block b early, with `preserve` values (a
+ * return value) on top of the stack that must survive. */
+static void unwind_block(Compiler *c, FBlock *b, int preserve) {
+    switch (b->kind) {
+    case FB_LOOP:
+        if (b->for_loop) {
+            if (preserve) emit(c, OP_SWAP, 2);
+            emit(c, OP_POP_TOP, 0);
+        }
+        break;
+    case FB_TRY_EXCEPT: break;
+    case FB_FINALLY_TRY: {
+        /* Run the finally body inline, outside this block's own range. */
+        FBlock saved = *b;
+        c->nfblocks--;
+        compile_stmts(c, b->finalbody);
+        c->fblocks[c->nfblocks++] = saved;
+        break;
+    }
+    case FB_FINALLY_END:
+        /* [prev, exc] below: the exception is dropped, as Python does when
+         * a finally body returns or breaks. */
+        if (preserve) emit(c, OP_SWAP, 2);
+        emit(c, OP_POP_TOP, 0);
+        if (preserve) emit(c, OP_SWAP, 2);
+        emit(c, OP_POP_EXCEPT, 0);
+        break;
+    case FB_HANDLER:
+        if (preserve) emit(c, OP_SWAP, 2);
+        emit(c, OP_POP_EXCEPT, 0);
+        if (b->handler_name.s) {
+            emit(c, OP_LOAD_NONE, 0);
+            compile_name(c, b->handler_name, NAME_STORE);
+            compile_name(c, b->handler_name, NAME_DEL);
+        }
+        break;
+    case FB_WITH:
+        if (preserve) emit(c, OP_SWAP, 2);
+        emit(c, OP_LOAD_NONE, 0);
+        emit(c, OP_LOAD_NONE, 0);
+        emit(c, OP_LOAD_NONE, 0);
+        emit(c, OP_CALL, 3);
+        emit(c, OP_POP_TOP, 0);
+        break;
+    }
+}
+
+/* Unwinds blocks from the innermost down to (not including) index `stop`.
+ * Their protected ranges pause, so the unwinding code is covered only by
+ * the blocks still around it; the caller resumes them afterwards. */
+static void unwind_to(Compiler *c, int stop, int preserve) {
+    int saved_depth = c->depth;
+    for (int i = c->nfblocks - 1; i > stop; i--) {
+        FBlock *b = &c->fblocks[i];
+        if (protects(b)) pause_protection(c, b);
+        unwind_block(c, b, preserve);
+    }
+    (void)saved_depth;
+}
+
+static void resume_after_unwind(Compiler *c, int stop) {
+    for (int i = c->nfblocks - 1; i > stop; i--)
+        if (protects(&c->fblocks[i])) resume_protection(c, &c->fblocks[i]);
+}
+
+static void compile_return(Compiler *c, const AstNode *st) {
+    int depth = c->depth;
+    if (st->u.value_stmt.value) compile_expr(c, st->u.value_stmt.value);
+    else emit(c, OP_LOAD_NONE, 0);
+    unwind_to(c, -1, 1);
+    set_line(c, st);
+    emit(c, OP_RETURN_VALUE, 0);
+    resume_after_unwind(c, -1);
+    c->depth = depth;
+}
+
+static int innermost_loop(Compiler *c) {
+    for (int i = c->nfblocks - 1; i >= 0; i--)
+        if (c->fblocks[i].kind == FB_LOOP) return i;
+    return -1;
+}
+
+static void compile_break_continue(Compiler *c, const AstNode *st, bool is_break) {
+    int loop = innermost_loop(c);
+    if (loop < 0) {
+        syntax_error(c->cs, st->line, st->col, is_break ? "'break' outside loop" : "'continue' not properly in loop");
+        return;
+    }
+    int depth = c->depth;
+    unwind_to(c, loop, 0);
+    FBlock *b = &c->fblocks[loop];
+    if (is_break) {
+        if (b->for_loop) emit(c, OP_POP_TOP, 0);
+        emit_jump(c, OP_JUMP, b->break_label);
+    } else {
+        emit_jump(c, OP_JUMP_BACK, b->continue_label);
+    }
+    resume_after_unwind(c, loop);
+    c->depth = depth;
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+static void compile_if(Compiler *c, const AstNode *st) {
+    int orelse = new_label(c), end = new_label(c);
+    compile_jump_if(c, st->u.cond_stmt.test, false, orelse);
+    compile_stmts(c, &st->u.cond_stmt.body);
+    if (st->u.cond_stmt.orelse.count) {
+        emit_jump(c, OP_JUMP, end);
+        bind_label(c, orelse);
+        compile_stmts(c, &st->u.cond_stmt.orelse);
+    } else {
+        bind_label(c, orelse);
+    }
+    bind_label(c, end);
+}
+
+static bool is_true_constant(const AstNode *e) {
+    return (e->kind == AST_CONSTANT && e->u.constant.value == AST_CONST_TRUE) ||
+           (e->kind == AST_INT && !(e->u.int_lit.digits.len == 1 && e->u.int_lit.digits.s[0] == '0'));
+}
+
+static void compile_while(Compiler *c, const AstNode *st) {
+    int top = new_label(c), orelse = new_label(c), end = new_label(c);
+    bind_label(c, top);
+    if (!is_true_constant(st->u.cond_stmt.test)) compile_jump_if(c, st->u.cond_stmt.test, false, orelse);
+    FBlock *b = push_fblock(c, FB_LOOP, st);
+    if (!b) return;
+    b->break_label = end;
+    b->continue_label = top;
+    compile_stmts(c, &st->u.cond_stmt.body);
+    emit_jump(c, OP_JUMP_BACK, top);
+    c->nfblocks--;
+    bind_label(c, orelse);
+    compile_stmts(c, &st->u.cond_stmt.orelse);
+    bind_label(c, end);
+}
+
+static void compile_for(Compiler *c, const AstNode *st) {
+    int top = new_label(c), exhausted = new_label(c), end = new_label(c);
+    compile_expr(c, st->u.for_stmt.iter);
+    set_line(c, st);
+    emit(c, OP_GET_ITER, 0);
+    bind_label(c, top);
+    emit_jump(c, OP_FOR_ITER, exhausted);
+    FBlock *b = push_fblock(c, FB_LOOP, st);
+    if (!b) return;
+    b->break_label = end;
+    b->continue_label = top;
+    b->for_loop = true;
+    compile_store(c, st->u.for_stmt.target);
+    compile_stmts(c, &st->u.for_stmt.body);
+    emit_jump(c, OP_JUMP_BACK, top);
+    c->nfblocks--;
+    bind_label(c, exhausted);
+    adjust_depth(c, -1); /* FOR_ITER's exit pops the iterator */
+    compile_stmts(c, &st->u.for_stmt.orelse);
+    bind_label(c, end);
+}
+
+/* The handler's cleanup for an exception escaping an except or finally
+ * body: [prev, exc2] -> restore prev as the handled exception, re-raise. */
+static void emit_cleanup_handler(Compiler *c, int label, int depth_at_entry) {
+    bind_label(c, label);
+    c->depth = depth_at_entry + 1;
+    emit(c, OP_SWAP, 2);
+    emit(c, OP_POP_EXCEPT, 0);
+    emit(c, OP_RERAISE, 0);
+}
+
+static void compile_try_except(Compiler *c, const AstNode *st) {
+    int handler = new_label(c), orelse = new_label(c), end = new_label(c), cleanup = new_label(c);
+    FBlock *b = push_fblock(c, FB_TRY_EXCEPT, st);
+    if (!b) return;
+    protect(c, b, handler);
+    int base_depth = c->depth;
+    compile_stmts(c, &st->u.try_stmt.body);
+    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+    c->nfblocks--;
+    emit_jump(c, OP_JUMP, orelse);
+
+    /* Handler entry: [exc] -> [prev, exc]. */
+    bind_label(c, handler);
+    c->depth = base_depth + 1;
+    emit(c, OP_PUSH_EXC_INFO, 0);
+    /* The clauses are protected by the cleanup, which restores the
+     * previously handled exception before anything propagates. */
+    FBlock *section = push_fblock(c, FB_TRY_EXCEPT, st);
+    if (!section) return;
+    protect(c, section, cleanup);
+    section->depth = (uint32_t)base_depth + 1;
+    const AstSeq *hs = &st->u.try_stmt.handlers;
+    for (size_t i = 0; i < hs->count; i++) {
+        const AstNode *h = hs->items[i];
+        set_line(c, h);
+        if (!h->u.except_handler.type && i + 1 < hs->count) {
+            syntax_error(c->cs, h->line, h->col, "default 'except:' must be last");
+            return;
+        }
+        int next = new_label(c);
+        if (h->u.except_handler.type) {
+            compile_expr(c, h->u.except_handler.type);
+            emit(c, OP_CHECK_EXC_MATCH, 0);
+            emit_jump(c, OP_POP_JUMP_IF_FALSE, next);
+        }
+        /* [prev, exc]: bind or drop the exception, run the body. */
+        if (h->u.except_handler.name.s) compile_name(c, h->u.except_handler.name, NAME_STORE);
+        else emit(c, OP_POP_TOP, 0);
+        FBlock *hb = push_fblock(c, FB_HANDLER, h);
+        if (!hb) return;
+        hb->handler_name = h->u.except_handler.name;
+        compile_stmts(c, &h->u.except_handler.body);
+        c->nfblocks--;
+        emit(c, OP_POP_EXCEPT, 0);
+        if (h->u.except_handler.name.s) {
+            emit(c, OP_LOAD_NONE, 0);
+            compile_name(c, h->u.except_handler.name, NAME_STORE);
+            compile_name(c, h->u.except_handler.name, NAME_DEL);
+        }
+        emit_jump(c, OP_JUMP, end);
+        bind_label(c, next);
+        c->depth = base_depth + 2;
+    }
+    /* No clause matched: [prev, exc] re-raised through the cleanup. */
+    emit(c, OP_RERAISE, 0);
+    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+    c->nfblocks--;
+    emit_cleanup_handler(c, cleanup, base_depth + 1);
+
+    bind_label(c, orelse);
+    c->depth = base_depth;
+    compile_stmts(c, &st->u.try_stmt.orelse);
+    bind_label(c, end);
+    c->depth = base_depth;
+}
+
+static void compile_try_finally(Compiler *c, const AstNode *st) {
+    int handler = new_label(c), end = new_label(c), cleanup = new_label(c);
+    FBlock *b = push_fblock(c, FB_FINALLY_TRY, st);
+    if (!b) return;
+    b->finalbody = &st->u.try_stmt.finalbody;
+    protect(c, b, handler);
+    int base_depth = c->depth;
+    if (st->u.try_stmt.handlers.count) compile_try_except(c, st);
+    else compile_stmts(c, &st->u.try_stmt.body);
+    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+    c->nfblocks--;
+    /* Normal exit: the finally body inline. */
+    compile_stmts(c, &st->u.try_stmt.finalbody);
+    emit_jump(c, OP_JUMP, end);
+
+    /* Exceptional exit: [exc] -> [prev, exc], finally body, re-raise. */
+    bind_label(c, handler);
+    c->depth = base_depth + 1;
+    emit(c, OP_PUSH_EXC_INFO, 0);
+    FBlock *fb = push_fblock(c, FB_FINALLY_END, st);
+    if (!fb) return;
+    protect(c, fb, cleanup);
+    fb->depth = (uint32_t)base_depth + 1;
+    compile_stmts(c, &st->u.try_stmt.finalbody);
+    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+    c->nfblocks--;
+    emit(c, OP_SWAP, 2);
+    emit(c, OP_POP_EXCEPT, 0);
+    emit(c, OP_RERAISE, 0);
+    emit_cleanup_handler(c, cleanup, base_depth + 1);
+    bind_label(c, end);
+    c->depth = base_depth;
+}
+
+static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
+    const AstNode *item = st->u.with.items.items[index];
+    int handler = new_label(c), end = new_label(c), cleanup = new_label(c), suppress = new_label(c);
+    compile_expr(c, item->u.with_item.context_expr);
+    set_line(c, item);
+    emit(c, OP_BEFORE_WITH, 0);
+    int base_depth = c->depth - 1; /* with the exit function below */
+    FBlock *b = push_fblock(c, FB_WITH, st);
+    if (!b) return;
+    protect(c, b, handler);
+    b->depth = (uint32_t)base_depth;
+    if (item->u.with_item.optional_vars) compile_store(c, item->u.with_item.optional_vars);
+    else emit(c, OP_POP_TOP, 0);
+    if (index + 1 < st->u.with.items.count) compile_with_items(c, st, index + 1);
+    else compile_stmts(c, &st->u.with.body);
+    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+    c->nfblocks--;
+    /* Normal exit: exit(None, None, None). */
+    set_line(c, st);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_CALL, 3);
+    emit(c, OP_POP_TOP, 0);
+    emit_jump(c, OP_JUMP, end);
+
+    /* Exception: [exit, exc] -> [exit, prev, exc]; exit(type, exc, tb). */
+    bind_label(c, handler);
+    c->depth = base_depth + 1;
+    emit(c, OP_PUSH_EXC_INFO, 0);
+    uint32_t start = c->ninstrs;
+    emit(c, OP_WITH_EXCEPT, 0);
+    emit_jump(c, OP_POP_JUMP_IF_TRUE, suppress);
+    emit(c, OP_RERAISE, 0);
+    add_handler(c, start, c->ninstrs, cleanup, (uint32_t)base_depth + 1);
+    bind_label(c, suppress);
+    c->depth = base_depth + 2;
+    emit(c, OP_POP_TOP, 0);
+    emit(c, OP_POP_EXCEPT, 0);
+    emit(c, OP_POP_TOP, 0);
+    emit_jump(c, OP_JUMP, end);
+    emit_cleanup_handler(c, cleanup, base_depth + 1);
+    bind_label(c, end);
+    c->depth = base_depth;
+}
+
+static void compile_import(Compiler *c, const AstNode *st) {
+    for (size_t i = 0; i < st->u.import.names.count; i++) {
+        const AstNode *a = st->u.import.names.items[i];
+        AstStr name = a->u.alias.name;
+        emit(c, OP_LOAD_SMALL_INT, 0);
+        if (a->u.alias.asname.s && memchr(name.s, '.', name.len)) {
+            /* `import a.b as c` binds the leaf: ask for it with a fromlist. */
+            ObjTuple *from = tuple_new(c->cs->ts, 1);
+            if (!from) {
+                out_of_memory(c->cs);
+                return;
+            }
+            from->items[0] = str_constant(c, (AstStr){"*", 1});
+            emit(c, OP_LOAD_CONST, add_const(c, OBJ_VAL(from)));
+        } else {
+            emit(c, OP_LOAD_NONE, 0);
+        }
+        emit(c, OP_IMPORT_NAME, add_name(c, name.s, name.len));
+        if (a->u.alias.asname.s) {
+            compile_name(c, a->u.alias.asname, NAME_STORE);
+        } else {
+            const char *dot = memchr(name.s, '.', name.len);
+            AstStr top = {name.s, dot ? (size_t)(dot - name.s) : name.len};
+            compile_name(c, top, NAME_STORE);
+        }
+    }
+}
+
+static void compile_import_from(Compiler *c, const AstNode *st) {
+    const AstSeq *names = &st->u.import_from.names;
+    emit(c, OP_LOAD_SMALL_INT, (uint32_t)st->u.import_from.level);
+    ObjTuple *from = tuple_new(c->cs->ts, names->count);
+    if (!from) {
+        out_of_memory(c->cs);
+        return;
+    }
+    for (size_t i = 0; i < names->count; i++) from->items[i] = str_constant(c, names->items[i]->u.alias.name);
+    emit(c, OP_LOAD_CONST, add_const(c, OBJ_VAL(from)));
+    AstStr module = st->u.import_from.module;
+    if (!module.s) module = (AstStr){"", 0};
+    emit(c, OP_IMPORT_NAME, add_name(c, module.s, module.len));
+    for (size_t i = 0; i < names->count; i++) {
+        const AstNode *a = names->items[i];
+        if (a->u.alias.name.len == 1 && a->u.alias.name.s[0] == '*') {
+            emit(c, OP_IMPORT_STAR, 0);
+            return;
+        }
+        emit(c, OP_IMPORT_FROM, add_name(c, a->u.alias.name.s, a->u.alias.name.len));
+        compile_name(c, a->u.alias.asname.s ? a->u.alias.asname : a->u.alias.name, NAME_STORE);
+    }
+    emit(c, OP_POP_TOP, 0);
+}
+
+static void compile_decorated_def(Compiler *c, const AstNode *st) {
+    bool is_class = st->kind == AST_CLASS_DEF;
+    const AstSeq *decorators = is_class ? &st->u.class_def.decorators : &st->u.function_def.decorators;
+    for (size_t i = 0; i < decorators->count; i++) compile_expr(c, decorators->items[i]);
+    set_line(c, st);
+    Scope *s = scope_of(c->cs, st);
+    if (is_class) {
+        AstStr name = st->u.class_def.name;
+        ObjCode *code = compile_scope(c->cs, c, s, NULL, &st->u.class_def.body, NULL, name.s, name.len, st->line);
+        if (!code) return;
+        emit(c, OP_LOAD_BUILD_CLASS, 0);
+        make_function(c, code, NULL, s);
+        emit_const(c, str_constant(c, name));
+        const AstSeq *bases = &st->u.class_def.bases, *kws = &st->u.class_def.keywords;
+        if (has_starred(bases) || kws->count) {
+            /* __build_class__(func, name, *bases, **kw) */
+            emit(c, OP_BUILD_LIST, 2);
+            for (size_t i = 0; i < bases->count; i++) {
+                const AstNode *b = bases->items[i];
+                if (b->kind == AST_STARRED) {
+                    compile_expr(c, b->u.starred.value);
+                    emit(c, OP_LIST_EXTEND, 0);
+                } else {
+                    compile_expr(c, b);
+                    emit(c, OP_LIST_APPEND, 0);
+                }
+            }
+            emit(c, OP_LIST_TO_TUPLE, 0);
+            if (kws->count) {
+                compile_keywords_map(c, kws);
+                emit(c, OP_CALL_EX, 1);
+            } else {
+                emit(c, OP_CALL_EX, 0);
+            }
+        } else {
+            for (size_t i = 0; i < bases->count; i++) compile_expr(c, bases->items[i]);
+            emit(c, OP_CALL, (uint32_t)bases->count + 2);
+        }
+    } else {
+        AstStr name = st->u.function_def.name;
+        ObjCode *code = compile_scope(c->cs, c, s, st->u.function_def.args, &st->u.function_def.body,
+                                      NULL, name.s, name.len, st->line);
+        if (!code) return;
+        make_function(c, code, st->u.function_def.args, s);
+    }
+    for (size_t i = 0; i < decorators->count; i++) emit(c, OP_CALL, 1);
+    compile_name(c, is_class ? st->u.class_def.name : st->u.function_def.name, NAME_STORE);
+}
+
+static bool is_docstring(const AstNode *st) {
+    return st->kind == AST_EXPR && st->u.value_stmt.value->kind == AST_STR;
+}
+
+static void compile_stmt(Compiler *c, const AstNode *st) {
+    if (c->cs->failed) return;
+    set_line(c, st);
+    switch (st->kind) {
+    case AST_FUNCTION_DEF:
+    case AST_CLASS_DEF: compile_decorated_def(c, st); break;
+    case AST_RETURN: compile_return(c, st); break;
+    case AST_DELETE:
+        for (size_t i = 0; i < st->u.delete_stmt.targets.count; i++) compile_delete(c, st->u.delete_stmt.targets.items[i]);
+        break;
+    case AST_ASSIGN: {
+        compile_expr(c, st->u.assign.value);
+        size_t n = st->u.assign.targets.count;
+        for (size_t i = 0; i < n; i++) {
+            if (i + 1 < n) emit(c, OP_COPY, 1);
+            compile_store(c, st->u.assign.targets.items[i]);
+        }
+        break;
+    }
+    case AST_AUG_ASSIGN: compile_aug_assign(c, st); break;
+    case AST_ANN_ASSIGN:
+        if (st->u.ann_assign.value) {
+            compile_expr(c, st->u.ann_assign.value);
+            compile_store(c, st->u.ann_assign.target);
+        }
+        break;
+    case AST_EXPR: {
+        const AstNode *v = st->u.value_stmt.value;
+        if (c->cs->mode == COMPILE_INTERACTIVE && c->scope->kind == SCOPE_MODULE) {
+            compile_expr(c, v);
+            emit(c, OP_PRINT_EXPR, 0);
+            break;
+        }
+        /* A bare constant (a docstring, `...`) does nothing. */
+        if (v->kind == AST_STR || v->kind == AST_CONSTANT || v->kind == AST_INT || v->kind == AST_FLOAT) break;
+        compile_expr(c, v);
+        emit(c, OP_POP_TOP, 0);
+        break;
+    }
+    case AST_IF: compile_if(c, st); break;
+    case AST_WHILE: compile_while(c, st); break;
+    case AST_FOR: compile_for(c, st); break;
+    case AST_BREAK: compile_break_continue(c, st, true); break;
+    case AST_CONTINUE: compile_break_continue(c, st, false); break;
+    case AST_PASS:
+    case AST_GLOBAL:
+    case AST_NONLOCAL: break;
+    case AST_IMPORT: compile_import(c, st); break;
+    case AST_IMPORT_FROM: compile_import_from(c, st); break;
+    case AST_RAISE:
+        if (st->u.raise.exc) {
+            compile_expr(c, st->u.raise.exc);
+            if (st->u.raise.cause) {
+                compile_expr(c, st->u.raise.cause);
+                emit(c, OP_RAISE, 2);
+            } else {
+                emit(c, OP_RAISE, 1);
+            }
+        } else {
+            emit(c, OP_RAISE, 0);
+        }
+        break;
+    case AST_TRY:
+        if (st->u.try_stmt.finalbody.count) compile_try_finally(c, st);
+        else compile_try_except(c, st);
+        break;
+    case AST_WITH: compile_with_items(c, st, 0); break;
+    case AST_ASSERT: {
+        int end = new_label(c);
+        compile_jump_if(c, st->u.assert_stmt.test, true, end);
+        emit(c, OP_LOAD_ASSERTION_ERROR, 0);
+        if (st->u.assert_stmt.msg) {
+            compile_expr(c, st->u.assert_stmt.msg);
+            emit(c, OP_CALL, 1);
+        }
+        emit(c, OP_RAISE, 1);
+        bind_label(c, end);
+        break;
+    }
+    default:
+        syntax_error(c->cs, st->line, st->col, "invalid syntax");
+        break;
+    }
+}
+
+static void compile_stmts(Compiler *c, const AstSeq *body) {
+    for (size_t i = 0; i < body->count && !c->cs->failed; i++) compile_stmt(c, body->items[i]);
+}
+
+/* ---- code objects ------------------------------------------------------- */
+
+static void compiler_free(Compiler *c) {
+    free(c->instrs);
+    free(c->lines);
+    free(c->consts);
+    free(c->names);
+    free(c->varnames);
+    free(c->labels);
+    free(c->fixups);
+    free(c->handlers);
+}
+
+static void add_params(Compiler *c, const AstNode *args, ObjCode *code) {
+    if (!args) return;
+    const AstSeq *pos[] = {&args->u.arguments.posonlyargs, &args->u.arguments.args};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < pos[l]->count; i++) {
+            AstStr n = pos[l]->items[i]->u.arg.name;
+            add_varname(c, n.s, n.len);
+        }
+    code->posonlycount = (uint32_t)args->u.arguments.posonlyargs.count;
+    code->argcount = (uint32_t)(args->u.arguments.posonlyargs.count + args->u.arguments.args.count);
+    for (size_t i = 0; i < args->u.arguments.kwonlyargs.count; i++) {
+        AstStr n = args->u.arguments.kwonlyargs.items[i]->u.arg.name;
+        add_varname(c, n.s, n.len);
+    }
+    code->kwonlycount = (uint32_t)args->u.arguments.kwonlyargs.count;
+    if (args->u.arguments.vararg) {
+        AstStr n = args->u.arguments.vararg->u.arg.name;
+        add_varname(c, n.s, n.len);
+        code->flags |= CODE_VARARGS;
+    }
+    if (args->u.arguments.kwarg) {
+        AstStr n = args->u.arguments.kwarg->u.arg.name;
+        add_varname(c, n.s, n.len);
+        code->flags |= CODE_VARKW;
+    }
+}
+
+/* The body of a comprehension: loops nest, the innermost adds the element
+ * (or yields it). The result container sits below the iterators. */
+static void compile_comprehension_body(Compiler *c, const AstNode *e, size_t gen_index, int depth_of_result) {
+    const AstNode *g = e->u.comp.generators.items[gen_index];
+    int top = new_label(c), exhausted = new_label(c);
+    if (gen_index == 0) {
+        emit(c, OP_LOAD_FAST, 0); /* .0: the first iterator, made by the caller */
+    } else {
+        compile_expr(c, g->u.comprehension.iter);
+        emit(c, OP_GET_ITER, 0);
+    }
+    bind_label(c, top);
+    emit_jump(c, OP_FOR_ITER, exhausted);
+    compile_store(c, g->u.comprehension.target);
+    for (size_t i = 0; i < g->u.comprehension.ifs.count; i++)
+        compile_jump_if(c, g->u.comprehension.ifs.items[i], false, top);
+    if (gen_index + 1 < e->u.comp.generators.count) {
+        compile_comprehension_body(c, e, gen_index + 1, depth_of_result + 1);
+    } else {
+        uint32_t below = (uint32_t)(gen_index + 1); /* iterators above the result */
+        switch (e->kind) {
+        case AST_LIST_COMP:
+            compile_expr(c, e->u.comp.elt);
+            emit(c, OP_LIST_APPEND, below);
+            break;
+        case AST_SET_COMP:
+            compile_expr(c, e->u.comp.elt);
+            emit(c, OP_SET_ADD, below);
+            break;
+        case AST_DICT_COMP:
+            compile_expr(c, e->u.comp.elt);
+            compile_expr(c, e->u.comp.value);
+            emit(c, OP_MAP_ADD, below);
+            break;
+        default:
+            compile_expr(c, e->u.comp.elt);
+            emit(c, OP_YIELD_VALUE, 0);
+            emit(c, OP_POP_TOP, 0);
+            break;
+        }
+    }
+    emit_jump(c, OP_JUMP_BACK, top);
+    bind_label(c, exhausted);
+    adjust_depth(c, -1); /* FOR_ITER's exit pops the iterator */
+}
+
+static ObjStr *make_qualname(Compiler *parent, Scope *scope, const char *name, size_t len) {
+    TState *ts = parent ? parent->cs->ts : NULL;
+    if (!parent || parent->scope->kind == SCOPE_MODULE) return str_intern(ts, name, len);
+    const char *sep = parent->scope->kind == SCOPE_CLASS ? "." : ".<locals>.";
+    (void)scope;
+    return str_printf(ts, "%s%s%.*s", parent->qualname->data, sep, (int)len, name);
+}
+
+static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, const AstNode *args,
+                              const AstSeq *body, const AstNode *expr_body, const char *name,
+                              size_t name_len, int first_line) {
+    if (!scope) {
+        syntax_error(cs, first_line, 1, "internal compiler error: missing scope");
+        return NULL;
+    }
+    TState *ts = cs->ts;
+    Compiler c = {0};
+    c.cs = cs;
+    c.scope = scope;
+    c.parent = parent;
+    c.line = first_line;
+    ObjCode *code = code_new(ts);
+    if (!code) {
+        out_of_memory(cs);
+        return NULL;
+    }
+    c.qualname = scope->kind == SCOPE_MODULE ? str_intern_cstr(ts, "<module>")
+                                              : make_qualname(parent, scope, name, name_len);
+    /* Locals: parameters first, then every other local of the scope, then
+     * free variables (the closure), last. */
+    if (scope->kind == SCOPE_COMPREHENSION) {
+        add_varname(&c, ".0", 2);
+        code->argcount = 1;
+    } else {
+        add_params(&c, args, code);
+    }
+    if (scope->kind == SCOPE_FUNCTION || scope->kind == SCOPE_COMPREHENSION) {
+        for (size_t i = 0; i < scope->nsyms; i++) {
+            Symbol *sym = &scope->syms[i];
+            if (binds_locally(sym) || (sym->flags & SYM_CELL)) add_varname(&c, sym->name, sym->len);
+        }
+    }
+    uint32_t first_free = c.nvarnames;
+    for (size_t i = 0; i < scope->nsyms; i++) {
+        Symbol *sym = &scope->syms[i];
+        if (((sym->flags & SYM_FREE) && !binds_locally(sym)) || (sym->flags & SYM_PASS))
+            add_varname(&c, sym->name, sym->len);
+    }
+    uint32_t nfree = c.nvarnames - first_free;
+    if (scope->generator) code->flags |= CODE_GENERATOR;
+    if (scope->kind == SCOPE_CLASS) code->flags |= CODE_CLASS_BODY;
+
+    if (scope->kind == SCOPE_COMPREHENSION) {
+        const AstNode *e = expr_body;
+        if (e->kind == AST_LIST_COMP) emit(&c, OP_BUILD_LIST, 0);
+        else if (e->kind == AST_SET_COMP) emit(&c, OP_BUILD_SET, 0);
+        else if (e->kind == AST_DICT_COMP) emit(&c, OP_BUILD_MAP, 0);
+        compile_comprehension_body(&c, e, 0, 0);
+        if (e->kind == AST_GENERATOR_EXP) emit(&c, OP_LOAD_NONE, 0);
+        emit(&c, OP_RETURN_VALUE, 0);
+    } else if (expr_body) {
+        compile_expr(&c, expr_body);
+        emit(&c, OP_RETURN_VALUE, 0);
+    } else {
+        if (scope->kind == SCOPE_FUNCTION && body->count && is_docstring(body->items[0])) {
+            /* Kept as the first constant, as CPython's co_consts[0]. */
+            add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value));
+        }
+        compile_stmts(&c, body);
+        emit(&c, OP_LOAD_NONE, 0);
+        emit(&c, OP_RETURN_VALUE, 0);
+    }
+    if (!cs->failed && c.depth != 0)
+        syntax_error(cs, c.line, 1, "internal compiler error: stack depth %d at the end of %s", c.depth,
+                     c.qualname ? c.qualname->data : "?");
+    if (cs->failed || !resolve_jumps(&c)) {
+        compiler_free(&c);
+        return NULL;
+    }
+    code->instrs = c.instrs;
+    code->lines = c.lines;
+    code->ninstrs = c.ninstrs;
+    code->consts = c.consts;
+    code->nconsts = c.nconsts;
+    code->names = c.names;
+    code->nnames = c.nnames;
+    code->varnames = c.varnames;
+    code->nlocals = c.nvarnames;
+    code->nfree = nfree;
+    code->stack_size = (uint32_t)c.max_depth + 2;
+    code->first_line = first_line;
+    code->name = str_intern(ts, name, name_len);
+    code->qualname = c.qualname;
+    code->filename = str_from_cstr(ts, cs->filename ? cs->filename : "<string>");
+    code->ncaches = c.ncaches;
+    code->caches = calloc(c.ncaches ? c.ncaches : 1, sizeof *code->caches);
+    code->handlers = malloc((c.nhandlers ? c.nhandlers : 1) * sizeof *code->handlers);
+    uint32_t ncells = 0;
+    for (uint32_t i = 0; i < first_free; i++) {
+        Symbol *sym = scope_find(scope, c.varnames[i]->data, c.varnames[i]->len);
+        if (sym && (sym->flags & SYM_CELL)) ncells++;
+    }
+    code->cell_locals = malloc((ncells ? ncells : 1) * sizeof *code->cell_locals);
+    if (!code->caches || !code->handlers || !code->cell_locals || !code->name || !code->filename) {
+        c.instrs = NULL;
+        c.lines = NULL;
+        c.consts = NULL;
+        c.names = NULL;
+        c.varnames = NULL;
+        compiler_free(&c);
+        out_of_memory(cs);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < first_free; i++) {
+        Symbol *sym = scope_find(scope, c.varnames[i]->data, c.varnames[i]->len);
+        if (sym && (sym->flags & SYM_CELL)) code->cell_locals[code->ncells++] = i;
+    }
+    for (uint32_t i = 0; i < c.nhandlers; i++) {
+        PendingHandler *h = &c.handlers[i];
+        code->handlers[i] = (ExcHandler){h->start, h->end, (uint32_t)c.labels[h->label], h->depth};
+    }
+    code->nhandlers = c.nhandlers;
+    if (nfree) code->flags |= CODE_NESTED;
+    free(c.labels);
+    free(c.fixups);
+    free(c.handlers);
+    return code;
+}
+
+ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename, CompileMode mode,
+                        SyntaxErrorInfo *err) {
+    CompileState cs = {.ts = ts, .filename = filename, .err = err, .mode = mode};
+    err->msg[0] = '\0';
+    Scope *top = scope_new(&cs, SCOPE_MODULE, module, NULL, "<module>", 8);
+    if (top) collect_stmts(&cs, top, &module->u.module.body);
+    if (!cs.failed) resolve_all(&cs);
+    ObjCode *code = NULL;
+    if (!cs.failed)
+        code = compile_scope(&cs, NULL, top, NULL, &module->u.module.body, NULL, "<module>", 8, 1);
+    free_scopes(&cs);
+    return cs.failed ? NULL : code;
+}

@@ -1,0 +1,48 @@
+#ifndef MINI_VM_CONFIG_H
+#define MINI_VM_CONFIG_H
+
+/* Every limit and tunable of the interpreter, each with the reason for its
+ * value. Build-time flags (CMake options) arrive here as MINI_* macros. */
+
+#define MINI_VERSION "0.1.0"
+#define MINI_LANGUAGE_VERSION "3.11" /* the Python whose semantics we follow */
+
+/* Default recursion limit, as CPython's sys.getrecursionlimit(). */
+#define MINI_DEFAULT_RECURSION_LIMIT 1000
+/* Hard ceiling for sys.setrecursionlimit: each mini call uses no C stack,
+ * but native re-entry (map, sorted(key=...), __eq__ from dict lookup) does,
+ * and each of those costs at most a few hundred bytes, so 100k fits 8 MiB. */
+#define MINI_MAX_RECURSION_LIMIT 100000
+/* Nested native->VM re-entries before RecursionError: bounds C stack use. */
+#define MINI_MAX_NATIVE_DEPTH 200
+
+/* Initial VM value stack per thread, in values; it grows on demand. */
+#define MINI_STACK_INITIAL 1024
+
+/* Bytes a thread allocates before it adds them to the shared counter: keeps
+ * the allocation fast path free of atomics. */
+#define MINI_GC_LOCAL_QUANTUM (64 * 1024)
+/* First collection after this many bytes; later ones when the heap has
+ * grown by MINI_GC_GROWTH times what survived the last collection. */
+#define MINI_GC_INITIAL_THRESHOLD (8 * 1024 * 1024)
+#define MINI_GC_GROWTH 2
+
+/* C stack of threads mini starts: nested C->mini re-entries
+ * (MINI_MAX_NATIVE_DEPTH) must fit, a few KiB each. */
+#define MINI_THREAD_STACK_BYTES (16 * 1024 * 1024)
+
+/* Default GIL switch interval, microseconds (CPython: 5 ms). */
+#define MINI_SWITCH_INTERVAL_US 5000
+
+/* Parser nesting limit, as CPython's "too many nested parentheses". */
+#define MINI_MAX_PAREN_NESTING 200
+
+/* Dicts start with this many slots (power of two) and resize at 2/3 load,
+ * the load CPython found to keep probe sequences short. */
+#define MINI_DICT_MIN_SLOTS 8
+
+/* Frames shown at the head and tail of a long traceback, as CPython folds
+ * repeated lines ("[Previous line repeated N more times]"). */
+#define MINI_TRACEBACK_REPEAT_FOLD 3
+
+#endif

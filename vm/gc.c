@@ -1,0 +1,270 @@
+#include "vm/gc.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runtime/error.h"
+#include "runtime/types.h"
+#include "vm/interp.h"
+#include "vm/sync.h"
+#include "vm/thread.h"
+
+struct GcMarker {
+    Obj **stack;
+    size_t count;
+    size_t capacity;
+    bool overflowed; /* the gray stack could not grow: rescan needed */
+};
+
+/* Buffers retired by gc_retire_buffer wait here for the next collection. */
+typedef struct Retired {
+    struct Retired *next;
+    void *ptr;
+} Retired;
+
+static void publish_allocation(TState *ts, size_t bytes) {
+    ts->alloc_local += bytes;
+    if (ts->alloc_local < MINI_GC_LOCAL_QUANTUM && !ts->interp->gc.stress) return;
+    GcState *gc = &ts->interp->gc;
+    size_t total = atomic_fetch_add_explicit(&gc->allocated, ts->alloc_local,
+                                             memory_order_relaxed) + ts->alloc_local;
+    ts->alloc_local = 0;
+    if (total >= gc->threshold || gc->stress)
+        atomic_fetch_or_explicit(&ts->eval_breaker, BREAK_GC, memory_order_relaxed);
+}
+
+Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
+    Obj *o = malloc(size);
+    if (!o) {
+        err_no_memory(ts);
+        return NULL;
+    }
+    o->kind = (uint8_t)kind;
+    o->gc_mark = 0;
+    o->flags = 0;
+    atomic_init(&o->mutex, 0);
+    o->aux = 0;
+    o->type = type;
+    o->gc_next = ts->heap;
+    ts->heap = o;
+    publish_allocation(ts, size);
+    return o;
+}
+
+void *gc_alloc_buffer(TState *ts, size_t size) {
+    void *p = malloc(size ? size : 1);
+    if (p) publish_allocation(ts, size);
+    return p;
+}
+
+void *gc_realloc_buffer(TState *ts, void *old, size_t old_size, size_t new_size) {
+    void *p = realloc(old, new_size ? new_size : 1);
+    if (p && new_size > old_size) publish_allocation(ts, new_size - old_size);
+    return p;
+}
+
+void gc_free_buffer(void *p, size_t size) {
+    (void)size;
+    free(p);
+}
+
+void gc_retire_buffer(TState *ts, void *p, size_t size) {
+    (void)size;
+    if (!p) return;
+    /* The node is separate: a racing reader may still read every byte of
+     * the buffer. If it can't be had, leaking is safe; freeing now is not. */
+    Retired *r = malloc(sizeof *r);
+    if (!r) return;
+    r->ptr = p;
+    GcState *gc = &ts->interp->gc;
+    MUTEX_LOCK(&gc->lock);
+    r->next = gc->retired;
+    gc->retired = r;
+    MUTEX_UNLOCK(&gc->lock);
+}
+
+void gc_mark_obj(GcMarker *m, Obj *o) {
+    if (!o || o->gc_mark) return;
+    o->gc_mark = 1;
+    if (m->count == m->capacity) {
+        size_t cap = m->capacity ? m->capacity * 2 : 1024;
+        Obj **grown = realloc(m->stack, cap * sizeof *grown);
+        if (!grown) {
+            /* Marked but not traced: a later full rescan traces it. */
+            m->overflowed = true;
+            return;
+        }
+        m->stack = grown;
+        m->capacity = cap;
+    }
+    m->stack[m->count++] = o;
+}
+
+void gc_mark_value(GcMarker *m, Value v) {
+    if (IS_OBJ(v)) gc_mark_obj(m, AS_OBJ(v));
+}
+
+void gc_mark_values(GcMarker *m, const Value *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (IS_OBJ(v[i])) gc_mark_obj(m, AS_OBJ(v[i]));
+}
+
+static void trace_object(GcMarker *m, Obj *o) {
+    gc_mark_obj(m, (Obj *)o->type);
+    if (o->type && o->type->trace) o->type->trace(m, o);
+}
+
+static void drain(GcMarker *m) {
+    while (m->count > 0) trace_object(m, m->stack[--m->count]);
+}
+
+/* After the gray stack failed to grow, every marked object is traced
+ * again until no new object gets marked. */
+static void rescan_heap_list(GcMarker *m, Obj *list) {
+    for (Obj *o = list; o; o = o->gc_next) {
+        if (!o->gc_mark) continue;
+        trace_object(m, o);
+        drain(m);
+    }
+}
+
+static void mark_thread(GcMarker *m, TState *t) {
+    for (int i = 0; i < t->frame_count; i++) {
+        Frame *f = &t->frames[i];
+        if (f->fn) gc_mark_obj(m, (Obj *)f->fn);
+        if (f->locals) gc_mark_obj(m, (Obj *)f->locals);
+        if (f->gen) gc_mark_obj(m, (Obj *)f->gen);
+        if (f->sp > f->base) gc_mark_values(m, f->base, (size_t)(f->sp - f->base));
+    }
+    gc_mark_value(m, t->exc);
+    gc_mark_value(m, t->handled);
+    gc_mark_value(m, t->thread_obj);
+}
+
+static void mark_roots(GcMarker *m, Interp *interp) {
+    ObjType **types = (ObjType **)&interp->types;
+    for (size_t i = 0; i < sizeof interp->types / sizeof(ObjType *); i++)
+        gc_mark_obj(m, (Obj *)types[i]);
+    ObjType **excs = (ObjType **)&interp->exc;
+    for (size_t i = 0; i < sizeof interp->exc / sizeof(ObjType *); i++)
+        gc_mark_obj(m, (Obj *)excs[i]);
+    gc_mark_obj(m, (Obj *)interp->modules);
+    gc_mark_obj(m, (Obj *)interp->builtins);
+    gc_mark_value(m, interp->sys_module);
+    gc_mark_value(m, interp->argv);
+    for (TState *t = interp->threads; t; t = t->next) mark_thread(m, t);
+}
+
+static size_t object_bytes(Obj *o) { return malloc_usable_size(o); }
+
+static void free_object(Obj *o) {
+    if (o->type && o->type->finalize) o->type->finalize(o);
+    free(o);
+}
+
+/* Frees the unmarked objects of one list and unmarks the rest. Immortal
+ * objects (interned names) stay whatever the marks say. Dead types go to
+ * *dead_types, freed after every list is swept: a finalizer may look at its
+ * object's type, which can sit in another thread's list. */
+static Obj *sweep_list(Obj *list, size_t *live_bytes, Obj **dead_types) {
+    Obj *kept = NULL;
+    Obj **tail = &kept;
+    Obj *next;
+    for (Obj *o = list; o; o = next) {
+        next = o->gc_next;
+        if (o->gc_mark || (o->flags & OBJF_IMMORTAL)) {
+            o->gc_mark = 0;
+            *live_bytes += object_bytes(o);
+            *tail = o;
+            tail = &o->gc_next;
+        } else if (o->kind == OBJ_TYPE) {
+            o->gc_next = *dead_types;
+            *dead_types = o;
+        } else {
+            free_object(o);
+        }
+    }
+    *tail = NULL;
+    return kept;
+}
+
+static void free_chain(Obj *o) {
+    while (o) {
+        Obj *next = o->gc_next;
+        free_object(o);
+        o = next;
+    }
+}
+
+static void free_retired(GcState *gc) {
+    Retired *r = gc->retired;
+    gc->retired = NULL;
+    while (r) {
+        Retired *next = r->next;
+        free(r->ptr);
+        free(r);
+        r = next;
+    }
+}
+
+void gc_collect(TState *ts) {
+    Interp *interp = ts->interp;
+    GcState *gc = &interp->gc;
+    thread_stop_world(ts);
+
+    GcMarker m = {0};
+    mark_roots(&m, interp);
+    drain(&m);
+    while (m.overflowed) {
+        m.overflowed = false;
+        for (TState *t = interp->threads; t; t = t->next) rescan_heap_list(&m, t->heap);
+        rescan_heap_list(&m, gc->orphans);
+    }
+    free(m.stack);
+
+    size_t live = 0;
+    Obj *dead_types = NULL;
+    for (TState *t = interp->threads; t; t = t->next)
+        t->heap = sweep_list(t->heap, &live, &dead_types);
+    gc->orphans = sweep_list(gc->orphans, &live, &dead_types);
+    free_chain(dead_types);
+    MUTEX_LOCK(&gc->lock);
+    free_retired(gc);
+    MUTEX_UNLOCK(&gc->lock);
+
+    gc->live_bytes = live;
+    gc->collections++;
+    size_t next = live * MINI_GC_GROWTH;
+    gc->threshold = next > MINI_GC_INITIAL_THRESHOLD ? next : MINI_GC_INITIAL_THRESHOLD;
+    atomic_store(&gc->allocated, 0);
+    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GC);
+    thread_resume_world(ts);
+}
+
+void gc_adopt_thread_heap(TState *ts) {
+    GcState *gc = &ts->interp->gc;
+    if (!ts->heap) return;
+    Obj *last = ts->heap;
+    while (last->gc_next) last = last->gc_next;
+    MUTEX_LOCK(&gc->lock);
+    last->gc_next = gc->orphans;
+    gc->orphans = ts->heap;
+    MUTEX_UNLOCK(&gc->lock);
+    ts->heap = NULL;
+}
+
+void gc_free_all(Interp *interp) {
+    size_t live = 0;
+    Obj *dead_types = NULL;
+    /* Nothing is marked, so everything but immortals is freed; then the
+     * immortals go too. */
+    for (TState *t = interp->threads; t; t = t->next) {
+        free_chain(sweep_list(t->heap, &live, &dead_types));
+        t->heap = NULL;
+    }
+    free_chain(sweep_list(interp->gc.orphans, &live, &dead_types));
+    interp->gc.orphans = NULL;
+    free_chain(dead_types);
+    free_retired(&interp->gc);
+}

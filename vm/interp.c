@@ -1,0 +1,123 @@
+#include "vm/interp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "runtime/dict.h"
+#include "runtime/str.h"
+#include "runtime/types.h"
+#include "vm/gc.h"
+#include "vm/sync.h"
+#include "vm/thread.h"
+
+/* The value stack is reserved once at its full size and never moves, so
+ * pointers into it (frame bases, native argument arrays) stay valid; the
+ * kernel commits pages only as deep recursion touches them. */
+#define VALUE_STACK_SLOTS ((size_t)MINI_MAX_RECURSION_LIMIT * 40)
+#define FRAME_SLOTS ((size_t)MINI_MAX_RECURSION_LIMIT + 64)
+
+static void *reserve(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void init_mutex(pthread_mutex_t *m) { PT_CHECK(pthread_mutex_init(m, NULL)); }
+
+TState *tstate_new(Interp *interp) {
+    TState *ts = calloc(1, sizeof *ts);
+    if (!ts) return NULL;
+    ts->interp = interp;
+    ts->stack = reserve(VALUE_STACK_SLOTS * sizeof(Value));
+    ts->frames = reserve(FRAME_SLOTS * sizeof(Frame));
+    if (!ts->stack || !ts->frames) {
+        tstate_free(ts);
+        return NULL;
+    }
+    ts->stack_end = ts->stack + VALUE_STACK_SLOTS;
+    ts->frame_cap = (int)FRAME_SLOTS;
+    /* Frame 0 is the root: native code's pushes before any mini frame. */
+    ts->frames[0] = (Frame){.base = ts->stack, .sp = ts->stack};
+    ts->frame_count = 1;
+    ts->exc = EMPTY_VAL;
+    ts->handled = NONE_VAL;
+    ts->thread_obj = NONE_VAL;
+    atomic_init(&ts->eval_breaker, 0);
+    atomic_init(&ts->status, THREAD_DETACHED);
+    ts->pthread = pthread_self();
+    ts->ident = (uint64_t)pthread_self();
+
+    MUTEX_LOCK(&interp->threads_lock);
+    ts->next = interp->threads;
+    if (interp->threads) interp->threads->prev = ts;
+    interp->threads = ts;
+    interp->thread_count++;
+    MUTEX_UNLOCK(&interp->threads_lock);
+    return ts;
+}
+
+void tstate_free(TState *ts) {
+    Interp *interp = ts->interp;
+    if (ts->stack || ts->frames) {
+        MUTEX_LOCK(&interp->threads_lock);
+        if (ts->prev) ts->prev->next = ts->next;
+        else if (interp->threads == ts) interp->threads = ts->next;
+        if (ts->next) ts->next->prev = ts->prev;
+        interp->thread_count--;
+        MUTEX_UNLOCK(&interp->threads_lock);
+    }
+    if (ts->stack) munmap(ts->stack, VALUE_STACK_SLOTS * sizeof(Value));
+    if (ts->frames) munmap(ts->frames, FRAME_SLOTS * sizeof(Frame));
+    free(ts);
+}
+
+Interp *interp_new(bool gil_enabled) {
+    Interp *interp = calloc(1, sizeof *interp);
+    if (!interp) return NULL;
+    interp->gil_enabled = gil_enabled;
+    atomic_init(&interp->recursion_limit, MINI_DEFAULT_RECURSION_LIMIT);
+    init_mutex(&interp->threads_lock);
+    PT_CHECK(pthread_cond_init(&interp->world_cond, NULL));
+    init_mutex(&interp->interned.lock);
+    init_mutex(&interp->gc.lock);
+    interp->gc.threshold = MINI_GC_INITIAL_THRESHOLD;
+    gil_init(&interp->gil);
+#ifdef MINI_GC_STRESS
+    interp->gc.stress = true;
+#endif
+    interp->sys_module = NONE_VAL;
+    interp->argv = NONE_VAL;
+
+    TState *ts = tstate_new(interp);
+    if (!ts) {
+        free(interp);
+        return NULL;
+    }
+    interp->main_thread = ts;
+    thread_attach(ts);
+    types_init(ts);
+    str_init_interned(ts);
+    interp->modules = dict_new(ts);
+    interp->builtins = dict_new(ts);
+    if (!interp->modules || !interp->builtins) {
+        interp_free(interp);
+        return NULL;
+    }
+    return interp;
+}
+
+void interp_free(Interp *interp) {
+    interp->in_teardown = true;
+    gc_free_all(interp);
+    while (interp->threads) tstate_free(interp->threads);
+    free(interp->interned.slots);
+    free(interp->exe_dir);
+    pthread_mutex_destroy(&interp->threads_lock);
+    pthread_cond_destroy(&interp->world_cond);
+    pthread_mutex_destroy(&interp->interned.lock);
+    pthread_mutex_destroy(&interp->gc.lock);
+    gil_destroy(&interp->gil);
+    free(interp);
+}

@@ -1,0 +1,175 @@
+#ifndef MINI_VM_INTERP_H
+#define MINI_VM_INTERP_H
+
+/* Interpreter state (Interp) and per-thread state (TState).
+ *
+ * There is no global interpreter: every function that needs the
+ * interpreter takes a TState* (the running thread) and reaches the shared
+ * state through ts->interp, as Lua passes lua_State and Wren WrenVM. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/object.h"
+#include "vm/config.h"
+#include "vm/gil.h"
+
+struct ObjStr;
+struct ObjDict;
+struct ObjFunction;
+struct ObjGenerator;
+struct ObjCode;
+
+/* Bits of TState.eval_breaker, the one word the dispatch loop tests at
+ * backward jumps and calls. */
+enum {
+    BREAK_GC = 1u << 0,        /* a collection is requested or running */
+    BREAK_GIL_DROP = 1u << 1,  /* another thread waits for the GIL */
+    BREAK_SIGNAL = 1u << 2,    /* a signal handler ran (main thread) */
+    BREAK_ASYNC_EXC = 1u << 3, /* an exception was posted to this thread */
+};
+
+/* One activation of mini code. Frames live in a per-thread array; their
+ * values live on the thread's value stack, except a generator's, which live
+ * in the generator object so they can be suspended. */
+typedef struct Frame {
+    struct ObjFunction *fn;
+    const uint32_t *ip;       /* next instruction (saved when not running) */
+    Value *base;              /* locals, then the evaluation stack */
+    Value *sp;                /* stack top, saved when the loop leaves */
+    struct ObjDict *locals;   /* class bodies: the namespace; else NULL */
+    struct ObjGenerator *gen; /* the generator this frame runs, if any */
+    uint8_t flags;            /* FRAME_* */
+} Frame;
+
+/* The frame was entered from C (vm_call): returning ends that loop run. */
+#define FRAME_ENTRY 0x01
+
+typedef enum ThreadStatus {
+    THREAD_DETACHED,  /* blocked in a call or waiting for the GIL: holds no object */
+    THREAD_ATTACHED,  /* running mini code */
+    THREAD_PARKED,    /* stopped itself at a safepoint for a collection */
+    THREAD_SUSPENDED, /* was detached when the world stopped: may not attach */
+} ThreadStatus;
+
+typedef struct GilThreadStats {
+    uint64_t run_ns;
+    uint64_t wait_ns;
+    uint64_t acquisitions;
+    uint64_t longest_wait_ns;
+    uint64_t held_since_ns;
+} GilThreadStats;
+
+struct TState {
+    Interp *interp;
+
+    Value *stack;       /* fixed size, reserved once: never moves */
+    Value *stack_end;
+    Frame *frames;
+    int frame_count;
+    int frame_cap;
+
+    Value exc;          /* the exception being raised, or EMPTY_VAL */
+    Value handled;      /* the exception an except block is handling */
+    int native_depth;   /* C re-entries into the VM */
+
+    atomic_uint eval_breaker;
+    _Atomic int status; /* ThreadStatus */
+
+    Obj *heap;          /* objects this thread allocated */
+    size_t alloc_local; /* bytes not yet published to the shared count */
+
+    pthread_t pthread;
+    uint64_t ident;
+    Value thread_obj;   /* the threading.Thread object, or NONE_VAL */
+    GilThreadStats gil_stats;
+
+    TState *next;       /* interp->threads */
+    TState *prev;
+};
+
+/* Built-in exception types, listed once in runtime/exceptions.def. */
+typedef struct ExcTypes {
+#define EXC(name, base, doc) ObjType *name;
+#include "runtime/exceptions.def"
+#undef EXC
+} ExcTypes;
+
+typedef struct BuiltinTypes {
+    ObjType *object, *type, *int_, *bool_, *float_, *none, *str, *bytes;
+    ObjType *tuple, *list, *dict, *set, *frozenset, *range, *slice;
+    ObjType *code, *function, *cell, *native, *bound_method, *module;
+    ObjType *generator, *iterator, *traceback, *property, *staticmethod;
+    ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
+    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items;
+} BuiltinTypes;
+
+/* Names the runtime looks up often, interned once. */
+typedef struct CommonNames {
+#define NAME(field, text) struct ObjStr *field;
+#include "runtime/names.def"
+#undef NAME
+} CommonNames;
+
+typedef struct InternTable {
+    struct ObjStr **slots;
+    size_t capacity;
+    size_t count;
+    pthread_mutex_t lock;
+} InternTable;
+
+typedef struct GcState {
+    pthread_mutex_t lock;        /* one collector at a time */
+    atomic_size_t allocated;     /* bytes published since the last collection */
+    size_t threshold;
+    Obj *orphans;                /* heaps of exited threads */
+    struct Retired *retired;     /* buffers to free at the next collection */
+    size_t collections;
+    size_t live_bytes;
+    bool stress;
+} GcState;
+
+struct Interp {
+    BuiltinTypes types;
+    ExcTypes exc;
+    CommonNames names;
+    InternTable interned;
+    GcState gc;
+
+    struct ObjDict *modules;     /* sys.modules */
+    struct ObjDict *builtins;    /* the builtins module's namespace */
+    Value sys_module;
+    Value argv;                  /* list of str */
+    char *exe_dir;               /* where the binary lives: stdlib lookup */
+
+    Gil gil;                     /* used only when gil_enabled */
+
+    pthread_mutex_t threads_lock;
+    pthread_cond_t world_cond;   /* stop-the-world progress and resume */
+    bool world_stopped;          /* guarded by threads_lock */
+    TState *stopper;             /* the thread that stopped the world */
+    TState *threads;
+    TState *main_thread;
+    int thread_count;
+
+    _Atomic int recursion_limit;
+    bool gil_enabled;
+    bool gil_stats;
+    bool in_teardown;
+};
+
+/* Creates an interpreter and its main thread state (the calling thread). */
+Interp *interp_new(bool gil_enabled);
+void interp_free(Interp *interp);
+
+/* Thread states: created by the thread module, one per OS thread. */
+TState *tstate_new(Interp *interp);
+void tstate_free(TState *ts);
+
+/* Raises RecursionError, MemoryError... helpers live in runtime/error.h. */
+
+static inline bool tstate_has_exc(const TState *ts) { return !IS_EMPTY(ts->exc); }
+
+#endif

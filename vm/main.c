@@ -1,0 +1,325 @@
+/* The mini command line: runs a script, a -c string, standard input, or
+ * (on a terminal, with no script) the interactive prompt. */
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "grammar/arena.h"
+#include "grammar/parse.h"
+#include "runtime/class.h"
+#include "runtime/dict.h"
+#include "runtime/error.h"
+#include "runtime/file.h"
+#include "runtime/function.h"
+#include "runtime/int.h"
+#include "runtime/list.h"
+#include "runtime/module.h"
+#include "runtime/ops.h"
+#include "runtime/str.h"
+#include "runtime/tuple.h"
+#include "runtime/types.h"
+#include "stdlib/builtins.h"
+#include "vm/code.h"
+#include "vm/compiler.h"
+#include "vm/config.h"
+#include "vm/interp.h"
+#include "vm/vm.h"
+
+typedef struct Options {
+    const char *command;  /* -c */
+    const char *script;   /* FILE, or "-" for standard input */
+    int script_argc;
+    char **script_argv;
+    int gil;              /* 1 on, 0 off, -1 not given */
+    bool dump_ast;
+    bool disassemble;
+    bool gc_stress;
+} Options;
+
+static void usage(FILE *out) {
+    fputs("usage: mini [option] ... [-c cmd | file | -] [arg] ...\n"
+          "Options:\n"
+          "  -c cmd         run the program passed in as a string\n"
+          "  -              read the program from standard input (also when it is a pipe)\n"
+          "  --gil=on|off   run with the global interpreter lock on (default) or off;\n"
+          "                 also -X gil=1|0 and the environment variable MINI_GIL=1|0\n"
+          "  -X gil=0|1     the same as --gil=off|on\n"
+          "  --dump-ast     print the syntax tree instead of running\n"
+          "  --dis          print the bytecode instead of running\n"
+          "  --gc-stress    collect garbage at every safepoint after an allocation (slow)\n"
+          "  --version      print the version and exit\n"
+          "  -h, --help     print this help and exit\n"
+          "file             the program to run; the args after it are sys.argv[1:]\n"
+          "\n"
+          "Exit status: 0 on success, 1 after an uncaught exception or a syntax\n"
+          "error, 2 on a usage error, the code given to sys.exit().\n",
+          out);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+    fputs("mini: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nusage: mini [option] ... [-c cmd | file | -] [arg] ...\nTry `mini --help' for more information.\n",
+          stderr);
+    return 2;
+}
+
+static bool parse_gil(const char *value, int *out) {
+    if (!strcmp(value, "on") || !strcmp(value, "1")) *out = 1;
+    else if (!strcmp(value, "off") || !strcmp(value, "0")) *out = 0;
+    else return false;
+    return true;
+}
+
+/* Returns -1 to go on, else an exit status. */
+static int parse_options(int argc, char **argv, Options *o) {
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-")) break;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("mini %s (Python %s semantics)\n", MINI_VERSION, MINI_LANGUAGE_VERSION);
+            return 0;
+        }
+        if (!strcmp(a, "-c")) {
+            if (i + 1 >= argc) return usage_error("%s", "Argument expected for the -c option");
+            o->command = argv[++i];
+            i++;
+            break;
+        }
+        if (!strncmp(a, "--gil=", 6)) {
+            if (!parse_gil(a + 6, &o->gil)) return usage_error("invalid --gil value '%s' (use on or off)", a + 6);
+            continue;
+        }
+        if (!strcmp(a, "-X")) {
+            if (i + 1 >= argc) return usage_error("%s", "Argument expected for the -X option");
+            const char *x = argv[++i];
+            if (strncmp(x, "gil=", 4) || !parse_gil(x + 4, &o->gil))
+                return usage_error("unknown -X option '%s' (mini knows gil=0 and gil=1)", x);
+            continue;
+        }
+        if (!strcmp(a, "--dump-ast")) {
+            o->dump_ast = true;
+            continue;
+        }
+        if (!strcmp(a, "--dis")) {
+            o->disassemble = true;
+            continue;
+        }
+        if (!strcmp(a, "--gc-stress")) {
+            o->gc_stress = true;
+            continue;
+        }
+        return usage_error("unknown option %s", a);
+    }
+    if (!o->command && i < argc) o->script = argv[i++];
+    o->script_argc = argc - i;
+    o->script_argv = argv + i;
+    return -1;
+}
+
+static char *read_stream(FILE *f, size_t *len) {
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+        if (n == cap) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    *len = n;
+    return buf;
+}
+
+/* sys.argv, sys.path, __build_class__ and super: what the interpreter
+ * needs before the first line runs. */
+static bool bootstrap(TState *ts, const Options *o, const char *argv0) {
+    Interp *interp = ts->interp;
+    if (!builtins_init(ts, interp->builtins)) return false;
+    ObjNative *build = native_new(ts, "__build_class__", class_build, NULL);
+    if (!build || dict_set_str(ts, interp->builtins, str_intern_cstr(ts, "__build_class__"), OBJ_VAL(build)) < 0)
+        return false;
+    if (dict_set_str(ts, interp->builtins, str_intern_cstr(ts, "super"), OBJ_VAL(interp->types.super)) < 0)
+        return false;
+
+    ObjList *args = list_new(ts, 0);
+    if (!args) return false;
+    interp->argv = OBJ_VAL(args);
+    const char *first = o->command ? "-c" : o->script ? o->script : "";
+    ObjStr *s = str_from_cstr(ts, first);
+    if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
+    for (int i = 0; i < o->script_argc; i++) {
+        s = str_from_cstr(ts, o->script_argv[i]);
+        if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
+    }
+
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        interp->exe_dir = strdup(dirname(exe));
+    } else {
+        interp->exe_dir = strdup(dirname(strdup(argv0)));
+    }
+
+    Value sys = module_import(ts, str_intern_cstr(ts, "sys"), NONE_VAL, 0, interp->builtins);
+    if (IS_ERROR(sys)) return false;
+    interp->sys_module = sys;
+    /* sys.path: the script's folder (or the current one), then the
+     * stdlib folder beside the binary or in the source tree. */
+    ObjList *path = list_new(ts, 0);
+    if (!path || ops_setattr(ts, sys, interp->names.path, OBJ_VAL(path)) < 0) return false;
+    char dir[PATH_MAX];
+    if (o->script && strcmp(o->script, "-") != 0) {
+        snprintf(dir, sizeof dir, "%s", o->script);
+        s = str_from_cstr(ts, dirname(dir));
+    } else {
+        s = str_from_cstr(ts, ".");
+    }
+    if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
+    const char *candidates[] = {"%s/../stdlib", "%s/../share/mini/stdlib"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && interp->exe_dir; i++) {
+        snprintf(dir, sizeof dir, candidates[i], interp->exe_dir);
+        char real[PATH_MAX];
+        if (!realpath(dir, real)) continue;
+        s = str_from_cstr(ts, real);
+        if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
+    }
+    return true;
+}
+
+/* The exit status for an uncaught exception: SystemExit carries its own. */
+static int report_exception(TState *ts) {
+    Value exc = err_fetch(ts);
+    if (IS_EXCEPTION(exc) && type_is_subtype(OBJ_TYPE(exc), ts->interp->exc.SystemExit)) {
+        Value args = AS_EXCEPTION(exc)->args;
+        Value code = IS_TUPLE(args) && AS_TUPLE(args)->len > 0 ? AS_TUPLE(args)->items[0] : NONE_VAL;
+        if (IS_NONE(code)) return 0;
+        int64_t status;
+        if (IS_INT(code) || IS_BOOL(code)) {
+            status = IS_INT(code) ? AS_INT(code) : AS_BOOL(code);
+            return (int)(status & 0xff);
+        }
+        Value msg = ops_str(ts, code);
+        file_flush_std(ts);
+        if (IS_STR(msg)) fprintf(stderr, "%s\n", AS_STR(msg)->data);
+        else err_clear(ts);
+        return 1;
+    }
+    file_flush_std(ts);
+    err_print(ts, exc);
+    if (IS_EXCEPTION(exc) && type_is_subtype(OBJ_TYPE(exc), ts->interp->exc.KeyboardInterrupt)) return 130;
+    return 1;
+}
+
+static int debug_output(TState *ts, const Options *o, const char *source, size_t len, const char *filename) {
+    Arena arena;
+    arena_init(&arena);
+    ParseResult pr = parse_module(&arena, filename, source, len);
+    int status = 0;
+    if (pr.status != PARSE_OK) {
+        parse_print_error(&pr.error, filename, source, len, stderr);
+        status = 1;
+    } else if (o->dump_ast) {
+        ast_dump(pr.ast, stdout);
+        putchar('\n');
+    } else {
+        SyntaxErrorInfo err;
+        ObjCode *code = compile_module(ts, pr.ast, filename, COMPILE_MODULE, &err);
+        if (code) {
+            code_disassemble(code, stdout);
+        } else if (err.msg[0]) {
+            parse_print_error(&err, filename, source, len, stderr);
+            status = 1;
+        } else {
+            status = report_exception(ts);
+        }
+    }
+    arena_free(&arena);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    Options o = {.gil = -1};
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0) return status;
+    if (o.gil < 0) {
+        const char *env = getenv("MINI_GIL");
+        if (env && *env && !parse_gil(env, &o.gil)) {
+            fprintf(stderr, "mini: invalid MINI_GIL value '%s' (use 0 or 1)\n", env);
+            return 2;
+        }
+    }
+    Interp *interp = interp_new(o.gil != 0);
+    if (!interp) {
+        fputs("mini: cannot create the interpreter (out of memory)\n", stderr);
+        return 1;
+    }
+    if (o.gc_stress) interp->gc.stress = true;
+    TState *ts = interp->main_thread;
+    if (!bootstrap(ts, &o, argv[0])) {
+        status = report_exception(ts);
+        interp_free(interp);
+        return status;
+    }
+
+    char *source = NULL;
+    size_t len = 0;
+    const char *filename;
+    if (o.command) {
+        filename = "<string>";
+        len = strlen(o.command);
+        source = malloc(len + 1);
+        if (source) memcpy(source, o.command, len + 1);
+    } else if (!o.script || !strcmp(o.script, "-")) {
+        filename = "<stdin>";
+        source = read_stream(stdin, &len);
+    } else {
+        filename = o.script;
+        FILE *f = fopen(o.script, "rb");
+        if (!f) {
+            fprintf(stderr, "mini: can't open file '%s': [Errno %d] %s\n", o.script, errno, strerror(errno));
+            interp_free(interp);
+            return 2;
+        }
+        source = read_stream(f, &len);
+        fclose(f);
+    }
+    if (!source) {
+        fputs("mini: cannot read the program (out of memory)\n", stderr);
+        interp_free(interp);
+        return 1;
+    }
+
+    if (o.dump_ast || o.disassemble) {
+        status = debug_output(ts, &o, source, len, filename);
+    } else {
+        Value r = module_run_source(ts, source, len, filename, "__main__");
+        status = IS_ERROR(r) ? report_exception(ts) : 0;
+    }
+    free(source);
+    file_flush_std(ts);
+    interp_free(interp);
+    return status;
+}

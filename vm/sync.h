@@ -1,0 +1,24 @@
+#ifndef MINI_VM_SYNC_H
+#define MINI_VM_SYNC_H
+
+/* Checked pthread calls. A failing mutex or condition call means the
+ * interpreter's own locking is broken (EINVAL, EDEADLK...): continuing
+ * would corrupt state, so report where and abort. */
+
+#include <pthread.h>
+
+void sync_fail(const char *call, int err, const char *file, int line);
+
+#define PT_CHECK(call)                                          \
+    do {                                                        \
+        int pt_err_ = (call);                                   \
+        if (pt_err_ != 0) sync_fail(#call, pt_err_, __FILE__, __LINE__); \
+    } while (0)
+
+#define MUTEX_LOCK(m) PT_CHECK(pthread_mutex_lock(m))
+#define MUTEX_UNLOCK(m) PT_CHECK(pthread_mutex_unlock(m))
+#define COND_WAIT(c, m) PT_CHECK(pthread_cond_wait(c, m))
+#define COND_BROADCAST(c) PT_CHECK(pthread_cond_broadcast(c))
+#define COND_SIGNAL(c) PT_CHECK(pthread_cond_signal(c))
+
+#endif

@@ -1,0 +1,116 @@
+#include "vm/thread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/sync.h"
+
+void sync_fail(const char *call, int err, const char *file, int line) {
+    fprintf(stderr, "mini: fatal: %s failed at %s:%d: %s\n", call, file, line, strerror(err));
+    abort();
+}
+
+/* Waits, with threads_lock held, until the world is not stopped by
+ * someone else. */
+static void wait_world_running(Interp *interp, TState *ts) {
+    while (interp->world_stopped && interp->stopper != ts)
+        COND_WAIT(&interp->world_cond, &interp->threads_lock);
+}
+
+void thread_detach(TState *ts) {
+    Interp *interp = ts->interp;
+    atomic_store_explicit(&ts->status, THREAD_DETACHED, memory_order_release);
+    if (interp->gil_enabled) gil_drop(&interp->gil, ts, false);
+    /* A stopper may be waiting for this thread to stop running. */
+    MUTEX_LOCK(&interp->threads_lock);
+    if (interp->world_stopped) COND_BROADCAST(&interp->world_cond);
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_attach(TState *ts) {
+    Interp *interp = ts->interp;
+    if (interp->gil_enabled) gil_take(&interp->gil, ts, GIL_AFTER_BLOCKING);
+    for (;;) {
+        int expected = THREAD_DETACHED;
+        if (atomic_compare_exchange_strong(&ts->status, &expected, THREAD_ATTACHED)) return;
+        /* Suspended by a stop-the-world: wait for the resume. */
+        MUTEX_LOCK(&interp->threads_lock);
+        while (atomic_load(&ts->status) == THREAD_SUSPENDED)
+            COND_WAIT(&interp->world_cond, &interp->threads_lock);
+        MUTEX_UNLOCK(&interp->threads_lock);
+    }
+}
+
+void thread_stop_world(TState *ts) {
+    Interp *interp = ts->interp;
+    MUTEX_LOCK(&interp->threads_lock);
+    /* Another thread may be stopping the world: let it finish first. */
+    wait_world_running(interp, ts);
+    interp->world_stopped = true;
+    interp->stopper = ts;
+    for (TState *t = interp->threads; t; t = t->next)
+        if (t != ts) atomic_fetch_or(&t->eval_breaker, BREAK_GC);
+    for (;;) {
+        bool all_stopped = true;
+        for (TState *t = interp->threads; t; t = t->next) {
+            if (t == ts) continue;
+            int expected = THREAD_DETACHED;
+            atomic_compare_exchange_strong(&t->status, &expected, THREAD_SUSPENDED);
+            int status = atomic_load(&t->status);
+            if (status != THREAD_PARKED && status != THREAD_SUSPENDED) all_stopped = false;
+        }
+        if (all_stopped) break;
+        COND_WAIT(&interp->world_cond, &interp->threads_lock);
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_resume_world(TState *ts) {
+    Interp *interp = ts->interp;
+    MUTEX_LOCK(&interp->threads_lock);
+    for (TState *t = interp->threads; t; t = t->next) {
+        if (t == ts) continue;
+        int expected = THREAD_SUSPENDED;
+        atomic_compare_exchange_strong(&t->status, &expected, THREAD_DETACHED);
+        atomic_fetch_and(&t->eval_breaker, ~(unsigned)BREAK_GC);
+    }
+    interp->world_stopped = false;
+    interp->stopper = NULL;
+    COND_BROADCAST(&interp->world_cond);
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_park(TState *ts) {
+    Interp *interp = ts->interp;
+    MUTEX_LOCK(&interp->threads_lock);
+    if (interp->world_stopped && interp->stopper != ts) {
+        atomic_store(&ts->status, THREAD_PARKED);
+        COND_BROADCAST(&interp->world_cond);
+        wait_world_running(interp, ts);
+        atomic_store(&ts->status, THREAD_ATTACHED);
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_yield_gil(TState *ts) {
+    Interp *interp = ts->interp;
+    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GIL_DROP);
+    if (!interp->gil_enabled) return;
+    /* Stay attached for the collector's purposes only while holding the
+     * GIL: between drop and take this thread touches no object. */
+    atomic_store_explicit(&ts->status, THREAD_DETACHED, memory_order_release);
+    MUTEX_LOCK(&interp->threads_lock);
+    if (interp->world_stopped) COND_BROADCAST(&interp->world_cond);
+    MUTEX_UNLOCK(&interp->threads_lock);
+    gil_drop(&interp->gil, ts, true);
+    gil_take(&interp->gil, ts, GIL_AFTER_DROP);
+    for (;;) {
+        int expected = THREAD_DETACHED;
+        if (atomic_compare_exchange_strong(&ts->status, &expected, THREAD_ATTACHED)) return;
+        MUTEX_LOCK(&interp->threads_lock);
+        while (atomic_load(&ts->status) == THREAD_SUSPENDED)
+            COND_WAIT(&interp->world_cond, &interp->threads_lock);
+        MUTEX_UNLOCK(&interp->threads_lock);
+    }
+}

@@ -1,0 +1,29 @@
+#ifndef MINI_VM_THREAD_H
+#define MINI_VM_THREAD_H
+
+/* Attaching and detaching a thread from the interpreter.
+ *
+ * An attached thread may touch mini objects; a detached one may not, and a
+ * collection does not wait for it. Blocking calls detach around the wait
+ * (and so release the GIL when it is on): copy what you need out of mini
+ * objects, thread_detach, block, thread_attach, then touch objects again. */
+
+#include "vm/interp.h"
+
+void thread_detach(TState *ts);
+void thread_attach(TState *ts);
+
+/* Stop-the-world for the collector (and, later, fork): returns with every
+ * other thread parked or detached and unable to attach until
+ * thread_resume_world. The caller is attached. */
+void thread_stop_world(TState *ts);
+void thread_resume_world(TState *ts);
+
+/* At a safepoint when another thread asked for the GIL: drop it, let the
+ * waiter run, take it back. */
+void thread_yield_gil(TState *ts);
+
+/* At a safepoint when BREAK_GC is set by someone else's stop request. */
+void thread_park(TState *ts);
+
+#endif

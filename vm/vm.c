@@ -1,0 +1,1918 @@
+/* The dispatch loop.
+ *
+ * Hot state lives in C locals (ip, sp, locals, the code's constants) and is
+ * written back to the frame only when control leaves the loop's view: a
+ * call, a safepoint, an error. Calls between mini functions push a frame
+ * and continue in the same loop (no C recursion); C code that calls mini
+ * code (vm_call) starts a nested run that ends when its entry frame
+ * returns. Dispatch is computed goto or a switch, chosen by CMake
+ * (MINI_COMPUTED_GOTO); both are generated from vm/opcodes.def. */
+
+#include "vm/vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/class.h"
+#include "runtime/dict.h"
+#include "runtime/error.h"
+#include "runtime/float.h"
+#include "runtime/function.h"
+#include "runtime/generator.h"
+#include "runtime/int.h"
+#include "runtime/iterator.h"
+#include "runtime/list.h"
+#include "runtime/module.h"
+#include "runtime/ops.h"
+#include "runtime/range.h"
+#include "runtime/set.h"
+#include "runtime/str.h"
+#include "runtime/tuple.h"
+#include "runtime/types.h"
+#include "vm/code.h"
+#include "vm/gc.h"
+#include "vm/interp.h"
+#include "vm/opcodes.h"
+#include "vm/thread.h"
+
+/* ---- stack helpers for C code ----------------------------------------- */
+
+/* The frame whose stack top is the first free slot of the thread's value
+ * stack: the innermost frame not running a generator (a generator's values
+ * live in the generator object, not on the thread stack). */
+static Frame *stack_owner(TState *ts) {
+    for (int i = ts->frame_count - 1; i > 0; i--)
+        if (!ts->frames[i].gen) return &ts->frames[i];
+    return &ts->frames[0];
+}
+
+void vm_push(TState *ts, Value v) {
+    Frame *f = stack_owner(ts);
+    *f->sp++ = v;
+}
+
+Value vm_pop(TState *ts) {
+    Frame *f = stack_owner(ts);
+    return *--f->sp;
+}
+
+bool vm_enter_native(TState *ts) {
+    if (++ts->native_depth > MINI_MAX_NATIVE_DEPTH) {
+        ts->native_depth--;
+        err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+        return false;
+    }
+    return true;
+}
+
+void vm_leave_native(TState *ts) { ts->native_depth--; }
+
+int vm_current_line(TState *ts) {
+    for (int i = ts->frame_count - 1; i > 0; i--) {
+        Frame *f = &ts->frames[i];
+        if (f->fn) return (int)f->fn->code->lines[f->ip > f->fn->code->instrs ? f->ip - f->fn->code->instrs - 1 : 0];
+    }
+    return 0;
+}
+
+bool vm_super_context(TState *ts, ObjType **type, Value *self) {
+    Frame *f = &ts->frames[ts->frame_count - 1];
+    if (!f->fn || !f->fn->klass || f->fn->code->argcount < 1) return false;
+    Value first = f->base[0];
+    if (IS_CELL(first)) first = AS_CELL(first)->value;
+    if (IS_EMPTY(first)) return false;
+    *type = f->fn->klass;
+    *self = first;
+    return true;
+}
+
+bool vm_safepoint(TState *ts) {
+    unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GC);
+    if (bits & BREAK_GIL_DROP) thread_yield_gil(ts);
+    if (bits & BREAK_GC) {
+        thread_park(ts);
+        GcState *gc = &ts->interp->gc;
+        if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold)
+            gc_collect(ts);
+    }
+    return true;
+}
+
+/* ---- argument binding -------------------------------------------------- */
+
+static Value too_many_positional(TState *ts, ObjFunction *fn, int given, int kwgiven) {
+    ObjCode *code = fn->code;
+    int max = (int)code->argcount;
+    int ndefaults = fn->defaults ? (int)fn->defaults->len : 0;
+    int min = max - ndefaults;
+    char expected[64];
+    if (ndefaults > 0) snprintf(expected, sizeof expected, "from %d to %d", min, max);
+    else snprintf(expected, sizeof expected, "%d", max);
+    if (kwgiven > 0)
+        return err_format(ts, ts->interp->exc.TypeError,
+                          "%s() takes %s positional argument%s but %d positional argument%s (and %d keyword-only argument%s) were given",
+                          fn->qualname->data, expected, max == 1 && !ndefaults ? "" : "s", given,
+                          given == 1 ? "" : "s", kwgiven, kwgiven == 1 ? "" : "s");
+    return err_format(ts, ts->interp->exc.TypeError, "%s() takes %s positional argument%s but %d %s given",
+                      fn->qualname->data, expected, max == 1 && !ndefaults ? "" : "s", given,
+                      given == 1 ? "was" : "were");
+}
+
+static Value missing_arguments(TState *ts, ObjFunction *fn, Value *locals, uint32_t from,
+                               uint32_t to, const char *kind) {
+    ObjCode *code = fn->code;
+    char names[512] = "";
+    size_t len = 0;
+    int count = 0, total = 0;
+    for (uint32_t i = from; i < to; i++)
+        if (IS_EMPTY(locals[i])) total++;
+    for (uint32_t i = from; i < to; i++) {
+        if (!IS_EMPTY(locals[i])) continue;
+        count++;
+        const char *sep = count == 1 ? "" : (count == total ? (total == 2 ? " and " : ", and ") : ", ");
+        len += (size_t)snprintf(names + len, len < sizeof names ? sizeof names - len : 0, "%s'%s'",
+                                sep, code->varnames[i]->data);
+        if (len >= sizeof names) len = sizeof names - 1;
+    }
+    return err_format(ts, ts->interp->exc.TypeError, "%s() missing %d required %s argument%s: %s",
+                      fn->qualname->data, total, kind, total == 1 ? "" : "s", names);
+}
+
+/* Lays the arguments out as the function's first locals: positional
+ * parameters, keyword-only ones, *args, **kwargs; fills defaults. `dst`
+ * must not overlap `args`. */
+static bool bind_general(TState *ts, ObjFunction *fn, Value *dst, Value *args, int nargs,
+                         ObjTuple *kwnames) {
+    ObjCode *code = fn->code;
+    Interp *interp = ts->interp;
+    uint32_t npos = code->argcount, nkwonly = code->kwonlycount;
+    uint32_t slot = npos + nkwonly;
+    for (uint32_t i = 0; i < code->nlocals; i++) dst[i] = EMPTY_VAL;
+    int nkw = kwnames ? (int)kwnames->len : 0;
+    int take = nargs < (int)npos ? nargs : (int)npos;
+    for (int i = 0; i < take; i++) dst[i] = args[i];
+    if (code->flags & CODE_VARARGS) {
+        ObjTuple *rest = tuple_from(ts, args + take, (size_t)(nargs - take));
+        if (!rest) return false;
+        dst[slot++] = OBJ_VAL(rest);
+    } else if (nargs > (int)npos) {
+        int kwonly_given = 0;
+        for (int k = 0; k < nkw; k++) {
+            ObjStr *key = AS_STR(kwnames->items[k]);
+            for (uint32_t i = npos; i < npos + nkwonly; i++)
+                if (code->varnames[i] == key || str_equal(code->varnames[i], key)) kwonly_given++;
+        }
+        too_many_positional(ts, fn, nargs, kwonly_given);
+        return false;
+    }
+    ObjDict *kwargs = NULL;
+    if (code->flags & CODE_VARKW) {
+        kwargs = dict_new(ts);
+        if (!kwargs) return false;
+        dst[slot++] = OBJ_VAL(kwargs);
+    }
+    for (int k = 0; k < nkw; k++) {
+        ObjStr *key = AS_STR(kwnames->items[k]);
+        Value value = args[nargs + k];
+        uint32_t found = UINT32_MAX;
+        for (uint32_t i = code->posonlycount; i < npos + nkwonly; i++) {
+            if (code->varnames[i] == key || str_equal(code->varnames[i], key)) {
+                found = i;
+                break;
+            }
+        }
+        if (found == UINT32_MAX) {
+            if (!kwargs) {
+                err_format(ts, interp->exc.TypeError, "%s() got an unexpected keyword argument '%s'",
+                           fn->qualname->data, key->data);
+                return false;
+            }
+            if (dict_set(ts, kwargs, OBJ_VAL(key), value) < 0) return false;
+            continue;
+        }
+        if (!IS_EMPTY(dst[found])) {
+            err_format(ts, interp->exc.TypeError, "%s() got multiple values for argument '%s'",
+                       fn->qualname->data, key->data);
+            return false;
+        }
+        dst[found] = value;
+    }
+    if (take < (int)npos) {
+        uint32_t ndefaults = fn->defaults ? (uint32_t)fn->defaults->len : 0;
+        uint32_t first_default = npos - ndefaults;
+        for (uint32_t i = (uint32_t)take; i < npos; i++)
+            if (IS_EMPTY(dst[i]) && i >= first_default) dst[i] = fn->defaults->items[i - first_default];
+        for (uint32_t i = (uint32_t)take; i < npos; i++)
+            if (IS_EMPTY(dst[i])) {
+                missing_arguments(ts, fn, dst, (uint32_t)take, npos, "positional");
+                return false;
+            }
+    }
+    for (uint32_t i = npos; i < npos + nkwonly; i++) {
+        if (!IS_EMPTY(dst[i])) continue;
+        if (fn->kwdefaults) {
+            Value d = dict_get_str(fn->kwdefaults, code->varnames[i]);
+            if (!IS_EMPTY(d)) {
+                dst[i] = d;
+                continue;
+            }
+        }
+    }
+    for (uint32_t i = npos; i < npos + nkwonly; i++)
+        if (IS_EMPTY(dst[i])) {
+            missing_arguments(ts, fn, dst, npos, npos + nkwonly, "keyword-only");
+            return false;
+        }
+    return true;
+}
+
+/* Makes the cells a frame needs: captured parameters are wrapped, fresh
+ * cells are made for captured locals, free variables come from the
+ * function's closure (the last nfree locals). */
+static bool setup_cells(TState *ts, ObjFunction *fn, Value *locals) {
+    ObjCode *code = fn->code;
+    for (uint32_t i = 0; i < code->ncells; i++) {
+        uint32_t slot = code->cell_locals[i];
+        ObjCell *cell = cell_new(ts, locals[slot]);
+        if (!cell) return false;
+        locals[slot] = OBJ_VAL(cell);
+    }
+    if (code->nfree) {
+        uint32_t first = code->nlocals - code->nfree;
+        for (uint32_t i = 0; i < code->nfree; i++) locals[first + i] = fn->closure->items[i];
+    }
+    return true;
+}
+
+/* Binds arguments into `base` (where the frame's locals will live).
+ * `args` may equal `base` (the caller's stack already holds them in place)
+ * or lie anywhere else. */
+static bool bind_arguments(TState *ts, ObjFunction *fn, Value *base, Value *args, int nargs,
+                           ObjTuple *kwnames) {
+    ObjCode *code = fn->code;
+    if (!kwnames && nargs == (int)code->argcount && !(code->flags & (CODE_VARARGS | CODE_VARKW)) &&
+        code->kwonlycount == 0) {
+        if (args != base) memmove(base, args, (size_t)nargs * sizeof(Value));
+        for (uint32_t i = (uint32_t)nargs; i < code->nlocals; i++) base[i] = EMPTY_VAL;
+    } else {
+        int total = nargs + (kwnames ? (int)kwnames->len : 0);
+        Value small[16];
+        Value *copy = total <= 16 ? small : malloc((size_t)total * sizeof(Value));
+        if (!copy) {
+            err_no_memory(ts);
+            return false;
+        }
+        memcpy(copy, args, (size_t)total * sizeof(Value));
+        bool ok = bind_general(ts, fn, base, copy, nargs, kwnames);
+        if (copy != small) free(copy);
+        if (!ok) return false;
+    }
+    if (code->ncells || code->nfree) return setup_cells(ts, fn, base);
+    return true;
+}
+
+static bool check_recursion(TState *ts) {
+    int limit = atomic_load_explicit(&ts->interp->recursion_limit, memory_order_relaxed);
+    if (ts->frame_count >= limit || ts->frame_count >= ts->frame_cap - 1) {
+        err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+        return false;
+    }
+    return true;
+}
+
+/* Pushes a frame for `fn` with locals at `base`; arguments already bound.
+ * Returns NULL after raising (stack overflow). */
+static Frame *push_frame(TState *ts, ObjFunction *fn, Value *base) {
+    if (!check_recursion(ts)) return NULL;
+    if (base + CODE_FRAME_SIZE(fn->code) > ts->stack_end) {
+        err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+        return NULL;
+    }
+    Frame *f = &ts->frames[ts->frame_count++];
+    f->fn = fn;
+    f->ip = fn->code->instrs;
+    f->base = base;
+    f->sp = base + fn->code->nlocals;
+    f->locals = NULL;
+    f->gen = NULL;
+    f->flags = 0;
+    return f;
+}
+
+static Value run(TState *ts);
+
+/* Calls a generator function: binds into a scratch area on the thread
+ * stack, then moves the locals into a new generator object. */
+static Value make_generator(TState *ts, ObjFunction *fn, Value *args, int nargs,
+                            ObjTuple *kwnames) {
+    Frame *owner = stack_owner(ts);
+    Value *scratch = owner->sp;
+    int total = nargs + (kwnames ? (int)kwnames->len : 0);
+    if (scratch + total + fn->code->nlocals > ts->stack_end)
+        return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+    /* Keep the arguments rooted while binding may allocate. */
+    Value *arg_copy = scratch;
+    memmove(arg_copy, args, (size_t)total * sizeof(Value));
+    Value *locals = scratch + total;
+    owner->sp = locals;
+    if (!bind_arguments(ts, fn, locals, arg_copy, nargs, kwnames)) {
+        owner->sp = scratch;
+        return ERROR_VAL;
+    }
+    owner->sp = locals + fn->code->nlocals;
+    ObjGenerator *gen = generator_new(ts, fn, locals);
+    owner->sp = scratch;
+    return gen ? OBJ_VAL(gen) : ERROR_VAL;
+}
+
+Value vm_call_function(TState *ts, ObjFunction *fn, Value *args, int nargs, ObjTuple *kwnames) {
+    if (fn->code->flags & CODE_GENERATOR) return make_generator(ts, fn, args, nargs, kwnames);
+    Frame *owner = stack_owner(ts);
+    Value *base = owner->sp;
+    int total = nargs + (kwnames ? (int)kwnames->len : 0);
+    if (base + total + CODE_FRAME_SIZE(fn->code) > ts->stack_end)
+        return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+    /* Arguments from C may live anywhere (keyword values follow the
+     * positional ones): move them where the frame goes, and bind in place. */
+    if (args != base) memmove(base, args, (size_t)total * sizeof(Value));
+    if (!bind_arguments(ts, fn, base, base, nargs, kwnames)) return ERROR_VAL;
+    if (!vm_enter_native(ts)) return ERROR_VAL;
+    Frame *f = push_frame(ts, fn, base);
+    if (!f) {
+        vm_leave_native(ts);
+        return ERROR_VAL;
+    }
+    f->flags = FRAME_ENTRY;
+    Value r = run(ts);
+    vm_leave_native(ts);
+    return r;
+}
+
+Value vm_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
+    if (IS_FUNCTION(callee)) return vm_call_function(ts, AS_FUNCTION(callee), args, nargs, kwnames);
+    ObjType *t = val_type(ts, callee);
+    if (!t->call) return err_type_not(ts, callee, "callable");
+    if (!vm_enter_native(ts)) return ERROR_VAL;
+    Value r = t->call(ts, callee, args, nargs, kwnames);
+    vm_leave_native(ts);
+    return r;
+}
+
+Value vm_call_method(TState *ts, Value func, Value self, Value *args, int nargs, ObjTuple *kwnames) {
+    Frame *owner = stack_owner(ts);
+    Value *base = owner->sp;
+    int total = nargs + (kwnames ? (int)kwnames->len : 0);
+    if (base + total + 1 > ts->stack_end)
+        return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+    memmove(base + 1, args, (size_t)total * sizeof(Value));
+    base[0] = self;
+    owner->sp = base + total + 1;
+    Value r = vm_call(ts, func, base, nargs + 1, kwnames);
+    owner->sp = base;
+    return r;
+}
+
+Value vm_run_class_body(TState *ts, ObjFunction *body, ObjDict *ns) {
+    Frame *owner = stack_owner(ts);
+    Value *base = owner->sp;
+    if (!bind_arguments(ts, body, base, base, 0, NULL)) return ERROR_VAL;
+    if (!vm_enter_native(ts)) return ERROR_VAL;
+    Frame *f = push_frame(ts, body, base);
+    if (!f) {
+        vm_leave_native(ts);
+        return ERROR_VAL;
+    }
+    f->flags = FRAME_ENTRY;
+    f->locals = ns;
+    Value r = run(ts);
+    vm_leave_native(ts);
+    return r;
+}
+
+Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) {
+    ObjFunction *fn = function_new(ts, code, globals);
+    if (!fn) return ERROR_VAL;
+    Frame *owner = stack_owner(ts);
+    Value *base = owner->sp;
+    *base = OBJ_VAL(fn);
+    base++;
+    owner->sp = base;
+    Value r = ERROR_VAL;
+    if (bind_arguments(ts, fn, base, base, 0, NULL) && vm_enter_native(ts)) {
+        Frame *f = push_frame(ts, fn, base);
+        if (f) {
+            f->flags = FRAME_ENTRY;
+            f->locals = globals;
+            r = run(ts);
+        }
+        vm_leave_native(ts);
+    }
+    owner->sp = base - 1;
+    return r;
+}
+
+Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result) {
+    int expected = GEN_SUSPENDED;
+    bool first = false;
+    if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
+        if (expected == GEN_CREATED) {
+            if (!IS_NONE(sent))
+                return err_format(ts, ts->interp->exc.TypeError,
+                                  "can't send non-None value to a just-started generator");
+            if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING))
+                return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+            first = true;
+        } else if (expected == GEN_RUNNING) {
+            return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+        } else {
+            *result = NONE_VAL;
+            return EMPTY_VAL;
+        }
+    }
+    if (!vm_enter_native(ts)) {
+        atomic_store(&gen->state, first ? GEN_CREATED : GEN_SUSPENDED);
+        return ERROR_VAL;
+    }
+    if (!check_recursion(ts)) {
+        vm_leave_native(ts);
+        atomic_store(&gen->state, first ? GEN_CREATED : GEN_SUSPENDED);
+        return ERROR_VAL;
+    }
+    Frame *f = &ts->frames[ts->frame_count++];
+    f->fn = gen->fn;
+    f->ip = gen->ip;
+    f->base = gen->values;
+    f->sp = gen->sp;
+    f->locals = NULL;
+    f->gen = gen;
+    f->flags = FRAME_ENTRY;
+    if (!first) *f->sp++ = sent;
+    Value r = run(ts);
+    vm_leave_native(ts);
+    /* run() left the outcome in the generator's state: still RUNNING means
+     * it yielded (run sets SUSPENDED then), CLOSED means it returned. */
+    if (IS_ERROR(r)) {
+        atomic_store(&gen->state, GEN_CLOSED);
+        if (err_matches(ts, ts->interp->exc.StopIteration)) {
+            Value exc = err_fetch(ts);
+            vm_push(ts, exc);
+            err_format(ts, ts->interp->exc.RuntimeError, "generator raised StopIteration");
+            AS_EXCEPTION(ts->exc)->cause = exc;
+            AS_EXCEPTION(ts->exc)->context = exc;
+            vm_pop(ts);
+        }
+        return ERROR_VAL;
+    }
+    if (atomic_load(&gen->state) == GEN_CLOSED) {
+        *result = r;
+        return EMPTY_VAL;
+    }
+    return r;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static Value unbound_local(TState *ts, ObjCode *code, uint32_t slot) {
+    if (slot >= code->nlocals - code->nfree)
+        return err_format(ts, ts->interp->exc.NameError,
+                          "cannot access free variable '%s' where it is not associated with a value in enclosing scope",
+                          code->varnames[slot]->data);
+    return err_format(ts, ts->interp->exc.UnboundLocalError,
+                      "cannot access local variable '%s' where it is not associated with a value",
+                      code->varnames[slot]->data);
+}
+
+static Value name_error(TState *ts, ObjStr *name) {
+    return err_format(ts, ts->interp->exc.NameError, "name '%s' is not defined", name->data);
+}
+
+/* Globals then builtins, remembering where the name was found. The cache
+ * word: bit 63 clear = entry index + 1 in globals; set = builtins entry
+ * index in the low 32 bits, valid while the globals' key set is unchanged
+ * (bits 32..62 hold its version). */
+static Value load_global(TState *ts, ObjDict *globals, ObjStr *name, _Atomic uint64_t *cache) {
+    uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
+    ObjDict *builtins = ts->interp->builtins;
+    if (c) {
+        if (!(c >> 63)) {
+            Value v = dict_cached_get(globals, name, (int64_t)(c - 1));
+            if (!IS_EMPTY(v)) return v;
+        } else if (((c >> 32) & 0x7fffffff) ==
+                   (atomic_load_explicit(&globals->keys_version, memory_order_relaxed) & 0x7fffffff)) {
+            Value v = dict_cached_get(builtins, name, (int64_t)(c & 0xffffffff));
+            if (!IS_EMPTY(v)) return v;
+        }
+    }
+    int64_t idx = dict_find_str_index(globals, name);
+    if (idx >= 0) {
+        atomic_store_explicit(cache, (uint64_t)idx + 1, memory_order_relaxed);
+        return dict_cached_get(globals, name, idx);
+    }
+    uint32_t version = atomic_load_explicit(&globals->keys_version, memory_order_relaxed);
+    idx = dict_find_str_index(builtins, name);
+    if (idx >= 0) {
+        atomic_store_explicit(cache, ((uint64_t)1 << 63) | ((uint64_t)(version & 0x7fffffff) << 32) |
+                                         (uint64_t)(uint32_t)idx,
+                              memory_order_relaxed);
+        return dict_cached_get(builtins, name, idx);
+    }
+    return name_error(ts, name);
+}
+
+static Value load_name(TState *ts, Frame *frame, ObjStr *name) {
+    if (frame->locals) {
+        Value v = dict_get(ts, frame->locals, OBJ_VAL(name));
+        if (!IS_EMPTY(v)) return v;
+    }
+    Value v = dict_get_str(frame->fn->globals, name);
+    if (!IS_EMPTY(v)) return v;
+    v = dict_get_str(ts->interp->builtins, name);
+    if (!IS_EMPTY(v)) return v;
+    return name_error(ts, name);
+}
+
+/* Attribute load for method calls: [function, self] when the attribute is
+ * a plain function found on the type (no bound method is made), else
+ * [EMPTY, value]. */
+static bool load_method(TState *ts, Value obj, ObjStr *name, Value *out_func, Value *out_self) {
+    ObjType *type = val_type(ts, obj);
+    if (type->getattr == NULL || (type->flags & TYPEF_HEAPTYPE && type->getattr == ts->interp->types.object->getattr)) {
+        Value attr = type_lookup(type, name);
+        if (IS_FUNCTION(attr) || (IS_NATIVE(attr) && AS_NATIVE(attr)->owner)) {
+            ObjDict **slot = IS_OBJ(obj) ? obj_dict_slot(AS_OBJ(obj)) : NULL;
+            if (!slot || !*slot || IS_EMPTY(dict_get_str(*slot, name))) {
+                *out_func = attr;
+                *out_self = obj;
+                return true;
+            }
+        }
+    }
+    Value v = ops_getattr(ts, obj, name);
+    if (IS_ERROR(v)) return false;
+    *out_func = EMPTY_VAL;
+    *out_self = v;
+    return true;
+}
+
+static bool exc_matches(TState *ts, Value exc, Value type) {
+    ObjType *t = val_type(ts, exc);
+    if (IS_TUPLE(type)) {
+        ObjTuple *tuple = AS_TUPLE(type);
+        for (size_t i = 0; i < tuple->len; i++)
+            if (exc_matches(ts, exc, tuple->items[i])) return true;
+        return false;
+    }
+    return IS_TYPE(type) && type_is_subtype(t, AS_TYPE(type));
+}
+
+static bool valid_except_type(Value type) {
+    if (IS_TUPLE(type)) {
+        ObjTuple *tuple = AS_TUPLE(type);
+        for (size_t i = 0; i < tuple->len; i++)
+            if (!valid_except_type(tuple->items[i])) return false;
+        return true;
+    }
+    return IS_TYPE(type) && (AS_TYPE(type)->flags & TYPEF_EXCEPTION);
+}
+
+/* UNPACK_SEQUENCE / UNPACK_EX: writes the items, first on top. */
+static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, bool starred) {
+    Interp *interp = ts->interp;
+    Value *items = NULL;
+    size_t n = 0;
+    Value *owned = NULL;
+    if (IS_TUPLE(seq)) {
+        items = AS_TUPLE(seq)->items;
+        n = AS_TUPLE(seq)->len;
+    } else if (IS_LIST(seq)) {
+        owned = list_snapshot(ts, AS_LIST(seq), &n);
+        if (!owned && n) return false;
+        items = owned;
+    } else {
+        ObjList *list = ops_to_list(ts, seq);
+        if (!list) {
+            if (err_matches(ts, interp->exc.TypeError) && !val_type(ts, seq)->iter)
+                err_format(ts, interp->exc.TypeError, "cannot unpack non-iterable %s object",
+                           ops_type_name(ts, seq));
+            return false;
+        }
+        owned = list_snapshot(ts, list, &n);
+        if (!owned && n) return false;
+        items = owned;
+    }
+    int total = before + after;
+    bool ok = true;
+    if (!starred && n != (size_t)total) {
+        if (n < (size_t)total)
+            err_format(ts, interp->exc.ValueError, "not enough values to unpack (expected %d, got %zu)",
+                       total, n);
+        else
+            err_format(ts, interp->exc.ValueError, "too many values to unpack (expected %d)", total);
+        ok = false;
+    } else if (starred && n < (size_t)total) {
+        err_format(ts, interp->exc.ValueError,
+                   "not enough values to unpack (expected at least %d, got %zu)", total, n);
+        ok = false;
+    } else {
+        /* dst[0] is the deepest slot: the last target; the first is on top. */
+        int slots = total + (starred ? 1 : 0);
+        for (int i = 0; i < before; i++) dst[slots - 1 - i] = items[i];
+        if (starred) {
+            size_t nstar = n - (size_t)total;
+            ObjList *rest = list_from(ts, items + before, nstar);
+            if (!rest) ok = false;
+            else dst[slots - 1 - before] = OBJ_VAL(rest);
+            for (int i = 0; i < after; i++) dst[after - 1 - i] = items[(size_t)before + nstar + (size_t)i];
+        }
+    }
+    if (owned) gc_free_buffer(owned, n * sizeof(Value));
+    return ok;
+}
+
+static Value build_string(TState *ts, Value *parts, int n) {
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += AS_STR(parts[i])->len;
+    char small[256];
+    char *buf = len < sizeof small ? small : malloc(len + 1);
+    if (!buf) return err_no_memory(ts);
+    size_t pos = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(buf + pos, AS_STR(parts[i])->data, AS_STR(parts[i])->len);
+        pos += AS_STR(parts[i])->len;
+    }
+    ObjStr *s = str_new(ts, buf, len);
+    if (buf != small) free(buf);
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static Value format_value(TState *ts, Value v, int conversion, Value spec) {
+    switch (conversion) {
+    case 1: v = ops_str(ts, v); break;
+    case 2: v = ops_repr(ts, v); break;
+    case 3: v = ops_repr(ts, v); break;
+    default: break;
+    }
+    if (IS_ERROR(v)) return v;
+    if (IS_EMPTY(spec)) return IS_STR(v) ? v : ops_str(ts, v);
+    return ops_format(ts, v, spec);
+}
+
+static Value import_from(TState *ts, Value module, ObjStr *name) {
+    Value v = ops_getattr_opt(ts, module, name);
+    if (!IS_EMPTY(v)) return v;
+    /* A submodule not yet imported: import it (from pkg import sub). */
+    if (IS_MODULE(module)) {
+        ObjStr *pkg = AS_MODULE(module)->name;
+        ObjStr *full = str_printf(ts, "%s.%s", pkg->data, name->data);
+        if (!full) return ERROR_VAL;
+        Value sub = dict_get(ts, ts->interp->modules, OBJ_VAL(full));
+        if (!IS_EMPTY(sub) && !IS_ERROR(sub)) return sub;
+        return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s' from '%s'",
+                          name->data, pkg->data);
+    }
+    return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s'", name->data);
+}
+
+static bool import_star(TState *ts, Value module, ObjDict *globals) {
+    if (!IS_MODULE(module)) {
+        err_format(ts, ts->interp->exc.TypeError, "import * needs a module");
+        return false;
+    }
+    ObjDict *ns = AS_MODULE(module)->dict;
+    Value all = dict_get_str(ns, ts->interp->names.all);
+    if (!IS_EMPTY(all)) {
+        ObjTuple *names = ops_to_tuple(ts, all);
+        if (!names) return false;
+        vm_push(ts, OBJ_VAL(names));
+        for (size_t i = 0; i < names->len; i++) {
+            if (!IS_STR(names->items[i])) continue;
+            ObjStr *name = str_intern_obj(ts, AS_STR(names->items[i]));
+            Value v = ops_getattr(ts, module, name);
+            if (IS_ERROR(v) || dict_set_str(ts, globals, name, v) < 0) {
+                vm_pop(ts);
+                return false;
+            }
+        }
+        vm_pop(ts);
+        return true;
+    }
+    size_t pos = 0;
+    Value key, value;
+    while (dict_next(ns, &pos, &key, &value)) {
+        if (IS_STR(key) && AS_STR(key)->data[0] != '_')
+            if (dict_set(ts, globals, key, value) < 0) return false;
+    }
+    return true;
+}
+
+/* Finds the innermost handler covering instruction pc. */
+static const ExcHandler *find_handler(const ObjCode *code, uint32_t pc) {
+    for (uint32_t i = 0; i < code->nhandlers; i++) {
+        const ExcHandler *h = &code->handlers[i];
+        if (pc >= h->start && pc < h->end) return h;
+    }
+    return NULL;
+}
+
+/* Spills call arguments computed at run time (f(*a, **k)) to the free end
+ * of the thread stack and calls. */
+static Value call_ex(TState *ts, Value callee, Value posargs, Value kwargs) {
+    Interp *interp = ts->interp;
+    ObjTuple *pos = ops_to_tuple(ts, posargs);
+    if (!pos) {
+        if (err_matches(ts, interp->exc.TypeError) && !val_type(ts, posargs)->iter)
+            err_format(ts, interp->exc.TypeError,
+                       "%s argument after * must be an iterable, not %s",
+                       IS_FUNCTION(callee) ? AS_FUNCTION(callee)->qualname->data : "function",
+                       ops_type_name(ts, posargs));
+        return ERROR_VAL;
+    }
+    size_t nkw = IS_DICT(kwargs) ? dict_len(AS_DICT(kwargs)) : 0;
+    Frame *owner = stack_owner(ts);
+    Value *base = owner->sp;
+    if (base + pos->len + 2 * nkw + 2 > ts->stack_end)
+        return err_format(ts, interp->exc.RecursionError, "maximum recursion depth exceeded");
+    base[0] = OBJ_VAL(pos);
+    Value *args = base + 1;
+    memcpy(args, pos->items, pos->len * sizeof(Value));
+    ObjTuple *kwnames = NULL;
+    owner->sp = args + pos->len;
+    if (nkw) {
+        kwnames = tuple_new(ts, nkw);
+        if (!kwnames) {
+            owner->sp = base;
+            return ERROR_VAL;
+        }
+        *owner->sp++ = OBJ_VAL(kwnames);
+        Value *kwvalues = owner->sp;
+        size_t it = 0, k = 0;
+        Value key, value;
+        while (dict_next(AS_DICT(kwargs), &it, &key, &value) && k < nkw) {
+            if (!IS_STR(key)) {
+                owner->sp = base;
+                return err_format(ts, interp->exc.TypeError, "keywords must be strings");
+            }
+            kwnames->items[k] = OBJ_VAL(str_intern_obj(ts, AS_STR(key)));
+            kwvalues[k++] = value;
+        }
+        /* The keyword values must follow the positional ones directly. */
+        memmove(args + pos->len + 1, kwvalues, k * sizeof(Value));
+        memmove(args + pos->len, args + pos->len + 1, k * sizeof(Value));
+        args[pos->len + k] = OBJ_VAL(kwnames);
+        owner->sp = args + pos->len + k + 1;
+    }
+    Value r = vm_call(ts, callee, args, (int)pos->len, kwnames);
+    owner->sp = base;
+    return r;
+}
+
+Value vm_call_ex(TState *ts, Value callee, Value posargs, Value kwargs) {
+    return call_ex(ts, callee, posargs, kwargs);
+}
+
+static Value run_loop(TState *ts, bool throwing);
+
+static Value run(TState *ts) { return run_loop(ts, false); }
+
+Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result) {
+    int expected = GEN_SUSPENDED;
+    if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
+        if (expected == GEN_RUNNING)
+            return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+        if (expected == GEN_CREATED) {
+            atomic_store(&gen->state, GEN_CLOSED);
+            err_restore(ts, exc);
+            return ERROR_VAL;
+        }
+        err_restore(ts, exc);
+        return ERROR_VAL;
+    }
+    if (!vm_enter_native(ts)) {
+        atomic_store(&gen->state, GEN_SUSPENDED);
+        return ERROR_VAL;
+    }
+    Frame *f = &ts->frames[ts->frame_count++];
+    f->fn = gen->fn;
+    f->ip = gen->ip;
+    f->base = gen->values;
+    f->sp = gen->sp;
+    f->locals = NULL;
+    f->gen = gen;
+    f->flags = FRAME_ENTRY;
+    err_restore(ts, exc);
+    Value r = run_loop(ts, true);
+    vm_leave_native(ts);
+    if (IS_ERROR(r)) {
+        atomic_store(&gen->state, GEN_CLOSED);
+        return ERROR_VAL;
+    }
+    if (atomic_load(&gen->state) == GEN_CLOSED) {
+        *result = r;
+        return EMPTY_VAL;
+    }
+    return r;
+}
+
+#ifdef MINI_COMPUTED_GOTO
+#define TARGET(op) L_##op:
+#define DISPATCH()                                        \
+    do {                                                  \
+        ins = *ip++;                                      \
+        arg = INSTR_ARG(ins);                             \
+        goto *dispatch_table[INSTR_OP(ins)];              \
+    } while (0)
+#else
+#define TARGET(op) case OP_##op:
+#define DISPATCH() goto dispatch
+#endif
+
+#define LOAD_FRAME()                                      \
+    do {                                                  \
+        frame = &ts->frames[ts->frame_count - 1];         \
+        code = frame->fn->code;                           \
+        ip = frame->ip;                                   \
+        sp = frame->sp;                                   \
+        locals = frame->base;                             \
+        consts = code->consts;                            \
+    } while (0)
+#define SAVE_STATE() (frame->ip = ip, frame->sp = sp)
+#define PC() ((uint32_t)(ip - code->instrs) - 1)
+#define CACHE_SLOT() (&code->caches[*ip++])
+#define TOP() (sp[-1])
+#define POP() (*--sp)
+#define PUSH(v) (*sp++ = (v))
+#define CHECK(v)                                          \
+    do {                                                  \
+        if (IS_ERROR(v)) goto error;                      \
+    } while (0)
+/* The eval breaker: one relaxed load at backward jumps and calls. */
+#define SAFEPOINT()                                                                \
+    do {                                                                           \
+        if (atomic_load_explicit(&ts->eval_breaker, memory_order_relaxed)) {       \
+            SAVE_STATE();                                                          \
+            if (!vm_safepoint(ts)) goto error;                                     \
+        }                                                                          \
+    } while (0)
+
+static Value run_loop(TState *ts, bool throwing) {
+    Frame *frame;
+    ObjCode *code;
+    const uint32_t *ip;
+    Value *sp;
+    Value *locals;
+    Value *consts;
+    uint32_t ins, arg;
+    bool add_traceback = true;
+    /* Call state shared by the CALL family, set before `goto do_call`. */
+    Value callee;
+    Value *call_args;
+    int call_nargs;
+    ObjTuple *call_kwnames;
+    Value *call_result;
+
+#ifdef MINI_COMPUTED_GOTO
+    static const void *const dispatch_table[OP_COUNT] = {
+#define OP(name, words, effect, doc) &&L_##name,
+#include "vm/opcodes.def"
+#undef OP
+    };
+#endif
+
+    LOAD_FRAME();
+    if (throwing) goto error; /* PC() is then the yield that suspended it */
+#ifdef MINI_COMPUTED_GOTO
+    DISPATCH();
+#else
+dispatch:
+    ins = *ip++;
+    arg = INSTR_ARG(ins);
+    switch (INSTR_OP(ins)) {
+#endif
+
+    TARGET(NOP) { DISPATCH(); }
+    TARGET(POP_TOP) {
+        sp--;
+        DISPATCH();
+    }
+    TARGET(COPY) {
+        Value v = sp[-(int)arg];
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(SWAP) {
+        Value v = sp[-1];
+        sp[-1] = sp[-(int)arg];
+        sp[-(int)arg] = v;
+        DISPATCH();
+    }
+    TARGET(LOAD_CONST) {
+        PUSH(consts[arg]);
+        DISPATCH();
+    }
+    TARGET(LOAD_SMALL_INT) {
+        int32_t v = (int32_t)(arg << 8) >> 8;
+        PUSH(INT_VAL(v));
+        DISPATCH();
+    }
+    TARGET(LOAD_NONE) {
+        PUSH(NONE_VAL);
+        DISPATCH();
+    }
+    TARGET(LOAD_FAST) {
+        Value v = locals[arg];
+        if (IS_EMPTY(v)) {
+            SAVE_STATE();
+            unbound_local(ts, code, arg);
+            goto error;
+        }
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(LOAD_FAST_PAIR) {
+        Value a = locals[arg & 0xfff], b = locals[arg >> 12];
+        if (IS_EMPTY(a) || IS_EMPTY(b)) {
+            SAVE_STATE();
+            unbound_local(ts, code, IS_EMPTY(a) ? arg & 0xfff : arg >> 12);
+            goto error;
+        }
+        PUSH(a);
+        PUSH(b);
+        DISPATCH();
+    }
+    TARGET(STORE_FAST) {
+        locals[arg] = POP();
+        DISPATCH();
+    }
+    TARGET(DELETE_FAST) {
+        if (IS_EMPTY(locals[arg])) {
+            SAVE_STATE();
+            unbound_local(ts, code, arg);
+            goto error;
+        }
+        locals[arg] = EMPTY_VAL;
+        DISPATCH();
+    }
+    TARGET(LOAD_DEREF) {
+        Value v = AS_CELL(locals[arg])->value;
+        if (IS_EMPTY(v)) {
+            SAVE_STATE();
+            unbound_local(ts, code, arg);
+            goto error;
+        }
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(STORE_DEREF) {
+        AS_CELL(locals[arg])->value = POP();
+        DISPATCH();
+    }
+    TARGET(DELETE_DEREF) {
+        ObjCell *cell = AS_CELL(locals[arg]);
+        if (IS_EMPTY(cell->value)) {
+            SAVE_STATE();
+            unbound_local(ts, code, arg);
+            goto error;
+        }
+        cell->value = EMPTY_VAL;
+        DISPATCH();
+    }
+    TARGET(LOAD_CLOSURE) {
+        PUSH(locals[arg]);
+        DISPATCH();
+    }
+    TARGET(LOAD_GLOBAL) {
+        _Atomic uint64_t *cache = CACHE_SLOT();
+        SAVE_STATE();
+        Value v = load_global(ts, frame->fn->globals, code->names[arg], cache);
+        CHECK(v);
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(STORE_GLOBAL) {
+        SAVE_STATE();
+        if (dict_set_str(ts, frame->fn->globals, code->names[arg], TOP()) < 0) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(DELETE_GLOBAL) {
+        SAVE_STATE();
+        int r = dict_delete(ts, frame->fn->globals, OBJ_VAL(code->names[arg]));
+        if (r < 0) goto error;
+        if (r == 0) {
+            name_error(ts, code->names[arg]);
+            goto error;
+        }
+        DISPATCH();
+    }
+    TARGET(LOAD_NAME) {
+        SAVE_STATE();
+        Value v = load_name(ts, frame, code->names[arg]);
+        CHECK(v);
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(STORE_NAME) {
+        SAVE_STATE();
+        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
+        if (dict_set_str(ts, ns, code->names[arg], TOP()) < 0) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(DELETE_NAME) {
+        SAVE_STATE();
+        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
+        int r = dict_delete(ts, ns, OBJ_VAL(code->names[arg]));
+        if (r < 0) goto error;
+        if (r == 0) {
+            name_error(ts, code->names[arg]);
+            goto error;
+        }
+        DISPATCH();
+    }
+    TARGET(LOAD_CLASSDEREF) {
+        ObjStr *name = code->varnames[arg >> 12];
+        Value v = frame->locals ? dict_get_str(frame->locals, name) : EMPTY_VAL;
+        if (IS_EMPTY(v)) {
+            v = AS_CELL(locals[arg >> 12])->value;
+            if (IS_EMPTY(v)) {
+                SAVE_STATE();
+                unbound_local(ts, code, arg >> 12);
+                goto error;
+            }
+        }
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(LOAD_ATTR) {
+        _Atomic uint64_t *cache = CACHE_SLOT();
+        Value obj = TOP();
+        ObjStr *name = code->names[arg];
+        if (IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict) {
+            uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
+            if (c) {
+                Value v = dict_cached_get(AS_INSTANCE(obj)->dict, name, (int64_t)c - 1);
+                if (!IS_EMPTY(v)) {
+                    TOP() = v;
+                    DISPATCH();
+                }
+            }
+            int64_t idx = dict_find_str_index(AS_INSTANCE(obj)->dict, name);
+            if (idx >= 0 && IS_EMPTY(type_lookup(OBJ_TYPE(obj), name)))
+                atomic_store_explicit(cache, (uint64_t)idx + 1, memory_order_relaxed);
+        }
+        SAVE_STATE();
+        Value v = ops_getattr(ts, obj, name);
+        CHECK(v);
+        TOP() = v;
+        DISPATCH();
+    }
+    TARGET(STORE_ATTR) {
+        ip++;
+        SAVE_STATE();
+        if (ops_setattr(ts, sp[-1], code->names[arg], sp[-2]) < 0) goto error;
+        sp -= 2;
+        DISPATCH();
+    }
+    TARGET(DELETE_ATTR) {
+        SAVE_STATE();
+        if (ops_setattr(ts, TOP(), code->names[arg], EMPTY_VAL) < 0) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(LOAD_METHOD) {
+        ip++;
+        SAVE_STATE();
+        Value func, self;
+        if (!load_method(ts, TOP(), code->names[arg], &func, &self)) goto error;
+        sp[-1] = func;
+        PUSH(self);
+        DISPATCH();
+    }
+    TARGET(BINARY_SUBSCR) {
+        Value key = sp[-1], obj = sp[-2];
+        if (IS_INT(key)) {
+            int64_t i = AS_INT(key);
+            if (IS_LIST(obj)) {
+                ObjList *list = AS_LIST(obj);
+                int64_t n = (int64_t)list_len(list);
+                if (i < 0) i += n;
+                Value v = i >= 0 ? list_get(list, (size_t)i) : EMPTY_VAL;
+                if (!IS_EMPTY(v)) {
+                    sp--;
+                    TOP() = v;
+                    DISPATCH();
+                }
+            } else if (IS_TUPLE(obj)) {
+                ObjTuple *t = AS_TUPLE(obj);
+                if (i < 0) i += (int64_t)t->len;
+                if (i >= 0 && i < (int64_t)t->len) {
+                    sp--;
+                    TOP() = t->items[i];
+                    DISPATCH();
+                }
+            }
+        }
+        SAVE_STATE();
+        Value v = ops_getitem(ts, obj, key);
+        CHECK(v);
+        sp--;
+        TOP() = v;
+        DISPATCH();
+    }
+    TARGET(STORE_SUBSCR) {
+        Value key = sp[-1], obj = sp[-2], value = sp[-3];
+        SAVE_STATE();
+        if (ops_setitem(ts, obj, key, value) < 0) goto error;
+        sp -= 3;
+        DISPATCH();
+    }
+    TARGET(DELETE_SUBSCR) {
+        SAVE_STATE();
+        if (ops_setitem(ts, sp[-2], sp[-1], EMPTY_VAL) < 0) goto error;
+        sp -= 2;
+        DISPATCH();
+    }
+    TARGET(BUILD_SLICE) {
+        Value step = arg == 3 ? POP() : NONE_VAL;
+        Value stop = POP();
+        Value start = TOP();
+        SAVE_STATE();
+        ObjSlice *s = slice_new(ts, start, stop, step);
+        if (!s) goto error;
+        TOP() = OBJ_VAL(s);
+        DISPATCH();
+    }
+    TARGET(BINARY_OP) {
+        Value b = sp[-1], a = sp[-2];
+        if (IS_INT(a) && IS_INT(b)) {
+            int64_t x = AS_INT(a), y = AS_INT(b), r;
+            switch ((BinOp)arg) {
+            case BIN_ADD:
+                r = x + y;
+                if (SMALL_INT_FITS(r)) goto int_result;
+                break;
+            case BIN_SUB:
+                r = x - y;
+                if (SMALL_INT_FITS(r)) goto int_result;
+                break;
+            case BIN_MUL:
+                if (!__builtin_mul_overflow(x, y, &r) && SMALL_INT_FITS(r)) goto int_result;
+                break;
+            case BIN_FLOORDIV:
+                if (y != 0) {
+                    r = x / y;
+                    if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
+                    goto int_result;
+                }
+                break;
+            case BIN_MOD:
+                if (y != 0) {
+                    r = x % y;
+                    if (r != 0 && ((r < 0) != (y < 0))) r += y;
+                    goto int_result;
+                }
+                break;
+            case BIN_AND: r = x & y; goto int_result;
+            case BIN_OR: r = x | y; goto int_result;
+            case BIN_XOR: r = x ^ y; goto int_result;
+            default: break;
+            }
+            goto binary_slow;
+        int_result:
+            sp--;
+            TOP() = INT_VAL(r);
+            DISPATCH();
+        }
+        if (IS_FLOAT(a) && IS_FLOAT(b)) {
+            double x = AS_FLOAT(a), y = AS_FLOAT(b);
+            switch ((BinOp)arg) {
+            case BIN_ADD: sp--; TOP() = FLOAT_VAL(x + y); DISPATCH();
+            case BIN_SUB: sp--; TOP() = FLOAT_VAL(x - y); DISPATCH();
+            case BIN_MUL: sp--; TOP() = FLOAT_VAL(x * y); DISPATCH();
+            case BIN_TRUEDIV:
+                if (y != 0.0) {
+                    sp--;
+                    TOP() = FLOAT_VAL(x / y);
+                    DISPATCH();
+                }
+                break;
+            default: break;
+            }
+        }
+    binary_slow:
+        SAVE_STATE();
+        Value r = ops_binary(ts, (BinOp)arg, a, b);
+        CHECK(r);
+        sp--;
+        TOP() = r;
+        DISPATCH();
+    }
+    TARGET(INPLACE_OP) {
+        Value b = sp[-1], a = sp[-2];
+        if (IS_INT(a) && IS_INT(b) && (arg == BIN_ADD || arg == BIN_SUB)) {
+            int64_t r = arg == BIN_ADD ? AS_INT(a) + AS_INT(b) : AS_INT(a) - AS_INT(b);
+            if (SMALL_INT_FITS(r)) {
+                sp--;
+                TOP() = INT_VAL(r);
+                DISPATCH();
+            }
+        }
+        SAVE_STATE();
+        Value r = ops_inplace(ts, (BinOp)arg, a, b);
+        CHECK(r);
+        sp--;
+        TOP() = r;
+        DISPATCH();
+    }
+    TARGET(UNARY_OP) {
+        Value a = TOP();
+        if (IS_INT(a) && arg == UN_NEG && AS_INT(a) != SMALL_INT_MIN) {
+            TOP() = INT_VAL(-AS_INT(a));
+            DISPATCH();
+        }
+        if (IS_FLOAT(a) && arg == UN_NEG) {
+            TOP() = FLOAT_VAL(-AS_FLOAT(a));
+            DISPATCH();
+        }
+        SAVE_STATE();
+        Value r = ops_unary(ts, (UnOp)arg, a);
+        CHECK(r);
+        TOP() = r;
+        DISPATCH();
+    }
+    TARGET(UNARY_NOT) {
+        Value a = TOP();
+        if (IS_BOOL(a)) {
+            TOP() = BOOL_VAL(!AS_BOOL(a));
+            DISPATCH();
+        }
+        SAVE_STATE();
+        int t = ops_truth(ts, a);
+        if (t < 0) goto error;
+        TOP() = BOOL_VAL(!t);
+        DISPATCH();
+    }
+    TARGET(COMPARE_OP) {
+        Value b = sp[-1], a = sp[-2];
+        if (IS_INT(a) && IS_INT(b)) {
+            int64_t x = AS_INT(a), y = AS_INT(b);
+            bool r;
+            switch ((CmpOp)arg) {
+            case CMP_LT: r = x < y; break;
+            case CMP_LE: r = x <= y; break;
+            case CMP_EQ: r = x == y; break;
+            case CMP_NE: r = x != y; break;
+            case CMP_GT: r = x > y; break;
+            default: r = x >= y; break;
+            }
+            sp--;
+            TOP() = BOOL_VAL(r);
+            DISPATCH();
+        }
+        SAVE_STATE();
+        Value r = ops_compare(ts, a, b, (CmpOp)arg);
+        CHECK(r);
+        sp--;
+        TOP() = r;
+        DISPATCH();
+    }
+    TARGET(COMPARE_JUMP_IF_FALSE) {
+        uint32_t target = *ip++;
+        Value b = sp[-1], a = sp[-2];
+        int truth;
+        if (IS_INT(a) && IS_INT(b)) {
+            int64_t x = AS_INT(a), y = AS_INT(b);
+            switch ((CmpOp)(arg & 0xff)) {
+            case CMP_LT: truth = x < y; break;
+            case CMP_LE: truth = x <= y; break;
+            case CMP_EQ: truth = x == y; break;
+            case CMP_NE: truth = x != y; break;
+            case CMP_GT: truth = x > y; break;
+            default: truth = x >= y; break;
+            }
+        } else {
+            SAVE_STATE();
+            Value r = ops_compare(ts, a, b, (CmpOp)(arg & 0xff));
+            CHECK(r);
+            if (IS_BOOL(r)) {
+                truth = AS_BOOL(r);
+            } else {
+                sp[-2] = r; /* keep it rooted while __bool__ runs */
+                truth = ops_truth(ts, r);
+                if (truth < 0) goto error;
+            }
+        }
+        sp -= 2;
+        if (!truth) ip = code->instrs + target;
+        DISPATCH();
+    }
+    TARGET(IS_OP) {
+        Value b = POP();
+        bool r = TOP() == b;
+        TOP() = BOOL_VAL(arg ? !r : r);
+        DISPATCH();
+    }
+    TARGET(CONTAINS_OP) {
+        Value container = sp[-1], item = sp[-2];
+        SAVE_STATE();
+        int r = ops_contains(ts, container, item);
+        if (r < 0) goto error;
+        sp--;
+        TOP() = BOOL_VAL(arg ? !r : r);
+        DISPATCH();
+    }
+    TARGET(JUMP) {
+        ip = code->instrs + arg;
+        DISPATCH();
+    }
+    TARGET(JUMP_BACK) {
+        ip = code->instrs + arg;
+        SAFEPOINT();
+        DISPATCH();
+    }
+    TARGET(POP_JUMP_IF_FALSE) {
+        Value v = TOP();
+        int t;
+        if (IS_BOOL(v)) t = AS_BOOL(v);
+        else {
+            SAVE_STATE();
+            t = ops_truth(ts, v);
+            if (t < 0) goto error;
+        }
+        sp--;
+        if (!t) ip = code->instrs + arg;
+        DISPATCH();
+    }
+    TARGET(POP_JUMP_IF_TRUE) {
+        Value v = TOP();
+        int t;
+        if (IS_BOOL(v)) t = AS_BOOL(v);
+        else {
+            SAVE_STATE();
+            t = ops_truth(ts, v);
+            if (t < 0) goto error;
+        }
+        sp--;
+        if (t) ip = code->instrs + arg;
+        DISPATCH();
+    }
+    TARGET(JUMP_IF_FALSE_OR_POP) {
+        SAVE_STATE();
+        int t = ops_truth(ts, TOP());
+        if (t < 0) goto error;
+        if (!t) ip = code->instrs + arg;
+        else sp--;
+        DISPATCH();
+    }
+    TARGET(JUMP_IF_TRUE_OR_POP) {
+        SAVE_STATE();
+        int t = ops_truth(ts, TOP());
+        if (t < 0) goto error;
+        if (t) ip = code->instrs + arg;
+        else sp--;
+        DISPATCH();
+    }
+    TARGET(GET_ITER) {
+        SAVE_STATE();
+        Value it = ops_iter(ts, TOP());
+        CHECK(it);
+        TOP() = it;
+        DISPATCH();
+    }
+    TARGET(FOR_ITER) {
+        Value it = TOP();
+        Value v;
+        SAVE_STATE();
+        if (IS_ITERATOR(it)) {
+            v = AS_ITERATOR(it)->step(ts, AS_ITERATOR(it));
+        } else if (IS_GENERATOR(it)) {
+            Value result;
+            v = generator_resume(ts, AS_GENERATOR(it), NONE_VAL, &result);
+        } else {
+            v = ops_next(ts, it);
+        }
+        if (IS_EMPTY(v)) {
+            sp--;
+            ip = code->instrs + arg;
+            DISPATCH();
+        }
+        CHECK(v);
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(BUILD_TUPLE) {
+        SAVE_STATE();
+        ObjTuple *t = tuple_from(ts, sp - arg, arg);
+        if (!t) goto error;
+        sp -= arg;
+        PUSH(OBJ_VAL(t));
+        DISPATCH();
+    }
+    TARGET(BUILD_LIST) {
+        SAVE_STATE();
+        ObjList *l = list_from(ts, sp - arg, arg);
+        if (!l) goto error;
+        sp -= arg;
+        PUSH(OBJ_VAL(l));
+        DISPATCH();
+    }
+    TARGET(BUILD_SET) {
+        SAVE_STATE();
+        ObjSet *s = set_new(ts, ts->interp->types.set);
+        if (!s) goto error;
+        Value *items = sp - arg;
+        /* Keep the new set rooted above the items while hashing runs. */
+        PUSH(OBJ_VAL(s));
+        SAVE_STATE();
+        for (uint32_t i = 0; i < arg; i++)
+            if (set_add(ts, s, items[i]) < 0) goto error;
+        sp = items;
+        PUSH(OBJ_VAL(s));
+        DISPATCH();
+    }
+    TARGET(BUILD_MAP) {
+        SAVE_STATE();
+        ObjDict *d = dict_new(ts);
+        if (!d) goto error;
+        Value *items = sp - 2 * arg;
+        PUSH(OBJ_VAL(d));
+        SAVE_STATE();
+        for (uint32_t i = 0; i < arg; i++)
+            if (dict_set(ts, d, items[2 * i], items[2 * i + 1]) < 0) goto error;
+        sp = items;
+        PUSH(OBJ_VAL(d));
+        DISPATCH();
+    }
+    TARGET(BUILD_STRING) {
+        SAVE_STATE();
+        Value s = build_string(ts, sp - arg, (int)arg);
+        CHECK(s);
+        sp -= arg;
+        PUSH(s);
+        DISPATCH();
+    }
+    TARGET(LIST_APPEND) {
+        Value v = TOP();
+        SAVE_STATE();
+        if (list_append(ts, AS_LIST(sp[-2 - (int)arg]), v) < 0) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(SET_ADD) {
+        SAVE_STATE();
+        if (set_add(ts, AS_SET(sp[-2 - (int)arg]), TOP()) < 0) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(MAP_ADD) {
+        SAVE_STATE();
+        if (dict_set(ts, AS_DICT(sp[-3 - (int)arg]), sp[-2], sp[-1]) < 0) goto error;
+        sp -= 2;
+        DISPATCH();
+    }
+    TARGET(LIST_EXTEND) {
+        SAVE_STATE();
+        Value iterable = TOP();
+        if (list_extend(ts, AS_LIST(sp[-2 - (int)arg]), iterable) < 0) {
+            if (err_matches(ts, ts->interp->exc.TypeError) && !val_type(ts, iterable)->iter) {
+                err_clear(ts);
+                err_format(ts, ts->interp->exc.TypeError, "Value after * must be an iterable, not %s",
+                           ops_type_name(ts, iterable));
+            }
+            goto error;
+        }
+        sp--;
+        DISPATCH();
+    }
+    TARGET(SET_UPDATE) {
+        SAVE_STATE();
+        ObjSet *s = AS_SET(sp[-2 - (int)arg]);
+        Value it = ops_iter(ts, TOP());
+        CHECK(it);
+        TOP() = it;
+        for (;;) {
+            Value v = ops_next(ts, it);
+            CHECK(v);
+            if (IS_EMPTY(v)) break;
+            if (set_add(ts, s, v) < 0) goto error;
+        }
+        sp--;
+        DISPATCH();
+    }
+    TARGET(DICT_UPDATE) {
+        SAVE_STATE();
+        if (dict_update(ts, AS_DICT(sp[-2 - (int)arg]), TOP()) < 0) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(DICT_MERGE) {
+        SAVE_STATE();
+        Value src = TOP();
+        ObjDict *dst = AS_DICT(sp[-2 - (int)arg]);
+        if (!IS_DICT(src)) {
+            err_format(ts, ts->interp->exc.TypeError, "argument after ** must be a mapping, not %s",
+                       ops_type_name(ts, src));
+            goto error;
+        }
+        size_t pos = 0;
+        Value key, value;
+        while (dict_next(AS_DICT(src), &pos, &key, &value)) {
+            Value old = dict_get(ts, dst, key);
+            CHECK(old);
+            if (!IS_EMPTY(old)) {
+                err_format(ts, ts->interp->exc.TypeError, "got multiple values for keyword argument '%s'",
+                           IS_STR(key) ? AS_STR(key)->data : "?");
+                goto error;
+            }
+            if (dict_set(ts, dst, key, value) < 0) goto error;
+        }
+        sp--;
+        DISPATCH();
+    }
+    TARGET(LIST_TO_TUPLE) {
+        SAVE_STATE();
+        ObjTuple *t = ops_to_tuple(ts, TOP());
+        if (!t) goto error;
+        TOP() = OBJ_VAL(t);
+        DISPATCH();
+    }
+    TARGET(FORMAT_VALUE) {
+        Value spec = (arg & 4) ? POP() : EMPTY_VAL;
+        if ((arg & 4)) sp++; /* keep the spec rooted during formatting */
+        SAVE_STATE();
+        Value v = format_value(ts, (arg & 4) ? sp[-2] : sp[-1], (int)(arg & 3), spec);
+        CHECK(v);
+        if (arg & 4) sp--;
+        TOP() = v;
+        DISPATCH();
+    }
+    TARGET(UNPACK_SEQUENCE) {
+        Value seq = TOP();
+        if (IS_TUPLE(seq) && AS_TUPLE(seq)->len == arg) {
+            ObjTuple *t = AS_TUPLE(seq);
+            sp--;
+            for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
+            DISPATCH();
+        }
+        SAVE_STATE();
+        if (!unpack(ts, seq, sp - 1, (int)arg, 0, false)) goto error;
+        sp += arg - 1;
+        DISPATCH();
+    }
+    TARGET(UNPACK_EX) {
+        int before = (int)(arg & 0xff), after = (int)(arg >> 8);
+        Value seq = TOP();
+        SAVE_STATE();
+        if (!unpack(ts, seq, sp - 1, before, after, true)) goto error;
+        sp += before + after;
+        DISPATCH();
+    }
+    TARGET(CALL) {
+        call_nargs = (int)arg;
+        call_args = sp - arg;
+        callee = call_args[-1];
+        call_kwnames = NULL;
+        call_result = call_args - 1;
+        goto do_call;
+    }
+    TARGET(CALL_KW) {
+        call_kwnames = AS_TUPLE(POP());
+        call_nargs = (int)arg - (int)call_kwnames->len;
+        call_args = sp - arg;
+        callee = call_args[-1];
+        call_result = call_args - 1;
+        goto do_call;
+    }
+    TARGET(CALL_METHOD) {
+        call_kwnames = NULL;
+        goto call_method;
+    }
+    TARGET(CALL_METHOD_KW) {
+        call_kwnames = AS_TUPLE(POP());
+    call_method:
+        call_args = sp - arg;
+        call_nargs = (int)arg - (call_kwnames ? (int)call_kwnames->len : 0);
+        call_result = call_args - 2;
+        if (IS_EMPTY(call_args[-2])) {
+            callee = call_args[-1];
+        } else {
+            callee = call_args[-2];
+            call_args--;
+            call_nargs++;
+        }
+        goto do_call;
+    }
+    TARGET(CALL_EX) {
+        Value kwargs = arg ? POP() : EMPTY_VAL;
+        if (arg) sp++;
+        Value posargs = arg ? sp[-2] : sp[-1];
+        Value fn = arg ? sp[-3] : sp[-2];
+        SAVE_STATE();
+        Value r = call_ex(ts, fn, posargs, kwargs);
+        CHECK(r);
+        sp -= arg ? 3 : 2;
+        PUSH(r);
+        DISPATCH();
+    }
+    TARGET(MAKE_FUNCTION) {
+        ObjCode *fcode = AS_CODE(consts[arg >> 4]);
+        SAVE_STATE();
+        ObjFunction *fn = function_new(ts, fcode, frame->fn->globals);
+        if (!fn) goto error;
+        if (arg & 4) fn->closure = AS_TUPLE(POP());
+        if (arg & 2) fn->kwdefaults = AS_DICT(POP());
+        if (arg & 1) fn->defaults = AS_TUPLE(POP());
+        PUSH(OBJ_VAL(fn));
+        DISPATCH();
+    }
+    TARGET(RETURN_VALUE) {
+        Value r = POP();
+        uint8_t flags = frame->flags;
+        if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
+        ts->frame_count--;
+        if (flags & FRAME_ENTRY) return r;
+        LOAD_FRAME();
+        PUSH(r);
+        DISPATCH();
+    }
+    TARGET(YIELD_VALUE) {
+        Value v = POP();
+        ObjGenerator *gen = frame->gen;
+        gen->ip = ip;
+        gen->sp = sp;
+        atomic_store(&gen->state, GEN_SUSPENDED);
+        ts->frame_count--;
+        return v;
+    }
+    TARGET(YIELD_FROM) {
+        Value sent = sp[-1], sub = sp[-2];
+        Value result = NONE_VAL;
+        Value v;
+        SAVE_STATE();
+        if (IS_GENERATOR(sub)) {
+            v = generator_resume(ts, AS_GENERATOR(sub), sent, &result);
+        } else if (IS_NONE(sent)) {
+            v = ops_next(ts, sub);
+        } else {
+            Value send = ops_getattr(ts, sub, ts->interp->names.send);
+            CHECK(send);
+            v = vm_call(ts, send, &sent, 1, NULL);
+            if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.StopIteration)) {
+                Value exc = err_fetch(ts);
+                ObjTuple *a = AS_TUPLE(AS_EXCEPTION(exc)->args);
+                result = a->len ? a->items[0] : NONE_VAL;
+                v = EMPTY_VAL;
+            }
+        }
+        CHECK(v);
+        if (IS_EMPTY(v)) {
+            sp -= 2;
+            PUSH(result);
+            DISPATCH();
+        }
+        /* Yield outward; resuming re-runs YIELD_FROM with the new value. */
+        sp--;
+        ObjGenerator *gen = frame->gen;
+        gen->ip = ip - 1;
+        gen->sp = sp;
+        atomic_store(&gen->state, GEN_SUSPENDED);
+        ts->frame_count--;
+        return v;
+    }
+    TARGET(IMPORT_NAME) {
+        Value fromlist = POP();
+        Value level = TOP();
+        SAVE_STATE();
+        Value m = module_import(ts, code->names[arg], fromlist, (int)AS_INT(level), frame->fn->globals);
+        CHECK(m);
+        TOP() = m;
+        DISPATCH();
+    }
+    TARGET(IMPORT_FROM) {
+        SAVE_STATE();
+        Value v = import_from(ts, TOP(), code->names[arg]);
+        CHECK(v);
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(IMPORT_STAR) {
+        SAVE_STATE();
+        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
+        if (!import_star(ts, TOP(), ns)) goto error;
+        sp--;
+        DISPATCH();
+    }
+    TARGET(RAISE) {
+        SAVE_STATE();
+        if (arg == 0) {
+            if (!IS_EXCEPTION(ts->handled)) {
+                err_format(ts, ts->interp->exc.RuntimeError, "No active exception to reraise");
+                goto error;
+            }
+            err_restore(ts, ts->handled);
+            add_traceback = false;
+            goto error;
+        }
+        Value cause = arg == 2 ? POP() : EMPTY_VAL;
+        Value exc = POP();
+        if (arg == 2 && !IS_NONE(cause)) {
+            if (IS_TYPE(cause) && (AS_TYPE(cause)->flags & TYPEF_EXCEPTION)) {
+                cause = vm_call(ts, cause, NULL, 0, NULL);
+                CHECK(cause);
+            } else if (!IS_EXCEPTION(cause)) {
+                err_format(ts, ts->interp->exc.TypeError, "exception causes must derive from BaseException");
+                goto error;
+            }
+        }
+        if (IS_ERROR(err_raise(ts, exc)) && arg == 2 && !IS_EMPTY(cause) && IS_EXCEPTION(ts->exc) &&
+            (IS_EXCEPTION(exc) || IS_TYPE(exc))) {
+            ObjException *e = AS_EXCEPTION(ts->exc);
+            e->cause = cause;
+            e->suppress_context = true;
+        }
+        goto error;
+    }
+    TARGET(PUSH_EXC_INFO) {
+        Value exc = TOP();
+        TOP() = ts->handled;
+        PUSH(exc);
+        ts->handled = exc;
+        DISPATCH();
+    }
+    TARGET(POP_EXCEPT) {
+        ts->handled = POP();
+        DISPATCH();
+    }
+    TARGET(CHECK_EXC_MATCH) {
+        Value type = TOP();
+        if (!valid_except_type(type)) {
+            SAVE_STATE();
+            err_format(ts, ts->interp->exc.TypeError,
+                       "catching classes that do not inherit from BaseException is not allowed");
+            goto error;
+        }
+        TOP() = BOOL_VAL(exc_matches(ts, sp[-2], type));
+        DISPATCH();
+    }
+    TARGET(RERAISE) {
+        Value exc = POP();
+        SAVE_STATE();
+        err_restore(ts, exc);
+        add_traceback = false;
+        goto error;
+    }
+    TARGET(LOAD_ASSERTION_ERROR) {
+        PUSH(OBJ_VAL(ts->interp->exc.AssertionError));
+        DISPATCH();
+    }
+    TARGET(BEFORE_WITH) {
+        Value mgr = TOP();
+        Interp *interp = ts->interp;
+        SAVE_STATE();
+        Value enter = type_lookup(val_type(ts, mgr), interp->names.enter);
+        Value exitfn = type_lookup(val_type(ts, mgr), interp->names.exit);
+        if (IS_EMPTY(enter) || IS_EMPTY(exitfn)) {
+            err_format(ts, interp->exc.TypeError,
+                       "'%s' object does not support the context manager protocol",
+                       ops_type_name(ts, mgr));
+            goto error;
+        }
+        Value bound_exit = class_bind(ts, exitfn, mgr, val_type(ts, mgr));
+        CHECK(bound_exit);
+        PUSH(bound_exit);
+        SAVE_STATE();
+        Value entered = vm_call_method(ts, enter, mgr, NULL, 0, NULL);
+        CHECK(entered);
+        sp[-2] = bound_exit;
+        sp[-1] = entered;
+        DISPATCH();
+    }
+    TARGET(WITH_EXCEPT) {
+        /* Stack: [exit, previous handled, exc]: exit(type, exc, tb). */
+        Value exc = sp[-1];
+        Value exitfn = sp[-3];
+        Value args[3] = {OBJ_VAL(val_type(ts, exc)), exc,
+                         IS_EXCEPTION(exc) ? AS_EXCEPTION(exc)->traceback : NONE_VAL};
+        SAVE_STATE();
+        Value r = vm_call(ts, exitfn, args, 3, NULL);
+        CHECK(r);
+        PUSH(r);
+        DISPATCH();
+    }
+    TARGET(LOAD_BUILD_CLASS) {
+        Value v = dict_get_str(ts->interp->builtins, str_intern_cstr(ts, "__build_class__"));
+        if (IS_EMPTY(v)) {
+            SAVE_STATE();
+            err_format(ts, ts->interp->exc.NameError, "__build_class__ not found");
+            goto error;
+        }
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(PRINT_EXPR) {
+        Value v = TOP();
+        if (!IS_NONE(v)) {
+            SAVE_STATE();
+            Value r = ops_repr(ts, v);
+            CHECK(r);
+            Value builtins_print = dict_get_str(ts->interp->builtins, str_intern_cstr(ts, "print"));
+            if (!IS_EMPTY(builtins_print)) {
+                sp[-1] = r;
+                Value pr = vm_call(ts, builtins_print, &sp[-1], 1, NULL);
+                CHECK(pr);
+            }
+            dict_set_str(ts, ts->interp->builtins, str_intern_cstr(ts, "_"), v);
+        }
+        sp--;
+        DISPATCH();
+    }
+
+#ifndef MINI_COMPUTED_GOTO
+    default:
+        break;
+    }
+    SAVE_STATE();
+    err_format(ts, ts->interp->exc.SystemError, "unknown opcode %u", INSTR_OP(ins));
+    goto error;
+#endif
+
+do_call:
+    if (IS_FUNCTION(callee)) {
+        ObjFunction *fn = AS_FUNCTION(callee);
+        if (!(fn->code->flags & CODE_GENERATOR)) {
+            Value *base = call_args;
+            if (frame->gen) {
+                /* A generator's frame is not on the thread stack: the
+                 * callee's frame goes at the free end of it. */
+                Frame *owner = stack_owner(ts);
+                base = owner->sp;
+                int total = call_nargs + (call_kwnames ? (int)call_kwnames->len : 0);
+                if (base + total + CODE_FRAME_SIZE(fn->code) > ts->stack_end) {
+                    SAVE_STATE();
+                    err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+                    goto error;
+                }
+                memcpy(base, call_args, (size_t)total * sizeof(Value));
+            }
+            frame->ip = ip;
+            frame->sp = call_result;
+            if (!bind_arguments(ts, fn, base, base, call_nargs, call_kwnames)) {
+                sp = call_result + 1;
+                goto error_at_call;
+            }
+            Frame *callee_frame = push_frame(ts, fn, base);
+            if (!callee_frame) {
+                sp = call_result + 1;
+                goto error_at_call;
+            }
+            LOAD_FRAME();
+            SAFEPOINT();
+            DISPATCH();
+        }
+    }
+    {
+        SAVE_STATE();
+        ObjType *t = val_type(ts, callee);
+        Value r;
+        if (IS_FUNCTION(callee)) {
+            r = make_generator(ts, AS_FUNCTION(callee), call_args, call_nargs, call_kwnames);
+        } else if (!t->call) {
+            r = err_type_not(ts, callee, "callable");
+        } else {
+            r = t->call(ts, callee, call_args, call_nargs, call_kwnames);
+        }
+        CHECK(r);
+        sp = call_result;
+        PUSH(r);
+        DISPATCH();
+    }
+
+error_at_call:
+    frame->sp = sp;
+error:
+    {
+        uint32_t pc = PC();
+        if (add_traceback) err_add_traceback(ts, code, (int)code->lines[pc]);
+        add_traceback = true;
+        const ExcHandler *h = find_handler(code, pc);
+        if (h) {
+            sp = locals + code->nlocals + h->depth;
+            PUSH(err_fetch(ts));
+            ip = code->instrs + h->handler;
+            DISPATCH();
+        }
+        uint8_t flags = frame->flags;
+        if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
+        ts->frame_count--;
+        if (flags & FRAME_ENTRY) return ERROR_VAL;
+        LOAD_FRAME();
+        goto error;
+    }
+}
+
+Value vm_globals(TState *ts) {
+    for (int i = ts->frame_count - 1; i > 0; i--)
+        if (ts->frames[i].fn) return OBJ_VAL(ts->frames[i].fn->globals);
+    return OBJ_VAL(ts->interp->builtins);
+}
