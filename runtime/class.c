@@ -359,6 +359,13 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
     Value meta_attr = type_lookup(val_type(ts, self), name);
     if (!IS_EMPTY(meta_attr) && is_data_descriptor(meta_attr))
         return class_bind(ts, meta_attr, self, val_type(ts, self));
+    /* The metatype's own data descriptors, as type.__name__ in Python:
+     * they win over what the class (or its instances) define. */
+    if (name == interp->names.name) return OBJ_VAL(type->name);
+    if (name == interp->names.qualname) {
+        Value q = type->dict ? dict_get_str(type->dict, interp->names.qualname) : EMPTY_VAL;
+        return IS_STR(q) ? q : OBJ_VAL(type->name);
+    }
     Value attr = type_lookup(type, name);
     if (!IS_EMPTY(attr)) {
         if (IS_KIND(attr, OBJ_STATICMETHOD)) return ((ObjWrapper *)AS_OBJ(attr))->func;
@@ -366,8 +373,6 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
             return OBJ_VAL(bound_method_new(ts, self, ((ObjWrapper *)AS_OBJ(attr))->func));
         return attr;
     }
-    if (name == interp->names.name) return OBJ_VAL(type->name);
-    if (name == interp->names.qualname) return OBJ_VAL(type->name);
     if (name == interp->names.module) return IS_NONE(type->module) ? OBJ_VAL(str_intern_cstr(ts, "builtins")) : type->module;
     if (name == interp->names.dict) return OBJ_VAL(type->dict);
     if (name == interp->names.doc) return NONE_VAL;

@@ -90,6 +90,14 @@ static size_t slots_for(size_t want) {
     return nslots;
 }
 
+/* The table a full dict of `used` items grows into: CPython's growth
+ * rate, index slots for three times the items. */
+static size_t growth_slots(size_t used) {
+    size_t nslots = MINI_DICT_MIN_SLOTS;
+    while (nslots < used * 3) nslots *= 2;
+    return nslots;
+}
+
 /* An index slot that holds no entry (IX_EMPTY or IX_DUMMY), for a key
  * known to be absent. */
 static size_t free_slot(const DictTable *t, int64_t hash) {
@@ -114,12 +122,12 @@ static void append_entry(DictTable *t, size_t slot, Value key, int64_t hash, Val
     t->usable--;
 }
 
-/* Rebuilds d's table with room for `want` entries, dropping deleted ones
+/* Rebuilds d's table with `nslots` index slots, dropping deleted entries
  * (lock held). False when out of memory; nothing is raised. */
-static bool rebuild_locked(TState *ts, ObjDict *d, size_t want) {
-    if (want > MAX_USABLE) return false;
+static bool rebuild_locked(TState *ts, ObjDict *d, size_t nslots) {
+    if (usable_for(nslots) > MAX_USABLE) return false;
     DictTable *old = table_locked(d);
-    DictTable *t = table_new(ts, slots_for(want));
+    DictTable *t = table_new(ts, nslots);
     if (!t) return false;
     if (old) {
         for (size_t i = 0; i < old->nentries; i++) {
@@ -278,7 +286,7 @@ int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value
     DictTable *t = at.table;
     size_t slot = at.slot;
     if (!t || t->usable == 0) {
-        if (!rebuild_locked(ts, d, (dict_len(d) + 1) * 2)) {
+        if (!rebuild_locked(ts, d, growth_slots(dict_len(d)))) {
             obj_unlock(ts, &d->obj);
             err_no_memory(ts);
             return -1;
@@ -390,7 +398,7 @@ int dict_set_str(TState *ts, ObjDict *d, ObjStr *key, Value value) {
         }
     }
     if (!t || t->usable == 0) {
-        if (!rebuild_locked(ts, d, (dict_len(d) + 1) * 2)) {
+        if (!rebuild_locked(ts, d, growth_slots(dict_len(d)))) {
             obj_unlock(ts, &d->obj);
             err_no_memory(ts);
             return -1;

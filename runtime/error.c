@@ -248,17 +248,17 @@ static bool source_line(const char *path, int line, char *buf, size_t size) {
     return len > 0;
 }
 
-/* Tracebacks are innermost-last in the chain we build (each raise site
- * pushes its entry in front), so collect and print in reverse. */
+/* The chain runs from the outermost frame to the one that raised: each
+ * frame the exception leaves puts its entry in front, as Python's tb_next. */
 static void print_traceback(Value tb, FILE *out) {
     size_t n = 0;
     for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next) n++;
     if (n == 0) return;
     ObjTraceback **entries = malloc(n * sizeof *entries);
     if (!entries) return;
-    size_t i = n;
+    size_t i = 0;
     for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next)
-        entries[--i] = (ObjTraceback *)AS_OBJ(t);
+        entries[i++] = (ObjTraceback *)AS_OBJ(t);
     fputs("Traceback (most recent call last):\n", out);
     char line[1024];
     size_t repeat = 0;

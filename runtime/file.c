@@ -457,7 +457,10 @@ static Value decode_text(TState *ts, ObjFile *f, const char *data, size_t len) {
     size_t bad = 0;
     while (i < len) {
         if (p[i] < 0x80) {
-            i++;
+            /* ASCII runs a word at a time. */
+            uint64_t word;
+            while (i + 8 <= len && (memcpy(&word, p + i, 8), (word & 0x8080808080808080ULL) == 0)) i += 8;
+            while (i < len && p[i] < 0x80) i++;
             continue;
         }
         size_t n = utf8_check(p + i, len - i, &reason, &bad);
@@ -492,10 +495,34 @@ static Value decode_text(TState *ts, ObjFile *f, const char *data, size_t len) {
     return s ? OBJ_VAL(s) : ERROR_VAL;
 }
 
+/* readline() when the whole line is already buffered and needs no
+ * translation: the str is made straight from the buffer. EMPTY_VAL when
+ * the general path is needed. Lock held. */
+static Value buffered_line(TState *ts, ObjFile *f) {
+    if (file_fd(f) < 0 || !(f->flags & FILE_READABLE) || f->wlen > 0) return EMPTY_VAL;
+    const char *p = f->rbuf + f->rpos;
+    size_t avail = f->rlen - f->rpos;
+    const char *eol = avail ? memchr(p, '\n', avail) : NULL;
+    if (!eol) return EMPTY_VAL;
+    size_t n = (size_t)(eol - p) + 1;
+    bool plain = f->newline == NL_LF ||
+                 ((f->newline == NL_UNIVERSAL || f->newline == NL_UNTRANSLATED) && !memchr(p, '\r', n));
+    if (!plain) return EMPTY_VAL;
+    f->rpos += n;
+    return decode_text(ts, f, p, n);
+}
+
 static Value take_text(TState *ts, ObjFile *f, int64_t limit, bool line) {
+    file_lock(ts, f);
+    if (line && limit < 0) {
+        Value fast = buffered_line(ts, f);
+        if (!IS_EMPTY(fast)) {
+            file_unlock(f);
+            return fast;
+        }
+    }
     StrBuf sb;
     sb_init(&sb);
-    file_lock(ts, f);
     bool ok = take_locked(ts, f, limit, line, &sb);
     file_unlock(f);
     Value r = ok ? decode_text(ts, f, sb.data ? sb.data : "", sb.len) : ERROR_VAL;
@@ -597,8 +624,9 @@ Value file_new_fd(TState *ts, int fd, const char *name, const char *mode) {
     uint32_t flags = strchr(mode, 'r') ? FILE_READABLE : FILE_WRITABLE;
     /* stderr is line-buffered even when redirected, as in CPython 3.9+. */
     if (isatty(fd) || fd == STDERR_FILENO) flags |= FILE_LINE_BUFFERED;
-    ObjFile *f = file_alloc(ts, fd, OBJ_VAL(n), OBJ_VAL(m), OBJ_VAL(e), flags, NL_UNIVERSAL,
-                            DEC_STRICT, FILE_DEFAULT_BUFFER);
+    /* newline='\n', as CPython's standard streams on POSIX: no translation. */
+    ObjFile *f = file_alloc(ts, fd, OBJ_VAL(n), OBJ_VAL(m), OBJ_VAL(e), flags, NL_LF, DEC_STRICT,
+                            FILE_DEFAULT_BUFFER);
     return f ? OBJ_VAL(f) : ERROR_VAL;
 }
 
@@ -927,7 +955,7 @@ static Value file_write(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
                           ops_type_name(ts, args[1]));
     ObjStr *s = AS_STR(args[1]);
     if (!file_write_str(ts, args[0], s->data, s->len)) return ERROR_VAL;
-    return int_from_u64(ts, s->nchars);
+    return s->nchars <= (size_t)SMALL_INT_MAX ? INT_VAL((int64_t)s->nchars) : int_from_u64(ts, s->nchars);
 }
 
 static Value file_writelines(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

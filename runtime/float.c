@@ -3,8 +3,6 @@
 #include <float.h>
 #include <gmp.h>
 #include <math.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "runtime/args.h"
 #include "runtime/error.h"
@@ -316,7 +314,8 @@ static int float_from_special(TState *ts, Value v, double *out) {
     if (IS_ERROR(r)) return -1;
     if (IS_EMPTY(r)) return 0;
     if (!IS_INTLIKE(r)) {
-        err_format(ts, interp->exc.TypeError, "__index__ returned non-int (type %s)", ops_type_name(ts, r));
+        err_format(ts, interp->exc.TypeError, "__index__ returned non-int (type %s)",
+                   ops_type_name(ts, r));
         return -1;
     }
     return IS_ERROR(int_to_float(ts, r, out)) ? -1 : 1;
@@ -348,7 +347,8 @@ static Value float_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
     if (r > 0) return FLOAT_VAL(d);
     if (r < 0) return ERROR_VAL;
     return err_format(ts, ts->interp->exc.TypeError,
-                      "float() argument must be a string or a real number, not '%s'", ops_type_name(ts, x));
+                      "float() argument must be a string or a real number, not '%s'",
+                      ops_type_name(ts, x));
 }
 
 /* ---- slots -------------------------------------------------------------- */
@@ -408,7 +408,8 @@ static Value float_pow_dunder(TState *ts, const char *name, bool reflected, Valu
     if (nargs == 3 && !IS_NONE(args[2]))
         return err_format(ts, ts->interp->exc.TypeError,
                           "pow() 3rd argument not allowed unless all arguments are integers");
-    return reflected ? float_binop(ts, BIN_POW, args[1], args[0]) : float_binop(ts, BIN_POW, args[0], args[1]);
+    return reflected ? float_binop(ts, BIN_POW, args[1], args[0])
+                     : float_binop(ts, BIN_POW, args[0], args[1]);
 }
 
 static Value float_m_pow(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -526,7 +527,8 @@ static Value float_m_format(TState *ts, Value *args, int nargs, ObjTuple *kwname
 static Value float_m_as_integer_ratio(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     FLOAT_SELF("as_integer_ratio");
     Interp *interp = ts->interp;
-    if (isinf(x)) return err_format(ts, interp->exc.OverflowError, "cannot convert Infinity to integer ratio");
+    if (isinf(x))
+        return err_format(ts, interp->exc.OverflowError, "cannot convert Infinity to integer ratio");
     if (isnan(x)) return err_format(ts, interp->exc.ValueError, "cannot convert NaN to integer ratio");
     int exponent;
     double m = frexp(x, &exponent);

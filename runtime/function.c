@@ -107,6 +107,23 @@ const TypeSpec function_type_spec = {
     .getsets = function_getsets,
 };
 
+ObjStr *function_display_name(TState *ts, Value callee) {
+    if (IS_BOUND_METHOD(callee)) callee = AS_BOUND_METHOD(callee)->func;
+    if (IS_FUNCTION(callee)) {
+        ObjFunction *fn = AS_FUNCTION(callee);
+        if (IS_STR(fn->module) && strcmp(AS_STR(fn->module)->data, "builtins") != 0)
+            return str_printf(ts, "%s.%s()", AS_STR(fn->module)->data, fn->qualname->data);
+        return str_printf(ts, "%s()", fn->qualname->data);
+    }
+    if (IS_NATIVE(callee)) {
+        ObjNative *n = AS_NATIVE(callee);
+        if (n->owner) return str_printf(ts, "%s.%s()", n->owner->name->data, n->name->data);
+        return str_printf(ts, "%s()", n->name->data);
+    }
+    if (IS_KIND(callee, OBJ_TYPE)) return str_printf(ts, "%s()", ((ObjType *)AS_OBJ(callee))->name->data);
+    return str_printf(ts, "%s object", ops_type_name(ts, callee));
+}
+
 /* ---- native functions ------------------------------------------------ */
 
 ObjNative *native_new(TState *ts, const char *name, NativeFn fn, ObjType *owner) {

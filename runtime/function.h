@@ -60,6 +60,10 @@ ObjNative *native_new(TState *ts, const char *name, NativeFn fn, ObjType *owner)
 ObjBoundMethod *bound_method_new(TState *ts, Value self, Value func);
 ObjCell *cell_new(TState *ts, Value v);
 
+/* How CPython names a callable in call errors: "__main__.f()", "print()",
+ * "A.m()". */
+struct ObjStr *function_display_name(TState *ts, Value callee);
+
 extern const struct TypeSpec function_type_spec;
 extern const struct TypeSpec native_type_spec;
 extern const struct TypeSpec bound_method_type_spec;

@@ -1,7 +1,6 @@
 #include "runtime/int.h"
 
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,9 +212,10 @@ static Value int_to_subtype(TState *ts, ObjType *type, Value v) {
 }
 
 Value int_from_double(TState *ts, double d) {
-    if (isnan(d)) return err_format(ts, ts->interp->exc.ValueError, "cannot convert float NaN to integer");
+    Interp *interp = ts->interp;
+    if (isnan(d)) return err_format(ts, interp->exc.ValueError, "cannot convert float NaN to integer");
     if (isinf(d))
-        return err_format(ts, ts->interp->exc.OverflowError, "cannot convert float infinity to integer");
+        return err_format(ts, interp->exc.OverflowError, "cannot convert float infinity to integer");
     d = trunc(d);
     if (fabs(d) < 9223372036854775808.0) return int_from_i64(ts, (int64_t)d);
     mpz_t z;
@@ -538,7 +538,8 @@ static Value int_truediv(TState *ts, Value a, Value b) {
     double result = ldexp(dx, (int)shift);
     return FLOAT_VAL(negate ? -result : result);
 overflow:
-    return err_format(ts, ts->interp->exc.OverflowError, "integer division result too large for a float");
+    return err_format(ts, ts->interp->exc.OverflowError,
+                      "integer division result too large for a float");
 }
 
 static Value int_pow(TState *ts, Value a, Value b) {
@@ -706,7 +707,8 @@ Value int_pow_mod(TState *ts, Value base, Value exp, Value mod) {
     if (pe.neg) {
         if (!mpz_invert(r, zb, zm)) {
             mpz_clear(r);
-            return err_format(ts, interp->exc.ValueError, "base is not invertible for the given modulus");
+            return err_format(ts, interp->exc.ValueError,
+                              "base is not invertible for the given modulus");
         }
         mpz_powm(r, r, ze, zm);
     } else {
@@ -888,7 +890,7 @@ static Value int_from_string(TState *ts, ObjStr *s, int base) {
         mpz_clear(z);
         return raise_numfmt(ts, err);
     }
-    if (mpz_sizeinbase(z, 2) > 14000 && parse_is_limited(s->data, s->len, base)) {
+    if (s->len > INT_MAX_STR_DIGITS && parse_is_limited(s->data, s->len, base)) {
         size_t digits = 0;
         for (size_t i = 0; i < s->len; i++) digits += digit_value(s->data[i]) < 36;
         if (digits > INT_MAX_STR_DIGITS) {
@@ -913,7 +915,8 @@ Value int_new_value(TState *ts, Value x, Value base) {
         if ((b != 0 && b < 2) || b > 36)
             return err_format(ts, interp->exc.ValueError, "int() base must be >= 2 and <= 36, or 0");
         if (!IS_STR(x))
-            return err_format(ts, interp->exc.TypeError, "int() can't convert non-string with explicit base");
+            return err_format(ts, interp->exc.TypeError,
+                              "int() can't convert non-string with explicit base");
         return int_from_string(ts, AS_STR(x), (int)b);
     }
     if (IS_EMPTY(x)) return INT_VAL(0);
@@ -921,16 +924,17 @@ Value int_new_value(TState *ts, Value x, Value base) {
     if (IS_FLOAT(x)) return int_from_double(ts, AS_FLOAT(x));
     if (IS_STR(x)) return int_from_string(ts, AS_STR(x), 10);
     if (val_type(ts, x)->flags & TYPEF_HEAPTYPE) {
-        static const char *const specials[] = {"__int__", "__index__", "__trunc__"};
+        ObjStr *trunc_name = str_intern_cstr(ts, "__trunc__");
+        if (!trunc_name) return ERROR_VAL;
+        ObjStr *const specials[] = {interp->names.int_, interp->names.index, trunc_name};
         for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) {
-            Value r = call_special(ts, x, str_intern_cstr(ts, specials[i]));
+            Value r = call_special(ts, x, specials[i]);
             if (IS_ERROR(r)) return r;
             if (IS_EMPTY(r)) continue;
             if (IS_INTLIKE(r)) return int_exact(ts, r);
-            if (i < 2)
-                return err_format(ts, interp->exc.TypeError, "%s returned non-int (type %s)", specials[i],
-                                  ops_type_name(ts, r));
-            return int_index(ts, r); /* __trunc__ may return any Integral */
+            if (specials[i] == trunc_name) return int_index(ts, r); /* any Integral will do */
+            return err_format(ts, interp->exc.TypeError, "%s returned non-int (type %s)",
+                              specials[i]->data, ops_type_name(ts, r));
         }
     }
     return err_format(ts, interp->exc.TypeError,
@@ -983,6 +987,13 @@ static int int_truth(TState *ts, Value self) {
     return AS_BIGINT(self)->size != 0;
 }
 
+/* An int holds no references; the empty trace keeps object's from being
+ * inherited. */
+static void int_trace(GcMarker *m, Obj *self) {
+    (void)m;
+    (void)self;
+}
+
 static size_t int_obj_size(Obj *self) {
     int32_t n = ((ObjInt *)self)->size;
     return sizeof(ObjInt) + (size_t)(n < 0 ? -(int64_t)n : n) * sizeof(mp_limb_t);
@@ -996,8 +1007,9 @@ static bool int_method_args(TState *ts, const char *name, Value *args, int nargs
                             int min, int max) {
     if (!args_check(ts, name, nargs, kwnames, min, max)) return false;
     if (IS_INTLIKE(args[0])) return true;
-    err_format(ts, ts->interp->exc.TypeError, "descriptor '%s' for 'int' objects doesn't apply to a '%s' object",
-               name, ops_type_name(ts, args[0]));
+    err_format(ts, ts->interp->exc.TypeError,
+               "descriptor '%s' for 'int' objects doesn't apply to a '%s' object", name,
+               ops_type_name(ts, args[0]));
     return false;
 }
 
@@ -1248,6 +1260,7 @@ const TypeSpec int_type_spec = {
     .unop = int_unop,
     .truth = int_truth,
     .new_ = int_new,
+    .trace = int_trace,
     .methods = int_methods,
     .getsets = int_getsets,
 };

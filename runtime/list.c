@@ -187,26 +187,18 @@ static void clear_locked(TState *ts, ObjList *l) {
 
 /* ---- repr guard --------------------------------------------------------- */
 
-/* The reprs in progress on this OS thread (each mini thread is one),
- * chained through the C frames doing them, so no node outlives its repr.
- * This wants a TState field; until it has one, the chain head is
- * thread-local: it never holds anything but pointers into live frames. */
-static _Thread_local ReprGuard *repr_active;
-
+/* The reprs in progress on this thread, chained through the C frames
+ * doing them (ts->repr_guard), so no node outlives its repr. */
 bool list_repr_enter(TState *ts, ReprGuard *g, Obj *o) {
-    (void)ts;
-    for (ReprGuard *p = repr_active; p; p = p->prev)
+    for (ReprGuard *p = ts->repr_guard; p; p = p->prev)
         if (p->obj == o) return false;
     g->obj = o;
-    g->prev = repr_active;
-    repr_active = g;
+    g->prev = ts->repr_guard;
+    ts->repr_guard = g;
     return true;
 }
 
-void list_repr_leave(TState *ts, ReprGuard *g) {
-    (void)ts;
-    repr_active = g->prev;
-}
+void list_repr_leave(TState *ts, ReprGuard *g) { ts->repr_guard = g->prev; }
 
 /* ---- slots ------------------------------------------------------------ */
 

@@ -10,6 +10,7 @@
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
+#include "runtime/set.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
@@ -142,6 +143,10 @@ Value ops_inplace(TState *ts, BinOp op, Value a, Value b) {
         if (op == BIN_ADD) return list_inplace_concat(ts, AS_LIST(a), b);
         if (op == BIN_MUL) return list_inplace_repeat(ts, AS_LIST(a), b);
     }
+    if (IS_SET(a) && (op == BIN_OR || op == BIN_AND || op == BIN_SUB || op == BIN_XOR) &&
+        ta == ts->interp->types.set)
+        return set_inplace_binop(ts, op, AS_SET(a), b);
+    if (IS_DICT(a) && op == BIN_OR && ta == ts->interp->types.dict) return dict_inplace_or(ts, AS_DICT(a), b);
     if (ta->flags & TYPEF_HEAPTYPE) {
         Value fn = type_lookup(ta, str_intern_cstr(ts, class_binop_dunder(op, 2)));
         if (!IS_EMPTY(fn)) {

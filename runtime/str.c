@@ -699,11 +699,9 @@ static bool append_cased(StrBuf *sb, uint32_t c, enum CaseMode mode, bool final)
         break;
     }
     case CASE_FOLD:
-        c = uni_lower(c);
-        break;
     case CASE_LOWER:
         if (c == 0x130) return sb_append(sb, "i\xcc\x87", 3); /* I with dot above */
-        c = c == 0x3A3 && final ? 0x3C2 : uni_lower(c);
+        c = c == 0x3A3 && final && mode == CASE_LOWER ? 0x3C2 : uni_lower(c);
         break;
     }
     return sb_append(sb, buf, str_utf8_encode(c, buf));
@@ -746,6 +744,13 @@ static ObjStr *finish_sb(TState *ts, StrBuf *sb, bool ok) {
         return NULL;
     }
     return str_from_sb(ts, sb);
+}
+
+/* A StrBuf step's result: false (after raising MemoryError) when it ran
+ * out of memory. */
+static bool grew(TState *ts, bool ok) {
+    if (!ok) err_no_memory(ts);
+    return ok;
 }
 
 ObjStr *str_repr(TState *ts, const ObjStr *s) {
@@ -1483,9 +1488,7 @@ static Value pad(TState *ts, ObjStr *s, size_t left, size_t right, const char *f
 enum { JUST_LEFT, JUST_RIGHT, JUST_CENTER };
 
 static Value justify(TState *ts, Value *args, int nargs, ObjTuple *kwnames, int how, const char *name) {
-    char qualified[32];
-    snprintf(qualified, sizeof qualified, "str.%s", name);
-    CHECK_ARGS(qualified, 1, 2);
+    CHECK_ARGS(name, 1, 2);
     ObjStr *s = SELF;
     int64_t width;
     if (!ops_index(ts, args[1], &width)) return ERROR_VAL;
@@ -1493,7 +1496,7 @@ static Value justify(TState *ts, Value *args, int nargs, ObjTuple *kwnames, int 
     size_t fill_len = 1;
     if (nargs > 2) {
         if (!IS_STR(args[2]))
-            return err_format(ts, EXC(ts)->TypeError, "%s() argument 2 must be str, not %s", name,
+            return err_format(ts, EXC(ts)->TypeError, "The fill character must be a unicode character, not %s",
                               ops_type_name(ts, args[2]));
         if (AS_STR(args[2])->nchars != 1)
             return err_format(ts, EXC(ts)->TypeError,
@@ -1515,13 +1518,13 @@ static Value justify(TState *ts, Value *args, int nargs, ObjTuple *kwnames, int 
 }
 
 static Value str_m_ljust(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    return justify(ts, args, nargs, kwnames, JUST_LEFT, "ljust");
+    return justify(ts, args, nargs, kwnames, JUST_LEFT, "str.ljust");
 }
 static Value str_m_rjust(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    return justify(ts, args, nargs, kwnames, JUST_RIGHT, "rjust");
+    return justify(ts, args, nargs, kwnames, JUST_RIGHT, "str.rjust");
 }
 static Value str_m_center(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    return justify(ts, args, nargs, kwnames, JUST_CENTER, "center");
+    return justify(ts, args, nargs, kwnames, JUST_CENTER, "str.center");
 }
 
 static Value str_m_zfill(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -2056,7 +2059,7 @@ static bool pct_char(TState *ts, StrBuf *out, Value v, const PctSpec *sp) {
     char buf[4];
     size_t n;
     if (IS_STR(v) && AS_STR(v)->nchars == 1) {
-        return pct_pad(out, AS_STR(v)->data, AS_STR(v)->len, 1, sp) || (err_no_memory(ts), false);
+        return grew(ts, pct_pad(out, AS_STR(v)->data, AS_STR(v)->len, 1, sp));
     }
     if (IS_INT(v) || IS_BOOL(v) || IS_BIGINT(v)) {
         int64_t cp;
@@ -2065,7 +2068,7 @@ static bool pct_char(TState *ts, StrBuf *out, Value v, const PctSpec *sp) {
             return false;
         }
         n = str_utf8_encode((uint32_t)cp, buf);
-        return pct_pad(out, buf, n, 1, sp) || (err_no_memory(ts), false);
+        return grew(ts, pct_pad(out, buf, n, 1, sp));
     }
     err_format(ts, EXC(ts)->TypeError, "%%c requires int or char");
     return false;
@@ -2223,7 +2226,7 @@ Value str_mod(TState *ts, ObjStr *fmt, Value args) {
             ok = pct_char(ts, &out, arg, &sp);
             break;
         case '%':
-            ok = sb_append_char(&out, '%') || (err_no_memory(ts), false);
+            ok = grew(ts, sb_append_char(&out, '%'));
             break;
         default: {
             size_t n;
@@ -2262,7 +2265,7 @@ static void raise_numfmt(TState *ts, const char *msg) {
 
 /* format(s, spec) for a str, appended to out; false after raising. */
 static bool format_str_spec(TState *ts, const ObjStr *s, const char *spec, size_t spec_len, StrBuf *out) {
-    if (spec_len == 0) return sb_append(out, s->data, s->len) || (err_no_memory(ts), false);
+    if (spec_len == 0) return grew(ts, sb_append(out, s->data, s->len));
     FormatSpec fs;
     char err[NUMFMT_ERRLEN];
     if (!numfmt_parse_spec(spec, spec_len, &fs, err, sizeof err) ||

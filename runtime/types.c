@@ -60,9 +60,12 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     SLOT(getattr);
     SLOT(setattr);
     SLOT(new_);
-    SLOT(trace);
-    SLOT(finalize);
 #undef SLOT
+    /* Tracing and finalizing depend on the object layout: inherit them
+     * only from a base whose instances have the same layout. */
+    bool same_layout = base && base->instance_kind == spec->kind;
+    t->trace = spec->trace ? spec->trace : same_layout ? base->trace : NULL;
+    t->finalize = spec->finalize ? spec->finalize : same_layout ? base->finalize : NULL;
     /* As in Python, a type that defines equality but not hashing is
      * unhashable rather than inheriting identity hashing. */
     if (spec->hash) t->hash = spec->hash;
@@ -72,7 +75,9 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
 
 static bool install_natives(TState *ts, ObjType *t, const NativeDef *defs, bool classmethods) {
     for (const NativeDef *d = defs; d && d->name; d++) {
-        ObjNative *fn = native_new(ts, d->name, d->fn, t);
+        /* A classmethod receives the class, not an instance: no owner
+         * check for it. */
+        ObjNative *fn = native_new(ts, d->name, d->fn, classmethods ? NULL : t);
         if (!fn) return false;
         Value v = OBJ_VAL(fn);
         if (classmethods) {

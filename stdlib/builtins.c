@@ -21,6 +21,7 @@
 #include "runtime/file.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
+#include "runtime/generator.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -632,9 +633,14 @@ static Value builtin_all(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 
 static Value builtin_sorted(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (nargs != 1) return err_format(ts, EXCS(ts)->TypeError, "sorted expected 1 argument, got %d", nargs);
+    /* The keywords are list.sort's, and so are the messages. */
+    for (size_t k = 0; kwnames && k < kwnames->len; k++) {
+        const char *kw = AS_STR(kwnames->items[k])->data;
+        if (strcmp(kw, "key") != 0 && strcmp(kw, "reverse") != 0)
+            return err_format(ts, EXCS(ts)->TypeError, "'%s' is an invalid keyword argument for sort()", kw);
+    }
     static const char *const names[] = {"$iterable", "key", "reverse"};
     Value a[3];
-    /* The keywords are list.sort's, and so are its messages. */
     if (!args_bind(ts, "sort", args, nargs, kwnames, names, 3, 1, 1, a)) return ERROR_VAL;
     int64_t reverse = 0;
     if (!IS_EMPTY(a[2]) && !args_int(ts, a[2], &reverse)) return ERROR_VAL;
@@ -803,7 +809,7 @@ static Value zip_step(TState *ts, ObjIterator *it) {
     vm_pop(ts);
     if (i == n) return OBJ_VAL(result);
     if (IS_ERROR(v) || !AS_BOOL(it->aux)) return v;
-    char others[32];
+    char others[48];
     if (i > 0) {
         zip_arguments(others, sizeof others, i);
         return err_format(ts, EXCS(ts)->ValueError, "zip() argument %zu is shorter than %s", i + 1, others);
@@ -824,7 +830,7 @@ static Value builtin_zip(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     for (size_t k = 0; kwnames && k < kwnames->len; k++) {
         const char *kw = AS_STR(kwnames->items[k])->data;
         if (strcmp(kw, "strict") != 0)
-            return err_format(ts, EXCS(ts)->TypeError, "zip() got an unexpected keyword argument '%s'", kw);
+            return err_format(ts, EXCS(ts)->TypeError, "'%s' is an invalid keyword argument for zip()", kw);
         int t = ops_truth(ts, args[nargs + (int)k]);
         if (t < 0) return ERROR_VAL;
         strict = BOOL_VAL(t);
@@ -932,14 +938,18 @@ static Value builtin_next(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     if (!args_check(ts, "next", nargs, kwnames, 1, 2)) return ERROR_VAL;
     ObjType *t = val_type(ts, args[0]);
     if (!t->next) return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not an iterator", t->name->data);
-    Value v = ops_next(ts, args[0]);
+    /* A generator's return value travels in StopIteration.value. */
+    Value result = NONE_VAL;
+    Value v = IS_GENERATOR(args[0]) ? generator_resume(ts, AS_GENERATOR(args[0]), NONE_VAL, &result)
+                                    : ops_next(ts, args[0]);
     if (IS_ERROR(v) && nargs == 2 && err_matches(ts, EXCS(ts)->StopIteration)) {
         err_clear(ts);
         return args[1];
     }
     if (!IS_EMPTY(v)) return v;
     if (nargs == 2) return args[1];
-    Value exc = exc_new(ts, EXCS(ts)->StopIteration, NULL, 0);
+    Value exc = IS_NONE(result) ? exc_new(ts, EXCS(ts)->StopIteration, NULL, 0)
+                                : exc_new(ts, EXCS(ts)->StopIteration, &result, 1);
     return IS_ERROR(exc) ? exc : err_raise(ts, exc);
 }
 

@@ -102,8 +102,14 @@ static Value math_radians(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return FLOAT_VAL(x * (M_PI / 180.0));
 }
 
+/* Gamma(n) = (n-1)! is exact in a double up to n = 23 (the odd part of 22!
+ * fits 53 bits), where libm's tgamma can be a few ulps off. */
+#define GAMMA_EXACT_MAX 23
+
 /* gamma and lgamma have poles at 0 and the negative integers (domain
- * errors) and overflow for large arguments. */
+ * errors) and overflow for large arguments. Non-integral arguments use
+ * libm, which may differ from CPython's own Lanczos implementation in the
+ * last digit. */
 static Value gamma_like(TState *ts, const char *name, bool logarithm, Value *args, int nargs,
                         ObjTuple *kwnames) {
     if (!args_check(ts, name, nargs, kwnames, 1, 1)) return ERROR_VAL;
@@ -115,6 +121,11 @@ static Value gamma_like(TState *ts, const char *name, bool logarithm, Value *arg
         return FLOAT_VAL(INFINITY);
     }
     if (x <= 0 && x == floor(x)) return domain_error(ts);
+    if (!logarithm && x == floor(x) && x <= GAMMA_EXACT_MAX) {
+        double f = 1.0;
+        for (int i = 2; i < (int)x; i++) f *= i;
+        return FLOAT_VAL(f);
+    }
     int sign;
     double r = logarithm ? lgamma_r(x, &sign) : tgamma(x);
     if (isinf(r)) return range_error(ts);
@@ -350,7 +361,8 @@ static Value math_ldexp(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         return ERROR_VAL;
     Value i = args[1];
     if (!IS_INTLIKE(i))
-        return err_format(ts, ts->interp->exc.TypeError, "Expected an int as second argument to ldexp.");
+        return err_format(ts, ts->interp->exc.TypeError,
+                          "Expected an int as second argument to ldexp.");
     int64_t e;
     if (!int_to_i64(i, &e)) e = int_compare(i, INT_VAL(0)) > 0 ? INT64_MAX : INT64_MIN;
     if (x == 0.0 || !isfinite(x)) return FLOAT_VAL(x);
@@ -504,7 +516,8 @@ static Value math_dist(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     double stack[NORM_STACK_COORDS];
     double *diffs = NULL;
     if (p->len != q->len) {
-        err_format(ts, ts->interp->exc.ValueError, "both points must have the same number of dimensions");
+        err_format(ts, ts->interp->exc.ValueError,
+                   "both points must have the same number of dimensions");
         goto done;
     }
     diffs = coords_buffer(ts, stack, p->len);
@@ -695,7 +708,8 @@ static Value int_lcm2(TState *ts, Value a, Value b) {
     return v;
 }
 
-static Value gcd_lcm(TState *ts, const char *name, bool lcm, Value *args, int nargs, ObjTuple *kwnames) {
+static Value gcd_lcm(TState *ts, const char *name, bool lcm, Value *args, int nargs,
+                     ObjTuple *kwnames) {
     if (kwnames && kwnames->len > 0)
         return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", name);
     if (nargs == 0) return INT_VAL(lcm ? 1 : 0);
@@ -724,14 +738,12 @@ static Value math_factorial(TState *ts, Value *args, int nargs, ObjTuple *kwname
     Value v = int_index(ts, args[0]);
     if (IS_ERROR(v)) return v;
     int64_t n;
-    if (!int_to_i64(v, &n)) {
-        if (int_compare(v, INT_VAL(0)) < 0)
-            return err_format(ts, ts->interp->exc.ValueError, "factorial() not defined for negative values");
+    bool fits = int_to_i64(v, &n);
+    if (fits ? n < 0 : int_compare(v, INT_VAL(0)) < 0)
+        return err_format(ts, ts->interp->exc.ValueError, "factorial() not defined for negative values");
+    if (!fits)
         return err_format(ts, ts->interp->exc.OverflowError,
                           "factorial() argument should not exceed %lld", (long long)INT64_MAX);
-    }
-    if (n < 0)
-        return err_format(ts, ts->interp->exc.ValueError, "factorial() not defined for negative values");
     if (n > 2 && (double)n * log2((double)n) > MATH_MAX_RESULT_BITS) return err_no_memory(ts);
     mpz_t r;
     mpz_init(r);
@@ -757,21 +769,18 @@ static Value math_isqrt(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return result;
 }
 
-/* The n and k of comb and perm as non-negative ints; k_arg EMPTY_VAL
- * when not given (k is then EMPTY_VAL too). False after raising. */
+/* The n and k of comb and perm as non-negative ints. False after
+ * raising. */
 static bool comb_args(TState *ts, Value n_arg, Value k_arg, Value *n, Value *k) {
     *n = int_index(ts, n_arg);
     if (IS_ERROR(*n)) return false;
-    *k = EMPTY_VAL;
-    if (!IS_EMPTY(k_arg)) {
-        *k = index_arg(ts, k_arg, *n);
-        if (IS_ERROR(*k)) return false;
-    }
+    *k = index_arg(ts, k_arg, *n);
+    if (IS_ERROR(*k)) return false;
     if (int_compare(*n, INT_VAL(0)) < 0) {
         err_format(ts, ts->interp->exc.ValueError, "n must be a non-negative integer");
         return false;
     }
-    if (!IS_EMPTY(*k) && int_compare(*k, INT_VAL(0)) < 0) {
+    if (int_compare(*k, INT_VAL(0)) < 0) {
         err_format(ts, ts->interp->exc.ValueError, "k must be a non-negative integer");
         return false;
     }
@@ -787,7 +796,7 @@ static bool binomial(TState *ts, Value n, Value k, mpz_t r) {
     mpz_init(nk);
     mpz_sub(nk, zn, zk);
     if (mpz_cmp(nk, zk) > 0) mpz_set(nk, zk); /* min(k, n - k) */
-    if (!mpz_fits_ulong_p(nk)) {
+    if (mpz_sizeinbase(nk, 2) > 63) {
         mpz_clear(nk);
         err_format(ts, ts->interp->exc.OverflowError, "min(n - k, k) must not exceed %lld",
                    (long long)INT64_MAX);
@@ -817,14 +826,14 @@ static Value math_comb(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value math_perm(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Value n, k;
-    if (!args_check(ts, "perm", nargs, kwnames, 1, 2) ||
-        !comb_args(ts, args[0], nargs > 1 && !IS_NONE(args[1]) ? args[1] : EMPTY_VAL, &n, &k))
-        return ERROR_VAL;
-    if (IS_EMPTY(k)) k = n;
+    if (!args_check(ts, "perm", nargs, kwnames, 1, 2)) return ERROR_VAL;
+    if (nargs == 1 || IS_NONE(args[1])) return math_factorial(ts, args, 1, NULL); /* perm(n) == n! */
+    if (!comb_args(ts, args[0], args[1], &n, &k)) return ERROR_VAL;
     if (int_compare(k, n) > 0) return INT_VAL(0);
     int64_t kk;
     if (!int_to_i64(k, &kk))
-        return err_format(ts, ts->interp->exc.OverflowError, "k must not exceed %lld", (long long)INT64_MAX);
+        return err_format(ts, ts->interp->exc.OverflowError, "k must not exceed %lld",
+                          (long long)INT64_MAX);
     /* P(n, k) = C(n, k) * k! */
     mpz_t r, f;
     mpz_inits(r, f, NULL);

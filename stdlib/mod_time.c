@@ -1,5 +1,5 @@
-/* The time module: clocks, sleep, and calendar time as 9-tuples (CPython's
- * struct_time without the attribute names).
+/* The time module: clocks, sleep, and calendar time as struct_time (a
+ * tuple subclass with the tm_* fields as properties).
  *
  * sleep() detaches the thread for the wait, so it releases the GIL and
  * does not hold up a collection; a signal wakes it to run the safepoint
@@ -13,12 +13,16 @@
 #include <time.h>
 
 #include "runtime/args.h"
+#include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
+#include "runtime/function.h"
 #include "runtime/int.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
+#include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "stdlib/builtins.h"
 #include "stdlib/modules.h"
@@ -143,11 +147,104 @@ static bool timestamp_arg(TState *ts, Value *args, int nargs, time_t *out) {
     return true;
 }
 
-/* struct tm as Python's 9-tuple: (year, month 1-12, day, hour, minute,
+/* ---- struct_time: a tuple subclass with named fields ------------------------ */
+
+static const char *const tm_fields[9] = {"tm_year", "tm_mon",  "tm_mday", "tm_hour", "tm_min",
+                                         "tm_sec",  "tm_wday", "tm_yday", "tm_isdst"};
+
+static Value tm_field(TState *ts, Value *args, int nargs, ObjTuple *kwnames, size_t i) {
+    if (!args_check(ts, tm_fields[i], nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_TUPLE(args[0]) || AS_TUPLE(args[0])->len <= i)
+        return err_format(ts, ts->interp->exc.TypeError, "descriptor '%s' for 'time.struct_time' objects "
+                          "doesn't apply to a '%s' object", tm_fields[i], ops_type_name(ts, args[0]));
+    return AS_TUPLE(args[0])->items[i];
+}
+
+#define TM_FIELD_GETTER(i)                                                             \
+    static Value tm_field_##i(TState *ts, Value *args, int nargs, ObjTuple *kwnames) { \
+        return tm_field(ts, args, nargs, kwnames, i);                                  \
+    }
+TM_FIELD_GETTER(0)
+TM_FIELD_GETTER(1)
+TM_FIELD_GETTER(2)
+TM_FIELD_GETTER(3)
+TM_FIELD_GETTER(4)
+TM_FIELD_GETTER(5)
+TM_FIELD_GETTER(6)
+TM_FIELD_GETTER(7)
+TM_FIELD_GETTER(8)
+
+static const NativeFn tm_getters[9] = {tm_field_0, tm_field_1, tm_field_2, tm_field_3, tm_field_4,
+                                       tm_field_5, tm_field_6, tm_field_7, tm_field_8};
+
+/* time.struct_time(tm_year=2024, tm_mon=1, ...) */
+static Value struct_time_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__repr__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_TUPLE(args[0])) return err_format(ts, ts->interp->exc.TypeError, "struct_time expected");
+    ObjTuple *t = AS_TUPLE(args[0]);
+    StrBuf sb;
+    sb_init(&sb);
+    bool ok = sb_append_cstr(&sb, "time.struct_time(");
+    for (size_t i = 0; ok && i < t->len && i < 9; i++) {
+        ok = sb_appendf(&sb, "%s%s=", i ? ", " : "", tm_fields[i]);
+        if (ok && !str_append_repr(ts, &sb, t->items[i])) {
+            sb_free(&sb);
+            return ERROR_VAL;
+        }
+    }
+    if (!ok || !sb_append_char(&sb, ')')) {
+        sb_free(&sb);
+        return err_no_memory(ts);
+    }
+    ObjStr *r = str_from_sb(ts, &sb);
+    return r ? OBJ_VAL(r) : ERROR_VAL;
+}
+
+/* The struct_time class: a tuple subclass whose fields are properties. */
+static Value struct_time_new_class(TState *ts) {
+    Interp *interp = ts->interp;
+    ObjDict *ns = dict_new(ts);
+    if (!ns) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(ns));
+    ObjStr *module = str_intern_cstr(ts, "time");
+    bool ok = module && builtins_add_value(ts, ns, "__module__", OBJ_VAL(module)) &&
+              builtins_add_value(ts, ns, "n_fields", INT_VAL(9)) &&
+              builtins_add_value(ts, ns, "n_sequence_fields", INT_VAL(9));
+    for (size_t i = 0; ok && i < 9; i++) {
+        ObjNative *getter = native_new(ts, tm_fields[i], tm_getters[i], NULL);
+        Value fget = getter ? OBJ_VAL(getter) : ERROR_VAL;
+        Value prop = IS_ERROR(fget) ? fget : ops_call(ts, OBJ_VAL(interp->types.property), &fget, 1, NULL);
+        ok = !IS_ERROR(prop) && builtins_add_value(ts, ns, tm_fields[i], prop);
+    }
+    ObjNative *repr = ok ? native_new(ts, "__repr__", struct_time_repr, NULL) : NULL;
+    ok = repr && builtins_add_value(ts, ns, "__repr__", OBJ_VAL(repr));
+    ObjStr *name = ok ? str_intern_cstr(ts, "struct_time") : NULL;
+    ObjTuple *bases = name ? tuple_from(ts, (Value[]){OBJ_VAL(interp->types.tuple)}, 1) : NULL;
+    Value cls = bases ? class_new(ts, interp->types.type, name, bases, ns) : ERROR_VAL;
+    vm_pop(ts);
+    return cls;
+}
+
+/* time.struct_time of the imported time module, or NULL. */
+static ObjType *struct_time_class(TState *ts) {
+    ObjStr *mod_name = str_intern_cstr(ts, "time");
+    ObjStr *cls_name = mod_name ? str_intern_cstr(ts, "struct_time") : NULL;
+    if (!cls_name) {
+        err_clear(ts);
+        return NULL;
+    }
+    Value mod = dict_get_str(ts->interp->modules, mod_name);
+    Value cls = IS_MODULE(mod) ? dict_get_str(AS_MODULE(mod)->dict, cls_name) : EMPTY_VAL;
+    return IS_TYPE(cls) ? AS_TYPE(cls) : NULL;
+}
+
+/* struct tm as Python's struct_time: (year, month 1-12, day, hour, minute,
  * second, weekday with Monday 0, day of the year 1-366, isdst). */
 static Value tm_to_tuple(TState *ts, const struct tm *tm) {
     ObjTuple *t = tuple_new(ts, 9);
     if (!t) return ERROR_VAL;
+    ObjType *cls = struct_time_class(ts);
+    if (cls) t->obj.type = cls; /* a fresh tuple becomes an instance of the subclass */
     t->items[0] = INT_VAL((int64_t)tm->tm_year + 1900);
     t->items[1] = INT_VAL(tm->tm_mon + 1);
     t->items[2] = INT_VAL(tm->tm_mday);
@@ -327,6 +424,8 @@ static const NativeDef time_functions[] = {
 
 bool mod_time_init(TState *ts, ObjDict *ns) {
     if (!builtins_add_natives(ts, ns, time_functions)) return false;
+    Value struct_time = struct_time_new_class(ts);
+    if (IS_ERROR(struct_time) || !builtins_add_value(ts, ns, "struct_time", struct_time)) return false;
     tzset();
     ObjStr *std_name = str_from_cstr(ts, tzname[0]);
     ObjStr *dst_name = std_name ? str_from_cstr(ts, tzname[1]) : NULL;

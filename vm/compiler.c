@@ -876,8 +876,9 @@ static bool has_starred(const AstSeq *elts) {
     return false;
 }
 
-/* Builds a list from elements that may include *unpacking. */
-static void compile_list_with_stars(Compiler *c, const AstSeq *elts) {
+/* Builds a list from elements that may include *unpacking; in_call makes
+ * errors name the function being called (it sits below the list). */
+static void compile_list_with_stars(Compiler *c, const AstSeq *elts, bool in_call) {
     size_t i = 0;
     /* Leading plain items go into BUILD_LIST at once. */
     while (i < elts->count && elts->items[i]->kind != AST_STARRED) compile_expr(c, elts->items[i++]);
@@ -886,7 +887,7 @@ static void compile_list_with_stars(Compiler *c, const AstSeq *elts) {
         const AstNode *el = elts->items[i];
         if (el->kind == AST_STARRED) {
             compile_expr(c, el->u.starred.value);
-            emit(c, OP_LIST_EXTEND, 0);
+            emit(c, OP_LIST_EXTEND, in_call ? 1u << 16 : 0);
         } else {
             compile_expr(c, el);
             emit(c, OP_LIST_APPEND, 0);
@@ -897,7 +898,7 @@ static void compile_list_with_stars(Compiler *c, const AstSeq *elts) {
 static void compile_sequence(Compiler *c, const AstNode *e) {
     const AstSeq *elts = &e->u.seq.elts;
     if (has_starred(elts)) {
-        compile_list_with_stars(c, elts);
+        compile_list_with_stars(c, elts, false);
         if (e->kind == AST_TUPLE) emit(c, OP_LIST_TO_TUPLE, 0);
         return;
     }
@@ -966,7 +967,6 @@ static void compile_compare(Compiler *c, const AstNode *e) {
         emit(c, OP_COPY, 2);
         emit_compare(c, e->u.compare.ops[i]);
         emit_jump(c, OP_JUMP_IF_FALSE_OR_POP, cleanup);
-        adjust_depth(c, -1);
     }
     compile_expr(c, e->u.compare.comparators.items[n - 1]);
     emit_compare(c, e->u.compare.ops[n - 1]);
@@ -985,7 +985,6 @@ static void compile_bool_op(Compiler *c, const AstNode *e) {
     for (size_t i = 0; i + 1 < n; i++) {
         compile_expr(c, e->u.bool_op.values.items[i]);
         emit_jump(c, op, end);
-        adjust_depth(c, -1);
     }
     compile_expr(c, e->u.bool_op.values.items[n - 1]);
     bind_label(c, end);
@@ -1027,7 +1026,7 @@ static void compile_call(Compiler *c, const AstNode *e) {
     const AstNode *func = e->u.call.func;
     if (dynamic) {
         compile_expr(c, func);
-        compile_list_with_stars(c, args);
+        compile_list_with_stars(c, args, true);
         emit(c, OP_LIST_TO_TUPLE, 0);
         if (kws->count) {
             compile_keywords_map(c, kws);
@@ -1774,6 +1773,7 @@ static void compile_try_finally(Compiler *c, const AstNode *st) {
 static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     const AstNode *item = st->u.with.items.items[index];
     int handler = new_label(c), end = new_label(c), cleanup = new_label(c), suppress = new_label(c);
+    int outer_depth = c->depth;
     compile_expr(c, item->u.with_item.context_expr);
     set_line(c, item);
     emit(c, OP_BEFORE_WITH, 0);
@@ -1814,7 +1814,7 @@ static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     emit_jump(c, OP_JUMP, end);
     emit_cleanup_handler(c, cleanup, base_depth + 1);
     bind_label(c, end);
-    c->depth = base_depth;
+    c->depth = outer_depth;
 }
 
 static void compile_import(Compiler *c, const AstNode *st) {

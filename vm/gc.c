@@ -158,8 +158,10 @@ static void mark_roots(GcMarker *m, Interp *interp) {
 
 static size_t object_bytes(Obj *o) { return malloc_usable_size(o); }
 
+/* Types have no finalizer (they hold only collected objects), and a dead
+ * type's own metatype may be freed before it: don't look. */
 static void free_object(Obj *o) {
-    if (o->type && o->type->finalize) o->type->finalize(o);
+    if (o->kind != OBJ_TYPE && o->type->finalize) o->type->finalize(o);
     free(o);
 }
 

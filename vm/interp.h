@@ -74,6 +74,7 @@ struct TState {
     Value exc;          /* the exception being raised, or EMPTY_VAL */
     Value handled;      /* the exception an except block is handling */
     int native_depth;   /* C re-entries into the VM */
+    struct ReprGuard *repr_guard; /* containers being repr'd: cycles */
 
     atomic_uint eval_breaker;
     _Atomic int status; /* ThreadStatus */

@@ -253,7 +253,7 @@ static bool bind_arguments(TState *ts, ObjFunction *fn, Value *base, Value *args
     ObjCode *code = fn->code;
     if (!kwnames && nargs == (int)code->argcount && !(code->flags & (CODE_VARARGS | CODE_VARKW)) &&
         code->kwonlycount == 0) {
-        if (args != base) memmove(base, args, (size_t)nargs * sizeof(Value));
+        if (nargs && args != base) memmove(base, args, (size_t)nargs * sizeof(Value));
         for (uint32_t i = (uint32_t)nargs; i < code->nlocals; i++) base[i] = EMPTY_VAL;
     } else {
         int total = nargs + (kwnames ? (int)kwnames->len : 0);
@@ -263,7 +263,7 @@ static bool bind_arguments(TState *ts, ObjFunction *fn, Value *base, Value *args
             err_no_memory(ts);
             return false;
         }
-        memcpy(copy, args, (size_t)total * sizeof(Value));
+        if (total) memcpy(copy, args, (size_t)total * sizeof(Value));
         bool ok = bind_general(ts, fn, base, copy, nargs, kwnames);
         if (copy != small) free(copy);
         if (!ok) return false;
@@ -313,7 +313,7 @@ static Value make_generator(TState *ts, ObjFunction *fn, Value *args, int nargs,
         return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
     /* Keep the arguments rooted while binding may allocate. */
     Value *arg_copy = scratch;
-    memmove(arg_copy, args, (size_t)total * sizeof(Value));
+    if (total) memmove(arg_copy, args, (size_t)total * sizeof(Value));
     Value *locals = scratch + total;
     owner->sp = locals;
     if (!bind_arguments(ts, fn, locals, arg_copy, nargs, kwnames)) {
@@ -335,7 +335,7 @@ Value vm_call_function(TState *ts, ObjFunction *fn, Value *args, int nargs, ObjT
         return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
     /* Arguments from C may live anywhere (keyword values follow the
      * positional ones): move them where the frame goes, and bind in place. */
-    if (args != base) memmove(base, args, (size_t)total * sizeof(Value));
+    if (total && args != base) memmove(base, args, (size_t)total * sizeof(Value));
     if (!bind_arguments(ts, fn, base, base, nargs, kwnames)) return ERROR_VAL;
     if (!vm_enter_native(ts)) return ERROR_VAL;
     Frame *f = push_frame(ts, fn, base);
@@ -365,7 +365,7 @@ Value vm_call_method(TState *ts, Value func, Value self, Value *args, int nargs,
     int total = nargs + (kwnames ? (int)kwnames->len : 0);
     if (base + total + 1 > ts->stack_end)
         return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
-    memmove(base + 1, args, (size_t)total * sizeof(Value));
+    if (total) memmove(base + 1, args, (size_t)total * sizeof(Value));
     base[0] = self;
     owner->sp = base + total + 1;
     Value r = vm_call(ts, func, base, nargs + 1, kwnames);
@@ -756,9 +756,9 @@ static Value call_ex(TState *ts, Value callee, Value posargs, Value kwargs) {
             kwnames->items[k] = OBJ_VAL(str_intern_obj(ts, AS_STR(key)));
             kwvalues[k++] = value;
         }
-        /* The keyword values must follow the positional ones directly. */
-        memmove(args + pos->len + 1, kwvalues, k * sizeof(Value));
-        memmove(args + pos->len, args + pos->len + 1, k * sizeof(Value));
+        /* The keyword values must follow the positional ones directly: move
+         * them down over the names' slot and put the names after them. */
+        memmove(args + pos->len, kwvalues, k * sizeof(Value));
         args[pos->len + k] = OBJ_VAL(kwnames);
         owner->sp = args + pos->len + k + 1;
     }
@@ -1474,11 +1474,19 @@ dispatch:
     TARGET(LIST_EXTEND) {
         SAVE_STATE();
         Value iterable = TOP();
-        if (list_extend(ts, AS_LIST(sp[-2 - (int)arg]), iterable) < 0) {
+        int below = (int)(arg & 0xffff);
+        if (list_extend(ts, AS_LIST(sp[-2 - below]), iterable) < 0) {
             if (err_matches(ts, ts->interp->exc.TypeError) && !val_type(ts, iterable)->iter) {
                 err_clear(ts);
-                err_format(ts, ts->interp->exc.TypeError, "Value after * must be an iterable, not %s",
-                           ops_type_name(ts, iterable));
+                if (arg >> 16) {
+                    ObjStr *fname = function_display_name(ts, sp[-3 - below]);
+                    if (fname)
+                        err_format(ts, ts->interp->exc.TypeError, "%s argument after * must be an iterable, not %s",
+                                   fname->data, ops_type_name(ts, iterable));
+                } else {
+                    err_format(ts, ts->interp->exc.TypeError, "Value after * must be an iterable, not %s",
+                               ops_type_name(ts, iterable));
+                }
             }
             goto error;
         }
@@ -1510,9 +1518,11 @@ dispatch:
         SAVE_STATE();
         Value src = TOP();
         ObjDict *dst = AS_DICT(sp[-2 - (int)arg]);
+        ObjStr *fname = function_display_name(ts, sp[-4 - (int)arg]);
+        if (!fname) goto error;
         if (!IS_DICT(src)) {
-            err_format(ts, ts->interp->exc.TypeError, "argument after ** must be a mapping, not %s",
-                       ops_type_name(ts, src));
+            err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s",
+                       fname->data, ops_type_name(ts, src));
             goto error;
         }
         size_t pos = 0;
@@ -1521,8 +1531,8 @@ dispatch:
             Value old = dict_get(ts, dst, key);
             CHECK(old);
             if (!IS_EMPTY(old)) {
-                err_format(ts, ts->interp->exc.TypeError, "got multiple values for keyword argument '%s'",
-                           IS_STR(key) ? AS_STR(key)->data : "?");
+                err_format(ts, ts->interp->exc.TypeError, "%s got multiple values for keyword argument '%s'",
+                           fname->data, IS_STR(key) ? AS_STR(key)->data : "?");
                 goto error;
             }
             if (dict_set(ts, dst, key, value) < 0) goto error;
