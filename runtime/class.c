@@ -404,7 +404,7 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
     } else {
         r = dict_set_str(ts, type->dict, name, value);
     }
-    atomic_fetch_add(&type->version, 1);
+    atomic_fetch_add(&ts->interp->type_epoch, 1);
     if (r == 0 && name->data[0] == '_' && name->data[1] == '_') class_install_slots(ts, type);
     return r;
 }
@@ -742,7 +742,7 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     t->dict = ns;
     t->mro = NULL;
     t->flags = (base->flags & ~TYPEF_HEAPTYPE) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
-    atomic_init(&t->version, 1);
+    t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
     t->module = IS_EMPTY(module) ? NONE_VAL : module;
     vm_push(ts, OBJ_VAL(t));

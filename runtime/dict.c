@@ -375,7 +375,7 @@ int64_t dict_find_str_index(ObjDict *d, ObjStr *key) {
     return t ? find_str(t, key) : -1;
 }
 
-Value dict_cached_get(ObjDict *d, ObjStr *key, int64_t index) {
+Value dict_cached_get_slow(ObjDict *d, ObjStr *key, int64_t index) {
     DictTable *t = table_acquire(d);
     if (!t || index < 0 || (size_t)index >= nentries_get(t)) return EMPTY_VAL;
     const DictEntry *e = &t->entries[index];
@@ -383,6 +383,16 @@ Value dict_cached_get(ObjDict *d, ObjStr *key, int64_t index) {
     if (ek != OBJ_VAL(key) && !(IS_STR(ek) && h_get(&e->hash) == key->hash && str_equal(AS_STR(ek), key)))
         return EMPTY_VAL;
     return v_get(&e->value);
+}
+
+bool dict_cached_set(TState *ts, ObjDict *d, ObjStr *key, int64_t index, Value value) {
+    obj_lock(ts, &d->obj);
+    DictTable *t = table_locked(d);
+    bool hit = t && index >= 0 && (size_t)index < nentries_get(t) &&
+               v_get(&t->entries[index].key) == OBJ_VAL(key);
+    if (hit) v_put(&t->entries[index].value, value);
+    obj_unlock(ts, &d->obj);
+    return hit;
 }
 
 int dict_set_str(TState *ts, ObjDict *d, ObjStr *key, Value value) {

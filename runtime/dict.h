@@ -56,7 +56,19 @@ int dict_set_str(TState *ts, ObjDict *d, struct ObjStr *key, Value value);
 /* Inline-cache helpers: the entry position of an interned key, or -1; and
  * the value at a remembered position if that entry still holds `key`. */
 int64_t dict_find_str_index(ObjDict *d, struct ObjStr *key);
-Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t index);
+Value dict_cached_get_slow(ObjDict *d, struct ObjStr *key, int64_t index);
+static inline Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t index) {
+    DictTable *t = atomic_load_explicit(&d->table, memory_order_acquire);
+    if (t && index >= 0 && (size_t)index < __atomic_load_n(&t->nentries, __ATOMIC_ACQUIRE)) {
+        const DictEntry *e = &t->entries[index];
+        if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == OBJ_VAL(key))
+            return __atomic_load_n(&e->value, __ATOMIC_RELAXED);
+    }
+    return dict_cached_get_slow(d, key, index);
+}
+/* Stores into a remembered position if that entry still holds `key`;
+ * false (nothing stored) otherwise. */
+bool dict_cached_set(TState *ts, ObjDict *d, struct ObjStr *key, int64_t index, Value value);
 size_t dict_len(const ObjDict *d);
 /* Iteration by position: advances *pos; false at the end. */
 bool dict_next(ObjDict *d, size_t *pos, Value *key, Value *value);

@@ -147,6 +147,21 @@ Value err_unsupported_binop(TState *ts, BinOp op, Value a, Value b) {
                       binop_symbols[op], ops_type_name(ts, a), ops_type_name(ts, b));
 }
 
+static const char *const inplace_symbols[BIN_COUNT] = {
+    "+=", "-=", "*=", "/=", "//=", "%=", "**=", "<<=", ">>=", "&=", "|=", "^=", "@=",
+};
+
+Value err_unsupported_inplace(TState *ts, BinOp op, Value a, Value b) {
+    if (op == BIN_ADD && IS_STR(a) && !IS_STR(b))
+        return err_format(ts, ts->interp->exc.TypeError, "can only concatenate str (not \"%s\") to str",
+                          ops_type_name(ts, b));
+    if (op == BIN_ADD && IS_KIND(a, OBJ_TUPLE) && !IS_KIND(b, OBJ_TUPLE))
+        return err_format(ts, ts->interp->exc.TypeError, "can only concatenate tuple (not \"%s\") to tuple",
+                          ops_type_name(ts, b));
+    return err_format(ts, ts->interp->exc.TypeError, "unsupported operand type(s) for %s: '%s' and '%s'",
+                      inplace_symbols[op], ops_type_name(ts, a), ops_type_name(ts, b));
+}
+
 Value err_type_not(TState *ts, Value v, const char *what) {
     return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not %s", ops_type_name(ts, v),
                       what);

@@ -45,6 +45,8 @@ Value err_no_memory(TState *ts);
 
 /* "TypeError: unsupported operand type(s) for +: 'int' and 'str'" */
 Value err_unsupported_binop(TState *ts, BinOp op, Value a, Value b);
+/* The same for augmented assignment: "for -=: 'str' and 'str'". */
+Value err_unsupported_inplace(TState *ts, BinOp op, Value a, Value b);
 /* "TypeError: 'X' object is not callable", "... is not iterable", etc. */
 Value err_type_not(TState *ts, Value v, const char *what);
 

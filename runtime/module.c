@@ -252,16 +252,16 @@ static Value find_in_dir(TState *ts, ObjStr *full, const char *leaf, const char 
 /* Finds and loads one module whose parent (if any) is loaded already. */
 static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value parent) {
     Interp *interp = ts->interp;
-    if (IS_EMPTY(parent)) {
+    if (IS_EMPTY(parent))
         for (const BuiltinModule *b = builtin_modules; b->name; b++)
             if (strcmp(b->name, full->data) == 0) return load_builtin(ts, full, b);
-        for (const EmbeddedModule *e = embedded_modules; e->name; e++)
-            if (strcmp(e->name, full->data) == 0) {
-                char filename[128];
-                snprintf(filename, sizeof filename, "<stdlib/%s.mini>", e->name);
-                return load_source(ts, full, e->source, e->length, filename, NULL);
-            }
-    }
+    for (const EmbeddedModule *e = embedded_modules; e->name; e++)
+        if (strcmp(e->name, full->data) == 0) {
+            char filename[160];
+            snprintf(filename, sizeof filename, "<stdlib/%s%s>", e->name, e->is_package ? "/__init__.mini" : ".mini");
+            /* An embedded package's submodules are embedded too. */
+            return load_source(ts, full, e->source, e->length, filename, e->is_package ? "<stdlib>" : NULL);
+        }
     /* Search the parent package's __path__, or sys.path. */
     Value path = IS_EMPTY(parent) ? EMPTY_VAL : ops_getattr_opt(ts, parent, interp->names.path);
     if (IS_EMPTY(parent) && IS_OBJ(interp->sys_module))

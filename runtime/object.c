@@ -7,8 +7,7 @@
 #include "runtime/types.h"
 #include "vm/interp.h"
 
-void obj_lock(TState *ts, Obj *o) {
-    if (ts->interp->gil_enabled) return;
+void obj_lock_contended(Obj *o) {
     /* Critical sections are a few dozen instructions and never block, so
      * spinning briefly beats parking; yield if the holder was preempted. */
     unsigned spins = 0;
@@ -22,11 +21,6 @@ void obj_lock(TState *ts, Obj *o) {
             spins = 0;
         }
     }
-}
-
-void obj_unlock(TState *ts, Obj *o) {
-    if (ts->interp->gil_enabled) return;
-    atomic_store_explicit(&o->mutex, 0, memory_order_release);
 }
 
 /* ---- None, NotImplemented, Ellipsis: unboxed singletons --------------- */

@@ -61,7 +61,9 @@ typedef struct Obj {
     struct Obj *gc_next;   /* the owning thread's allocation list */
 } Obj;
 
-#define OBJF_IMMORTAL 0x01 /* never freed: interned names, type objects */
+#define OBJF_IMMORTAL 0x01 /* never freed: interned names */
+/* Bits 3..7: the allocator's size class (0: allocated with malloc). */
+#define OBJF_SIZE_SHIFT 3
 
 /* Comparison operators, in the order of the COMPARE_OP argument. */
 typedef enum CmpOp { CMP_LT, CMP_LE, CMP_EQ, CMP_NE, CMP_GT, CMP_GE } CmpOp;
@@ -110,7 +112,7 @@ typedef struct ObjType {
     struct ObjType *base;
     struct ObjDict *dict;         /* attributes and methods */
     struct ObjTuple *mro;         /* this type, its base, ..., object */
-    atomic_uint version;          /* bumped when dict changes: method caches */
+    uint32_t id;                  /* unique per interpreter: inline caches */
     uint32_t flags;               /* TYPEF_* */
     uint8_t instance_kind;        /* ObjKind of instances */
     Value module;                 /* __module__ as str, or NONE_VAL */
@@ -147,10 +149,8 @@ typedef struct NativeDef {
 } NativeDef;
 
 /* The per-object mutex that guards list/dict/set mutation when the GIL is
- * off (a no-op when it is on: the GIL already serialises C code). Never
- * held while running mini code or blocking; see ARCHITECTURE.md. */
-void obj_lock(TState *ts, Obj *o);
-void obj_unlock(TState *ts, Obj *o);
+ * off: obj_lock and obj_unlock, inline in vm/interp.h. */
+void obj_lock_contended(Obj *o);
 
 #define OBJ_KIND(v) ((ObjKind)AS_OBJ(v)->kind)
 #define IS_KIND(v, k) (IS_OBJ(v) && AS_OBJ(v)->kind == (k))

@@ -126,13 +126,20 @@ int ops_equal(TState *ts, Value a, Value b) {
     return ops_truth(ts, r);
 }
 
-Value ops_binary(TState *ts, BinOp op, Value a, Value b) {
+/* Each operand's type gets its turn; NOT_IMPLEMENTED_VAL when neither
+ * supports the operation. */
+static Value binary_dispatch(TState *ts, BinOp op, Value a, Value b) {
     ObjType *ta = val_type(ts, a), *tb = val_type(ts, b);
     if (!vm_enter_native(ts)) return ERROR_VAL;
     Value r = NOT_IMPLEMENTED_VAL;
     if (ta->binop) r = ta->binop(ts, op, a, b);
     if (IS_NOT_IMPLEMENTED(r) && tb->binop && tb->binop != ta->binop) r = tb->binop(ts, op, a, b);
     vm_leave_native(ts);
+    return r;
+}
+
+Value ops_binary(TState *ts, BinOp op, Value a, Value b) {
+    Value r = binary_dispatch(ts, op, a, b);
     if (IS_NOT_IMPLEMENTED(r)) return err_unsupported_binop(ts, op, a, b);
     return r;
 }
@@ -154,7 +161,10 @@ Value ops_inplace(TState *ts, BinOp op, Value a, Value b) {
             if (!IS_NOT_IMPLEMENTED(r)) return r;
         }
     }
-    return ops_binary(ts, op, a, b);
+    Value r = binary_dispatch(ts, op, a, b);
+    /* The message names the augmented operator, as CPython's. */
+    if (IS_NOT_IMPLEMENTED(r)) return err_unsupported_inplace(ts, op, a, b);
+    return r;
 }
 
 static const char *const unop_names[] = {"unary -", "unary +", "unary ~"};

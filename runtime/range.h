@@ -3,9 +3,16 @@
 
 #include "runtime/object.h"
 
+/* A range has one of two forms. The int64 form (big false) is used whenever
+ * start, stop, step and the length all fit int64: the VM and the builtins'
+ * fast paths read these int64 fields. Otherwise big is true, the four are
+ * int Values of any size in big_*, and the int64 fields describe an empty
+ * range (0, 0, 1, len 0): code reading them must check big first. */
 typedef struct ObjRange {
     Obj obj;
     int64_t start, stop, step, len;
+    bool big;
+    Value big_start, big_stop, big_step, big_len;
 } ObjRange;
 
 #define IS_RANGE(v) IS_KIND(v, OBJ_RANGE)
@@ -25,7 +32,8 @@ ObjSlice *slice_new(TState *ts, Value start, Value stop, Value step);
 int slice_indices(TState *ts, ObjSlice *s, int64_t len, int64_t *start, int64_t *stop,
                   int64_t *step, int64_t *count);
 
-/* Iterating a range backwards (reversed()): a range_iterator. */
+/* Iterating a range backwards (reversed()): a range_iterator, or a
+ * longrange_iterator when the reversed range needs the big form. */
 Value range_reversed(TState *ts, ObjRange *r);
 
 /* ---- helpers shared by the sequence types (str, list, tuple, range) ---- */

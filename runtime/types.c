@@ -42,7 +42,7 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     t->flags = spec->flags;
     t->instance_kind = (uint8_t)spec->kind;
     t->module = NONE_VAL;
-    atomic_init(&t->version, 1);
+    t->id = atomic_fetch_add(&ts->interp->next_type_id, 1) + 1;
 #define SLOT(s) t->s = spec->s ? spec->s : (base ? base->s : NULL)
     SLOT(repr);
     SLOT(str);

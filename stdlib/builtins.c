@@ -698,6 +698,7 @@ static Value builtin_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwna
     ObjType *t = val_type(ts, seq);
     if (t == interp->types.list) return list_reversed(ts, AS_LIST(seq));
     if (t == interp->types.range) return range_reversed(ts, AS_RANGE(seq));
+    if (t == interp->types.dict) return dict_reversed(ts, AS_DICT(seq));
     ObjStr *name = str_intern_cstr(ts, "__reversed__");
     if (!name) return ERROR_VAL;
     Value fn = type_lookup(t, name);
@@ -710,9 +711,9 @@ static Value builtin_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwna
     } else if (t == interp->types.str) {
         it = iterator_new(ts, "reversed", reversed_str_step, seq, NONE_VAL);
         if (it) it->index = (int64_t)AS_STR(seq)->len;
-    } else if (t->instance_kind != OBJ_DICT && t->instance_kind != OBJ_SET &&
-               type_has(t, t->getitem != NULL, interp->names.getitem) &&
-               type_has(t, t->len != NULL, interp->names.len)) {
+    } else if (t->instance_kind != OBJ_DICT && type_has(t, t->getitem != NULL, interp->names.getitem)) {
+        /* A sequence, as CPython's PySequence_Check: __getitem__ and not a
+         * dict; one without __len__ fails in len(), as there. */
         int64_t n = ops_len(ts, seq);
         if (n < 0) return ERROR_VAL;
         it = iterator_new(ts, "reversed", reversed_seq_step, seq, NONE_VAL);

@@ -8,6 +8,7 @@ typedef struct EmbeddedModule {
     const char *name;
     const char *source;
     size_t length;
+    int is_package; /* from a package's __init__.mini */
 } EmbeddedModule;
 
 /* Terminated by an entry whose name is NULL. */

@@ -17,6 +17,9 @@ struct ObjTuple;
 #define CODE_VARKW 0x04     /* has **kwargs */
 #define CODE_NESTED 0x08    /* has free variables */
 #define CODE_CLASS_BODY 0x10
+/* Positional parameters only, no cells, free variables or generator:
+ * calls with the exact number of arguments bind by leaving them in place. */
+#define CODE_SIMPLE 0x20
 
 /* One protected range of instructions [start, end): an exception raised
  * there unwinds the stack to `depth` values, pushes the exception and

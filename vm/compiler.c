@@ -415,10 +415,19 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
                              global ? "global" : "nonlocal");
                 return;
             }
+            if (sym && (sym->flags & (global ? DEF_NONLOCAL : DEF_GLOBAL))) {
+                /* CPython points at the first of the two declarations. */
+                syntax_error(cs, sym->line, sym->col, "name '%s' is nonlocal and global", n->u.name.id.s);
+                return;
+            }
             if (sym && (sym->flags & (DEF_LOCAL | DEF_USE)) && !(sym->flags & (DEF_GLOBAL | DEF_NONLOCAL))) {
-                syntax_error(cs, n->line, n->col, "name '%s' is %s prior to %s declaration",
-                             n->u.name.id.s, (sym->flags & DEF_LOCAL) ? "assigned to" : "used",
-                             global ? "global" : "nonlocal");
+                /* CPython's wording differs between the two cases. */
+                if (sym->flags & DEF_LOCAL)
+                    syntax_error(cs, n->line, n->col, "name '%s' is assigned to before %s declaration",
+                                 n->u.name.id.s, global ? "global" : "nonlocal");
+                else
+                    syntax_error(cs, n->line, n->col, "name '%s' is used prior to %s declaration",
+                                 n->u.name.id.s, global ? "global" : "nonlocal");
                 return;
             }
             scope_add(cs, s, n->u.name.id.s, n->u.name.id.len, global ? DEF_GLOBAL : DEF_NONLOCAL, n->line, n->col);
@@ -2221,6 +2230,9 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
     }
     code->nhandlers = c.nhandlers;
     if (nfree) code->flags |= CODE_NESTED;
+    if (!(code->flags & (CODE_GENERATOR | CODE_VARARGS | CODE_VARKW | CODE_NESTED)) &&
+        code->kwonlycount == 0 && code->ncells == 0)
+        code->flags |= CODE_SIMPLE;
     free(c.labels);
     free(c.fixups);
     free(c.handlers);

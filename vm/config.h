@@ -22,6 +22,12 @@
 /* Bytes a thread allocates before it adds them to the shared counter: keeps
  * the allocation fast path free of atomics. */
 #define MINI_GC_LOCAL_QUANTUM (64 * 1024)
+/* Objects up to this size come from per-thread free lists of 16-byte size
+ * classes (no malloc, no lock); larger ones from malloc. */
+#define MINI_GC_SMALL_MAX 256
+/* The free lists are carved from chunks of this size. */
+#define MINI_GC_CHUNK_BYTES (256 * 1024)
+
 /* First collection after this many bytes; later ones when the heap has
  * grown by MINI_GC_GROWTH times what survived the last collection. */
 #define MINI_GC_INITIAL_THRESHOLD (8 * 1024 * 1024)

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/error.h"
 #include "runtime/types.h"
@@ -34,15 +35,91 @@ static void publish_allocation(TState *ts, size_t bytes) {
         atomic_fetch_or_explicit(&ts->eval_breaker, BREAK_GC, memory_order_relaxed);
 }
 
+/* Small objects: per-thread free lists, one per 16-byte size class,
+ * carved from big chunks. No lock on the fast path; the collector pushes
+ * what it frees back on the owning thread's lists while the world is
+ * stopped. Sanitizer builds use malloc for every object so that
+ * AddressSanitizer sees each use after free. */
+typedef struct Chunk {
+    struct Chunk *next;
+} Chunk;
+
+#define SIZE_CLASS_COUNT (MINI_GC_SMALL_MAX / 16 + 1)
+
+static size_t size_class(size_t size) {
+#ifdef MINI_SYSTEM_MALLOC
+    (void)size;
+    return 0;
+#else
+    return size <= MINI_GC_SMALL_MAX ? (size + 15) / 16 : 0;
+#endif
+}
+
+static void *carve(TState *ts, size_t cls) {
+    size_t bytes = cls * 16;
+    GcState *gc = &ts->interp->gc;
+    if (atomic_load_explicit(&gc->spare_lists[cls], memory_order_relaxed)) {
+        MUTEX_LOCK(&gc->lock);
+        void *list = atomic_exchange_explicit(&gc->spare_lists[cls], NULL, memory_order_relaxed);
+        MUTEX_UNLOCK(&gc->lock);
+        if (list) {
+            ts->free_lists[cls] = *(void **)list;
+            return list;
+        }
+    }
+    if (ts->chunk_next + bytes > ts->chunk_end) {
+        Chunk *c = malloc(MINI_GC_CHUNK_BYTES);
+        if (!c) return NULL;
+        MUTEX_LOCK(&gc->lock);
+        c->next = gc->chunks;
+        gc->chunks = c;
+        MUTEX_UNLOCK(&gc->lock);
+        /* Keep the objects 16-byte aligned after the chunk header. */
+        ts->chunk_next = (char *)c + 16;
+        ts->chunk_end = (char *)c + MINI_GC_CHUNK_BYTES;
+    }
+    void *p = ts->chunk_next;
+    ts->chunk_next += bytes;
+    return p;
+}
+
+static void *alloc_block(TState *ts, size_t size, size_t *cls_out) {
+    size_t cls = size_class(size);
+    *cls_out = cls;
+    if (cls == 0) return malloc(size);
+    void *p = ts->free_lists[cls];
+    if (p) {
+        ts->free_lists[cls] = *(void **)p;
+        return p;
+    }
+    return carve(ts, cls);
+}
+
+static void release_block(TState *owner, Obj *o) {
+    size_t cls = (size_t)(o->flags >> OBJF_SIZE_SHIFT);
+    if (cls == 0) {
+        free(o);
+        return;
+    }
+    *(void **)o = owner->free_lists[cls];
+    owner->free_lists[cls] = o;
+}
+
+static size_t object_bytes(Obj *o) {
+    size_t cls = (size_t)(o->flags >> OBJF_SIZE_SHIFT);
+    return cls ? cls * 16 : malloc_usable_size(o);
+}
+
 Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
-    Obj *o = malloc(size);
+    size_t cls;
+    Obj *o = alloc_block(ts, size, &cls);
     if (!o) {
         err_no_memory(ts);
         return NULL;
     }
     o->kind = (uint8_t)kind;
     o->gc_mark = 0;
-    o->flags = 0;
+    o->flags = (uint8_t)(cls << OBJF_SIZE_SHIFT);
     atomic_init(&o->mutex, 0);
     o->aux = 0;
     o->type = type;
@@ -156,20 +233,18 @@ static void mark_roots(GcMarker *m, Interp *interp) {
     for (TState *t = interp->threads; t; t = t->next) mark_thread(m, t);
 }
 
-static size_t object_bytes(Obj *o) { return malloc_usable_size(o); }
-
 /* Types have no finalizer (they hold only collected objects), and a dead
  * type's own metatype may be freed before it: don't look. */
-static void free_object(Obj *o) {
+static void free_object(TState *owner, Obj *o) {
     if (o->kind != OBJ_TYPE && o->type->finalize) o->type->finalize(o);
-    free(o);
+    release_block(owner, o);
 }
 
 /* Frees the unmarked objects of one list and unmarks the rest. Immortal
  * objects (interned names) stay whatever the marks say. Dead types go to
  * *dead_types, freed after every list is swept: a finalizer may look at its
  * object's type, which can sit in another thread's list. */
-static Obj *sweep_list(Obj *list, size_t *live_bytes, Obj **dead_types) {
+static Obj *sweep_list(TState *owner, Obj *list, size_t *live_bytes, Obj **dead_types) {
     Obj *kept = NULL;
     Obj **tail = &kept;
     Obj *next;
@@ -184,17 +259,17 @@ static Obj *sweep_list(Obj *list, size_t *live_bytes, Obj **dead_types) {
             o->gc_next = *dead_types;
             *dead_types = o;
         } else {
-            free_object(o);
+            free_object(owner, o);
         }
     }
     *tail = NULL;
     return kept;
 }
 
-static void free_chain(Obj *o) {
+static void free_chain(TState *owner, Obj *o) {
     while (o) {
         Obj *next = o->gc_next;
-        free_object(o);
+        free_object(owner, o);
         o = next;
     }
 }
@@ -228,9 +303,9 @@ void gc_collect(TState *ts) {
     size_t live = 0;
     Obj *dead_types = NULL;
     for (TState *t = interp->threads; t; t = t->next)
-        t->heap = sweep_list(t->heap, &live, &dead_types);
-    gc->orphans = sweep_list(gc->orphans, &live, &dead_types);
-    free_chain(dead_types);
+        t->heap = sweep_list(t, t->heap, &live, &dead_types);
+    gc->orphans = sweep_list(ts, gc->orphans, &live, &dead_types);
+    free_chain(ts, dead_types);
     MUTEX_LOCK(&gc->lock);
     free_retired(gc);
     MUTEX_UNLOCK(&gc->lock);
@@ -244,8 +319,24 @@ void gc_collect(TState *ts) {
     thread_resume_world(ts);
 }
 
+/* An exiting thread's free blocks become spares other threads take. */
+static void adopt_free_lists(TState *ts, GcState *gc) {
+    for (size_t cls = 1; cls < SIZE_CLASS_COUNT; cls++) {
+        void *list = ts->free_lists[cls];
+        if (!list) continue;
+        void *last = list;
+        while (*(void **)last) last = *(void **)last;
+        *(void **)last = atomic_load_explicit(&gc->spare_lists[cls], memory_order_relaxed);
+        atomic_store_explicit(&gc->spare_lists[cls], list, memory_order_relaxed);
+        ts->free_lists[cls] = NULL;
+    }
+}
+
 void gc_adopt_thread_heap(TState *ts) {
     GcState *gc = &ts->interp->gc;
+    MUTEX_LOCK(&gc->lock);
+    adopt_free_lists(ts, gc);
+    MUTEX_UNLOCK(&gc->lock);
     if (!ts->heap) return;
     Obj *last = ts->heap;
     while (last->gc_next) last = last->gc_next;
@@ -256,17 +347,29 @@ void gc_adopt_thread_heap(TState *ts) {
     ts->heap = NULL;
 }
 
+/* Teardown: finalizes every object, frees the large ones, then the chunks
+ * the small ones live in. */
 void gc_free_all(Interp *interp) {
     size_t live = 0;
     Obj *dead_types = NULL;
-    /* Nothing is marked, so everything but immortals is freed; then the
-     * immortals go too. */
+    TState *main = interp->main_thread;
     for (TState *t = interp->threads; t; t = t->next) {
-        free_chain(sweep_list(t->heap, &live, &dead_types));
+        free_chain(t, sweep_list(t, t->heap, &live, &dead_types));
         t->heap = NULL;
     }
-    free_chain(sweep_list(interp->gc.orphans, &live, &dead_types));
+    free_chain(main, sweep_list(main, interp->gc.orphans, &live, &dead_types));
     interp->gc.orphans = NULL;
-    free_chain(dead_types);
+    free_chain(main, dead_types);
     free_retired(&interp->gc);
+    Chunk *c = interp->gc.chunks;
+    while (c) {
+        Chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    interp->gc.chunks = NULL;
+    for (TState *t = interp->threads; t; t = t->next) {
+        memset(t->free_lists, 0, sizeof t->free_lists);
+        t->chunk_next = t->chunk_end = NULL;
+    }
 }

@@ -81,6 +81,9 @@ struct TState {
 
     Obj *heap;          /* objects this thread allocated */
     size_t alloc_local; /* bytes not yet published to the shared count */
+    void *free_lists[MINI_GC_SMALL_MAX / 16 + 1]; /* by size class */
+    char *chunk_next;   /* unused part of the current chunk */
+    char *chunk_end;
 
     pthread_t pthread;
     uint64_t ident;
@@ -127,6 +130,8 @@ typedef struct GcState {
     size_t threshold;
     Obj *orphans;                /* heaps of exited threads */
     struct Retired *retired;     /* buffers to free at the next collection */
+    struct Chunk *chunks;        /* memory of the small-object free lists */
+    void *_Atomic spare_lists[MINI_GC_SMALL_MAX / 16 + 1]; /* of exited threads */
     size_t collections;
     size_t live_bytes;
     bool stress;
@@ -156,6 +161,10 @@ struct Interp {
     int thread_count;
 
     _Atomic int recursion_limit;
+    _Atomic uint32_t next_type_id;
+    /* Bumped when any class changes after creation: inline caches that
+     * remember where an attribute was found check it. */
+    _Atomic uint32_t type_epoch;
     bool gil_enabled;
     bool gil_stats;
     bool in_teardown;
@@ -172,5 +181,21 @@ void tstate_free(TState *ts);
 /* Raises RecursionError, MemoryError... helpers live in runtime/error.h. */
 
 static inline bool tstate_has_exc(const TState *ts) { return !IS_EMPTY(ts->exc); }
+
+/* The per-object mutex guarding list/dict/set mutation when the GIL is off
+ * (with it on the GIL already serialises C code). Never held while running
+ * mini code or blocking; see ARCHITECTURE.md. */
+static inline void obj_lock(TState *ts, Obj *o) {
+    if (ts->interp->gil_enabled) return;
+    unsigned char expected = 0;
+    if (!atomic_compare_exchange_weak_explicit(&o->mutex, &expected, 1, memory_order_acquire,
+                                               memory_order_relaxed))
+        obj_lock_contended(o);
+}
+
+static inline void obj_unlock(TState *ts, Obj *o) {
+    if (ts->interp->gil_enabled) return;
+    atomic_store_explicit(&o->mutex, 0, memory_order_release);
+}
 
 #endif

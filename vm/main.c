@@ -28,6 +28,7 @@
 #include "vm/compiler.h"
 #include "vm/config.h"
 #include "vm/interp.h"
+#include "vm/sync.h"
 #include "vm/vm.h"
 
 typedef struct Options {
@@ -260,6 +261,22 @@ static int debug_output(TState *ts, const Options *o, const char *source, size_t
     return status;
 }
 
+/* Python's exit: run threading's shutdown (atexit hooks, then wait for
+ * every non-daemon thread), if the program used threading. */
+static int finish_threads(TState *ts, int status) {
+    Interp *interp = ts->interp;
+    Value threading = dict_get(ts, interp->modules, OBJ_VAL(str_intern_cstr(ts, "threading")));
+    if (!IS_OBJ(threading)) return status;
+    Value shutdown = ops_getattr_opt(ts, threading, str_intern_cstr(ts, "_shutdown"));
+    if (!IS_OBJ(shutdown)) return status;
+    Value r = vm_call(ts, shutdown, NULL, 0, NULL);
+    if (IS_ERROR(r)) {
+        int s = report_exception(ts);
+        return status ? status : s;
+    }
+    return status;
+}
+
 int main(int argc, char **argv) {
     Options o = {.gil = -1};
     int status = parse_options(argc, argv, &o);
@@ -319,7 +336,14 @@ int main(int argc, char **argv) {
         status = IS_ERROR(r) ? report_exception(ts) : 0;
     }
     free(source);
+    status = finish_threads(ts, status);
     file_flush_std(ts);
+    /* Daemon threads may still run: tearing the interpreter down under
+     * them would pull their objects away, so leave that to the OS. */
+    MUTEX_LOCK(&interp->threads_lock);
+    bool others = interp->thread_count > 1;
+    MUTEX_UNLOCK(&interp->threads_lock);
+    if (others) _exit(status);
     interp_free(interp);
     return status;
 }

@@ -274,7 +274,8 @@ static bool bind_arguments(TState *ts, ObjFunction *fn, Value *base, Value *args
 
 static bool check_recursion(TState *ts) {
     int limit = atomic_load_explicit(&ts->interp->recursion_limit, memory_order_relaxed);
-    if (ts->frame_count >= limit || ts->frame_count >= ts->frame_cap - 1) {
+    /* Frame 0 is the root, not a mini frame. */
+    if (ts->frame_count > limit || ts->frame_count >= ts->frame_cap - 1) {
         err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
         return false;
     }
@@ -473,6 +474,10 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* A small or big int that is not an instance of a subclass (whose dunders
+ * must run): int arithmetic can go straight to runtime/int.c. */
+#define IS_EXACT_INT(ts, v) (IS_INT(v) || (IS_BIGINT(v) && OBJ_TYPE(v) == (ts)->interp->types.int_))
+
 static Value unbound_local(TState *ts, ObjCode *code, uint32_t slot) {
     if (slot >= code->nlocals - code->nfree)
         return err_format(ts, ts->interp->exc.NameError,
@@ -532,20 +537,64 @@ static Value load_name(TState *ts, Frame *frame, ObjStr *name) {
     return name_error(ts, name);
 }
 
+/* Inline caches for attributes: the word holds the id of the type it was
+ * filled for, the low 16 bits of the type epoch then (any class change
+ * invalidates every cache), and where the attribute was found. */
+#define ATTR_CACHE(id, epoch, payload) \
+    (((uint64_t)(id) << 32) | ((uint64_t)((epoch) & 0xffff) << 16) | ((uint64_t)(payload) & 0xffff))
+#define ATTR_CACHE_HIT(c, type, epoch) \
+    ((c) != 0 && (uint32_t)((c) >> 32) == (type)->id && (((c) >> 16) & 0xffff) == ((epoch) & 0xffff))
+#define ATTR_CACHE_PAYLOAD(c) ((uint32_t)((c) & 0xffff))
+
+static uint32_t type_epoch(TState *ts) {
+    return atomic_load_explicit(&ts->interp->type_epoch, memory_order_relaxed);
+}
+
+/* Where along the MRO a method lives, packed as depth << 12 | entry. */
+static bool method_position(ObjType *type, ObjStr *name, uint32_t *out) {
+    uint32_t depth = 0;
+    for (ObjType *t = type; t && depth < 16; t = t->base, depth++) {
+        if (!t->dict) continue;
+        int64_t idx = dict_find_str_index(t->dict, name);
+        if (idx >= 0) {
+            if (idx >= 4096) return false;
+            *out = depth << 12 | (uint32_t)idx;
+            return true;
+        }
+    }
+    return false;
+}
+
+static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
+    ObjType *owner = type;
+    for (uint32_t d = pos >> 12; d > 0 && owner; d--) owner = owner->base;
+    if (!owner || !owner->dict) return EMPTY_VAL;
+    return dict_cached_get(owner->dict, name, pos & 0xfff);
+}
+
+static bool shadowed_by_instance(Value obj, ObjStr *name) {
+    if (!IS_OBJ(obj)) return false;
+    ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
+    return slot && *slot && !IS_EMPTY(dict_get_str(*slot, name));
+}
+
 /* Attribute load for method calls: [function, self] when the attribute is
  * a plain function found on the type (no bound method is made), else
  * [EMPTY, value]. */
-static bool load_method(TState *ts, Value obj, ObjStr *name, Value *out_func, Value *out_self) {
+static bool load_method(TState *ts, Value obj, ObjStr *name, Value *out_func, Value *out_self,
+                        _Atomic uint64_t *cache) {
     ObjType *type = val_type(ts, obj);
-    if (type->getattr == NULL || (type->flags & TYPEF_HEAPTYPE && type->getattr == ts->interp->types.object->getattr)) {
+    if (type->getattr == ts->interp->types.object->getattr) {
+        uint32_t epoch = type_epoch(ts);
         Value attr = type_lookup(type, name);
-        if (IS_FUNCTION(attr) || (IS_NATIVE(attr) && AS_NATIVE(attr)->owner)) {
-            ObjDict **slot = IS_OBJ(obj) ? obj_dict_slot(AS_OBJ(obj)) : NULL;
-            if (!slot || !*slot || IS_EMPTY(dict_get_str(*slot, name))) {
-                *out_func = attr;
-                *out_self = obj;
-                return true;
-            }
+        if ((IS_FUNCTION(attr) || (IS_NATIVE(attr) && AS_NATIVE(attr)->owner)) &&
+            !shadowed_by_instance(obj, name)) {
+            *out_func = attr;
+            *out_self = obj;
+            uint32_t pos;
+            if (method_position(type, name, &pos))
+                atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, pos), memory_order_relaxed);
+            return true;
         }
     }
     Value v = ops_getattr(ts, obj, name);
@@ -1049,17 +1098,23 @@ dispatch:
         Value obj = TOP();
         ObjStr *name = code->names[arg];
         if (IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict) {
+            /* An instance attribute of a class without a descriptor of that
+             * name: the entry position in the instance dict. */
+            ObjType *type = OBJ_TYPE(obj);
+            uint32_t epoch = type_epoch(ts);
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-            if (c) {
-                Value v = dict_cached_get(AS_INSTANCE(obj)->dict, name, (int64_t)c - 1);
+            if (ATTR_CACHE_HIT(c, type, epoch)) {
+                Value v = dict_cached_get(AS_INSTANCE(obj)->dict, name, ATTR_CACHE_PAYLOAD(c));
                 if (!IS_EMPTY(v)) {
                     TOP() = v;
                     DISPATCH();
                 }
             }
-            int64_t idx = dict_find_str_index(AS_INSTANCE(obj)->dict, name);
-            if (idx >= 0 && IS_EMPTY(type_lookup(OBJ_TYPE(obj), name)))
-                atomic_store_explicit(cache, (uint64_t)idx + 1, memory_order_relaxed);
+            if (type->getattr == ts->interp->types.object->getattr) {
+                int64_t idx = dict_find_str_index(AS_INSTANCE(obj)->dict, name);
+                if (idx >= 0 && idx < 0x10000 && IS_EMPTY(type_lookup(type, name)))
+                    atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
+            }
         }
         SAVE_STATE();
         Value v = ops_getattr(ts, obj, name);
@@ -1068,9 +1123,30 @@ dispatch:
         DISPATCH();
     }
     TARGET(STORE_ATTR) {
-        ip++;
+        _Atomic uint64_t *cache = CACHE_SLOT();
+        Value obj = sp[-1];
+        ObjStr *name = code->names[arg];
+        bool instance = IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict;
+        uint32_t epoch = type_epoch(ts);
+        if (instance) {
+            uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
+            if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch) &&
+                dict_cached_set(ts, AS_INSTANCE(obj)->dict, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
+                sp -= 2;
+                DISPATCH();
+            }
+        }
         SAVE_STATE();
-        if (ops_setattr(ts, sp[-1], code->names[arg], sp[-2]) < 0) goto error;
+        if (ops_setattr(ts, obj, name, sp[-2]) < 0) goto error;
+        /* Plain instance attribute (generic setattr, no descriptor of that
+         * name): remember its position for next time. */
+        ObjType *type = val_type(ts, obj);
+        if (IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict &&
+            type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
+            int64_t idx = dict_find_str_index(AS_INSTANCE(obj)->dict, name);
+            if (idx >= 0 && idx < 0x10000)
+                atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
+        }
         sp -= 2;
         DISPATCH();
     }
@@ -1081,10 +1157,22 @@ dispatch:
         DISPATCH();
     }
     TARGET(LOAD_METHOD) {
-        ip++;
+        _Atomic uint64_t *cache = CACHE_SLOT();
+        Value obj = TOP();
+        ObjStr *name = code->names[arg];
+        ObjType *type = val_type(ts, obj);
+        uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
+        if (ATTR_CACHE_HIT(c, type, type_epoch(ts))) {
+            Value m = cached_method(type, name, ATTR_CACHE_PAYLOAD(c));
+            if (!IS_EMPTY(m) && !shadowed_by_instance(obj, name)) {
+                sp[-1] = m;
+                PUSH(obj);
+                DISPATCH();
+            }
+        }
         SAVE_STATE();
         Value func, self;
-        if (!load_method(ts, TOP(), code->names[arg], &func, &self)) goto error;
+        if (!load_method(ts, obj, name, &func, &self, cache)) goto error;
         sp[-1] = func;
         PUSH(self);
         DISPATCH();
@@ -1163,7 +1251,7 @@ dispatch:
                 if (y != 0) {
                     r = x / y;
                     if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
-                    goto int_result;
+                    if (SMALL_INT_FITS(r)) goto int_result; /* MIN // -1 does not */
                 }
                 break;
             case BIN_MOD:
@@ -1202,7 +1290,9 @@ dispatch:
         }
     binary_slow:
         SAVE_STATE();
-        Value r = ops_binary(ts, (BinOp)arg, a, b);
+        Value r = IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b) ? int_binop(ts, (BinOp)arg, a, b)
+                                                             : NOT_IMPLEMENTED_VAL;
+        if (IS_NOT_IMPLEMENTED(r)) r = ops_binary(ts, (BinOp)arg, a, b);
         CHECK(r);
         sp--;
         TOP() = r;
@@ -1219,7 +1309,9 @@ dispatch:
             }
         }
         SAVE_STATE();
-        Value r = ops_inplace(ts, (BinOp)arg, a, b);
+        Value r = IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b) ? int_binop(ts, (BinOp)arg, a, b)
+                                                             : NOT_IMPLEMENTED_VAL;
+        if (IS_NOT_IMPLEMENTED(r)) r = ops_inplace(ts, (BinOp)arg, a, b);
         CHECK(r);
         sp--;
         TOP() = r;
@@ -1850,6 +1942,28 @@ dispatch:
 do_call:
     if (IS_FUNCTION(callee)) {
         ObjFunction *fn = AS_FUNCTION(callee);
+        ObjCode *fcode = fn->code;
+        if ((fcode->flags & CODE_SIMPLE) && !call_kwnames && call_nargs == (int)fcode->argcount &&
+            !frame->gen && ts->frame_count < ts->frame_cap - 1 &&
+            ts->frame_count <= atomic_load_explicit(&ts->interp->recursion_limit, memory_order_relaxed) &&
+            call_args + CODE_FRAME_SIZE(fcode) <= ts->stack_end) {
+            /* The common call: the arguments already sit where the callee's
+             * first locals go. */
+            frame->ip = ip;
+            frame->sp = call_result;
+            for (uint32_t i = (uint32_t)call_nargs; i < fcode->nlocals; i++) call_args[i] = EMPTY_VAL;
+            Frame *f = &ts->frames[ts->frame_count++];
+            f->fn = fn;
+            f->ip = fcode->instrs;
+            f->base = call_args;
+            f->sp = call_args + fcode->nlocals;
+            f->locals = NULL;
+            f->gen = NULL;
+            f->flags = 0;
+            LOAD_FRAME();
+            SAFEPOINT();
+            DISPATCH();
+        }
         if (!(fn->code->flags & CODE_GENERATOR)) {
             Value *base = call_args;
             if (frame->gen) {

@@ -759,7 +759,7 @@ static void test_syntax_errors(void **state)
         { "x = (1 2)\ny = 'abc\n", PARSE_ERROR, "SyntaxError",
           "unterminated string literal (detected at line 2)", 2, 5 },
         { "def f(:\n    pass\n", PARSE_INCOMPLETE, "SyntaxError",
-          "'(' was never closed", 1, 6 },
+          "invalid syntax", 1, 7 },
         { "class\n", PARSE_ERROR, "SyntaxError",
           "invalid syntax", 1, 6 },
         { "return return\n", PARSE_ERROR, "SyntaxError",
