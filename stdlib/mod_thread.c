@@ -22,6 +22,7 @@
 #include "stdlib/modules.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
+#include "vm/signals.h"
 #include "vm/sync.h"
 #include "vm/thread.h"
 #include "vm/vm.h"
@@ -34,10 +35,10 @@ typedef struct ObjLock {
     Obj obj;
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-    bool locked;
+    bool locked;          /* guarded by mutex */
     bool recursive;
-    uint64_t owner;
-    uint64_t count;
+    _Atomic uint64_t owner; /* RLock: the holder's ident, 0 when free */
+    uint64_t count;       /* RLock: touched only by the holder */
 } ObjLock;
 
 static void lock_finalize(Obj *self) {
@@ -57,7 +58,7 @@ static ObjLock *lock_new(TState *ts, ObjType *type, bool recursive) {
     PT_CHECK(pthread_condattr_destroy(&attr));
     l->locked = false;
     l->recursive = recursive;
-    l->owner = 0;
+    atomic_init(&l->owner, 0);
     l->count = 0;
     return l;
 }
@@ -73,27 +74,51 @@ static void deadline_after(struct timespec *d, double seconds) {
     }
 }
 
+/* How often a main-thread wait looks for Ctrl-C: condition waits do not
+ * return on a signal. */
+#define SIGNAL_POLL_NS 20000000L
+
+static bool before(const struct timespec *a, const struct timespec *b) {
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 /* Blocks until the lock is free or the timeout (seconds, < 0: forever)
  * passes. Called detached: touches only the lock's C fields. Returns 1
- * acquired, 0 timed out. */
-static int lock_wait_acquire(ObjLock *l, double timeout) {
+ * acquired, 0 timed out, -1 interrupted by Ctrl-C (main thread only). */
+static int lock_wait_acquire(ObjLock *l, double timeout, bool interruptible) {
     struct timespec deadline;
     if (timeout >= 0) deadline_after(&deadline, timeout);
     MUTEX_LOCK(&l->mutex);
     int got = 1;
     while (l->locked) {
-        if (timeout < 0) {
-            COND_WAIT(&l->cond, &l->mutex);
+        if (interruptible && signals_pending()) {
+            got = -1;
+            break;
+        }
+        struct timespec until;
+        bool bounded = timeout >= 0 || interruptible;
+        if (interruptible) {
+            deadline_after(&until, SIGNAL_POLL_NS / 1e9);
+            if (timeout >= 0 && before(&deadline, &until)) until = deadline;
         } else {
-            int r = pthread_cond_timedwait(&l->cond, &l->mutex, &deadline);
-            if (r == ETIMEDOUT) {
+            until = deadline;
+        }
+        if (!bounded) {
+            COND_WAIT(&l->cond, &l->mutex);
+            continue;
+        }
+        int r = pthread_cond_timedwait(&l->cond, &l->mutex, &until);
+        if (r != 0 && r != ETIMEDOUT) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
+        if (r == ETIMEDOUT && timeout >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (!before(&now, &deadline)) {
                 got = !l->locked;
                 break;
             }
-            if (r != 0) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
         }
     }
-    if (got) l->locked = true;
+    if (got == 1) l->locked = true;
     MUTEX_UNLOCK(&l->mutex);
     return got;
 }
@@ -120,18 +145,34 @@ static Value lock_acquire(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
         return err_format(ts, ts->interp->exc.ValueError, "can't specify a timeout for a non-blocking call");
     if (timeout < 0 && timeout != -1)
         return err_format(ts, ts->interp->exc.ValueError, "timeout value must be a non-negative number");
-    if (l->recursive && l->locked && l->owner == ts->ident) {
+    if (l->recursive && atomic_load(&l->owner) == ts->ident) {
         l->count++;
         return TRUE_VAL;
     }
     bool got = lock_try(l);
-    if (!got && blocking) {
+    bool main = ts == ts->interp->main_thread;
+    struct timespec deadline;
+    if (timeout >= 0) deadline_after(&deadline, timeout);
+    while (!got && blocking) {
         thread_detach(ts);
-        got = lock_wait_acquire(l, timeout);
+        int r = lock_wait_acquire(l, timeout, main);
         thread_attach(ts);
+        if (r >= 0) {
+            got = r == 1;
+            break;
+        }
+        /* Ctrl-C: the safepoint raises KeyboardInterrupt; if a handler
+         * already took the signal, wait on for what is left. */
+        if (!vm_safepoint(ts)) return ERROR_VAL;
+        if (timeout >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            timeout = (double)(deadline.tv_sec - now.tv_sec) + (double)(deadline.tv_nsec - now.tv_nsec) / 1e9;
+            if (timeout < 0) timeout = 0;
+        }
     }
     if (got && l->recursive) {
-        l->owner = ts->ident;
+        atomic_store(&l->owner, ts->ident);
         l->count = 1;
     }
     return BOOL_VAL(got);
@@ -139,12 +180,12 @@ static Value lock_acquire(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 
 static bool lock_release_raw(TState *ts, ObjLock *l) {
     if (l->recursive) {
-        if (!l->locked || l->owner != ts->ident) {
+        if (atomic_load(&l->owner) != ts->ident) {
             err_format(ts, ts->interp->exc.RuntimeError, "cannot release un-acquired lock");
             return false;
         }
         if (--l->count > 0) return true;
-        l->owner = 0;
+        atomic_store(&l->owner, 0);
     }
     MUTEX_LOCK(&l->mutex);
     bool was = l->locked;
@@ -179,13 +220,13 @@ static Value lock_locked(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 static Value rlock_is_owned(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "_is_owned", nargs, kwnames, 1, 1)) return ERROR_VAL;
     ObjLock *l = (ObjLock *)AS_OBJ(args[0]);
-    return BOOL_VAL(l->locked && l->owner == ts->ident);
+    return BOOL_VAL(atomic_load(&l->owner) == ts->ident);
 }
 
 static Value rlock_release_save(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "_release_save", nargs, kwnames, 1, 1)) return ERROR_VAL;
     ObjLock *l = (ObjLock *)AS_OBJ(args[0]);
-    if (!l->locked || l->owner != ts->ident)
+    if (atomic_load(&l->owner) != ts->ident)
         return err_format(ts, ts->interp->exc.RuntimeError, "cannot release un-acquired lock");
     uint64_t count = l->count;
     l->count = 1;
@@ -199,22 +240,29 @@ static Value rlock_acquire_restore(TState *ts, Value *args, int nargs, ObjTuple 
     int64_t count;
     if (!args_int(ts, args[1], &count)) return ERROR_VAL;
     if (!lock_try(l)) {
+        /* Re-taking a Condition's lock is not interruptible: the waiter
+         * must own it again before any exception can propagate. */
         thread_detach(ts);
-        lock_wait_acquire(l, -1);
+        lock_wait_acquire(l, -1, false);
         thread_attach(ts);
     }
-    l->owner = ts->ident;
+    atomic_store(&l->owner, ts->ident);
     l->count = (uint64_t)count;
     return NONE_VAL;
 }
 
 static Value lock_repr(TState *ts, Value self) {
     ObjLock *l = (ObjLock *)AS_OBJ(self);
-    if (l->recursive)
+    MUTEX_LOCK(&l->mutex);
+    bool locked = l->locked;
+    MUTEX_UNLOCK(&l->mutex);
+    if (l->recursive) {
+        uint64_t owner = atomic_load(&l->owner);
         return OBJ_VAL(str_printf(ts, "<%s _thread.RLock object owner=%llu count=%llu at %p>",
-                                  l->locked ? "locked" : "unlocked", (unsigned long long)l->owner,
-                                  (unsigned long long)l->count, (void *)l));
-    return OBJ_VAL(str_printf(ts, "<%s _thread.lock object at %p>", l->locked ? "locked" : "unlocked",
+                                  locked ? "locked" : "unlocked", (unsigned long long)owner,
+                                  (unsigned long long)(owner == ts->ident ? l->count : 0), (void *)l));
+    }
+    return OBJ_VAL(str_printf(ts, "<%s _thread.lock object at %p>", locked ? "locked" : "unlocked",
                               (void *)l));
 }
 
@@ -282,6 +330,7 @@ static void *thread_main(void *arg) {
     TState *ts = start->ts;
     ts->pthread = pthread_self();
     ts->ident = (uint64_t)pthread_self();
+    signals_block_in_thread();
     thread_attach(ts);
     MUTEX_LOCK(&start->mutex);
     start->ident = ts->ident;

@@ -28,6 +28,7 @@
 #include "vm/compiler.h"
 #include "vm/config.h"
 #include "vm/interp.h"
+#include "vm/signals.h"
 #include "vm/sync.h"
 #include "vm/vm.h"
 
@@ -295,6 +296,7 @@ int main(int argc, char **argv) {
     }
     if (o.gc_stress) interp->gc.stress = true;
     TState *ts = interp->main_thread;
+    signals_install(interp);
     if (!bootstrap(ts, &o, argv[0])) {
         status = report_exception(ts);
         interp_free(interp);
@@ -336,7 +338,8 @@ int main(int argc, char **argv) {
         status = IS_ERROR(r) ? report_exception(ts) : 0;
     }
     free(source);
-    status = finish_threads(ts, status);
+    /* After Ctrl-C, don't wait for worker threads: leave now. */
+    if (status != 130) status = finish_threads(ts, status);
     file_flush_std(ts);
     /* Daemon threads may still run: tearing the interpreter down under
      * them would pull their objects away, so leave that to the OS. */

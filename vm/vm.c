@@ -34,6 +34,7 @@
 #include "vm/gc.h"
 #include "vm/interp.h"
 #include "vm/opcodes.h"
+#include "vm/signals.h"
 #include "vm/thread.h"
 
 /* ---- stack helpers for C code ----------------------------------------- */
@@ -88,13 +89,18 @@ bool vm_super_context(TState *ts, ObjType **type, Value *self) {
 }
 
 bool vm_safepoint(TState *ts) {
-    unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GC);
+    unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)(BREAK_GC | BREAK_SIGNAL));
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts);
     if (bits & BREAK_GC) {
         thread_park(ts);
         GcState *gc = &ts->interp->gc;
         if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold)
             gc_collect(ts);
+    }
+    if (ts == ts->interp->main_thread && signals_take()) {
+        err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
+        AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
+        return false;
     }
     return true;
 }
