@@ -359,6 +359,10 @@ static void *thread_main(void *arg) {
         }
     }
     root->sp = root->base;
+    if (ts->interp->gil_stats) {
+        ts->gil_stats.run_ns += gil_now_ns() - ts->gil_stats.held_since_ns;
+        gil_record_thread(ts->interp, ts);
+    }
     gc_adopt_thread_heap(ts);
     thread_detach(ts);
     tstate_free(ts);
@@ -447,7 +451,16 @@ static Value thread_print_exception(TState *ts, Value *args, int nargs, ObjTuple
     return NONE_VAL;
 }
 
+/* threading tells the C side a thread's name, for --gil-stats. */
+static Value thread_set_name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_set_name", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_STR(args[0])) return err_type_not(ts, args[0], "a str");
+    snprintf(ts->name, sizeof ts->name, "%s", AS_STR(args[0])->data);
+    return NONE_VAL;
+}
+
 static const NativeDef thread_functions[] = {
+    {"_set_name", thread_set_name},
     {"_print_exception", thread_print_exception},
     {"start_new_thread", thread_start_new},
     {"start_new", thread_start_new},

@@ -37,6 +37,10 @@
  * (MINI_MAX_NATIVE_DEPTH) must fit, a few KiB each. */
 #define MINI_THREAD_STACK_BYTES (16 * 1024 * 1024)
 
+/* Value and frame stacks of ended threads kept for new ones: starting a
+ * thread then maps nothing. Beyond this many, they are unmapped. */
+#define MINI_SPARE_THREAD_STACKS 16
+
 /* Default GIL switch interval, microseconds (CPython: 5 ms). */
 #define MINI_SWITCH_INTERVAL_US 5000
 

@@ -44,6 +44,7 @@
 #include "vm/gil.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "vm/interp.h"
@@ -169,4 +170,47 @@ void gil_reinit_after_fork(Gil *gil, TState *ts) {
     gil->locked = true;
     gil->holder = ts;
     ts->gil_stats.held_since_ns = gil_now_ns();
+}
+
+typedef struct GilRecord {
+    char name[64];
+    GilThreadStats stats;
+} GilRecord;
+
+void gil_record_thread(Interp *interp, TState *ts) {
+    MUTEX_LOCK(&interp->threads_lock);
+    GilRecord *grown = realloc(interp->gil_records, (interp->gil_record_count + 1) * sizeof *grown);
+    if (grown) {
+        interp->gil_records = grown;
+        GilRecord *r = &grown[interp->gil_record_count++];
+        snprintf(r->name, sizeof r->name, "%s", ts->name[0] ? ts->name : "(unnamed)");
+        r->stats = ts->gil_stats;
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+static void print_row(FILE *out, const char *name, const GilThreadStats *st) {
+    fprintf(out, "%-28s %10.3f %10.3f %13llu %14.3f\n", name, (double)st->run_ns / 1e9,
+            (double)st->wait_ns / 1e9, (unsigned long long)st->acquisitions,
+            (double)st->longest_wait_ns / 1e6);
+}
+
+void gil_print_stats(Interp *interp, TState *main_ts, FILE *out) {
+    if (!interp->gil_enabled) {
+        fputs("GIL statistics: the GIL is off (--gil=off), threads ran without it.\n", out);
+        return;
+    }
+    GilThreadStats main_stats = main_ts->gil_stats;
+    /* The main thread holds the GIL now: count the current stretch. */
+    main_stats.run_ns += gil_now_ns() - main_stats.held_since_ns;
+    fprintf(out, "GIL statistics (switch interval %.1f ms):\n",
+            (double)atomic_load(&interp->gil.interval_ns) / 1e6);
+    fprintf(out, "%-28s %10s %10s %13s %14s\n", "thread", "running s", "waiting s", "acquisitions",
+            "longest wait ms");
+    print_row(out, "MainThread", &main_stats);
+    MUTEX_LOCK(&interp->threads_lock);
+    for (size_t i = 0; i < interp->gil_record_count; i++)
+        print_row(out, interp->gil_records[i].name, &interp->gil_records[i].stats);
+    MUTEX_UNLOCK(&interp->threads_lock);
+    fprintf(out, "GIL switches: %llu\n", (unsigned long long)atomic_load(&interp->gil.switches));
 }

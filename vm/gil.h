@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct TState TState;
 
@@ -40,5 +41,10 @@ void gil_drop(Gil *gil, TState *ts, bool forced);
 void gil_reinit_after_fork(Gil *gil, TState *ts);
 
 uint64_t gil_now_ns(void);
+
+struct Interp;
+/* --gil-stats: keeps an ending thread's numbers, and prints the table. */
+void gil_record_thread(struct Interp *interp, TState *ts);
+void gil_print_stats(struct Interp *interp, TState *main_ts, FILE *out);
 
 #endif

@@ -26,12 +26,28 @@ static void *reserve(size_t bytes) {
 
 static void init_mutex(pthread_mutex_t *m) { PT_CHECK(pthread_mutex_init(m, NULL)); }
 
+static void unmap_stacks(Value *stack, Frame *frames) {
+    if (stack) munmap(stack, VALUE_STACK_SLOTS * sizeof(Value));
+    if (frames) munmap(frames, FRAME_SLOTS * sizeof(Frame));
+}
+
 TState *tstate_new(Interp *interp) {
     TState *ts = calloc(1, sizeof *ts);
     if (!ts) return NULL;
     ts->interp = interp;
-    ts->stack = reserve(VALUE_STACK_SLOTS * sizeof(Value));
-    ts->frames = reserve(FRAME_SLOTS * sizeof(Frame));
+    /* Stacks of threads that ended are reused: mapping and unmapping tens
+     * of MiB per thread start is what made starting threads slow. */
+    MUTEX_LOCK(&interp->threads_lock);
+    if (interp->spare_stack_count > 0) {
+        interp->spare_stack_count--;
+        ts->stack = interp->spare_stacks[interp->spare_stack_count].stack;
+        ts->frames = interp->spare_stacks[interp->spare_stack_count].frames;
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+    if (!ts->stack) {
+        ts->stack = reserve(VALUE_STACK_SLOTS * sizeof(Value));
+        ts->frames = reserve(FRAME_SLOTS * sizeof(Frame));
+    }
     if (!ts->stack || !ts->frames) {
         tstate_free(ts);
         return NULL;
@@ -68,8 +84,18 @@ void tstate_free(TState *ts) {
         interp->thread_count--;
         MUTEX_UNLOCK(&interp->threads_lock);
     }
-    if (ts->stack) munmap(ts->stack, VALUE_STACK_SLOTS * sizeof(Value));
-    if (ts->frames) munmap(ts->frames, FRAME_SLOTS * sizeof(Frame));
+    bool kept = false;
+    if (ts->stack && ts->frames && !interp->in_teardown) {
+        MUTEX_LOCK(&interp->threads_lock);
+        if (interp->spare_stack_count < MINI_SPARE_THREAD_STACKS) {
+            interp->spare_stacks[interp->spare_stack_count].stack = ts->stack;
+            interp->spare_stacks[interp->spare_stack_count].frames = ts->frames;
+            interp->spare_stack_count++;
+            kept = true;
+        }
+        MUTEX_UNLOCK(&interp->threads_lock);
+    }
+    if (!kept) unmap_stacks(ts->stack, ts->frames);
     free(ts);
 }
 
@@ -112,8 +138,11 @@ void interp_free(Interp *interp) {
     interp->in_teardown = true;
     gc_free_all(interp);
     while (interp->threads) tstate_free(interp->threads);
+    for (int i = 0; i < interp->spare_stack_count; i++)
+        unmap_stacks(interp->spare_stacks[i].stack, interp->spare_stacks[i].frames);
     free(interp->interned.slots);
     free(interp->exe_dir);
+    free(interp->gil_records);
     pthread_mutex_destroy(&interp->threads_lock);
     pthread_cond_destroy(&interp->world_cond);
     pthread_mutex_destroy(&interp->interned.lock);

@@ -87,6 +87,7 @@ struct TState {
 
     pthread_t pthread;
     uint64_t ident;
+    char name[64];      /* threading's name, for --gil-stats */
     Value thread_obj;   /* the threading.Thread object, or NONE_VAL */
     GilThreadStats gil_stats;
 
@@ -151,8 +152,15 @@ struct Interp {
     char *exe_dir;               /* where the binary lives: stdlib lookup */
 
     Gil gil;                     /* used only when gil_enabled */
+    struct GilRecord *gil_records; /* --gil-stats of threads that ended */
+    size_t gil_record_count;
 
     pthread_mutex_t threads_lock;
+    struct {
+        Value *stack;
+        Frame *frames;
+    } spare_stacks[MINI_SPARE_THREAD_STACKS]; /* of ended threads, for reuse */
+    int spare_stack_count;
     pthread_cond_t world_cond;   /* stop-the-world progress and resume */
     bool world_stopped;          /* guarded by threads_lock */
     TState *stopper;             /* the thread that stopped the world */

@@ -28,6 +28,7 @@
 #include "vm/compiler.h"
 #include "vm/config.h"
 #include "vm/interp.h"
+#include "vm/repl.h"
 #include "vm/signals.h"
 #include "vm/sync.h"
 #include "vm/vm.h"
@@ -41,6 +42,7 @@ typedef struct Options {
     bool dump_ast;
     bool disassemble;
     bool gc_stress;
+    bool gil_stats;
 } Options;
 
 static void usage(FILE *out) {
@@ -48,9 +50,12 @@ static void usage(FILE *out) {
           "Options:\n"
           "  -c cmd         run the program passed in as a string\n"
           "  -              read the program from standard input (also when it is a pipe)\n"
+          "                 (with no program and a terminal: the interactive prompt)\n"
           "  --gil=on|off   run with the global interpreter lock on (default) or off;\n"
           "                 also -X gil=1|0 and the environment variable MINI_GIL=1|0\n"
           "  -X gil=0|1     the same as --gil=off|on\n"
+          "  --gil-stats    at exit, print per thread the time running and waiting for\n"
+          "                 the GIL, acquisitions, longest wait, and the switch count\n"
           "  --dump-ast     print the syntax tree instead of running\n"
           "  --dis          print the bytecode instead of running\n"
           "  --gc-stress    collect garbage at every safepoint after an allocation (slow)\n"
@@ -111,6 +116,10 @@ static int parse_options(int argc, char **argv, Options *o) {
             const char *x = argv[++i];
             if (strncmp(x, "gil=", 4) || !parse_gil(x + 4, &o->gil))
                 return usage_error("unknown -X option '%s' (mini knows gil=0 and gil=1)", x);
+            continue;
+        }
+        if (!strcmp(a, "--gil-stats")) {
+            o->gil_stats = true;
             continue;
         }
         if (!strcmp(a, "--dump-ast")) {
@@ -295,10 +304,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (o.gc_stress) interp->gc.stress = true;
+    interp->gil_stats = o.gil_stats;
     TState *ts = interp->main_thread;
     signals_install(interp);
     if (!bootstrap(ts, &o, argv[0])) {
         status = report_exception(ts);
+        interp_free(interp);
+        return status;
+    }
+
+    if (!o.command && !o.script && isatty(STDIN_FILENO) && !o.dump_ast && !o.disassemble) {
+        repl_run(ts);
+        status = err_occurred(ts) ? report_exception(ts) : 0;
+        status = finish_threads(ts, status);
+        file_flush_std(ts);
         interp_free(interp);
         return status;
     }
@@ -341,6 +360,7 @@ int main(int argc, char **argv) {
     /* After Ctrl-C, don't wait for worker threads: leave now. */
     if (status != 130) status = finish_threads(ts, status);
     file_flush_std(ts);
+    if (o.gil_stats) gil_print_stats(interp, ts, stderr);
     /* Daemon threads may still run: tearing the interpreter down under
      * them would pull their objects away, so leave that to the OS. */
     MUTEX_LOCK(&interp->threads_lock);

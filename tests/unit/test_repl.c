@@ -1,0 +1,176 @@
+/* The interactive prompt, driven through a pseudo-terminal as a person
+ * would: expression values echo, blocks continue with "... ", errors are
+ * reported without leaving, Ctrl-C cancels the line, Ctrl-D leaves. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct Session {
+    pid_t pid;
+    int fd;
+    char out[65536];
+    size_t len;
+} Session;
+
+static void start(Session *s, const char *flag) {
+    memset(s, 0, sizeof *s);
+    s->pid = forkpty(&s->fd, NULL, NULL, NULL);
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        setenv("TERM", "dumb", 1);
+        if (flag) execl(MINI_BINARY, MINI_BINARY, flag, (char *)NULL);
+        else execl(MINI_BINARY, MINI_BINARY, (char *)NULL);
+        _exit(127);
+    }
+}
+
+/* Reads until `want` appears in the output after `from`, or 10 s pass. */
+static bool read_until(Session *s, size_t from, const char *want) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        s->out[s->len] = '\0';
+        if (strstr(s->out + from, want)) return true;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec > 10) return false;
+        struct pollfd p = {s->fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t n = read(s->fd, s->out + s->len, sizeof s->out - 1 - s->len);
+        if (n <= 0) {
+            s->out[s->len] = '\0';
+            return strstr(s->out + from, want) != NULL;
+        }
+        s->len += (size_t)n;
+    }
+}
+
+static size_t send_line(Session *s, const char *text) {
+    size_t mark = s->len;
+    assert_true(write(s->fd, text, strlen(text)) == (ssize_t)strlen(text));
+    return mark;
+}
+
+static int finish(Session *s) {
+    int status = 0;
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            close(s->fd);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        char drain[4096];
+        struct pollfd p = {s->fd, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0 && read(s->fd, drain, sizeof drain) <= 0) usleep(10000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    close(s->fd);
+    return -1;
+}
+
+static void test_expression_echo(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "6 * 7\n");
+    assert_true(read_until(&s, m, "42\r\n>>> "));
+    m = send_line(&s, "None\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "'a' + 'b'\n");
+    assert_true(read_until(&s, m, "'ab'"));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+static void test_block_continues(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "def double(x):\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "    return 2 * x\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "double(21)\n");
+    assert_true(read_until(&s, m, "42"));
+    m = send_line(&s, "xs = [1,\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "2]\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "xs\n");
+    assert_true(read_until(&s, m, "[1, 2]"));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+static void test_errors_stay(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "1 / 0\n");
+    assert_true(read_until(&s, m, "ZeroDivisionError: division by zero"));
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "if x = 1:\n");
+    assert_true(read_until(&s, m, "SyntaxError"));
+    m = send_line(&s, "undefined_name\n");
+    assert_true(read_until(&s, m, "NameError: name 'undefined_name' is not defined"));
+    m = send_line(&s, "print('alive')\n");
+    assert_true(read_until(&s, m, "alive"));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+static void test_ctrl_c_cancels_line(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "this is not finished");
+    usleep(100000);
+    send_line(&s, "\x03");
+    assert_true(read_until(&s, m, "KeyboardInterrupt"));
+    m = send_line(&s, "40 + 2\n");
+    assert_true(read_until(&s, m, "42"));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+static void test_sys_exit_status(void **state) {
+    (void)state;
+    Session s;
+    start(&s, "--gil=off");
+    assert_true(read_until(&s, 0, "GIL off"));
+    assert_true(read_until(&s, 0, ">>> "));
+    send_line(&s, "import sys\n");
+    send_line(&s, "sys.exit(3)\n");
+    assert_int_equal(finish(&s), 3);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expression_echo),
+        cmocka_unit_test(test_block_continues),
+        cmocka_unit_test(test_errors_stay),
+        cmocka_unit_test(test_ctrl_c_cancels_line),
+        cmocka_unit_test(test_sys_exit_status),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
