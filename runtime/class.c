@@ -663,6 +663,23 @@ static Value slot_getattr(TState *ts, Value self, ObjStr *name) {
     return vm_call_method(ts, fallback, self, &arg, 1, NULL);
 }
 
+/* A class defining __getattribute__ looks everything up through it;
+ * __getattr__ still catches what it reports missing. */
+static Value slot_getattribute(TState *ts, Value self, ObjStr *name) {
+    Interp *interp = ts->interp;
+    Value fn = type_lookup(val_type(ts, self), interp->names.getattribute);
+    Value arg = OBJ_VAL(name);
+    Value v = vm_call_method(ts, fn, self, &arg, 1, NULL);
+    if (!IS_ERROR(v) || !err_matches(ts, interp->exc.AttributeError)) return v;
+    Value fallback = type_lookup(val_type(ts, self), interp->names.getattr);
+    if (IS_EMPTY(fallback)) {
+        err_clear(ts);
+        return EMPTY_VAL;
+    }
+    err_clear(ts);
+    return vm_call_method(ts, fallback, self, &arg, 1, NULL);
+}
+
 static int slot_setattr(TState *ts, Value self, ObjStr *name, Value value) {
     Interp *interp = ts->interp;
     ObjStr *dunder = IS_EMPTY(value) ? interp->names.delattr : interp->names.setattr;
@@ -704,6 +721,7 @@ void class_install_slots(TState *ts, ObjType *t) {
     INSTALL(next, defines(t, n->next), slot_next);
     INSTALL(call, defines(t, n->call), slot_call);
     INSTALL(getattr, defines(t, n->getattr), slot_getattr);
+    if (defines(t, n->getattribute)) t->getattr = slot_getattribute;
     INSTALL(setattr, defines(t, n->setattr) || defines(t, n->delattr), slot_setattr);
     INSTALL(unop, defines(t, n->neg) || defines(t, n->pos) || defines(t, n->invert), slot_unop);
 #undef INSTALL
