@@ -127,7 +127,12 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
     }
     return dict_set_str(ts, *slot, name, value);
 readonly:
-    err_format(ts, ts->interp->exc.AttributeError, "can't set attribute '%s'", name->data);
+    if (((ObjProperty *)AS_OBJ(attr))->getset)
+        err_format(ts, ts->interp->exc.AttributeError, "attribute '%s' of '%s' objects is not writable",
+                   name->data, type->name->data);
+    else
+        err_format(ts, ts->interp->exc.AttributeError, "property '%s' of '%s' object has no %s",
+                   name->data, type->name->data, IS_EMPTY(value) ? "deleter" : "setter");
     return -1;
 }
 
@@ -327,11 +332,13 @@ static Value type_call(TState *ts, Value callee, Value *args, int nargs, ObjTupl
     ObjType *type = AS_TYPE(callee);
     Interp *interp = ts->interp;
     if (type == interp->types.type && nargs == 1 && !kwnames) return OBJ_VAL(val_type(ts, args[0]));
+    /* A __new__ written in mini runs; the built-in ones (object.__new__
+     * and friends) are the type's new_ slot, called directly. */
     Value user_new = (type->flags & TYPEF_HEAPTYPE) ? type_lookup(type, interp->names.new_) : EMPTY_VAL;
+    if (IS_KIND(user_new, OBJ_STATICMETHOD)) user_new = ((ObjWrapper *)AS_OBJ(user_new))->func;
     Value obj;
-    if (IS_KIND(user_new, OBJ_STATICMETHOD) || IS_FUNCTION(user_new)) {
-        Value fn = IS_FUNCTION(user_new) ? user_new : ((ObjWrapper *)AS_OBJ(user_new))->func;
-        obj = vm_call_method(ts, fn, callee, args, nargs, kwnames);
+    if (IS_FUNCTION(user_new)) {
+        obj = vm_call_method(ts, user_new, callee, args, nargs, kwnames);
     } else if (type->new_) {
         obj = type->new_(ts, type, args, nargs, kwnames);
     } else {
@@ -503,6 +510,13 @@ static int slot_hash(TState *ts, Value self, int64_t *out) {
     if (!IS_INT(r) && !IS_BOOL(r) && !IS_KIND(r, OBJ_INT)) {
         err_format(ts, ts->interp->exc.TypeError, "__hash__ method should return an integer");
         return -1;
+    }
+    /* As CPython: an int that fits is the hash itself; a bigger one is
+     * hashed again. */
+    int64_t h;
+    if (int_to_i64(r, &h)) {
+        *out = h == -1 ? -2 : h;
+        return 0;
     }
     return ops_hash(ts, r, out);
 }
@@ -797,6 +811,10 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
             value = ((ObjProperty *)AS_OBJ(value))->fget;
         if (IS_FUNCTION(value) && !AS_FUNCTION(value)->klass) AS_FUNCTION(value)->klass = t;
     }
+    /* Python: a class that defines __eq__ but not __hash__ gets
+     * __hash__ = None (its instances are unhashable). */
+    if (!IS_EMPTY(dict_get_str(ns, interp->names.eq)) && IS_EMPTY(dict_get_str(ns, interp->names.hash)))
+        dict_set_str(ts, ns, interp->names.hash, NONE_VAL);
     class_install_slots(ts, t);
     Value init_sub = type_lookup(base, interp->names.init_subclass);
     if (IS_KIND(init_sub, OBJ_CLASSMETHOD)) init_sub = ((ObjWrapper *)AS_OBJ(init_sub))->func;

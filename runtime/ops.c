@@ -216,7 +216,7 @@ int ops_setitem(TState *ts, Value obj, Value key, Value value) {
 int ops_contains(TState *ts, Value container, Value item) {
     ObjType *t = val_type(ts, container);
     if (t->contains) return t->contains(ts, container, item);
-    if (!t->iter) {
+    if (!t->iter && !(t->getitem && (t->flags & TYPEF_HEAPTYPE))) {
         err_format(ts, ts->interp->exc.TypeError, "argument of type '%s' is not iterable",
                    t->name->data);
         return -1;

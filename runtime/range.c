@@ -279,9 +279,9 @@ const TypeSpec slice_type_spec = {
  * read, and the big one, whose bounds are int Values of any size. The big
  * form is used exactly when one of start, stop, step or the length does not
  * fit int64, so each range has one form. Operations on the big form use
- * int_binop and int_compare; those that are not performance-critical
- * (repr, hash, equality, slicing, reversal) convert int64 ranges to Values
- * and share the big form's code. */
+ * int_binop and int_compare; hashing, slicing and comparing with a big
+ * range, which are not performance-critical, convert int64 ranges to
+ * Values and share the big form's code. */
 
 static inline int int_sign(Value v) { return int_compare(v, INT_VAL(0)); }
 

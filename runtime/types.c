@@ -115,10 +115,31 @@ static bool build_mro(TState *ts, ObjType *t) {
     return true;
 }
 
+/* T.__new__(cls, *args): the built-in allocation of the type, which a
+ * user __new__ reaches through super().__new__(cls). */
+static Value type_new_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (nargs < 1 || !IS_KIND(args[0], OBJ_TYPE))
+        return err_format(ts, ts->interp->exc.TypeError, "__new__(X): X is not a type object");
+    ObjType *cls = (ObjType *)AS_OBJ(args[0]);
+    if (!cls->new_) return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances", cls->name->data);
+    return cls->new_(ts, cls, args + 1, nargs - 1, kwnames);
+}
+
+static bool install_new(TState *ts, ObjType *t) {
+    ObjNative *fn = native_new(ts, "__new__", type_new_method, NULL);
+    if (!fn) return false;
+    ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), OBJ_STATICMETHOD,
+                                           ts->interp->types.staticmethod);
+    if (!w) return false;
+    w->func = OBJ_VAL(fn);
+    return dict_set_str(ts, t->dict, ts->interp->names.new_, OBJ_VAL(w)) == 0;
+}
+
 static bool finish_type(TState *ts, ObjType *t, const TypeSpec *spec) {
     t->name = str_intern_cstr(ts, spec->name);
     t->dict = dict_new(ts);
     if (!t->name || !t->dict || !build_mro(ts, t)) return false;
+    if (spec->new_ && !install_new(ts, t)) return false;
     return install_natives(ts, t, spec->methods, false) &&
            install_natives(ts, t, spec->classmethods, true) && install_getsets(ts, t, spec->getsets);
 }
