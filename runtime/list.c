@@ -542,7 +542,7 @@ int list_extend(TState *ts, ObjList *list, Value iterable) {
         if (!ok) err_no_memory(ts);
         return ok ? 0 : -1;
     }
-    if (IS_RANGE(iterable)) {
+    if (IS_RANGE(iterable) && !AS_RANGE(iterable)->big) {
         ObjRange *r = AS_RANGE(iterable);
         obj_lock(ts, &list->obj);
         size_t n = len_locked(list);

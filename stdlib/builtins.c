@@ -136,7 +136,7 @@ static bool walk_begin(TState *ts, Walker *w, Value iterable) {
             walk_array(w, AS_TUPLE(iterable)->items, (int64_t)AS_TUPLE(iterable)->len);
             return true;
         }
-        if (t == types->range) {
+        if (t == types->range && !AS_RANGE(iterable)->big) {
             ObjRange *r = AS_RANGE(iterable);
             w->kind = WALK_RANGE;
             w->value = r->start;
@@ -504,7 +504,7 @@ static Value builtin_sum(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     if (IS_STR(start))
         return err_format(ts, EXCS(ts)->TypeError, "sum() can't sum strings [use ''.join(seq) instead]");
     Value iterable = a[0];
-    if (IS_RANGE(iterable) && (is_exact_int(ts, start) || IS_BOOL(start)))
+    if (IS_RANGE(iterable) && !AS_RANGE(iterable)->big && (is_exact_int(ts, start) || IS_BOOL(start)))
         return sum_range(ts, AS_RANGE(iterable), start);
     Walker w;
     if (!walk_begin(ts, &w, iterable)) return ERROR_VAL;

@@ -102,6 +102,7 @@ static bool timed_wait(pthread_cond_t *cond, pthread_mutex_t *mutex, uint64_t ns
 }
 
 void gil_take(Gil *gil, TState *ts, GilReason reason) {
+    trace_activity(ts, ACTIVITY_WAITING);
     uint64_t start = gil_now_ns();
     bool io = reason == GIL_AFTER_BLOCKING;
     MUTEX_LOCK(&gil->mutex);
@@ -145,6 +146,7 @@ void gil_take(Gil *gil, TState *ts, GilReason reason) {
     st->acquisitions++;
     if (waited > st->longest_wait_ns) st->longest_wait_ns = waited;
     st->held_since_ns = now;
+    trace_activity(ts, ACTIVITY_RUNNING);
 }
 
 void gil_drop(Gil *gil, TState *ts, bool forced) {

@@ -143,6 +143,8 @@ void interp_free(Interp *interp) {
     free(interp->interned.slots);
     free(interp->exe_dir);
     free(interp->gil_records);
+    for (size_t i = 0; i < interp->finished_trace_count; i++) free(interp->finished_traces[i].intervals);
+    free(interp->finished_traces);
     pthread_mutex_destroy(&interp->threads_lock);
     pthread_cond_destroy(&interp->world_cond);
     pthread_mutex_destroy(&interp->interned.lock);

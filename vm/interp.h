@@ -15,6 +15,7 @@
 #include "runtime/object.h"
 #include "vm/config.h"
 #include "vm/gil.h"
+#include "vm/trace.h"
 
 struct ObjStr;
 struct ObjDict;
@@ -88,6 +89,7 @@ struct TState {
     pthread_t pthread;
     uint64_t ident;
     char name[64];      /* threading's name, for --gil-stats */
+    ThreadTrace trace;  /* --gil-trace / --gil-timeline */
     Value thread_obj;   /* the threading.Thread object, or NONE_VAL */
     GilThreadStats gil_stats;
 
@@ -175,6 +177,9 @@ struct Interp {
     _Atomic uint32_t type_epoch;
     bool gil_enabled;
     bool gil_stats;
+    bool tracing;                /* --gil-trace or --gil-timeline */
+    ThreadTrace *finished_traces;
+    size_t finished_trace_count;
     bool in_teardown;
 };
 

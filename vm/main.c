@@ -43,6 +43,8 @@ typedef struct Options {
     bool disassemble;
     bool gc_stress;
     bool gil_stats;
+    const char *gil_trace;     /* Chrome trace JSON path */
+    const char *gil_timeline;  /* SVG path */
 } Options;
 
 static void usage(FILE *out) {
@@ -54,6 +56,9 @@ static void usage(FILE *out) {
           "  --gil=on|off   run with the global interpreter lock on (default) or off;\n"
           "                 also -X gil=1|0 and the environment variable MINI_GIL=1|0\n"
           "  -X gil=0|1     the same as --gil=off|on\n"
+          "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
+          "                 blocked intervals as a Chrome trace (Perfetto, chrome://tracing)\n"
+          "  --gil-timeline=FILE.svg  draw the same as an SVG timeline, a lane per thread\n"
           "  --gil-stats    at exit, print per thread the time running and waiting for\n"
           "                 the GIL, acquisitions, longest wait, and the switch count\n"
           "  --dump-ast     print the syntax tree instead of running\n"
@@ -116,6 +121,13 @@ static int parse_options(int argc, char **argv, Options *o) {
             const char *x = argv[++i];
             if (strncmp(x, "gil=", 4) || !parse_gil(x + 4, &o->gil))
                 return usage_error("unknown -X option '%s' (mini knows gil=0 and gil=1)", x);
+            continue;
+        }
+        if (!strncmp(a, "--gil-trace=", 12) || !strncmp(a, "--gil-timeline=", 15)) {
+            const char *path = strchr(a, '=') + 1;
+            if (!*path) return usage_error("%s needs a file name", a);
+            if (a[6] == 't' && a[7] == 'r') o->gil_trace = path;
+            else o->gil_timeline = path;
             continue;
         }
         if (!strcmp(a, "--gil-stats")) {
@@ -305,6 +317,8 @@ int main(int argc, char **argv) {
     }
     if (o.gc_stress) interp->gc.stress = true;
     interp->gil_stats = o.gil_stats;
+    interp->tracing = o.gil_trace || o.gil_timeline;
+    if (interp->tracing) trace_activity(interp->main_thread, ACTIVITY_RUNNING);
     TState *ts = interp->main_thread;
     signals_install(interp);
     if (!bootstrap(ts, &o, argv[0])) {
@@ -361,6 +375,7 @@ int main(int argc, char **argv) {
     if (status != 130) status = finish_threads(ts, status);
     file_flush_std(ts);
     if (o.gil_stats) gil_print_stats(interp, ts, stderr);
+    if (interp->tracing && !trace_write(interp, o.gil_trace, o.gil_timeline) && status == 0) status = 1;
     /* Daemon threads may still run: tearing the interpreter down under
      * them would pull their objects away, so leave that to the OS. */
     MUTEX_LOCK(&interp->threads_lock);

@@ -21,6 +21,7 @@ static void wait_world_running(Interp *interp, TState *ts) {
 void thread_detach(TState *ts) {
     Interp *interp = ts->interp;
     atomic_store_explicit(&ts->status, THREAD_DETACHED, memory_order_release);
+    trace_activity(ts, ACTIVITY_BLOCKED);
     if (interp->gil_enabled) gil_drop(&interp->gil, ts, false);
     /* A stopper may be waiting for this thread to stop running. */
     MUTEX_LOCK(&interp->threads_lock);
@@ -31,6 +32,7 @@ void thread_detach(TState *ts) {
 void thread_attach(TState *ts) {
     Interp *interp = ts->interp;
     if (interp->gil_enabled) gil_take(&interp->gil, ts, GIL_AFTER_BLOCKING);
+    else trace_activity(ts, ACTIVITY_RUNNING);
     for (;;) {
         int expected = THREAD_DETACHED;
         if (atomic_compare_exchange_strong(&ts->status, &expected, THREAD_ATTACHED)) return;

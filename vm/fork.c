@@ -1,0 +1,78 @@
+#include "vm/fork.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "runtime/file.h"
+#include "vm/gc.h"
+#include "vm/signals.h"
+#include "vm/sync.h"
+#include "vm/thread.h"
+
+/* In the child, the threads that stopped for the fork are gone, and any of
+ * them may have held a runtime lock at that instant (a detached thread can
+ * be inside threads_lock, the GIL's mutex or a file's lock). Nobody else
+ * runs in the child yet, so every such lock is simply made anew. */
+static void reinit_runtime_locks(TState *ts) {
+    Interp *interp = ts->interp;
+    PT_CHECK(pthread_mutex_init(&interp->threads_lock, NULL));
+    PT_CHECK(pthread_cond_init(&interp->world_cond, NULL));
+    PT_CHECK(pthread_mutex_init(&interp->gc.lock, NULL));
+    PT_CHECK(pthread_mutex_init(&interp->interned.lock, NULL));
+    if (interp->gil_enabled) gil_reinit_after_fork(&interp->gil, ts);
+    file_reinit_after_fork(ts);
+}
+
+/* Only the forking thread exists in the child. The others' objects stay
+ * (other objects may refer to them) and join the orphan list; their
+ * frames stop being roots, so what only they referred to is collected. */
+static void drop_other_threads(TState *ts) {
+    Interp *interp = ts->interp;
+    TState *t = interp->threads;
+    while (t) {
+        TState *next = t->next;
+        if (t != ts) {
+            gc_adopt_thread_heap(t);
+            t->frame_count = 0;
+            tstate_free(t);
+        }
+        t = next;
+    }
+    interp->world_stopped = false;
+    interp->stopper = NULL;
+    interp->main_thread = ts;
+    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GIL_DROP);
+}
+
+/* The forking thread is the child's main thread: Ctrl-C is its to handle.
+ * A Ctrl-C the parent had not handled yet is the parent's. */
+static void adopt_signals(TState *ts) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    signals_take();
+    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_SIGNAL);
+    signals_install(ts->interp);
+}
+
+pid_t fork_process(TState *ts) {
+    /* Unflushed output would be written twice, by parent and child. */
+    file_flush_std(ts);
+    thread_stop_world(ts);
+    pid_t pid = fork();
+    if (pid != 0) {
+        int err = errno;
+        thread_resume_world(ts);
+        if (pid < 0) {
+            file_raise_oserror(ts, err, NONE_VAL);
+            return -1;
+        }
+        return pid;
+    }
+    reinit_runtime_locks(ts);
+    drop_other_threads(ts);
+    adopt_signals(ts);
+    return 0;
+}

@@ -1,0 +1,217 @@
+#include "vm/trace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/gil.h"
+#include "vm/interp.h"
+#include "vm/sync.h"
+
+/* A trace keeps at most this many intervals per thread; beyond, the rest
+ * of the thread's life is one interval (a cap on memory, stated in the
+ * file). */
+#define TRACE_MAX_INTERVALS (4u << 20)
+
+static void append(ThreadTrace *t, uint64_t start, uint64_t end, uint8_t activity) {
+    if (activity == ACTIVITY_NONE || end <= start) return;
+    if (t->count > 0) {
+        TraceInterval *last = &t->intervals[t->count - 1];
+        if (last->activity == activity && last->end_ns == start) {
+            last->end_ns = end;
+            return;
+        }
+    }
+    if (t->count == t->capacity) {
+        if (t->capacity >= TRACE_MAX_INTERVALS) {
+            t->intervals[t->count - 1].end_ns = end;
+            return;
+        }
+        size_t cap = t->capacity ? t->capacity * 2 : 256;
+        TraceInterval *grown = realloc(t->intervals, cap * sizeof *grown);
+        if (!grown) return;
+        t->intervals = grown;
+        t->capacity = cap;
+    }
+    t->intervals[t->count++] = (TraceInterval){start, end, activity};
+}
+
+void trace_activity(TState *ts, ThreadActivity activity) {
+    if (!ts->interp->tracing) return;
+    ThreadTrace *t = &ts->trace;
+    uint64_t now = gil_now_ns();
+    append(t, t->since_ns, now, t->activity);
+    t->activity = (uint8_t)activity;
+    t->since_ns = now;
+}
+
+void trace_thread_end(TState *ts) {
+    Interp *interp = ts->interp;
+    if (!interp->tracing) return;
+    trace_activity(ts, ACTIVITY_NONE);
+    snprintf(ts->trace.name, sizeof ts->trace.name, "%s", ts->name[0] ? ts->name : "(thread)");
+    ts->trace.tid = ts->ident;
+    MUTEX_LOCK(&interp->threads_lock);
+    ThreadTrace *grown = realloc(interp->finished_traces, (interp->finished_trace_count + 1) * sizeof *grown);
+    if (grown) {
+        interp->finished_traces = grown;
+        grown[interp->finished_trace_count++] = ts->trace;
+    } else {
+        free(ts->trace.intervals);
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+    memset(&ts->trace, 0, sizeof ts->trace);
+}
+
+static const char *const activity_names[] = {"", "running", "waiting for the GIL", "blocked (GIL released)"};
+static const char *const activity_colors[] = {"", "#2e7d32", "#c62828", "#b0bec5"};
+
+static uint64_t first_start(const ThreadTrace *t) { return t->count ? t->intervals[0].start_ns : UINT64_MAX; }
+
+static int by_start(const void *a, const void *b) {
+    uint64_t x = first_start(a), y = first_start(b);
+    return x < y ? -1 : x > y;
+}
+
+/* Collects every thread's trace, the main thread first. */
+static ThreadTrace *gather(Interp *interp, size_t *count, uint64_t *t0, uint64_t *t1) {
+    TState *main_ts = interp->main_thread;
+    trace_activity(main_ts, ACTIVITY_NONE);
+    snprintf(main_ts->trace.name, sizeof main_ts->trace.name, "MainThread");
+    main_ts->trace.tid = main_ts->ident;
+    size_t n = interp->finished_trace_count + 1;
+    ThreadTrace *all = malloc(n * sizeof *all);
+    if (!all) return NULL;
+    all[0] = main_ts->trace;
+    memcpy(all + 1, interp->finished_traces, interp->finished_trace_count * sizeof *all);
+    *t0 = UINT64_MAX;
+    *t1 = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < all[i].count; k++) {
+            if (all[i].intervals[k].start_ns < *t0) *t0 = all[i].intervals[k].start_ns;
+            if (all[i].intervals[k].end_ns > *t1) *t1 = all[i].intervals[k].end_ns;
+        }
+    if (*t0 == UINT64_MAX) *t0 = *t1 = 0;
+    /* Lanes in the order the threads started, the main thread on top. */
+    qsort(all + 1, n - 1, sizeof *all, by_start);
+    *count = n;
+    return all;
+}
+
+static void json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void write_json(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, bool gil_on) {
+    fputs("{\"displayTimeUnit\": \"ms\", \"otherData\": {\"gil\": ", f);
+    fputs(gil_on ? "\"on\"" : "\"off\"", f);
+    fputs("}, \"traceEvents\": [\n", f);
+    fputs("  {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"args\": {\"name\": \"mini\"}}", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, ",\n  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": %zu, \"args\": {\"name\": ", i + 1);
+        json_string(f, all[i].name);
+        fputs("}}", f);
+        fprintf(f, ",\n  {\"name\": \"thread_sort_index\", \"ph\": \"M\", \"pid\": 1, \"tid\": %zu, \"args\": {\"sort_index\": %zu}}",
+                i + 1, i);
+        for (size_t k = 0; k < all[i].count; k++) {
+            TraceInterval *iv = &all[i].intervals[k];
+            fprintf(f, ",\n  {\"name\": \"%s\", \"cat\": \"gil\", \"ph\": \"X\", \"pid\": 1, \"tid\": %zu, \"ts\": %.3f, \"dur\": %.3f}",
+                    activity_names[iv->activity], i + 1, (double)(iv->start_ns - t0) / 1000.0,
+                    (double)(iv->end_ns - iv->start_ns) / 1000.0);
+        }
+    }
+    fputs("\n]}\n", f);
+}
+
+static void xml_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '<') fputs("&lt;", f);
+        else if (*s == '>') fputs("&gt;", f);
+        else if (*s == '&') fputs("&amp;", f);
+        else fputc(*s, f);
+    }
+}
+
+/* One lane per thread, a rectangle per interval, a time axis below. */
+static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t t1, bool gil_on) {
+    const double label_w = 170, plot_w = 900, lane_h = 26, top = 40;
+    double width = label_w + plot_w + 20;
+    double height = top + (double)n * lane_h + 70;
+    double span = t1 > t0 ? (double)(t1 - t0) : 1.0;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            width, height, width, height);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"15\">mini GIL timeline (GIL %s), %.3f s</text>\n",
+            gil_on ? "on" : "off", span / 1e9);
+    for (size_t i = 0; i < n; i++) {
+        double y = top + (double)i * lane_h;
+        fprintf(f, "<g class=\"lane\" data-thread=\"");
+        xml_text(f, all[i].name);
+        fprintf(f, "\">\n<text x=\"10\" y=\"%.1f\">", y + lane_h * 0.65);
+        xml_text(f, all[i].name);
+        fprintf(f, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f5f5f5\"/>\n", label_w,
+                y + 3, plot_w, lane_h - 6);
+        for (size_t k = 0; k < all[i].count; k++) {
+            TraceInterval *iv = &all[i].intervals[k];
+            double x = label_w + (double)(iv->start_ns - t0) / span * plot_w;
+            double w = (double)(iv->end_ns - iv->start_ns) / span * plot_w;
+            if (w < 0.2) w = 0.2;
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", x, y + 3, w,
+                    lane_h - 6, activity_colors[iv->activity]);
+        }
+        fputs("</g>\n", f);
+    }
+    double axis_y = top + (double)n * lane_h + 8;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", label_w, axis_y,
+            label_w + plot_w, axis_y);
+    for (int tick = 0; tick <= 10; tick++) {
+        double x = label_w + plot_w * tick / 10.0;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", x, axis_y, x,
+                axis_y + 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.3g s</text>\n", x, axis_y + 18,
+                span / 1e9 * tick / 10.0);
+    }
+    double legend_y = axis_y + 40;
+    for (int a = ACTIVITY_RUNNING; a <= ACTIVITY_BLOCKED; a++) {
+        double x = label_w + (a - 1) * 220.0;
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", x, legend_y - 11,
+                activity_colors[a]);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 20, legend_y, activity_names[a]);
+    }
+    fputs("</svg>\n", f);
+}
+
+bool trace_write(Interp *interp, const char *json_path, const char *svg_path) {
+    size_t n;
+    uint64_t t0, t1;
+    ThreadTrace *all = gather(interp, &n, &t0, &t1);
+    if (!all) return false;
+    bool ok = true;
+    const char *paths[2] = {json_path, svg_path};
+    for (int i = 0; i < 2; i++) {
+        if (!paths[i]) continue;
+        FILE *f = fopen(paths[i], "w");
+        if (!f) {
+            fprintf(stderr, "mini: cannot write %s: %s\n", paths[i], strerror(errno));
+            ok = false;
+            continue;
+        }
+        if (i == 0) write_json(f, all, n, t0, interp->gil_enabled);
+        else write_svg(f, all, n, t0, t1, interp->gil_enabled);
+        if (fclose(f) != 0) {
+            fprintf(stderr, "mini: cannot write %s: %s\n", paths[i], strerror(errno));
+            ok = false;
+        }
+    }
+    free(all);
+    return ok;
+}
