@@ -265,7 +265,7 @@ static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value paren
     /* Search the parent package's __path__, or sys.path. */
     Value path = IS_EMPTY(parent) ? EMPTY_VAL : ops_getattr_opt(ts, parent, interp->names.path);
     if (IS_EMPTY(parent) && IS_OBJ(interp->sys_module))
-        path = ops_getattr_opt(ts, interp->sys_module, interp->names.path);
+        path = ops_getattr_opt(ts, interp->sys_module, str_intern_cstr(ts, "path"));
     if (IS_ERROR(path)) return path;
     if (IS_LIST(path)) {
         size_t n;

@@ -212,7 +212,7 @@ static bool bootstrap(TState *ts, const Options *o, const char *argv0) {
     /* sys.path: the script's folder (or the current one), then the
      * stdlib folder beside the binary or in the source tree. */
     ObjList *path = list_new(ts, 0);
-    if (!path || ops_setattr(ts, sys, interp->names.path, OBJ_VAL(path)) < 0) return false;
+    if (!path || ops_setattr(ts, sys, str_intern_cstr(ts, "path"), OBJ_VAL(path)) < 0) return false;
     char dir[PATH_MAX];
     if (o->script && strcmp(o->script, "-") != 0) {
         snprintf(dir, sizeof dir, "%s", o->script);

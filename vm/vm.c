@@ -705,11 +705,15 @@ static Value format_value(TState *ts, Value v, int conversion, Value spec) {
     switch (conversion) {
     case 1: v = ops_str(ts, v); break;
     case 2: v = ops_repr(ts, v); break;
-    case 3: v = ops_repr(ts, v); break;
+    case 3: v = str_ascii(ts, v); break;
     default: break;
     }
     if (IS_ERROR(v)) return v;
-    if (IS_EMPTY(spec)) return IS_STR(v) ? v : ops_str(ts, v);
+    if (IS_EMPTY(spec)) {
+        /* format(v, ''): str(v), unless v's class has its own __format__. */
+        if (IS_STR(v) || !IS_OBJ(v) || !(OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE)) return ops_str(ts, v);
+        spec = OBJ_VAL(ts->interp->names.empty);
+    }
     return ops_format(ts, v, spec);
 }
 
