@@ -365,6 +365,7 @@ static void *thread_main(void *arg) {
     }
     gc_adopt_thread_heap(ts);
     thread_detach(ts);
+    trace_thread_end(ts);
     tstate_free(ts);
     return NULL;
 }
