@@ -272,6 +272,9 @@ typedef struct {
     StrList args, flags, env;
     Buf input;         /* # stdin lines, each ending in "\n" */
     char *skip;        /* # skip reason */
+    char *run;         /* # run: the program to run instead of the test file */
+    double max_seconds; /* # expect seconds below: a generous bound for
+                           programs whose point is that waits overlap */
 } Spec;
 
 typedef enum {
@@ -287,6 +290,8 @@ typedef enum {
     D_STDIN,
     D_ENV,
     D_SKIP,
+    D_RUN,
+    D_SECONDS,
     D_COUNT,
     D_UNKNOWN_EXPECT = D_COUNT,
     D_NONE
@@ -305,6 +310,8 @@ static const char *const directive_names[D_COUNT] = {
     [D_STDIN] = "stdin",
     [D_ENV] = "env",
     [D_SKIP] = "skip",
+    [D_RUN] = "run",
+    [D_SECONDS] = "expect seconds below",
 };
 
 /* Finds the first "# NAME:" on the line with a known NAME and points *text
@@ -416,6 +423,20 @@ static bool apply_directive(Spec *spec, Directive d, char *text, int lineno, Rep
         free(spec->skip);
         spec->skip = text;
         return true;
+    case D_SECONDS: {
+        char *end;
+        spec->max_seconds = strtod(text, &end);
+        bool ok = end != text && *end == '\0' && spec->max_seconds > 0;
+        if (!ok) fail(r, "%s:%d: '# expect seconds below:' needs a positive number, got \"%s\"", spec->name, lineno, text);
+        free(text);
+        return ok;
+    }
+    case D_RUN:
+        /* The test only holds expectations; it runs this program (a
+         * script that must stay unmodified, such as the article's). */
+        free(spec->run);
+        spec->run = text;
+        return true;
     case D_UNKNOWN_EXPECT:
     case D_NONE:
         break;
@@ -469,6 +490,7 @@ static void free_spec(Spec *spec)
     list_free(&spec->env);
     free(spec->input.data);
     free(spec->skip);
+    free(spec->run);
 }
 
 /* ------------------------------------------------------------------- run */
@@ -1115,7 +1137,7 @@ static int run_test(const char *binary, const char *test, const StrList *runner_
         list_push(&argv, xstrdup(runner_flags->items[i]));
     for (size_t i = 0; i < spec.flags.len; i++)
         list_push(&argv, xstrdup(spec.flags.items[i]));
-    list_push(&argv, xstrdup(spec.name));
+    list_push(&argv, xstrdup(spec.run ? spec.run : spec.name));
     for (size_t i = 0; i < spec.args.len; i++)
         list_push(&argv, xstrdup(spec.args.items[i]));
     /* Set here rather than in the child: the runner itself never reads them. */
@@ -1127,10 +1149,16 @@ static int run_test(const char *binary, const char *test, const StrList *runner_
         free(name);
     }
 
+    struct timespec started, ended;
+    clock_gettime(CLOCK_MONOTONIC, &started);
     run_interpreter(argv.items, dir, spec.input.len ? &spec.input : NULL, timeout, &run);
+    clock_gettime(CLOCK_MONOTONIC, &ended);
     if (run.start_error)
         fail(&report, "%s: %s", run.start_error, strerror(run.start_errno));
     check_run(&report, &spec, &run, timeout);
+    double seconds = (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9;
+    if (spec.max_seconds > 0 && seconds >= spec.max_seconds)
+        fail(&report, "took %.2f s, expected below %.2f s", seconds, spec.max_seconds);
     if (report.failures)
         print_details(argv.items, dir, &spec, &run);
     else {
