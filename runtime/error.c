@@ -109,6 +109,20 @@ Value err_format(TState *ts, ObjType *type, const char *fmt, ...) {
     return r;
 }
 
+Value err_import(TState *ts, ObjType *type, ObjStr *module, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (IS_ERROR(err_set_str(ts, type, msg))) {
+        ObjException *e = AS_EXCEPTION(ts->exc);
+        if (!e->dict) e->dict = dict_new(ts);
+        if (e->dict) dict_set_str(ts, e->dict, str_intern_cstr(ts, "name"), module ? OBJ_VAL(module) : NONE_VAL);
+    }
+    return ERROR_VAL;
+}
+
 Value err_raise(TState *ts, Value exc_or_type) {
     Interp *interp = ts->interp;
     Value exc = exc_or_type;
@@ -371,11 +385,30 @@ void err_print(TState *ts, Value exc) {
 /* ---- the exception types --------------------------------------------- */
 
 static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    (void)kwnames;
     ObjTuple *t = tuple_from(ts, args, (size_t)nargs);
     if (!t) return ERROR_VAL;
     ObjException *e = exc_alloc(ts, type, t);
-    return e ? OBJ_VAL(e) : ERROR_VAL;
+    if (!e) return ERROR_VAL;
+    /* ImportError(msg, name=..., path=...): both default to None. */
+    if (type_is_subtype(type, ts->interp->exc.ImportError)) {
+        vm_push(ts, OBJ_VAL(e));
+        e->dict = dict_new(ts);
+        bool ok = e->dict && dict_set_str(ts, e->dict, str_intern_cstr(ts, "name"), NONE_VAL) == 0 &&
+                  dict_set_str(ts, e->dict, str_intern_cstr(ts, "path"), NONE_VAL) == 0;
+        for (size_t k = 0; ok && kwnames && k < kwnames->len; k++) {
+            ObjStr *key = AS_STR(kwnames->items[k]);
+            if (strcmp(key->data, "name") && strcmp(key->data, "path")) {
+                err_format(ts, ts->interp->exc.TypeError, "'%s' is an invalid keyword argument for %s()",
+                           key->data, type->name->data);
+                ok = false;
+            } else {
+                ok = dict_set_str(ts, e->dict, key, args[nargs + (int)k]) == 0;
+            }
+        }
+        vm_pop(ts);
+        return ok ? OBJ_VAL(e) : ERROR_VAL;
+    }
+    return OBJ_VAL(e);
 }
 
 static Value exception_str(TState *ts, Value self) {

@@ -42,6 +42,9 @@ Value err_set_value(TState *ts, ObjType *type, Value arg);
 /* Raise an exception instance or class (the `raise` statement). */
 Value err_raise(TState *ts, Value exc_or_type);
 Value err_no_memory(TState *ts);
+/* ImportError or ModuleNotFoundError with its .name (the module). */
+Value err_import(TState *ts, ObjType *type, struct ObjStr *module, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* "TypeError: unsupported operand type(s) for +: 'int' and 'str'" */
 Value err_unsupported_binop(TState *ts, BinOp op, Value a, Value b);

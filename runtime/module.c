@@ -277,7 +277,7 @@ static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value paren
         gc_free_buffer(dirs, n * sizeof(Value));
         if (!IS_EMPTY(r)) return r;
     }
-    return err_format(ts, interp->exc.ModuleNotFoundError, "No module named '%s'", full->data);
+    return err_import(ts, interp->exc.ModuleNotFoundError, full, "No module named '%s'", full->data);
 }
 
 static Value import_dotted(TState *ts, const char *dotted) {
@@ -296,7 +296,7 @@ static Value import_dotted(TState *ts, const char *dotted) {
             char leaf[256];
             size_t leaf_len = prefix - (size_t)(p - dotted);
             if (leaf_len >= sizeof leaf)
-                return err_format(ts, interp->exc.ModuleNotFoundError, "No module named '%s'", full->data);
+                return err_import(ts, interp->exc.ModuleNotFoundError, full, "No module named '%s'", full->data);
             memcpy(leaf, p, leaf_len);
             leaf[leaf_len] = '\0';
             module = load_module(ts, full, leaf, parent);

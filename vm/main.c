@@ -221,6 +221,8 @@ static bool bootstrap(TState *ts, const Options *o, const char *argv0) {
         s = str_from_cstr(ts, ".");
     }
     if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
+    if (IS_ERROR(module_import(ts, str_intern_cstr(ts, "_sysinfo"), NONE_VAL, 0, interp->builtins)))
+        return false;
     const char *candidates[] = {"%s/../stdlib", "%s/../share/mini/stdlib"};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && interp->exe_dir; i++) {
         snprintf(dir, sizeof dir, candidates[i], interp->exe_dir);

@@ -720,17 +720,31 @@ static Value format_value(TState *ts, Value v, int conversion, Value spec) {
 static Value import_from(TState *ts, Value module, ObjStr *name) {
     Value v = ops_getattr_opt(ts, module, name);
     if (!IS_EMPTY(v)) return v;
-    /* A submodule not yet imported: import it (from pkg import sub). */
-    if (IS_MODULE(module)) {
-        ObjStr *pkg = AS_MODULE(module)->name;
-        ObjStr *full = str_printf(ts, "%s.%s", pkg->data, name->data);
-        if (!full) return ERROR_VAL;
-        Value sub = dict_get(ts, ts->interp->modules, OBJ_VAL(full));
-        if (!IS_EMPTY(sub) && !IS_ERROR(sub)) return sub;
-        return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s' from '%s'",
-                          name->data, pkg->data);
+    if (!IS_MODULE(module))
+        return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s'", name->data);
+    Interp *interp = ts->interp;
+    ObjModule *m = AS_MODULE(module);
+    ObjStr *full = str_printf(ts, "%s.%s", m->name->data, name->data);
+    if (!full) return ERROR_VAL;
+    /* A package's submodule not imported yet: `from pkg import sub`
+     * imports it, as Python's fromlist handling. */
+    if (!IS_EMPTY(dict_get_str(m->dict, interp->names.path))) {
+        Value sub = module_import(ts, full, OBJ_VAL(tuple_new(ts, 0)), 0, m->dict);
+        if (!IS_ERROR(sub)) {
+            Value v2 = dict_get(ts, interp->modules, OBJ_VAL(full));
+            if (!IS_EMPTY(v2) && !IS_ERROR(v2)) return v2;
+        } else if (!err_matches(ts, interp->exc.ModuleNotFoundError)) {
+            return ERROR_VAL;
+        } else {
+            err_clear(ts);
+        }
     }
-    return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s'", name->data);
+    Value file = dict_get_str(m->dict, interp->names.file);
+    if (IS_STR(file))
+        return err_import(ts, interp->exc.ImportError, m->name, "cannot import name '%s' from '%s' (%s)",
+                          name->data, m->name->data, AS_STR(file)->data);
+    return err_import(ts, interp->exc.ImportError, m->name, "cannot import name '%s' from '%s' (unknown location)",
+                      name->data, m->name->data);
 }
 
 static bool import_star(TState *ts, Value module, ObjDict *globals) {
