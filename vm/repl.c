@@ -98,6 +98,11 @@ void repl_run(TState *ts) {
     el_set(el, EL_PROMPT, current_prompt);
     el_set(el, EL_EDITOR, "emacs");
     el_set(el, EL_HIST, history, hist);
+    /* Keep the terminal in libedit's mode between prompts: switching it
+     * back and forth around each read lets a key typed in between be
+     * eaten by the terminal's cooked mode (a Ctrl-D right after a prompt
+     * was lost that way). */
+    el_set(el, EL_PREP_TERM, 1);
 
     char *buf = NULL;
     size_t len = 0;
@@ -140,6 +145,7 @@ void repl_run(TState *ts) {
         if (err_occurred(ts)) break;
     }
     free(buf);
+    el_set(el, EL_PREP_TERM, 0);
     history_end(hist);
     el_end(el);
     vm_pop(ts);

@@ -65,19 +65,28 @@ static size_t send_line(Session *s, const char *text) {
     return mark;
 }
 
-/* Waits for the interpreter to exit. An end-of-file typed while libedit
- * switches the terminal mode can be lost (seen in about one run in ten
- * under load): after 2 s it is typed once more. */
+/* Waits up to 10 s for the interpreter to exit. An end-of-file typed in
+ * the instant libedit switches the terminal mode can be lost (seen about
+ * once in twenty runs, never with a human typing): it is typed again after
+ * 2 and 5 seconds. */
 static int finish(Session *s) {
     int status = 0;
-    for (int i = 0; i < 100; i++) {
-        if (i == 20) {
-            ssize_t w = write(s->fd, "\x04", 1);
-            (void)w;
-        }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int retyped = 0;
+    for (;;) {
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
             close(s->fd);
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+        if (elapsed > 10) break;
+        if ((retyped == 0 && elapsed > 2) || (retyped == 1 && elapsed > 5)) {
+            ssize_t w = write(s->fd, "\x04", 1);
+            (void)w;
+            retyped++;
         }
         char drain[4096];
         struct pollfd p = {s->fd, POLLIN, 0};
