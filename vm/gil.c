@@ -150,6 +150,9 @@ void gil_take(Gil *gil, TState *ts, GilReason reason) {
 }
 
 void gil_drop(Gil *gil, TState *ts, bool forced) {
+    /* A forced dropper waits from here on: for the hand-off, then for the
+     * GIL again. */
+    if (forced) trace_activity(ts, ACTIVITY_WAITING);
     GilThreadStats *st = &ts->gil_stats;
     st->run_ns += gil_now_ns() - st->held_since_ns;
     MUTEX_LOCK(&gil->mutex);

@@ -285,6 +285,19 @@ static int debug_output(TState *ts, const Options *o, const char *source, size_t
     return status;
 }
 
+/* Joined threads still run a few instructions of C teardown, where they
+ * hand over their statistics and trace: give them a moment (daemon threads
+ * that still run are left out). */
+static void wait_for_thread_teardown(Interp *interp) {
+    for (int i = 0; i < 200; i++) {
+        MUTEX_LOCK(&interp->threads_lock);
+        int n = interp->thread_count;
+        MUTEX_UNLOCK(&interp->threads_lock);
+        if (n <= 1) return;
+        usleep(1000);
+    }
+}
+
 /* Python's exit: run threading's shutdown (atexit hooks, then wait for
  * every non-daemon thread), if the program used threading. */
 static int finish_threads(TState *ts, int status) {
@@ -376,6 +389,7 @@ int main(int argc, char **argv) {
     /* After Ctrl-C, don't wait for worker threads: leave now. */
     if (status != 130) status = finish_threads(ts, status);
     file_flush_std(ts);
+    if (o.gil_stats || interp->tracing) wait_for_thread_teardown(interp);
     if (o.gil_stats) gil_print_stats(interp, ts, stderr);
     if (interp->tracing && !trace_write(interp, o.gil_trace, o.gil_timeline) && status == 0) status = 1;
     /* Daemon threads may still run: tearing the interpreter down under

@@ -157,6 +157,50 @@ static bool well_formed_xml(const char *p) {
     return depth == 0 && root_seen;
 }
 
+typedef struct Span {
+    int tid;
+    double start, end;
+} Span;
+
+static int by_start(const void *a, const void *b) {
+    double x = ((const Span *)a)->start, y = ((const Span *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+/* With the GIL on, no two threads run at once: the "running" spans of
+ * different threads never overlap (a holder records its change before it
+ * releases the GIL, the next one after it acquires). */
+static void assert_exclusive_running(const char *json) {
+    size_t cap = 1024, n = 0;
+    Span *spans = malloc(cap * sizeof *spans);
+    assert_non_null(spans);
+    for (const char *p = strstr(json, "\"name\": \"running\""); p; p = strstr(p + 1, "\"name\": \"running\"")) {
+        Span sp;
+        const char *tid = strstr(p, "\"tid\": "), *ts = strstr(p, "\"ts\": "), *dur = strstr(p, "\"dur\": ");
+        assert_non_null(tid);
+        assert_non_null(ts);
+        assert_non_null(dur);
+        sp.tid = atoi(tid + 7);
+        sp.start = atof(ts + 6);
+        sp.end = sp.start + atof(dur + 7);
+        if (n == cap) {
+            cap *= 2;
+            spans = realloc(spans, cap * sizeof *spans);
+            assert_non_null(spans);
+        }
+        spans[n++] = sp;
+    }
+    assert_true(n >= 4);
+    qsort(spans, n, sizeof *spans, by_start);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n && spans[j].start < spans[i].end; j++)
+            if (spans[j].tid != spans[i].tid) {
+                fprintf(stderr, "threads %d and %d both ran at %.3f us\n", spans[i].tid, spans[j].tid, spans[j].start);
+                fail();
+            }
+    free(spans);
+}
+
 static void test_trace_and_timeline(void **state) {
     (void)state;
     char json[64], svg[64];
@@ -175,6 +219,7 @@ static void test_trace_and_timeline(void **state) {
     assert_int_equal(count(j, "\"thread_name\""), 4);
     assert_true(count(j, "\"name\": \"running\"") >= 4);
     assert_non_null(strstr(j, "\"args\": {\"name\": \"MainThread\"}"));
+    assert_exclusive_running(j);
 
     char *s = slurp(svg);
     assert_non_null(s);
