@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grammar/arena.h"
@@ -43,6 +45,7 @@ typedef struct Options {
     bool disassemble;
     bool gc_stress;
     bool gil_stats;
+    bool compare;              /* --gil=compare */
     const char *gil_trace;     /* Chrome trace JSON path */
     const char *gil_timeline;  /* SVG path */
 } Options;
@@ -56,6 +59,8 @@ static void usage(FILE *out) {
           "  --gil=on|off   run with the global interpreter lock on (default) or off;\n"
           "                 also -X gil=1|0 and the environment variable MINI_GIL=1|0\n"
           "  -X gil=0|1     the same as --gil=off|on\n"
+          "  --gil=compare  run the program twice, GIL on then off, and show the two\n"
+          "                 outputs side by side with their wall times\n"
           "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
           "                 blocked intervals as a Chrome trace (Perfetto, chrome://tracing)\n"
           "  --gil-timeline=FILE.svg  draw the same as an SVG timeline, a lane per thread\n"
@@ -112,8 +117,13 @@ static int parse_options(int argc, char **argv, Options *o) {
             i++;
             break;
         }
+        if (!strcmp(a, "--gil=compare")) {
+            o->compare = true;
+            continue;
+        }
         if (!strncmp(a, "--gil=", 6)) {
-            if (!parse_gil(a + 6, &o->gil)) return usage_error("invalid --gil value '%s' (use on or off)", a + 6);
+            if (!parse_gil(a + 6, &o->gil))
+                return usage_error("invalid --gil value '%s' (use on, off or compare)", a + 6);
             continue;
         }
         if (!strcmp(a, "-X")) {
@@ -314,10 +324,93 @@ static int finish_threads(TState *ts, int status) {
     return status;
 }
 
+/* Runs this binary on the same program with the GIL on or off; returns
+ * its stdout (malloc'd) and sets *seconds and *status. */
+static char *run_mode(char **argv, int argc, const char *mode, double *seconds, int *status) {
+    int fds[2];
+    if (pipe(fds) != 0) return NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        char **args = calloc((size_t)argc + 2, sizeof *args);
+        if (!args) _exit(127);
+        int n = 0;
+        args[n++] = "/proc/self/exe";
+        args[n++] = (char *)mode;
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--gil=compare") != 0) args[n++] = argv[i];
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    FILE *in = fdopen(fds[0], "r");
+    char *out = in ? read_stream(in, &len) : NULL;
+    if (in) fclose(in);
+    int st = 0;
+    if (pid > 0) waitpid(pid, &st, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (out) out[len] = '\0';
+    return out;
+}
+
+static size_t display_width(const char *s, size_t n) {
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) w++;
+    return w;
+}
+
+/* --gil=compare: the two runs' output lines side by side. */
+static int compare_modes(int argc, char **argv) {
+    double t_on, t_off;
+    int s_on, s_off;
+    char *on = run_mode(argv, argc, "--gil=on", &t_on, &s_on);
+    char *off = run_mode(argv, argc, "--gil=off", &t_off, &s_off);
+    if (!on || !off) {
+        fputs("mini: --gil=compare could not run the program\n", stderr);
+        free(on);
+        free(off);
+        return 1;
+    }
+    size_t width = 10;
+    for (const char *p = on; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (display_width(p, n) > width) width = display_width(p, n);
+        p += n + (nl != NULL);
+    }
+    printf("%-*s | %s\n", (int)width, "GIL on", "GIL off");
+    for (size_t i = 0; i < width; i++) putchar('-');
+    puts("-+-" "--------------------");
+    const char *a = on, *b = off;
+    while (*a || *b) {
+        const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
+        size_t la = na ? (size_t)(na - a) : strlen(a), lb = nb ? (size_t)(nb - b) : strlen(b);
+        printf("%.*s%*s | %.*s\n", (int)la, a, (int)(width - display_width(a, la)), "", (int)lb, b);
+        a += la + (na != NULL);
+        b += lb + (nb != NULL);
+    }
+    printf("%-*s | %s\n", (int)width, "", "");
+    char left[64];
+    snprintf(left, sizeof left, "wall %.2f s, exit %d", t_on, s_on);
+    printf("%-*s | wall %.2f s, exit %d\n", (int)width, left, t_off, s_off);
+    free(on);
+    free(off);
+    return s_on ? s_on : s_off;
+}
+
 int main(int argc, char **argv) {
     Options o = {.gil = -1};
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;
+    if (o.compare) return compare_modes(argc, argv);
     if (o.gil < 0) {
         const char *env = getenv("MINI_GIL");
         if (env && *env && !parse_gil(env, &o.gil)) {
