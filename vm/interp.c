@@ -76,6 +76,7 @@ TState *tstate_new(Interp *interp) {
 
 void tstate_free(TState *ts) {
     Interp *interp = ts->interp;
+    free(ts->trace.intervals);
     if (ts->stack || ts->frames) {
         MUTEX_LOCK(&interp->threads_lock);
         if (ts->prev) ts->prev->next = ts->next;
