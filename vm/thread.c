@@ -47,8 +47,14 @@ void thread_attach(TState *ts) {
 void thread_stop_world(TState *ts) {
     Interp *interp = ts->interp;
     MUTEX_LOCK(&interp->threads_lock);
-    /* Another thread may be stopping the world: let it finish first. */
-    wait_world_running(interp, ts);
+    /* Another thread may be stopping the world (with the GIL off two can
+     * ask at once): park until it is done, or it would wait for us. */
+    while (interp->world_stopped && interp->stopper != ts) {
+        atomic_store(&ts->status, THREAD_PARKED);
+        COND_BROADCAST(&interp->world_cond);
+        COND_WAIT(&interp->world_cond, &interp->threads_lock);
+    }
+    atomic_store(&ts->status, THREAD_ATTACHED);
     interp->world_stopped = true;
     interp->stopper = ts;
     for (TState *t = interp->threads; t; t = t->next)
