@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <histedit.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +25,84 @@
 #include "vm/compiler.h"
 #include "vm/config.h"
 #include "vm/signals.h"
+#include "vm/thread.h"
 #include "vm/vm.h"
 
 typedef struct ReplState {
     const char *prompt;
+    int held_byte; /* read ahead while decoding UTF-8, or -1 */
 } ReplState;
 
 static const char *current_prompt(EditLine *el) {
     ReplState *st;
     el_get(el, EL_CLIENTDATA, &st);
     return st->prompt;
+}
+
+/* Waits until standard input is readable or SIGINT is pending, with no
+ * window between the check and the wait: SIGINT stays blocked except
+ * inside ppoll. Returns false when a Ctrl-C came. */
+static bool wait_for_key(void) {
+    sigset_t sigint, before;
+    sigemptyset(&sigint);
+    sigaddset(&sigint, SIGINT);
+    sigprocmask(SIG_BLOCK, &sigint, &before);
+    bool readable = false;
+    while (!signals_pending()) {
+        struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+        if (ppoll(&p, 1, NULL, &before) > 0) {
+            readable = true;
+            break;
+        }
+        if (errno != EINTR) break;
+    }
+    sigprocmask(SIG_SETMASK, &before, NULL);
+    return readable || !signals_pending();
+}
+
+/* libedit's own reader retries a read that a signal interrupted and blocks
+ * again, so a Ctrl-C at the prompt went unseen until the next key (seen in
+ * CI). This one gives up at once on Ctrl-C, and decodes UTF-8 itself. */
+static int read_byte(unsigned char *b) {
+    for (;;) {
+        if (!wait_for_key()) {
+            errno = EINTR;
+            return -1;
+        }
+        ssize_t n = read(STDIN_FILENO, b, 1);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        return (int)n;
+    }
+}
+
+static int read_key(EditLine *el, wchar_t *out) {
+    ReplState *st;
+    el_get(el, EL_CLIENTDATA, &st);
+    unsigned char lead;
+    if (st->held_byte >= 0) {
+        lead = (unsigned char)st->held_byte;
+        st->held_byte = -1;
+    } else {
+        int r = read_byte(&lead);
+        if (r != 1) return r;
+    }
+    int need = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
+    static const unsigned char lead_bits[] = {0, 0xFF, 0x1F, 0x0F, 0x07};
+    wchar_t c = lead & lead_bits[need];
+    for (int i = 1; i < need; i++) {
+        unsigned char b;
+        int r = read_byte(&b);
+        if (r != 1) return r;
+        if ((b & 0xC0) != 0x80) {
+            /* Not UTF-8: the lead byte as it is; this one comes next. */
+            st->held_byte = b;
+            c = lead;
+            break;
+        }
+        c = (c << 6) | (b & 0x3F);
+    }
+    *out = c;
+    return 1;
 }
 
 /* Does the input need more lines? Unfinished brackets or strings, or a
@@ -89,7 +160,11 @@ void repl_run(TState *ts) {
     puts("Type Ctrl-D to leave, Ctrl-C to cancel the current input.");
     fflush(stdout);
 
-    ReplState st = {">>> "};
+    /* libedit turns the wide characters it edits back into bytes by the
+     * C library's LC_CTYPE, which is ASCII until set. mini reads UTF-8
+     * whatever the user's locale, and nothing else in mini depends on it. */
+    setlocale(LC_CTYPE, "C.UTF-8");
+    ReplState st = {">>> ", -1};
     EditLine *el = el_init("mini", stdin, stdout, stderr);
     History *hist = history_init();
     HistEvent ev;
@@ -103,6 +178,7 @@ void repl_run(TState *ts) {
      * eaten by the terminal's cooked mode (a Ctrl-D right after a prompt
      * was lost that way). */
     el_set(el, EL_PREP_TERM, 1);
+    el_set(el, EL_GETCFN, read_key);
 
     char *buf = NULL;
     size_t len = 0;
@@ -110,7 +186,10 @@ void repl_run(TState *ts) {
         st.prompt = len ? "... " : ">>> ";
         int count = 0;
         errno = 0;
+        /* Other threads run while the user types. */
+        thread_detach(ts);
         const char *line = el_gets(el, &count);
+        thread_attach(ts);
         if (signals_take()) {
             /* Ctrl-C: drop what was typed so far. */
             fputs("\nKeyboardInterrupt\n", stdout);

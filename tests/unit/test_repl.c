@@ -170,6 +170,31 @@ static void test_ctrl_c_cancels_line(void **state) {
     assert_int_equal(finish(&s), 0);
 }
 
+/* The prompt releases the GIL while it waits for a key. */
+static void test_threads_run_at_prompt(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "import threading, time\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "threading.Thread(target=lambda: (time.sleep(0.2), print('from the thread'))).start()\n");
+    assert_true(read_until(&s, m, "from the thread"));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+static void test_utf8_input(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "len('h\xc3\xa9 \xe2\x82\xac')\n");
+    assert_true(read_until(&s, m, "4\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
 static void test_sys_exit_status(void **state) {
     (void)state;
     Session s;
@@ -188,6 +213,8 @@ int main(void) {
         cmocka_unit_test(test_block_continues),
         cmocka_unit_test(test_errors_stay),
         cmocka_unit_test(test_ctrl_c_cancels_line),
+        cmocka_unit_test(test_threads_run_at_prompt),
+        cmocka_unit_test(test_utf8_input),
         cmocka_unit_test(test_sys_exit_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
