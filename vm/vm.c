@@ -2040,10 +2040,13 @@ error_at_call:
     frame->sp = sp;
 error:
     {
-        uint32_t pc = PC();
+        /* The safepoint on function entry runs before the first
+         * instruction: no handler of the body covers it yet. */
+        bool at_entry = ip == code->instrs;
+        uint32_t pc = at_entry ? 0 : PC();
         if (add_traceback) err_add_traceback(ts, code, (int)code->lines[pc]);
         add_traceback = true;
-        const ExcHandler *h = find_handler(code, pc);
+        const ExcHandler *h = at_entry ? NULL : find_handler(code, pc);
         if (h) {
             sp = locals + code->nlocals + h->depth;
             PUSH(err_fetch(ts));
