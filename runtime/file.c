@@ -1202,6 +1202,10 @@ static void file_trace(GcMarker *m, Obj *self) {
 
 /* An unreachable open file: write out what is buffered and close it, as
  * CPython does when a file object dies. No thread can be using it. */
+static void file_after_fork(Obj *self) {
+    PT_CHECK(pthread_mutex_init(&((ObjFile *)self)->lock, NULL));
+}
+
 static void file_finalize(Obj *self) {
     ObjFile *f = (ObjFile *)self;
     int fd = file_fd(f);
@@ -1264,6 +1268,7 @@ const TypeSpec file_type_spec = {
     .next = file_next,
     .trace = file_trace,
     .finalize = file_finalize,
+    .after_fork = file_after_fork,
     .methods = file_methods,
     .getsets = file_getsets,
 };
@@ -1297,13 +1302,4 @@ void file_flush_std(TState *ts) {
     }
     vm_pop(ts);
     if (!IS_EMPTY(pending)) err_restore(ts, pending);
-}
-
-void file_reinit_after_fork(TState *ts) {
-    static const char *const names[] = {"stdin", "stdout", "stderr", "__stdin__", "__stdout__",
-                                        "__stderr__"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        Value f = sys_stream(ts, names[i]);
-        if (IS_FILE(f)) PT_CHECK(pthread_mutex_init(&AS_FILE(f)->lock, NULL));
-    }
 }

@@ -42,9 +42,6 @@ Value file_readline(TState *ts, Value file);
  * were replaced). Errors are dropped: there is nowhere left to report
  * them. Called at exit and before fork. */
 void file_flush_std(TState *ts);
-/* In a forked child: the standard streams' locks may have been held by
- * threads that do not exist in the child; make them usable again. */
-void file_reinit_after_fork(TState *ts);
 
 /* Raises the OSError subclass that matches errno `err` (FileNotFoundError
  * for ENOENT, PermissionError for EACCES...), with CPython's message

@@ -172,6 +172,7 @@ static const BuiltinModule builtin_modules[] = {
     {"math", mod_math_init},
     {"os", mod_os_init},
     {"_thread", mod_thread_init},
+    {"_mp", mod_mp_init},
     {NULL, NULL},
 };
 
@@ -257,8 +258,12 @@ static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value paren
             if (strcmp(b->name, full->data) == 0) return load_builtin(ts, full, b);
     for (const EmbeddedModule *e = embedded_modules; e->name; e++)
         if (strcmp(e->name, full->data) == 0) {
+            /* Named by its path in stdlib/: multiprocessing.process is
+             * <stdlib/multiprocessing/process.mini>. */
             char filename[160];
             snprintf(filename, sizeof filename, "<stdlib/%s%s>", e->name, e->is_package ? "/__init__.mini" : ".mini");
+            for (char *c = filename + 8; *c; c++)
+                if (*c == '.' && strcmp(c, ".mini>") != 0) *c = '/';
             /* An embedded package's submodules are embedded too. */
             return load_source(ts, full, e->source, e->length, filename, e->is_package ? "<stdlib>" : NULL);
         }

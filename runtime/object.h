@@ -101,6 +101,7 @@ typedef Value (*NewFn)(TState *ts, struct ObjType *type, Value *args, int nargs,
                        struct ObjTuple *kwnames);
 typedef void (*TraceFn)(GcMarker *m, Obj *self);
 typedef void (*FinalizeFn)(Obj *self);
+typedef void (*AfterForkFn)(Obj *self);
 
 #define TYPEF_BASETYPE 0x01  /* may be subclassed */
 #define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
@@ -136,6 +137,10 @@ typedef struct ObjType {
     NewFn new_;                   /* calling the type */
     TraceFn trace;
     FinalizeFn finalize;
+    /* In a forked child, before anything runs: rebuild the OS-level state
+     * (mutexes, condition variables) that a thread of the parent, gone in
+     * the child, may have held or waited on. */
+    AfterForkFn after_fork;
 } ObjType;
 
 /* A native function's signature: args[0..nargs) positional, then one value

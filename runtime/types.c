@@ -66,6 +66,7 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     bool same_layout = base && base->instance_kind == spec->kind;
     t->trace = spec->trace ? spec->trace : same_layout ? base->trace : NULL;
     t->finalize = spec->finalize ? spec->finalize : same_layout ? base->finalize : NULL;
+    t->after_fork = spec->after_fork ? spec->after_fork : same_layout ? base->after_fork : NULL;
     /* As in Python, a type that defines equality but not hashing is
      * unhashable rather than inheriting identity hashing. */
     if (spec->hash) t->hash = spec->hash;

@@ -37,6 +37,7 @@ typedef struct TypeSpec {
     NewFn new_;
     TraceFn trace;
     FinalizeFn finalize;
+    AfterForkFn after_fork;
     const NativeDef *methods;   /* NULL-terminated, or NULL */
     const NativeDef *classmethods;
     const GetSetDef *getsets;   /* NULL-terminated, or NULL */

@@ -41,21 +41,33 @@ typedef struct ObjLock {
     uint64_t count;       /* RLock: touched only by the holder */
 } ObjLock;
 
+/* Timed waits measure against the monotonic clock: a change of the
+ * wall clock must not stretch or cut a timeout. */
+static void lock_cond_init(pthread_cond_t *cond) {
+    pthread_condattr_t attr;
+    PT_CHECK(pthread_condattr_init(&attr));
+    PT_CHECK(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
+    PT_CHECK(pthread_cond_init(cond, &attr));
+    PT_CHECK(pthread_condattr_destroy(&attr));
+}
+
 static void lock_finalize(Obj *self) {
     ObjLock *l = (ObjLock *)self;
     pthread_mutex_destroy(&l->mutex);
     pthread_cond_destroy(&l->cond);
 }
 
+static void lock_after_fork(Obj *self) {
+    ObjLock *l = (ObjLock *)self;
+    PT_CHECK(pthread_mutex_init(&l->mutex, NULL));
+    lock_cond_init(&l->cond);
+}
+
 static ObjLock *lock_new(TState *ts, ObjType *type, bool recursive) {
     ObjLock *l = (ObjLock *)gc_alloc(ts, sizeof(ObjLock), OBJ_OPAQUE, type);
     if (!l) return NULL;
     PT_CHECK(pthread_mutex_init(&l->mutex, NULL));
-    pthread_condattr_t attr;
-    PT_CHECK(pthread_condattr_init(&attr));
-    PT_CHECK(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
-    PT_CHECK(pthread_cond_init(&l->cond, &attr));
-    PT_CHECK(pthread_condattr_destroy(&attr));
+    lock_cond_init(&l->cond);
     l->locked = false;
     l->recursive = recursive;
     atomic_init(&l->owner, 0);
@@ -301,6 +313,7 @@ const TypeSpec lock_type_spec = {
     .repr = lock_repr,
     .new_ = lock_type_new,
     .finalize = lock_finalize,
+    .after_fork = lock_after_fork,
     .methods = lock_methods,
 };
 
@@ -310,6 +323,7 @@ const TypeSpec rlock_type_spec = {
     .repr = lock_repr,
     .new_ = lock_type_new,
     .finalize = lock_finalize,
+    .after_fork = lock_after_fork,
     .methods = rlock_methods,
 };
 

@@ -16,5 +16,6 @@ bool mod_time_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
 bool mod_os_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
+bool mod_mp_init(TState *ts, struct ObjDict *ns);
 
 #endif

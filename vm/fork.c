@@ -12,8 +12,9 @@
 
 /* In the child, the threads that stopped for the fork are gone, and any of
  * them may have held a runtime lock at that instant (a detached thread can
- * be inside threads_lock, the GIL's mutex or a file's lock). Nobody else
- * runs in the child yet, so every such lock is simply made anew. */
+ * be inside threads_lock or the GIL's mutex). Nobody else runs in the
+ * child yet, so every such lock is simply made anew; objects_after_fork
+ * does the same for the locks inside objects. */
 static void reinit_runtime_locks(TState *ts) {
     Interp *interp = ts->interp;
     PT_CHECK(pthread_mutex_init(&interp->threads_lock, NULL));
@@ -21,7 +22,6 @@ static void reinit_runtime_locks(TState *ts) {
     PT_CHECK(pthread_mutex_init(&interp->gc.lock, NULL));
     PT_CHECK(pthread_mutex_init(&interp->interned.lock, NULL));
     if (interp->gil_enabled) gil_reinit_after_fork(&interp->gil, ts);
-    file_reinit_after_fork(ts);
 }
 
 /* Only the forking thread exists in the child. The others' objects stay
@@ -34,7 +34,6 @@ static void drop_other_threads(TState *ts) {
         TState *next = t->next;
         if (t != ts) {
             gc_adopt_thread_heap(t);
-            t->frame_count = 0;
             tstate_free(t);
         }
         t = next;
@@ -43,6 +42,18 @@ static void drop_other_threads(TState *ts) {
     interp->stopper = NULL;
     interp->main_thread = ts;
     atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GIL_DROP);
+}
+
+/* Objects with mutexes or condition variables of their own (locks, files)
+ * rebuild them: a parent thread may have held one, or still count as a
+ * waiter on one (destroying such a condition variable later would wait for
+ * that thread for ever). Runs after drop_other_threads, so every object
+ * is on the forking thread's heap or the orphan list. */
+static void objects_after_fork(TState *ts) {
+    Obj *lists[2] = {ts->heap, ts->interp->gc.orphans};
+    for (int i = 0; i < 2; i++)
+        for (Obj *o = lists[i]; o; o = o->gc_next)
+            if (o->type->after_fork) o->type->after_fork(o);
 }
 
 /* The forking thread is the child's main thread: Ctrl-C is its to handle.
@@ -73,6 +84,7 @@ pid_t fork_process(TState *ts) {
     }
     reinit_runtime_locks(ts);
     drop_other_threads(ts);
+    objects_after_fork(ts);
     adopt_signals(ts);
     return 0;
 }

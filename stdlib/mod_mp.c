@@ -1,0 +1,1913 @@
+/* The _mp module: what the multiprocessing package and the process pool
+ * (stdlib/multiprocessing/, stdlib/concurrent/futures.mini) are built on.
+ *
+ *  - fork() (vm/fork.c) and exit_child(); Child, a handle on a forked
+ *    process that reaps it exactly once (waitpid under a mutex) and waits
+ *    on it through a pidfd, so join(timeout) needs no polling.
+ *  - Synchronisation between processes, in shared memory mapped before
+ *    fork (MAP_SHARED | MAP_ANONYMOUS, so children inherit it and it dies
+ *    with the last process): Lock and RLock are robust process-shared
+ *    pthread mutexes (a holder that dies hands the lock to the next
+ *    acquirer: EOWNERDEAD, pthread_mutex_consistent), Semaphore and
+ *    BoundedSemaphore POSIX semaphores, Event a flag under a robust mutex
+ *    with a process-shared condition variable.
+ *  - SharedValue and SharedArray: C numbers in shared memory (Value, Array,
+ *    RawValue, RawArray), each access under the optional lock.
+ *  - Channel: the core of multiprocessing.Queue, a pipe whose messages are
+ *    framed and serialized (runtime/serialize.h) in the caller, with a
+ *    reader lock, a writer lock and, for a maxsize, a semaphore of free
+ *    slots, all in shared memory.
+ *  - Connection (Pipe(), the process pool's channels) and Message (a value
+ *    serialized once, sent later).
+ *
+ * Every wait detaches the thread (the GIL is released, a collection does
+ * not wait for it). The main thread waits in slices so that Ctrl-C raises
+ * KeyboardInterrupt. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/args.h"
+#include "runtime/dict.h"
+#include "runtime/error.h"
+#include "runtime/file.h"
+#include "runtime/float.h"
+#include "runtime/function.h"
+#include "runtime/int.h"
+#include "runtime/iterator.h"
+#include "runtime/list.h"
+#include "runtime/ops.h"
+#include "runtime/range.h"
+#include "runtime/serialize.h"
+#include "runtime/str.h"
+#include "runtime/strbuf.h"
+#include "runtime/tuple.h"
+#include "runtime/types.h"
+#include "stdlib/modules.h"
+#include "vm/fork.h"
+#include "vm/gc.h"
+#include "vm/interp.h"
+#include "vm/signals.h"
+#include "vm/sync.h"
+#include "vm/thread.h"
+#include "vm/vm.h"
+
+/* ---- time and waiting ---------------------------------------------------- */
+
+/* How often a waiting main thread looks for Ctrl-C. */
+#define SLICE_SECONDS 0.02
+
+static struct timespec now_plus(double seconds) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (seconds > 1e9) seconds = 1e9;
+    double whole = (double)(time_t)seconds;
+    t.tv_sec += (time_t)whole;
+    t.tv_nsec += (long)((seconds - whole) * 1e9);
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b) {
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Milliseconds from now until *until, rounded up (poll's unit); -1: none. */
+static int ms_until(const struct timespec *until) {
+    if (!until) return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!before(&now, until)) return 0;
+    int64_t ns = (int64_t)(until->tv_sec - now.tv_sec) * 1000000000 + (until->tv_nsec - now.tv_nsec);
+    int64_t ms = (ns + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* The CLOCK_REALTIME time of a CLOCK_MONOTONIC deadline, for the waits
+ * that only take the former (pthread_mutex_timedlock, sem_timedwait: their
+ * clock-choosing variants are not seen by ThreadSanitizer). */
+static struct timespec realtime_of(const struct timespec *until) {
+    struct timespec now, rt;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t left = (int64_t)(until->tv_sec - now.tv_sec) * 1000000000 + (until->tv_nsec - now.tv_nsec);
+    if (left < 0) left = 0;
+    int64_t ns = rt.tv_nsec + left % 1000000000;
+    rt.tv_sec += (time_t)(left / 1000000000 + ns / 1000000000);
+    rt.tv_nsec = (long)(ns % 1000000000);
+    return rt;
+}
+
+/* One attempt at a blocking operation, made detached: it waits at most
+ * until *until (CLOCK_MONOTONIC; NULL: no limit). Returns 1 done, 0 not yet
+ * (timed out or interrupted by a signal), -errno on failure. It touches
+ * only C memory. */
+typedef int (*WaitStep)(void *ctx, const struct timespec *until);
+
+/* Runs step until it is done or `timeout` seconds pass (< 0: no limit).
+ * Returns 1 done, 0 timed out, -1 after raising (KeyboardInterrupt in the
+ * main thread, OSError). */
+static int wait_blocking(TState *ts, WaitStep step, void *ctx, double timeout) {
+    bool main = ts == ts->interp->main_thread;
+    struct timespec deadline;
+    if (timeout >= 0) deadline = now_plus(timeout);
+    for (;;) {
+        struct timespec until;
+        const struct timespec *limit = NULL;
+        if (timeout >= 0) {
+            until = deadline;
+            limit = &until;
+        }
+        if (main) {
+            struct timespec slice = now_plus(SLICE_SECONDS);
+            if (!limit || before(&slice, &until)) until = slice;
+            limit = &until;
+        }
+        thread_detach(ts);
+        int r = step(ctx, limit);
+        thread_attach(ts);
+        if (r > 0) return 1;
+        if (r < 0) {
+            file_raise_oserror(ts, -r, NONE_VAL);
+            return -1;
+        }
+        if (main && signals_pending() && !vm_safepoint(ts)) return -1;
+        if (timeout >= 0) {
+            struct timespec now = now_plus(0);
+            if (!before(&now, &deadline)) return 0;
+        }
+    }
+}
+
+/* The timeout argument of the acquire/get/wait family: None (or absent) is
+ * no limit, a number is seconds (negative counts as 0, as CPython's
+ * multiprocessing). Returns false after raising. */
+static bool timeout_arg(TState *ts, Value v, double *out) {
+    *out = -1;
+    if (IS_EMPTY(v) || IS_NONE(v)) return true;
+    if (!args_float(ts, v, out)) return false;
+    if (*out < 0) *out = 0;
+    return true;
+}
+
+/* block=True, timeout=None folded into one timeout: 0 when not blocking. */
+static bool block_timeout_args(TState *ts, Value block, Value timeout, double *out) {
+    int blocking = 1;
+    if (!IS_EMPTY(block) && (blocking = ops_truth(ts, block)) < 0) return false;
+    if (!timeout_arg(ts, timeout, out)) return false;
+    if (!blocking) *out = 0;
+    return true;
+}
+
+/* ---- shared memory and its locks ----------------------------------------- */
+
+/* Memory shared with every process forked after it was mapped. */
+static void *shm_map(TState *ts, size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return NULL;
+    }
+    return p;
+}
+
+/* A robust, process-shared mutex: if its holder dies, the next locker
+ * gets it (EOWNERDEAD) and makes it consistent. */
+static int shared_mutex_init(pthread_mutex_t *m, int type) {
+    pthread_mutexattr_t a;
+    int r = pthread_mutexattr_init(&a);
+    if (r) return r;
+    if (!(r = pthread_mutexattr_settype(&a, type)) &&
+        !(r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) &&
+        !(r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)))
+        r = pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return r;
+}
+
+static int shared_cond_init(pthread_cond_t *c) {
+    pthread_condattr_t a;
+    int r = pthread_condattr_init(&a);
+    if (r) return r;
+    if (!(r = pthread_condattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) &&
+        !(r = pthread_condattr_setclock(&a, CLOCK_MONOTONIC)))
+        r = pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+    return r;
+}
+
+/* Locks briefly-held internal mutexes (never held across a wait for
+ * something else), recovering one whose holder died. */
+static void shared_mutex_lock(pthread_mutex_t *m) {
+    int r = pthread_mutex_lock(m);
+    if (r == EOWNERDEAD) r = pthread_mutex_consistent(m);
+    if (r) sync_fail("pthread_mutex_lock", r, __FILE__, __LINE__);
+}
+
+/* The thread id that holds the mutex (glibc keeps it in the mutex), or 0. */
+static pid_t mutex_owner(pthread_mutex_t *m) {
+    return (pid_t)(__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) & 0x3fffffff);
+}
+
+/* Is the mutex held by a thread of this process? Then it sits on that
+ * thread's robust list (linked through the mutex itself), and unmapping
+ * it would corrupt the list. */
+static bool held_in_this_process(pthread_mutex_t *m) {
+    pid_t owner = mutex_owner(m);
+    return owner != 0 && syscall(SYS_tgkill, getpid(), owner, 0) == 0;
+}
+
+static int mutex_step(void *ctx, const struct timespec *until) {
+    pthread_mutex_t *m = ctx;
+    struct timespec rt;
+    if (until) rt = realtime_of(until);
+    int r = until ? pthread_mutex_timedlock(m, &rt) : pthread_mutex_lock(m);
+    if (r == EOWNERDEAD) r = pthread_mutex_consistent(m);
+    if (r == 0) return 1;
+    if (r == ETIMEDOUT || r == EINTR) return 0;
+    if (r == EDEADLK) {
+        /* A Lock acquired again by its holder: Python's Lock waits (for
+         * ever, or until the timeout), so wait. */
+        struct timespec t = until ? *until : now_plus(1.0);
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR && !until) {
+        }
+        return 0;
+    }
+    return -r;
+}
+
+/* Takes the mutex: at once when it is free, else waiting detached.
+ * 1 acquired, 0 timed out, -1 after raising. */
+static int shared_mutex_acquire(TState *ts, pthread_mutex_t *m, double timeout) {
+    int r = pthread_mutex_trylock(m);
+    if (r == EOWNERDEAD) r = pthread_mutex_consistent(m);
+    if (r == 0) return 1;
+    if (r != EBUSY) {
+        file_raise_oserror(ts, r, NONE_VAL);
+        return -1;
+    }
+    if (timeout == 0) return 0;
+    return wait_blocking(ts, mutex_step, m, timeout);
+}
+
+static int sem_step(void *ctx, const struct timespec *until) {
+    sem_t *s = ctx;
+    struct timespec rt;
+    if (until) rt = realtime_of(until);
+    int r = until ? sem_timedwait(s, &rt) : sem_wait(s);
+    if (r == 0) return 1;
+    return errno == ETIMEDOUT || errno == EINTR ? 0 : -errno;
+}
+
+static int sem_acquire(TState *ts, sem_t *s, double timeout) {
+    if (sem_trywait(s) == 0) return 1;
+    if (errno != EAGAIN && errno != EINTR) {
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return -1;
+    }
+    if (timeout == 0) return 0;
+    return wait_blocking(ts, sem_step, s, timeout);
+}
+
+/* ---- Lock and RLock ------------------------------------------------------ */
+
+typedef struct ObjMutex {
+    Obj obj;
+    pthread_mutex_t *m; /* in its own shared page */
+    bool recursive;
+    /* Which thread of this process holds it, and how many times: only the
+     * holder may unlock a pthread mutex, and asking the kernel who we are
+     * (gettid) would cost a system call per release. */
+    _Atomic uint64_t owner; /* TState.ident, 0 when not held here */
+    uint64_t depth;         /* touched by the owner only */
+} ObjMutex;
+
+static void mutex_finalize(Obj *self) {
+    ObjMutex *l = (ObjMutex *)self;
+    if (l->m && !held_in_this_process(l->m)) munmap(l->m, sizeof *l->m);
+}
+
+static Value mutex_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, type->name->data, nargs, kwnames, 0, 0)) return ERROR_VAL;
+    ObjMutex *l = (ObjMutex *)gc_alloc(ts, sizeof(ObjMutex), OBJ_OPAQUE, type);
+    if (!l) return ERROR_VAL;
+    l->recursive = strcmp(type->name->data, "RLock") == 0;
+    atomic_init(&l->owner, 0);
+    l->depth = 0;
+    l->m = shm_map(ts, sizeof *l->m);
+    if (!l->m) return ERROR_VAL;
+    int r = shared_mutex_init(l->m, l->recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK);
+    if (r) return file_raise_oserror(ts, r, NONE_VAL);
+    return OBJ_VAL(l);
+}
+
+static bool is_mutex(Value v) { return IS_OBJ(v) && OBJ_TYPE(v)->finalize == mutex_finalize; }
+
+/* 1 acquired, 0 timed out, -1 after raising. */
+static int mutex_acquire_raw(TState *ts, ObjMutex *l, double timeout) {
+    int r = shared_mutex_acquire(ts, l->m, timeout);
+    if (r == 1) {
+        if (atomic_load_explicit(&l->owner, memory_order_relaxed) == ts->ident) {
+            l->depth++;
+        } else {
+            atomic_store_explicit(&l->owner, ts->ident, memory_order_relaxed);
+            l->depth = 1;
+        }
+    }
+    return r;
+}
+
+/* acquire(block=True, timeout=None) */
+static Value mutex_acquire(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "block", "timeout"};
+    Value v[3];
+    if (!args_bind(ts, "acquire", args, nargs, kwnames, names, 3, 1, 3, v)) return ERROR_VAL;
+    double timeout;
+    if (!block_timeout_args(ts, v[1], v[2], &timeout)) return ERROR_VAL;
+    int r = mutex_acquire_raw(ts, (ObjMutex *)AS_OBJ(v[0]), timeout);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r == 1);
+}
+
+static bool mutex_release_raw(TState *ts, ObjMutex *l) {
+    /* Only the holder may unlock a pthread mutex: refuse the others
+     * without trying (ThreadSanitizer reports the attempt itself). */
+    int r = EPERM;
+    if (atomic_load_explicit(&l->owner, memory_order_relaxed) == ts->ident) {
+        if (--l->depth == 0) atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+        r = pthread_mutex_unlock(l->m);
+    }
+    if (r == 0) return true;
+    if (r != EPERM) {
+        file_raise_oserror(ts, r, NONE_VAL);
+        return false;
+    }
+    if (l->recursive)
+        err_format(ts, ts->interp->exc.AssertionError, "attempt to release recursive lock not owned by thread");
+    else
+        err_format(ts, ts->interp->exc.ValueError, "semaphore or lock released too many times");
+    return false;
+}
+
+static Value mutex_release(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "release", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return mutex_release_raw(ts, (ObjMutex *)AS_OBJ(args[0])) ? NONE_VAL : ERROR_VAL;
+}
+
+static Value mutex_exit(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__exit__", nargs, kwnames, 1, 4)) return ERROR_VAL;
+    return mutex_release_raw(ts, (ObjMutex *)AS_OBJ(args[0])) ? NONE_VAL : ERROR_VAL;
+}
+
+static Value mutex_repr(TState *ts, Value self) {
+    ObjMutex *l = (ObjMutex *)AS_OBJ(self);
+    pid_t owner = mutex_owner(l->m);
+    if (l->recursive) {
+        unsigned count = owner ? __atomic_load_n(&l->m->__data.__count, __ATOMIC_RELAXED) : 0;
+        if (!owner) return OBJ_VAL(str_printf(ts, "<RLock(None, 0)>"));
+        return OBJ_VAL(str_printf(ts, "<RLock(%d, %u)>", (int)owner, count));
+    }
+    if (!owner) return OBJ_VAL(str_printf(ts, "<Lock(owner=None)>"));
+    return OBJ_VAL(str_printf(ts, "<Lock(owner=%d)>", (int)owner));
+}
+
+/* For multiprocessing.Condition: does this thread hold the lock, and how
+ * many times? */
+static Value mutex_is_mine(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_is_mine", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjMutex *l = (ObjMutex *)AS_OBJ(args[0]);
+    return BOOL_VAL(atomic_load_explicit(&l->owner, memory_order_relaxed) == ts->ident);
+}
+
+static Value mutex_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_count", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjMutex *l = (ObjMutex *)AS_OBJ(args[0]);
+    bool mine = atomic_load_explicit(&l->owner, memory_order_relaxed) == ts->ident;
+    return INT_VAL(mine ? (int64_t)l->depth : 0);
+}
+
+static const NativeDef mutex_methods[] = {
+    {"acquire", mutex_acquire},
+    {"__enter__", mutex_acquire},
+    {"release", mutex_release},
+    {"__exit__", mutex_exit},
+    {"_is_mine", mutex_is_mine},
+    {"_count", mutex_count},
+    {NULL, NULL},
+};
+
+static const TypeSpec mp_lock_spec = {
+    .name = "Lock",
+    .kind = OBJ_OPAQUE,
+    .repr = mutex_repr,
+    .new_ = mutex_new,
+    .finalize = mutex_finalize,
+    .methods = mutex_methods,
+};
+
+static const TypeSpec mp_rlock_spec = {
+    .name = "RLock",
+    .kind = OBJ_OPAQUE,
+    .repr = mutex_repr,
+    .new_ = mutex_new,
+    .finalize = mutex_finalize,
+    .methods = mutex_methods,
+};
+
+/* ---- Semaphore and BoundedSemaphore -------------------------------------- */
+
+typedef struct ObjSemaphore {
+    Obj obj;
+    sem_t *sem;       /* in its own shared page */
+    int64_t maxvalue; /* BoundedSemaphore's bound, else -1 */
+} ObjSemaphore;
+
+static void semaphore_finalize(Obj *self) {
+    ObjSemaphore *s = (ObjSemaphore *)self;
+    if (!s->sem) return;
+    sem_destroy(s->sem);
+    munmap(s->sem, sizeof *s->sem);
+}
+
+static Value semaphore_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"value"};
+    Value v[1];
+    if (!args_bind(ts, type->name->data, args, nargs, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
+    int64_t value = 1;
+    if (!IS_EMPTY(v[0]) && !args_int(ts, v[0], &value)) return ERROR_VAL;
+    if (value < 0) return err_format(ts, ts->interp->exc.ValueError, "semaphore initial value must be >= 0");
+    if (value > SEM_VALUE_MAX) return err_format(ts, ts->interp->exc.ValueError, "semaphore value too large");
+    ObjSemaphore *s = (ObjSemaphore *)gc_alloc(ts, sizeof(ObjSemaphore), OBJ_OPAQUE, type);
+    if (!s) return ERROR_VAL;
+    s->sem = NULL;
+    s->maxvalue = strcmp(type->name->data, "BoundedSemaphore") == 0 ? value : -1;
+    sem_t *sem = shm_map(ts, sizeof *sem);
+    if (!sem) return ERROR_VAL;
+    if (sem_init(sem, 1, (unsigned)value) != 0) {
+        int err = errno;
+        munmap(sem, sizeof *sem);
+        return file_raise_oserror(ts, err, NONE_VAL);
+    }
+    s->sem = sem;
+    return OBJ_VAL(s);
+}
+
+static Value semaphore_acquire(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "block", "timeout"};
+    Value v[3];
+    if (!args_bind(ts, "acquire", args, nargs, kwnames, names, 3, 1, 3, v)) return ERROR_VAL;
+    double timeout;
+    if (!block_timeout_args(ts, v[1], v[2], &timeout)) return ERROR_VAL;
+    int r = sem_acquire(ts, ((ObjSemaphore *)AS_OBJ(v[0]))->sem, timeout);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r == 1);
+}
+
+static bool semaphore_release_raw(TState *ts, ObjSemaphore *s) {
+    if (s->maxvalue >= 0) {
+        int value;
+        if (sem_getvalue(s->sem, &value) == 0 && value >= s->maxvalue) {
+            err_format(ts, ts->interp->exc.ValueError, "semaphore or lock released too many times");
+            return false;
+        }
+    }
+    if (sem_post(s->sem) == 0) return true;
+    if (errno == EOVERFLOW)
+        err_format(ts, ts->interp->exc.OverflowError, "semaphore value too large");
+    else
+        file_raise_oserror(ts, errno, NONE_VAL);
+    return false;
+}
+
+static Value semaphore_release(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "release", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return semaphore_release_raw(ts, (ObjSemaphore *)AS_OBJ(args[0])) ? NONE_VAL : ERROR_VAL;
+}
+
+static Value semaphore_exit(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__exit__", nargs, kwnames, 1, 4)) return ERROR_VAL;
+    return semaphore_release_raw(ts, (ObjSemaphore *)AS_OBJ(args[0])) ? NONE_VAL : ERROR_VAL;
+}
+
+static Value semaphore_get_value(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "get_value", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int value = 0;
+    sem_getvalue(((ObjSemaphore *)AS_OBJ(args[0]))->sem, &value);
+    return INT_VAL(value < 0 ? 0 : value);
+}
+
+static Value semaphore_repr(TState *ts, Value self) {
+    ObjSemaphore *s = (ObjSemaphore *)AS_OBJ(self);
+    int value = 0;
+    sem_getvalue(s->sem, &value);
+    if (s->maxvalue >= 0)
+        return OBJ_VAL(str_printf(ts, "<BoundedSemaphore(value=%d, maxvalue=%lld)>", value,
+                                  (long long)s->maxvalue));
+    return OBJ_VAL(str_printf(ts, "<Semaphore(value=%d)>", value));
+}
+
+static const NativeDef semaphore_methods[] = {
+    {"acquire", semaphore_acquire},
+    {"__enter__", semaphore_acquire},
+    {"release", semaphore_release},
+    {"__exit__", semaphore_exit},
+    {"get_value", semaphore_get_value},
+    {NULL, NULL},
+};
+
+static const TypeSpec mp_semaphore_spec = {
+    .name = "Semaphore",
+    .kind = OBJ_OPAQUE,
+    .repr = semaphore_repr,
+    .new_ = semaphore_new,
+    .finalize = semaphore_finalize,
+    .methods = semaphore_methods,
+};
+
+static const TypeSpec mp_bounded_semaphore_spec = {
+    .name = "BoundedSemaphore",
+    .kind = OBJ_OPAQUE,
+    .repr = semaphore_repr,
+    .new_ = semaphore_new,
+    .finalize = semaphore_finalize,
+    .methods = semaphore_methods,
+};
+
+/* ---- Event ---------------------------------------------------------------- */
+
+typedef struct SharedFlag {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int flag;
+} SharedFlag;
+
+typedef struct ObjEvent {
+    Obj obj;
+    SharedFlag *shared;
+} ObjEvent;
+
+static void event_finalize(Obj *self) {
+    ObjEvent *e = (ObjEvent *)self;
+    if (e->shared && !held_in_this_process(&e->shared->mutex)) munmap(e->shared, sizeof *e->shared);
+}
+
+static Value event_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "Event", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    ObjEvent *e = (ObjEvent *)gc_alloc(ts, sizeof(ObjEvent), OBJ_OPAQUE, type);
+    if (!e) return ERROR_VAL;
+    e->shared = shm_map(ts, sizeof *e->shared);
+    if (!e->shared) return ERROR_VAL;
+    int r = shared_mutex_init(&e->shared->mutex, PTHREAD_MUTEX_NORMAL);
+    if (!r) r = shared_cond_init(&e->shared->cond);
+    if (r) return file_raise_oserror(ts, r, NONE_VAL);
+    return OBJ_VAL(e);
+}
+
+static int event_step(void *ctx, const struct timespec *until) {
+    SharedFlag *f = ctx;
+    shared_mutex_lock(&f->mutex);
+    while (!f->flag) {
+        int r = until ? pthread_cond_timedwait(&f->cond, &f->mutex, until) : pthread_cond_wait(&f->cond, &f->mutex);
+        if (r == EOWNERDEAD) r = pthread_mutex_consistent(&f->mutex);
+        if (r == ETIMEDOUT) break;
+        if (r) sync_fail("pthread_cond_wait", r, __FILE__, __LINE__);
+    }
+    int set = f->flag;
+    PT_CHECK(pthread_mutex_unlock(&f->mutex));
+    return set ? 1 : 0;
+}
+
+static void event_store(ObjEvent *e, int flag) {
+    SharedFlag *f = e->shared;
+    shared_mutex_lock(&f->mutex);
+    __atomic_store_n(&f->flag, flag, __ATOMIC_RELEASE);
+    if (flag) PT_CHECK(pthread_cond_broadcast(&f->cond));
+    PT_CHECK(pthread_mutex_unlock(&f->mutex));
+}
+
+static Value event_set(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "set", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    event_store((ObjEvent *)AS_OBJ(args[0]), 1);
+    return NONE_VAL;
+}
+
+static Value event_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "clear", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    event_store((ObjEvent *)AS_OBJ(args[0]), 0);
+    return NONE_VAL;
+}
+
+static Value event_is_set(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "is_set", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return BOOL_VAL(__atomic_load_n(&((ObjEvent *)AS_OBJ(args[0]))->shared->flag, __ATOMIC_ACQUIRE));
+}
+
+static Value event_wait(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "timeout"};
+    Value v[2];
+    if (!args_bind(ts, "wait", args, nargs, kwnames, names, 2, 1, 2, v)) return ERROR_VAL;
+    double timeout;
+    if (!timeout_arg(ts, v[1], &timeout)) return ERROR_VAL;
+    SharedFlag *f = ((ObjEvent *)AS_OBJ(v[0]))->shared;
+    if (__atomic_load_n(&f->flag, __ATOMIC_ACQUIRE)) return TRUE_VAL;
+    int r = wait_blocking(ts, event_step, f, timeout);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r == 1);
+}
+
+static const NativeDef event_methods[] = {
+    {"set", event_set},
+    {"clear", event_clear},
+    {"is_set", event_is_set},
+    {"wait", event_wait},
+    {NULL, NULL},
+};
+
+static const TypeSpec mp_event_spec = {
+    .name = "Event",
+    .kind = OBJ_OPAQUE,
+    .new_ = event_new,
+    .finalize = event_finalize,
+    .methods = event_methods,
+};
+
+/* ---- framed messages over file descriptors -------------------------------- */
+
+/* A message on a pipe or socket: an 8-byte little-endian length, then a
+ * serialized value. */
+#define FRAME_HEADER 8
+
+static bool frame_begin(TState *ts, StrBuf *sb) {
+    sb_init(sb);
+    if (sb_append(sb, "\0\0\0\0\0\0\0\0", FRAME_HEADER)) return true;
+    err_no_memory(ts);
+    return false;
+}
+
+/* Serializes v into a complete frame; false after raising. */
+static bool frame_value(TState *ts, Value v, StrBuf *sb) {
+    if (!frame_begin(ts, sb)) return false;
+    if (!serialize_dump(ts, v, sb)) {
+        sb_free(sb);
+        return false;
+    }
+    uint64_t n = sb->len - FRAME_HEADER;
+    for (int i = 0; i < FRAME_HEADER; i++) sb->data[i] = (char)(n >> (8 * i));
+    return true;
+}
+
+/* Writes all of buf; returns 0 or an errno. Called detached. The whole
+ * frame goes out even if a signal arrives, or the stream would be torn. */
+static int write_all(int fd, bool is_socket, const char *buf, size_t n) {
+    while (n > 0) {
+        ssize_t w = is_socket ? send(fd, buf, n, MSG_NOSIGNAL) : write(fd, buf, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads exactly n bytes: 0, -1 at end of file before the first byte, -2
+ * at end of file in the middle, or an errno. Called detached. */
+static int read_all(int fd, char *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) return got == 0 ? -1 : -2;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Reads one frame's payload (malloc'd into *out); same results as
+ * read_all, ENOMEM too. Called detached. */
+static int read_frame(int fd, char **out, size_t *len) {
+    unsigned char h[FRAME_HEADER];
+    int r = read_all(fd, (char *)h, FRAME_HEADER);
+    if (r) return r;
+    uint64_t n = 0;
+    for (int i = 0; i < FRAME_HEADER; i++) n |= (uint64_t)h[i] << (8 * i);
+    if (n > ((uint64_t)1 << 40)) return EPROTO;
+    char *buf = malloc(n ? (size_t)n : 1);
+    if (!buf) return ENOMEM;
+    r = read_all(fd, buf, (size_t)n);
+    if (r) {
+        free(buf);
+        return r == -1 ? -2 : r;
+    }
+    *out = buf;
+    *len = (size_t)n;
+    return 0;
+}
+
+/* Raises for a failed read_frame. */
+static Value frame_error(TState *ts, int r) {
+    if (r == -1) return err_raise(ts, OBJ_VAL(ts->interp->exc.EOFError));
+    if (r == -2) return err_format(ts, ts->interp->exc.EOFError, "connection closed in the middle of a message");
+    if (r == ENOMEM) return err_no_memory(ts);
+    return file_raise_oserror(ts, r, NONE_VAL);
+}
+
+static Value load_payload(TState *ts, char *buf, size_t len) {
+    Value v = serialize_load(ts, buf, len);
+    free(buf);
+    return v;
+}
+
+typedef struct PollCtx {
+    struct pollfd *fds;
+    nfds_t n;
+} PollCtx;
+
+static int poll_step(void *ctx, const struct timespec *until) {
+    PollCtx *p = ctx;
+    int r = poll(p->fds, p->n, ms_until(until));
+    if (r > 0) return 1;
+    if (r == 0 || errno == EINTR) return 0;
+    return -errno;
+}
+
+/* Is fd readable (data or end of file) within timeout seconds (< 0: no
+ * limit)? 1 yes, 0 no, -1 after raising. */
+static int wait_readable(TState *ts, int fd, double timeout) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int r = poll(&pfd, 1, 0);
+    if (r > 0) return 1;
+    if (r < 0 && errno != EINTR) {
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return -1;
+    }
+    if (timeout == 0) return 0;
+    PollCtx ctx = {&pfd, 1};
+    return wait_blocking(ts, poll_step, &ctx, timeout);
+}
+
+/* ---- Message: a value serialized now, sent later ------------------------- */
+
+typedef struct ObjMessage {
+    Obj obj;
+    char *frame; /* header and payload */
+    size_t len;
+} ObjMessage;
+
+static void message_finalize(Obj *self) { free(((ObjMessage *)self)->frame); }
+
+static Value message_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "Message", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    StrBuf sb;
+    if (!frame_value(ts, args[0], &sb)) return ERROR_VAL;
+    ObjMessage *m = (ObjMessage *)gc_alloc(ts, sizeof(ObjMessage), OBJ_OPAQUE, type);
+    if (!m) {
+        sb_free(&sb);
+        return ERROR_VAL;
+    }
+    m->frame = sb_take(&sb, &m->len);
+    return OBJ_VAL(m);
+}
+
+static Value message_load(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "load", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjMessage *m = (ObjMessage *)AS_OBJ(args[0]);
+    return serialize_load(ts, m->frame + FRAME_HEADER, m->len - FRAME_HEADER);
+}
+
+static const NativeDef message_methods[] = {
+    {"load", message_load},
+    {NULL, NULL},
+};
+
+static const TypeSpec mp_message_spec = {
+    .name = "Message",
+    .kind = OBJ_OPAQUE,
+    .new_ = message_new,
+    .finalize = message_finalize,
+    .methods = message_methods,
+};
+
+static bool is_message(Value v) { return IS_OBJ(v) && OBJ_TYPE(v)->finalize == message_finalize; }
+
+/* ---- Connection ------------------------------------------------------------ */
+
+typedef struct ObjConnection {
+    Obj obj;
+    _Atomic int fd; /* -1 once closed */
+    bool readable;
+    bool writable;
+    bool is_socket;
+} ObjConnection;
+
+static void connection_finalize(Obj *self) {
+    int fd = atomic_exchange(&((ObjConnection *)self)->fd, -1);
+    if (fd >= 0) close(fd);
+}
+
+/* Connection(fd, readable=True, writable=True): owns fd from now on. */
+static Value connection_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"fd", "readable", "writable"};
+    Value v[3];
+    if (!args_bind(ts, "Connection", args, nargs, kwnames, names, 3, 1, 3, v)) return ERROR_VAL;
+    int64_t fd;
+    if (!args_int(ts, v[0], &fd)) return ERROR_VAL;
+    int readable = 1, writable = 1;
+    if (!IS_EMPTY(v[1]) && (readable = ops_truth(ts, v[1])) < 0) return ERROR_VAL;
+    if (!IS_EMPTY(v[2]) && (writable = ops_truth(ts, v[2])) < 0) return ERROR_VAL;
+    if (fd < 0 || fd > INT32_MAX) return err_format(ts, ts->interp->exc.ValueError, "invalid file descriptor");
+    struct stat st;
+    if (fstat((int)fd, &st) != 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    ObjConnection *c = (ObjConnection *)gc_alloc(ts, sizeof(ObjConnection), OBJ_OPAQUE, type);
+    if (!c) return ERROR_VAL;
+    atomic_init(&c->fd, (int)fd);
+    c->readable = readable;
+    c->writable = writable;
+    c->is_socket = S_ISSOCK(st.st_mode);
+    return OBJ_VAL(c);
+}
+
+/* The descriptor of an open connection, else raises OSError "handle is
+ * closed" (CPython's wording) and returns -1. */
+static int connection_fd(TState *ts, ObjConnection *c, bool want_read) {
+    int fd = atomic_load(&c->fd);
+    if (fd < 0) {
+        err_format(ts, ts->interp->exc.OSError, "handle is closed");
+        return -1;
+    }
+    if (want_read && !c->readable) {
+        err_format(ts, ts->interp->exc.OSError, "connection is write-only");
+        return -1;
+    }
+    if (!want_read && !c->writable) {
+        err_format(ts, ts->interp->exc.OSError, "connection is read-only");
+        return -1;
+    }
+    return fd;
+}
+
+static bool send_frame(TState *ts, ObjConnection *c, int fd, const char *frame, size_t len) {
+    thread_detach(ts);
+    int err = write_all(fd, c->is_socket, frame, len);
+    thread_attach(ts);
+    if (err) file_raise_oserror(ts, err, NONE_VAL);
+    return err == 0;
+}
+
+/* send(obj): serialized here, so a value that cannot travel raises at
+ * once. send(Message) sends what the Message holds. */
+static Value connection_send(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "send", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    ObjConnection *c = (ObjConnection *)AS_OBJ(args[0]);
+    int fd = connection_fd(ts, c, false);
+    if (fd < 0) return ERROR_VAL;
+    if (is_message(args[1])) {
+        ObjMessage *m = (ObjMessage *)AS_OBJ(args[1]);
+        return send_frame(ts, c, fd, m->frame, m->len) ? NONE_VAL : ERROR_VAL;
+    }
+    StrBuf sb;
+    if (!frame_value(ts, args[1], &sb)) return ERROR_VAL;
+    bool ok = send_frame(ts, c, fd, sb.data, sb.len);
+    sb_free(&sb);
+    return ok ? NONE_VAL : ERROR_VAL;
+}
+
+static Value connection_recv(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "recv", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjConnection *c = (ObjConnection *)AS_OBJ(args[0]);
+    int fd = connection_fd(ts, c, true);
+    if (fd < 0) return ERROR_VAL;
+    int ready = wait_readable(ts, fd, -1);
+    if (ready < 0) return ERROR_VAL;
+    char *buf = NULL;
+    size_t len = 0;
+    thread_detach(ts);
+    int r = read_frame(fd, &buf, &len);
+    thread_attach(ts);
+    if (r) return frame_error(ts, r);
+    return load_payload(ts, buf, len);
+}
+
+/* poll(timeout=0.0): is there something to read (or end of file)? */
+static Value connection_poll(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "timeout"};
+    Value v[2];
+    if (!args_bind(ts, "poll", args, nargs, kwnames, names, 2, 1, 2, v)) return ERROR_VAL;
+    double timeout = 0;
+    if (!IS_EMPTY(v[1]) && !timeout_arg(ts, v[1], &timeout)) return ERROR_VAL;
+    int fd = connection_fd(ts, (ObjConnection *)AS_OBJ(v[0]), true);
+    if (fd < 0) return ERROR_VAL;
+    int r = wait_readable(ts, fd, timeout);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r == 1);
+}
+
+static Value connection_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "close", nargs, kwnames, 1, 4)) return ERROR_VAL;
+    connection_finalize(AS_OBJ(args[0]));
+    return NONE_VAL;
+}
+
+static Value connection_fileno(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "fileno", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjConnection *c = (ObjConnection *)AS_OBJ(args[0]);
+    int fd = atomic_load(&c->fd);
+    if (fd < 0) return err_format(ts, ts->interp->exc.OSError, "handle is closed");
+    return INT_VAL(fd);
+}
+
+static Value connection_enter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__enter__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return args[0];
+}
+
+static Value connection_get_closed(TState *ts, Value self) {
+    return BOOL_VAL(atomic_load(&((ObjConnection *)AS_OBJ(self))->fd) < 0);
+}
+
+static Value connection_get_readable(TState *ts, Value self) {
+    return BOOL_VAL(((ObjConnection *)AS_OBJ(self))->readable);
+}
+
+static Value connection_get_writable(TState *ts, Value self) {
+    return BOOL_VAL(((ObjConnection *)AS_OBJ(self))->writable);
+}
+
+static const NativeDef connection_methods[] = {
+    {"send", connection_send},
+    {"recv", connection_recv},
+    {"poll", connection_poll},
+    {"close", connection_close},
+    {"fileno", connection_fileno},
+    {"__enter__", connection_enter},
+    {"__exit__", connection_close},
+    {NULL, NULL},
+};
+
+static const GetSetDef connection_getsets[] = {
+    {"closed", connection_get_closed, NULL},
+    {"readable", connection_get_readable, NULL},
+    {"writable", connection_get_writable, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const TypeSpec mp_connection_spec = {
+    .name = "Connection",
+    .kind = OBJ_OPAQUE,
+    .new_ = connection_new,
+    .finalize = connection_finalize,
+    .methods = connection_methods,
+    .getsets = connection_getsets,
+};
+
+/* ---- Channel: the core of multiprocessing.Queue -------------------------- */
+
+typedef struct ChannelShared {
+    pthread_mutex_t rlock;  /* one reader at a time reads a whole frame */
+    pthread_mutex_t wlock;  /* one writer at a time writes a whole frame */
+    sem_t slots;            /* free places, when maxsize > 0 */
+    _Atomic int64_t count;  /* frames put and not yet taken */
+    pthread_mutex_t tasks_lock; /* JoinableQueue: unfinished tasks */
+    pthread_cond_t tasks_done;
+    int64_t unfinished;
+} ChannelShared;
+
+typedef struct ObjChannel {
+    Obj obj;
+    int rfd, wfd;
+    int64_t maxsize;
+    ChannelShared *shared;
+} ObjChannel;
+
+/* How much a queue holds before put() blocks even without a maxsize: the
+ * pipe's capacity, raised as far as the system lets an unprivileged
+ * process (1 MiB by default). */
+#define CHANNEL_PIPE_BYTES (1 << 20)
+
+static void channel_finalize(Obj *self) {
+    ObjChannel *c = (ObjChannel *)self;
+    if (c->rfd >= 0) close(c->rfd);
+    if (c->wfd >= 0) close(c->wfd);
+    ChannelShared *s = c->shared;
+    if (s && !held_in_this_process(&s->rlock) && !held_in_this_process(&s->wlock) &&
+        !held_in_this_process(&s->tasks_lock))
+        munmap(s, sizeof *s);
+}
+
+/* Channel(maxsize=0) */
+static Value channel_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"maxsize"};
+    Value v[1];
+    if (!args_bind(ts, "Channel", args, nargs, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
+    int64_t maxsize = 0;
+    if (!IS_EMPTY(v[0]) && !args_int(ts, v[0], &maxsize)) return ERROR_VAL;
+    if (maxsize <= 0) maxsize = 0;
+    if (maxsize > SEM_VALUE_MAX) maxsize = SEM_VALUE_MAX;
+    ObjChannel *c = (ObjChannel *)gc_alloc(ts, sizeof(ObjChannel), OBJ_OPAQUE, type);
+    if (!c) return ERROR_VAL;
+    c->rfd = c->wfd = -1;
+    c->maxsize = maxsize;
+    c->shared = NULL;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    c->rfd = fds[0];
+    c->wfd = fds[1];
+    fcntl(c->wfd, F_SETPIPE_SZ, CHANNEL_PIPE_BYTES);
+    ChannelShared *s = shm_map(ts, sizeof *s);
+    if (!s) return ERROR_VAL;
+    c->shared = s;
+    int r = shared_mutex_init(&s->rlock, PTHREAD_MUTEX_NORMAL);
+    if (!r) r = shared_mutex_init(&s->wlock, PTHREAD_MUTEX_NORMAL);
+    if (!r) r = shared_mutex_init(&s->tasks_lock, PTHREAD_MUTEX_NORMAL);
+    if (!r) r = shared_cond_init(&s->tasks_done);
+    if (!r && sem_init(&s->slots, 1, (unsigned)maxsize) != 0) r = errno;
+    if (r) return file_raise_oserror(ts, r, NONE_VAL);
+    atomic_init(&s->count, 0);
+    s->unfinished = 0;
+    return OBJ_VAL(c);
+}
+
+/* put(obj, block=True, timeout=None) -> False when full. The value is
+ * serialized first, so one that cannot travel raises TypeError here. */
+static Value channel_put(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "obj", "block", "timeout"};
+    Value v[4];
+    if (!args_bind(ts, "put", args, nargs, kwnames, names, 4, 2, 4, v)) return ERROR_VAL;
+    ObjChannel *c = (ObjChannel *)AS_OBJ(v[0]);
+    double timeout;
+    if (!block_timeout_args(ts, v[2], v[3], &timeout)) return ERROR_VAL;
+    StrBuf sb;
+    if (!frame_value(ts, v[1], &sb)) return ERROR_VAL;
+    ChannelShared *s = c->shared;
+    int r = c->maxsize > 0 ? sem_acquire(ts, &s->slots, timeout) : 1;
+    if (r == 1) r = shared_mutex_acquire(ts, &s->wlock, -1);
+    if (r != 1) {
+        sb_free(&sb);
+        return r < 0 ? ERROR_VAL : FALSE_VAL;
+    }
+    shared_mutex_lock(&s->tasks_lock);
+    s->unfinished++;
+    PT_CHECK(pthread_mutex_unlock(&s->tasks_lock));
+    atomic_fetch_add(&s->count, 1);
+    thread_detach(ts);
+    int err = write_all(c->wfd, false, sb.data, sb.len);
+    PT_CHECK(pthread_mutex_unlock(&s->wlock));
+    thread_attach(ts);
+    sb_free(&sb);
+    if (err) return file_raise_oserror(ts, err, NONE_VAL);
+    return TRUE_VAL;
+}
+
+/* get(block=True, timeout=None) -> (True, obj), or (False, None) when
+ * nothing came in time. */
+static Value channel_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "block", "timeout"};
+    Value v[3];
+    if (!args_bind(ts, "get", args, nargs, kwnames, names, 3, 1, 3, v)) return ERROR_VAL;
+    ObjChannel *c = (ObjChannel *)AS_OBJ(v[0]);
+    double timeout;
+    if (!block_timeout_args(ts, v[1], v[2], &timeout)) return ERROR_VAL;
+    struct timespec deadline = now_plus(timeout < 0 ? 0 : timeout);
+    ChannelShared *s = c->shared;
+    int r = shared_mutex_acquire(ts, &s->rlock, timeout);
+    if (r < 0) return ERROR_VAL;
+    if (r == 1) {
+        double left = timeout;
+        if (timeout > 0) {
+            struct timespec now = now_plus(0);
+            left = before(&now, &deadline) ? (double)(deadline.tv_sec - now.tv_sec) +
+                                                  (double)(deadline.tv_nsec - now.tv_nsec) / 1e9
+                                            : 0;
+        }
+        r = wait_readable(ts, c->rfd, left);
+        if (r != 1) PT_CHECK(pthread_mutex_unlock(&s->rlock));
+        if (r < 0) return ERROR_VAL;
+    }
+    if (r == 0) {
+        ObjTuple *t = tuple_pack2(ts, FALSE_VAL, NONE_VAL);
+        return t ? OBJ_VAL(t) : ERROR_VAL;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    thread_detach(ts);
+    r = read_frame(c->rfd, &buf, &len);
+    if (r == 0) atomic_fetch_sub(&s->count, 1);
+    PT_CHECK(pthread_mutex_unlock(&s->rlock));
+    if (r == 0 && c->maxsize > 0) sem_post(&s->slots);
+    thread_attach(ts);
+    if (r) return frame_error(ts, r);
+    Value item = load_payload(ts, buf, len);
+    if (IS_ERROR(item)) return item;
+    vm_push(ts, item);
+    ObjTuple *t = tuple_pack2(ts, TRUE_VAL, item);
+    vm_pop(ts);
+    return t ? OBJ_VAL(t) : ERROR_VAL;
+}
+
+static Value channel_qsize(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "qsize", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t n = atomic_load(&((ObjChannel *)AS_OBJ(args[0]))->shared->count);
+    return INT_VAL(n < 0 ? 0 : n);
+}
+
+/* Nothing readable in the pipe right now (CPython's definition). */
+static Value channel_empty(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "empty", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    struct pollfd pfd = {.fd = ((ObjChannel *)AS_OBJ(args[0]))->rfd, .events = POLLIN};
+    return BOOL_VAL(poll(&pfd, 1, 0) <= 0);
+}
+
+static Value channel_full(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "full", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjChannel *c = (ObjChannel *)AS_OBJ(args[0]);
+    if (c->maxsize <= 0) return FALSE_VAL;
+    int value = 1;
+    sem_getvalue(&c->shared->slots, &value);
+    return BOOL_VAL(value <= 0);
+}
+
+static Value channel_task_done(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "task_done", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ChannelShared *s = ((ObjChannel *)AS_OBJ(args[0]))->shared;
+    shared_mutex_lock(&s->tasks_lock);
+    bool too_many = s->unfinished <= 0;
+    if (!too_many && --s->unfinished == 0) PT_CHECK(pthread_cond_broadcast(&s->tasks_done));
+    PT_CHECK(pthread_mutex_unlock(&s->tasks_lock));
+    if (too_many) return err_format(ts, ts->interp->exc.ValueError, "task_done() called too many times");
+    return NONE_VAL;
+}
+
+static int tasks_step(void *ctx, const struct timespec *until) {
+    ChannelShared *s = ctx;
+    shared_mutex_lock(&s->tasks_lock);
+    while (s->unfinished > 0) {
+        int r = until ? pthread_cond_timedwait(&s->tasks_done, &s->tasks_lock, until)
+                      : pthread_cond_wait(&s->tasks_done, &s->tasks_lock);
+        if (r == EOWNERDEAD) r = pthread_mutex_consistent(&s->tasks_lock);
+        if (r == ETIMEDOUT) break;
+        if (r) sync_fail("pthread_cond_wait", r, __FILE__, __LINE__);
+    }
+    bool done = s->unfinished <= 0;
+    PT_CHECK(pthread_mutex_unlock(&s->tasks_lock));
+    return done ? 1 : 0;
+}
+
+static Value channel_join(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "join", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int r = wait_blocking(ts, tasks_step, ((ObjChannel *)AS_OBJ(args[0]))->shared, -1);
+    return r < 0 ? ERROR_VAL : NONE_VAL;
+}
+
+static const NativeDef channel_methods[] = {
+    {"put", channel_put},
+    {"get", channel_get},
+    {"qsize", channel_qsize},
+    {"empty", channel_empty},
+    {"full", channel_full},
+    {"task_done", channel_task_done},
+    {"join", channel_join},
+    {NULL, NULL},
+};
+
+static const TypeSpec mp_channel_spec = {
+    .name = "Channel",
+    .kind = OBJ_OPAQUE,
+    .new_ = channel_new,
+    .finalize = channel_finalize,
+    .methods = channel_methods,
+};
+
+/* ---- SharedValue and SharedArray ----------------------------------------- */
+
+typedef struct CType {
+    char code;
+    unsigned char size;
+    bool is_signed;
+    bool is_float;
+    const char *name; /* ctypes' */
+} CType;
+
+static const CType ctypes_table[] = {
+    {'b', 1, true, false, "c_byte"},      {'B', 1, false, false, "c_ubyte"},
+    {'h', 2, true, false, "c_short"},     {'H', 2, false, false, "c_ushort"},
+    {'i', 4, true, false, "c_int"},       {'I', 4, false, false, "c_uint"},
+    {'l', 8, true, false, "c_long"},      {'L', 8, false, false, "c_ulong"},
+    {'q', 8, true, false, "c_longlong"},  {'Q', 8, false, false, "c_ulonglong"},
+    {'f', 4, true, true, "c_float"},      {'d', 8, true, true, "c_double"},
+    {'c', 1, false, false, "c_char"},
+};
+
+static const CType *ctype_find(TState *ts, Value code) {
+    if (IS_STR(code) && AS_STR(code)->len == 1)
+        for (size_t i = 0; i < sizeof ctypes_table / sizeof ctypes_table[0]; i++)
+            if (ctypes_table[i].code == AS_STR(code)->data[0]) return &ctypes_table[i];
+    if (IS_STR(code)) {
+        err_format(ts, ts->interp->exc.TypeError,
+                   "bad typecode (must be b, B, c, h, H, i, I, l, L, q, Q, f or d)");
+        return NULL;
+    }
+    err_format(ts, ts->interp->exc.TypeError, "typecode must be a str, not %s", ops_type_name(ts, code));
+    return NULL;
+}
+
+/* A Python value as the C number `t` stores: ints wrap around as ctypes
+ * does; floats are refused for integer types. */
+static bool ctype_convert(TState *ts, const CType *t, Value v, unsigned char out[8]) {
+    if (t->code == 'c') {
+        if (IS_STR(v) && AS_STR(v)->nchars == 1) {
+            uint32_t cp = str_utf8_decode(AS_STR(v)->data, AS_STR(v)->len, &(size_t){0});
+            if (cp < 256) {
+                out[0] = (unsigned char)cp;
+                return true;
+            }
+        }
+        if (IS_INT(v) && AS_INT(v) >= 0 && AS_INT(v) < 256) {
+            out[0] = (unsigned char)AS_INT(v);
+            return true;
+        }
+        err_format(ts, ts->interp->exc.TypeError, "one character str expected, not %s", ops_type_name(ts, v));
+        return false;
+    }
+    if (t->is_float) {
+        double d;
+        if (!IS_FLOAT(v) && !IS_INTLIKE(v)) {
+            err_format(ts, ts->interp->exc.TypeError, "must be real number, not %s", ops_type_name(ts, v));
+            return false;
+        }
+        if (!float_coerce(ts, v, &d)) return false;
+        if (t->size == 4) {
+            float f = (float)d;
+            memcpy(out, &f, 4);
+        } else {
+            memcpy(out, &d, 8);
+        }
+        return true;
+    }
+    if (!IS_INTLIKE(v)) {
+        err_format(ts, ts->interp->exc.TypeError, "'%s' object cannot be interpreted as an integer",
+                   ops_type_name(ts, v));
+        return false;
+    }
+    uint64_t u;
+    if (IS_BOOL(v)) {
+        u = AS_BOOL(v);
+    } else if (IS_INT(v)) {
+        u = (uint64_t)AS_INT(v);
+    } else {
+        mpz_t z;
+        mp_limb_t tmp[2];
+        int_as_mpz(v, z, tmp);
+        u = (uint64_t)mpz_getlimbn(z, 0);
+        if (mpz_sgn(z) < 0) u = (uint64_t)0 - u;
+    }
+    switch (t->size) {
+    case 1: out[0] = (unsigned char)u; break;
+    case 2: { uint16_t x = (uint16_t)u; memcpy(out, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)u; memcpy(out, &x, 4); break; }
+    default: memcpy(out, &u, 8); break;
+    }
+    return true;
+}
+
+static Value ctype_read(TState *ts, const CType *t, const unsigned char *p) {
+    switch (t->code) {
+    case 'b': return INT_VAL(*(const int8_t *)p);
+    case 'B': return INT_VAL(*p);
+    case 'h': { int16_t x; memcpy(&x, p, 2); return INT_VAL(x); }
+    case 'H': { uint16_t x; memcpy(&x, p, 2); return INT_VAL(x); }
+    case 'i': { int32_t x; memcpy(&x, p, 4); return INT_VAL(x); }
+    case 'I': { uint32_t x; memcpy(&x, p, 4); return INT_VAL(x); }
+    case 'l':
+    case 'q': { int64_t x; memcpy(&x, p, 8); return int_from_i64(ts, x); }
+    case 'L':
+    case 'Q': { uint64_t x; memcpy(&x, p, 8); return int_from_u64(ts, x); }
+    case 'f': { float x; memcpy(&x, p, 4); return FLOAT_VAL((double)x); }
+    case 'd': { double x; memcpy(&x, p, 8); return FLOAT_VAL(x); }
+    default: {
+        char utf8[4];
+        size_t n = str_utf8_encode(*p, utf8);
+        ObjStr *s = str_new(ts, utf8, n);
+        return s ? OBJ_VAL(s) : ERROR_VAL;
+    }
+    }
+}
+
+/* Value(...) and Array(...) share one layout: count items of one C type
+ * in shared memory, and the lock that guards each access (NONE_VAL for
+ * the raw ones). */
+typedef struct ObjShared {
+    Obj obj;
+    const CType *ctype;
+    int64_t count;
+    unsigned char *data;
+    size_t map_bytes;
+    Value lock;
+} ObjShared;
+
+static void shared_trace(GcMarker *m, Obj *self) { gc_mark_value(m, ((ObjShared *)self)->lock); }
+
+static void shared_finalize(Obj *self) {
+    ObjShared *s = (ObjShared *)self;
+    if (s->data) munmap(s->data, s->map_bytes);
+}
+
+/* Acquire or release the object's lock; false after raising. */
+static bool shared_lock(TState *ts, ObjShared *s, bool acquire) {
+    if (IS_NONE(s->lock)) return true;
+    if (is_mutex(s->lock)) {
+        ObjMutex *l = (ObjMutex *)AS_OBJ(s->lock);
+        if (acquire) return mutex_acquire_raw(ts, l, -1) == 1;
+        return mutex_release_raw(ts, l);
+    }
+    ObjStr *name = str_intern_cstr(ts, acquire ? "acquire" : "release");
+    if (!name) return false;
+    Value method = ops_getattr(ts, s->lock, name);
+    if (IS_ERROR(method)) return false;
+    return !IS_ERROR(ops_call(ts, method, NULL, 0, NULL));
+}
+
+static ObjShared *shared_alloc(TState *ts, ObjType *type, const CType *ct, int64_t count, Value lock) {
+    size_t bytes = (size_t)count * ct->size;
+    unsigned char *data = shm_map(ts, bytes ? bytes : 1);
+    if (!data) return NULL;
+    ObjShared *s = (ObjShared *)gc_alloc(ts, sizeof(ObjShared), OBJ_OPAQUE, type);
+    if (!s) {
+        munmap(data, bytes ? bytes : 1);
+        return NULL;
+    }
+    s->ctype = ct;
+    s->count = count;
+    s->data = data;
+    s->map_bytes = bytes ? bytes : 1;
+    s->lock = lock;
+    return s;
+}
+
+/* The lock argument of SharedValue and SharedArray: None, or an object
+ * with acquire() and release() (multiprocessing makes an RLock for
+ * lock=True). */
+static Value lock_arg(Value lock) { return IS_EMPTY(lock) ? NONE_VAL : lock; }
+
+/* SharedValue(typecode, value=0, lock=None) */
+static Value shared_value_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"typecode", "value", "lock"};
+    Value v[3];
+    if (!args_bind(ts, "Value", args, nargs, kwnames, names, 3, 1, 3, v)) return ERROR_VAL;
+    const CType *ct = ctype_find(ts, v[0]);
+    if (!ct) return ERROR_VAL;
+    unsigned char bytes[8] = {0};
+    if (!IS_EMPTY(v[1]) && !ctype_convert(ts, ct, v[1], bytes)) return ERROR_VAL;
+    ObjShared *s = shared_alloc(ts, type, ct, 1, lock_arg(v[2]));
+    if (!s) return ERROR_VAL;
+    memcpy(s->data, bytes, ct->size);
+    return OBJ_VAL(s);
+}
+
+static Value shared_get_value(TState *ts, Value self) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    if (!shared_lock(ts, s, true)) return ERROR_VAL;
+    Value v = ctype_read(ts, s->ctype, s->data);
+    if (!shared_lock(ts, s, false)) return ERROR_VAL;
+    return v;
+}
+
+static int shared_set_value(TState *ts, Value self, Value value) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    unsigned char bytes[8];
+    if (!ctype_convert(ts, s->ctype, value, bytes)) return -1;
+    if (!shared_lock(ts, s, true)) return -1;
+    memcpy(s->data, bytes, s->ctype->size);
+    return shared_lock(ts, s, false) ? 0 : -1;
+}
+
+static Value shared_get_lock(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "get_lock", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjShared *s = (ObjShared *)AS_OBJ(args[0]);
+    if (IS_NONE(s->lock))
+        return err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute 'get_lock'",
+                          s->ctype->name);
+    return s->lock;
+}
+
+static Value shared_get_obj(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "get_obj", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return args[0];
+}
+
+static Value shared_enter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__enter__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjShared *s = (ObjShared *)AS_OBJ(args[0]);
+    return shared_lock(ts, s, true) ? TRUE_VAL : ERROR_VAL;
+}
+
+static Value shared_exit(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__exit__", nargs, kwnames, 1, 4)) return ERROR_VAL;
+    ObjShared *s = (ObjShared *)AS_OBJ(args[0]);
+    return shared_lock(ts, s, false) ? NONE_VAL : ERROR_VAL;
+}
+
+static Value shared_value_repr(TState *ts, Value self) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    Value v = shared_get_value(ts, self);
+    if (IS_ERROR(v)) return v;
+    Value r = ops_repr(ts, v);
+    if (IS_ERROR(r)) return r;
+    if (IS_NONE(s->lock)) return OBJ_VAL(str_printf(ts, "%s(%s)", s->ctype->name, AS_STR(r)->data));
+    return OBJ_VAL(str_printf(ts, "<Synchronized wrapper for %s(%s)>", s->ctype->name, AS_STR(r)->data));
+}
+
+static const NativeDef shared_value_methods[] = {
+    {"get_lock", shared_get_lock},
+    {"get_obj", shared_get_obj},
+    {"acquire", shared_enter},
+    {"release", shared_exit},
+    {"__enter__", shared_enter},
+    {"__exit__", shared_exit},
+    {NULL, NULL},
+};
+
+static const GetSetDef shared_value_getsets[] = {
+    {"value", shared_get_value, shared_set_value},
+    {NULL, NULL, NULL},
+};
+
+static const TypeSpec mp_shared_value_spec = {
+    .name = "SharedValue",
+    .kind = OBJ_OPAQUE,
+    .repr = shared_value_repr,
+    .new_ = shared_value_new,
+    .trace = shared_trace,
+    .finalize = shared_finalize,
+    .methods = shared_value_methods,
+    .getsets = shared_value_getsets,
+};
+
+/* SharedArray(typecode, size_or_initializer, lock=None) */
+static Value shared_array_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"typecode", "size_or_initializer", "lock"};
+    Value v[3];
+    if (!args_bind(ts, "Array", args, nargs, kwnames, names, 3, 2, 3, v)) return ERROR_VAL;
+    const CType *ct = ctype_find(ts, v[0]);
+    if (!ct) return ERROR_VAL;
+    ObjList *init = NULL;
+    int64_t count;
+    if (IS_INTLIKE(v[1])) {
+        if (!args_int(ts, v[1], &count)) return ERROR_VAL;
+        if (count < 0) return err_format(ts, ts->interp->exc.ValueError, "array size must be non-negative");
+    } else {
+        init = ops_to_list(ts, v[1]);
+        if (!init) return ERROR_VAL;
+        count = (int64_t)list_len(init);
+    }
+    if (count > ((int64_t)1 << 40) / ct->size) return err_no_memory(ts);
+    if (init) vm_push(ts, OBJ_VAL(init));
+    unsigned char *bytes = calloc((size_t)count + 1, ct->size);
+    bool ok = bytes != NULL;
+    if (!ok) err_no_memory(ts);
+    for (int64_t i = 0; ok && init && i < count; i++)
+        ok = ctype_convert(ts, ct, list_get(init, (size_t)i), bytes + i * ct->size);
+    if (init) vm_pop(ts);
+    ObjShared *s = ok ? shared_alloc(ts, type, ct, count, lock_arg(v[2])) : NULL;
+    if (s) memcpy(s->data, bytes, (size_t)count * ct->size);
+    free(bytes);
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static int64_t shared_array_len(TState *ts, Value self) { return ((ObjShared *)AS_OBJ(self))->count; }
+
+/* An index into the array, negative ones counting from the end. */
+static bool array_index(TState *ts, ObjShared *s, int64_t i, int64_t *out) {
+    if (i < 0) i += s->count;
+    if (i < 0 || i >= s->count) {
+        err_format(ts, ts->interp->exc.IndexError, "invalid index");
+        return false;
+    }
+    *out = i;
+    return true;
+}
+
+static Value shared_array_getitem(TState *ts, Value self, Value key) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    int64_t i;
+    int kind = seq_subscript(ts, key, &i);
+    if (kind < 0) return ERROR_VAL;
+    if (kind == 0)
+        return err_format(ts, ts->interp->exc.TypeError, "indices must be integers");
+    size_t size = s->ctype->size;
+    if (kind == 1) {
+        if (!array_index(ts, s, i, &i) || !shared_lock(ts, s, true)) return ERROR_VAL;
+        Value v = ctype_read(ts, s->ctype, s->data + i * size);
+        return shared_lock(ts, s, false) ? v : ERROR_VAL;
+    }
+    int64_t start, stop, step, n;
+    if (slice_indices(ts, AS_SLICE(key), s->count, &start, &stop, &step, &n) < 0) return ERROR_VAL;
+    ObjList *list = list_new(ts, (size_t)n);
+    if (!list) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(list));
+    bool ok = shared_lock(ts, s, true);
+    for (int64_t k = 0, at = start; ok && k < n; k++, at += step) {
+        Value v = ctype_read(ts, s->ctype, s->data + at * size);
+        ok = !IS_ERROR(v) && list_append(ts, list, v) == 0;
+    }
+    if (!shared_lock(ts, s, false)) ok = false;
+    vm_pop(ts);
+    return ok ? OBJ_VAL(list) : ERROR_VAL;
+}
+
+static int shared_array_setitem(TState *ts, Value self, Value key, Value value) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    if (IS_EMPTY(value)) {
+        err_format(ts, ts->interp->exc.TypeError, "Array does not support item deletion");
+        return -1;
+    }
+    int64_t i;
+    int kind = seq_subscript(ts, key, &i);
+    if (kind < 0) return -1;
+    if (kind == 0) {
+        err_format(ts, ts->interp->exc.TypeError, "indices must be integers");
+        return -1;
+    }
+    size_t size = s->ctype->size;
+    if (kind == 1) {
+        unsigned char bytes[8];
+        if (!array_index(ts, s, i, &i) || !ctype_convert(ts, s->ctype, value, bytes)) return -1;
+        if (!shared_lock(ts, s, true)) return -1;
+        memcpy(s->data + i * size, bytes, size);
+        return shared_lock(ts, s, false) ? 0 : -1;
+    }
+    int64_t start, stop, step, n;
+    if (slice_indices(ts, AS_SLICE(key), s->count, &start, &stop, &step, &n) < 0) return -1;
+    ObjList *items = ops_to_list(ts, value);
+    if (!items) return -1;
+    if ((int64_t)list_len(items) != n) {
+        err_format(ts, ts->interp->exc.ValueError, "Can only assign sequence of same size");
+        return -1;
+    }
+    vm_push(ts, OBJ_VAL(items));
+    unsigned char *bytes = malloc((size_t)n * size + 1);
+    bool ok = bytes != NULL;
+    if (!ok) err_no_memory(ts);
+    for (int64_t k = 0; ok && k < n; k++) ok = ctype_convert(ts, s->ctype, list_get(items, (size_t)k), bytes + k * size);
+    vm_pop(ts);
+    if (ok && (ok = shared_lock(ts, s, true))) {
+        for (int64_t k = 0, at = start; k < n; k++, at += step) memcpy(s->data + at * size, bytes + k * size, size);
+        ok = shared_lock(ts, s, false);
+    }
+    free(bytes);
+    return ok ? 0 : -1;
+}
+
+static Value shared_array_iter(TState *ts, Value self) { return seq_iter_new(ts, self); }
+
+static Value shared_array_repr(TState *ts, Value self) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    ObjSlice *all = slice_new(ts, NONE_VAL, NONE_VAL, NONE_VAL);
+    if (!all) return ERROR_VAL;
+    Value items = shared_array_getitem(ts, self, OBJ_VAL(all));
+    if (IS_ERROR(items)) return items;
+    Value r = ops_repr(ts, items);
+    if (IS_ERROR(r)) return r;
+    const char *fmt = IS_NONE(s->lock) ? "<%s_Array_%lld %s>" : "<SynchronizedArray wrapper for %s_Array_%lld %s>";
+    return OBJ_VAL(str_printf(ts, fmt, s->ctype->name, (long long)s->count, AS_STR(r)->data));
+}
+
+static const TypeSpec mp_shared_array_spec = {
+    .name = "SharedArray",
+    .kind = OBJ_OPAQUE,
+    .repr = shared_array_repr,
+    .len = shared_array_len,
+    .getitem = shared_array_getitem,
+    .setitem = shared_array_setitem,
+    .iter = shared_array_iter,
+    .new_ = shared_array_new,
+    .trace = shared_trace,
+    .finalize = shared_finalize,
+    .methods = shared_value_methods,
+};
+
+/* ---- Child: a forked process ---------------------------------------------- */
+
+typedef struct ObjChild {
+    Obj obj;
+    pid_t pid;
+    int pidfd;            /* readable once the child ends; -1 if unavailable */
+    pthread_mutex_t lock; /* reaping happens once, under it */
+    bool reaped;
+    int returncode;       /* once reaped: the exit status, or -signal */
+} ObjChild;
+
+static void child_finalize(Obj *self) {
+    ObjChild *c = (ObjChild *)self;
+    if (c->pidfd >= 0) close(c->pidfd);
+    pthread_mutex_destroy(&c->lock);
+}
+
+static void child_after_fork(Obj *self) {
+    PT_CHECK(pthread_mutex_init(&((ObjChild *)self)->lock, NULL));
+}
+
+/* Child(pid): the caller forked pid and nobody else reaps it. */
+static Value child_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "Child", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t pid;
+    if (!args_int(ts, args[0], &pid)) return ERROR_VAL;
+    if (pid <= 0 || pid > INT32_MAX) return err_format(ts, ts->interp->exc.ValueError, "invalid pid");
+    ObjChild *c = (ObjChild *)gc_alloc(ts, sizeof(ObjChild), OBJ_OPAQUE, type);
+    if (!c) return ERROR_VAL;
+    c->pid = (pid_t)pid;
+    c->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (c->pidfd >= 0) fcntl(c->pidfd, F_SETFD, FD_CLOEXEC);
+    PT_CHECK(pthread_mutex_init(&c->lock, NULL));
+    c->reaped = false;
+    c->returncode = 0;
+    return OBJ_VAL(c);
+}
+
+/* Reaps the child if it has ended. True when its return code is known. */
+static bool child_reap(ObjChild *c) {
+    MUTEX_LOCK(&c->lock);
+    if (!c->reaped) {
+        int status;
+        pid_t r;
+        do r = waitpid(c->pid, &status, WNOHANG);
+        while (r < 0 && errno == EINTR);
+        if (r == c->pid) {
+            c->reaped = true;
+            c->returncode = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+        } else if (r < 0) {
+            /* Not our child any more (ECHILD): nothing to wait for. */
+            c->reaped = true;
+            c->returncode = 255;
+        }
+    }
+    bool known = c->reaped;
+    MUTEX_UNLOCK(&c->lock);
+    return known;
+}
+
+static Value child_returncode(ObjChild *c) { return c->reaped ? INT_VAL(c->returncode) : NONE_VAL; }
+
+static Value child_poll(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "poll", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjChild *c = (ObjChild *)AS_OBJ(args[0]);
+    child_reap(c);
+    return child_returncode(c);
+}
+
+/* Until the child has ended (without reaping it). */
+static int child_step(void *ctx, const struct timespec *until) {
+    ObjChild *c = ctx;
+    if (c->pidfd >= 0) {
+        struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+        PollCtx p = {&pfd, 1};
+        return poll_step(&p, until);
+    }
+    /* No pidfd (an old kernel): look every millisecond. */
+    for (;;) {
+        siginfo_t info = {0};
+        if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+            return errno == EINTR ? 0 : 1;
+        if (info.si_pid == c->pid) return 1;
+        struct timespec t = now_plus(0.001);
+        if (until && before(until, &t)) return 0;
+        if (clock_nanosleep(CLOCK_MONOTONIC, 0, &(struct timespec){0, 1000000}, NULL) == EINTR) return 0;
+    }
+}
+
+/* wait(timeout=None) -> the return code, or None if it did not end in time. */
+static Value child_wait(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "timeout"};
+    Value v[2];
+    if (!args_bind(ts, "wait", args, nargs, kwnames, names, 2, 1, 2, v)) return ERROR_VAL;
+    double timeout;
+    if (!timeout_arg(ts, v[1], &timeout)) return ERROR_VAL;
+    ObjChild *c = (ObjChild *)AS_OBJ(v[0]);
+    if (child_reap(c)) return child_returncode(c);
+    if (timeout == 0) return NONE_VAL;
+    int r = wait_blocking(ts, child_step, c, timeout);
+    if (r < 0) return ERROR_VAL;
+    child_reap(c);
+    return child_returncode(c);
+}
+
+static Value child_send_signal(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "send_signal", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    ObjChild *c = (ObjChild *)AS_OBJ(args[0]);
+    int64_t sig;
+    if (!args_int(ts, args[1], &sig)) return ERROR_VAL;
+    /* Under the lock: a reaped pid may belong to another process by now. */
+    MUTEX_LOCK(&c->lock);
+    int r = c->reaped ? 0 : kill(c->pid, (int)sig);
+    int err = errno;
+    MUTEX_UNLOCK(&c->lock);
+    if (r < 0 && err != ESRCH) return file_raise_oserror(ts, err, NONE_VAL);
+    return NONE_VAL;
+}
+
+static Value child_get_pid(TState *ts, Value self) { return INT_VAL(((ObjChild *)AS_OBJ(self))->pid); }
+
+static Value child_get_sentinel(TState *ts, Value self) {
+    int fd = ((ObjChild *)AS_OBJ(self))->pidfd;
+    return fd >= 0 ? INT_VAL(fd) : NONE_VAL;
+}
+
+static const NativeDef child_methods[] = {
+    {"poll", child_poll},
+    {"wait", child_wait},
+    {"send_signal", child_send_signal},
+    {NULL, NULL},
+};
+
+static const GetSetDef child_getsets[] = {
+    {"pid", child_get_pid, NULL},
+    {"sentinel", child_get_sentinel, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const TypeSpec mp_child_spec = {
+    .name = "Child",
+    .kind = OBJ_OPAQUE,
+    .new_ = child_new,
+    .finalize = child_finalize,
+    .after_fork = child_after_fork,
+    .methods = child_methods,
+    .getsets = child_getsets,
+};
+
+/* ---- module functions ------------------------------------------------------ */
+
+/* fork() -> the child's pid in the parent, 0 in the child. */
+static Value mp_fork(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "fork", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    pid_t pid = fork_process(ts);
+    return pid < 0 ? ERROR_VAL : INT_VAL(pid);
+}
+
+/* exit_child(code): the end of a forked child. Flushes the standard
+ * streams and leaves at once: no parent code runs after the target. */
+static Value mp_exit_child(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "exit_child", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t code = 1;
+    if (IS_INT(args[0])) code = AS_INT(args[0]);
+    else if (IS_BOOL(args[0])) code = AS_BOOL(args[0]);
+    file_flush_std(ts);
+    _exit((int)(code & 0xff));
+}
+
+static Value mp_cpu_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "cpu_count", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return INT_VAL(n > 0 ? n : 1);
+}
+
+static Value fd_pair(TState *ts, int fds[2]) {
+    ObjTuple *t = tuple_pack2(ts, INT_VAL(fds[0]), INT_VAL(fds[1]));
+    if (t) return OBJ_VAL(t);
+    close(fds[0]);
+    close(fds[1]);
+    return ERROR_VAL;
+}
+
+/* socketpair() -> (fd, fd): a duplex stream, as Pipe(duplex=True). */
+static Value mp_socketpair(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "socketpair", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return fd_pair(ts, fds);
+}
+
+/* pipe(nonblocking=False) -> (read fd, write fd) */
+static Value mp_pipe(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "pipe", nargs, kwnames, 0, 1)) return ERROR_VAL;
+    int nonblocking = nargs == 1 ? ops_truth(ts, args[0]) : 0;
+    if (nonblocking < 0) return ERROR_VAL;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0)) != 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return fd_pair(ts, fds);
+}
+
+static bool fd_arg(TState *ts, Value v, int *out) {
+    int64_t fd;
+    if (!args_int(ts, v, &fd)) return false;
+    if (fd < 0 || fd > INT32_MAX) {
+        err_format(ts, ts->interp->exc.ValueError, "invalid file descriptor");
+        return false;
+    }
+    *out = (int)fd;
+    return true;
+}
+
+static Value mp_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int fd;
+    if (!fd_arg(ts, args[0], &fd)) return ERROR_VAL;
+    close(fd);
+    return NONE_VAL;
+}
+
+/* wake(fd): one byte into a non-blocking pipe; a full pipe already wakes
+ * its reader. */
+static Value mp_wake(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "wake", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int fd;
+    if (!fd_arg(ts, args[0], &fd)) return ERROR_VAL;
+    ssize_t r;
+    do r = write(fd, "x", 1);
+    while (r < 0 && errno == EINTR);
+    return NONE_VAL;
+}
+
+/* drain(fd): empties a non-blocking pipe. */
+static Value mp_drain(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "drain", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int fd;
+    if (!fd_arg(ts, args[0], &fd)) return ERROR_VAL;
+    char buf[256];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    return NONE_VAL;
+}
+
+/* wait_fds(fds, timeout=None) -> the fds that are readable (or closed),
+ * after waiting at most timeout seconds for one. */
+static Value mp_wait_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"fds", "timeout"};
+    Value v[2];
+    if (!args_bind(ts, "wait_fds", args, nargs, kwnames, names, 2, 1, 2, v)) return ERROR_VAL;
+    double timeout;
+    if (!timeout_arg(ts, v[1], &timeout)) return ERROR_VAL;
+    ObjList *fds = ops_to_list(ts, v[0]);
+    if (!fds) return ERROR_VAL;
+    size_t n = list_len(fds);
+    struct pollfd *p = calloc(n + 1, sizeof *p);
+    if (!p) return err_no_memory(ts);
+    for (size_t i = 0; i < n; i++) {
+        if (!fd_arg(ts, list_get(fds, i), &p[i].fd)) {
+            free(p);
+            return ERROR_VAL;
+        }
+        p[i].events = POLLIN;
+    }
+    PollCtx ctx = {p, (nfds_t)n};
+    int r = poll(p, (nfds_t)n, 0);
+    if (r < 0 && errno == EINTR) r = 0;
+    if (r < 0) file_raise_oserror(ts, errno, NONE_VAL);
+    else if (r == 0 && timeout != 0) r = wait_blocking(ts, poll_step, &ctx, timeout);
+    ObjList *ready = r < 0 ? NULL : list_new(ts, 0);
+    for (size_t i = 0; ready && i < n; i++)
+        if (p[i].revents && list_append(ts, ready, INT_VAL(p[i].fd)) < 0) ready = NULL;
+    free(p);
+    return ready ? OBJ_VAL(ready) : ERROR_VAL;
+}
+
+static const NativeDef mp_functions[] = {
+    {"fork", mp_fork},
+    {"exit_child", mp_exit_child},
+    {"cpu_count", mp_cpu_count},
+    {"socketpair", mp_socketpair},
+    {"pipe", mp_pipe},
+    {"close", mp_close},
+    {"wake", mp_wake},
+    {"drain", mp_drain},
+    {"wait_fds", mp_wait_fds},
+    {NULL, NULL},
+};
+
+static const TypeSpec *const mp_types[] = {
+    &mp_lock_spec, &mp_rlock_spec,   &mp_semaphore_spec,    &mp_bounded_semaphore_spec,
+    &mp_event_spec, &mp_message_spec, &mp_connection_spec, &mp_channel_spec,
+    &mp_shared_value_spec, &mp_shared_array_spec, &mp_child_spec,
+};
+
+bool mod_mp_init(TState *ts, ObjDict *ns) {
+    for (const NativeDef *d = mp_functions; d->name; d++) {
+        ObjNative *fn = native_new(ts, d->name, d->fn, NULL);
+        if (!fn || dict_set_str(ts, ns, str_intern_cstr(ts, d->name), OBJ_VAL(fn)) < 0) return false;
+    }
+    ObjStr *module = str_intern_cstr(ts, "_mp");
+    if (!module) return false;
+    for (size_t i = 0; i < sizeof mp_types / sizeof mp_types[0]; i++) {
+        ObjType *t = type_from_spec(ts, mp_types[i], NULL);
+        if (!t) return false;
+        t->module = OBJ_VAL(module);
+        if (dict_set_str(ts, ns, t->name, OBJ_VAL(t)) < 0) return false;
+    }
+    return true;
+}
