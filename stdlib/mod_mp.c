@@ -68,33 +68,12 @@
 
 /* ---- time and waiting ---------------------------------------------------- */
 
-/* How often a waiting main thread looks for Ctrl-C. */
-#define SLICE_SECONDS 0.02
-
-static struct timespec now_plus(double seconds) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if (seconds > 1e9) seconds = 1e9;
-    double whole = (double)(time_t)seconds;
-    t.tv_sec += (time_t)whole;
-    t.tv_nsec += (long)((seconds - whole) * 1e9);
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
-static bool before(const struct timespec *a, const struct timespec *b) {
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /* Milliseconds from now until *until, rounded up (poll's unit); -1: none. */
 static int ms_until(const struct timespec *until) {
     if (!until) return -1;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!before(&now, until)) return 0;
+    if (!sync_before(&now, until)) return 0;
     int64_t ns = (int64_t)(until->tv_sec - now.tv_sec) * 1000000000 + (until->tv_nsec - now.tv_nsec);
     int64_t ms = (ns + 999999) / 1000000;
     return ms > INT_MAX ? INT_MAX : (int)ms;
@@ -113,47 +92,6 @@ static struct timespec realtime_of(const struct timespec *until) {
     rt.tv_sec += (time_t)(left / 1000000000 + ns / 1000000000);
     rt.tv_nsec = (long)(ns % 1000000000);
     return rt;
-}
-
-/* One attempt at a blocking operation, made detached: it waits at most
- * until *until (CLOCK_MONOTONIC; NULL: no limit). Returns 1 done, 0 not yet
- * (timed out or interrupted by a signal), -errno on failure. It touches
- * only C memory. */
-typedef int (*WaitStep)(void *ctx, const struct timespec *until);
-
-/* Runs step until it is done or `timeout` seconds pass (< 0: no limit).
- * Returns 1 done, 0 timed out, -1 after raising (KeyboardInterrupt in the
- * main thread, OSError). */
-static int wait_blocking(TState *ts, WaitStep step, void *ctx, double timeout) {
-    bool main = ts == ts->interp->main_thread;
-    struct timespec deadline;
-    if (timeout >= 0) deadline = now_plus(timeout);
-    for (;;) {
-        struct timespec until;
-        const struct timespec *limit = NULL;
-        if (timeout >= 0) {
-            until = deadline;
-            limit = &until;
-        }
-        if (main) {
-            struct timespec slice = now_plus(SLICE_SECONDS);
-            if (!limit || before(&slice, &until)) until = slice;
-            limit = &until;
-        }
-        thread_detach(ts);
-        int r = step(ctx, limit);
-        thread_attach(ts);
-        if (r > 0) return 1;
-        if (r < 0) {
-            file_raise_oserror(ts, -r, NONE_VAL);
-            return -1;
-        }
-        if (main && signals_pending() && !vm_safepoint(ts)) return -1;
-        if (timeout >= 0) {
-            struct timespec now = now_plus(0);
-            if (!before(&now, &deadline)) return 0;
-        }
-    }
 }
 
 /* The timeout argument of the acquire/get/wait family: None (or absent) is
@@ -245,7 +183,7 @@ static int mutex_step(void *ctx, const struct timespec *until) {
     if (r == EDEADLK) {
         /* A Lock acquired again by its holder: Python's Lock waits (for
          * ever, or until the timeout), so wait. */
-        struct timespec t = until ? *until : now_plus(1.0);
+        struct timespec t = until ? *until : sync_deadline(1.0);
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR && !until) {
         }
         return 0;
@@ -264,7 +202,7 @@ static int shared_mutex_acquire(TState *ts, pthread_mutex_t *m, double timeout) 
         return -1;
     }
     if (timeout == 0) return 0;
-    return wait_blocking(ts, mutex_step, m, timeout);
+    return thread_wait(ts, mutex_step, m, timeout);
 }
 
 static int sem_step(void *ctx, const struct timespec *until) {
@@ -283,7 +221,7 @@ static int sem_acquire(TState *ts, sem_t *s, double timeout) {
         return -1;
     }
     if (timeout == 0) return 0;
-    return wait_blocking(ts, sem_step, s, timeout);
+    return thread_wait(ts, sem_step, s, timeout);
 }
 
 /* ---- Lock and RLock ------------------------------------------------------ */
@@ -625,7 +563,7 @@ static Value event_wait(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!timeout_arg(ts, v[1], &timeout)) return ERROR_VAL;
     SharedFlag *f = ((ObjEvent *)AS_OBJ(v[0]))->shared;
     if (__atomic_load_n(&f->flag, __ATOMIC_ACQUIRE)) return TRUE_VAL;
-    int r = wait_blocking(ts, event_step, f, timeout);
+    int r = thread_wait(ts, event_step, f, timeout);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r == 1);
 }
 
@@ -761,7 +699,7 @@ static int wait_readable(TState *ts, int fd, double timeout) {
     }
     if (timeout == 0) return 0;
     PollCtx ctx = {&pfd, 1};
-    return wait_blocking(ts, poll_step, &ctx, timeout);
+    return thread_wait(ts, poll_step, &ctx, timeout);
 }
 
 /* ---- Message: a value serialized now, sent later ------------------------- */
@@ -1084,15 +1022,15 @@ static Value channel_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     ObjChannel *c = (ObjChannel *)AS_OBJ(v[0]);
     double timeout;
     if (!block_timeout_args(ts, v[1], v[2], &timeout)) return ERROR_VAL;
-    struct timespec deadline = now_plus(timeout < 0 ? 0 : timeout);
+    struct timespec deadline = sync_deadline(timeout < 0 ? 0 : timeout);
     ChannelShared *s = c->shared;
     int r = shared_mutex_acquire(ts, &s->rlock, timeout);
     if (r < 0) return ERROR_VAL;
     if (r == 1) {
         double left = timeout;
         if (timeout > 0) {
-            struct timespec now = now_plus(0);
-            left = before(&now, &deadline) ? (double)(deadline.tv_sec - now.tv_sec) +
+            struct timespec now = sync_deadline(0);
+            left = sync_before(&now, &deadline) ? (double)(deadline.tv_sec - now.tv_sec) +
                                                   (double)(deadline.tv_nsec - now.tv_nsec) / 1e9
                                             : 0;
         }
@@ -1171,7 +1109,7 @@ static int tasks_step(void *ctx, const struct timespec *until) {
 
 static Value channel_join(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "join", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    int r = wait_blocking(ts, tasks_step, ((ObjChannel *)AS_OBJ(args[0]))->shared, -1);
+    int r = thread_wait(ts, tasks_step, ((ObjChannel *)AS_OBJ(args[0]))->shared, -1);
     return r < 0 ? ERROR_VAL : NONE_VAL;
 }
 
@@ -1685,8 +1623,8 @@ static int child_step(void *ctx, const struct timespec *until) {
         if (waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
             return errno == EINTR ? 0 : 1;
         if (info.si_pid == c->pid) return 1;
-        struct timespec t = now_plus(0.001);
-        if (until && before(until, &t)) return 0;
+        struct timespec t = sync_deadline(0.001);
+        if (until && sync_before(until, &t)) return 0;
         if (clock_nanosleep(CLOCK_MONOTONIC, 0, &(struct timespec){0, 1000000}, NULL) == EINTR) return 0;
     }
 }
@@ -1701,7 +1639,7 @@ static Value child_wait(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ObjChild *c = (ObjChild *)AS_OBJ(v[0]);
     if (child_reap(c)) return child_returncode(c);
     if (timeout == 0) return NONE_VAL;
-    int r = wait_blocking(ts, child_step, c, timeout);
+    int r = thread_wait(ts, child_step, c, timeout);
     if (r < 0) return ERROR_VAL;
     child_reap(c);
     return child_returncode(c);
@@ -1869,7 +1807,7 @@ static Value mp_wait_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     int r = poll(p, (nfds_t)n, 0);
     if (r < 0 && errno == EINTR) r = 0;
     if (r < 0) file_raise_oserror(ts, errno, NONE_VAL);
-    else if (r == 0 && timeout != 0) r = wait_blocking(ts, poll_step, &ctx, timeout);
+    else if (r == 0 && timeout != 0) r = thread_wait(ts, poll_step, &ctx, timeout);
     ObjList *ready = r < 0 ? NULL : list_new(ts, 0);
     for (size_t i = 0; ready && i < n; i++)
         if (p[i].revents && list_append(ts, ready, INT_VAL(p[i].fd)) < 0) ready = NULL;

@@ -41,16 +41,6 @@ typedef struct ObjLock {
     uint64_t count;       /* RLock: touched only by the holder */
 } ObjLock;
 
-/* Timed waits measure against the monotonic clock: a change of the
- * wall clock must not stretch or cut a timeout. */
-static void lock_cond_init(pthread_cond_t *cond) {
-    pthread_condattr_t attr;
-    PT_CHECK(pthread_condattr_init(&attr));
-    PT_CHECK(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
-    PT_CHECK(pthread_cond_init(cond, &attr));
-    PT_CHECK(pthread_condattr_destroy(&attr));
-}
-
 static void lock_finalize(Obj *self) {
     ObjLock *l = (ObjLock *)self;
     pthread_mutex_destroy(&l->mutex);
@@ -60,14 +50,14 @@ static void lock_finalize(Obj *self) {
 static void lock_after_fork(Obj *self) {
     ObjLock *l = (ObjLock *)self;
     PT_CHECK(pthread_mutex_init(&l->mutex, NULL));
-    lock_cond_init(&l->cond);
+    sync_cond_init(&l->cond);
 }
 
 static ObjLock *lock_new(TState *ts, ObjType *type, bool recursive) {
     ObjLock *l = (ObjLock *)gc_alloc(ts, sizeof(ObjLock), OBJ_OPAQUE, type);
     if (!l) return NULL;
     PT_CHECK(pthread_mutex_init(&l->mutex, NULL));
-    lock_cond_init(&l->cond);
+    sync_cond_init(&l->cond);
     l->locked = false;
     l->recursive = recursive;
     atomic_init(&l->owner, 0);
@@ -75,62 +65,21 @@ static ObjLock *lock_new(TState *ts, ObjType *type, bool recursive) {
     return l;
 }
 
-static void deadline_after(struct timespec *d, double seconds) {
-    clock_gettime(CLOCK_MONOTONIC, d);
-    double whole = (double)(time_t)seconds;
-    d->tv_sec += (time_t)whole;
-    d->tv_nsec += (long)((seconds - whole) * 1e9);
-    if (d->tv_nsec >= 1000000000L) {
-        d->tv_sec++;
-        d->tv_nsec -= 1000000000L;
-    }
-}
-
-/* How often a main-thread wait looks for Ctrl-C: condition waits do not
- * return on a signal. */
-#define SIGNAL_POLL_NS 20000000L
-
-static bool before(const struct timespec *a, const struct timespec *b) {
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-/* Blocks until the lock is free or the timeout (seconds, < 0: forever)
- * passes. Called detached: touches only the lock's C fields. Returns 1
- * acquired, 0 timed out, -1 interrupted by Ctrl-C (main thread only). */
-static int lock_wait_acquire(ObjLock *l, double timeout, bool interruptible) {
-    struct timespec deadline;
-    if (timeout >= 0) deadline_after(&deadline, timeout);
+/* One wait for the lock (see ThreadWaitStep): takes it if it is free. */
+static int lock_step(void *ctx, const struct timespec *until) {
+    ObjLock *l = ctx;
     MUTEX_LOCK(&l->mutex);
-    int got = 1;
     while (l->locked) {
-        if (interruptible && signals_pending()) {
-            got = -1;
-            break;
-        }
-        struct timespec until;
-        bool bounded = timeout >= 0 || interruptible;
-        if (interruptible) {
-            deadline_after(&until, SIGNAL_POLL_NS / 1e9);
-            if (timeout >= 0 && before(&deadline, &until)) until = deadline;
-        } else {
-            until = deadline;
-        }
-        if (!bounded) {
+        if (!until) {
             COND_WAIT(&l->cond, &l->mutex);
             continue;
         }
-        int r = pthread_cond_timedwait(&l->cond, &l->mutex, &until);
-        if (r != 0 && r != ETIMEDOUT) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
-        if (r == ETIMEDOUT && timeout >= 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (!before(&now, &deadline)) {
-                got = !l->locked;
-                break;
-            }
-        }
+        int r = pthread_cond_timedwait(&l->cond, &l->mutex, until);
+        if (r == ETIMEDOUT) break;
+        if (r != 0) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
     }
-    if (got == 1) l->locked = true;
+    bool got = !l->locked;
+    if (got) l->locked = true;
     MUTEX_UNLOCK(&l->mutex);
     return got;
 }
@@ -162,26 +111,10 @@ static Value lock_acquire(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
         return TRUE_VAL;
     }
     bool got = lock_try(l);
-    bool main = ts == ts->interp->main_thread;
-    struct timespec deadline;
-    if (timeout >= 0) deadline_after(&deadline, timeout);
-    while (!got && blocking) {
-        thread_detach(ts);
-        int r = lock_wait_acquire(l, timeout, main);
-        thread_attach(ts);
-        if (r >= 0) {
-            got = r == 1;
-            break;
-        }
-        /* Ctrl-C: the safepoint raises KeyboardInterrupt; if a handler
-         * already took the signal, wait on for what is left. */
-        if (!vm_safepoint(ts)) return ERROR_VAL;
-        if (timeout >= 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            timeout = (double)(deadline.tv_sec - now.tv_sec) + (double)(deadline.tv_nsec - now.tv_nsec) / 1e9;
-            if (timeout < 0) timeout = 0;
-        }
+    if (!got && blocking) {
+        int r = thread_wait(ts, lock_step, l, timeout);
+        if (r < 0) return ERROR_VAL;
+        got = r == 1;
     }
     if (got && l->recursive) {
         atomic_store(&l->owner, ts->ident);
@@ -255,7 +188,7 @@ static Value rlock_acquire_restore(TState *ts, Value *args, int nargs, ObjTuple 
         /* Re-taking a Condition's lock is not interruptible: the waiter
          * must own it again before any exception can propagate. */
         thread_detach(ts);
-        lock_wait_acquire(l, -1, false);
+        lock_step(l, NULL);
         thread_attach(ts);
     }
     atomic_store(&l->owner, ts->ident);

@@ -56,19 +56,11 @@ uint64_t gil_now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void init_cond(pthread_cond_t *c) {
-    pthread_condattr_t attr;
-    PT_CHECK(pthread_condattr_init(&attr));
-    PT_CHECK(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
-    PT_CHECK(pthread_cond_init(c, &attr));
-    PT_CHECK(pthread_condattr_destroy(&attr));
-}
-
 void gil_init(Gil *gil) {
     PT_CHECK(pthread_mutex_init(&gil->mutex, NULL));
-    init_cond(&gil->released);
-    init_cond(&gil->released_io);
-    init_cond(&gil->switched);
+    sync_cond_init(&gil->released);
+    sync_cond_init(&gil->released_io);
+    sync_cond_init(&gil->switched);
     gil->locked = false;
     gil->holder = NULL;
     gil->switch_number = 0;

@@ -6,8 +6,17 @@
  * would corrupt state, so report where and abort. */
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
 
 void sync_fail(const char *call, int err, const char *file, int line);
+
+/* A condition variable whose timed waits use CLOCK_MONOTONIC: setting the
+ * wall clock must not stretch or cut a timeout. */
+void sync_cond_init(pthread_cond_t *cond);
+/* CLOCK_MONOTONIC now plus `seconds` (>= 0). */
+struct timespec sync_deadline(double seconds);
+bool sync_before(const struct timespec *a, const struct timespec *b);
 
 #define PT_CHECK(call)                                          \
     do {                                                        \

@@ -1,15 +1,10 @@
 #include "vm/thread.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "runtime/file.h"
+#include "vm/config.h"
+#include "vm/signals.h"
 #include "vm/sync.h"
-
-void sync_fail(const char *call, int err, const char *file, int line) {
-    fprintf(stderr, "mini: fatal: %s failed at %s:%d: %s\n", call, file, line, strerror(err));
-    abort();
-}
+#include "vm/vm.h"
 
 /* Waits, with threads_lock held, until the world is not stopped by
  * someone else. */
@@ -120,5 +115,39 @@ void thread_yield_gil(TState *ts) {
         while (atomic_load(&ts->status) == THREAD_SUSPENDED)
             COND_WAIT(&interp->world_cond, &interp->threads_lock);
         MUTEX_UNLOCK(&interp->threads_lock);
+    }
+}
+
+int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout) {
+    bool main = ts == ts->interp->main_thread;
+    struct timespec deadline;
+    if (timeout >= 0) deadline = sync_deadline(timeout);
+    for (;;) {
+        struct timespec until;
+        const struct timespec *limit = NULL;
+        if (timeout >= 0) {
+            until = deadline;
+            limit = &until;
+        }
+        if (main) {
+            struct timespec slice = sync_deadline(MINI_SIGNAL_POLL_SECONDS);
+            if (!limit || sync_before(&slice, &until)) until = slice;
+            limit = &until;
+        }
+        thread_detach(ts);
+        int r = step(ctx, limit);
+        thread_attach(ts);
+        if (r > 0) return 1;
+        if (r < 0) {
+            file_raise_oserror(ts, -r, NONE_VAL);
+            return -1;
+        }
+        /* Ctrl-C: the safepoint raises KeyboardInterrupt; if a handler
+         * already took the signal, wait on for what is left. */
+        if (main && signals_pending() && !vm_safepoint(ts)) return -1;
+        if (timeout >= 0) {
+            struct timespec now = sync_deadline(0);
+            if (!sync_before(&now, &deadline)) return 0;
+        }
     }
 }

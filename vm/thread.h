@@ -13,6 +13,18 @@
 void thread_detach(TState *ts);
 void thread_attach(TState *ts);
 
+/* One attempt at a blocking operation, made detached: it waits at most
+ * until *until (CLOCK_MONOTONIC; NULL: no limit). Returns 1 done, 0 not yet
+ * (timed out, or woken to look for Ctrl-C), -errno on failure. It touches
+ * only C memory. */
+typedef int (*ThreadWaitStep)(void *ctx, const struct timespec *until);
+
+/* Runs step, detached, until it is done or `timeout` seconds pass (< 0: no
+ * limit). The main thread waits in slices of MINI_SIGNAL_POLL_SECONDS so a
+ * Ctrl-C raises KeyboardInterrupt. Returns 1 done, 0 timed out, -1 after
+ * raising (KeyboardInterrupt, or OSError for -errno). */
+int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout);
+
 /* Stop-the-world for the collector (and, later, fork): returns with every
  * other thread parked or detached and unable to attach until
  * thread_resume_world. The caller is attached. */

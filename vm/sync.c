@@ -1,0 +1,37 @@
+#include "vm/sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sync_fail(const char *call, int err, const char *file, int line) {
+    fprintf(stderr, "mini: fatal: %s failed at %s:%d: %s\n", call, file, line, strerror(err));
+    abort();
+}
+
+void sync_cond_init(pthread_cond_t *cond) {
+    pthread_condattr_t attr;
+    PT_CHECK(pthread_condattr_init(&attr));
+    PT_CHECK(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
+    PT_CHECK(pthread_cond_init(cond, &attr));
+    PT_CHECK(pthread_condattr_destroy(&attr));
+}
+
+struct timespec sync_deadline(double seconds) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    /* About 30 years: far enough to mean "never", near enough for time_t. */
+    if (seconds > 1e9) seconds = 1e9;
+    double whole = (double)(time_t)seconds;
+    t.tv_sec += (time_t)whole;
+    t.tv_nsec += (long)((seconds - whole) * 1e9);
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+bool sync_before(const struct timespec *a, const struct timespec *b) {
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
