@@ -173,16 +173,18 @@ static bool resolves_to(TState *ts, Value v, ObjStr *module, ObjStr *qualname) {
     }
 }
 
-static bool dump_global(Dumper *d, char tag, Value v) {
+/* Writes the function or class v by name. `sent` is the value being
+ * serialized, for the error message: v itself, or an instance of class v. */
+static bool dump_global(Dumper *d, char tag, Value v, Value sent) {
     ObjStr *module, *qualname;
     bool named = global_names(d->ts, v, &module, &qualname);
     if (named && resolves_to(d->ts, v, module, qualname))
         return put_tag(d, tag) && put_text(d, module->data, module->len) &&
                put_text(d, qualname->data, qualname->len);
-    if (!named || IS_NATIVE(v)) return cannot(d, v);
+    if (!named || IS_NATIVE(v)) return cannot(d, sent);
     err_format(d->ts, d->ts->interp->exc.TypeError,
                "cannot serialize '%s' object: %s is not reachable by name from module %s",
-               ops_type_name(d->ts, v), qualname->data, module->data);
+               ops_type_name(d->ts, sent), qualname->data, module->data);
     return false;
 }
 
@@ -253,7 +255,7 @@ static bool dump_dict(Dumper *d, ObjDict *dict) {
 
 static bool dump_exception(Dumper *d, Value v) {
     ObjException *e = AS_EXCEPTION(v);
-    if (!dump_global(d, 'e', OBJ_VAL(e->obj.type))) return false;
+    if (!dump_global(d, 'e', OBJ_VAL(e->obj.type), v)) return false;
     if (IS_TUPLE(e->args)) return dump_value(d, e->args);
     return put_tagged_u64(d, 't', 0);
 }
@@ -268,6 +270,20 @@ static int memo_container(Dumper *d, Value v) {
         return -1;
     }
     return 0;
+}
+
+/* An instance of a plain user class travels as pickle's default does: its
+ * class by name, then its attributes; the receiver makes the instance
+ * without calling __init__. */
+static bool dump_instance(Dumper *d, Value v) {
+    ObjType *type = OBJ_TYPE(v);
+    if (!(type->flags & TYPEF_HEAPTYPE)) return cannot(d, v);
+    int m = memo_container(d, v);
+    if (m != 0) return m == 1;
+    ObjDict *attrs = AS_INSTANCE(v)->dict;
+    if (!dump_global(d, 'o', OBJ_VAL(type), v)) return false;
+    if (!attrs) return put_tagged_u64(d, 'd', 0);
+    return dump_value(d, OBJ_VAL(attrs));
 }
 
 static bool dump_object(Dumper *d, Value v) {
@@ -307,9 +323,11 @@ static bool dump_object(Dumper *d, Value v) {
     case OBJ_FUNCTION:
     case OBJ_NATIVE:
     case OBJ_TYPE:
-        return dump_global(d, 'g', v);
+        return dump_global(d, 'g', v, v);
     case OBJ_EXCEPTION:
         return dump_exception(d, v);
+    case OBJ_INSTANCE:
+        return dump_instance(d, v);
     default:
         return cannot(d, v);
     }
@@ -472,6 +490,26 @@ static bool remember(Loader *l, Value container) {
     return list_append(l->ts, l->memo, container) == 0;
 }
 
+static Value load_instance(Loader *l) {
+    TState *ts = l->ts;
+    Value type = resolve_global(l);
+    if (IS_ERROR(type)) return type;
+    if (!IS_TYPE(type) || !(AS_TYPE(type)->flags & TYPEF_HEAPTYPE) ||
+        AS_TYPE(type)->instance_kind != OBJ_INSTANCE)
+        return malformed(l);
+    vm_push(ts, type);
+    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance), OBJ_INSTANCE, AS_TYPE(type));
+    vm_pop(ts);
+    if (!inst) return ERROR_VAL;
+    inst->dict = NULL;
+    if (!remember(l, OBJ_VAL(inst))) return ERROR_VAL;
+    Value attrs = load_value(l);
+    if (IS_ERROR(attrs)) return attrs;
+    if (!IS_DICT(attrs)) return malformed(l);
+    inst->dict = AS_DICT(attrs);
+    return OBJ_VAL(inst);
+}
+
 static Value load_tuple(Loader *l) {
     uint64_t n;
     if (!get_count(l, &n)) return ERROR_VAL;
@@ -561,6 +599,7 @@ static Value load_tagged(Loader *l, unsigned char tag) {
     case 'z': return load_set(l, true);
     case 'g': return resolve_global(l);
     case 'e': return load_exception(l);
+    case 'o': return load_instance(l);
     case 'r': {
         if (!get_u64(l, &u)) return ERROR_VAL;
         Value v = u < list_len(l->memo) ? list_get(l->memo, (size_t)u) : EMPTY_VAL;

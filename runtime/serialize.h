@@ -19,17 +19,22 @@
  *              | 'z' len value*                         a frozenset
  *              | 'g' len module len qualname            a function or class
  *              | 'e' len module len qualname value      an exception: its type, args
+ *              | 'o' len module len qualname value      an instance of a user class:
+ *                                                       its class, its attribute dict
+ *                                                       (memoized)
  *              | 'r' len                                the n-th memoized container
  *
- * Memoized containers are numbered in the order their tag appears; a
+ * Memoized values are numbered in the order their tag appears; a
  * container met again (shared, or a cycle through lists and dicts) is
  * written as 'r' with its number, so sharing and cycles survive the trip.
+ * An instance is made without calling __init__ (as pickle does), then its
+ * attributes are set from the dict.
  * Functions and classes travel by name: the receiver imports `module` and
  * follows the dotted qualified name, so they must be reachable that way
  * (no lambdas, no nested functions) and the receiver must have the same
  * code (a forked child has). Built-in functions and types are module
- * "builtins". Anything else (generators, files, locks, instances of user
- * classes, subclasses of the built-in containers) raises TypeError
+ * "builtins". Anything else (generators, files, locks, instances of
+ * subclasses of the built-in types) raises TypeError
  * "cannot serialize 'X' object" in the caller. */
 
 #include <stdbool.h>

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The headline demo: installs what is missing, builds build/mini, then runs
-# the article's CPU-bound work on threads with the GIL on and with it off.
+# The headline demo: installs what is missing, builds build/mini, then
+# prints the article's CPU benchmark table measured on this machine, with a
+# "Threaded (GIL off)" row from a second run under `mini --gil=off`.
+#   scripts/demo.sh [N]      (N: the range of each task, default 10**7)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tests/deps.sh
@@ -8,6 +10,6 @@ mini_install_deps
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j"$(nproc)" > /dev/null
 echo
-build/mini scripts/cpu_threads.mini "$@"
-echo
-build/mini --gil=off scripts/cpu_threads.mini "$@"
+echo "Measuring (about 10 s)..."
+gil_off=$(build/mini --gil=off scripts/cpu_table.mini --threaded-only "$@")
+build/mini scripts/cpu_table.mini --gil-off-threaded="$gil_off" "$@"
