@@ -1701,11 +1701,12 @@ static Value mp_fork(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 /* exit_child(code): the end of a forked child. Flushes the standard
  * streams and leaves at once: no parent code runs after the target. */
 static Value mp_exit_child(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "exit_child", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!args_check(ts, "exit_child", nargs, kwnames, 2, 2)) return ERROR_VAL;
     int64_t code = 1;
     if (IS_INT(args[0])) code = AS_INT(args[0]);
     else if (IS_BOOL(args[0])) code = AS_BOOL(args[0]);
     file_flush_std(ts);
+    trace_spool_child(ts, IS_STR(args[1]) ? AS_STR(args[1])->data : "process");
     _exit((int)(code & 0xff));
 }
 

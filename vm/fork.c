@@ -6,9 +6,11 @@
 
 #include "runtime/file.h"
 #include "vm/gc.h"
+#include "vm/gil.h"
 #include "vm/signals.h"
 #include "vm/sync.h"
 #include "vm/thread.h"
+#include "vm/trace.h"
 
 /* In the child, the threads that stopped for the fork are gone, and any of
  * them may have held a runtime lock at that instant (a detached thread can
@@ -72,6 +74,7 @@ pid_t fork_process(TState *ts) {
     /* Unflushed output would be written twice, by parent and child. */
     file_flush_std(ts);
     thread_stop_world(ts);
+    uint64_t forked_ns = gil_now_ns();
     pid_t pid = fork();
     if (pid != 0) {
         int err = errno;
@@ -85,6 +88,7 @@ pid_t fork_process(TState *ts) {
     reinit_runtime_locks(ts);
     drop_other_threads(ts);
     objects_after_fork(ts);
+    trace_after_fork(ts, forked_ns);
     adopt_signals(ts);
     return 0;
 }

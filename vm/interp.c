@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime/dict.h"
 #include "runtime/str.h"
@@ -104,6 +105,7 @@ Interp *interp_new(bool gil_enabled) {
     Interp *interp = calloc(1, sizeof *interp);
     if (!interp) return NULL;
     interp->gil_enabled = gil_enabled;
+    interp->trace_spool_fd = -1;
     atomic_init(&interp->recursion_limit, MINI_DEFAULT_RECURSION_LIMIT);
     init_mutex(&interp->threads_lock);
     PT_CHECK(pthread_cond_init(&interp->world_cond, NULL));
@@ -146,6 +148,7 @@ void interp_free(Interp *interp) {
     free(interp->gil_records);
     for (size_t i = 0; i < interp->finished_trace_count; i++) free(interp->finished_traces[i].intervals);
     free(interp->finished_traces);
+    if (interp->trace_spool_fd >= 0) close(interp->trace_spool_fd);
     pthread_mutex_destroy(&interp->threads_lock);
     pthread_cond_destroy(&interp->world_cond);
     pthread_mutex_destroy(&interp->interned.lock);

@@ -180,6 +180,7 @@ struct Interp {
     bool tracing;                /* --gil-trace or --gil-timeline */
     ThreadTrace *finished_traces;
     size_t finished_trace_count;
+    int trace_spool_fd;          /* children's lanes (vm/trace.h), or -1 */
     bool in_teardown;
 };
 

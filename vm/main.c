@@ -425,8 +425,7 @@ int main(int argc, char **argv) {
     }
     if (o.gc_stress) interp->gc.stress = true;
     interp->gil_stats = o.gil_stats;
-    interp->tracing = o.gil_trace || o.gil_timeline;
-    if (interp->tracing) trace_activity(interp->main_thread, ACTIVITY_RUNNING);
+    if (o.gil_trace || o.gil_timeline) trace_start(interp);
     TState *ts = interp->main_thread;
     signals_install(interp);
     if (!bootstrap(ts, &o, argv[0])) {

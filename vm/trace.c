@@ -1,8 +1,10 @@
 #include "vm/trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vm/gil.h"
 #include "vm/interp.h"
@@ -63,6 +65,126 @@ void trace_thread_end(TState *ts) {
     memset(&ts->trace, 0, sizeof ts->trace);
 }
 
+void trace_start(Interp *interp) {
+    interp->tracing = true;
+    trace_activity(interp->main_thread, ACTIVITY_RUNNING);
+    /* Unlinked at once: it goes away with the last process that has it. */
+    int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        char path[] = "/tmp/mini-trace-XXXXXX";
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd >= 0) unlink(path);
+    }
+    interp->trace_spool_fd = fd;
+}
+
+static void forget_finished(Interp *interp) {
+    for (size_t i = 0; i < interp->finished_trace_count; i++) free(interp->finished_traces[i].intervals);
+    free(interp->finished_traces);
+    interp->finished_traces = NULL;
+    interp->finished_trace_count = 0;
+}
+
+void trace_after_fork(TState *ts, uint64_t forked_ns) {
+    Interp *interp = ts->interp;
+    if (!interp->tracing) return;
+    forget_finished(interp);
+    free(ts->trace.intervals);
+    memset(&ts->trace, 0, sizeof ts->trace);
+    ts->trace.activity = ACTIVITY_RUNNING;
+    ts->trace.since_ns = forked_ns;
+}
+
+/* A spool record: this header, then `count` TraceIntervals. Writer and
+ * reader are the same binary on the same machine. */
+typedef struct SpoolHeader {
+    char process[64];
+    char thread[64];
+    uint64_t tid;
+    uint64_t count;
+} SpoolHeader;
+
+static bool spool_add(char **buf, size_t *len, size_t *cap, const void *p, size_t n) {
+    if (*len + n > *cap) {
+        size_t want = (*len + n) * 2;
+        char *grown = realloc(*buf, want);
+        if (!grown) return false;
+        *buf = grown;
+        *cap = want;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    return true;
+}
+
+static bool spool_thread(char **buf, size_t *len, size_t *cap, const char *process, const ThreadTrace *t) {
+    SpoolHeader h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.process, sizeof h.process, "%s", process);
+    snprintf(h.thread, sizeof h.thread, "%s", t->name);
+    h.tid = t->tid;
+    h.count = t->count;
+    return spool_add(buf, len, cap, &h, sizeof h) &&
+           spool_add(buf, len, cap, t->intervals, t->count * sizeof *t->intervals);
+}
+
+/* The lanes the children spooled, appended to *all. */
+static bool read_spool(Interp *interp, ThreadTrace **all, size_t *n) {
+    int fd = interp->trace_spool_fd;
+    if (fd < 0) return true;
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0) return true;
+    char *data = malloc((size_t)size);
+    if (!data) return false;
+    size_t got = 0;
+    while (got < (size_t)size) {
+        ssize_t r = pread(fd, data + got, (size_t)size - got, (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    bool ok = true;
+    size_t first = *n;
+    for (size_t at = 0; ok && got - at >= sizeof(SpoolHeader);) {
+        SpoolHeader h;
+        memcpy(&h, data + at, sizeof h);
+        at += sizeof h;
+        if (h.count > (got - at) / sizeof(TraceInterval)) break;
+        ThreadTrace t;
+        memset(&t, 0, sizeof t);
+        memcpy(t.process, h.process, sizeof t.process - 1);
+        memcpy(t.name, h.thread, sizeof t.name - 1);
+        t.tid = h.tid;
+        t.count = t.capacity = (size_t)h.count;
+        t.intervals = malloc(t.count * sizeof *t.intervals + 1);
+        ThreadTrace *grown = realloc(*all, (*n + 1) * sizeof *grown);
+        if (!t.intervals || !grown) {
+            free(t.intervals);
+            if (grown) *all = grown;
+            ok = false;
+            break;
+        }
+        memcpy(t.intervals, data + at, t.count * sizeof *t.intervals);
+        at += t.count * sizeof *t.intervals;
+        *all = grown;
+        t.spool_index = *n - first;
+        /* A child's lanes are spooled together, its main thread first. */
+        bool new_process = *n == first || strcmp((*all)[*n - 1].process, t.process) != 0;
+        t.group_start_ns = new_process ? (t.count ? t.intervals[0].start_ns : 0) : (*all)[*n - 1].group_start_ns;
+        (*all)[(*n)++] = t;
+    }
+    free(data);
+    return ok;
+}
+
+/* Children's lanes: processes in the order they started, each one's
+ * threads in the order they were spooled. */
+static int by_process_start(const void *a, const void *b) {
+    const ThreadTrace *x = a, *y = b;
+    if (x->group_start_ns != y->group_start_ns) return x->group_start_ns < y->group_start_ns ? -1 : 1;
+    return x->spool_index < y->spool_index ? -1 : x->spool_index > y->spool_index;
+}
+
 static const char *const activity_names[] = {"", "running", "waiting for the GIL", "blocked (GIL released)"};
 static const char *const activity_colors[] = {"", "#2e7d32", "#c62828", "#b0bec5"};
 
@@ -73,17 +195,32 @@ static int by_start(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Collects every thread's trace, the main thread first. */
-static ThreadTrace *gather(Interp *interp, size_t *count, uint64_t *t0, uint64_t *t1) {
+/* This process's threads, the main thread first, the others in the order
+ * they started; then, with `children`, the spooled lanes of the child
+ * processes (which own their intervals: they start at index *own_from). */
+static ThreadTrace *gather(Interp *interp, bool children, size_t *count, size_t *own_from) {
     TState *main_ts = interp->main_thread;
     trace_activity(main_ts, ACTIVITY_NONE);
-    snprintf(main_ts->trace.name, sizeof main_ts->trace.name, "MainThread");
+    snprintf(main_ts->trace.name, sizeof main_ts->trace.name, "%s", main_ts->name[0] ? main_ts->name : "MainThread");
     main_ts->trace.tid = main_ts->ident;
     size_t n = interp->finished_trace_count + 1;
     ThreadTrace *all = malloc(n * sizeof *all);
     if (!all) return NULL;
     all[0] = main_ts->trace;
     memcpy(all + 1, interp->finished_traces, interp->finished_trace_count * sizeof *all);
+    qsort(all + 1, n - 1, sizeof *all, by_start);
+    *own_from = n;
+    if (children && read_spool(interp, &all, &n)) qsort(all + *own_from, n - *own_from, sizeof *all, by_process_start);
+    *count = n;
+    return all;
+}
+
+static void release(ThreadTrace *all, size_t n, size_t own_from) {
+    for (size_t i = own_from; i < n; i++) free(all[i].intervals);
+    free(all);
+}
+
+static void time_span(const ThreadTrace *all, size_t n, uint64_t *t0, uint64_t *t1) {
     *t0 = UINT64_MAX;
     *t1 = 0;
     for (size_t i = 0; i < n; i++)
@@ -92,10 +229,33 @@ static ThreadTrace *gather(Interp *interp, size_t *count, uint64_t *t0, uint64_t
             if (all[i].intervals[k].end_ns > *t1) *t1 = all[i].intervals[k].end_ns;
         }
     if (*t0 == UINT64_MAX) *t0 = *t1 = 0;
-    /* Lanes in the order the threads started, the main thread on top. */
-    qsort(all + 1, n - 1, sizeof *all, by_start);
-    *count = n;
-    return all;
+}
+
+void trace_spool_child(TState *ts, const char *process) {
+    Interp *interp = ts->interp;
+    if (!interp->tracing || interp->trace_spool_fd < 0) return;
+    size_t n, own_from;
+    ThreadTrace *all = gather(interp, false, &n, &own_from);
+    if (!all) return;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) ok = spool_thread(&buf, &len, &cap, process, &all[i]);
+    /* One write with O_APPEND semantics (pwrite at the end would race):
+     * records of children ending at once do not interleave. */
+    if (ok) {
+        int fl = fcntl(interp->trace_spool_fd, F_GETFL);
+        if (fl >= 0) fcntl(interp->trace_spool_fd, F_SETFL, fl | O_APPEND);
+        size_t done = 0;
+        while (done < len) {
+            ssize_t w = write(interp->trace_spool_fd, buf + done, len - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            done += (size_t)w;
+        }
+    }
+    free(buf);
+    release(all, n, own_from);
 }
 
 static void json_string(FILE *f, const char *s) {
@@ -109,21 +269,32 @@ static void json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* Chrome's trace model: one "process" per mini process (1 is the one that
+ * traced, children follow in the order their lanes come), a track per
+ * thread. */
 static void write_json(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, bool gil_on) {
     fputs("{\"displayTimeUnit\": \"ms\", \"otherData\": {\"gil\": ", f);
     fputs(gil_on ? "\"on\"" : "\"off\"", f);
     fputs("}, \"traceEvents\": [\n", f);
     fputs("  {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"args\": {\"name\": \"mini\"}}", f);
+    size_t pid = 1;
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, ",\n  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": %zu, \"args\": {\"name\": ", i + 1);
+        if (i > 0 && strcmp(all[i].process, all[i - 1].process) != 0) {
+            pid++;
+            fprintf(f, ",\n  {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %zu, \"args\": {\"name\": ", pid);
+            json_string(f, all[i].process);
+            fputs("}}", f);
+        }
+        fprintf(f, ",\n  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %zu, \"tid\": %zu, \"args\": {\"name\": ",
+                pid, i + 1);
         json_string(f, all[i].name);
         fputs("}}", f);
-        fprintf(f, ",\n  {\"name\": \"thread_sort_index\", \"ph\": \"M\", \"pid\": 1, \"tid\": %zu, \"args\": {\"sort_index\": %zu}}",
-                i + 1, i);
+        fprintf(f, ",\n  {\"name\": \"thread_sort_index\", \"ph\": \"M\", \"pid\": %zu, \"tid\": %zu, \"args\": {\"sort_index\": %zu}}",
+                pid, i + 1, i);
         for (size_t k = 0; k < all[i].count; k++) {
             TraceInterval *iv = &all[i].intervals[k];
-            fprintf(f, ",\n  {\"name\": \"%s\", \"cat\": \"gil\", \"ph\": \"X\", \"pid\": 1, \"tid\": %zu, \"ts\": %.3f, \"dur\": %.3f}",
-                    activity_names[iv->activity], i + 1, (double)(iv->start_ns - t0) / 1000.0,
+            fprintf(f, ",\n  {\"name\": \"%s\", \"cat\": \"gil\", \"ph\": \"X\", \"pid\": %zu, \"tid\": %zu, \"ts\": %.3f, \"dur\": %.3f}",
+                    activity_names[iv->activity], pid, i + 1, (double)(iv->start_ns - t0) / 1000.0,
                     (double)(iv->end_ns - iv->start_ns) / 1000.0);
         }
     }
@@ -135,13 +306,26 @@ static void xml_text(FILE *f, const char *s) {
         if (*s == '<') fputs("&lt;", f);
         else if (*s == '>') fputs("&gt;", f);
         else if (*s == '&') fputs("&amp;", f);
+        else if (*s == '"') fputs("&quot;", f);
         else fputc(*s, f);
     }
 }
 
+static void lane_label(const ThreadTrace *t, char *out, size_t size) {
+    if (t->process[0]) snprintf(out, size, "%s: %s", t->process, t->name);
+    else snprintf(out, size, "%s", t->name);
+}
+
 /* One lane per thread, a rectangle per interval, a time axis below. */
 static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t t1, bool gil_on) {
-    const double label_w = 170, plot_w = 900, lane_h = 26, top = 40;
+    char label[160];
+    size_t longest = 10;
+    for (size_t i = 0; i < n; i++) {
+        lane_label(&all[i], label, sizeof label);
+        if (strlen(label) > longest) longest = strlen(label);
+    }
+    /* About 7 pixels per character of the 12-pixel sans-serif font. */
+    const double label_w = 20 + 7.0 * (double)longest, plot_w = 900, lane_h = 26, top = 40;
     double width = label_w + plot_w + 20;
     double height = top + (double)n * lane_h + 70;
     double span = t1 > t0 ? (double)(t1 - t0) : 1.0;
@@ -154,10 +338,11 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
             gil_on ? "on" : "off", span / 1e9);
     for (size_t i = 0; i < n; i++) {
         double y = top + (double)i * lane_h;
+        lane_label(&all[i], label, sizeof label);
         fprintf(f, "<g class=\"lane\" data-thread=\"");
-        xml_text(f, all[i].name);
+        xml_text(f, label);
         fprintf(f, "\">\n<text x=\"10\" y=\"%.1f\">", y + lane_h * 0.65);
-        xml_text(f, all[i].name);
+        xml_text(f, label);
         fprintf(f, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f5f5f5\"/>\n", label_w,
                 y + 3, plot_w, lane_h - 6);
         for (size_t k = 0; k < all[i].count; k++) {
@@ -191,10 +376,11 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
 }
 
 bool trace_write(Interp *interp, const char *json_path, const char *svg_path) {
-    size_t n;
-    uint64_t t0, t1;
-    ThreadTrace *all = gather(interp, &n, &t0, &t1);
+    size_t n, own_from;
+    ThreadTrace *all = gather(interp, true, &n, &own_from);
     if (!all) return false;
+    uint64_t t0, t1;
+    time_span(all, n, &t0, &t1);
     bool ok = true;
     const char *paths[2] = {json_path, svg_path};
     for (int i = 0; i < 2; i++) {
@@ -212,6 +398,6 @@ bool trace_write(Interp *interp, const char *json_path, const char *svg_path) {
             ok = false;
         }
     }
-    free(all);
+    release(all, n, own_from);
     return ok;
 }

@@ -1,7 +1,7 @@
 /* --gil-trace and --gil-timeline: the JSON file parses (a small strict
  * JSON reader below) and names one track per thread; the SVG is
- * well-formed XML (balanced tags) with one lane per thread. The program
- * runs four threads: the main one and three workers. */
+ * well-formed XML (balanced tags) with one lane per thread, child
+ * processes' threads included. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,10 +32,10 @@ static char *slurp(const char *path) {
     return buf;
 }
 
-static int run_mini(const char *flags_json, const char *flags_svg) {
+static int run_mini(const char *flags_json, const char *flags_svg, const char *script) {
     pid_t pid = fork();
     if (pid == 0) {
-        execl(MINI_BINARY, MINI_BINARY, flags_json, flags_svg, "fixtures/three_threads.mini", (char *)NULL);
+        execl(MINI_BINARY, MINI_BINARY, flags_json, flags_svg, script, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -201,41 +201,74 @@ static void assert_exclusive_running(const char *json) {
     free(spans);
 }
 
-static void test_trace_and_timeline(void **state) {
-    (void)state;
-    char json[64], svg[64];
-    snprintf(json, sizeof json, "/tmp/mini-trace-%d.json", (int)getpid());
-    snprintf(svg, sizeof svg, "/tmp/mini-trace-%d.svg", (int)getpid());
-    char json_flag[80], svg_flag[80];
-    snprintf(json_flag, sizeof json_flag, "--gil-trace=%s", json);
-    snprintf(svg_flag, sizeof svg_flag, "--gil-timeline=%s", svg);
-    assert_int_equal(run_mini(json_flag, svg_flag), 0);
+typedef struct Outputs {
+    char json_path[64], svg_path[64];
+    char *json, *svg;
+} Outputs;
 
-    char *j = slurp(json);
-    assert_non_null(j);
-    const char *end = value(j, 0);
+/* Runs the fixture with both flags; the files must exist and be valid. */
+static void trace_run(Outputs *o, const char *script) {
+    snprintf(o->json_path, sizeof o->json_path, "/tmp/mini-trace-%d.json", (int)getpid());
+    snprintf(o->svg_path, sizeof o->svg_path, "/tmp/mini-trace-%d.svg", (int)getpid());
+    char json_flag[80], svg_flag[80];
+    snprintf(json_flag, sizeof json_flag, "--gil-trace=%s", o->json_path);
+    snprintf(svg_flag, sizeof svg_flag, "--gil-timeline=%s", o->svg_path);
+    assert_int_equal(run_mini(json_flag, svg_flag, script), 0);
+    o->json = slurp(o->json_path);
+    assert_non_null(o->json);
+    const char *end = value(o->json, 0);
     assert_non_null(end);
     assert_int_equal(*ws(end), '\0');
-    assert_int_equal(count(j, "\"thread_name\""), 4);
-    assert_true(count(j, "\"name\": \"running\"") >= 4);
-    assert_non_null(strstr(j, "\"args\": {\"name\": \"MainThread\"}"));
-    assert_exclusive_running(j);
+    o->svg = slurp(o->svg_path);
+    assert_non_null(o->svg);
+    assert_true(well_formed_xml(o->svg));
+}
 
-    char *s = slurp(svg);
-    assert_non_null(s);
-    assert_true(well_formed_xml(s));
-    assert_int_equal(count(s, "<g class=\"lane\""), 4);
-    assert_non_null(strstr(s, "waiting for the GIL"));
+static void trace_done(Outputs *o) {
+    free(o->json);
+    free(o->svg);
+    unlink(o->json_path);
+    unlink(o->svg_path);
+}
 
-    free(j);
-    free(s);
-    unlink(json);
-    unlink(svg);
+static void test_trace_and_timeline(void **state) {
+    (void)state;
+    Outputs o;
+    trace_run(&o, "fixtures/three_threads.mini");
+    assert_int_equal(count(o.json, "\"thread_name\""), 4);
+    assert_true(count(o.json, "\"name\": \"running\"") >= 4);
+    assert_non_null(strstr(o.json, "\"args\": {\"name\": \"MainThread\"}"));
+    assert_exclusive_running(o.json);
+    assert_int_equal(count(o.svg, "<g class=\"lane\""), 4);
+    assert_non_null(strstr(o.svg, "waiting for the GIL"));
+    trace_done(&o);
+}
+
+/* Each child process is a process of the trace, its threads its tracks;
+ * the timeline has a lane per thread of every process. */
+static void test_child_processes(void **state) {
+    (void)state;
+    Outputs o;
+    trace_run(&o, "fixtures/two_processes.mini");
+    assert_int_equal(count(o.json, "\"process_name\""), 3);
+    assert_non_null(strstr(o.json, "\"pid\": 2, \"args\": {\"name\": \"Process-1\"}"));
+    assert_non_null(strstr(o.json, "\"pid\": 3, \"args\": {\"name\": \"Process-2\"}"));
+    assert_int_equal(count(o.json, "\"thread_name\""), 4);
+    assert_int_equal(count(o.svg, "<g class=\"lane\""), 4);
+    const char *lanes[] = {"data-thread=\"MainThread\"", "data-thread=\"Process-1: MainThread\"",
+                           "data-thread=\"Process-2: MainThread\"", "data-thread=\"Process-2: Helper\""};
+    const char *at = o.svg;
+    for (size_t i = 0; i < sizeof lanes / sizeof lanes[0]; i++) {
+        at = strstr(at, lanes[i]);
+        assert_non_null(at);
+    }
+    trace_done(&o);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_and_timeline),
+        cmocka_unit_test(test_child_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
