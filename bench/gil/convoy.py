@@ -49,5 +49,5 @@ stop.set()
 t.join()
 shared_rate = counter[0] / (busy_elapsed + 0.05)
 
-print(f"convoy slowdown {busy / alone:.1f}x ({busy / N * 1000:.2f} ms per sleep, "
-      f"{alone / N * 1000:.2f} ms alone); CPU thread kept {shared_rate / solo_rate * 100:.0f}% of its throughput")
+print(f"convoy slowdown {busy / alone:.1f}x (per sleep {busy / N * 1000:.2f} ms, "
+      f"alone {alone / N * 1000:.2f} ms); CPU thread kept {shared_rate / solo_rate * 100:.0f}% of its throughput")

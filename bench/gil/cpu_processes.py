@@ -1,6 +1,6 @@
 # The article's CPU benchmark on processes: 4 tasks of cpu_task(n),
 # sequential and on a ProcessPoolExecutor of 4 workers. Prints
-# processes/sequential (0.5 is perfect parallelism on two cores; issue 5's
+# processes/sequential (0.5x is perfect parallelism on two cores; issue 5's
 # target is at most 0.6 there).
 import sys
 import time
@@ -22,4 +22,4 @@ if __name__ == "__main__":
     with ProcessPoolExecutor(max_workers=tasks) as executor:
         list(executor.map(cpu_task, [n] * tasks))
     processes = time.perf_counter() - start
-    print(f"processes/sequential {processes / sequential:.2f} (sequential {sequential:.2f}s, processes {processes:.2f}s)")
+    print(f"processes/sequential {processes / sequential:.2f}x (sequential {sequential:.2f}s, processes {processes:.2f}s)")

@@ -1,5 +1,5 @@
 # The article's CPU benchmark: 4 tasks of cpu_task(n), sequential and on
-# 4 threads. Prints threaded/sequential (1.0 under a GIL, 0.5 is perfect
+# 4 threads. Prints threaded/sequential (1.0x under a GIL, 0.5x is perfect
 # parallelism on two cores).
 import sys
 import threading
@@ -23,4 +23,4 @@ for t in threads:
 for t in threads:
     t.join()
 threaded = time.perf_counter() - start
-print(f"threaded/sequential {threaded / sequential:.2f} (sequential {sequential:.2f}s, threaded {threaded:.2f}s)")
+print(f"threaded/sequential {threaded / sequential:.2f}x (sequential {sequential:.2f}s, threaded {threaded:.2f}s)")
