@@ -917,6 +917,15 @@ static const TypeSpec mp_connection_spec = {
 
 /* ---- Channel: the core of multiprocessing.Queue -------------------------- */
 
+/* A queue never makes put() wait for a reader (only a maxsize does), so a
+ * process that put items can always end and be joined. Frames go into a
+ * pipe while they fit in it at once; a frame that does not fit (the pipe
+ * is full, or the frame is larger than PIPE_BUF, the most a pipe takes in
+ * one piece) goes to the spill, a memory file, followed by a marker frame
+ * in the pipe to wake a reader. While the spill holds frames, every frame
+ * goes there, so all frames in the pipe are older than all frames in the
+ * spill: a reader takes from the pipe while it has data (skipping
+ * markers), then from the spill. */
 typedef struct ChannelShared {
     pthread_mutex_t rlock;  /* one reader at a time reads a whole frame */
     pthread_mutex_t wlock;  /* one writer at a time writes a whole frame */
@@ -925,27 +934,34 @@ typedef struct ChannelShared {
     pthread_mutex_t tasks_lock; /* JoinableQueue: unfinished tasks */
     pthread_cond_t tasks_done;
     int64_t unfinished;
+    pthread_mutex_t spill_lock; /* the three fields below */
+    uint64_t spill_head, spill_tail; /* byte offsets of the frames in the spill */
+    int64_t spilled;                 /* frames in the spill */
 } ChannelShared;
 
 typedef struct ObjChannel {
     Obj obj;
-    int rfd, wfd;
+    int rfd, wfd; /* wfd is non-blocking: only whole frames go in */
+    int spill_fd;
     int64_t maxsize;
     ChannelShared *shared;
 } ObjChannel;
 
-/* How much a queue holds before put() blocks even without a maxsize: the
- * pipe's capacity, raised as far as the system lets an unprivileged
- * process (1 MiB by default). */
+/* The pipe's capacity, raised as far as the system lets an unprivileged
+ * process (1 MiB by default): frames beyond it wait in the spill. */
 #define CHANNEL_PIPE_BYTES (1 << 20)
+
+/* The length field of a marker frame: "a frame waits in the spill". */
+#define SPILL_MARKER UINT64_MAX
 
 static void channel_finalize(Obj *self) {
     ObjChannel *c = (ObjChannel *)self;
     if (c->rfd >= 0) close(c->rfd);
     if (c->wfd >= 0) close(c->wfd);
+    if (c->spill_fd >= 0) close(c->spill_fd);
     ChannelShared *s = c->shared;
     if (s && !held_in_this_process(&s->rlock) && !held_in_this_process(&s->wlock) &&
-        !held_in_this_process(&s->tasks_lock))
+        !held_in_this_process(&s->tasks_lock) && !held_in_this_process(&s->spill_lock))
         munmap(s, sizeof *s);
 }
 
@@ -960,7 +976,7 @@ static Value channel_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     if (maxsize > SEM_VALUE_MAX) maxsize = SEM_VALUE_MAX;
     ObjChannel *c = (ObjChannel *)gc_alloc(ts, sizeof(ObjChannel), OBJ_OPAQUE, type);
     if (!c) return ERROR_VAL;
-    c->rfd = c->wfd = -1;
+    c->rfd = c->wfd = c->spill_fd = -1;
     c->maxsize = maxsize;
     c->shared = NULL;
     int fds[2];
@@ -968,6 +984,9 @@ static Value channel_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     c->rfd = fds[0];
     c->wfd = fds[1];
     fcntl(c->wfd, F_SETPIPE_SZ, CHANNEL_PIPE_BYTES);
+    if (fcntl(c->wfd, F_SETFL, O_NONBLOCK) != 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    c->spill_fd = memfd_create("mini-queue-spill", MFD_CLOEXEC);
+    if (c->spill_fd < 0) return file_raise_oserror(ts, errno, NONE_VAL);
     ChannelShared *s = shm_map(ts, sizeof *s);
     if (!s) return ERROR_VAL;
     c->shared = s;
@@ -975,11 +994,151 @@ static Value channel_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     if (!r) r = shared_mutex_init(&s->wlock, PTHREAD_MUTEX_NORMAL);
     if (!r) r = shared_mutex_init(&s->tasks_lock, PTHREAD_MUTEX_NORMAL);
     if (!r) r = shared_cond_init(&s->tasks_done);
+    if (!r) r = shared_mutex_init(&s->spill_lock, PTHREAD_MUTEX_NORMAL);
     if (!r && sem_init(&s->slots, 1, (unsigned)maxsize) != 0) r = errno;
     if (r) return file_raise_oserror(ts, r, NONE_VAL);
     atomic_init(&s->count, 0);
     s->unfinished = 0;
+    s->spill_head = s->spill_tail = 0;
+    s->spilled = 0;
     return OBJ_VAL(c);
+}
+
+static int pwrite_all(int fd, const char *buf, size_t n, uint64_t at) {
+    while (n > 0) {
+        ssize_t w = pwrite(fd, buf, n, (off_t)at);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        buf += w;
+        at += (uint64_t)w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int pread_all(int fd, char *buf, size_t n, uint64_t at) {
+    while (n > 0) {
+        ssize_t r = pread(fd, buf, n, (off_t)at);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) return EPROTO;
+        buf += r;
+        at += (uint64_t)r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* One frame into the pipe, whole and without waiting, or into the spill
+ * (see ChannelShared). Called detached, with wlock held. 0 or an errno. */
+static int channel_write(ObjChannel *c, const char *frame, size_t len) {
+    ChannelShared *s = c->shared;
+    shared_mutex_lock(&s->spill_lock);
+    int err = 0;
+    bool spill = s->spilled > 0 || len > PIPE_BUF;
+    if (!spill) {
+        ssize_t w;
+        do w = write(c->wfd, frame, len);
+        while (w < 0 && errno == EINTR);
+        if (w < 0 && errno == EAGAIN) spill = true;
+        else if (w < 0) err = errno;
+    }
+    if (spill) {
+        err = pwrite_all(c->spill_fd, frame, len, s->spill_tail);
+        if (!err) {
+            s->spill_tail += len;
+            s->spilled++;
+            /* A full pipe needs no marker: its reader is not waiting. */
+            unsigned char marker[FRAME_HEADER];
+            memset(marker, 0xff, sizeof marker);
+            ssize_t w;
+            do w = write(c->wfd, marker, sizeof marker);
+            while (w < 0 && errno == EINTR);
+        }
+    }
+    PT_CHECK(pthread_mutex_unlock(&s->spill_lock));
+    return err;
+}
+
+/* Takes the oldest spilled frame's payload if the spill has one: 1 taken,
+ * 0 none, or an errno. Called detached, with rlock held. */
+static int channel_take_spilled(ObjChannel *c, char **out, size_t *len) {
+    ChannelShared *s = c->shared;
+    shared_mutex_lock(&s->spill_lock);
+    int r = 0;
+    if (s->spilled > 0) {
+        unsigned char h[FRAME_HEADER];
+        r = pread_all(c->spill_fd, (char *)h, FRAME_HEADER, s->spill_head);
+        uint64_t n = 0;
+        for (int i = 0; i < FRAME_HEADER; i++) n |= (uint64_t)h[i] << (8 * i);
+        char *buf = NULL;
+        if (!r && !(buf = malloc(n ? (size_t)n : 1))) r = ENOMEM;
+        if (!r) r = pread_all(c->spill_fd, buf, (size_t)n, s->spill_head + FRAME_HEADER);
+        if (!r) {
+            s->spill_head += FRAME_HEADER + n;
+            if (--s->spilled == 0) {
+                /* Empty again: give the memory back. */
+                s->spill_head = s->spill_tail = 0;
+                while (ftruncate(c->spill_fd, 0) < 0 && errno == EINTR) {}
+            }
+            *out = buf;
+            *len = (size_t)n;
+            r = 1;
+        } else {
+            free(buf);
+        }
+    }
+    PT_CHECK(pthread_mutex_unlock(&s->spill_lock));
+    return r;
+}
+
+/* The next frame's payload, from the pipe or the spill, waiting at most
+ * timeout seconds (< 0: no limit): 1 and the payload, 0 nothing in time, -1
+ * after raising. Called attached, with rlock held. */
+static int channel_read(TState *ts, ObjChannel *c, double timeout, char **out, size_t *len) {
+    struct timespec deadline = sync_deadline(timeout < 0 ? 0 : timeout);
+    for (;;) {
+        struct pollfd pfd = {.fd = c->rfd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) <= 0) {
+            thread_detach(ts);
+            int r = channel_take_spilled(c, out, len);
+            thread_attach(ts);
+            if (r == 1) return 1;
+            if (r > 0) {
+                frame_error(ts, r);
+                return -1;
+            }
+            double left = timeout > 0 ? sync_seconds_until(&deadline) : timeout;
+            int ready = wait_readable(ts, c->rfd, left);
+            if (ready <= 0) return ready;
+        }
+        unsigned char h[FRAME_HEADER];
+        thread_detach(ts);
+        int r = read_all(c->rfd, (char *)h, FRAME_HEADER);
+        uint64_t n = 0;
+        for (int i = 0; i < FRAME_HEADER; i++) n |= (uint64_t)h[i] << (8 * i);
+        if (!r && n != SPILL_MARKER) {
+            char *buf = malloc(n ? (size_t)n : 1);
+            r = buf ? read_all(c->rfd, buf, (size_t)n) : ENOMEM;
+            if (r == -1) r = -2;
+            if (!r) {
+                *out = buf;
+                *len = (size_t)n;
+            } else {
+                free(buf);
+            }
+        }
+        thread_attach(ts);
+        if (r) {
+            frame_error(ts, r);
+            return -1;
+        }
+        if (n != SPILL_MARKER) return 1;
+    }
 }
 
 /* put(obj, block=True, timeout=None) -> False when full. The value is
@@ -1005,7 +1164,7 @@ static Value channel_put(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     PT_CHECK(pthread_mutex_unlock(&s->tasks_lock));
     atomic_fetch_add(&s->count, 1);
     thread_detach(ts);
-    int err = write_all(c->wfd, false, sb.data, sb.len);
+    int err = channel_write(c, sb.data, sb.len);
     PT_CHECK(pthread_mutex_unlock(&s->wlock));
     thread_attach(ts);
     sb_free(&sb);
@@ -1026,31 +1185,20 @@ static Value channel_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     ChannelShared *s = c->shared;
     int r = shared_mutex_acquire(ts, &s->rlock, timeout);
     if (r < 0) return ERROR_VAL;
+    char *buf = NULL;
+    size_t len = 0;
     if (r == 1) {
-        double left = timeout;
-        if (timeout > 0) {
-            struct timespec now = sync_deadline(0);
-            left = sync_before(&now, &deadline) ? (double)(deadline.tv_sec - now.tv_sec) +
-                                                  (double)(deadline.tv_nsec - now.tv_nsec) / 1e9
-                                            : 0;
-        }
-        r = wait_readable(ts, c->rfd, left);
-        if (r != 1) PT_CHECK(pthread_mutex_unlock(&s->rlock));
+        double left = timeout > 0 ? sync_seconds_until(&deadline) : timeout;
+        r = channel_read(ts, c, left, &buf, &len);
+        if (r == 1) atomic_fetch_sub(&s->count, 1);
+        PT_CHECK(pthread_mutex_unlock(&s->rlock));
+        if (r == 1 && c->maxsize > 0) sem_post(&s->slots);
         if (r < 0) return ERROR_VAL;
     }
     if (r == 0) {
         ObjTuple *t = tuple_pack2(ts, FALSE_VAL, NONE_VAL);
         return t ? OBJ_VAL(t) : ERROR_VAL;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    thread_detach(ts);
-    r = read_frame(c->rfd, &buf, &len);
-    if (r == 0) atomic_fetch_sub(&s->count, 1);
-    PT_CHECK(pthread_mutex_unlock(&s->rlock));
-    if (r == 0 && c->maxsize > 0) sem_post(&s->slots);
-    thread_attach(ts);
-    if (r) return frame_error(ts, r);
     Value item = load_payload(ts, buf, len);
     if (IS_ERROR(item)) return item;
     vm_push(ts, item);
@@ -1065,11 +1213,10 @@ static Value channel_qsize(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     return INT_VAL(n < 0 ? 0 : n);
 }
 
-/* Nothing readable in the pipe right now (CPython's definition). */
+/* No frame put and not yet taken (the pipe may hold only markers). */
 static Value channel_empty(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "empty", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    struct pollfd pfd = {.fd = ((ObjChannel *)AS_OBJ(args[0]))->rfd, .events = POLLIN};
-    return BOOL_VAL(poll(&pfd, 1, 0) <= 0);
+    return BOOL_VAL(atomic_load(&((ObjChannel *)AS_OBJ(args[0]))->shared->count) <= 0);
 }
 
 static Value channel_full(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

@@ -35,3 +35,9 @@ struct timespec sync_deadline(double seconds) {
 bool sync_before(const struct timespec *a, const struct timespec *b) {
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
+
+double sync_seconds_until(const struct timespec *deadline) {
+    struct timespec now = sync_deadline(0);
+    if (!sync_before(&now, deadline)) return 0;
+    return (double)(deadline->tv_sec - now.tv_sec) + (double)(deadline->tv_nsec - now.tv_nsec) / 1e9;
+}

@@ -17,6 +17,8 @@ void sync_cond_init(pthread_cond_t *cond);
 /* CLOCK_MONOTONIC now plus `seconds` (>= 0). */
 struct timespec sync_deadline(double seconds);
 bool sync_before(const struct timespec *a, const struct timespec *b);
+/* Seconds from now to a sync_deadline, 0 once it has passed. */
+double sync_seconds_until(const struct timespec *deadline);
 
 #define PT_CHECK(call)                                          \
     do {                                                        \
