@@ -10,6 +10,7 @@
 #include "runtime/args.h"
 #include "runtime/class.h"
 #include "runtime/dict.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
@@ -248,24 +249,48 @@ Value err_syntax(TState *ts, const SyntaxErrorInfo *err, const char *filename, c
 
 /* ---- printing -------------------------------------------------------- */
 
-/* Reads line `line` (1-based) of a file, stripped of surrounding spaces,
- * into buf. Files are re-read per line: tracebacks are rare and short. */
-static bool source_line(const char *path, int line, char *buf, size_t size) {
-    if (!path || path[0] == '<') return false;
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    int n = 1;
-    bool found = false;
-    while (fgets(buf, (int)size, f)) {
-        size_t len = strlen(buf);
-        bool whole = len > 0 && buf[len - 1] == '\n';
-        if (n == line) {
-            found = true;
-            break;
-        }
-        if (whole) n++;
+/* Line `line` (1-based) of an embedded stdlib module, copied into buf. */
+static bool embedded_line(const char *path, int line, char *buf, size_t size) {
+    const char *src;
+    size_t len;
+    if (!module_embedded_source(path, &src, &len)) return false;
+    const char *end = src + len;
+    for (int n = 1; n < line && src < end; n++) {
+        const char *nl = memchr(src, '\n', (size_t)(end - src));
+        if (!nl) return false;
+        src = nl + 1;
     }
-    fclose(f);
+    const char *nl = memchr(src, '\n', (size_t)(end - src));
+    size_t n = (size_t)((nl ? nl : end) - src);
+    if (n >= size) n = size - 1;
+    memcpy(buf, src, n);
+    buf[n] = '\0';
+    return true;
+}
+
+/* Reads line `line` (1-based) of a file (or of a stdlib module compiled
+ * into the binary), stripped of surrounding spaces, into buf. Files are
+ * re-read per line: tracebacks are rare and short. */
+static bool source_line(const char *path, int line, char *buf, size_t size) {
+    if (!path) return false;
+    bool found = false;
+    if (path[0] == '<') {
+        found = embedded_line(path, line, buf, size);
+    } else {
+        FILE *f = fopen(path, "r");
+        if (!f) return false;
+        int n = 1;
+        while (fgets(buf, (int)size, f)) {
+            size_t len = strlen(buf);
+            bool whole = len > 0 && buf[len - 1] == '\n';
+            if (n == line) {
+                found = true;
+                break;
+            }
+            if (whole) n++;
+        }
+        fclose(f);
+    }
     if (!found) return false;
     char *start = buf;
     while (*start == ' ' || *start == '\t') start++;

@@ -250,6 +250,28 @@ static Value find_in_dir(TState *ts, ObjStr *full, const char *leaf, const char 
     return r;
 }
 
+/* The file name an embedded module's code carries, as in tracebacks: by its
+ * path in stdlib/, so multiprocessing.process is
+ * <stdlib/multiprocessing/process.mini>. */
+static void embedded_filename(const EmbeddedModule *e, char *out, size_t size) {
+    snprintf(out, size, "<stdlib/%s%s>", e->name, e->is_package ? "/__init__.mini" : ".mini");
+    for (char *c = out + 8; *c; c++)
+        if (*c == '.' && strcmp(c, ".mini>") != 0) *c = '/';
+}
+
+bool module_embedded_source(const char *filename, const char **source, size_t *length) {
+    char name[160];
+    for (const EmbeddedModule *e = embedded_modules; e->name; e++) {
+        embedded_filename(e, name, sizeof name);
+        if (strcmp(name, filename) == 0) {
+            *source = e->source;
+            *length = e->length;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Finds and loads one module whose parent (if any) is loaded already. */
 static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value parent) {
     Interp *interp = ts->interp;
@@ -258,12 +280,8 @@ static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value paren
             if (strcmp(b->name, full->data) == 0) return load_builtin(ts, full, b);
     for (const EmbeddedModule *e = embedded_modules; e->name; e++)
         if (strcmp(e->name, full->data) == 0) {
-            /* Named by its path in stdlib/: multiprocessing.process is
-             * <stdlib/multiprocessing/process.mini>. */
             char filename[160];
-            snprintf(filename, sizeof filename, "<stdlib/%s%s>", e->name, e->is_package ? "/__init__.mini" : ".mini");
-            for (char *c = filename + 8; *c; c++)
-                if (*c == '.' && strcmp(c, ".mini>") != 0) *c = '/';
+            embedded_filename(e, filename, sizeof filename);
             /* An embedded package's submodules are embedded too. */
             return load_source(ts, full, e->source, e->length, filename, e->is_package ? "<stdlib>" : NULL);
         }

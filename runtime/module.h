@@ -28,6 +28,9 @@ Value module_import(TState *ts, struct ObjStr *name, Value fromlist, int level,
 Value module_run_file(TState *ts, const char *path, const char *name);
 Value module_run_source(TState *ts, const char *source, size_t len, const char *filename,
                         const char *name);
+/* The source of the stdlib module compiled into the binary whose code
+ * carries `filename` (such as "<stdlib/threading.mini>"): for tracebacks. */
+bool module_embedded_source(const char *filename, const char **source, size_t *length);
 
 extern const struct TypeSpec module_type_spec;
 

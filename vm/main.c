@@ -308,21 +308,25 @@ static void wait_for_thread_teardown(Interp *interp) {
     }
 }
 
-/* Python's exit: run threading's shutdown (atexit hooks, then wait for
- * every non-daemon thread), if the program used threading. */
-static int finish_threads(TState *ts, int status) {
+/* Calls module.function() if the program imported the module; an error it
+ * raises is reported and becomes the exit status unless one is set. */
+static int run_exit_hook(TState *ts, int status, const char *module, const char *function) {
     Interp *interp = ts->interp;
-    Value threading = dict_get(ts, interp->modules, OBJ_VAL(str_intern_cstr(ts, "threading")));
-    if (!IS_OBJ(threading)) return status;
-    Value shutdown = ops_getattr_opt(ts, threading, str_intern_cstr(ts, "_shutdown"));
-    if (!IS_OBJ(shutdown)) return status;
-    Value r = vm_call(ts, shutdown, NULL, 0, NULL);
+    Value m = dict_get(ts, interp->modules, OBJ_VAL(str_intern_cstr(ts, module)));
+    if (!IS_OBJ(m)) return status;
+    Value hook = ops_getattr_opt(ts, m, str_intern_cstr(ts, function));
+    if (!IS_OBJ(hook)) return status;
+    Value r = vm_call(ts, hook, NULL, 0, NULL);
     if (IS_ERROR(r)) {
         int s = report_exception(ts);
         return status ? status : s;
     }
     return status;
 }
+
+/* Python's exit: run threading's shutdown (atexit hooks, then wait for
+ * every non-daemon thread), if the program used threading. */
+static int finish_threads(TState *ts, int status) { return run_exit_hook(ts, status, "threading", "_shutdown"); }
 
 /* Runs this binary on the same program with the GIL on or off; returns
  * its stdout (malloc'd) and sets *seconds and *status. */
@@ -478,8 +482,10 @@ int main(int argc, char **argv) {
         status = IS_ERROR(r) ? report_exception(ts) : 0;
     }
     free(source);
-    /* After Ctrl-C, don't wait for worker threads: leave now. */
-    if (status != 130) status = finish_threads(ts, status);
+    /* After Ctrl-C, don't wait for worker threads: leave now; stop the
+     * child processes rather than wait for them. */
+    if (status == 130) run_exit_hook(ts, status, "multiprocessing.process", "_exit_after_interrupt");
+    else status = finish_threads(ts, status);
     file_flush_std(ts);
     if (o.gil_stats || interp->tracing) wait_for_thread_teardown(interp);
     if (o.gil_stats) gil_print_stats(interp, ts, stderr);
