@@ -33,6 +33,7 @@
 #include "vm/repl.h"
 #include "vm/signals.h"
 #include "vm/sync.h"
+#include "vm/thread.h"
 #include "vm/vm.h"
 
 typedef struct Options {
@@ -295,19 +296,6 @@ static int debug_output(TState *ts, const Options *o, const char *source, size_t
     return status;
 }
 
-/* Joined threads still run a few instructions of C teardown, where they
- * hand over their statistics and trace: give them a moment (daemon threads
- * that still run are left out). */
-static void wait_for_thread_teardown(Interp *interp) {
-    for (int i = 0; i < 200; i++) {
-        MUTEX_LOCK(&interp->threads_lock);
-        int n = interp->thread_count;
-        MUTEX_UNLOCK(&interp->threads_lock);
-        if (n <= 1) return;
-        usleep(1000);
-    }
-}
-
 /* Calls module.function() if the program imported the module; an error it
  * raises is reported and becomes the exit status unless one is set. */
 static int run_exit_hook(TState *ts, int status, const char *module, const char *function) {
@@ -487,7 +475,7 @@ int main(int argc, char **argv) {
     if (status == 130) run_exit_hook(ts, status, "multiprocessing.process", "_exit_after_interrupt");
     else status = finish_threads(ts, status);
     file_flush_std(ts);
-    if (o.gil_stats || interp->tracing) wait_for_thread_teardown(interp);
+    if (o.gil_stats || interp->tracing) thread_wait_teardown(interp);
     if (o.gil_stats) gil_print_stats(interp, ts, stderr);
     if (interp->tracing && !trace_write(interp, o.gil_trace, o.gil_timeline) && status == 0) status = 1;
     /* Daemon threads may still run: tearing the interpreter down under

@@ -1,5 +1,7 @@
 #include "vm/thread.h"
 
+#include <unistd.h>
+
 #include "runtime/file.h"
 #include "vm/config.h"
 #include "vm/signals.h"
@@ -149,5 +151,15 @@ int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout) {
             struct timespec now = sync_deadline(0);
             if (!sync_before(&now, &deadline)) return 0;
         }
+    }
+}
+
+void thread_wait_teardown(Interp *interp) {
+    for (int i = 0; i < 200; i++) {
+        MUTEX_LOCK(&interp->threads_lock);
+        int n = interp->thread_count;
+        MUTEX_UNLOCK(&interp->threads_lock);
+        if (n <= 1) return;
+        usleep(1000);
     }
 }

@@ -38,4 +38,9 @@ void thread_yield_gil(TState *ts);
 /* At a safepoint when BREAK_GC is set by someone else's stop request. */
 void thread_park(TState *ts);
 
+/* Joined threads still run a few instructions of C teardown, where they
+ * hand over their statistics and trace: gives them up to 200 ms (daemon
+ * threads that still run are left out). */
+void thread_wait_teardown(Interp *interp);
+
 #endif

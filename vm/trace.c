@@ -9,6 +9,7 @@
 #include "vm/gil.h"
 #include "vm/interp.h"
 #include "vm/sync.h"
+#include "vm/thread.h"
 
 /* A trace keeps at most this many intervals per thread; beyond, the rest
  * of the thread's life is one interval (a cap on memory, stated in the
@@ -207,7 +208,9 @@ static ThreadTrace *gather(Interp *interp, bool children, size_t *count, size_t 
     ThreadTrace *all = malloc(n * sizeof *all);
     if (!all) return NULL;
     all[0] = main_ts->trace;
-    memcpy(all + 1, interp->finished_traces, interp->finished_trace_count * sizeof *all);
+    /* No finished thread: finished_traces is NULL, which memcpy may not get. */
+    if (interp->finished_trace_count)
+        memcpy(all + 1, interp->finished_traces, interp->finished_trace_count * sizeof *all);
     qsort(all + 1, n - 1, sizeof *all, by_start);
     *own_from = n;
     if (children && read_spool(interp, &all, &n)) qsort(all + *own_from, n - *own_from, sizeof *all, by_process_start);
@@ -234,6 +237,8 @@ static void time_span(const ThreadTrace *all, size_t n, uint64_t *t0, uint64_t *
 void trace_spool_child(TState *ts, const char *process) {
     Interp *interp = ts->interp;
     if (!interp->tracing || interp->trace_spool_fd < 0) return;
+    /* A thread the child joined may not have handed over its lane yet. */
+    thread_wait_teardown(interp);
     size_t n, own_from;
     ThreadTrace *all = gather(interp, false, &n, &own_from);
     if (!all) return;
