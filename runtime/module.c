@@ -173,6 +173,7 @@ static const BuiltinModule builtin_modules[] = {
     {"os", mod_os_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
+    {"_queue", mod_queue_init},
     {NULL, NULL},
 };
 
