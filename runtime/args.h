@@ -27,6 +27,14 @@ bool args_bind(TState *ts, const char *fname, Value *args, int nargs,
 bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
                 int min, int max);
 
+/* args_check for a method (self in args[0]) without keyword parameters:
+ * returns ERROR_VAL from the caller unless it got min..max arguments
+ * besides self. Expects the NativeFn parameters ts, nargs and kwnames. */
+#define ARGS_CHECK_METHOD(name, min, max)                                                 \
+    do {                                                                                  \
+        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL;        \
+    } while (0)
+
 /* Conversions with TypeErrors naming the function and parameter. */
 bool args_int(TState *ts, Value v, int64_t *out);       /* via __index__ */
 bool args_float(TState *ts, Value v, double *out);      /* int or float */

@@ -540,7 +540,7 @@ static Value slot_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     return NOT_IMPLEMENTED_VAL;
 }
 
-/* Forward and reflected dunder names of each BinOp. */
+/* Forward, reflected and in-place dunder names of each BinOp. */
 static const char *const binop_names[BIN_COUNT][3] = {
     [BIN_ADD] = {"__add__", "__radd__", "__iadd__"},
     [BIN_SUB] = {"__sub__", "__rsub__", "__isub__"},
@@ -557,7 +557,13 @@ static const char *const binop_names[BIN_COUNT][3] = {
     [BIN_MATMUL] = {"__matmul__", "__rmatmul__", "__imatmul__"},
 };
 
-const char *class_binop_dunder(BinOp op, int which) { return binop_names[op][which]; }
+/* Looked up at each use, as a base may get its __iadd__ after the class
+ * is made; NotImplemented (also from the method) falls back to binop. */
+static Value slot_inplace(TState *ts, BinOp op, Value a, Value b) {
+    Value fn = type_lookup(val_type(ts, a), str_intern_cstr(ts, binop_names[op][2]));
+    if (IS_EMPTY(fn)) return NOT_IMPLEMENTED_VAL;
+    return vm_call_method(ts, fn, a, &b, 1, NULL);
+}
 
 static bool is_user_binop_type(ObjType *t);
 
@@ -743,6 +749,7 @@ void class_install_slots(TState *ts, ObjType *t) {
     for (int op = 0; op < BIN_COUNT && !numeric; op++)
         numeric = defines_cstr(ts, t, binop_names[op][0]) || defines_cstr(ts, t, binop_names[op][1]);
     t->binop = numeric ? slot_binop : base->binop;
+    t->inplace = slot_inplace;
     /* Python: defining __eq__ without __hash__ makes instances unhashable;
      * __hash__ = None does too. */
     Value h = type_lookup(t, n->hash);

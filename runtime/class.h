@@ -58,9 +58,6 @@ Value class_build(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 /* super() and super(type, obj). */
 Value class_super(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
-/* "__add__", "__radd__", "__iadd__" for which = 0, 1, 2. */
-const char *class_binop_dunder(BinOp op, int which);
-
 /* Slot functions a user class gets when its body defines the dunder. */
 void class_install_slots(TState *ts, ObjType *type);
 

@@ -653,8 +653,10 @@ static int update_args(TState *ts, ObjDict *d, Value arg, ObjTuple *kwnames, Val
     return 0;
 }
 
-Value dict_inplace_or(TState *ts, ObjDict *d, Value other) {
-    return dict_update(ts, d, other) < 0 ? ERROR_VAL : OBJ_VAL(d);
+/* d |= other (any mapping or iterable of pairs); returns d. */
+static Value dict_inplace(TState *ts, BinOp op, Value self, Value other) {
+    if (op != BIN_OR) return NOT_IMPLEMENTED_VAL;
+    return dict_update(ts, AS_DICT(self), other) < 0 ? ERROR_VAL : self;
 }
 
 /* ---- slots ---------------------------------------------------------------- */
@@ -670,7 +672,6 @@ static Value dict_repr(TState *ts, Value self) {
     if (dict_len(d) == 0) return OBJ_VAL(str_new(ts, "{}", 2));
     ReprGuard g;
     if (!list_repr_enter(ts, &g, &d->obj)) return OBJ_VAL(str_new(ts, "{...}", 5));
-    vm_push(ts, self);
     StrBuf sb;
     sb_init(&sb);
     bool ok = sb_put(ts, &sb, "{", 1), first = true;
@@ -685,14 +686,7 @@ static Value dict_repr(TState *ts, Value self) {
         first = false;
     }
     ok = ok && sb_put(ts, &sb, "}", 1);
-    vm_pop(ts);
-    list_repr_leave(ts, &g);
-    if (!ok) {
-        sb_free(&sb);
-        return ERROR_VAL;
-    }
-    ObjStr *s = str_from_sb(ts, &sb);
-    return s ? OBJ_VAL(s) : ERROR_VAL;
+    return list_repr_leave(ts, &g, &sb, ok);
 }
 
 /* 1 equal, 0 not, -1 after raising. */
@@ -833,20 +827,16 @@ static size_t dict_obj_size(Obj *self) {
 /* ---- methods -------------------------------------------------------------- */
 
 #define SELF AS_DICT(args[0])
-#define CHECK_ARGS(name, min, max)                                             \
-    do {                                                                       \
-        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
-    } while (0)
 
 static Value dict_m_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.get", 1, 2);
+    ARGS_CHECK_METHOD("dict.get", 1, 2);
     Value v = dict_get(ts, SELF, args[1]);
     if (IS_EMPTY(v)) return nargs > 2 ? args[2] : NONE_VAL;
     return v;
 }
 
 static Value dict_m_setdefault(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.setdefault", 1, 2);
+    ARGS_CHECK_METHOD("dict.setdefault", 1, 2);
     Value v = dict_get(ts, SELF, args[1]);
     if (!IS_EMPTY(v)) return v;
     Value dflt = nargs > 2 ? args[2] : NONE_VAL;
@@ -854,7 +844,7 @@ static Value dict_m_setdefault(TState *ts, Value *args, int nargs, ObjTuple *kwn
 }
 
 static Value dict_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.pop", 1, 2);
+    ARGS_CHECK_METHOD("dict.pop", 1, 2);
     int64_t h;
     if (dict_hash_key(ts, args[1], &h) < 0) return ERROR_VAL;
     Value old = EMPTY_VAL;
@@ -866,7 +856,7 @@ static Value dict_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 }
 
 static Value dict_m_popitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.popitem", 0, 0);
+    ARGS_CHECK_METHOD("dict.popitem", 0, 0);
     Value k, v;
     if (!dict_popitem(ts, SELF, &k, &v))
         return err_format(ts, EXC(ts)->KeyError, "popitem(): dictionary is empty");
@@ -889,13 +879,13 @@ static Value dict_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value dict_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.copy", 0, 0);
+    ARGS_CHECK_METHOD("dict.copy", 0, 0);
     ObjDict *r = dict_copy(ts, SELF);
     return r ? OBJ_VAL(r) : ERROR_VAL;
 }
 
 static Value dict_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.clear", 0, 0);
+    ARGS_CHECK_METHOD("dict.clear", 0, 0);
     dict_clear(ts, SELF);
     return NONE_VAL;
 }
@@ -908,21 +898,21 @@ static Value make_view(TState *ts, Value dict, ObjType *type) {
 }
 
 static Value dict_m_keys(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.keys", 0, 0);
+    ARGS_CHECK_METHOD("dict.keys", 0, 0);
     return make_view(ts, args[0], ts->interp->types.dict_keys);
 }
 static Value dict_m_values(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.values", 0, 0);
+    ARGS_CHECK_METHOD("dict.values", 0, 0);
     return make_view(ts, args[0], ts->interp->types.dict_values);
 }
 static Value dict_m_items(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.items", 0, 0);
+    ARGS_CHECK_METHOD("dict.items", 0, 0);
     return make_view(ts, args[0], ts->interp->types.dict_items);
 }
 
 /* dict.fromkeys(iterable, value=None), a classmethod: args[0] is the class. */
 static Value dict_m_fromkeys(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("fromkeys", 1, 2);
+    ARGS_CHECK_METHOD("fromkeys", 1, 2);
     Value value = nargs > 2 ? args[2] : NONE_VAL;
     bool exact = args[0] == OBJ_VAL(ts->interp->types.dict);
     Value d;
@@ -953,53 +943,53 @@ static Value dict_m_fromkeys(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 }
 
 static Value dict_m_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__reversed__", 0, 0);
+    ARGS_CHECK_METHOD("dict.__reversed__", 0, 0);
     return dict_reversed(ts, SELF);
 }
 static Value dict_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__len__", 0, 0);
+    ARGS_CHECK_METHOD("dict.__len__", 0, 0);
     return INT_VAL((int64_t)dict_len(SELF));
 }
 static Value dict_m_getitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__getitem__", 1, 1);
+    ARGS_CHECK_METHOD("dict.__getitem__", 1, 1);
     return dict_getitem(ts, args[0], args[1]);
 }
 static Value dict_m_setitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__setitem__", 2, 2);
+    ARGS_CHECK_METHOD("dict.__setitem__", 2, 2);
     return dict_setitem(ts, args[0], args[1], args[2]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 static Value dict_m_delitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__delitem__", 1, 1);
+    ARGS_CHECK_METHOD("dict.__delitem__", 1, 1);
     return dict_setitem(ts, args[0], args[1], EMPTY_VAL) < 0 ? ERROR_VAL : NONE_VAL;
 }
 static Value dict_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__contains__", 1, 1);
+    ARGS_CHECK_METHOD("dict.__contains__", 1, 1);
     int r = dict_contains(ts, args[0], args[1]);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r);
 }
 static Value dict_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__iter__", 0, 0);
+    ARGS_CHECK_METHOD("dict.__iter__", 0, 0);
     return dict_iter(ts, args[0]);
 }
 static Value dict_m_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__repr__", 0, 0);
+    ARGS_CHECK_METHOD("dict.__repr__", 0, 0);
     return dict_repr(ts, args[0]);
 }
 static Value dict_m_eq(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__eq__", 1, 1);
+    ARGS_CHECK_METHOD("dict.__eq__", 1, 1);
     return dict_richcmp(ts, args[0], args[1], CMP_EQ);
 }
 static Value dict_m_ne(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__ne__", 1, 1);
+    ARGS_CHECK_METHOD("dict.__ne__", 1, 1);
     return dict_richcmp(ts, args[0], args[1], CMP_NE);
 }
 static Value dict_m_or(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__or__", 1, 1);
+    ARGS_CHECK_METHOD("dict.__or__", 1, 1);
     return dict_binop(ts, BIN_OR, args[0], args[1]);
 }
 static Value dict_m_ior(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("dict.__ior__", 1, 1);
-    return dict_inplace_or(ts, SELF, args[1]);
+    ARGS_CHECK_METHOD("dict.__ior__", 1, 1);
+    return dict_inplace(ts, BIN_OR, args[0], args[1]);
 }
 
 static const NativeDef dict_methods[] = {
@@ -1042,6 +1032,7 @@ const TypeSpec dict_type_spec = {
     .repr = dict_repr,
     .richcmp = dict_richcmp,
     .binop = dict_binop,
+    .inplace = dict_inplace,
     .truth = dict_truth,
     .len = dict_len_slot,
     .getitem = dict_getitem,
@@ -1074,7 +1065,6 @@ static Value view_repr(TState *ts, Value self) {
     ObjDict *d = VIEW(self)->dict;
     ReprGuard g;
     if (!list_repr_enter(ts, &g, AS_OBJ(self))) return OBJ_VAL(str_new(ts, "...", 3));
-    vm_push(ts, self);
     StrBuf sb;
     sb_init(&sb);
     bool ok = sb_put(ts, &sb, names[kind], strlen(names[kind])), first = true;
@@ -1092,14 +1082,7 @@ static Value view_repr(TState *ts, Value self) {
         first = false;
     }
     ok = ok && sb_put(ts, &sb, "])", 2);
-    vm_pop(ts);
-    list_repr_leave(ts, &g);
-    if (!ok) {
-        sb_free(&sb);
-        return ERROR_VAL;
-    }
-    ObjStr *s = str_from_sb(ts, &sb);
-    return s ? OBJ_VAL(s) : ERROR_VAL;
+    return list_repr_leave(ts, &g, &sb, ok);
 }
 
 static int64_t view_len(TState *ts, Value self) {
@@ -1207,13 +1190,13 @@ static Value view_binop(TState *ts, BinOp op, Value a, Value b) {
 static Value view_m_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     static const char *const names[] = {"dict_reversekeyiterator", "dict_reversevalueiterator",
                                         "dict_reverseitemiterator"};
-    CHECK_ARGS("__reversed__", 0, 0);
+    ARGS_CHECK_METHOD("__reversed__", 0, 0);
     int kind = view_kind(ts, args[0]);
     return reverse_iterator(ts, VIEW(args[0])->dict, names[kind], kind);
 }
 
 static Value view_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("isdisjoint", 1, 1);
+    ARGS_CHECK_METHOD("isdisjoint", 1, 1);
     Value it = ops_iter(ts, args[1]);
     if (IS_ERROR(it)) return it;
     vm_push(ts, it);

@@ -94,8 +94,6 @@ bool dict_prev(ObjDict *d, size_t *pos, Value *key, Value *value);
 /* Removes the last inserted item; false (nothing raised) when empty. */
 bool dict_popitem(TState *ts, ObjDict *d, Value *key, Value *value);
 void dict_clear(TState *ts, ObjDict *d);
-/* d |= other (any mapping or iterable of pairs); returns d. */
-Value dict_inplace_or(TState *ts, ObjDict *d, Value other);
 /* reversed(d): a dict_reversekeyiterator. */
 Value dict_reversed(TState *ts, ObjDict *d);
 

@@ -44,27 +44,27 @@ ObjIterator *iterator_new(TState *ts, const char *type_name, IterStepFn step, Va
 
 /* ---- sequences -------------------------------------------------------------- */
 
-Value iter_list_step(TState *ts, ObjIterator *it) {
-    (void)ts;
+/* Forwards (delta 1) or backwards (-1) over a list. */
+static inline Value list_step(ObjIterator *it, int64_t delta) {
     Value src = load_v(&it->source);
     if (!IS_LIST(src)) return EMPTY_VAL;
     int64_t i = load_i(&it->index);
-    /* Past the current end (the list may have shrunk): done. */
+    /* Before the start, or past the current end (the list may have
+     * shrunk): done. */
     Value v = i < 0 ? EMPTY_VAL : list_get(AS_LIST(src), (size_t)i);
     if (IS_EMPTY(v)) return exhausted(it);
-    store_i(&it->index, i + 1);
+    store_i(&it->index, i + delta);
     return v;
+}
+
+Value iter_list_step(TState *ts, ObjIterator *it) {
+    (void)ts;
+    return list_step(it, 1);
 }
 
 Value iter_list_reverse_step(TState *ts, ObjIterator *it) {
     (void)ts;
-    Value src = load_v(&it->source);
-    if (!IS_LIST(src)) return EMPTY_VAL;
-    int64_t i = load_i(&it->index);
-    Value v = i < 0 ? EMPTY_VAL : list_get(AS_LIST(src), (size_t)i);
-    if (IS_EMPTY(v)) return exhausted(it);
-    store_i(&it->index, i - 1);
-    return v;
+    return list_step(it, -1);
 }
 
 Value iter_tuple_step(TState *ts, ObjIterator *it) {

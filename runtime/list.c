@@ -195,10 +195,20 @@ bool list_repr_enter(TState *ts, ReprGuard *g, Obj *o) {
     g->obj = o;
     g->prev = ts->repr_guard;
     ts->repr_guard = g;
+    vm_push(ts, OBJ_VAL(o));
     return true;
 }
 
-void list_repr_leave(TState *ts, ReprGuard *g) { ts->repr_guard = g->prev; }
+Value list_repr_leave(TState *ts, ReprGuard *g, StrBuf *sb, bool ok) {
+    vm_pop(ts);
+    ts->repr_guard = g->prev;
+    if (!ok) {
+        sb_free(sb);
+        return ERROR_VAL;
+    }
+    ObjStr *s = str_from_sb(ts, sb);
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
 
 /* ---- slots ------------------------------------------------------------ */
 
@@ -218,7 +228,6 @@ static Value list_repr(TState *ts, Value self) {
     if (list_len(l) == 0) return OBJ_VAL(str_new(ts, "[]", 2));
     ReprGuard g;
     if (!list_repr_enter(ts, &g, &l->obj)) return OBJ_VAL(str_new(ts, "[...]", 5));
-    vm_push(ts, self);
     StrBuf sb;
     sb_init(&sb);
     bool ok = sb_put(ts, &sb, "[", 1);
@@ -228,14 +237,7 @@ static Value list_repr(TState *ts, Value self) {
         ok = (i == 0 || sb_put(ts, &sb, ", ", 2)) && str_append_repr(ts, &sb, v);
     }
     ok = ok && sb_put(ts, &sb, "]", 1);
-    vm_pop(ts);
-    list_repr_leave(ts, &g);
-    if (!ok) {
-        sb_free(&sb);
-        return ERROR_VAL;
-    }
-    ObjStr *s = str_from_sb(ts, &sb);
-    return s ? OBJ_VAL(s) : ERROR_VAL;
+    return list_repr_leave(ts, &g, &sb, ok);
 }
 
 static Value compare_lengths(size_t a, size_t b, CmpOp op) {
@@ -581,11 +583,12 @@ int list_extend(TState *ts, ObjList *list, Value iterable) {
     return r;
 }
 
-Value list_inplace_concat(TState *ts, ObjList *list, Value iterable) {
+/* list += iterable and list *= n: mutate in place, return the list. */
+static Value list_inplace_concat(TState *ts, ObjList *list, Value iterable) {
     return list_extend(ts, list, iterable) < 0 ? ERROR_VAL : OBJ_VAL(list);
 }
 
-Value list_inplace_repeat(TState *ts, ObjList *list, Value count) {
+static Value list_inplace_repeat(TState *ts, ObjList *list, Value count) {
     int64_t k;
     int r = seq_repeat_count(ts, count, &k);
     if (r < 0) return ERROR_VAL;
@@ -609,6 +612,12 @@ Value list_inplace_repeat(TState *ts, ObjList *list, Value count) {
     obj_unlock(ts, &list->obj);
     if (!ok) return err_no_memory(ts);
     return OBJ_VAL(list);
+}
+
+static Value list_inplace(TState *ts, BinOp op, Value self, Value other) {
+    if (op == BIN_ADD) return list_inplace_concat(ts, AS_LIST(self), other);
+    if (op == BIN_MUL) return list_inplace_repeat(ts, AS_LIST(self), other);
+    return NOT_IMPLEMENTED_VAL;
 }
 
 static Value list_new_slot(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
@@ -764,23 +773,19 @@ int list_sort(TState *ts, ObjList *list, Value key, bool reverse) {
 /* ---- methods ------------------------------------------------------------ */
 
 #define SELF AS_LIST(args[0])
-#define CHECK_ARGS(name, min, max)                                             \
-    do {                                                                       \
-        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
-    } while (0)
 
 static Value list_m_append(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.append", 1, 1);
+    ARGS_CHECK_METHOD("list.append", 1, 1);
     return list_append(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
 static Value list_m_extend(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.extend", 1, 1);
+    ARGS_CHECK_METHOD("list.extend", 1, 1);
     return list_extend(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
 static Value list_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.insert", 2, 2);
+    ARGS_CHECK_METHOD("list.insert", 2, 2);
     int64_t i;
     if (!ops_index(ts, args[1], &i)) return ERROR_VAL;
     ObjList *l = SELF;
@@ -794,7 +799,7 @@ static Value list_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.pop", 0, 1);
+    ARGS_CHECK_METHOD("list.pop", 0, 1);
     int64_t i = -1;
     if (nargs > 1 && !ops_index(ts, args[1], &i)) return ERROR_VAL;
     ObjList *l = SELF;
@@ -832,7 +837,7 @@ static int64_t find_item(TState *ts, ObjList *l, Value x, int64_t start, int64_t
 }
 
 static Value list_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.index", 1, 3);
+    ARGS_CHECK_METHOD("list.index", 1, 3);
     int64_t start = 0, stop = INT64_MAX;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;
     if (nargs > 3 && !slice_index_value(ts, args[3], false, &stop)) return ERROR_VAL;
@@ -845,7 +850,7 @@ static Value list_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value list_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.count", 1, 1);
+    ARGS_CHECK_METHOD("list.count", 1, 1);
     ObjList *l = SELF;
     int64_t n = 0;
     for (size_t i = 0;; i++) {
@@ -859,7 +864,7 @@ static Value list_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value list_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.remove", 1, 1);
+    ARGS_CHECK_METHOD("list.remove", 1, 1);
     ObjList *l = SELF;
     int64_t i = find_item(ts, l, args[1], 0, INT64_MAX);
     if (i == -2) return ERROR_VAL;
@@ -881,7 +886,7 @@ static Value list_m_sort(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value list_m_reverse(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.reverse", 0, 0);
+    ARGS_CHECK_METHOD("list.reverse", 0, 0);
     ObjList *l = SELF;
     obj_lock(ts, &l->obj);
     size_t n = len_locked(l);
@@ -896,7 +901,7 @@ static Value list_m_reverse(TState *ts, Value *args, int nargs, ObjTuple *kwname
 }
 
 static Value list_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.copy", 0, 0);
+    ARGS_CHECK_METHOD("list.copy", 0, 0);
     size_t n;
     Value *items = list_snapshot(ts, SELF, &n);
     if (!items && n) return ERROR_VAL;
@@ -906,7 +911,7 @@ static Value list_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value list_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.clear", 0, 0);
+    ARGS_CHECK_METHOD("list.clear", 0, 0);
     obj_lock(ts, &SELF->obj);
     clear_locked(ts, SELF);
     obj_unlock(ts, &SELF->obj);
@@ -914,7 +919,7 @@ static Value list_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value list_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list", 0, 1);
+    ARGS_CHECK_METHOD("list", 0, 1);
     ObjList *l = SELF;
     obj_lock(ts, &l->obj);
     clear_locked(ts, l);
@@ -924,59 +929,59 @@ static Value list_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value list_m_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__reversed__", 0, 0);
+    ARGS_CHECK_METHOD("list.__reversed__", 0, 0);
     return list_reversed(ts, SELF);
 }
 
 static Value list_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__len__", 0, 0);
+    ARGS_CHECK_METHOD("list.__len__", 0, 0);
     return INT_VAL((int64_t)list_len(SELF));
 }
 static Value list_m_getitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__getitem__", 1, 1);
+    ARGS_CHECK_METHOD("list.__getitem__", 1, 1);
     return list_getitem(ts, args[0], args[1]);
 }
 static Value list_m_setitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__setitem__", 2, 2);
+    ARGS_CHECK_METHOD("list.__setitem__", 2, 2);
     return list_setitem(ts, args[0], args[1], args[2]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 static Value list_m_delitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__delitem__", 1, 1);
+    ARGS_CHECK_METHOD("list.__delitem__", 1, 1);
     return list_setitem(ts, args[0], args[1], EMPTY_VAL) < 0 ? ERROR_VAL : NONE_VAL;
 }
 static Value list_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__contains__", 1, 1);
+    ARGS_CHECK_METHOD("list.__contains__", 1, 1);
     int r = list_contains(ts, args[0], args[1]);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r);
 }
 static Value list_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__iter__", 0, 0);
+    ARGS_CHECK_METHOD("list.__iter__", 0, 0);
     return list_iter(ts, args[0]);
 }
 static Value list_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__add__", 1, 1);
+    ARGS_CHECK_METHOD("list.__add__", 1, 1);
     return list_binop(ts, BIN_ADD, args[0], args[1]);
 }
 static Value list_m_mul(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__mul__", 1, 1);
+    ARGS_CHECK_METHOD("list.__mul__", 1, 1);
     return list_binop(ts, BIN_MUL, args[0], args[1]);
 }
 static Value list_m_iadd(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__iadd__", 1, 1);
+    ARGS_CHECK_METHOD("list.__iadd__", 1, 1);
     return list_inplace_concat(ts, SELF, args[1]);
 }
 static Value list_m_imul(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__imul__", 1, 1);
+    ARGS_CHECK_METHOD("list.__imul__", 1, 1);
     return list_inplace_repeat(ts, SELF, args[1]);
 }
 static Value list_m_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("list.__repr__", 0, 0);
+    ARGS_CHECK_METHOD("list.__repr__", 0, 0);
     return list_repr(ts, args[0]);
 }
 
 #define LIST_CMP_METHOD(fn, op)                                                     \
     static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
-        CHECK_ARGS("list." #op, 1, 1);                                              \
+        ARGS_CHECK_METHOD("list." #op, 1, 1);                                       \
         return list_richcmp(ts, args[0], args[1], op);                              \
     }
 LIST_CMP_METHOD(list_m_eq, CMP_EQ)
@@ -1029,6 +1034,7 @@ const TypeSpec list_type_spec = {
     .repr = list_repr,
     .richcmp = list_richcmp,
     .binop = list_binop,
+    .inplace = list_inplace,
     .truth = list_truth,
     .len = list_len_slot,
     .getitem = list_getitem,

@@ -44,24 +44,22 @@ int list_sort(TState *ts, ObjList *list, Value key, bool reverse);
 /* Extend with any iterable. 0, or -1 after raising. */
 int list_extend(TState *ts, ObjList *list, Value iterable);
 
-/* list += iterable and list *= n: mutate in place, return the list. */
-Value list_inplace_concat(TState *ts, ObjList *list, Value iterable);
-Value list_inplace_repeat(TState *ts, ObjList *list, Value count);
-
 /* reversed(list): a list_reverseiterator. */
 Value list_reversed(TState *ts, ObjList *list);
 
 /* Cycle guard for the repr of containers ("[...]", "{...}"): the objects
  * whose repr is in progress on the running thread, chained through the C
  * stack frames doing them. list_repr_enter returns false (and does not
- * link g) when o is already being repr'd; otherwise pair it with
- * list_repr_leave. */
+ * link g) when o is already being repr'd; otherwise it keeps o on the
+ * value stack, and list_repr_leave ends the repr: it unlinks g and makes a
+ * str of the text in sb, or frees sb and returns ERROR_VAL when !ok. */
 typedef struct ReprGuard {
     struct ReprGuard *prev;
     Obj *obj;
 } ReprGuard;
+struct StrBuf;
 bool list_repr_enter(TState *ts, ReprGuard *g, Obj *o);
-void list_repr_leave(TState *ts, ReprGuard *g);
+Value list_repr_leave(TState *ts, ReprGuard *g, struct StrBuf *sb, bool ok);
 
 extern const struct TypeSpec list_type_spec;
 

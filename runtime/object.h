@@ -123,6 +123,7 @@ typedef struct ObjType {
     HashFn hash;
     RichCmpFn richcmp;
     BinOpFn binop;                /* either operand may be of this type */
+    BinOpFn inplace;              /* a op= b, a of this type (may mutate a); NotImplemented: binop */
     UnOpFn unop;
     InquiryFn truth;
     LenFn len;

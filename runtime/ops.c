@@ -3,14 +3,12 @@
 #include <string.h>
 
 #include "runtime/class.h"
-#include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
-#include "runtime/set.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
@@ -146,22 +144,8 @@ Value ops_binary(TState *ts, BinOp op, Value a, Value b) {
 
 Value ops_inplace(TState *ts, BinOp op, Value a, Value b) {
     ObjType *ta = val_type(ts, a);
-    if (IS_LIST(a) && ta == ts->interp->types.list) {
-        if (op == BIN_ADD) return list_inplace_concat(ts, AS_LIST(a), b);
-        if (op == BIN_MUL) return list_inplace_repeat(ts, AS_LIST(a), b);
-    }
-    if (IS_SET(a) && (op == BIN_OR || op == BIN_AND || op == BIN_SUB || op == BIN_XOR) &&
-        ta == ts->interp->types.set)
-        return set_inplace_binop(ts, op, AS_SET(a), b);
-    if (IS_DICT(a) && op == BIN_OR && ta == ts->interp->types.dict) return dict_inplace_or(ts, AS_DICT(a), b);
-    if (ta->flags & TYPEF_HEAPTYPE) {
-        Value fn = type_lookup(ta, str_intern_cstr(ts, class_binop_dunder(op, 2)));
-        if (!IS_EMPTY(fn)) {
-            Value r = vm_call_method(ts, fn, a, &b, 1, NULL);
-            if (!IS_NOT_IMPLEMENTED(r)) return r;
-        }
-    }
-    Value r = binary_dispatch(ts, op, a, b);
+    Value r = ta->inplace ? ta->inplace(ts, op, a, b) : NOT_IMPLEMENTED_VAL;
+    if (IS_NOT_IMPLEMENTED(r)) r = binary_dispatch(ts, op, a, b);
     /* The message names the augmented operator, as CPython's. */
     if (IS_NOT_IMPLEMENTED(r)) return err_unsupported_inplace(ts, op, a, b);
     return r;

@@ -748,13 +748,8 @@ static Value range_get_step(TState *ts, Value self) {
     return r->big ? r->big_step : int_val(ts, r->step);
 }
 
-#define CHECK_ARGS(name, min, max)                                             \
-    do {                                                                       \
-        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
-    } while (0)
-
 static Value range_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.index", 1, 1);
+    ARGS_CHECK_METHOD("range.index", 1, 1);
     Value i = range_find(ts, AS_RANGE(args[0]), args[1]);
     if (!IS_EMPTY(i)) return i;
     Value r = ops_repr(ts, args[1]);
@@ -763,7 +758,7 @@ static Value range_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value range_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.count", 1, 1);
+    ARGS_CHECK_METHOD("range.count", 1, 1);
     ObjRange *r = AS_RANGE(args[0]);
     if (!is_exact_int(ts, args[1])) return range_scan(ts, r, args[1], true);
     int has = range_has_int(ts, r, args[1]);
@@ -771,33 +766,33 @@ static Value range_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value range_m_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__reversed__", 0, 0);
+    ARGS_CHECK_METHOD("range.__reversed__", 0, 0);
     return range_reversed(ts, AS_RANGE(args[0]));
 }
 static Value range_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__len__", 0, 0);
+    ARGS_CHECK_METHOD("range.__len__", 0, 0);
     int64_t len;
     return range_len_i64(ts, AS_RANGE(args[0]), &len) ? int_val(ts, len) : ERROR_VAL;
 }
 static Value range_m_getitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__getitem__", 1, 1);
+    ARGS_CHECK_METHOD("range.__getitem__", 1, 1);
     return range_getitem(ts, args[0], args[1]);
 }
 static Value range_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__contains__", 1, 1);
+    ARGS_CHECK_METHOD("range.__contains__", 1, 1);
     int r = range_contains(ts, args[0], args[1]);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r);
 }
 static Value range_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__iter__", 0, 0);
+    ARGS_CHECK_METHOD("range.__iter__", 0, 0);
     return range_iter(ts, args[0]);
 }
 static Value range_m_eq(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__eq__", 1, 1);
+    ARGS_CHECK_METHOD("range.__eq__", 1, 1);
     return range_richcmp(ts, args[0], args[1], CMP_EQ);
 }
 static Value range_m_ne(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("range.__ne__", 1, 1);
+    ARGS_CHECK_METHOD("range.__ne__", 1, 1);
     return range_richcmp(ts, args[0], args[1], CMP_NE);
 }
 

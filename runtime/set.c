@@ -625,7 +625,10 @@ static int is_subset(TState *ts, ObjSet *a, ObjSet *b) {
     return 1;
 }
 
-Value set_inplace_binop(TState *ts, BinOp op, ObjSet *s, Value other) {
+/* s |= t, s &= t, s -= t, s ^= t on a set (not a frozenset): mutates s and
+ * returns it; NotImplemented when other is not a set or frozenset. */
+static Value set_inplace_binop(TState *ts, BinOp op, Value self, Value other) {
+    ObjSet *s = AS_SET(self);
     if (!IS_SET(other) || is_frozen(ts, s)) return NOT_IMPLEMENTED_VAL;
     int r;
     switch (op) {
@@ -660,7 +663,6 @@ static Value set_repr(TState *ts, Value self) {
         ObjStr *r = str_printf(ts, "%s(...)", name);
         return r ? OBJ_VAL(r) : ERROR_VAL;
     }
-    vm_push(ts, self);
     StrBuf sb;
     sb_init(&sb);
     bool ok = bare || (sb_put(ts, &sb, name, strlen(name)) && sb_put(ts, &sb, "(", 1));
@@ -670,14 +672,7 @@ static Value set_repr(TState *ts, Value self) {
     for (bool first = true; ok && set_next(s, &pos, &k, NULL); first = false)
         ok = (first || sb_put(ts, &sb, ", ", 2)) && str_append_repr(ts, &sb, k);
     ok = ok && sb_put(ts, &sb, "}", 1) && (bare || sb_put(ts, &sb, ")", 1));
-    vm_pop(ts);
-    list_repr_leave(ts, &g);
-    if (!ok) {
-        sb_free(&sb);
-        return ERROR_VAL;
-    }
-    ObjStr *r = str_from_sb(ts, &sb);
-    return r ? OBJ_VAL(r) : ERROR_VAL;
+    return list_repr_leave(ts, &g, &sb, ok);
 }
 
 /* CPython's frozenset hash: an order-independent mix of the item hashes. */
@@ -796,18 +791,14 @@ static size_t set_obj_size(Obj *self) {
 /* ---- methods ------------------------------------------------------------ */
 
 #define SELF AS_SET(args[0])
-#define CHECK_ARGS(name, min, max)                                             \
-    do {                                                                       \
-        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
-    } while (0)
 
 static Value set_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set.add", 1, 1);
+    ARGS_CHECK_METHOD("set.add", 1, 1);
     return set_add(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
 static Value set_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set.remove", 1, 1);
+    ARGS_CHECK_METHOD("set.remove", 1, 1);
     int r = set_discard(ts, SELF, args[1]);
     if (r < 0) return ERROR_VAL;
     if (r == 0) return err_set_value(ts, EXC(ts)->KeyError, args[1]);
@@ -815,13 +806,13 @@ static Value set_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value set_m_discard(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set.discard", 1, 1);
+    ARGS_CHECK_METHOD("set.discard", 1, 1);
     return set_discard(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
 /* CPython's set.pop: the next item from a moving finger. */
 static Value set_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set.pop", 0, 0);
+    ARGS_CHECK_METHOD("set.pop", 0, 0);
     ObjSet *s = SELF;
     obj_lock(ts, &s->obj);
     SetTable *t = table_locked(s);
@@ -842,34 +833,39 @@ static Value set_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 }
 
 static Value set_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set.clear", 0, 0);
+    ARGS_CHECK_METHOD("set.clear", 0, 0);
     clear_set(ts, SELF);
     return NONE_VAL;
 }
 
 static Value set_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("copy", 0, 0);
+    ARGS_CHECK_METHOD("copy", 0, 0);
     ObjSet *s = SELF;
     if (s->obj.type == ts->interp->types.frozenset) return args[0];
     return copy_as(ts, s, base_type(ts, s));
 }
 
 static Value set_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set", 0, 1);
+    ARGS_CHECK_METHOD("set", 0, 1);
     clear_set(ts, SELF);
     if (nargs > 1 && set_update(ts, SELF, args[1]) < 0) return ERROR_VAL;
     return NONE_VAL;
 }
 
-static Value set_m_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("set.update", 0, -1);
+/* self.update(*others) and the other in-place methods taking iterables. */
+static Value update_with_each(TState *ts, Value *args, int nargs, int (*update)(TState *, ObjSet *, Value)) {
     for (int i = 1; i < nargs; i++)
-        if (set_update(ts, SELF, args[i]) < 0) return ERROR_VAL;
+        if (update(ts, SELF, args[i]) < 0) return ERROR_VAL;
     return NONE_VAL;
 }
 
+static Value set_m_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("set.update", 0, -1);
+    return update_with_each(ts, args, nargs, set_update);
+}
+
 static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("union", 0, -1);
+    ARGS_CHECK_METHOD("union", 0, -1);
     ObjSet *s = SELF;
     Value r = copy_as(ts, s, base_type(ts, s));
     if (IS_ERROR(r)) return r;
@@ -881,7 +877,7 @@ static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("intersection", 0, -1);
+    ARGS_CHECK_METHOD("intersection", 0, -1);
     if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
     Value acc = args[0];
     for (int i = 1; i < nargs; i++) {
@@ -895,7 +891,7 @@ static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kw
 }
 
 static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("difference", 0, -1);
+    ARGS_CHECK_METHOD("difference", 0, -1);
     if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
     Value r = difference_of(ts, SELF, args[1]);
     if (IS_ERROR(r)) return r;
@@ -907,26 +903,22 @@ static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_symmetric_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("symmetric_difference", 1, 1);
+    ARGS_CHECK_METHOD("symmetric_difference", 1, 1);
     return symmetric_difference_of(ts, SELF, args[1]);
 }
 
 static Value set_m_intersection_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("intersection_update", 0, -1);
-    for (int i = 1; i < nargs; i++)
-        if (intersection_update(ts, SELF, args[i]) < 0) return ERROR_VAL;
-    return NONE_VAL;
+    ARGS_CHECK_METHOD("intersection_update", 0, -1);
+    return update_with_each(ts, args, nargs, intersection_update);
 }
 
 static Value set_m_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("difference_update", 0, -1);
-    for (int i = 1; i < nargs; i++)
-        if (set_difference_update(ts, SELF, args[i]) < 0) return ERROR_VAL;
-    return NONE_VAL;
+    ARGS_CHECK_METHOD("difference_update", 0, -1);
+    return update_with_each(ts, args, nargs, set_difference_update);
 }
 
 static Value set_m_symmetric_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("symmetric_difference_update", 1, 1);
+    ARGS_CHECK_METHOD("symmetric_difference_update", 1, 1);
     return set_symmetric_difference_update(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
@@ -950,7 +942,7 @@ static Value all_in(TState *ts, ObjSet *s, Value iterable) {
 }
 
 static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("issubset", 1, 1);
+    ARGS_CHECK_METHOD("issubset", 1, 1);
     Value other = args[1];
     if (!IS_SET(other)) {
         other = set_from_iterable(ts, ts->interp->types.set, other);
@@ -963,7 +955,7 @@ static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwname
 }
 
 static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("issuperset", 1, 1);
+    ARGS_CHECK_METHOD("issuperset", 1, 1);
     if (IS_SET(args[1])) {
         int r = is_subset(ts, AS_SET(args[1]), SELF);
         return r < 0 ? ERROR_VAL : BOOL_VAL(r);
@@ -972,7 +964,7 @@ static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("isdisjoint", 1, 1);
+    ARGS_CHECK_METHOD("isdisjoint", 1, 1);
     ObjSet *s = SELF;
     if (!IS_SET(args[1])) {
         Value it = ops_iter(ts, args[1]);
@@ -1007,24 +999,24 @@ static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("__len__", 0, 0);
+    ARGS_CHECK_METHOD("__len__", 0, 0);
     return INT_VAL((int64_t)set_len(SELF));
 }
 static Value set_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("__contains__", 1, 1);
+    ARGS_CHECK_METHOD("__contains__", 1, 1);
     int r = set_contains(ts, SELF, args[1]);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r);
 }
 static Value set_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("__iter__", 0, 0);
+    ARGS_CHECK_METHOD("__iter__", 0, 0);
     return set_iter(ts, args[0]);
 }
 static Value set_m_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("__repr__", 0, 0);
+    ARGS_CHECK_METHOD("__repr__", 0, 0);
     return set_repr(ts, args[0]);
 }
 static Value frozenset_m_hash(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("__hash__", 0, 0);
+    ARGS_CHECK_METHOD("__hash__", 0, 0);
     int64_t h;
     frozenset_hash(ts, args[0], &h);
     return int_from_i64(ts, h);
@@ -1032,7 +1024,7 @@ static Value frozenset_m_hash(TState *ts, Value *args, int nargs, ObjTuple *kwna
 
 #define SET_CMP_METHOD(fn, op)                                                      \
     static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
-        CHECK_ARGS(#op, 1, 1);                                                      \
+        ARGS_CHECK_METHOD(#op, 1, 1);                                               \
         return set_richcmp(ts, args[0], args[1], op);                               \
     }
 SET_CMP_METHOD(set_m_eq, CMP_EQ)
@@ -1044,7 +1036,7 @@ SET_CMP_METHOD(set_m_ge, CMP_GE)
 
 #define SET_BINOP_METHOD(fn, op)                                                    \
     static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
-        CHECK_ARGS(#op, 1, 1);                                                      \
+        ARGS_CHECK_METHOD(#op, 1, 1);                                               \
         return set_binop(ts, op, args[0], args[1]);                                 \
     }
 SET_BINOP_METHOD(set_m_or, BIN_OR)
@@ -1054,8 +1046,8 @@ SET_BINOP_METHOD(set_m_xor, BIN_XOR)
 
 #define SET_INPLACE_METHOD(fn, op)                                                  \
     static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
-        CHECK_ARGS(#op, 1, 1);                                                      \
-        return set_inplace_binop(ts, op, SELF, args[1]);                            \
+        ARGS_CHECK_METHOD(#op, 1, 1);                                               \
+        return set_inplace_binop(ts, op, args[0], args[1]);                         \
     }
 SET_INPLACE_METHOD(set_m_ior, BIN_OR)
 SET_INPLACE_METHOD(set_m_iand, BIN_AND)
@@ -1119,6 +1111,7 @@ const TypeSpec set_type_spec = {
     .repr = set_repr,
     .richcmp = set_richcmp,
     .binop = set_binop,
+    .inplace = set_inplace_binop,
     .truth = set_truth,
     .len = set_len_slot,
     .contains = set_contains_slot,

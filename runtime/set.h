@@ -54,9 +54,6 @@ Value set_intersection(TState *ts, ObjSet *s, Value iterable);
 int set_update(TState *ts, ObjSet *s, Value iterable);
 int set_difference_update(TState *ts, ObjSet *s, Value iterable);
 int set_symmetric_difference_update(TState *ts, ObjSet *s, Value iterable);
-/* s |= t, s &= t, s -= t, s ^= t on a set (not a frozenset): mutates s and
- * returns it; NotImplemented when other is not a set or frozenset. */
-Value set_inplace_binop(TState *ts, BinOp op, ObjSet *s, Value other);
 
 extern const struct TypeSpec set_type_spec;
 extern const struct TypeSpec frozenset_type_spec;

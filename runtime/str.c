@@ -981,12 +981,6 @@ static Value str_new_slot(TState *ts, ObjType *type, Value *args, int nargs, Obj
 
 #define SELF AS_STR(args[0])
 
-/* Methods without keyword parameters: 1 + [min, max] arguments. */
-#define CHECK_ARGS(name, min, max)                                             \
-    do {                                                                       \
-        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
-    } while (0)
-
 /* A str argument, or TypeError "<what>must be str, not X". */
 static ObjStr *need_str(TState *ts, Value v, const char *what) {
     if (IS_STR(v)) return AS_STR(v);
@@ -1054,7 +1048,7 @@ static int64_t count_sub(const ObjStr *s, const ObjStr *sub, int64_t start, int6
 
 static Value find_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, const char *name,
                          bool last, bool raise) {
-    CHECK_ARGS(name, 1, 3);
+    ARGS_CHECK_METHOD(name, 1, 3);
     ObjStr *sub = need_str(ts, args[1], "");
     int64_t start, end;
     if (!sub || !range_args(ts, args, nargs, 2, SELF, &start, &end)) return ERROR_VAL;
@@ -1077,7 +1071,7 @@ static Value str_m_rindex(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value str_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.count", 1, 3);
+    ARGS_CHECK_METHOD("str.count", 1, 3);
     ObjStr *sub = need_str(ts, args[1], "");
     int64_t start, end;
     if (!sub || !range_args(ts, args, nargs, 2, SELF, &start, &end)) return ERROR_VAL;
@@ -1096,7 +1090,7 @@ static bool tail_match(const ObjStr *s, const ObjStr *sub, int64_t start, int64_
 
 static Value match_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, const char *name,
                           bool at_end) {
-    CHECK_ARGS(at_end ? "str.endswith" : "str.startswith", 1, 3);
+    ARGS_CHECK_METHOD(at_end ? "str.endswith" : "str.startswith", 1, 3);
     int64_t start, end;
     if (!range_args(ts, args, nargs, 2, SELF, &start, &end)) return ERROR_VAL;
     Value x = args[1];
@@ -1267,7 +1261,7 @@ static Value str_m_splitlines(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value str_m_join(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.join", 1, 1);
+    ARGS_CHECK_METHOD("str.join", 1, 1);
     ObjStr *sep = SELF;
     Value seq = args[1];
     Value *items;
@@ -1325,7 +1319,7 @@ done:
 }
 
 static Value partition_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, bool right) {
-    CHECK_ARGS(right ? "str.rpartition" : "str.partition", 1, 1);
+    ARGS_CHECK_METHOD(right ? "str.rpartition" : "str.partition", 1, 1);
     ObjStr *s = SELF, *sep = need_str(ts, args[1], "");
     if (!sep) return ERROR_VAL;
     if (sep->len == 0) return err_format(ts, EXC(ts)->ValueError, "empty separator");
@@ -1362,7 +1356,7 @@ static Value str_m_rpartition(TState *ts, Value *args, int nargs, ObjTuple *kwna
 /* ---- transforming --------------------------------------------------------- */
 
 static Value str_m_replace(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.replace", 2, 3);
+    ARGS_CHECK_METHOD("str.replace", 2, 3);
     ObjStr *s = SELF;
     ObjStr *old = need_str(ts, args[1], "replace() argument 1 ");
     if (!old) return ERROR_VAL;
@@ -1438,7 +1432,7 @@ enum { STRIP_LEFT = 1, STRIP_RIGHT = 2 };
 
 static Value strip_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, int which,
                           const char *name) {
-    CHECK_ARGS(name, 0, 1);
+    ARGS_CHECK_METHOD(name, 0, 1);
     ObjStr *s = SELF, *chars = NULL;
     if (nargs > 1 && !IS_NONE(args[1])) {
         if (!IS_STR(args[1]))
@@ -1488,7 +1482,7 @@ static Value pad(TState *ts, ObjStr *s, size_t left, size_t right, const char *f
 enum { JUST_LEFT, JUST_RIGHT, JUST_CENTER };
 
 static Value justify(TState *ts, Value *args, int nargs, ObjTuple *kwnames, int how, const char *name) {
-    CHECK_ARGS(name, 1, 2);
+    ARGS_CHECK_METHOD(name, 1, 2);
     ObjStr *s = SELF;
     int64_t width;
     if (!ops_index(ts, args[1], &width)) return ERROR_VAL;
@@ -1528,7 +1522,7 @@ static Value str_m_center(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value str_m_zfill(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.zfill", 1, 1);
+    ARGS_CHECK_METHOD("str.zfill", 1, 1);
     ObjStr *s = SELF;
     int64_t width;
     if (!ops_index(ts, args[1], &width)) return ERROR_VAL;
@@ -1606,15 +1600,15 @@ static Value case_convert(TState *ts, ObjStr *s, enum CaseMode mode) {
 }
 
 static Value str_m_upper(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.upper", 0, 0);
+    ARGS_CHECK_METHOD("str.upper", 0, 0);
     return case_convert(ts, SELF, CASE_UPPER);
 }
 static Value str_m_lower(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.lower", 0, 0);
+    ARGS_CHECK_METHOD("str.lower", 0, 0);
     return case_convert(ts, SELF, CASE_LOWER);
 }
 static Value str_m_casefold(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.casefold", 0, 0);
+    ARGS_CHECK_METHOD("str.casefold", 0, 0);
     return case_convert(ts, SELF, CASE_FOLD);
 }
 
@@ -1657,21 +1651,21 @@ static Value recase(TState *ts, ObjStr *s, int how) {
 }
 
 static Value str_m_title(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.title", 0, 0);
+    ARGS_CHECK_METHOD("str.title", 0, 0);
     return recase(ts, SELF, RECASE_TITLE);
 }
 static Value str_m_capitalize(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.capitalize", 0, 0);
+    ARGS_CHECK_METHOD("str.capitalize", 0, 0);
     return recase(ts, SELF, RECASE_CAPITALIZE);
 }
 static Value str_m_swapcase(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.swapcase", 0, 0);
+    ARGS_CHECK_METHOD("str.swapcase", 0, 0);
     return recase(ts, SELF, RECASE_SWAP);
 }
 
 static Value affix_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, bool suffix) {
     const char *name = suffix ? "removesuffix" : "removeprefix";
-    CHECK_ARGS(suffix ? "str.removesuffix" : "str.removeprefix", 1, 1);
+    ARGS_CHECK_METHOD(suffix ? "str.removesuffix" : "str.removeprefix", 1, 1);
     ObjStr *s = SELF;
     if (!IS_STR(args[1]))
         return err_format(ts, EXC(ts)->TypeError, "%s() argument must be str, not %s", name,
@@ -1694,7 +1688,7 @@ static Value str_m_removesuffix(TState *ts, Value *args, int nargs, ObjTuple *kw
 
 /* str.maketrans(x[, y[, z]]): a dict from code points to replacements. */
 static Value str_m_maketrans(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("maketrans", 1, 3);
+    ARGS_CHECK_METHOD("maketrans", 1, 3);
     ObjDict *d = dict_new(ts);
     if (!d) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(d));
@@ -1765,7 +1759,7 @@ done:
 }
 
 static Value str_m_translate(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.translate", 1, 1);
+    ARGS_CHECK_METHOD("str.translate", 1, 1);
     ObjStr *s = SELF;
     Value table = args[1];
     StrBuf sb;
@@ -1820,7 +1814,7 @@ static Value all_chars(ObjStr *s, CharPred pred, bool empty_result) {
 
 #define PREDICATE(method, pred, empty)                                             \
     static Value str_m_##method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) { \
-        CHECK_ARGS("str." #method, 0, 0);                                         \
+        ARGS_CHECK_METHOD("str." #method, 0, 0);                                   \
         return all_chars(SELF, pred, empty);                                       \
     }
 
@@ -1833,7 +1827,7 @@ PREDICATE(isspace, uni_isspace, false)
 PREDICATE(isprintable, uni_isprintable, true)
 
 static Value str_m_isascii(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.isascii", 0, 0);
+    ARGS_CHECK_METHOD("str.isascii", 0, 0);
     return BOOL_VAL(STR_IS_ASCII(SELF));
 }
 
@@ -1852,16 +1846,16 @@ static Value cased_only(ObjStr *s, bool upper) {
 }
 
 static Value str_m_isupper(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.isupper", 0, 0);
+    ARGS_CHECK_METHOD("str.isupper", 0, 0);
     return cased_only(SELF, true);
 }
 static Value str_m_islower(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.islower", 0, 0);
+    ARGS_CHECK_METHOD("str.islower", 0, 0);
     return cased_only(SELF, false);
 }
 
 static Value str_m_istitle(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.istitle", 0, 0);
+    ARGS_CHECK_METHOD("str.istitle", 0, 0);
     ObjStr *s = SELF;
     bool cased = false, prev_cased = false;
     const char *p = s->data, *end = p + s->len;
@@ -1883,7 +1877,7 @@ static Value str_m_istitle(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value str_m_isidentifier(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.isidentifier", 0, 0);
+    ARGS_CHECK_METHOD("str.isidentifier", 0, 0);
     ObjStr *s = SELF;
     if (s->len == 0) return FALSE_VAL;
     const char *p = s->data, *end = p + s->len;
@@ -2277,7 +2271,7 @@ static bool format_str_spec(TState *ts, const ObjStr *s, const char *spec, size_
 }
 
 static Value str_m_format_spec(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__format__", 1, 1);
+    ARGS_CHECK_METHOD("str.__format__", 1, 1);
     if (!IS_STR(args[1]))
         return err_format(ts, EXC(ts)->TypeError, "__format__() argument must be str, not %s",
                           ops_type_name(ts, args[1]));
@@ -2560,7 +2554,7 @@ static Value str_m_format(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value str_m_format_map(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.format_map", 1, 1);
+    ARGS_CHECK_METHOD("str.format_map", 1, 1);
     FormatCtx c = {NULL, 0, NULL, NULL, args[1], AUTO_INIT, 0};
     StrBuf out;
     sb_init(&out);
@@ -2574,50 +2568,50 @@ static Value str_m_format_map(TState *ts, Value *args, int nargs, ObjTuple *kwna
 /* ---- dunder methods (for subclasses and super()) ----------------------- */
 
 static Value str_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__len__", 0, 0);
+    ARGS_CHECK_METHOD("str.__len__", 0, 0);
     return INT_VAL((int64_t)SELF->nchars);
 }
 static Value str_m_getitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__getitem__", 1, 1);
+    ARGS_CHECK_METHOD("str.__getitem__", 1, 1);
     return str_getitem(ts, args[0], args[1]);
 }
 static Value str_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__contains__", 1, 1);
+    ARGS_CHECK_METHOD("str.__contains__", 1, 1);
     int r = str_contains(ts, args[0], args[1]);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r);
 }
 static Value str_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__iter__", 0, 0);
+    ARGS_CHECK_METHOD("str.__iter__", 0, 0);
     return str_iter(ts, args[0]);
 }
 static Value str_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__add__", 1, 1);
+    ARGS_CHECK_METHOD("str.__add__", 1, 1);
     return str_binop(ts, BIN_ADD, args[0], args[1]);
 }
 static Value str_m_mul(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__mul__", 1, 1);
+    ARGS_CHECK_METHOD("str.__mul__", 1, 1);
     return str_binop(ts, BIN_MUL, args[0], args[1]);
 }
 static Value str_m_mod(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__mod__", 1, 1);
+    ARGS_CHECK_METHOD("str.__mod__", 1, 1);
     return str_mod(ts, SELF, args[1]);
 }
 static Value str_m_hash(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__hash__", 0, 0);
+    ARGS_CHECK_METHOD("str.__hash__", 0, 0);
     return int_from_i64(ts, SELF->hash);
 }
 static Value str_m_str(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__str__", 0, 0);
+    ARGS_CHECK_METHOD("str.__str__", 0, 0);
     return same_str(ts, SELF);
 }
 static Value str_m_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("str.__repr__", 0, 0);
+    ARGS_CHECK_METHOD("str.__repr__", 0, 0);
     return str_repr_slot(ts, args[0]);
 }
 
 #define STR_CMP_METHOD(fn, op)                                                      \
     static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
-        CHECK_ARGS("str." #op, 1, 1);                                               \
+        ARGS_CHECK_METHOD("str." #op, 1, 1);                                        \
         return str_richcmp(ts, args[0], args[1], op);                               \
     }
 STR_CMP_METHOD(str_m_eq, CMP_EQ)

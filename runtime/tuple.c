@@ -64,7 +64,6 @@ static Value tuple_repr(TState *ts, Value self) {
     if (t->len == 0) return OBJ_VAL(str_new(ts, "()", 2));
     ReprGuard g;
     if (!list_repr_enter(ts, &g, &t->obj)) return OBJ_VAL(str_new(ts, "(...)", 5));
-    vm_push(ts, self);
     StrBuf sb;
     sb_init(&sb);
     bool ok = sb_put(ts, &sb, "(", 1);
@@ -72,14 +71,7 @@ static Value tuple_repr(TState *ts, Value self) {
         ok = (i == 0 || sb_put(ts, &sb, ", ", 2)) && str_append_repr(ts, &sb, t->items[i]);
     if (ok && t->len == 1) ok = sb_put(ts, &sb, ",", 1);
     ok = ok && sb_put(ts, &sb, ")", 1);
-    vm_pop(ts);
-    list_repr_leave(ts, &g);
-    if (!ok) {
-        sb_free(&sb);
-        return ERROR_VAL;
-    }
-    ObjStr *s = str_from_sb(ts, &sb);
-    return s ? OBJ_VAL(s) : ERROR_VAL;
+    return list_repr_leave(ts, &g, &sb, ok);
 }
 
 /* CPython's tuple hash (xxHash's mixing of the element hashes), so equal
@@ -256,13 +248,9 @@ static size_t tuple_obj_size(Obj *self) { return sizeof(ObjTuple) + ((ObjTuple *
 /* ---- methods ------------------------------------------------------------ */
 
 #define SELF AS_TUPLE(args[0])
-#define CHECK_ARGS(name, min, max)                                             \
-    do {                                                                       \
-        if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL; \
-    } while (0)
 
 static Value tuple_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.index", 1, 3);
+    ARGS_CHECK_METHOD("tuple.index", 1, 3);
     ObjTuple *t = SELF;
     int64_t len = (int64_t)t->len, start = 0, stop = len;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;
@@ -279,7 +267,7 @@ static Value tuple_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value tuple_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.count", 1, 1);
+    ARGS_CHECK_METHOD("tuple.count", 1, 1);
     ObjTuple *t = SELF;
     int64_t n = 0;
     for (size_t i = 0; i < t->len; i++) {
@@ -291,43 +279,43 @@ static Value tuple_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value tuple_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__len__", 0, 0);
+    ARGS_CHECK_METHOD("tuple.__len__", 0, 0);
     return INT_VAL((int64_t)SELF->len);
 }
 static Value tuple_m_getitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__getitem__", 1, 1);
+    ARGS_CHECK_METHOD("tuple.__getitem__", 1, 1);
     return tuple_getitem(ts, args[0], args[1]);
 }
 static Value tuple_m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__contains__", 1, 1);
+    ARGS_CHECK_METHOD("tuple.__contains__", 1, 1);
     int r = tuple_contains(ts, args[0], args[1]);
     return r < 0 ? ERROR_VAL : BOOL_VAL(r);
 }
 static Value tuple_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__iter__", 0, 0);
+    ARGS_CHECK_METHOD("tuple.__iter__", 0, 0);
     return tuple_iter(ts, args[0]);
 }
 static Value tuple_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__add__", 1, 1);
+    ARGS_CHECK_METHOD("tuple.__add__", 1, 1);
     return tuple_binop(ts, BIN_ADD, args[0], args[1]);
 }
 static Value tuple_m_mul(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__mul__", 1, 1);
+    ARGS_CHECK_METHOD("tuple.__mul__", 1, 1);
     return tuple_binop(ts, BIN_MUL, args[0], args[1]);
 }
 static Value tuple_m_hash(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__hash__", 0, 0);
+    ARGS_CHECK_METHOD("tuple.__hash__", 0, 0);
     int64_t h;
     return tuple_hash(ts, args[0], &h) < 0 ? ERROR_VAL : int_from_i64(ts, h);
 }
 static Value tuple_m_repr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    CHECK_ARGS("tuple.__repr__", 0, 0);
+    ARGS_CHECK_METHOD("tuple.__repr__", 0, 0);
     return tuple_repr(ts, args[0]);
 }
 
 #define TUPLE_CMP_METHOD(fn, op)                                                    \
     static Value fn(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
-        CHECK_ARGS("tuple." #op, 1, 1);                                             \
+        ARGS_CHECK_METHOD("tuple." #op, 1, 1);                                      \
         return tuple_richcmp(ts, args[0], args[1], op);                             \
     }
 TUPLE_CMP_METHOD(tuple_m_eq, CMP_EQ)

@@ -48,6 +48,7 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     SLOT(str);
     SLOT(richcmp);
     SLOT(binop);
+    SLOT(inplace);
     SLOT(unop);
     SLOT(truth);
     SLOT(len);

@@ -23,6 +23,7 @@ typedef struct TypeSpec {
     HashFn hash;
     RichCmpFn richcmp;
     BinOpFn binop;
+    BinOpFn inplace;
     UnOpFn unop;
     InquiryFn truth;
     LenFn len;

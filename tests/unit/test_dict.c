@@ -20,19 +20,7 @@
 #include "vm/interp.h"
 #include "vm/vm.h"
 
-static int setup(void **state) {
-    Interp *interp = interp_new(true);
-    if (!interp) return -1;
-    *state = interp;
-    return 0;
-}
-
-static int teardown(void **state) {
-    interp_free(*state);
-    return 0;
-}
-
-static TState *thread_of(void **state) { return ((Interp *)*state)->main_thread; }
+#include "support.h"
 
 static Value str_val(TState *ts, const char *s) {
     ObjStr *o = str_from_cstr(ts, s);
@@ -41,7 +29,7 @@ static Value str_val(TState *ts, const char *s) {
 }
 
 static void test_int_keys(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     assert_non_null(d);
     for (int i = 0; i < 1000; i++) assert_int_equal(dict_set(ts, d, INT_VAL(i), INT_VAL(i * 3)), 0);
@@ -56,7 +44,7 @@ static void test_int_keys(void **state) {
 }
 
 static void test_equal_numbers_share_a_key(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     assert_int_equal(dict_set(ts, d, INT_VAL(1), str_val(ts, "int")), 0);
     assert_int_equal(dict_set(ts, d, FLOAT_VAL(1.0), str_val(ts, "float")), 0);
@@ -79,7 +67,7 @@ static void test_equal_numbers_share_a_key(void **state) {
 }
 
 static void test_str_keys_interned_or_not(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     ObjStr *name = str_intern_cstr(ts, "attribute_name");
     ObjStr *copy = str_from_cstr(ts, "attribute_name");
@@ -111,7 +99,7 @@ static void test_str_keys_interned_or_not(void **state) {
 }
 
 static void test_order_delete_reinsert(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     for (int i = 0; i < 50; i++) assert_int_equal(dict_set(ts, d, INT_VAL(i), INT_VAL(i)), 0);
     for (int i = 0; i < 50; i += 2) assert_int_equal(dict_delete(ts, d, INT_VAL(i)), 1);
@@ -142,7 +130,7 @@ static void test_order_delete_reinsert(void **state) {
 }
 
 static void test_popitem_is_lifo_and_churn_terminates(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     for (int i = 0; i < 5; i++) assert_int_equal(dict_set(ts, d, INT_VAL(i), INT_VAL(i)), 0);
     Value k, v;
@@ -173,7 +161,7 @@ static void test_popitem_is_lifo_and_churn_terminates(void **state) {
 }
 
 static void test_cached_index(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     ObjStr *x = str_intern_cstr(ts, "x"), *y = str_intern_cstr(ts, "y");
     assert_int_equal(dict_set_str(ts, d, x, INT_VAL(1)), 0);
@@ -196,7 +184,7 @@ static void test_cached_index(void **state) {
 }
 
 static void test_copy_update_clear(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *a = dict_new(ts);
     for (int i = 0; i < 20; i++) assert_int_equal(dict_set(ts, a, INT_VAL(i), INT_VAL(-i)), 0);
     assert_int_equal(dict_delete(ts, a, INT_VAL(3)), 1);
@@ -224,7 +212,7 @@ static void test_copy_update_clear(void **state) {
 }
 
 static void test_unhashable_key(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     ObjList *l = list_new(ts, 0);
     assert_int_equal(dict_set(ts, d, OBJ_VAL(l), INT_VAL(1)), -1);
@@ -236,7 +224,7 @@ static void test_unhashable_key(void **state) {
 }
 
 static void test_tuple_keys_compare_by_value(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     ObjTuple *t1 = tuple_pack2(ts, INT_VAL(1), str_val(ts, "a"));
     ObjTuple *t2 = tuple_pack2(ts, INT_VAL(1), str_val(ts, "a"));
@@ -248,7 +236,7 @@ static void test_tuple_keys_compare_by_value(void **state) {
 }
 
 static void test_collection_keeps_rooted_dict(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjDict *d = dict_new(ts);
     vm_push(ts, OBJ_VAL(d));
     for (int i = 0; i < 300; i++) {
@@ -292,5 +280,5 @@ int main(void) {
         cmocka_unit_test(test_tuple_keys_compare_by_value),
         cmocka_unit_test(test_collection_keeps_rooted_dict),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, support_setup, support_teardown);
 }

@@ -19,19 +19,7 @@
 #include "vm/interp.h"
 #include "vm/vm.h"
 
-static int setup(void **state) {
-    Interp *interp = interp_new(true);
-    if (!interp) return -1;
-    *state = interp;
-    return 0;
-}
-
-static int teardown(void **state) {
-    interp_free(*state);
-    return 0;
-}
-
-static TState *thread_of(void **state) { return ((Interp *)*state)->main_thread; }
+#include "support.h"
 
 static size_t heap_objects(TState *ts) {
     size_t n = 0;
@@ -41,7 +29,7 @@ static size_t heap_objects(TState *ts) {
 
 /* A rooted list of strings and big ints survives, contents intact. */
 static void test_rooted_survives(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     ObjList *list = list_new(ts, 0);
     assert_non_null(list);
     vm_push(ts, OBJ_VAL(list));
@@ -70,7 +58,7 @@ static void test_rooted_survives(void **state) {
 
 /* Unreachable objects are freed: the thread's heap list shrinks back. */
 static void test_garbage_freed(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     gc_collect(ts);
     size_t before = heap_objects(ts);
     for (int i = 0; i < 5000; i++) {
@@ -86,7 +74,7 @@ static void test_garbage_freed(void **state) {
 /* A cycle reachable only from itself is freed; one reachable from a root
  * is kept. */
 static void test_cycles(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     gc_collect(ts);
     size_t before = heap_objects(ts);
     ObjList *a = list_new(ts, 0), *b = list_new(ts, 0);
@@ -109,7 +97,7 @@ static void test_cycles(void **state) {
 
 /* Crossing the threshold sets BREAK_GC in the allocating thread. */
 static void test_threshold_requests_collection(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     gc_collect(ts);
     assert_false(atomic_load(&ts->eval_breaker) & BREAK_GC);
     size_t allocated = 0;
@@ -125,7 +113,7 @@ static void test_threshold_requests_collection(void **state) {
 /* A retired buffer stays readable until the next collection frees it
  * (ASan reports a leak or a double free if that goes wrong). */
 static void test_retired_buffers(void **state) {
-    TState *ts = thread_of(state);
+    TState *ts = support_thread(state);
     char *buf = gc_alloc_buffer(ts, 64);
     assert_non_null(buf);
     memset(buf, 'x', 64);
@@ -142,5 +130,5 @@ int main(void) {
         cmocka_unit_test(test_threshold_requests_collection),
         cmocka_unit_test(test_retired_buffers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, support_setup, support_teardown);
 }

@@ -13,18 +13,12 @@
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 
+#include "support.h"
+
 typedef struct TokCase {
     const char *src;
     const char *tokens;
 } TokCase;
-
-typedef struct ErrCase {
-    const char *src;
-    ParseStatus status;
-    const char *kind;
-    const char *msg;
-    int line, col;
-} ErrCase;
 
 typedef struct DumpCase {
     const char *src;
@@ -44,26 +38,6 @@ static void check_tokens(const TokCase *cases, size_t n, bool positions)
         if (r.status != PARSE_OK || strcmp(dump, cases[i].tokens) != 0) {
             print_error("source:   %s\nexpected: %s\ngot:      %s\nerror:    %s\n", cases[i].src,
                         cases[i].tokens, dump, r.status == PARSE_OK ? "-" : r.error.msg);
-            failures++;
-        }
-        arena_free(&arena);
-    }
-    assert_int_equal(failures, 0);
-}
-
-static void check_errors(const ErrCase *cases, size_t n)
-{
-    int failures = 0;
-    for (size_t i = 0; i < n; i++) {
-        const ErrCase *c = &cases[i];
-        Arena arena;
-        arena_init(&arena);
-        ParseResult r = parse_module(&arena, "t.mini", c->src, strlen(c->src));
-        if (r.status != c->status || strcmp(r.error.kind, c->kind) != 0 ||
-            strcmp(r.error.msg, c->msg) != 0 || r.error.line != c->line || r.error.col != c->col) {
-            print_error("source:   %s\nexpected: %d %s: %s at %d:%d\ngot:      %d %s: %s at %d:%d\n",
-                        c->src, c->status, c->kind, c->msg, c->line, c->col, r.status,
-                        r.error.kind, r.error.msg, r.error.line, r.error.col);
             failures++;
         }
         arena_free(&arena);
@@ -335,7 +309,7 @@ static void test_lexical_errors(void **state)
           "(unicode error) 'utf-8' codec can't decode byte 0xc0 in position 0: invalid start byte", 1, 1 },
     };
     (void)state;
-    check_errors(cases, N(cases));
+    support_check_errors(cases, N(cases));
 }
 
 static void test_nul_bytes(void **state)
@@ -416,7 +390,7 @@ static void test_string_errors(void **state)
         { "x = b'a' f'b'\n", PARSE_ERROR, "SyntaxError", "cannot mix bytes and nonbytes literals", 1, 5 },
     };
     (void)state;
-    check_errors(cases, N(cases));
+    support_check_errors(cases, N(cases));
 }
 
 static void test_fstring_splitting(void **state)
@@ -539,7 +513,7 @@ static void test_fstring_errors(void **state)
         { "f'{f\"{1 +}\"}'\n", PARSE_ERROR, "SyntaxError", "f-string: invalid syntax", 1, 10 },
     };
     (void)state;
-    check_errors(cases, N(cases));
+    support_check_errors(cases, N(cases));
 }
 
 int main(void)

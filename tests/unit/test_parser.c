@@ -17,18 +17,12 @@
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 
+#include "support.h"
+
 typedef struct DumpCase {
     const char *src;
     const char *dump;
 } DumpCase;
-
-typedef struct ErrCase {
-    const char *src;
-    ParseStatus status;
-    const char *kind;
-    const char *msg;
-    int line, col;
-} ErrCase;
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -44,27 +38,6 @@ static void check_dumps(const DumpCase *cases, size_t n, bool expression)
         const char *got = r.status == PARSE_OK ? ast_dump_string(r.ast, &arena) : r.error.msg;
         if (r.status != PARSE_OK || strcmp(got, cases[i].dump) != 0) {
             print_error("source:   %s\nexpected: %s\ngot:      %s\n", cases[i].src, cases[i].dump, got);
-            failures++;
-        }
-        arena_free(&arena);
-    }
-    assert_int_equal(failures, 0);
-}
-
-static void check_errors(const ErrCase *cases, size_t n)
-{
-    int failures = 0;
-    for (size_t i = 0; i < n; i++) {
-        const ErrCase *c = &cases[i];
-        Arena arena;
-        arena_init(&arena);
-        ParseResult r = parse_module(&arena, "t.mini", c->src, strlen(c->src));
-        if (r.status != c->status || strcmp(r.error.kind, c->kind) != 0 ||
-            strcmp(r.error.msg, c->msg) != 0 || r.error.line != c->line || r.error.col != c->col) {
-            print_error("source:   %s\nexpected: %d %s: %s at %d:%d\ngot:      %d %s: %s at %d:%d\n",
-                        c->src, c->status, c->kind, c->msg, c->line, c->col, r.status,
-                        r.status == PARSE_OK ? "-" : r.error.kind, r.error.msg, r.error.line,
-                        r.error.col);
             failures++;
         }
         arena_free(&arena);
@@ -828,7 +801,7 @@ static void test_syntax_errors(void **state)
           "invalid syntax. Perhaps you forgot a comma?", 1, 9 },
     };
     (void)state;
-    check_errors(cases, N(cases));
+    support_check_errors(cases, N(cases));
 }
 
 /* What a REPL needs: PARSE_INCOMPLETE while more lines could complete the
@@ -880,7 +853,7 @@ static void test_incomplete(void **state)
           "unterminated triple-quoted string literal (detected at line 2)", 1, 5 },
     };
     (void)state;
-    check_errors(cases, N(cases));
+    support_check_errors(cases, N(cases));
 }
 
 static const char big_program[] =
