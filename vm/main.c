@@ -65,6 +65,7 @@ static void usage(FILE *out) {
           "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
           "                 blocked intervals as a Chrome trace (Perfetto, chrome://tracing)\n"
           "  --gil-timeline=FILE.svg  draw the same as an SVG timeline, a lane per thread\n"
+          "                 (both include the threads of child processes)\n"
           "  --gil-stats    at exit, print per thread the time running and waiting for\n"
           "                 the GIL, acquisitions, longest wait, and the switch count\n"
           "  --dump-ast     print the syntax tree instead of running\n"
