@@ -1303,3 +1303,36 @@ void file_flush_std(TState *ts) {
     vm_pop(ts);
     if (!IS_EMPTY(pending)) err_restore(ts, pending);
 }
+
+char *file_slurp(FILE *f, size_t *len) {
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+        if (n == cap - 1) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    if (!buf) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (ferror(f)) {
+        int err = errno;
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}

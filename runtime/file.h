@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "runtime/object.h"
 
@@ -42,6 +43,11 @@ Value file_readline(TState *ts, Value file);
  * were replaced). Errors are dropped: there is nowhere left to report
  * them. Called at exit and before fork. */
 void file_flush_std(TState *ts);
+
+/* The rest of a stdio stream, in a malloc'd buffer (NUL-terminated, not
+ * counted in *len); NULL with errno set after a read error or when memory
+ * runs out. */
+char *file_slurp(FILE *f, size_t *len);
 
 /* Raises the OSError subclass that matches errno `err` (FileNotFoundError
  * for ENOENT, PermissionError for EACCES...), with CPython's message

@@ -12,6 +12,7 @@
 #include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/file.h"
 #include "runtime/list.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
@@ -100,30 +101,8 @@ static Value exec_in_module(TState *ts, ObjModule *m, const char *source, size_t
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-        if (n == cap) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    bool failed = ferror(f);
+    char *buf = file_slurp(f, len);
     fclose(f);
-    if (failed) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
     return buf;
 }
 

@@ -166,27 +166,6 @@ static int parse_options(int argc, char **argv, Options *o) {
     return -1;
 }
 
-static char *read_stream(FILE *f, size_t *len) {
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-        if (n == cap) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                return NULL;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    *len = n;
-    return buf;
-}
-
 /* sys.argv, sys.path, __build_class__ and super: what the interpreter
  * needs before the first line runs. */
 static bool bootstrap(TState *ts, const Options *o, const char *argv0) {
@@ -342,7 +321,7 @@ static char *run_mode(char **argv, int argc, const char *mode, double *seconds, 
     close(fds[1]);
     size_t len = 0;
     FILE *in = fdopen(fds[0], "r");
-    char *out = in ? read_stream(in, &len) : NULL;
+    char *out = in ? file_slurp(in, &len) : NULL;
     if (in) fclose(in);
     int st = 0;
     if (pid > 0) waitpid(pid, &st, 0);
@@ -446,20 +425,21 @@ int main(int argc, char **argv) {
         if (source) memcpy(source, o.command, len + 1);
     } else if (!o.script || !strcmp(o.script, "-")) {
         filename = "<stdin>";
-        source = read_stream(stdin, &len);
+        source = file_slurp(stdin, &len);
     } else {
         filename = o.script;
         FILE *f = fopen(o.script, "rb");
-        if (!f) {
-            fprintf(stderr, "mini: can't open file '%s': [Errno %d] %s\n", o.script, errno, strerror(errno));
+        source = f ? file_slurp(f, &len) : NULL;
+        int err = errno;
+        if (f) fclose(f);
+        if (!source) {
+            fprintf(stderr, "mini: can't open file '%s': [Errno %d] %s\n", o.script, err, strerror(err));
             interp_free(interp);
             return 2;
         }
-        source = read_stream(f, &len);
-        fclose(f);
     }
     if (!source) {
-        fputs("mini: cannot read the program (out of memory)\n", stderr);
+        fprintf(stderr, "mini: cannot read the program: %s\n", strerror(errno));
         interp_free(interp);
         return 1;
     }
