@@ -262,28 +262,14 @@ const TypeSpec rlock_type_spec = {
 
 /* ---- threads ----------------------------------------------------------- */
 
-typedef struct ThreadStart {
-    TState *ts;
-    pthread_mutex_t mutex;
-    pthread_cond_t cond;
-    bool started;
-    uint64_t ident;
-} ThreadStart;
-
 /* The new thread: its callable and arguments were pushed on its own root
  * frame by the starter, so they are rooted from the start. */
 static void *thread_main(void *arg) {
-    ThreadStart *start = arg;
-    TState *ts = start->ts;
+    TState *ts = arg;
     ts->pthread = pthread_self();
     ts->ident = (uint64_t)pthread_self();
     signals_block_in_thread();
     thread_attach(ts);
-    MUTEX_LOCK(&start->mutex);
-    start->ident = ts->ident;
-    start->started = true;
-    COND_SIGNAL(&start->cond);
-    MUTEX_UNLOCK(&start->mutex);
 
     Frame *root = &ts->frames[0];
     Value fn = root->base[0];
@@ -332,33 +318,21 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     root->base[2] = nargs == 3 ? args[2] : NONE_VAL;
     root->sp = root->base + 3;
 
-    ThreadStart start = {.ts = child, .started = false};
-    PT_CHECK(pthread_mutex_init(&start.mutex, NULL));
-    PT_CHECK(pthread_cond_init(&start.cond, NULL));
     pthread_attr_t attr;
     PT_CHECK(pthread_attr_init(&attr));
     PT_CHECK(pthread_attr_setstacksize(&attr, MINI_THREAD_STACK_BYTES));
     PT_CHECK(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
     pthread_t tid;
-    int err = pthread_create(&tid, &attr, thread_main, &start);
+    int err = pthread_create(&tid, &attr, thread_main, child);
     PT_CHECK(pthread_attr_destroy(&attr));
     if (err != 0) {
-        PT_CHECK(pthread_mutex_destroy(&start.mutex));
-        PT_CHECK(pthread_cond_destroy(&start.cond));
         root->sp = root->base;
         tstate_free(child);
         return err_format(ts, interp->exc.RuntimeError, "can't start new thread");
     }
-    /* Wait (detached: the child needs the GIL) until the child runs, so
-     * `start` outlives its use. */
-    thread_detach(ts);
-    MUTEX_LOCK(&start.mutex);
-    while (!start.started) COND_WAIT(&start.cond, &start.mutex);
-    MUTEX_UNLOCK(&start.mutex);
-    thread_attach(ts);
-    PT_CHECK(pthread_mutex_destroy(&start.mutex));
-    PT_CHECK(pthread_cond_destroy(&start.cond));
-    return int_from_u64(ts, start.ident);
+    /* The new thread's ident is its pthread_t, which pthread_self gives it
+     * too: no need to wait for it to run. */
+    return int_from_u64(ts, (uint64_t)tid);
 }
 
 static Value thread_get_ident(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
