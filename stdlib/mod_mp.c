@@ -519,12 +519,7 @@ static Value event_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
 static int event_step(void *ctx, const struct timespec *until) {
     SharedFlag *f = ctx;
     shared_mutex_lock(&f->mutex);
-    while (!f->flag) {
-        int r = until ? pthread_cond_timedwait(&f->cond, &f->mutex, until) : pthread_cond_wait(&f->cond, &f->mutex);
-        if (r == EOWNERDEAD) r = pthread_mutex_consistent(&f->mutex);
-        if (r == ETIMEDOUT) break;
-        if (r) sync_fail("pthread_cond_wait", r, __FILE__, __LINE__);
-    }
+    while (!f->flag && sync_cond_wait_until(&f->cond, &f->mutex, until)) {}
     int set = f->flag;
     PT_CHECK(pthread_mutex_unlock(&f->mutex));
     return set ? 1 : 0;
@@ -639,18 +634,20 @@ static int read_all(int fd, char *buf, size_t n) {
     return 0;
 }
 
-/* Reads one frame's payload (malloc'd into *out); same results as
- * read_all, ENOMEM too. Called detached. */
-static int read_frame(int fd, char **out, size_t *len) {
-    unsigned char h[FRAME_HEADER];
-    int r = read_all(fd, (char *)h, FRAME_HEADER);
-    if (r) return r;
+/* The payload length a frame header gives. */
+static uint64_t frame_length(const unsigned char h[FRAME_HEADER]) {
     uint64_t n = 0;
     for (int i = 0; i < FRAME_HEADER; i++) n |= (uint64_t)h[i] << (8 * i);
+    return n;
+}
+
+/* Reads a payload of n bytes (malloc'd into *out): 0, -2 at end of file,
+ * EPROTO for a length no message has, ENOMEM, or an errno. Detached. */
+static int read_payload(int fd, uint64_t n, char **out, size_t *len) {
     if (n > ((uint64_t)1 << 40)) return EPROTO;
     char *buf = malloc(n ? (size_t)n : 1);
     if (!buf) return ENOMEM;
-    r = read_all(fd, buf, (size_t)n);
+    int r = read_all(fd, buf, (size_t)n);
     if (r) {
         free(buf);
         return r == -1 ? -2 : r;
@@ -658,6 +655,14 @@ static int read_frame(int fd, char **out, size_t *len) {
     *out = buf;
     *len = (size_t)n;
     return 0;
+}
+
+/* Reads one frame's payload (malloc'd into *out); same results as
+ * read_all, and read_payload's. Called detached. */
+static int read_frame(int fd, char **out, size_t *len) {
+    unsigned char h[FRAME_HEADER];
+    int r = read_all(fd, (char *)h, FRAME_HEADER);
+    return r ? r : read_payload(fd, frame_length(h), out, len);
 }
 
 /* Raises for a failed read_frame. */
@@ -1073,8 +1078,7 @@ static int channel_take_spilled(ObjChannel *c, char **out, size_t *len) {
     if (s->spilled > 0) {
         unsigned char h[FRAME_HEADER];
         r = pread_all(c->spill_fd, (char *)h, FRAME_HEADER, s->spill_head);
-        uint64_t n = 0;
-        for (int i = 0; i < FRAME_HEADER; i++) n |= (uint64_t)h[i] << (8 * i);
+        uint64_t n = frame_length(h);
         char *buf = NULL;
         if (!r && !(buf = malloc(n ? (size_t)n : 1))) r = ENOMEM;
         if (!r) r = pread_all(c->spill_fd, buf, (size_t)n, s->spill_head + FRAME_HEADER);
@@ -1096,11 +1100,12 @@ static int channel_take_spilled(ObjChannel *c, char **out, size_t *len) {
     return r;
 }
 
-/* The next frame's payload, from the pipe or the spill, waiting at most
- * timeout seconds (< 0: no limit): 1 and the payload, 0 nothing in time, -1
- * after raising. Called attached, with rlock held. */
-static int channel_read(TState *ts, ObjChannel *c, double timeout, char **out, size_t *len) {
-    struct timespec deadline = sync_deadline(timeout < 0 ? 0 : timeout);
+/* The next frame's payload, from the pipe or the spill: 1 and the payload,
+ * 0 nothing in time, -1 after raising. It waits until `deadline` when
+ * timeout > 0, not at all when it is 0, without limit when it is < 0.
+ * Called attached, with rlock held. */
+static int channel_read(TState *ts, ObjChannel *c, double timeout, const struct timespec *deadline, char **out,
+                        size_t *len) {
     for (;;) {
         struct pollfd pfd = {.fd = c->rfd, .events = POLLIN};
         if (poll(&pfd, 1, 0) <= 0) {
@@ -1112,32 +1117,21 @@ static int channel_read(TState *ts, ObjChannel *c, double timeout, char **out, s
                 frame_error(ts, r);
                 return -1;
             }
-            double left = timeout > 0 ? sync_seconds_until(&deadline) : timeout;
+            double left = timeout > 0 ? sync_seconds_until(deadline) : timeout;
             int ready = wait_readable(ts, c->rfd, left);
             if (ready <= 0) return ready;
         }
         unsigned char h[FRAME_HEADER];
         thread_detach(ts);
         int r = read_all(c->rfd, (char *)h, FRAME_HEADER);
-        uint64_t n = 0;
-        for (int i = 0; i < FRAME_HEADER; i++) n |= (uint64_t)h[i] << (8 * i);
-        if (!r && n != SPILL_MARKER) {
-            char *buf = malloc(n ? (size_t)n : 1);
-            r = buf ? read_all(c->rfd, buf, (size_t)n) : ENOMEM;
-            if (r == -1) r = -2;
-            if (!r) {
-                *out = buf;
-                *len = (size_t)n;
-            } else {
-                free(buf);
-            }
-        }
+        bool marker = !r && frame_length(h) == SPILL_MARKER;
+        if (!r && !marker) r = read_payload(c->rfd, frame_length(h), out, len);
         thread_attach(ts);
         if (r) {
             frame_error(ts, r);
             return -1;
         }
-        if (n != SPILL_MARKER) return 1;
+        if (!marker) return 1;
     }
 }
 
@@ -1188,8 +1182,7 @@ static Value channel_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     char *buf = NULL;
     size_t len = 0;
     if (r == 1) {
-        double left = timeout > 0 ? sync_seconds_until(&deadline) : timeout;
-        r = channel_read(ts, c, left, &buf, &len);
+        r = channel_read(ts, c, timeout, &deadline, &buf, &len);
         if (r == 1) atomic_fetch_sub(&s->count, 1);
         PT_CHECK(pthread_mutex_unlock(&s->rlock));
         if (r == 1 && c->maxsize > 0) sem_post(&s->slots);
@@ -1242,13 +1235,7 @@ static Value channel_task_done(TState *ts, Value *args, int nargs, ObjTuple *kwn
 static int tasks_step(void *ctx, const struct timespec *until) {
     ChannelShared *s = ctx;
     shared_mutex_lock(&s->tasks_lock);
-    while (s->unfinished > 0) {
-        int r = until ? pthread_cond_timedwait(&s->tasks_done, &s->tasks_lock, until)
-                      : pthread_cond_wait(&s->tasks_done, &s->tasks_lock);
-        if (r == EOWNERDEAD) r = pthread_mutex_consistent(&s->tasks_lock);
-        if (r == ETIMEDOUT) break;
-        if (r) sync_fail("pthread_cond_wait", r, __FILE__, __LINE__);
-    }
+    while (s->unfinished > 0 && sync_cond_wait_until(&s->tasks_done, &s->tasks_lock, until)) {}
     bool done = s->unfinished <= 0;
     PT_CHECK(pthread_mutex_unlock(&s->tasks_lock));
     return done ? 1 : 0;

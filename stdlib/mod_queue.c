@@ -8,7 +8,6 @@
  * takes the item only after attaching again: a value held in a C local
  * while detached is no root, and a collection could free it. */
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -113,15 +112,7 @@ static Value queue_put(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 static int nonempty_step(void *ctx, const struct timespec *until) {
     ObjSimpleQueue *q = ctx;
     MUTEX_LOCK(&q->mutex);
-    while (q->count == 0) {
-        if (!until) {
-            COND_WAIT(&q->nonempty, &q->mutex);
-            continue;
-        }
-        int r = pthread_cond_timedwait(&q->nonempty, &q->mutex, until);
-        if (r == ETIMEDOUT) break;
-        if (r != 0) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
-    }
+    while (q->count == 0 && sync_cond_wait_until(&q->nonempty, &q->mutex, until)) {}
     bool ready = q->count > 0;
     MUTEX_UNLOCK(&q->mutex);
     return ready;

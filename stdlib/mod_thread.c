@@ -3,7 +3,6 @@
  * in mini, in stdlib/). Every wait here detaches the thread, so it releases
  * the GIL and never holds up a collection. */
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,15 +68,7 @@ static ObjLock *lock_new(TState *ts, ObjType *type, bool recursive) {
 static int lock_step(void *ctx, const struct timespec *until) {
     ObjLock *l = ctx;
     MUTEX_LOCK(&l->mutex);
-    while (l->locked) {
-        if (!until) {
-            COND_WAIT(&l->cond, &l->mutex);
-            continue;
-        }
-        int r = pthread_cond_timedwait(&l->cond, &l->mutex, until);
-        if (r == ETIMEDOUT) break;
-        if (r != 0) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
-    }
+    while (l->locked && sync_cond_wait_until(&l->cond, &l->mutex, until)) {}
     bool got = !l->locked;
     if (got) l->locked = true;
     MUTEX_UNLOCK(&l->mutex);

@@ -43,7 +43,6 @@
 
 #include "vm/gil.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -83,14 +82,8 @@ static void request_drop(Gil *gil) {
 
 /* Waits on cond for at most ns; returns true if it timed out. */
 static bool timed_wait(pthread_cond_t *cond, pthread_mutex_t *mutex, uint64_t ns) {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    uint64_t total = (uint64_t)deadline.tv_nsec + ns;
-    deadline.tv_sec += (time_t)(total / 1000000000u);
-    deadline.tv_nsec = (long)(total % 1000000000u);
-    int r = pthread_cond_timedwait(cond, mutex, &deadline);
-    if (r != 0 && r != ETIMEDOUT) sync_fail("pthread_cond_timedwait", r, __FILE__, __LINE__);
-    return r == ETIMEDOUT;
+    struct timespec deadline = sync_deadline((double)ns / 1e9);
+    return !sync_cond_wait_until(cond, mutex, &deadline);
 }
 
 void gil_take(Gil *gil, TState *ts, GilReason reason) {

@@ -1,5 +1,6 @@
 #include "vm/sync.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,14 @@ void sync_cond_init(pthread_cond_t *cond) {
     PT_CHECK(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
     PT_CHECK(pthread_cond_init(cond, &attr));
     PT_CHECK(pthread_condattr_destroy(&attr));
+}
+
+bool sync_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct timespec *until) {
+    int r = until ? pthread_cond_timedwait(cond, mutex, until) : pthread_cond_wait(cond, mutex);
+    if (r == EOWNERDEAD) r = pthread_mutex_consistent(mutex);
+    if (r == ETIMEDOUT) return false;
+    if (r) sync_fail(until ? "pthread_cond_timedwait" : "pthread_cond_wait", r, __FILE__, __LINE__);
+    return true;
 }
 
 struct timespec sync_deadline(double seconds) {

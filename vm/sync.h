@@ -14,6 +14,10 @@ void sync_fail(const char *call, int err, const char *file, int line);
 /* A condition variable whose timed waits use CLOCK_MONOTONIC: setting the
  * wall clock must not stretch or cut a timeout. */
 void sync_cond_init(pthread_cond_t *cond);
+/* One wait on cond until `until` (CLOCK_MONOTONIC, from sync_deadline; NULL:
+ * no limit), the mutex held. False once the deadline has passed. A robust
+ * mutex whose holder died is made consistent (the waiter now holds it). */
+bool sync_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct timespec *until);
 /* CLOCK_MONOTONIC now plus `seconds` (>= 0). */
 struct timespec sync_deadline(double seconds);
 bool sync_before(const struct timespec *a, const struct timespec *b);

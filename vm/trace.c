@@ -69,11 +69,12 @@ void trace_thread_end(TState *ts) {
 void trace_start(Interp *interp) {
     interp->tracing = true;
     trace_activity(interp->main_thread, ACTIVITY_RUNNING);
-    /* Unlinked at once: it goes away with the last process that has it. */
-    int fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    /* Unlinked at once: it goes away with the last process that has it.
+     * Appending: records of children that end at once do not interleave. */
+    int fd = open("/tmp", O_TMPFILE | O_RDWR | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
         char path[] = "/tmp/mini-trace-XXXXXX";
-        fd = mkostemp(path, O_CLOEXEC);
+        fd = mkostemp(path, O_APPEND | O_CLOEXEC);
         if (fd >= 0) unlink(path);
     }
     interp->trace_spool_fd = fd;
@@ -246,11 +247,8 @@ void trace_spool_child(TState *ts, const char *process) {
     size_t len = 0, cap = 0;
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) ok = spool_thread(&buf, &len, &cap, process, &all[i]);
-    /* One write with O_APPEND semantics (pwrite at the end would race):
-     * records of children ending at once do not interleave. */
+    /* One write to the appending spool: a child's lanes stay together. */
     if (ok) {
-        int fl = fcntl(interp->trace_spool_fd, F_GETFL);
-        if (fl >= 0) fcntl(interp->trace_spool_fd, F_SETFL, fl | O_APPEND);
         size_t done = 0;
         while (done < len) {
             ssize_t w = write(interp->trace_spool_fd, buf + done, len - done);
