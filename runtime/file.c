@@ -1202,8 +1202,14 @@ static void file_trace(GcMarker *m, Obj *self) {
 
 /* An unreachable open file: write out what is buffered and close it, as
  * CPython does when a file object dies. No thread can be using it. */
+/* The lock is made anew (a parent thread may have held it). Output still
+ * buffered is the parent's to write: fork_process flushed the standard
+ * streams, but with the GIL off another thread may have printed between
+ * that flush and the fork, and the child would write it a second time. */
 static void file_after_fork(Obj *self) {
-    PT_CHECK(pthread_mutex_init(&((ObjFile *)self)->lock, NULL));
+    ObjFile *f = (ObjFile *)self;
+    PT_CHECK(pthread_mutex_init(&f->lock, NULL));
+    f->wlen = 0;
 }
 
 static void file_finalize(Obj *self) {

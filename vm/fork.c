@@ -71,7 +71,8 @@ static void adopt_signals(TState *ts) {
 }
 
 pid_t fork_process(TState *ts) {
-    /* Unflushed output would be written twice, by parent and child. */
+    /* Output printed before the fork comes out before the child's. (What
+     * is still buffered at the fork stays the parent's: file_after_fork.) */
     file_flush_std(ts);
     thread_stop_world(ts);
     uint64_t forked_ns = gil_now_ns();
