@@ -74,6 +74,12 @@ size_t dict_len(const ObjDict *d);
 bool dict_next(ObjDict *d, size_t *pos, Value *key, Value *value);
 int dict_update(TState *ts, ObjDict *dst, Value src);
 ObjDict *dict_copy(TState *ts, ObjDict *d);
+/* The dict an operation that reads all of d (update, ==, set(d)) walks:
+ * with the GIL off, a copy taken under d's mutex, so that it sees one state
+ * of d while other threads change it; with the GIL on, d itself (no other
+ * thread runs C code meanwhile, as in CPython). NULL after raising; the
+ * caller keeps the result on the VM stack while it may run mini code. */
+ObjDict *dict_for_reading(TState *ts, ObjDict *d);
 
 /* The hash dicts use for a key: 0, or -1 after raising (unhashable). */
 int dict_hash_key(TState *ts, Value key, int64_t *out);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
@@ -216,6 +217,38 @@ static inline Value list_or_error(ObjList *l) { return l ? OBJ_VAL(l) : ERROR_VA
 
 /* Equality of elements: identity first, as CPython's containers. */
 static inline int item_eq(TState *ts, Value a, Value b) { return a == b ? 1 : ops_equal(ts, a, b); }
+
+/* The scan behind index, remove, count and `in`: the items of
+ * l[start:stop] that equal x (CPython's list.index clamping), visited
+ * holding l's mutex so that the answer is about one state of the list
+ * (remove then deletes the very item it found). The mutex is released
+ * only while a user __eq__ runs; if the list changed meanwhile, so that
+ * the item compared is no longer at its position, the scan starts again.
+ * Returns with the mutex held: the first match's position (or, with
+ * `count`, how many matched, in *count), -1 if none, -2 after raising. */
+static int64_t scan_locked(TState *ts, ObjList *l, Value x, int64_t start, int64_t stop, int64_t *count) {
+restart:;
+    int64_t n = (int64_t)len_locked(l), lo = start, hi = stop, found = 0;
+    if (lo < 0 && (lo += n) < 0) lo = 0;
+    if (hi < 0 && (hi += n) < 0) hi = 0;
+    for (int64_t i = lo; i < hi && i < (int64_t)len_locked(l); i++) {
+        Value v = slot_get(&array_locked(l)->items[i]);
+        int eq = v == x ? 1 : dict_key_eq_fast(ts, v, x);
+        if (eq < 0) {
+            obj_unlock(ts, &l->obj);
+            vm_push(ts, v);
+            eq = ops_equal(ts, v, x);
+            vm_pop(ts);
+            obj_lock(ts, &l->obj);
+            if (eq < 0) return -2;
+            if (i >= (int64_t)len_locked(l) || slot_get(&array_locked(l)->items[i]) != v) goto restart;
+        }
+        if (eq && !count) return i;
+        found += eq;
+    }
+    if (count) *count = found;
+    return -1;
+}
 
 static bool sb_put(TState *ts, StrBuf *sb, const char *s, size_t n) {
     if (sb_append(sb, s, n)) return true;
@@ -502,15 +535,12 @@ static int list_setitem(TState *ts, Value self, Value key, Value value) {
 
 static int list_contains(TState *ts, Value self, Value item) {
     ObjList *l = AS_LIST(self);
-    int r = 0;
     vm_push(ts, self);
-    for (size_t i = 0; r == 0; i++) {
-        Value v = list_get(l, i);
-        if (IS_EMPTY(v)) break;
-        r = item_eq(ts, v, item);
-    }
+    obj_lock(ts, &l->obj);
+    int64_t i = scan_locked(ts, l, item, 0, INT64_MAX, NULL);
+    obj_unlock(ts, &l->obj);
     vm_pop(ts);
-    return r;
+    return i >= 0 ? 1 : i == -1 ? 0 : -1;
 }
 
 static Value list_iter(TState *ts, Value self) {
@@ -820,28 +850,15 @@ static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return v;
 }
 
-/* Position of x in l[start:stop] (CPython's list.index clamping), -1 if
- * absent, -2 after raising. */
-static int64_t find_item(TState *ts, ObjList *l, Value x, int64_t start, int64_t stop) {
-    int64_t n = (int64_t)list_len(l);
-    if (start < 0 && (start += n) < 0) start = 0;
-    if (stop < 0 && (stop += n) < 0) stop = 0;
-    for (int64_t i = start; i < stop; i++) {
-        Value v = list_get(l, (size_t)i);
-        if (IS_EMPTY(v)) break;
-        int eq = item_eq(ts, v, x);
-        if (eq < 0) return -2;
-        if (eq) return i;
-    }
-    return -1;
-}
-
 static Value list_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("list.index", 1, 3);
     int64_t start = 0, stop = INT64_MAX;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;
     if (nargs > 3 && !slice_index_value(ts, args[3], false, &stop)) return ERROR_VAL;
-    int64_t i = find_item(ts, SELF, args[1], start, stop);
+    ObjList *l = SELF;
+    obj_lock(ts, &l->obj);
+    int64_t i = scan_locked(ts, l, args[1], start, stop, NULL);
+    obj_unlock(ts, &l->obj);
     if (i == -2) return ERROR_VAL;
     if (i >= 0) return INT_VAL(i);
     Value r = ops_repr(ts, args[1]);
@@ -853,25 +870,21 @@ static Value list_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     ARGS_CHECK_METHOD("list.count", 1, 1);
     ObjList *l = SELF;
     int64_t n = 0;
-    for (size_t i = 0;; i++) {
-        Value v = list_get(l, i);
-        if (IS_EMPTY(v)) break;
-        int eq = item_eq(ts, v, args[1]);
-        if (eq < 0) return ERROR_VAL;
-        n += eq;
-    }
-    return INT_VAL(n);
+    obj_lock(ts, &l->obj);
+    int64_t r = scan_locked(ts, l, args[1], 0, INT64_MAX, &n);
+    obj_unlock(ts, &l->obj);
+    return r == -2 ? ERROR_VAL : INT_VAL(n);
 }
 
 static Value list_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("list.remove", 1, 1);
     ObjList *l = SELF;
-    int64_t i = find_item(ts, l, args[1], 0, INT64_MAX);
+    obj_lock(ts, &l->obj);
+    int64_t i = scan_locked(ts, l, args[1], 0, INT64_MAX, NULL);
+    if (i >= 0) replace_locked(ts, l, (size_t)i, (size_t)i + 1, NULL, 0);
+    obj_unlock(ts, &l->obj);
     if (i == -2) return ERROR_VAL;
     if (i < 0) return err_format(ts, EXC(ts)->ValueError, "list.remove(x): x not in list");
-    obj_lock(ts, &l->obj);
-    if ((size_t)i < len_locked(l)) replace_locked(ts, l, (size_t)i, (size_t)i + 1, NULL, 0);
-    obj_unlock(ts, &l->obj);
     return NONE_VAL;
 }
 
