@@ -51,8 +51,10 @@ static inline DictTable *table_acquire(const ObjDict *d) {
 static inline DictTable *table_locked(ObjDict *d) { return atomic_load_explicit(&d->table, memory_order_relaxed); }
 static inline int32_t ix_get(const DictTable *t, size_t i) { return __atomic_load_n(&t->indices[i], __ATOMIC_ACQUIRE); }
 static inline void ix_put(DictTable *t, size_t i, int32_t ix) { __atomic_store_n(&t->indices[i], ix, __ATOMIC_RELEASE); }
-static inline Value v_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void v_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+/* Keys and values: release and acquire, so an object stored by one thread
+ * (a global, an attribute, a dict value) is seen whole by another. */
+static inline Value v_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void v_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline int64_t h_get(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void h_put(int64_t *p, int64_t h) { __atomic_store_n(p, h, __ATOMIC_RELAXED); }
 static inline size_t nentries_get(const DictTable *t) { return __atomic_load_n(&t->nentries, __ATOMIC_ACQUIRE); }

@@ -61,8 +61,8 @@ static inline Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t inde
     DictTable *t = atomic_load_explicit(&d->table, memory_order_acquire);
     if (t && index >= 0 && (size_t)index < __atomic_load_n(&t->nentries, __ATOMIC_ACQUIRE)) {
         const DictEntry *e = &t->entries[index];
-        if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == OBJ_VAL(key))
-            return __atomic_load_n(&e->value, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) == OBJ_VAL(key))
+            return __atomic_load_n(&e->value, __ATOMIC_ACQUIRE);
     }
     return dict_cached_get_slow(d, key, index);
 }

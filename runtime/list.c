@@ -4,8 +4,8 @@
  * readers take no lock, load `len` then `array` (acquire), and bounds-check
  * against both. Writers publish a grown array before the length that needs
  * it, so a reader that sees the new length sees the new array. Item slots
- * are read and written with relaxed atomics: a racing reader gets an old
- * or a new value, never a torn one. Replaced arrays are retired to the
+ * are written with release and read with acquire: a racing reader gets an
+ * old or a new value, never a torn one, and sees the object it loads whole. Replaced arrays are retired to the
  * collector, never freed while a reader may hold them. */
 #include "runtime/list.h"
 
@@ -45,8 +45,10 @@ static inline ValueArray *array_locked(ObjList *l) {
 }
 static inline void len_publish(ObjList *l, size_t n) { atomic_store_explicit(&l->len, n, memory_order_release); }
 
-static inline Value slot_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void slot_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+/* Release and acquire: an object stored by one thread is seen whole by
+ * another that loads it (free on x86-64; needed on ARM). */
+static inline Value slot_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void slot_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 static inline size_t array_bytes(size_t cap) { return sizeof(ValueArray) + cap * sizeof(Value); }
 
