@@ -6,8 +6,9 @@
  *
  * GIL-off discipline (see dict.h): writers hold the dict's mutex; readers
  * take no lock. A writer fills an entry before publishing its index slot
- * (release), so a reader that finds the slot sees the entry; keys, values
- * and hashes are read and written with relaxed atomics. A rebuilt table is
+ * (release), so a reader that finds the slot sees the entry; keys and values
+ * are stored with release and loaded with acquire (an object stored by one
+ * thread is seen whole by another), hashes relaxed. A rebuilt table is
  * published whole and the old one retired, never freed under a reader.
  * Comparing keys may run mini code (__eq__): the mutex is released around
  * it and the probe restarts if the table changed meanwhile, as CPython's

@@ -286,12 +286,32 @@ static Value compare_lengths(size_t a, size_t b, CmpOp op) {
     }
 }
 
+/* The list a comparison walks (see dict_for_reading): with the GIL off, a
+ * private copy of one state of l, since other threads may be changing it;
+ * with the GIL on, l itself. NULL after raising. */
+static ObjList *for_reading(TState *ts, ObjList *l) {
+    if (ts->interp->gil_enabled) return l;
+    size_t n;
+    Value *items = list_snapshot(ts, l, &n);
+    if (!items && n) return NULL;
+    ObjList *copy = list_from(ts, items, n); /* allocating never collects: items stay alive */
+    gc_free_buffer(items, n * sizeof(Value));
+    return copy;
+}
+
 static Value list_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     if (!IS_LIST(a) || !IS_LIST(b)) return NOT_IMPLEMENTED_VAL;
     ObjList *x = AS_LIST(a), *y = AS_LIST(b);
     if ((op == CMP_EQ || op == CMP_NE) && list_len(x) != list_len(y)) return BOOL_VAL(op == CMP_NE);
     vm_push(ts, a);
     vm_push(ts, b);
+    if (!(x = for_reading(ts, x))) goto fail;
+    vm_push(ts, OBJ_VAL(x));
+    if (!(y = for_reading(ts, y))) {
+        vm_pop(ts);
+        goto fail;
+    }
+    vm_push(ts, OBJ_VAL(y));
     Value xi = EMPTY_VAL, yi = EMPTY_VAL;
     int eq = 1;
     /* The lists may change while __eq__ runs: re-read every item. */
@@ -308,7 +328,13 @@ static Value list_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     else r = ops_compare(ts, xi, yi, op);
     vm_pop(ts);
     vm_pop(ts);
+    vm_pop(ts);
+    vm_pop(ts);
     return r;
+fail:
+    vm_pop(ts);
+    vm_pop(ts);
+    return ERROR_VAL;
 }
 
 static Value list_repeat(TState *ts, ObjList *l, int64_t count) {
@@ -740,7 +766,54 @@ static int merge_sort(SortCtx *c, size_t *perm, size_t *tmp, size_t lo, size_t h
     return 0;
 }
 
+/* Can sort_before order these values without running mini code? All ints,
+ * all floats, or all exact strs. */
+static bool plainly_ordered(TState *ts, const Value *v, size_t n) {
+    ObjType *str = ts->interp->types.str;
+    bool ints = true, floats = true, strs = true;
+    for (size_t i = 0; i < n && (ints || floats || strs); i++) {
+        ints = ints && IS_INT(v[i]);
+        floats = floats && IS_FLOAT(v[i]);
+        strs = strs && IS_STR(v[i]) && OBJ_TYPE(v[i]) == str;
+    }
+    return ints || floats || strs;
+}
+
+/* Sorts a list of plainly ordered items in place holding its mutex, so the
+ * sort is one step for other threads, as in free-threaded CPython (they
+ * wait rather than make it fail). 1 sorted; 0 when the items need mini
+ * code to compare (the caller sorts a copy); -1 after raising. */
+static int sort_locked(TState *ts, ObjList *list, bool reverse) {
+    obj_lock(ts, &list->obj);
+    size_t n = len_locked(list);
+    ValueArray *a = array_locked(list);
+    if (n < 2 || !plainly_ordered(ts, a->items, n)) {
+        obj_unlock(ts, &list->obj);
+        return n < 2;
+    }
+    size_t *perm = malloc(n * sizeof *perm), *tmp = malloc(n * sizeof *tmp);
+    Value *sorted = malloc(n * sizeof *sorted);
+    if (perm && tmp && sorted) {
+        for (size_t i = 0; i < n; i++) perm[i] = i;
+        SortCtx c = {ts, a->items, reverse};
+        merge_sort(&c, perm, tmp, 0, n); /* cannot fail: no mini code runs */
+        for (size_t i = 0; i < n; i++) sorted[i] = a->items[perm[i]];
+        for (size_t i = 0; i < n; i++) slot_put(&a->items[i], sorted[i]);
+    }
+    obj_unlock(ts, &list->obj);
+    bool ok = perm && tmp && sorted;
+    free(perm);
+    free(tmp);
+    free(sorted);
+    if (!ok) err_no_memory(ts);
+    return ok ? 1 : -1;
+}
+
 int list_sort(TState *ts, ObjList *list, Value key, bool reverse) {
+    if (IS_NONE(key)) {
+        int r = sort_locked(ts, list, reverse);
+        if (r != 0) return r < 0 ? -1 : 0;
+    }
     size_t n;
     Value *snap = list_snapshot(ts, list, &n);
     if (!snap) return n ? -1 : 0;
