@@ -148,7 +148,7 @@ static void run_input(TState *ts, ObjDict *globals, const char *src, size_t len)
     }
 }
 
-void repl_run(TState *ts) {
+void repl_run(TState *ts, bool banner) {
     Interp *interp = ts->interp;
     Value main = module_run_source(ts, "", 0, "<stdin>", "__main__");
     if (IS_ERROR(main)) return;
