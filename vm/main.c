@@ -356,8 +356,17 @@ static bool bootstrap(TState *ts, const Options *o, const char *argv0, const cha
         if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
     }
     if (!set_flags(ts, sys, o)) return false;
-    if (IS_ERROR(module_import(ts, str_intern_cstr(ts, "_sysinfo"), NONE_VAL, 0, interp->builtins)))
-        return false;
+    /* sys.version_info's fields; exit, quit, help, copyright, credits and
+     * license, as CPython's site module. */
+    if (IS_ERROR(module_import(ts, str_intern_cstr(ts, "_sysinfo"), NONE_VAL, 0, interp->builtins))) return false;
+    Value site = module_import(ts, str_intern_cstr(ts, "_sitebuiltins"), NONE_VAL, 0, interp->builtins);
+    if (IS_ERROR(site)) return false;
+    Value names = dict_get_str(AS_MODULE(site)->dict, str_intern_cstr(ts, "__all__"));
+    for (size_t i = 0; IS_TUPLE(names) && i < AS_TUPLE(names)->len; i++) {
+        Value name = AS_TUPLE(names)->items[i];
+        Value v = IS_STR(name) ? dict_get_str(AS_MODULE(site)->dict, AS_STR(name)) : EMPTY_VAL;
+        if (IS_EMPTY(v) || dict_set_str(ts, interp->builtins, AS_STR(name), v) < 0) return false;
+    }
     const char *candidates[] = {"%s/../stdlib", "%s/../share/mini/stdlib"};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && interp->exe_dir; i++) {
         snprintf(dir, sizeof dir, candidates[i], interp->exe_dir);
