@@ -168,6 +168,26 @@ Value *list_snapshot(TState *ts, ObjList *list, size_t *n) {
     return items;
 }
 
+ObjList *list_copy(TState *ts, ObjList *list) {
+    ObjList *r = list_alloc(ts, NULL, 0);
+    if (!r) return NULL;
+    obj_lock(ts, &list->obj);
+    size_t n = len_locked(list);
+    ValueArray *a = n ? gc_alloc_buffer(ts, array_bytes(n)) : NULL;
+    if (a) {
+        a->cap = n;
+        memcpy(a->items, array_locked(list)->items, n * sizeof(Value));
+        atomic_init(&r->array, a);
+        atomic_init(&r->len, n);
+    }
+    obj_unlock(ts, &list->obj);
+    if (n && !a) {
+        err_no_memory(ts);
+        return NULL;
+    }
+    return r;
+}
+
 /* Replaces items [lo, hi) by src[0..m) (lock held, lo <= hi <= len, src
  * not inside the list). False when out of memory. */
 static bool replace_locked(TState *ts, ObjList *l, size_t lo, size_t hi, const Value *src, size_t m) {
@@ -289,15 +309,7 @@ static Value compare_lengths(size_t a, size_t b, CmpOp op) {
 /* The list a comparison walks (see dict_for_reading): with the GIL off, a
  * private copy of one state of l, since other threads may be changing it;
  * with the GIL on, l itself. NULL after raising. */
-static ObjList *for_reading(TState *ts, ObjList *l) {
-    if (ts->interp->gil_enabled) return l;
-    size_t n;
-    Value *items = list_snapshot(ts, l, &n);
-    if (!items && n) return NULL;
-    ObjList *copy = list_from(ts, items, n); /* allocating never collects: items stay alive */
-    gc_free_buffer(items, n * sizeof(Value));
-    return copy;
-}
+static ObjList *for_reading(TState *ts, ObjList *l) { return ts->interp->gil_enabled ? l : list_copy(ts, l); }
 
 static Value list_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     if (!IS_LIST(a) || !IS_LIST(b)) return NOT_IMPLEMENTED_VAL;
@@ -990,12 +1002,7 @@ static Value list_m_reverse(TState *ts, Value *args, int nargs, ObjTuple *kwname
 
 static Value list_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("list.copy", 0, 0);
-    size_t n;
-    Value *items = list_snapshot(ts, SELF, &n);
-    if (!items && n) return ERROR_VAL;
-    ObjList *r = list_from(ts, items, n);
-    gc_free_buffer(items, n * sizeof(Value));
-    return list_or_error(r);
+    return list_or_error(list_copy(ts, SELF));
 }
 
 static Value list_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

@@ -87,15 +87,23 @@ static inline void put_entry(SetEntry *e, Value key, int64_t hash) {
     key_put(&e->key, key); /* last: publishes the entry */
 }
 
+/* The smallest power-of-two table size above minused (at least
+ * SET_MINSIZE); 0 when too large. */
+static size_t table_size_above(size_t minused) {
+    size_t newsize = SET_MINSIZE;
+    while (newsize <= minused) {
+        if (newsize > ((size_t)PTRDIFF_MAX - sizeof(SetTable)) / sizeof(SetEntry) / 2) return 0;
+        newsize <<= 1;
+    }
+    return newsize;
+}
+
 /* CPython's set_table_resize (lock held): the smallest power-of-two table
  * above minused, live items re-inserted in table order. False when out of
  * memory; nothing is raised, since the caller holds the lock. */
 static bool resize_locked(TState *ts, ObjSet *s, size_t minused) {
-    size_t newsize = SET_MINSIZE;
-    while (newsize <= minused) {
-        if (newsize > ((size_t)PTRDIFF_MAX - sizeof(SetTable)) / sizeof(SetEntry) / 2) return false;
-        newsize <<= 1;
-    }
+    size_t newsize = table_size_above(minused);
+    if (!newsize) return false;
     SetTable *old = table_locked(s);
     size_t used = used_get(s);
     if (newsize == SET_MINSIZE && mask_of(old) == SET_MINSIZE - 1 && fill_get(s) == used) return true;
@@ -351,6 +359,29 @@ static ObjSet *snapshot(TState *ts, ObjSet *s) {
     return copy;
 }
 
+/* s takes src's table (src is private and is left empty), s's mutex held:
+ * what intersection_update and a merge into an empty set do, as CPython's
+ * set_swap_bodies. Returns s's old table, for the caller to retire once
+ * it has released the mutex. */
+static SetTable *take_table_locked(ObjSet *s, ObjSet *src) {
+    SetTable *old = table_locked(s);
+    table_publish(s, table_locked(src));
+    fill_put(s, fill_get(src));
+    used_put(s, used_get(src));
+    version_bump(s);
+    table_publish(src, NULL);
+    fill_put(src, 0);
+    used_put(src, 0);
+    return old;
+}
+
+static void take_table(TState *ts, ObjSet *s, ObjSet *src) {
+    obj_lock(ts, &s->obj);
+    SetTable *old = take_table_locked(s, src);
+    obj_unlock(ts, &s->obj);
+    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+}
+
 /* A walk over the items of a set that may be shared: with the GIL off it
  * reads a snapshot (one state of the set, even while other threads change
  * it); with the GIL on, no other thread runs C code meanwhile, so it reads
@@ -402,6 +433,19 @@ static int merge(TState *ts, ObjSet *so, ObjSet *other) {
     ObjSet *from = w.set;
     size_t used = used_get(from);
     obj_lock(ts, &so->obj);
+    SetTable *ft = table_locked(from);
+    if (from != other && fill_get(so) == 0 && ft && fill_get(from) == used &&
+        ft->mask + 1 == ((used * 5 < mask_of(table_locked(so)) * 3) ? mask_of(table_locked(so)) + 1
+                                                                     : table_size_above(used * 2))) {
+        /* An empty set merging a private snapshot that has no deleted
+         * entries and the size so would get: copying it would fill the very
+         * same slots, so so takes the snapshot's table instead. */
+        SetTable *old = take_table_locked(so, from);
+        obj_unlock(ts, &so->obj);
+        if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+        walk_end(ts);
+        return 0;
+    }
     /* One resize up front rather than several on the way. */
     int r = used == 0 || (fill_get(so) + used) * 5 < mask_of(table_locked(so)) * 3 ||
                     resize_locked(ts, so, (used_get(so) + used) * 2)
@@ -505,22 +549,6 @@ Value set_intersection(TState *ts, ObjSet *so, Value other) {
     }
     vm_pop(ts);
     return r < 0 ? ERROR_VAL : OBJ_VAL(result);
-}
-
-/* s takes src's table (src is private and is left empty): what
- * intersection_update does, as CPython's set_swap_bodies. */
-static void take_table(TState *ts, ObjSet *s, ObjSet *src) {
-    obj_lock(ts, &s->obj);
-    SetTable *old = table_locked(s);
-    table_publish(s, table_locked(src));
-    fill_put(s, fill_get(src));
-    used_put(s, used_get(src));
-    version_bump(s);
-    obj_unlock(ts, &s->obj);
-    table_publish(src, NULL);
-    fill_put(src, 0);
-    used_put(src, 0);
-    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
 }
 
 static int intersection_update(TState *ts, ObjSet *s, Value other) {
