@@ -1,6 +1,7 @@
 #include "runtime/class.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -39,8 +40,18 @@ ObjDict *obj_dict_ensure(TState *ts, ObjDict **slot) {
     return d; /* another thread's, made meanwhile */
 }
 
-static bool is_data_descriptor(Value attr) {
-    return IS_KIND(attr, OBJ_PROPERTY);
+/* The descriptor protocol. The built-in descriptors (functions, native
+ * methods, property, staticmethod, classmethod) answer from their kind; an
+ * instance of a user class is a descriptor when its class defines __get__,
+ * and a data descriptor (one that wins over the instance dict) when it
+ * defines __set__ or __delete__. */
+static bool is_user_object(Value v) { return IS_OBJ(v) && (OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE); }
+
+static bool is_data_descriptor(TState *ts, Value attr) {
+    if (IS_KIND(attr, OBJ_PROPERTY)) return true;
+    if (!is_user_object(attr)) return false;
+    ObjType *t = OBJ_TYPE(attr);
+    return !IS_EMPTY(type_lookup(t, ts->interp->names.set)) || !IS_EMPTY(type_lookup(t, ts->interp->names.delete_));
 }
 
 static Value property_get(TState *ts, ObjProperty *p, Value obj) {
@@ -51,15 +62,22 @@ static Value property_get(TState *ts, ObjProperty *p, Value obj) {
 
 Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
     if (!IS_OBJ(attr)) return attr;
+    if (OBJ_TYPE(attr)->flags & TYPEF_HEAPTYPE) {
+        Value get = type_lookup(OBJ_TYPE(attr), ts->interp->names.get);
+        if (IS_FUNCTION(get)) {
+            Value args[2] = {IS_EMPTY(obj) ? NONE_VAL : obj, OBJ_VAL(type)};
+            return vm_call_method(ts, get, attr, args, 2, NULL);
+        }
+    }
     switch (OBJ_KIND(attr)) {
     case OBJ_FUNCTION:
-        return OBJ_VAL(bound_method_new(ts, obj, attr));
+        return IS_EMPTY(obj) ? attr : OBJ_VAL(bound_method_new(ts, obj, attr));
     case OBJ_NATIVE:
         /* A built-in type's method: bind only when found on that type. */
-        if (AS_NATIVE(attr)->owner) return OBJ_VAL(bound_method_new(ts, obj, attr));
+        if (AS_NATIVE(attr)->owner && !IS_EMPTY(obj)) return OBJ_VAL(bound_method_new(ts, obj, attr));
         return attr;
     case OBJ_PROPERTY:
-        return property_get(ts, (ObjProperty *)AS_OBJ(attr), obj);
+        return IS_EMPTY(obj) ? attr : property_get(ts, (ObjProperty *)AS_OBJ(attr), obj);
     case OBJ_STATICMETHOD:
         return ((ObjWrapper *)AS_OBJ(attr))->func;
     case OBJ_CLASSMETHOD:
@@ -69,10 +87,20 @@ Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
     }
 }
 
+/* descr.__get__(obj, type=None), for the built-in descriptors. */
+Value class_descr_get_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__get__", nargs, kwnames, 2, 3)) return ERROR_VAL;
+    Value obj = args[1];
+    if (IS_NONE(obj) && (nargs < 3 || IS_NONE(args[2])))
+        return err_format(ts, ts->interp->exc.TypeError, "__get__(None, None) is invalid");
+    ObjType *type = nargs == 3 && IS_TYPE(args[2]) ? AS_TYPE(args[2]) : val_type(ts, obj);
+    return class_bind(ts, args[0], IS_NONE(obj) ? EMPTY_VAL : obj, type);
+}
+
 Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
-    if (!IS_EMPTY(attr) && is_data_descriptor(attr)) return class_bind(ts, attr, obj, type);
+    if (!IS_EMPTY(attr) && is_data_descriptor(ts, attr)) return class_bind(ts, attr, obj, type);
     if (IS_OBJ(obj)) {
         ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
         ObjDict *d = slot ? obj_dict_load(slot) : NULL;
@@ -105,7 +133,7 @@ Value class_generic_getattr_type_only(TState *ts, Value obj, ObjStr *name) {
 int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
-    if (IS_KIND(attr, OBJ_PROPERTY)) {
+    if (IS_KIND(attr, OBJ_PROPERTY) && !is_user_object(attr)) {
         ObjProperty *p = (ObjProperty *)AS_OBJ(attr);
         if (p->getset) {
             if (!p->getset->set) goto readonly;
@@ -115,6 +143,17 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
         if (IS_NONE(fn)) goto readonly;
         Value args[2] = {obj, value};
         Value r = vm_call(ts, fn, args, IS_EMPTY(value) ? 1 : 2, NULL);
+        return IS_ERROR(r) ? -1 : 0;
+    }
+    if (is_user_object(attr) && is_data_descriptor(ts, attr)) {
+        ObjStr *dunder = IS_EMPTY(value) ? ts->interp->names.delete_ : ts->interp->names.set;
+        Value fn = type_lookup(OBJ_TYPE(attr), dunder);
+        if (IS_EMPTY(fn)) {
+            err_format(ts, ts->interp->exc.AttributeError, "%s", dunder->data);
+            return -1;
+        }
+        Value args[2] = {obj, value};
+        Value r = vm_call_method(ts, fn, attr, args, IS_EMPTY(value) ? 1 : 2, NULL);
         return IS_ERROR(r) ? -1 : 0;
     }
     ObjDict **slot = IS_OBJ(obj) ? obj_dict_slot(AS_OBJ(obj)) : NULL;
@@ -375,7 +414,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
     Interp *interp = ts->interp;
     /* Attributes of the metatype that are data descriptors win. */
     Value meta_attr = type_lookup(val_type(ts, self), name);
-    if (!IS_EMPTY(meta_attr) && is_data_descriptor(meta_attr))
+    if (!IS_EMPTY(meta_attr) && is_data_descriptor(ts, meta_attr))
         return class_bind(ts, meta_attr, self, val_type(ts, self));
     /* The metatype's own data descriptors, as type.__name__ in Python:
      * they win over what the class (or its instances) define. */
@@ -385,18 +424,14 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
         return IS_STR(q) ? q : OBJ_VAL(type->name);
     }
     Value attr = type_lookup(type, name);
-    if (!IS_EMPTY(attr)) {
-        if (IS_KIND(attr, OBJ_STATICMETHOD)) return ((ObjWrapper *)AS_OBJ(attr))->func;
-        if (IS_KIND(attr, OBJ_CLASSMETHOD))
-            return OBJ_VAL(bound_method_new(ts, self, ((ObjWrapper *)AS_OBJ(attr))->func));
-        return attr;
-    }
+    if (!IS_EMPTY(attr)) return class_bind(ts, attr, EMPTY_VAL, type);
     if (name == interp->names.module) return IS_NONE(type->module) ? OBJ_VAL(str_intern_cstr(ts, "builtins")) : type->module;
     if (name == interp->names.dict) return OBJ_VAL(type->dict);
     if (name == interp->names.doc) return NONE_VAL;
-    if (strcmp(name->data, "__mro__") == 0) return OBJ_VAL(type->mro);
+    if (name == interp->names.mro) return OBJ_VAL(type->mro);
     if (strcmp(name->data, "__base__") == 0) return type->base ? OBJ_VAL(type->base) : NONE_VAL;
-    if (strcmp(name->data, "__bases__") == 0) {
+    if (name == interp->names.bases) {
+        if (type->bases) return OBJ_VAL(type->bases);
         if (!type->base) return OBJ_VAL(tuple_new(ts, 0));
         Value b = OBJ_VAL(type->base);
         return OBJ_VAL(tuple_from(ts, &b, 1));
@@ -427,6 +462,9 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
     return r;
 }
 
+static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns,
+                          Value *kwargs, ObjTuple *kwnames);
+
 static Value type_new(TState *ts, ObjType *meta, Value *args, int nargs, ObjTuple *kwnames) {
     if (nargs == 1 && !kwnames) return OBJ_VAL(val_type(ts, args[0]));
     if (nargs != 3)
@@ -434,8 +472,38 @@ static Value type_new(TState *ts, ObjType *meta, Value *args, int nargs, ObjTupl
     if (!IS_STR(args[0]) || !IS_TUPLE(args[1]) || !IS_DICT(args[2]))
         return err_format(ts, ts->interp->exc.TypeError,
                           "type.__new__() argument types must be (str, tuple, dict)");
-    return class_new(ts, meta, str_intern_obj(ts, AS_STR(args[0])), AS_TUPLE(args[1]),
-                     dict_copy(ts, AS_DICT(args[2])));
+    ObjDict *ns = dict_copy(ts, AS_DICT(args[2]));
+    if (!ns) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(ns));
+    /* As CPython: __module__ is the calling code's module. */
+    Value globals = vm_globals(ts);
+    if (IS_EMPTY(dict_get_str(ns, ts->interp->names.module)) && IS_DICT(globals)) {
+        Value module_name = dict_get_str(AS_DICT(globals), ts->interp->names.name);
+        if (!IS_EMPTY(module_name) && dict_set_str(ts, ns, ts->interp->names.module, module_name) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+    }
+    Value r = class_create(ts, meta, str_intern_obj(ts, AS_STR(args[0])), AS_TUPLE(args[1]), ns, args + 3, kwnames);
+    vm_pop(ts);
+    return r;
+}
+
+/* type.__init__(cls, name, bases, ns, **kwargs): the work is done in
+ * __new__; a metaclass's __init__ may call it through super(). */
+static Value type_init_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)kwnames;
+    if (nargs != 2 && nargs != 4)
+        return err_format(ts, ts->interp->exc.TypeError, "type.__init__() takes 1 or 3 arguments");
+    return NONE_VAL;
+}
+
+/* type.__call__(cls, *args, **kwargs), reached by a metaclass __call__
+ * through super(). */
+static Value type_call_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (nargs < 1 || !IS_TYPE(args[0]))
+        return err_format(ts, ts->interp->exc.TypeError, "descriptor '__call__' of 'type' object needs an argument");
+    return type_call(ts, args[0], args + 1, nargs - 1, kwnames);
 }
 
 static void type_trace(GcMarker *m, Obj *self) {
@@ -444,6 +512,7 @@ static void type_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)t->base);
     gc_mark_obj(m, (Obj *)t->dict);
     gc_mark_obj(m, (Obj *)t->mro);
+    gc_mark_obj(m, (Obj *)t->bases);
     gc_mark_value(m, t->module);
 }
 
@@ -463,6 +532,8 @@ static Value type_subclasscheck(TState *ts, Value *args, int nargs, ObjTuple *kw
 
 static const NativeDef type_methods[] = {
     {"mro", type_mro_method},
+    {"__init__", type_init_method},
+    {"__call__", type_call_method},
     {"__subclasscheck__", type_subclasscheck},
     {NULL, NULL},
 };
@@ -722,10 +793,13 @@ static int slot_setattr(TState *ts, Value self, ObjStr *name, Value value) {
     return IS_ERROR(r) ? -1 : 0;
 }
 
+/* Does a user class of the MRO define `name`? (The built-in classes' slots
+ * already implement their own dunders.) */
 static bool defines(ObjType *type, ObjStr *name) {
-    for (ObjType *t = type; t; t = t->base) {
-        if (!(t->flags & TYPEF_HEAPTYPE)) return false;
-        if (!IS_EMPTY(dict_get_str(t->dict, name))) return true;
+    ObjTuple *mro = type->mro;
+    for (size_t i = 0; i < mro->len; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
+        if ((t->flags & TYPEF_HEAPTYPE) && !IS_EMPTY(dict_get_str(t->dict, name))) return true;
     }
     return false;
 }
@@ -769,55 +843,197 @@ void class_install_slots(TState *ts, ObjType *t) {
     else t->hash = base->hash;
 }
 
-Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns) {
+/* The class up the chain whose instance layout a type has: a built-in type
+ * adds fields to its parent when their layouts differ (list to object), not
+ * when they agree (KeyError to BaseException). */
+static ObjType *solid_base(ObjType *t) {
+    while (t->base && ((t->flags & TYPEF_HEAPTYPE) || t->base->instance_kind == t->instance_kind)) t = t->base;
+    return t;
+}
+
+/* The base a new class takes its layout from, as CPython's best_base: the
+ * bases' solid bases must form one chain. */
+static ObjType *best_base(TState *ts, ObjTuple *bases) {
+    ObjType *base = NULL, *winner = NULL;
+    for (size_t i = 0; i < bases->len; i++) {
+        ObjType *b = AS_TYPE(bases->items[i]);
+        ObjType *candidate = solid_base(b);
+        if (!winner) {
+            winner = candidate;
+            base = b;
+        } else if (type_is_subtype(winner, candidate)) {
+            continue;
+        } else if (type_is_subtype(candidate, winner)) {
+            winner = candidate;
+            base = b;
+        } else {
+            err_format(ts, ts->interp->exc.TypeError, "multiple bases have instance lay-out conflict");
+            return NULL;
+        }
+    }
+    return base;
+}
+
+static void mro_error(TState *ts, ObjTuple **seqs, const size_t *heads, size_t nseq) {
+    char buf[512];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t s = 0; s < nseq; s++) {
+        if (heads[s] >= seqs[s]->len) continue;
+        Value c = seqs[s]->items[heads[s]];
+        bool seen = false;
+        for (size_t k = 0; k < s && !seen; k++)
+            seen = heads[k] < seqs[k]->len && seqs[k]->items[heads[k]] == c;
+        if (seen || len >= sizeof buf - 1) continue;
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "", AS_TYPE(c)->name->data);
+        if (len >= sizeof buf) len = sizeof buf - 1;
+    }
+    err_format(ts, ts->interp->exc.TypeError,
+               "Cannot create a consistent method resolution\norder (MRO) for bases %s", buf);
+}
+
+/* C3 linearization: t, then the merge of its bases' MROs and the list of
+ * bases, taking each time the first head that is in no sequence's tail. */
+static ObjTuple *c3_mro(TState *ts, ObjType *t, ObjTuple *bases) {
+    size_t nseq = bases->len + 1, cap = 1;
+    ObjTuple **seqs = malloc(nseq * sizeof *seqs);
+    size_t *heads = calloc(nseq, sizeof *heads);
+    for (size_t i = 0; seqs && i < bases->len; i++) {
+        seqs[i] = AS_TYPE(bases->items[i])->mro;
+        cap += seqs[i]->len;
+    }
+    Value *out = malloc(cap * sizeof *out);
+    if (!seqs || !heads || !out) {
+        free(seqs);
+        free(heads);
+        free(out);
+        err_no_memory(ts);
+        return NULL;
+    }
+    seqs[bases->len] = bases;
+    size_t n = 0;
+    out[n++] = OBJ_VAL(t);
+    bool ok = true;
+    for (;;) {
+        bool any = false, found = false;
+        for (size_t s = 0; s < nseq && !found; s++) {
+            if (heads[s] >= seqs[s]->len) continue;
+            any = true;
+            Value cand = seqs[s]->items[heads[s]];
+            bool in_tail = false;
+            for (size_t k = 0; k < nseq && !in_tail; k++)
+                for (size_t j = heads[k] + 1; j < seqs[k]->len && !in_tail; j++) in_tail = seqs[k]->items[j] == cand;
+            if (in_tail) continue;
+            out[n++] = cand;
+            for (size_t k = 0; k < nseq; k++)
+                if (heads[k] < seqs[k]->len && seqs[k]->items[heads[k]] == cand) heads[k]++;
+            found = true;
+        }
+        if (!any) break;
+        if (!found) {
+            mro_error(ts, seqs, heads, nseq);
+            ok = false;
+            break;
+        }
+    }
+    ObjTuple *mro = ok ? tuple_from(ts, out, n) : NULL;
+    free(seqs);
+    free(heads);
+    free(out);
+    return mro;
+}
+
+/* The most derived of the metaclass asked for and the bases' metaclasses. */
+static ObjType *calculate_meta(TState *ts, ObjType *meta, ObjTuple *bases) {
+    ObjType *winner = meta;
+    for (size_t i = 0; i < bases->len; i++) {
+        ObjType *bt = val_type(ts, bases->items[i]);
+        if (type_is_subtype(winner, bt)) continue;
+        if (type_is_subtype(bt, winner)) {
+            winner = bt;
+            continue;
+        }
+        err_format(ts, ts->interp->exc.TypeError,
+                   "metaclass conflict: the metaclass of a derived class must be a (non-strict) "
+                   "subclass of the metaclasses of all its bases");
+        return NULL;
+    }
+    return winner;
+}
+
+/* The implicit wrappers of the class namespace: __new__ is a staticmethod,
+ * __init_subclass__ and __class_getitem__ are classmethods. */
+static bool wrap_implicit(TState *ts, ObjDict *ns, ObjStr *name, ObjType *wrapper, ObjKind kind) {
+    Value fn = dict_get_str(ns, name);
+    if (!IS_FUNCTION(fn)) return true;
+    ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), kind, wrapper);
+    if (!w) return false;
+    w->func = fn;
+    return dict_set_str(ts, ns, name, OBJ_VAL(w)) == 0;
+}
+
+/* Calls __set_name__(owner, name) on each attribute whose class has it. */
+static bool set_names(TState *ts, ObjType *t) {
+    size_t pos = 0;
+    Value key, value;
+    while (dict_next(t->dict, &pos, &key, &value)) {
+        if (!is_user_object(value)) continue;
+        Value fn = type_lookup(OBJ_TYPE(value), ts->interp->names.set_name);
+        if (IS_EMPTY(fn)) continue;
+        Value args[2] = {OBJ_VAL(t), key};
+        if (IS_ERROR(vm_call_method(ts, fn, value, args, 2, NULL))) return false;
+    }
+    return true;
+}
+
+static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns,
+                          Value *kwargs, ObjTuple *kwnames) {
     Interp *interp = ts->interp;
     if (!ns) return ERROR_VAL;
-    if (bases->len > 1)
-        return err_format(ts, interp->exc.TypeError,
-                          "multiple inheritance is not supported by mini (class %s)", name->data);
-    ObjType *base = interp->types.object;
-    if (bases->len == 1) {
-        if (!IS_TYPE(bases->items[0]))
+    ObjTuple *object_only = NULL;
+    for (size_t i = 0; i < bases->len; i++) {
+        if (!IS_TYPE(bases->items[i]))
             return err_format(ts, interp->exc.TypeError, "bases must be types");
-        base = AS_TYPE(bases->items[0]);
-        if (!(base->flags & TYPEF_BASETYPE))
+        ObjType *b = AS_TYPE(bases->items[i]);
+        if (!(b->flags & TYPEF_BASETYPE))
             return err_format(ts, interp->exc.TypeError, "type '%s' is not an acceptable base type",
-                              base->name->data);
+                              b->name->data);
+        for (size_t j = 0; j < i; j++)
+            if (bases->items[j] == bases->items[i])
+                return err_format(ts, interp->exc.TypeError, "duplicate base class %s", b->name->data);
     }
-    ObjType *t = (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, meta);
-    if (!t) return ERROR_VAL;
+    if (bases->len == 0) {
+        Value o = OBJ_VAL(interp->types.object);
+        object_only = tuple_from(ts, &o, 1);
+        if (!object_only) return ERROR_VAL;
+        bases = object_only;
+    }
+    vm_push(ts, OBJ_VAL(bases));
+    meta = calculate_meta(ts, meta, bases);
+    ObjType *base = meta ? best_base(ts, bases) : NULL;
+    ObjType *t = base ? (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, meta) : NULL;
+    if (!t) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
     memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
     t->name = name;
     t->base = base;
+    t->bases = bases;
     t->dict = ns;
     t->mro = NULL;
     t->flags = (base->flags & ~TYPEF_HEAPTYPE) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
     t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
     t->module = IS_EMPTY(module) ? NONE_VAL : module;
+    vm_pop(ts);
     vm_push(ts, OBJ_VAL(t));
-    size_t n = 0;
-    for (ObjType *b = t; b; b = b->base) n++;
-    ObjTuple *mro = tuple_new(ts, n);
-    if (!mro) {
+    t->mro = c3_mro(ts, t, bases);
+    if (!t->mro || !wrap_implicit(ts, ns, interp->names.new_, interp->types.staticmethod, OBJ_STATICMETHOD) ||
+        !wrap_implicit(ts, ns, interp->names.init_subclass, interp->types.classmethod, OBJ_CLASSMETHOD) ||
+        !wrap_implicit(ts, ns, interp->names.class_getitem, interp->types.classmethod, OBJ_CLASSMETHOD)) {
         vm_pop(ts);
         return ERROR_VAL;
-    }
-    size_t i = 0;
-    for (ObjType *b = t; b; b = b->base) mro->items[i++] = OBJ_VAL(b);
-    t->mro = mro;
-    /* __new__ is an implicit staticmethod, __init_subclass__ an implicit
-     * classmethod, as in Python. */
-    Value new_fn = dict_get_str(ns, interp->names.new_);
-    if (IS_FUNCTION(new_fn)) {
-        ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), OBJ_STATICMETHOD,
-                                               interp->types.staticmethod);
-        if (!w) {
-            vm_pop(ts);
-            return ERROR_VAL;
-        }
-        w->func = new_fn;
-        dict_set_str(ts, ns, interp->names.new_, OBJ_VAL(w));
     }
     /* Methods remember their class, for super() without arguments. */
     size_t pos = 0;
@@ -834,10 +1050,22 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     if (!IS_EMPTY(dict_get_str(ns, interp->names.eq)) && IS_EMPTY(dict_get_str(ns, interp->names.hash)))
         dict_set_str(ts, ns, interp->names.hash, NONE_VAL);
     class_install_slots(ts, t);
-    Value init_sub = type_lookup(base, interp->names.init_subclass);
+    if (!set_names(ts, t)) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
+    /* super(t, t).__init_subclass__(**kwargs) */
+    Value init_sub = EMPTY_VAL;
+    for (size_t i = 1; i < t->mro->len && IS_EMPTY(init_sub); i++)
+        init_sub = dict_get_str(AS_TYPE(t->mro->items[i])->dict, interp->names.init_subclass);
     if (IS_KIND(init_sub, OBJ_CLASSMETHOD)) init_sub = ((ObjWrapper *)AS_OBJ(init_sub))->func;
+    if (IS_NATIVE(init_sub) && kwnames) {
+        vm_pop(ts);
+        return err_format(ts, interp->exc.TypeError, "%s.__init_subclass__() takes no keyword arguments",
+                          name->data);
+    }
     if (IS_FUNCTION(init_sub)) {
-        Value r = vm_call_method(ts, init_sub, OBJ_VAL(t), NULL, 0, NULL);
+        Value r = vm_call_method(ts, init_sub, OBJ_VAL(t), kwargs, 0, kwnames);
         if (IS_ERROR(r)) {
             vm_pop(ts);
             return r;
@@ -847,35 +1075,102 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     return OBJ_VAL(t);
 }
 
+Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns) {
+    return class_create(ts, meta, name, bases, ns, NULL, NULL);
+}
+
+/* __build_class__(func, name, *bases, metaclass=..., **kwargs): the
+ * metaclass (given, or the most derived of the bases'), its __prepare__
+ * namespace, the body run in it, then metaclass(name, bases, ns, **kwargs). */
 Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Interp *interp = ts->interp;
-    if (nargs < 2 || !IS_FUNCTION(args[0]) || !IS_STR(args[1]))
+    int npos = nargs;
+    if (npos < 2 || !IS_FUNCTION(args[0]) || !IS_STR(args[1]))
         return err_format(ts, interp->exc.TypeError, "__build_class__: bad arguments");
-    if (kwnames)
-        return err_format(ts, interp->exc.TypeError, "class keyword arguments are not supported");
     ObjFunction *body = AS_FUNCTION(args[0]);
     ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    ObjTuple *bases = tuple_from(ts, args + 2, (size_t)(nargs - 2));
+    ObjTuple *bases = tuple_from(ts, args + 2, (size_t)(npos - 2));
     if (!bases) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(bases));
-    ObjDict *ns = dict_new(ts);
-    if (!ns) {
+    /* The keywords other than metaclass=, for the metaclass call. */
+    size_t nkw = kwnames ? kwnames->len : 0;
+    Value meta = EMPTY_VAL;
+    Value *kw = malloc((nkw + 3) * sizeof *kw);
+    Value *kwn = malloc((nkw + 1) * sizeof *kwn);
+    if (!kw || !kwn) {
+        free(kw);
+        free(kwn);
         vm_pop(ts);
-        return ERROR_VAL;
+        return err_no_memory(ts);
     }
-    vm_push(ts, OBJ_VAL(ns));
+    size_t nrest = 0;
+    for (size_t i = 0; i < nkw; i++) {
+        if (AS_STR(kwnames->items[i]) == interp->names.metaclass) {
+            meta = args[nargs + i];
+        } else {
+            kwn[nrest] = kwnames->items[i];
+            kw[3 + nrest++] = args[nargs + i];
+        }
+    }
+    ObjTuple *rest_names = nrest ? tuple_from(ts, kwn, nrest) : NULL;
+    free(kwn);
+    Value cls = ERROR_VAL;
+    if (nrest && !rest_names) goto done;
+    if (rest_names) vm_push(ts, OBJ_VAL(rest_names));
+    if (IS_EMPTY(meta)) meta = bases->len ? OBJ_VAL(val_type(ts, bases->items[0])) : OBJ_VAL(interp->types.type);
+    if (IS_TYPE(meta)) {
+        ObjType *winner = calculate_meta(ts, AS_TYPE(meta), bases);
+        if (!winner) goto pop_names;
+        meta = OBJ_VAL(winner);
+    }
+    vm_push(ts, meta);
+    Value ns_val;
+    Value prepare = IS_TYPE(meta) && AS_TYPE(meta) == interp->types.type
+                        ? EMPTY_VAL : ops_getattr_opt(ts, meta, interp->names.prepare);
+    if (IS_ERROR(prepare)) goto pop_meta;
+    if (IS_EMPTY(prepare)) {
+        ObjDict *d = dict_new(ts);
+        ns_val = d ? OBJ_VAL(d) : ERROR_VAL;
+    } else {
+        Value pargs[2 + 64];
+        pargs[0] = args[1];
+        pargs[1] = OBJ_VAL(bases);
+        if (nrest > 64) {
+            err_format(ts, interp->exc.TypeError, "too many class keyword arguments");
+            goto pop_meta;
+        }
+        for (size_t i = 0; i < nrest; i++) pargs[2 + i] = kw[3 + i];
+        ns_val = vm_call(ts, prepare, pargs, 2, rest_names);
+    }
+    if (IS_ERROR(ns_val)) goto pop_meta;
+    if (!IS_DICT(ns_val)) {
+        err_format(ts, interp->exc.TypeError, "%s.__prepare__() must return a mapping, not %s",
+                   IS_TYPE(meta) ? AS_TYPE(meta)->name->data : "<metaclass>", ops_type_name(ts, ns_val));
+        goto pop_meta;
+    }
+    ObjDict *ns = AS_DICT(ns_val);
+    vm_push(ts, ns_val);
     Value module_name = dict_get_str(body->globals, interp->names.name);
     if (!IS_EMPTY(module_name)) dict_set_str(ts, ns, interp->names.module, module_name);
     dict_set_str(ts, ns, interp->names.qualname, OBJ_VAL(body->qualname));
     Value r = vm_run_class_body(ts, body, ns);
-    Value cls = ERROR_VAL;
     if (!IS_ERROR(r)) {
-        ObjType *meta = interp->types.type;
-        for (size_t i = 0; i < bases->len; i++)
-            if (IS_TYPE(bases->items[i])) meta = val_type(ts, bases->items[i]);
-        cls = class_new(ts, meta, name, bases, ns);
+        if (IS_TYPE(meta) && AS_TYPE(meta) == interp->types.type) {
+            cls = class_create(ts, AS_TYPE(meta), name, bases, ns, kw + 3, rest_names);
+        } else {
+            kw[0] = OBJ_VAL(name);
+            kw[1] = OBJ_VAL(bases);
+            kw[2] = ns_val;
+            cls = vm_call(ts, meta, kw, 3, rest_names);
+        }
     }
     vm_pop(ts);
+pop_meta:
+    vm_pop(ts);
+pop_names:
+    if (rest_names) vm_pop(ts);
+done:
+    free(kw);
     vm_pop(ts);
     return cls;
 }
@@ -919,20 +1214,26 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return OBJ_VAL(s);
 }
 
+/* The attribute from the classes after s->type in the MRO of self's type;
+ * the super object's own attributes (__class__, __self__...) otherwise. */
 static Value super_getattr(TState *ts, Value self, ObjStr *name) {
     ObjSuper *s = (ObjSuper *)AS_OBJ(self);
-    for (ObjType *t = s->type->base; t; t = t->base) {
-        Value attr = dict_get_str(t->dict, name);
+    ObjTuple *mro = s->self_type->mro;
+    size_t i = 0;
+    while (i < mro->len && AS_TYPE(mro->items[i]) != s->type) i++;
+    for (i++; i < mro->len; i++) {
+        Value attr = dict_get_str(AS_TYPE(mro->items[i])->dict, name);
         if (IS_EMPTY(attr)) continue;
-        if (IS_TYPE(s->self) && s->self_type == AS_TYPE(s->self)) {
-            if (IS_KIND(attr, OBJ_CLASSMETHOD))
-                return OBJ_VAL(bound_method_new(ts, s->self, ((ObjWrapper *)AS_OBJ(attr))->func));
-            if (IS_KIND(attr, OBJ_STATICMETHOD)) return ((ObjWrapper *)AS_OBJ(attr))->func;
-            return attr;
-        }
-        return class_bind(ts, attr, s->self, s->self_type);
+        /* super(C, cls) for a class reads attributes as the class would. */
+        bool on_class = IS_TYPE(s->self) && s->self_type == AS_TYPE(s->self);
+        return class_bind(ts, attr, on_class ? EMPTY_VAL : s->self, s->self_type);
     }
-    return class_generic_getattr(ts, self, name);
+    Interp *interp = ts->interp;
+    if (name == interp->names.class_) return OBJ_VAL(interp->types.super);
+    if (strcmp(name->data, "__self__") == 0) return s->self;
+    if (strcmp(name->data, "__thisclass__") == 0) return OBJ_VAL(s->type);
+    if (strcmp(name->data, "__self_class__") == 0) return OBJ_VAL(s->self_type);
+    return class_generic_getattr_type_only(ts, self, name);
 }
 
 static Value super_repr(TState *ts, Value self) {
@@ -1007,6 +1308,7 @@ static Value property_setter(TState *ts, Value *a, int n, ObjTuple *k) { return 
 static Value property_deleter(TState *ts, Value *a, int n, ObjTuple *k) { return property_with(ts, a, n, k, 2, "deleter"); }
 
 static const NativeDef property_methods[] = {
+    {"__get__", class_descr_get_method},
     {"getter", property_getter},
     {"setter", property_setter},
     {"deleter", property_deleter},
@@ -1042,8 +1344,14 @@ static const GetSetDef wrapper_getsets[] = {
     {NULL, NULL, NULL},
 };
 
+static const NativeDef wrapper_methods[] = {
+    {"__get__", class_descr_get_method},
+    {NULL, NULL},
+};
+
 const TypeSpec staticmethod_type_spec = {
     .name = "staticmethod",
+    .methods = wrapper_methods,
     .kind = OBJ_STATICMETHOD,
     .new_ = wrapper_new,
     .trace = wrapper_trace,
@@ -1052,6 +1360,7 @@ const TypeSpec staticmethod_type_spec = {
 
 const TypeSpec classmethod_type_spec = {
     .name = "classmethod",
+    .methods = wrapper_methods,
     .kind = OBJ_CLASSMETHOD,
     .new_ = wrapper_new,
     .trace = wrapper_trace,

@@ -53,9 +53,14 @@ int class_generic_setattr(TState *ts, Value obj, struct ObjStr *name, Value valu
 /* The generic lookup without the instance dict (for objects whose own
  * getattr slot handled their namespace, like modules). */
 Value class_generic_getattr_type_only(TState *ts, Value obj, struct ObjStr *name);
-/* Binds what was found on a type to an instance: functions become bound
- * methods, classmethods bind the class, properties run their getter. */
+/* The descriptor protocol's __get__ for what was found on `type`: obj is
+ * the instance, or EMPTY_VAL when the attribute is read on the class itself.
+ * Functions become bound methods, classmethods bind the class, properties
+ * run their getter, a user descriptor's __get__(obj or None, type) runs. */
 Value class_bind(TState *ts, Value attr, Value obj, ObjType *type);
+
+/* The built-in descriptors' __get__(self, obj, type=None) method. */
+Value class_descr_get_method(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
 /* type(name, bases, namespace) and the class statement. */
 Value class_new(TState *ts, ObjType *meta, struct ObjStr *name, struct ObjTuple *bases,

@@ -110,9 +110,10 @@ typedef void (*AfterForkFn)(Obj *self);
 typedef struct ObjType {
     Obj obj;
     struct ObjStr *name;
-    struct ObjType *base;
+    struct ObjType *base;         /* the base whose instance layout this type has */
     struct ObjDict *dict;         /* attributes and methods */
-    struct ObjTuple *mro;         /* this type, its base, ..., object */
+    struct ObjTuple *mro;         /* C3 linearization: this type, ..., object; never changes */
+    struct ObjTuple *bases;       /* a user class's bases; NULL: (base,) */
     uint32_t id;                  /* unique per interpreter: inline caches */
     uint32_t flags;               /* TYPEF_* */
     uint8_t instance_kind;        /* ObjKind of instances */

@@ -234,14 +234,33 @@ ObjType *val_type(TState *ts, Value v) {
     return types->ellipsis;
 }
 
+/* Both walk the MRO tuple; only during bootstrap, before a type has its
+ * MRO, do they follow the single-base chain. */
 bool type_is_subtype(const ObjType *type, const ObjType *base) {
-    for (const ObjType *t = type; t; t = t->base)
-        if (t == base) return true;
+    if (type == base) return true;
+    if (!type->mro) {
+        for (const ObjType *t = type->base; t; t = t->base)
+            if (t == base) return true;
+        return false;
+    }
+    ObjTuple *mro = type->mro;
+    for (size_t i = 1; i < mro->len; i++)
+        if (AS_OBJ(mro->items[i]) == (const Obj *)base) return true;
     return false;
 }
 
 Value type_lookup(ObjType *type, ObjStr *name) {
-    for (ObjType *t = type; t; t = t->base) {
+    if (!type->mro) {
+        for (ObjType *t = type; t; t = t->base) {
+            if (!t->dict) continue;
+            Value v = dict_get_str(t->dict, name);
+            if (!IS_EMPTY(v)) return v;
+        }
+        return EMPTY_VAL;
+    }
+    ObjTuple *mro = type->mro;
+    for (size_t i = 0; i < mro->len; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
         if (!t->dict) continue;
         Value v = dict_get_str(t->dict, name);
         if (!IS_EMPTY(v)) return v;

@@ -556,15 +556,18 @@ static uint32_t type_epoch(TState *ts) {
     return atomic_load_explicit(&ts->interp->type_epoch, memory_order_relaxed);
 }
 
-/* Where along the MRO a method lives, packed as depth << 12 | entry. */
+/* Where along the MRO a method lives, packed as MRO index << 12 | entry.
+ * The MRO tuple never changes, so the index names the same class until the
+ * cache's type id or epoch stops matching. */
 static bool method_position(ObjType *type, ObjStr *name, uint32_t *out) {
-    uint32_t depth = 0;
-    for (ObjType *t = type; t && depth < 16; t = t->base, depth++) {
+    ObjTuple *mro = type->mro;
+    for (uint32_t i = 0; i < mro->len && i < 16; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
         if (!t->dict) continue;
         int64_t idx = dict_find_str_index(t->dict, name);
         if (idx >= 0) {
             if (idx >= 4096) return false;
-            *out = depth << 12 | (uint32_t)idx;
+            *out = i << 12 | (uint32_t)idx;
             return true;
         }
     }
@@ -572,9 +575,10 @@ static bool method_position(ObjType *type, ObjStr *name, uint32_t *out) {
 }
 
 static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
-    ObjType *owner = type;
-    for (uint32_t d = pos >> 12; d > 0 && owner; d--) owner = owner->base;
-    if (!owner || !owner->dict) return EMPTY_VAL;
+    ObjTuple *mro = type->mro;
+    if ((pos >> 12) >= mro->len) return EMPTY_VAL;
+    ObjType *owner = AS_TYPE(mro->items[pos >> 12]);
+    if (!owner->dict) return EMPTY_VAL;
     return dict_cached_get(owner->dict, name, pos & 0xfff);
 }
 
