@@ -22,6 +22,7 @@
 #include "vm/vm.h"
 
 ObjDict **obj_dict_slot(Obj *o) {
+    if (o->flags & OBJF_DICT_PREFIX) return (ObjDict **)((char *)o - GC_DICT_PREFIX);
     switch (o->kind) {
     case OBJ_INSTANCE: return &((ObjInstance *)o)->dict;
     case OBJ_EXCEPTION: return &((ObjException *)o)->dict;
@@ -1023,6 +1024,10 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     t->dict = ns;
     t->mro = NULL;
     t->flags = (base->flags & ~TYPEF_HEAPTYPE) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
+    switch (t->instance_kind) {
+    case OBJ_INSTANCE: case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: break;
+    default: t->flags |= TYPEF_DICT_PREFIX;
+    }
     t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
     t->module = IS_EMPTY(module) ? NONE_VAL : module;

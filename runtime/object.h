@@ -62,6 +62,9 @@ typedef struct Obj {
 } Obj;
 
 #define OBJF_IMMORTAL 0x01 /* never freed: interned names */
+#define OBJF_DICT_PREFIX 0x02 /* the __dict__ pointer sits GC_DICT_PREFIX bytes before the header */
+/* 16, not 8: objects stay 16-byte aligned. */
+#define GC_DICT_PREFIX 16
 /* Bits 3..7: the allocator's size class (0: allocated with malloc). */
 #define OBJF_SIZE_SHIFT 3
 
@@ -106,6 +109,8 @@ typedef void (*AfterForkFn)(Obj *self);
 #define TYPEF_BASETYPE 0x01  /* may be subclassed */
 #define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
 #define TYPEF_EXCEPTION 0x04 /* BaseException or a subclass */
+#define TYPEF_DICT_PREFIX 0x08 /* a user subclass of a built-in type whose layout has no dict field:
+                                 instances get OBJF_DICT_PREFIX */
 
 typedef struct ObjType {
     Obj obj;
