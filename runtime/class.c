@@ -24,7 +24,10 @@
 ObjDict **obj_dict_slot(Obj *o) {
     if (o->flags & OBJF_DICT_PREFIX) return (ObjDict **)((char *)o - GC_DICT_PREFIX);
     switch (o->kind) {
-    case OBJ_INSTANCE: return &((ObjInstance *)o)->dict;
+    /* Built-in types of this layout (object, super) have no dict; user
+     * classes have one unless their __slots__ say otherwise. */
+    case OBJ_INSTANCE:
+        return (o->type->flags & (TYPEF_HEAPTYPE | TYPEF_NO_DICT)) == TYPEF_HEAPTYPE ? &((ObjInstance *)o)->dict : NULL;
     case OBJ_EXCEPTION: return &((ObjException *)o)->dict;
     case OBJ_MODULE: return &((ObjModule *)o)->dict;
     case OBJ_FUNCTION: return &((ObjFunction *)o)->dict;
@@ -49,7 +52,7 @@ ObjDict *obj_dict_ensure(TState *ts, ObjDict **slot) {
 static bool is_user_object(Value v) { return IS_OBJ(v) && (OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE); }
 
 static bool is_data_descriptor(TState *ts, Value attr) {
-    if (IS_KIND(attr, OBJ_PROPERTY)) return true;
+    if (IS_KIND(attr, OBJ_PROPERTY) || IS_KIND(attr, OBJ_MEMBER)) return true;
     if (!is_user_object(attr)) return false;
     ObjType *t = OBJ_TYPE(attr);
     return !IS_EMPTY(type_lookup(t, ts->interp->names.set)) || !IS_EMPTY(type_lookup(t, ts->interp->names.delete_));
@@ -59,6 +62,24 @@ static Value property_get(TState *ts, ObjProperty *p, Value obj) {
     if (p->getset) return p->getset->get(ts, obj);
     if (IS_NONE(p->fget)) return err_format(ts, ts->interp->exc.AttributeError, "unreadable attribute");
     return vm_call(ts, p->fget, &obj, 1, NULL);
+}
+
+/* Reads (store false) or writes a __slots__ value; writing EMPTY_VAL
+ * deletes. */
+static Value member_access(TState *ts, ObjMember *m, Value obj, Value value, bool store) {
+    Interp *interp = ts->interp;
+    if (!IS_INSTANCE(obj) || !type_is_subtype(OBJ_TYPE(obj), m->owner))
+        return err_format(ts, interp->exc.TypeError, "descriptor '%s' for '%s' objects doesn't apply to a '%s' object",
+                          m->name->data, m->owner->name->data, ops_type_name(ts, obj));
+    Value *slot = &instance_slots(AS_INSTANCE(obj))[m->index];
+    Value old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (IS_EMPTY(old) && !store)
+        return err_format(ts, interp->exc.AttributeError, "'%s' object has no attribute '%s'",
+                          ops_type_name(ts, obj), m->name->data);
+    if (IS_EMPTY(old) && IS_EMPTY(value)) return err_format(ts, interp->exc.AttributeError, "%s", m->name->data);
+    if (!store) return old;
+    __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+    return NONE_VAL;
 }
 
 Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
@@ -79,6 +100,8 @@ Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
         return attr;
     case OBJ_PROPERTY:
         return IS_EMPTY(obj) ? attr : property_get(ts, (ObjProperty *)AS_OBJ(attr), obj);
+    case OBJ_MEMBER:
+        return IS_EMPTY(obj) ? attr : member_access(ts, (ObjMember *)AS_OBJ(attr), obj, EMPTY_VAL, false);
     case OBJ_STATICMETHOD:
         return ((ObjWrapper *)AS_OBJ(attr))->func;
     case OBJ_CLASSMETHOD:
@@ -146,6 +169,8 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
         Value r = vm_call(ts, fn, args, IS_EMPTY(value) ? 1 : 2, NULL);
         return IS_ERROR(r) ? -1 : 0;
     }
+    if (IS_KIND(attr, OBJ_MEMBER))
+        return IS_ERROR(member_access(ts, (ObjMember *)AS_OBJ(attr), obj, value, true)) ? -1 : 0;
     if (is_user_object(attr) && is_data_descriptor(ts, attr)) {
         ObjStr *dunder = IS_EMPTY(value) ? ts->interp->names.delete_ : ts->interp->names.set;
         Value fn = type_lookup(OBJ_TYPE(attr), dunder);
@@ -222,10 +247,17 @@ static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
      * takes them (checked when __init__ is called). */
     if ((nargs > 0 || kwnames) && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
         return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
-    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance), OBJ_INSTANCE, type);
-    if (!inst) return ERROR_VAL;
+    ObjInstance *inst = class_instance_alloc(ts, type);
+    return inst ? OBJ_VAL(inst) : ERROR_VAL;
+}
+
+ObjInstance *class_instance_alloc(TState *ts, ObjType *type) {
+    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance) + type->nslots * sizeof(Value),
+                                                OBJ_INSTANCE, type);
+    if (!inst) return NULL;
     inst->dict = NULL;
-    return OBJ_VAL(inst);
+    for (uint16_t i = 0; i < type->nslots; i++) instance_slots(inst)[i] = EMPTY_VAL;
+    return inst;
 }
 
 static Value object_getattr(TState *ts, Value self, ObjStr *name) {
@@ -234,6 +266,7 @@ static Value object_getattr(TState *ts, Value self, ObjStr *name) {
 
 static void instance_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)((ObjInstance *)self)->dict);
+    gc_mark_values(m, instance_slots((ObjInstance *)self), self->type->nslots);
 }
 
 static Value object_init_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -848,8 +881,77 @@ void class_install_slots(TState *ts, ObjType *t) {
  * adds fields to its parent when their layouts differ (list to object), not
  * when they agree (KeyError to BaseException). */
 static ObjType *solid_base(ObjType *t) {
-    while (t->base && ((t->flags & TYPEF_HEAPTYPE) || t->base->instance_kind == t->instance_kind)) t = t->base;
+    while (t->base && ((t->flags & TYPEF_HEAPTYPE) ? t->nslots == t->base->nslots
+                                                     : t->base->instance_kind == t->instance_kind))
+        t = t->base;
     return t;
+}
+
+/* Do instances of b have a __dict__? */
+static bool base_has_dict(ObjType *b) {
+    switch (b->instance_kind) {
+    case OBJ_INSTANCE: return (b->flags & (TYPEF_HEAPTYPE | TYPEF_NO_DICT)) == TYPEF_HEAPTYPE;
+    case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: return true;
+    default: return (b->flags & TYPEF_DICT_PREFIX) != 0;
+    }
+}
+
+/* __slots__: a member descriptor per name, stored in the class namespace;
+ * the instance gets a __dict__ only if '__dict__' is listed or a base has
+ * one. Slot values live after the ObjInstance header, so only classes of
+ * that layout store them; others (subclasses of list, str, exceptions...)
+ * keep named slots in their dict. */
+static bool install_slots(TState *ts, ObjType *t, ObjTuple *bases, ObjDict *ns) {
+    Interp *interp = ts->interp;
+    bool dict = false;
+    for (size_t i = 0; i < bases->len; i++) dict |= base_has_dict(AS_TYPE(bases->items[i]));
+    Value slots = dict_get_str(ns, interp->names.slots);
+    if (IS_EMPTY(slots)) {
+        dict = true;
+    } else {
+        ObjList *list = list_new(ts, 0);
+        if (!list) return false;
+        vm_push(ts, OBJ_VAL(list));
+        bool ok = IS_STR(slots) ? list_append(ts, list, slots) == 0 : list_extend(ts, list, slots) == 0;
+        size_t n = ok ? list_len(list) : 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            Value v = list_get(list, i);
+            if (!IS_STR(v)) {
+                err_format(ts, interp->exc.TypeError, "__slots__ items must be strings, not '%s'", ops_type_name(ts, v));
+                ok = false;
+                break;
+            }
+            ObjStr *name = str_intern_obj(ts, AS_STR(v));
+            if (name == interp->names.dict) {
+                dict = true;
+                continue;
+            }
+            if (strcmp(name->data, "__weakref__") == 0) continue;
+            if (!IS_EMPTY(dict_get_str(ns, name))) {
+                err_format(ts, interp->exc.ValueError, "'%s' in __slots__ conflicts with class variable", name->data);
+                ok = false;
+                break;
+            }
+            if (t->instance_kind != OBJ_INSTANCE) {
+                dict = true;
+                continue;
+            }
+            ObjMember *m = (ObjMember *)gc_alloc(ts, sizeof(ObjMember), OBJ_MEMBER, interp->types.member);
+            ok = m != NULL;
+            if (!ok) break;
+            m->name = name;
+            m->owner = t;
+            m->index = t->nslots++;
+            ok = dict_set_str(ts, ns, name, OBJ_VAL(m)) == 0;
+        }
+        vm_pop(ts);
+        if (!ok) return false;
+    }
+    if (t->instance_kind == OBJ_INSTANCE)
+        t->flags = dict ? t->flags & ~TYPEF_NO_DICT : t->flags | TYPEF_NO_DICT;
+    else if (!dict)
+        t->flags &= ~TYPEF_DICT_PREFIX; /* layouts with a dict field of their own keep it */
+    return true;
 }
 
 /* The base a new class takes its layout from, as CPython's best_base: the
@@ -1027,6 +1129,10 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     switch (t->instance_kind) {
     case OBJ_INSTANCE: case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: break;
     default: t->flags |= TYPEF_DICT_PREFIX;
+    }
+    if (!install_slots(ts, t, bases, ns)) {
+        vm_pop(ts);
+        return ERROR_VAL;
     }
     t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
@@ -1370,6 +1476,43 @@ const TypeSpec classmethod_type_spec = {
     .new_ = wrapper_new,
     .trace = wrapper_trace,
     .getsets = wrapper_getsets,
+};
+
+/* ---- member descriptors (__slots__) ---------------------------------- */
+
+static Value member_repr(TState *ts, Value self) {
+    ObjMember *m = (ObjMember *)AS_OBJ(self);
+    return OBJ_VAL(str_printf(ts, "<member '%s' of '%s' objects>", m->name->data, m->owner->name->data));
+}
+
+static void member_trace(GcMarker *m, Obj *self) {
+    gc_mark_obj(m, (Obj *)((ObjMember *)self)->name);
+    gc_mark_obj(m, (Obj *)((ObjMember *)self)->owner);
+}
+
+static Value member_set_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__set__", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    return member_access(ts, (ObjMember *)AS_OBJ(args[0]), args[1], args[2], true);
+}
+
+static Value member_delete_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__delete__", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    return member_access(ts, (ObjMember *)AS_OBJ(args[0]), args[1], EMPTY_VAL, true);
+}
+
+static const NativeDef member_methods[] = {
+    {"__get__", class_descr_get_method},
+    {"__set__", member_set_method},
+    {"__delete__", member_delete_method},
+    {NULL, NULL},
+};
+
+const TypeSpec member_type_spec = {
+    .name = "member_descriptor",
+    .kind = OBJ_MEMBER,
+    .repr = member_repr,
+    .trace = member_trace,
+    .methods = member_methods,
 };
 
 /* ---- the old sequence protocol --------------------------------------- */

@@ -30,16 +30,36 @@ typedef struct ObjWrapper {
     Value func;
 } ObjWrapper;
 
+/* A __slots__ entry: reads and writes value `index` of the instance's
+ * slots (the Values after its ObjInstance header). */
+typedef struct ObjMember {
+    Obj obj;
+    struct ObjStr *name;
+    ObjType *owner;
+    uint32_t index;
+} ObjMember;
+
 #define IS_INSTANCE(v) IS_KIND(v, OBJ_INSTANCE)
 #define AS_INSTANCE(v) ((ObjInstance *)AS_OBJ(v))
 #define IS_TYPE(v) IS_KIND(v, OBJ_TYPE)
 #define AS_TYPE(v) ((ObjType *)AS_OBJ(v))
 
+/* The values of a user class instance's __slots__. */
+static inline Value *instance_slots(ObjInstance *inst) { return (Value *)(inst + 1); }
+/* A fresh instance of a user class whose layout is ObjInstance: no dict
+ * yet, every slot unset. NULL after raising MemoryError. */
+ObjInstance *class_instance_alloc(TState *ts, ObjType *type);
 /* The instance dict slot of objects that have one, else NULL. */
 struct ObjDict **obj_dict_slot(Obj *o);
 /* The dict in such a slot, read with acquire: a dict another thread has
  * just made is seen whole (GIL off). NULL while there is none. */
 static inline struct ObjDict *obj_dict_load(struct ObjDict **slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }
+/* The dict of a user class instance, for the VM's attribute caches (NULL
+ * when it has none yet, or cannot have one). */
+static inline struct ObjDict *instance_dict_fast(Value v) {
+    return IS_KIND(v, OBJ_INSTANCE) && (OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE) ? obj_dict_load(&AS_INSTANCE(v)->dict) : NULL;
+}
+
 /* The dict in the slot, made on first use. Two threads making it at once
  * agree on one (compare-and-swap), so neither's attributes are lost. NULL
  * after raising MemoryError. */
@@ -79,5 +99,6 @@ extern const struct TypeSpec property_type_spec;
 extern const struct TypeSpec staticmethod_type_spec;
 extern const struct TypeSpec classmethod_type_spec;
 extern const struct TypeSpec super_type_spec;
+extern const struct TypeSpec member_type_spec;
 
 #endif

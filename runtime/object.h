@@ -48,6 +48,7 @@ typedef enum ObjKind {
     OBJ_CLASSMETHOD,
     OBJ_FILE,
     OBJ_OPAQUE, /* native state owned by a C module (locks, queues, ...) */
+    OBJ_MEMBER, /* a __slots__ entry's descriptor */
     OBJ_KIND_COUNT
 } ObjKind;
 
@@ -109,6 +110,7 @@ typedef void (*AfterForkFn)(Obj *self);
 #define TYPEF_BASETYPE 0x01  /* may be subclassed */
 #define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
 #define TYPEF_EXCEPTION 0x04 /* BaseException or a subclass */
+#define TYPEF_NO_DICT 0x10     /* a user class whose __slots__ leave its instances without __dict__ */
 #define TYPEF_DICT_PREFIX 0x08 /* a user subclass of a built-in type whose layout has no dict field:
                                  instances get OBJF_DICT_PREFIX */
 
@@ -122,6 +124,7 @@ typedef struct ObjType {
     uint32_t id;                  /* unique per interpreter: inline caches */
     uint32_t flags;               /* TYPEF_* */
     uint8_t instance_kind;        /* ObjKind of instances */
+    uint16_t nslots;              /* __slots__ values after an ObjInstance's dict field */
     Value module;                 /* __module__ as str, or NONE_VAL */
 
     UnaryFn repr;

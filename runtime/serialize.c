@@ -498,10 +498,9 @@ static Value load_instance(Loader *l) {
         AS_TYPE(type)->instance_kind != OBJ_INSTANCE)
         return malformed(l);
     vm_push(ts, type);
-    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance), OBJ_INSTANCE, AS_TYPE(type));
+    ObjInstance *inst = class_instance_alloc(ts, AS_TYPE(type));
     vm_pop(ts);
     if (!inst) return ERROR_VAL;
-    inst->dict = NULL;
     if (!remember(l, OBJ_VAL(inst))) return ERROR_VAL;
     Value attrs = load_value(l);
     if (IS_ERROR(attrs)) return attrs;

@@ -198,6 +198,7 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(dict_items), &dict_items_type_spec, FIELD(object)},
     {FIELD(lock), &lock_type_spec, FIELD(object)},
     {FIELD(rlock), &rlock_type_spec, FIELD(object)},
+    {FIELD(member), &member_type_spec, FIELD(object)},
 };
 
 #define TYPE_FIELD(types, off) ((ObjType **)((char *)(types) + (off)))

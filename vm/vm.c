@@ -1126,7 +1126,7 @@ dispatch:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = TOP();
         ObjStr *name = code->names[arg];
-        ObjDict *idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        ObjDict *idict = instance_dict_fast(obj);
         if (idict) {
             /* An instance attribute of a class without a descriptor of that
              * name: the entry position in the instance dict. */
@@ -1156,7 +1156,7 @@ dispatch:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = sp[-1];
         ObjStr *name = code->names[arg];
-        ObjDict *idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        ObjDict *idict = instance_dict_fast(obj);
         uint32_t epoch = type_epoch(ts);
         if (idict) {
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
@@ -1171,7 +1171,7 @@ dispatch:
         /* Plain instance attribute (generic setattr, no descriptor of that
          * name): remember its position for next time. */
         ObjType *type = val_type(ts, obj);
-        idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        idict = instance_dict_fast(obj);
         if (idict && type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
             int64_t idx = dict_find_str_index(idict, name);
             if (idx >= 0 && idx < 0x10000)
