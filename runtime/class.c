@@ -14,6 +14,7 @@
 #include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
+#include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "vm/code.h"
@@ -239,6 +240,33 @@ static Value object_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     return NOT_IMPLEMENTED_VAL;
 }
 
+/* CPython's message: the sorted names of __abstractmethods__. */
+static Value abstract_error(TState *ts, ObjType *type) {
+    Value set = type_lookup(type, ts->interp->names.abstractmethods);
+    if (IS_EMPTY(set))
+        return err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s", type->name->data);
+    ObjList *names = ops_to_list(ts, set);
+    if (!names) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(names));
+    if (list_sort(ts, names, NONE_VAL, false) == 0) {
+        StrBuf sb;
+        sb_init(&sb);
+        bool ok = true;
+        for (size_t i = 0; ok && i < list_len(names); i++) {
+            Value v = list_get(names, i);
+            ok = sb_appendf(&sb, "%s%s", i ? ", " : "", IS_STR(v) ? AS_STR(v)->data : "?");
+        }
+        if (ok)
+            err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s with abstract method%s %s",
+                       type->name->data, list_len(names) > 1 ? "s" : "", sb.data);
+        else
+            err_no_memory(ts);
+        sb_free(&sb);
+    }
+    vm_pop(ts);
+    return ERROR_VAL;
+}
+
 static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
     if (type->instance_kind != OBJ_INSTANCE)
         return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances",
@@ -247,6 +275,7 @@ static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
      * takes them (checked when __init__ is called). */
     if ((nargs > 0 || kwnames) && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
         return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
+    if (type->flags & TYPEF_ABSTRACT) return abstract_error(ts, type);
     ObjInstance *inst = class_instance_alloc(ts, type);
     return inst ? OBJ_VAL(inst) : ERROR_VAL;
 }
@@ -492,6 +521,11 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
         r = dict_set_str(ts, type->dict, name, value);
     }
     atomic_fetch_add(&ts->interp->type_epoch, 1);
+    if (r == 0 && name == ts->interp->names.abstractmethods) {
+        int abstract = IS_EMPTY(value) ? 0 : ops_truth(ts, value);
+        if (abstract < 0) return -1;
+        type->flags = abstract ? type->flags | TYPEF_ABSTRACT : type->flags & ~TYPEF_ABSTRACT;
+    }
     if (r == 0 && name->data[0] == '_' && name->data[1] == '_') class_install_slots(ts, type);
     return r;
 }
@@ -1125,7 +1159,7 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     t->bases = bases;
     t->dict = ns;
     t->mro = NULL;
-    t->flags = (base->flags & ~TYPEF_HEAPTYPE) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
+    t->flags = (base->flags & ~(TYPEF_HEAPTYPE | TYPEF_ABSTRACT)) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
     switch (t->instance_kind) {
     case OBJ_INSTANCE: case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: break;
     default: t->flags |= TYPEF_DICT_PREFIX;
@@ -1426,8 +1460,22 @@ static const NativeDef property_methods[] = {
     {NULL, NULL},
 };
 
+static Value property_fget(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fget; }
+static Value property_fset(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fset; }
+static Value property_fdel(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fdel; }
+static Value property_doc(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->doc; }
+
+static const GetSetDef property_getsets[] = {
+    {"fget", property_fget, NULL},
+    {"fset", property_fset, NULL},
+    {"fdel", property_fdel, NULL},
+    {"__doc__", property_doc, NULL},
+    {NULL, NULL, NULL},
+};
+
 const TypeSpec property_type_spec = {
     .name = "property",
+    .getsets = property_getsets,
     .kind = OBJ_PROPERTY,
     .new_ = property_new,
     .trace = property_trace,

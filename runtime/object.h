@@ -110,6 +110,7 @@ typedef void (*AfterForkFn)(Obj *self);
 #define TYPEF_BASETYPE 0x01  /* may be subclassed */
 #define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
 #define TYPEF_EXCEPTION 0x04 /* BaseException or a subclass */
+#define TYPEF_ABSTRACT 0x20    /* __abstractmethods__ is set and not empty: object() refuses it */
 #define TYPEF_NO_DICT 0x10     /* a user class whose __slots__ leave its instances without __dict__ */
 #define TYPEF_DICT_PREFIX 0x08 /* a user subclass of a built-in type whose layout has no dict field:
                                  instances get OBJF_DICT_PREFIX */
