@@ -123,6 +123,7 @@ typedef struct ObjType {
     struct ObjTuple *mro;         /* C3 linearization: this type, ..., object; never changes */
     struct ObjTuple *bases;       /* a user class's bases; NULL: (base,) */
     uint32_t id;                  /* unique per interpreter: inline caches */
+    struct Interp *interp;        /* the interpreter the type belongs to (its type cache) */
     uint32_t flags;               /* TYPEF_* */
     uint8_t instance_kind;        /* ObjKind of instances */
     uint16_t nslots;              /* __slots__ values after an ObjInstance's dict field */

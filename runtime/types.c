@@ -43,6 +43,7 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     t->instance_kind = (uint8_t)spec->kind;
     t->module = NONE_VAL;
     t->id = atomic_fetch_add(&ts->interp->next_type_id, 1) + 1;
+    t->interp = ts->interp;
 #define SLOT(s) t->s = spec->s ? spec->s : (base ? base->s : NULL)
     SLOT(repr);
     SLOT(str);
@@ -142,8 +143,11 @@ static bool finish_type(TState *ts, ObjType *t, const TypeSpec *spec) {
     t->dict = dict_new(ts);
     if (!t->name || !t->dict || !build_mro(ts, t)) return false;
     if (spec->new_ && !install_new(ts, t)) return false;
-    return install_natives(ts, t, spec->methods, false) &&
-           install_natives(ts, t, spec->classmethods, true) && install_getsets(ts, t, spec->getsets);
+    bool ok = install_natives(ts, t, spec->methods, false) && install_natives(ts, t, spec->classmethods, true) &&
+              install_getsets(ts, t, spec->getsets);
+    /* Lookups cached while the type was being filled are stale now. */
+    atomic_fetch_add(&ts->interp->type_epoch, 1);
+    return ok;
 }
 
 ObjType *type_from_spec(TState *ts, const TypeSpec *spec, ObjType *base) {
@@ -250,6 +254,21 @@ bool type_is_subtype(const ObjType *type, const ObjType *base) {
     return false;
 }
 
+static Value mro_lookup(ObjTuple *mro, ObjStr *name) {
+    for (size_t i = 0; i < mro->len; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
+        if (!t->dict) continue;
+        Value v = dict_get_str(t->dict, name);
+        if (!IS_EMPTY(v)) return v;
+    }
+    return EMPTY_VAL;
+}
+
+/* The MRO walk goes through the interpreter's type cache: an entry holds
+ * (type id, epoch, name) -> result, absent included. Type ids are never
+ * reused and names are interned (immortal), and every change to a class
+ * after its creation bumps the epoch, so an entry that matches is the walk's
+ * current answer. */
 Value type_lookup(ObjType *type, ObjStr *name) {
     if (!type->mro) {
         for (ObjType *t = type; t; t = t->base) {
@@ -259,12 +278,30 @@ Value type_lookup(ObjType *type, ObjStr *name) {
         }
         return EMPTY_VAL;
     }
-    ObjTuple *mro = type->mro;
-    for (size_t i = 0; i < mro->len; i++) {
-        ObjType *t = AS_TYPE(mro->items[i]);
-        if (!t->dict) continue;
-        Value v = dict_get_str(t->dict, name);
-        if (!IS_EMPTY(v)) return v;
+    Interp *interp = type->interp;
+    uint32_t epoch = atomic_load_explicit(&interp->type_epoch, memory_order_acquire);
+    size_t h = ((size_t)type->id * 2654435761u ^ ((uintptr_t)name >> 4)) & (MINI_TYPE_CACHE_SIZE - 1);
+    TypeCacheEntry *e = &interp->type_cache[h];
+    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (!(seq & 1)) {
+        uint32_t id = __atomic_load_n(&e->type_id, __ATOMIC_RELAXED);
+        uint32_t ep = __atomic_load_n(&e->epoch, __ATOMIC_RELAXED);
+        ObjStr *nm = __atomic_load_n(&e->name, __ATOMIC_RELAXED);
+        Value v = __atomic_load_n(&e->value, __ATOMIC_RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&e->seq, memory_order_relaxed) == seq && id == type->id && ep == epoch && nm == name)
+            return v;
     }
-    return EMPTY_VAL;
+    Value v = mro_lookup(type->mro, name);
+    /* Fill the entry unless another thread is filling it. */
+    if (!(seq & 1) && atomic_compare_exchange_strong_explicit(&e->seq, &seq, seq + 1, memory_order_acquire,
+                                                              memory_order_relaxed)) {
+        atomic_thread_fence(memory_order_release);
+        __atomic_store_n(&e->type_id, type->id, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->epoch, epoch, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->name, name, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->value, v, __ATOMIC_RELAXED);
+        atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
+    }
+    return v;
 }
