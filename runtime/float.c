@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "runtime/args.h"
+#include "runtime/complex.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
 #include "runtime/numfmt.h"
@@ -111,9 +112,8 @@ static Value float_pow(TState *ts, double v, double w) {
     }
     bool negate = false;
     if (v < 0.0) {
-        if (w != floor(w))
-            return err_format(ts, ts->interp->exc.ValueError,
-                              "negative number cannot be raised to a fractional power");
+        /* As CPython: a complex result. */
+        if (w != floor(w)) return complex_pow_values(ts, v, 0.0, w, 0.0);
         v = -v;
         negate = is_odd_integer(w);
     }

@@ -149,6 +149,7 @@ static const BuiltinModule builtin_modules[] = {
     {"sys", mod_sys_init},
     {"time", mod_time_init},
     {"math", mod_math_init},
+    {"cmath", mod_cmath_init},
     {"os", mod_os_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},

@@ -49,6 +49,7 @@ typedef enum ObjKind {
     OBJ_FILE,
     OBJ_OPAQUE, /* native state owned by a C module (locks, queues, ...) */
     OBJ_MEMBER, /* a __slots__ entry's descriptor */
+    OBJ_COMPLEX,
     OBJ_KIND_COUNT
 } ObjKind;
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "runtime/class.h"
+#include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
@@ -203,6 +204,7 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(lock), &lock_type_spec, FIELD(object)},
     {FIELD(rlock), &rlock_type_spec, FIELD(object)},
     {FIELD(member), &member_type_spec, FIELD(object)},
+    {FIELD(complex), &complex_type_spec, FIELD(object)},
 };
 
 #define TYPE_FIELD(types, off) ((ObjType **)((char *)(types) + (off)))

@@ -1439,6 +1439,7 @@ bool builtins_init(TState *ts, ObjDict *ns) {
         {"bytes", types->bytes},     {"list", types->list},
         {"tuple", types->tuple},     {"dict", types->dict},
         {"set", types->set},         {"frozenset", types->frozenset},
+        {"complex", types->complex},
         {"range", types->range},     {"slice", types->slice},
         {"property", types->property}, {"staticmethod", types->staticmethod},
         {"classmethod", types->classmethod},

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
@@ -1207,7 +1208,15 @@ static void compile_expr(Compiler *c, const AstNode *e) {
     switch (e->kind) {
     case AST_NAME: compile_name(c, e->u.name.id, NAME_LOAD); break;
     case AST_INT: emit_const(c, int_constant(c, e)); break;
-    case AST_FLOAT: emit(c, OP_LOAD_CONST, add_const(c, FLOAT_VAL(e->u.float_lit.value))); break;
+    case AST_FLOAT:
+        if (e->u.float_lit.imag) {
+            Value v = complex_new_value(c->cs->ts, 0.0, e->u.float_lit.value);
+            if (IS_ERROR(v)) out_of_memory(c->cs);
+            else emit(c, OP_LOAD_CONST, add_const(c, v));
+        } else {
+            emit(c, OP_LOAD_CONST, add_const(c, FLOAT_VAL(e->u.float_lit.value)));
+        }
+        break;
     case AST_STR: emit_const(c, str_constant(c, e->u.str.value)); break;
     case AST_BYTES:
         syntax_error(c->cs, e->line, e->col, "bytes literals are not supported by mini yet");

@@ -121,7 +121,7 @@ typedef struct BuiltinTypes {
     ObjType *code, *function, *cell, *native, *bound_method, *module;
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
-    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member;
+    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
