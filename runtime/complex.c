@@ -366,7 +366,78 @@ static Value complex_getnewargs(TState *ts, Value *args, int nargs, ObjTuple *kw
     return t ? OBJ_VAL(t) : ERROR_VAL;
 }
 
+/* The slots as dunder methods, for subclasses reaching them through
+ * super() and for explicit calls like complex.__add__(a, b). */
+static Value complex_repr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    Value self = complex_self_arg(ts, "__repr__", args, nargs, kwnames);
+    return IS_ERROR(self) ? self : complex_repr(ts, self);
+}
+
+static Value complex_hash_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    Value self = complex_self_arg(ts, "__hash__", args, nargs, kwnames);
+    if (IS_ERROR(self)) return self;
+    int64_t h;
+    complex_hash(ts, self, &h);
+    return int_from_i64(ts, h);
+}
+
+static Value complex_dunder_binop(TState *ts, const char *name, BinOp op, bool reflected, Value *args,
+                                  int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, name, nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (!IS_COMPLEX(args[0])) return err_type_not(ts, args[0], "a complex");
+    return reflected ? complex_binop(ts, op, args[1], args[0]) : complex_binop(ts, op, args[0], args[1]);
+}
+
+#define COMPLEX_BINOP_METHODS(op, fwd, refl)                                                      \
+    static Value complex_m_##fwd(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {        \
+        return complex_dunder_binop(ts, "__" #fwd "__", op, false, args, nargs, kwnames);        \
+    }                                                                                            \
+    static Value complex_m_##refl(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {       \
+        return complex_dunder_binop(ts, "__" #refl "__", op, true, args, nargs, kwnames);        \
+    }
+COMPLEX_BINOP_METHODS(BIN_ADD, add, radd)
+COMPLEX_BINOP_METHODS(BIN_SUB, sub, rsub)
+COMPLEX_BINOP_METHODS(BIN_MUL, mul, rmul)
+COMPLEX_BINOP_METHODS(BIN_TRUEDIV, truediv, rtruediv)
+COMPLEX_BINOP_METHODS(BIN_POW, pow, rpow)
+
+static Value complex_cmp_method(TState *ts, const char *name, CmpOp op, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, name, nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (!IS_COMPLEX(args[0])) return err_type_not(ts, args[0], "a complex");
+    return complex_richcmp(ts, args[0], args[1], op);
+}
+
+static Value complex_m_eq(TState *ts, Value *a, int n, ObjTuple *k) { return complex_cmp_method(ts, "__eq__", CMP_EQ, a, n, k); }
+static Value complex_m_ne(TState *ts, Value *a, int n, ObjTuple *k) { return complex_cmp_method(ts, "__ne__", CMP_NE, a, n, k); }
+
+static Value complex_m_neg(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    Value self = complex_self_arg(ts, "__neg__", args, nargs, kwnames);
+    return IS_ERROR(self) ? self : complex_unop(ts, UN_NEG, self);
+}
+
+static Value complex_m_bool(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    Value self = complex_self_arg(ts, "__bool__", args, nargs, kwnames);
+    return IS_ERROR(self) ? self : BOOL_VAL(complex_truth(ts, self));
+}
+
 static const NativeDef complex_methods[] = {
+    {"__repr__", complex_repr_method},
+    {"__str__", complex_repr_method},
+    {"__hash__", complex_hash_method},
+    {"__eq__", complex_m_eq},
+    {"__ne__", complex_m_ne},
+    {"__add__", complex_m_add},
+    {"__radd__", complex_m_radd},
+    {"__sub__", complex_m_sub},
+    {"__rsub__", complex_m_rsub},
+    {"__mul__", complex_m_mul},
+    {"__rmul__", complex_m_rmul},
+    {"__truediv__", complex_m_truediv},
+    {"__rtruediv__", complex_m_rtruediv},
+    {"__pow__", complex_m_pow},
+    {"__rpow__", complex_m_rpow},
+    {"__neg__", complex_m_neg},
+    {"__bool__", complex_m_bool},
     {"conjugate", complex_conjugate},
     {"__abs__", complex_abs},
     {"__complex__", complex_complex},

@@ -5,6 +5,7 @@
  * domain error"). */
 
 #include <complex.h>
+#include <float.h>
 /* The field interp->types.complex needs the name back. */
 #undef complex
 #include <math.h>
@@ -40,6 +41,127 @@ static Value finish(TState *ts, double _Complex z, double _Complex r) {
     return complex_new_value(ts, creal(r), cimag(r));
 }
 
+/* CPython's own formulas (Modules/cmathmodule.c) for finite arguments, so
+ * results agree to the last digit; C99's functions give the special values
+ * of infinite and NaN arguments, which Annex G defines as CPython does. */
+#define LARGE_DOUBLE (DBL_MAX / 4.)
+#define SQRT_LARGE_DOUBLE 6.703903964971298e+153 /* sqrt(LARGE_DOUBLE) */
+#define LOG_LARGE_DOUBLE 708.3964185322641      /* log(LARGE_DOUBLE) */
+#define SQRT_DBL_MIN 1.4916681462400413e-154
+#define SCALE_UP (2 * (DBL_MANT_DIG / 2) + 1)
+#define SCALE_DOWN (-(SCALE_UP + 1) / 2)
+
+typedef double _Complex Cx;
+
+static bool finite_cx(Cx z) { return isfinite(creal(z)) && isfinite(cimag(z)); }
+
+static Cx c_sqrt(Cx z) {
+    if (!finite_cx(z)) return csqrt(z);
+    if (creal(z) == 0. && cimag(z) == 0.) return CMPLX(0., cimag(z));
+    double ax = fabs(creal(z)), ay = fabs(cimag(z)), s;
+    if (ax < DBL_MIN && ay < DBL_MIN) {
+        ax = ldexp(ax, SCALE_UP);
+        s = ldexp(sqrt(ax + hypot(ax, ldexp(ay, SCALE_UP))), SCALE_DOWN);
+    } else {
+        ax /= 8.;
+        s = 2. * sqrt(ax + hypot(ax, ay / 8.));
+    }
+    double d = ay / (2. * s);
+    return creal(z) >= 0. ? CMPLX(s, copysign(d, cimag(z))) : CMPLX(d, copysign(s, cimag(z)));
+}
+
+static Cx c_tanh(Cx z) {
+    if (!finite_cx(z)) return ctanh(z);
+    double x = creal(z), y = cimag(z);
+    if (fabs(x) > LOG_LARGE_DOUBLE) return CMPLX(copysign(1., x), 4. * sin(y) * cos(y) * exp(-2. * fabs(x)));
+    double tx = tanh(x), ty = tan(y), cx = 1. / cosh(x), txty = tx * ty, denom = 1. + txty * txty;
+    return CMPLX(tx * (1. + ty * ty) / denom, ((ty / denom) * cx) * cx);
+}
+
+/* f(z) = -i g(iz) for the circular functions from the hyperbolic ones. */
+static Cx via_i(Cx (*g)(Cx), Cx z) {
+    Cx s = g(CMPLX(-cimag(z), creal(z)));
+    return CMPLX(cimag(s), -creal(s));
+}
+
+static Cx c_tan(Cx z) { return via_i(c_tanh, z); }
+
+static Cx c_asinh(Cx z) {
+    if (!finite_cx(z)) return casinh(z);
+    double x = creal(z), y = cimag(z), re, im;
+    if (fabs(x) > LARGE_DOUBLE || fabs(y) > LARGE_DOUBLE) {
+        double l = log(hypot(x / 2., y / 2.)) + M_LN2 * 2.;
+        re = y >= 0. ? copysign(l, x) : -copysign(l, -x);
+        im = atan2(y, fabs(x));
+    } else {
+        Cx s1 = c_sqrt(CMPLX(1. + y, -x)), s2 = c_sqrt(CMPLX(1. - y, x));
+        re = asinh(creal(s1) * cimag(s2) - creal(s2) * cimag(s1));
+        im = atan2(y, creal(s1) * creal(s2) - cimag(s1) * cimag(s2));
+    }
+    return CMPLX(re, im);
+}
+
+static Cx c_asin(Cx z) { return via_i(c_asinh, z); }
+
+static Cx c_acos(Cx z) {
+    if (!finite_cx(z)) return cacos(z);
+    double x = creal(z), y = cimag(z), re, im;
+    if (fabs(x) > LARGE_DOUBLE || fabs(y) > LARGE_DOUBLE) {
+        double l = log(hypot(x / 2., y / 2.)) + M_LN2 * 2.;
+        re = atan2(fabs(y), x);
+        im = x < 0. ? -copysign(l, y) : copysign(l, -y);
+    } else {
+        Cx s1 = c_sqrt(CMPLX(1. - x, -y)), s2 = c_sqrt(CMPLX(1. + x, y));
+        re = 2. * atan2(creal(s1), creal(s2));
+        im = asinh(creal(s2) * cimag(s1) - cimag(s2) * creal(s1));
+    }
+    return CMPLX(re, im);
+}
+
+static Cx c_acosh(Cx z) {
+    if (!finite_cx(z)) return cacosh(z);
+    double x = creal(z), y = cimag(z);
+    if (fabs(x) > LARGE_DOUBLE || fabs(y) > LARGE_DOUBLE)
+        return CMPLX(log(hypot(x / 2., y / 2.)) + M_LN2 * 2., atan2(y, x));
+    Cx s1 = c_sqrt(CMPLX(x - 1., y)), s2 = c_sqrt(CMPLX(x + 1., y));
+    return CMPLX(asinh(creal(s1) * creal(s2) + cimag(s1) * cimag(s2)), 2. * atan2(cimag(s1), creal(s2)));
+}
+
+static Cx c_atanh(Cx z) {
+    if (!finite_cx(z)) return catanh(z);
+    double x = creal(z), y = cimag(z);
+    if (x < 0.) return -c_atanh(-z);
+    double ay = fabs(y);
+    if (x > SQRT_LARGE_DOUBLE || ay > SQRT_LARGE_DOUBLE) {
+        double h = hypot(x / 2., y / 2.);
+        return CMPLX(x / 4. / h / h, -copysign(M_PI / 2., -y));
+    }
+    if (x == 1. && ay < SQRT_DBL_MIN) /* ay == 0 is a domain error, refused before */
+        return CMPLX(-log(sqrt(ay) / sqrt(hypot(ay, 2.))), copysign(atan2(2., -ay) / 2, y));
+    return CMPLX(log1p(4. * x / ((1 - x) * (1 - x) + ay * ay)) / 4., -atan2(-2. * y, (1 - x) * (1 + x) - ay * ay) / 2.);
+}
+
+static Cx c_atan(Cx z) { return via_i(c_atanh, z); }
+
+static Cx c_log(Cx z) {
+    if (!finite_cx(z)) return clog(z);
+    double ax = fabs(creal(z)), ay = fabs(cimag(z)), re;
+    if (ax > LARGE_DOUBLE || ay > LARGE_DOUBLE) {
+        re = log(hypot(ax / 2., ay / 2.)) + M_LN2;
+    } else if (ax < DBL_MIN && ay < DBL_MIN) {
+        re = log(hypot(ldexp(ax, DBL_MANT_DIG), ldexp(ay, DBL_MANT_DIG))) - DBL_MANT_DIG * M_LN2;
+    } else {
+        double h = hypot(ax, ay);
+        if (0.71 <= h && h <= 1.73) {
+            double am = ax > ay ? ax : ay, an = ax > ay ? ay : ax;
+            re = log1p((am - 1) * (am + 1) + an * an) / 2.;
+        } else {
+            re = log(h);
+        }
+    }
+    return CMPLX(re, atan2(cimag(z), creal(z)));
+}
+
 #define CMATH_UNARY(name, cfn)                                                                   \
     static Value cmath_##name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {           \
         double _Complex z;                                                                        \
@@ -47,32 +169,32 @@ static Value finish(TState *ts, double _Complex z, double _Complex r) {
         return finish(ts, z, cfn(z));                                                            \
     }
 
-CMATH_UNARY(sqrt, csqrt)
+CMATH_UNARY(sqrt, c_sqrt)
 CMATH_UNARY(exp, cexp)
 CMATH_UNARY(sin, csin)
 CMATH_UNARY(cos, ccos)
-CMATH_UNARY(tan, ctan)
-CMATH_UNARY(asin, casin)
-CMATH_UNARY(acos, cacos)
+CMATH_UNARY(tan, c_tan)
+CMATH_UNARY(asin, c_asin)
+CMATH_UNARY(acos, c_acos)
 CMATH_UNARY(sinh, csinh)
 CMATH_UNARY(cosh, ccosh)
-CMATH_UNARY(tanh, ctanh)
-CMATH_UNARY(asinh, casinh)
-CMATH_UNARY(acosh, cacosh)
+CMATH_UNARY(tanh, c_tanh)
+CMATH_UNARY(asinh, c_asinh)
+CMATH_UNARY(acosh, c_acosh)
 
 /* The singular points are domain errors, not overflows. */
 static Value cmath_atan(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     double _Complex z;
     if (!one_complex(ts, "atan", args, nargs, kwnames, &z)) return ERROR_VAL;
     if (creal(z) == 0.0 && fabs(cimag(z)) == 1.0) return domain_error(ts);
-    return finish(ts, z, catan(z));
+    return finish(ts, z, c_atan(z));
 }
 
 static Value cmath_atanh(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     double _Complex z;
     if (!one_complex(ts, "atanh", args, nargs, kwnames, &z)) return ERROR_VAL;
     if (cimag(z) == 0.0 && fabs(creal(z)) == 1.0) return domain_error(ts);
-    return finish(ts, z, catanh(z));
+    return finish(ts, z, c_atanh(z));
 }
 
 static bool log_of(TState *ts, Value v, double _Complex *out) {
@@ -82,7 +204,7 @@ static bool log_of(TState *ts, Value v, double _Complex *out) {
         domain_error(ts);
         return false;
     }
-    *out = clog(CMPLX(re, im));
+    *out = c_log(CMPLX(re, im));
     return true;
 }
 
