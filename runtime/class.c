@@ -1164,16 +1164,13 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     case OBJ_INSTANCE: case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: break;
     default: t->flags |= TYPEF_DICT_PREFIX;
     }
-    if (!install_slots(ts, t, bases, ns)) {
-        vm_pop(ts);
-        return ERROR_VAL;
-    }
     t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
     t->module = IS_EMPTY(module) ? NONE_VAL : module;
     vm_pop(ts);
     vm_push(ts, OBJ_VAL(t));
-    t->mro = c3_mro(ts, t, bases);
+    /* __slots__ may be any iterable (mini code may run): t is rooted. */
+    if (install_slots(ts, t, bases, ns)) t->mro = c3_mro(ts, t, bases);
     if (!t->mro || !wrap_implicit(ts, ns, interp->names.new_, interp->types.staticmethod, OBJ_STATICMETHOD) ||
         !wrap_implicit(ts, ns, interp->names.init_subclass, interp->types.classmethod, OBJ_CLASSMETHOD) ||
         !wrap_implicit(ts, ns, interp->names.class_getitem, interp->types.classmethod, OBJ_CLASSMETHOD)) {
