@@ -970,6 +970,11 @@ static bool install_slots(TState *ts, ObjType *t, ObjTuple *bases, ObjDict *ns) 
                 dict = true;
                 continue;
             }
+            if (t->nslots == UINT16_MAX) {
+                err_format(ts, interp->exc.TypeError, "too many __slots__");
+                ok = false;
+                break;
+            }
             ObjMember *m = (ObjMember *)gc_alloc(ts, sizeof(ObjMember), OBJ_MEMBER, interp->types.member);
             ok = m != NULL;
             if (!ok) break;
