@@ -826,6 +826,12 @@ static Value slot_call(TState *ts, Value callee, Value *args, int nargs, ObjTupl
 
 static Value slot_getattr(TState *ts, Value self, ObjStr *name) {
     Value v = class_generic_getattr(ts, self, name);
+    /* As CPython: an AttributeError from a descriptor (a property's
+     * getter) also falls back to __getattr__. */
+    if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.AttributeError)) {
+        err_clear(ts);
+        v = EMPTY_VAL;
+    }
     if (!IS_EMPTY(v)) return v;
     Value fallback = type_lookup(val_type(ts, self), ts->interp->names.getattr);
     if (IS_EMPTY(fallback)) return EMPTY_VAL;
