@@ -537,9 +537,12 @@ static Value type_new(TState *ts, ObjType *meta, Value *args, int nargs, ObjTupl
     if (nargs == 1 && !kwnames) return OBJ_VAL(val_type(ts, args[0]));
     if (nargs != 3)
         return err_format(ts, ts->interp->exc.TypeError, "type() takes 1 or 3 arguments");
-    if (!IS_STR(args[0]) || !IS_TUPLE(args[1]) || !IS_DICT(args[2]))
-        return err_format(ts, ts->interp->exc.TypeError,
-                          "type.__new__() argument types must be (str, tuple, dict)");
+    static const char *const wanted[] = {"str", "tuple", "dict"};
+    bool right[] = {IS_STR(args[0]), IS_TUPLE(args[1]), IS_DICT(args[2])};
+    for (int k = 0; k < 3; k++)
+        if (!right[k])
+            return err_format(ts, ts->interp->exc.TypeError, "type.__new__() argument %d must be %s, not %s", k + 1,
+                              wanted[k], ops_type_name(ts, args[k]));
     ObjDict *ns = dict_copy(ts, AS_DICT(args[2]));
     if (!ns) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(ns));
@@ -967,7 +970,9 @@ static bool install_slots(TState *ts, ObjType *t, ObjTuple *bases, ObjDict *ns) 
                 continue;
             }
             if (strcmp(name->data, "__weakref__") == 0) continue;
-            if (!IS_EMPTY(dict_get_str(ns, name))) {
+            Value existing = dict_get_str(ns, name);
+            if (IS_KIND(existing, OBJ_MEMBER) && ((ObjMember *)AS_OBJ(existing))->owner == t) continue; /* listed twice */
+            if (!IS_EMPTY(existing)) {
                 err_format(ts, interp->exc.ValueError, "'%s' in __slots__ conflicts with class variable", name->data);
                 ok = false;
                 break;
@@ -1139,6 +1144,10 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     Interp *interp = ts->interp;
     if (!ns) return ERROR_VAL;
     ObjTuple *object_only = NULL;
+    /* The metaclass first, as CPython: a base that is not a class is a
+     * metaclass conflict. */
+    meta = calculate_meta(ts, meta, bases);
+    if (!meta) return ERROR_VAL;
     for (size_t i = 0; i < bases->len; i++) {
         if (!IS_TYPE(bases->items[i]))
             return err_format(ts, interp->exc.TypeError, "bases must be types");
@@ -1157,8 +1166,7 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
         bases = object_only;
     }
     vm_push(ts, OBJ_VAL(bases));
-    meta = calculate_meta(ts, meta, bases);
-    ObjType *base = meta ? best_base(ts, bases) : NULL;
+    ObjType *base = best_base(ts, bases);
     ObjType *t = base ? (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, meta) : NULL;
     if (!t) {
         vm_pop(ts);
