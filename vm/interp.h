@@ -76,6 +76,11 @@ struct TState {
     Value handled;      /* the exception an except block is handling */
     int native_depth;   /* C re-entries into the VM */
     struct ReprGuard *repr_guard; /* containers being repr'd: cycles */
+    /* How the last generator frame this thread ran ended: true for a
+     * return, false for a yield. generator_resume learns it from its own
+     * thread: once a yield suspends the generator, another thread may
+     * resume it and change its shared state before this one looks. */
+    bool gen_returned;
 
     atomic_uint eval_breaker;
     _Atomic int status; /* ThreadStatus */

@@ -457,8 +457,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     if (!first) *f->sp++ = sent;
     Value r = run(ts);
     vm_leave_native(ts);
-    /* run() left the outcome in the generator's state: still RUNNING means
-     * it yielded (run sets SUSPENDED then), CLOSED means it returned. */
+    /* The generator frame's exit said how it ended: a return, or a yield. */
     if (IS_ERROR(r)) {
         atomic_store(&gen->state, GEN_CLOSED);
         if (err_matches(ts, ts->interp->exc.StopIteration)) {
@@ -471,7 +470,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
         }
         return ERROR_VAL;
     }
-    if (atomic_load(&gen->state) == GEN_CLOSED) {
+    if (ts->gen_returned) {
         *result = r;
         return EMPTY_VAL;
     }
@@ -881,7 +880,7 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
         atomic_store(&gen->state, GEN_CLOSED);
         return ERROR_VAL;
     }
-    if (atomic_load(&gen->state) == GEN_CLOSED) {
+    if (ts->gen_returned) {
         *result = r;
         return EMPTY_VAL;
     }
@@ -1757,7 +1756,10 @@ dispatch:
     TARGET(RETURN_VALUE) {
         Value r = POP();
         uint8_t flags = frame->flags;
-        if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
+        if (frame->gen) {
+            atomic_store(&frame->gen->state, GEN_CLOSED);
+            ts->gen_returned = true;
+        }
         ts->frame_count--;
         if (flags & FRAME_ENTRY) return r;
         LOAD_FRAME();
@@ -1769,6 +1771,7 @@ dispatch:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip;
         gen->sp = sp;
+        ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
         return v;
@@ -1804,6 +1807,7 @@ dispatch:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip - 1;
         gen->sp = sp;
+        ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
         return v;
