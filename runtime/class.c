@@ -69,6 +69,14 @@ Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
     }
 }
 
+/* obj.__dict__, made on first use: EMPTY_VAL if obj's kind has none. */
+static Value instance_dict(TState *ts, Value obj) {
+    ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
+    if (!slot) return EMPTY_VAL;
+    ObjDict *d = obj_dict_ensure(ts, slot);
+    return d ? OBJ_VAL(d) : ERROR_VAL;
+}
+
 Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
@@ -84,13 +92,7 @@ Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     if (!IS_EMPTY(attr)) return class_bind(ts, attr, obj, type);
     Interp *interp = ts->interp;
     if (name == interp->names.class_) return OBJ_VAL(type);
-    if (name == interp->names.dict && IS_OBJ(obj)) {
-        ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-        if (slot) {
-            ObjDict *d = obj_dict_ensure(ts, slot);
-            return d ? OBJ_VAL(d) : ERROR_VAL;
-        }
-    }
+    if (name == interp->names.dict && IS_OBJ(obj)) return instance_dict(ts, obj);
     return EMPTY_VAL;
 }
 
@@ -882,6 +884,9 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 /* ---- super ----------------------------------------------------------- */
 
+/* A super object has no __dict__ of its own: its kind is OBJ_OPAQUE, so the
+ * generic attribute paths (and the VM's instance-dict caches, which test
+ * for OBJ_INSTANCE) never take its fields for an instance dict. */
 typedef struct ObjSuper {
     Obj obj;
     ObjType *type;  /* the class whose parent to search from */
@@ -911,7 +916,7 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!type_is_subtype(self_type, type))
         return err_format(ts, interp->exc.TypeError,
                           "super(type, obj): obj must be an instance or subtype of type");
-    ObjSuper *s = (ObjSuper *)gc_alloc(ts, sizeof(ObjSuper), OBJ_INSTANCE, interp->types.super);
+    ObjSuper *s = (ObjSuper *)gc_alloc(ts, sizeof(ObjSuper), OBJ_OPAQUE, interp->types.super);
     if (!s) return ERROR_VAL;
     s->type = type;
     s->self = self;
@@ -919,11 +924,28 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return OBJ_VAL(s);
 }
 
+/* Does t give its instances a __dict__? In CPython the __dict__ descriptor
+ * lives on the first such class of an MRO (a user class over object,
+ * BaseException), so super() finds it only from below such a class. */
+static bool type_has_instance_dict(ObjType *t) {
+    return ((t->flags & TYPEF_HEAPTYPE) && t->instance_kind == OBJ_INSTANCE) ||
+           t->instance_kind == OBJ_EXCEPTION;
+}
+
+/* Looks name up in the MRO past s->type and binds it to s->self; __class__
+ * and what the MRO lacks are the super object's own attributes. */
 static Value super_getattr(TState *ts, Value self, ObjStr *name) {
     ObjSuper *s = (ObjSuper *)AS_OBJ(self);
-    for (ObjType *t = s->type->base; t; t = t->base) {
+    ObjStr *dict_name = ts->interp->names.dict;
+    for (ObjType *t = s->type->base; t && name != ts->interp->names.class_; t = t->base) {
         Value attr = dict_get_str(t->dict, name);
-        if (IS_EMPTY(attr)) continue;
+        if (IS_EMPTY(attr)) {
+            if (name == dict_name && !IS_TYPE(s->self) && IS_OBJ(s->self) && type_has_instance_dict(t)) {
+                Value d = instance_dict(ts, s->self);
+                if (!IS_EMPTY(d)) return d;
+            }
+            continue;
+        }
         if (IS_TYPE(s->self) && s->self_type == AS_TYPE(s->self)) {
             if (IS_KIND(attr, OBJ_CLASSMETHOD))
                 return OBJ_VAL(bound_method_new(ts, s->self, ((ObjWrapper *)AS_OBJ(attr))->func));
@@ -941,6 +963,28 @@ static Value super_repr(TState *ts, Value self) {
                               s->self_type->name->data));
 }
 
+static Value super_thisclass_get(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(((ObjSuper *)AS_OBJ(self))->type);
+}
+
+static Value super_self_get(TState *ts, Value self) {
+    (void)ts;
+    return ((ObjSuper *)AS_OBJ(self))->self;
+}
+
+static Value super_self_class_get(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(((ObjSuper *)AS_OBJ(self))->self_type);
+}
+
+static const GetSetDef super_getsets[] = {
+    {"__thisclass__", super_thisclass_get, NULL},
+    {"__self__", super_self_get, NULL},
+    {"__self_class__", super_self_class_get, NULL},
+    {NULL, NULL, NULL},
+};
+
 static void super_trace(GcMarker *m, Obj *self) {
     ObjSuper *s = (ObjSuper *)self;
     gc_mark_obj(m, (Obj *)s->type);
@@ -955,11 +999,12 @@ static Value super_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
 
 const TypeSpec super_type_spec = {
     .name = "super",
-    .kind = OBJ_INSTANCE,
+    .kind = OBJ_OPAQUE,
     .repr = super_repr,
     .getattr = super_getattr,
     .new_ = super_new,
     .trace = super_trace,
+    .getsets = super_getsets,
 };
 
 /* ---- property, staticmethod, classmethod ----------------------------- */
