@@ -1685,7 +1685,7 @@ dispatch:
         }
         SAVE_STATE();
         if (!unpack(ts, seq, sp - 1, (int)arg, 0, false)) goto error;
-        sp += arg - 1;
+        sp += (int)arg - 1; /* signed: arg is 0 for `[] = []` */
         DISPATCH();
     }
     TARGET(UNPACK_EX) {
