@@ -605,6 +605,23 @@ static Value slot_unop(TState *ts, UnOp op, Value a) {
     return r;
 }
 
+/* __len__'s result as CPython takes it: any integer (__index__ included),
+ * not negative, and OverflowError past an index-sized integer. */
+static int64_t len_from_result(TState *ts, Value r) {
+    Value i = int_index(ts, r);
+    if (IS_ERROR(i)) return -1;
+    int64_t n;
+    if (int_compare(i, INT_VAL(0)) < 0) {
+        err_format(ts, ts->interp->exc.ValueError, "__len__() should return >= 0");
+        return -1;
+    }
+    if (!int_to_i64(i, &n)) {
+        err_format(ts, ts->interp->exc.OverflowError, "cannot fit 'int' into an index-sized integer");
+        return -1;
+    }
+    return n;
+}
+
 static int slot_truth(TState *ts, Value self) {
     Interp *interp = ts->interp;
     Value r = call_dunder(ts, self, interp->names.bool_, NULL, 0);
@@ -620,26 +637,14 @@ static int slot_truth(TState *ts, Value self) {
     r = call_dunder(ts, self, interp->names.len, NULL, 0);
     if (IS_ERROR(r)) return -1;
     if (IS_EMPTY(r)) return 1;
-    int64_t n;
-    if (!ops_index(ts, r, &n)) return -1;
-    return n != 0;
+    int64_t n = len_from_result(ts, r);
+    return n < 0 ? -1 : n != 0;
 }
 
 static int64_t slot_len(TState *ts, Value self) {
     Value r = dunder_result(ts, self, ts->interp->names.len, NULL, 0);
     if (IS_ERROR(r)) return -1;
-    int64_t n;
-    if (!IS_INTLIKE(r)) {
-        err_format(ts, ts->interp->exc.TypeError, "'%s' object cannot be interpreted as an integer",
-                   ops_type_name(ts, r));
-        return -1;
-    }
-    if (!ops_index(ts, r, &n)) return -1;
-    if (n < 0) {
-        err_format(ts, ts->interp->exc.ValueError, "__len__() should return >= 0");
-        return -1;
-    }
-    return n;
+    return len_from_result(ts, r);
 }
 
 static Value slot_getitem(TState *ts, Value self, Value key) {
