@@ -118,6 +118,7 @@ Interp *interp_new(bool gil_enabled) {
 #endif
     interp->sys_module = NONE_VAL;
     interp->argv = NONE_VAL;
+    interp->memory_error = NONE_VAL;
 
     TState *ts = tstate_new(interp);
     if (!ts) {
