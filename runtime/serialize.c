@@ -200,8 +200,14 @@ static bool dump_bigint(Dumper *d, Value v) {
     mpz_t z;
     mp_limb_t tmp[2];
     int_as_mpz(v, z, tmp);
-    size_t n = 0;
-    void *mag = mpz_export(NULL, &n, -1, 1, 0, 0, z);
+    /* Our own buffer: GMP's would have to be freed through GMP. */
+    size_t n = (mpz_sizeinbase(z, 2) + 7) / 8;
+    unsigned char *mag = malloc(n);
+    if (!mag) {
+        err_no_memory(d->ts);
+        return false;
+    }
+    mpz_export(mag, &n, -1, 1, 0, 0, z);
     bool ok = put_tag(d, 'I') && put_bytes(d, &(unsigned char){mpz_sgn(z) < 0}, 1) && put_u64(d, n) &&
               put_bytes(d, mag, n);
     free(mag);

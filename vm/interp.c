@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime/dict.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/str.h"
 #include "runtime/types.h"
 #include "vm/gc.h"
@@ -102,6 +103,7 @@ void tstate_free(TState *ts) {
 }
 
 Interp *interp_new(bool gil_enabled) {
+    gmpalloc_install();
     Interp *interp = calloc(1, sizeof *interp);
     if (!interp) return NULL;
     interp->gil_enabled = gil_enabled;
