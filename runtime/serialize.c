@@ -10,6 +10,7 @@
 #include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
 #include "runtime/list.h"
@@ -484,7 +485,11 @@ static Value load_bigint(Loader *l) {
     if (!get_count(l, &n)) return ERROR_VAL;
     mpz_t z;
     mpz_init(z);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(l->ts);
     mpz_import(z, (size_t)n, -1, 1, 0, 0, l->p);
+    gmpalloc_end(&g);
     l->p += n;
     if (negative) mpz_neg(z, z);
     Value v = int_from_mpz(l->ts, z);
