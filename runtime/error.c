@@ -61,21 +61,16 @@ static Value set_exception(TState *ts, Value exc) {
 }
 
 /* MemoryError must be raisable without memory. A fresh instance comes
- * first (it shares the reserved one's empty args): the reserved instance is
- * shared by every raise and every thread, so it is reused (its traceback and
- * context cleared) only when not even a fresh one can be had. */
+ * first (its args the empty tuple made up front): the reserved instance is
+ * shared by every raise and every thread, so it is reused (reset) only when
+ * not even a fresh one can be had. */
 Value err_no_memory(TState *ts) {
     Interp *interp = ts->interp;
-    ObjException *reserved = AS_EXCEPTION(interp->memory_error);
     ObjException *e = (ObjException *)gc_try_alloc(ts, sizeof(ObjException), OBJ_EXCEPTION,
                                                    interp->exc.MemoryError);
-    if (e) {
-        e->dict = NULL;
-        e->args = reserved->args;
-    } else {
-        e = reserved;
-        e->dict = NULL;
-    }
+    if (!e) e = AS_EXCEPTION(interp->memory_error);
+    e->dict = NULL;
+    e->args = interp->no_args;
     e->traceback = NONE_VAL;
     e->cause = NONE_VAL;
     e->context = NONE_VAL;
@@ -636,5 +631,6 @@ void err_init_types(TState *ts) {
     ObjTuple *no_args = tuple_new(ts, 0);
     ObjException *reserved = no_args ? exc_alloc(ts, interp->exc.MemoryError, no_args) : NULL;
     if (!reserved) abort(); /* out of memory while creating the interpreter */
+    interp->no_args = OBJ_VAL(no_args);
     interp->memory_error = OBJ_VAL(reserved);
 }

@@ -121,6 +121,7 @@ Interp *interp_new(bool gil_enabled) {
     interp->sys_module = NONE_VAL;
     interp->argv = NONE_VAL;
     interp->memory_error = NONE_VAL;
+    interp->no_args = NONE_VAL;
 
     TState *ts = tstate_new(interp);
     if (!ts) {

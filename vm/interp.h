@@ -153,6 +153,7 @@ struct Interp {
     Value sys_module;
     Value argv;                  /* list of str */
     Value memory_error;          /* raised when not even a MemoryError can be allocated */
+    Value no_args;               /* (): MemoryError's args, made up front */
     char *exe_dir;               /* where the binary lives: stdlib lookup */
 
     Gil gil;                     /* used only when gil_enabled */
