@@ -143,6 +143,7 @@ typedef struct GcState {
     size_t collections;
     size_t live_bytes;
     bool stress;
+    atomic_bool memory_short;    /* an allocation failed: collect at the next safepoint */
 } GcState;
 
 struct Interp {
@@ -156,6 +157,8 @@ struct Interp {
     struct ObjDict *builtins;    /* the builtins module's namespace */
     Value sys_module;
     Value argv;                  /* list of str */
+    Value memory_error;          /* raised when not even a MemoryError can be allocated */
+    Value no_args;               /* (): MemoryError's args, made up front */
     char *exe_dir;               /* where the binary lives: stdlib lookup */
 
     Gil gil;                     /* used only when gil_enabled */

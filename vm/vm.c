@@ -88,15 +88,18 @@ bool vm_super_context(TState *ts, ObjType **type, Value *self) {
     return true;
 }
 
+static void safepoint_gc(TState *ts) {
+    thread_park(ts);
+    GcState *gc = &ts->interp->gc;
+    if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold ||
+        atomic_load_explicit(&gc->memory_short, memory_order_relaxed))
+        gc_collect(ts);
+}
+
 bool vm_safepoint(TState *ts) {
     unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)(BREAK_GC | BREAK_SIGNAL));
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts);
-    if (bits & BREAK_GC) {
-        thread_park(ts);
-        GcState *gc = &ts->interp->gc;
-        if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold)
-            gc_collect(ts);
-    }
+    if (bits & BREAK_GC) safepoint_gc(ts);
     if (ts == ts->interp->main_thread && signals_take()) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
         AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
@@ -1684,7 +1687,7 @@ dispatch:
         }
         SAVE_STATE();
         if (!unpack(ts, seq, sp - 1, (int)arg, 0, false)) goto error;
-        sp += arg - 1;
+        sp += (int)arg - 1; /* signed: arg is 0 for `[] = []` */
         DISPATCH();
     }
     TARGET(UNPACK_EX) {
@@ -2057,6 +2060,12 @@ error:
             sp = locals + code->nlocals + h->depth;
             PUSH(err_fetch(ts));
             ip = code->instrs + h->handler;
+            /* After a MemoryError, give back what the unwound frames held
+             * before the handler needs memory (a safepoint: all is rooted). */
+            if (atomic_load_explicit(&ts->interp->gc.memory_short, memory_order_relaxed)) {
+                SAVE_STATE();
+                safepoint_gc(ts);
+            }
             DISPATCH();
         }
         uint8_t flags = frame->flags;
