@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime/dict.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/str.h"
 #include "runtime/types.h"
 #include "vm/gc.h"
@@ -102,6 +103,7 @@ void tstate_free(TState *ts) {
 }
 
 Interp *interp_new(bool gil_enabled) {
+    gmpalloc_install();
     Interp *interp = calloc(1, sizeof *interp);
     if (!interp) return NULL;
     interp->gil_enabled = gil_enabled;
@@ -118,6 +120,8 @@ Interp *interp_new(bool gil_enabled) {
 #endif
     interp->sys_module = NONE_VAL;
     interp->argv = NONE_VAL;
+    interp->memory_error = NONE_VAL;
+    interp->no_args = NONE_VAL;
 
     TState *ts = tstate_new(interp);
     if (!ts) {
