@@ -248,11 +248,6 @@ static int parse_short_options(int argc, char **argv, int *i, Options *o) {
 
 /* Returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, Options *o) {
-    o->warnoptions = calloc((size_t)argc, sizeof *o->warnoptions);
-    if (!o->warnoptions) {
-        fputs("mini: out of memory\n", stderr);
-        return 1;
-    }
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -595,7 +590,9 @@ static int interactive(TState *ts, const Options *o, bool banner) {
 }
 
 int main(int argc, char **argv) {
-    Options o = {.gil = -1};
+    /* -W values point into argv; at most one per argument. */
+    const char *warnoptions[argc];
+    Options o = {.gil = -1, .warnoptions = warnoptions};
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;
     if (o.compare) return compare_modes(argc, argv);
