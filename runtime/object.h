@@ -50,6 +50,7 @@ typedef enum ObjKind {
     OBJ_OPAQUE, /* native state owned by a C module (locks, queues, ...) */
     OBJ_MEMBER, /* a __slots__ entry's descriptor */
     OBJ_COMPLEX,
+    OBJ_FLOAT, /* an instance of a float subclass (floats themselves are unboxed) */
     OBJ_KIND_COUNT
 } ObjKind;
 
