@@ -284,7 +284,8 @@ static int memo_container(Dumper *d, Value v) {
  * without calling __init__. */
 static bool dump_instance(Dumper *d, Value v) {
     ObjType *type = OBJ_TYPE(v);
-    if (!(type->flags & TYPEF_HEAPTYPE)) return cannot(d, v);
+    /* The format carries an instance's dict, not its __slots__ values. */
+    if (!(type->flags & TYPEF_HEAPTYPE) || type->nslots) return cannot(d, v);
     int m = memo_container(d, v);
     if (m != 0) return m == 1;
     ObjDict *attrs = AS_INSTANCE(v)->dict;
