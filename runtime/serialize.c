@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime/class.h"
+#include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/gmpalloc.h"
@@ -299,6 +300,13 @@ static bool dump_object(Dumper *d, Value v) {
     ObjType *type = OBJ_TYPE(v);
     BuiltinTypes *types = &interp->types;
     switch (OBJ_KIND(v)) {
+    case OBJ_COMPLEX: {
+        if (type != types->complex) return cannot(d, v);
+        uint64_t re, im;
+        memcpy(&re, &AS_COMPLEX(v)->real, sizeof re);
+        memcpy(&im, &AS_COMPLEX(v)->imag, sizeof im);
+        return put_tagged_u64(d, 'c', re) && put_u64(d, im);
+    }
     case OBJ_STR:
         if (type != types->str) return cannot(d, v);
         return put_tag(d, 's') && put_text(d, AS_STR(v)->data, AS_STR(v)->len);
@@ -602,6 +610,14 @@ static Value load_tagged(Loader *l, unsigned char tag) {
         double f;
         memcpy(&f, &u, sizeof f);
         return FLOAT_VAL(f);
+    case 'c': {
+        uint64_t im;
+        if (!get_u64(l, &u) || !get_u64(l, &im)) return ERROR_VAL;
+        double re_d, im_d;
+        memcpy(&re_d, &u, sizeof re_d);
+        memcpy(&im_d, &im, sizeof im_d);
+        return complex_new_value(l->ts, re_d, im_d);
+    }
     case 's': return load_str(l);
     case 't': return load_tuple(l);
     case 'l': return load_list(l);
