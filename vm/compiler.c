@@ -705,6 +705,7 @@ typedef enum FBlockKind {
     FB_FINALLY_END,    /* a finally body run for an exception: [prev, exc] on the stack */
     FB_HANDLER,        /* an except clause body: [prev] on the stack */
     FB_WITH,           /* a with body: [exit] on the stack */
+    FB_POP_VALUE,      /* a finally body run inline by a return: the value below */
 } FBlockKind;
 
 typedef struct FBlock {
@@ -1665,11 +1666,27 @@ static void pause_protection(Compiler *c, FBlock *b) {
 
 static void resume_protection(Compiler *c, FBlock *b) { b->range_start = c->ninstrs; }
 
-static bool protects(const FBlock *b) { return b->kind != FB_LOOP; }
+static bool protects(const FBlock *b) { return b->kind != FB_LOOP && b->kind != FB_POP_VALUE; }
 
-/* Emits the code that leaves block b early, with `preserve` values (a
- * return value) on top of the stack that must survive. */
-static void unwind_block(Compiler *c, FBlock *b, int preserve) {
+/* Runs the finally body of block `index` inline while leaving it early.
+ * Only the blocks around it are visible, so a return, break or continue in
+ * the body leaves from there and no finally runs twice; a pending return
+ * value sits in an FB_POP_VALUE block, which such a jump discards. */
+static void inline_finally(Compiler *c, int index, int preserve) {
+    int n = c->nfblocks;
+    FBlock saved[MAX_FBLOCKS];
+    memcpy(saved, &c->fblocks[index], (size_t)(n - index) * sizeof *saved);
+    c->nfblocks = index;
+    if (preserve) push_fblock(c, FB_POP_VALUE, NULL);
+    compile_stmts(c, saved[0].finalbody);
+    memcpy(&c->fblocks[index], saved, (size_t)(n - index) * sizeof *saved);
+    c->nfblocks = n;
+}
+
+/* Emits the code that leaves block `index` early, with `preserve` values
+ * (a return value) on top of the stack that must survive. */
+static void unwind_block(Compiler *c, int index, int preserve) {
+    FBlock *b = &c->fblocks[index];
     switch (b->kind) {
     case FB_LOOP:
         if (b->for_loop) {
@@ -1678,14 +1695,7 @@ static void unwind_block(Compiler *c, FBlock *b, int preserve) {
         }
         break;
     case FB_TRY_EXCEPT: break;
-    case FB_FINALLY_TRY: {
-        /* Run the finally body inline, outside this block's own range. */
-        FBlock saved = *b;
-        c->nfblocks--;
-        compile_stmts(c, b->finalbody);
-        c->fblocks[c->nfblocks++] = saved;
-        break;
-    }
+    case FB_FINALLY_TRY: inline_finally(c, index, preserve); break;
     case FB_FINALLY_END:
         /* [prev, exc] below: the exception is dropped, as Python does when
          * a finally body returns or breaks. */
@@ -1711,6 +1721,10 @@ static void unwind_block(Compiler *c, FBlock *b, int preserve) {
         emit(c, OP_CALL, 3);
         emit(c, OP_POP_TOP, 0);
         break;
+    case FB_POP_VALUE:
+        if (preserve) emit(c, OP_SWAP, 2);
+        emit(c, OP_POP_TOP, 0);
+        break;
     }
 }
 
@@ -1718,13 +1732,11 @@ static void unwind_block(Compiler *c, FBlock *b, int preserve) {
  * Their protected ranges pause, so the unwinding code is covered only by
  * the blocks still around it; the caller resumes them afterwards. */
 static void unwind_to(Compiler *c, int stop, int preserve) {
-    int saved_depth = c->depth;
     for (int i = c->nfblocks - 1; i > stop; i--) {
         FBlock *b = &c->fblocks[i];
         if (protects(b)) pause_protection(c, b);
-        unwind_block(c, b, preserve);
+        unwind_block(c, i, preserve);
     }
-    (void)saved_depth;
 }
 
 static void resume_after_unwind(Compiler *c, int stop) {
