@@ -1,6 +1,7 @@
 #include "runtime/module.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ ObjModule *module_new(TState *ts, ObjStr *name) {
     if (!m) return NULL;
     m->name = name;
     m->dict = NULL;
+    m->initializing = false;
     vm_push(ts, OBJ_VAL(m));
     m->dict = dict_new(ts);
     bool ok = m->dict && dict_set_str(ts, m->dict, ts->interp->names.name, OBJ_VAL(name)) == 0 &&
@@ -111,17 +113,25 @@ static Value register_module(TState *ts, ObjModule *m) {
     return OBJ_VAL(m);
 }
 
-Value module_run_source(TState *ts, const char *source, size_t len, const char *filename,
-                        const char *name) {
+/* Runs source as a new module `name` (registered first, as an import
+ * would) with __package__ `package` (None for a script). */
+static Value run_source_as(TState *ts, const char *source, size_t len, const char *filename, const char *name,
+                           Value package) {
     ObjStr *mod_name = str_intern_cstr(ts, name);
     if (!mod_name) return ERROR_VAL;
     ObjModule *m = module_new(ts, mod_name);
     if (!m) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(m));
     Value r = register_module(ts, m);
+    if (!IS_ERROR(r) && dict_set_str(ts, m->dict, ts->interp->names.package, package) < 0) r = ERROR_VAL;
     if (!IS_ERROR(r)) r = exec_in_module(ts, m, source, len, filename);
     vm_pop(ts);
     return r;
+}
+
+Value module_run_source(TState *ts, const char *source, size_t len, const char *filename,
+                        const char *name) {
+    return run_source_as(ts, source, len, filename, name, NONE_VAL);
 }
 
 Value module_run_file(TState *ts, const char *path, const char *name) {
@@ -174,26 +184,43 @@ static bool is_file(const char *path) {
 }
 
 /* Runs source as module `name`; on failure the half-made module is taken
- * out of sys.modules again, as Python does. */
+ * out of sys.modules again, as Python does. While its body runs the module
+ * is `initializing`: a `from` import of a name it has not bound yet then
+ * says it is partially initialized (a circular import). */
 static Value load_source(TState *ts, ObjStr *name, const char *source, size_t len,
                          const char *filename, const char *package_dir) {
+    Interp *interp = ts->interp;
     ObjModule *m = module_new(ts, name);
     if (!m) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(m));
     Value r = register_module(ts, m);
+    /* __package__: a package is its own; a module's is its parent's name. */
+    const char *dot = strrchr(name->data, '.');
+    ObjStr *package = package_dir ? name : str_intern(ts, name->data, dot ? (size_t)(dot - name->data) : 0);
+    if (!package || dict_set_str(ts, m->dict, interp->names.package, OBJ_VAL(package)) < 0) r = ERROR_VAL;
     if (!IS_ERROR(r) && package_dir) {
         ObjStr *dir = str_from_cstr(ts, package_dir);
         ObjList *path = dir ? list_from(ts, (Value[]){OBJ_VAL(dir)}, 1) : NULL;
-        if (!path || dict_set_str(ts, m->dict, ts->interp->names.path, OBJ_VAL(path)) < 0) r = ERROR_VAL;
+        if (!path || dict_set_str(ts, m->dict, interp->names.path, OBJ_VAL(path)) < 0) r = ERROR_VAL;
     }
-    if (!IS_ERROR(r)) r = exec_in_module(ts, m, source, len, filename);
+    if (!IS_ERROR(r)) {
+        m->initializing = true;
+        r = exec_in_module(ts, m, source, len, filename);
+        m->initializing = false;
+    }
     vm_pop(ts);
     if (IS_ERROR(r)) {
         Value exc = err_fetch(ts);
-        dict_delete(ts, ts->interp->modules, OBJ_VAL(name));
+        dict_delete(ts, interp->modules, OBJ_VAL(name));
         err_restore(ts, exc);
+        return r;
     }
-    return r;
+    /* The module may have put something else in sys.modules under its
+     * name; the import returns that, as CPython's does. */
+    Value final = dict_get(ts, interp->modules, OBJ_VAL(name));
+    if (IS_EMPTY(final))
+        return err_format(ts, interp->exc.ImportError, "Loaded module %s not found in sys.modules", name->data);
+    return final;
 }
 
 static Value load_file(TState *ts, ObjStr *name, const char *path, const char *package_dir) {
@@ -205,29 +232,99 @@ static Value load_file(TState *ts, ObjStr *name, const char *path, const char *p
     return r;
 }
 
-/* Looks for `leaf` as NAME.mini or NAME/__init__.mini in `dir`. */
-static Value find_in_dir(TState *ts, ObjStr *full, const char *leaf, const char *dir) {
-    size_t need = strlen(dir) + strlen(leaf) + 32;
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The suffixes of source files, in the order they win within one folder:
+ * a .mini file is written for mini, so it can stand in for a .py module
+ * of the same name beside it (as CPython prefers an extension module to a
+ * .py file in the same folder). */
+static const char *const source_suffixes[] = {".mini", ".py"};
+#define N_SUFFIXES (sizeof source_suffixes / sizeof source_suffixes[0])
+
+/* Where a module's source is: its file, and for a package its folder. */
+typedef struct Location {
+    char *file;        /* NULL: not found */
+    char *package_dir; /* NULL: a plain module */
+} Location;
+
+static void location_free(Location *loc) {
+    free(loc->file);
+    free(loc->package_dir);
+    *loc = (Location){0};
+}
+
+/* Looks for `leaf` in `dir` as CPython's FileFinder does: a package
+ * (NAME/__init__.mini or NAME/__init__.py) first, then NAME.mini, then
+ * NAME.py. A folder NAME without __init__ is a portion of a namespace
+ * package: it is added to `portions` and the search goes on. False after
+ * raising (out of memory). */
+static bool locate_in_dir(TState *ts, const char *leaf, const char *dir, ObjList *portions, Location *loc) {
+    /* A relative folder (and "", the current one) is taken from the current
+     * folder, so __file__ and __path__ are absolute, as CPython's. */
+    char cwd[PATH_MAX];
+    const char *base = "";
+    if (dir[0] != '/' && getcwd(cwd, sizeof cwd)) base = cwd;
+    size_t need = strlen(base) + strlen(dir) + strlen(leaf) + 32;
     char *path = malloc(need);
-    if (!path) return err_no_memory(ts);
-    Value r = EMPTY_VAL;
-    snprintf(path, need, "%s/%s.mini", dir, leaf);
-    if (is_file(path)) {
-        r = load_file(ts, full, path, NULL);
-    } else {
-        snprintf(path, need, "%s/%s/__init__.mini", dir, leaf);
+    if (!path) return !IS_ERROR(err_no_memory(ts));
+    char *full_dir = malloc(need);
+    if (!full_dir) {
+        free(path);
+        return !IS_ERROR(err_no_memory(ts));
+    }
+    snprintf(full_dir, need, "%s%s%s", base, *base && *dir ? "/" : "", dir);
+    dir = full_dir;
+    bool oom = false;
+    snprintf(path, need, "%s/%s", dir, leaf);
+    bool folder = is_dir(path);
+    for (size_t i = 0; folder && i < N_SUFFIXES && !loc->file; i++) {
+        snprintf(path, need, "%s/%s/__init__%s", dir, leaf, source_suffixes[i]);
         if (is_file(path)) {
-            char *pkg = strdup(path);
-            if (!pkg) {
-                free(path);
-                return err_no_memory(ts);
-            }
-            pkg[strlen(pkg) - strlen("/__init__.mini")] = '\0';
-            r = load_file(ts, full, path, pkg);
-            free(pkg);
+            loc->file = strdup(path);
+            snprintf(path, need, "%s/%s", dir, leaf);
+            loc->package_dir = strdup(path);
+            oom = !loc->file || !loc->package_dir;
+        }
+    }
+    for (size_t i = 0; i < N_SUFFIXES && !loc->file && !oom; i++) {
+        snprintf(path, need, "%s/%s%s", dir, leaf, source_suffixes[i]);
+        if (is_file(path)) oom = !(loc->file = strdup(path));
+    }
+    if (!loc->file && folder && !oom) {
+        snprintf(path, need, "%s/%s", dir, leaf);
+        ObjStr *s = str_from_cstr(ts, path);
+        if (!s || list_append(ts, portions, OBJ_VAL(s)) < 0) {
+            free(path);
+            free(full_dir);
+            return false;
         }
     }
     free(path);
+    free(full_dir);
+    if (oom) {
+        location_free(loc);
+        return !IS_ERROR(err_no_memory(ts));
+    }
+    return true;
+}
+
+/* A namespace package (PEP 420): folders of that name without __init__ on
+ * the path, and no module of that name. Its __path__ lists the folders;
+ * it has no __file__. */
+static Value load_namespace(TState *ts, ObjStr *name, ObjList *portions) {
+    Interp *interp = ts->interp;
+    ObjModule *m = module_new(ts, name);
+    if (!m) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(m));
+    Value r = register_module(ts, m);
+    if (!IS_ERROR(r) && (dict_set_str(ts, m->dict, interp->names.path, OBJ_VAL(portions)) < 0 ||
+                         dict_set_str(ts, m->dict, interp->names.package, OBJ_VAL(name)) < 0 ||
+                         dict_set_str(ts, m->dict, interp->names.file, NONE_VAL) < 0))
+        r = ERROR_VAL;
+    vm_pop(ts);
     return r;
 }
 
@@ -253,8 +350,33 @@ bool module_embedded_source(const char *filename, const char **source, size_t *l
     return false;
 }
 
+/* Searches the parent package's __path__ (or sys.path) for the source of
+ * module `full`: fills `loc`, or leaves it empty with the namespace
+ * portions found. ERROR_VAL after raising. */
+static Value locate(TState *ts, ObjStr *full, Value parent, ObjList *portions, Location *loc) {
+    Interp *interp = ts->interp;
+    const char *dot = strrchr(full->data, '.');
+    const char *leaf = dot ? dot + 1 : full->data;
+    Value path = EMPTY_VAL;
+    if (!IS_EMPTY(parent)) path = ops_getattr_opt(ts, parent, interp->names.path);
+    else if (IS_OBJ(interp->sys_module)) path = ops_getattr_opt(ts, interp->sys_module, str_intern_cstr(ts, "path"));
+    if (IS_ERROR(path)) return path;
+    if (!IS_EMPTY(parent) && IS_EMPTY(path))
+        return err_import(ts, interp->exc.ModuleNotFoundError, full, "No module named '%s'; '%.*s' is not a package",
+                          full->data, (int)(dot - full->data), full->data);
+    if (!IS_LIST(path)) return NONE_VAL;
+    size_t n;
+    Value *dirs = list_snapshot(ts, AS_LIST(path), &n);
+    if (!dirs && n) return ERROR_VAL;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok && !loc->file; i++)
+        if (IS_STR(dirs[i])) ok = locate_in_dir(ts, leaf, AS_STR(dirs[i])->data, portions, loc);
+    gc_free_buffer(dirs, n * sizeof(Value));
+    return ok ? NONE_VAL : ERROR_VAL;
+}
+
 /* Finds and loads one module whose parent (if any) is loaded already. */
-static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value parent) {
+static Value load_module(TState *ts, ObjStr *full, Value parent) {
     Interp *interp = ts->interp;
     if (IS_EMPTY(parent))
         for (const BuiltinModule *b = builtin_modules; b->name; b++)
@@ -266,22 +388,19 @@ static Value load_module(TState *ts, ObjStr *full, const char *leaf, Value paren
             /* An embedded package's submodules are embedded too. */
             return load_source(ts, full, e->source, e->length, filename, e->is_package ? "<stdlib>" : NULL);
         }
-    /* Search the parent package's __path__, or sys.path. */
-    Value path = IS_EMPTY(parent) ? EMPTY_VAL : ops_getattr_opt(ts, parent, interp->names.path);
-    if (IS_EMPTY(parent) && IS_OBJ(interp->sys_module))
-        path = ops_getattr_opt(ts, interp->sys_module, str_intern_cstr(ts, "path"));
-    if (IS_ERROR(path)) return path;
-    if (IS_LIST(path)) {
-        size_t n;
-        Value *dirs = list_snapshot(ts, AS_LIST(path), &n);
-        if (!dirs && n) return ERROR_VAL;
-        Value r = EMPTY_VAL;
-        for (size_t i = 0; i < n && IS_EMPTY(r); i++)
-            if (IS_STR(dirs[i])) r = find_in_dir(ts, full, leaf, AS_STR(dirs[i])->data);
-        gc_free_buffer(dirs, n * sizeof(Value));
-        if (!IS_EMPTY(r)) return r;
+    Location loc = {0};
+    ObjList *portions = list_new(ts, 0);
+    if (!portions) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(portions));
+    Value r = locate(ts, full, parent, portions, &loc);
+    if (!IS_ERROR(r)) {
+        if (loc.file) r = load_file(ts, full, loc.file, loc.package_dir);
+        else if (portions->len > 0) r = load_namespace(ts, full, portions);
+        else r = err_import(ts, interp->exc.ModuleNotFoundError, full, "No module named '%s'", full->data);
     }
-    return err_import(ts, interp->exc.ModuleNotFoundError, full, "No module named '%s'", full->data);
+    vm_pop(ts);
+    location_free(&loc);
+    return r;
 }
 
 static Value import_dotted(TState *ts, const char *dotted) {
@@ -296,6 +415,9 @@ static Value import_dotted(TState *ts, const char *dotted) {
         if (!full) return ERROR_VAL;
         module = dict_get(ts, interp->modules, OBJ_VAL(full));
         if (IS_ERROR(module)) return module;
+        if (IS_NONE(module))
+            return err_import(ts, interp->exc.ModuleNotFoundError, full, "import of %s halted; None in sys.modules",
+                              full->data);
         if (IS_EMPTY(module)) {
             char leaf[256];
             size_t leaf_len = prefix - (size_t)(p - dotted);
@@ -303,7 +425,7 @@ static Value import_dotted(TState *ts, const char *dotted) {
                 return err_import(ts, interp->exc.ModuleNotFoundError, full, "No module named '%s'", full->data);
             memcpy(leaf, p, leaf_len);
             leaf[leaf_len] = '\0';
-            module = load_module(ts, full, leaf, parent);
+            module = load_module(ts, full, parent);
             if (IS_ERROR(module)) return module;
             if (!IS_EMPTY(parent)) {
                 ObjStr *leaf_name = str_intern_cstr(ts, leaf);
@@ -370,4 +492,96 @@ Value module_import(TState *ts, ObjStr *name, Value fromlist, int level, ObjDict
     if (!top) return ERROR_VAL;
     Value m = dict_get(ts, ts->interp->modules, OBJ_VAL(top));
     return IS_EMPTY(m) ? leaf : m;
+}
+
+/* ---- running a module as the program (mini -m, mini DIR) ------------- */
+
+/* Raises the ImportError runpy reports when module `name` cannot be run. */
+static Value not_runnable(TState *ts, bool *not_found, const char *fmt, const char *a, const char *b) {
+    *not_found = true;
+    return err_format(ts, ts->interp->exc.ImportError, fmt, a, b);
+}
+
+Value module_run_main(TState *ts, const char *name, bool set_argv0, bool *not_found) {
+    Interp *interp = ts->interp;
+    *not_found = false;
+    ObjStr *full = str_intern_cstr(ts, name);
+    if (!full) return ERROR_VAL;
+    const char *dot = strrchr(name, '.');
+    ObjStr *package = str_intern(ts, name, dot ? (size_t)(dot - name) : 0);
+    if (!package) return ERROR_VAL;
+    Value parent = EMPTY_VAL;
+    if (dot) {
+        parent = import_dotted(ts, package->data);
+        if (IS_ERROR(parent)) {
+            if (!err_matches(ts, interp->exc.ImportError)) return parent;
+            Value exc = err_fetch(ts);
+            vm_push(ts, exc);
+            Value msg = ops_str(ts, exc);
+            vm_pop(ts);
+            if (IS_ERROR(msg)) return msg;
+            ObjStr *why = str_printf(ts, "%s: %s", OBJ_TYPE(exc)->name->data, AS_STR(msg)->data);
+            if (!why) return ERROR_VAL;
+            return not_runnable(ts, not_found, "Error while finding module specification for '%s' (%s)", name,
+                                why->data);
+        }
+    }
+    if (dot && IS_EMPTY(ops_getattr_opt(ts, parent, interp->names.path))) {
+        ObjStr *why = str_printf(ts, "ModuleNotFoundError: __path__ attribute not found on '%s' while trying to find '%s'",
+                                 package->data, name);
+        if (!why) return ERROR_VAL;
+        return not_runnable(ts, not_found, "Error while finding module specification for '%s' (%s)", name, why->data);
+    }
+    if (!dot)
+        for (const BuiltinModule *b = builtin_modules; b->name; b++)
+            if (strcmp(b->name, name) == 0)
+                return not_runnable(ts, not_found, "No code object available for %s%s", name, "");
+    for (const EmbeddedModule *e = embedded_modules; e->name; e++)
+        if (strcmp(e->name, name) == 0 && !e->is_package) {
+            char filename[160];
+            embedded_filename(e, filename, sizeof filename);
+            return run_source_as(ts, e->source, e->length, filename, "__main__", OBJ_VAL(package));
+        }
+    Location loc = {0};
+    ObjList *portions = list_new(ts, 0);
+    if (!portions) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(portions));
+    Value r = locate(ts, full, parent, portions, &loc);
+    vm_pop(ts);
+    if (IS_ERROR(r)) return r;
+    bool is_embedded_package = false;
+    for (const EmbeddedModule *e = embedded_modules; e->name; e++)
+        if (strcmp(e->name, name) == 0) is_embedded_package = true;
+    if (loc.package_dir || (!loc.file && portions->len > 0) || is_embedded_package) {
+        /* A package runs its __main__ submodule, after its __init__. */
+        location_free(&loc);
+        if (IS_ERROR(import_dotted(ts, name))) return ERROR_VAL;
+        ObjStr *sub = str_printf(ts, "%s.__main__", name);
+        if (!sub) return ERROR_VAL;
+        r = module_run_main(ts, sub->data, set_argv0, not_found);
+        if (IS_ERROR(r) && *not_found) {
+            err_clear(ts);
+            return not_runnable(ts, not_found,
+                                "No module named %s.__main__; '%s' is a package and cannot be directly executed", name,
+                                name);
+        }
+        return r;
+    }
+    if (!loc.file) return not_runnable(ts, not_found, "No module named %s%s", name, "");
+    size_t len;
+    char *source = read_file(loc.file, &len);
+    if (!source) {
+        r = err_format(ts, interp->exc.ImportError, "cannot read '%s'", loc.file);
+    } else {
+        r = NONE_VAL;
+        if (set_argv0 && IS_LIST(interp->argv) && AS_LIST(interp->argv)->len > 0) {
+            ObjStr *argv0 = str_from_cstr(ts, loc.file);
+            if (argv0) list_set(ts, AS_LIST(interp->argv), 0, OBJ_VAL(argv0));
+            else r = ERROR_VAL;
+        }
+        if (!IS_ERROR(r)) r = run_source_as(ts, source, len, loc.file, "__main__", OBJ_VAL(package));
+        free(source);
+    }
+    location_free(&loc);
+    return r;
 }

@@ -14,6 +14,7 @@ typedef struct ObjModule {
     Obj obj;
     struct ObjDict *dict;
     struct ObjStr *name;
+    bool initializing; /* its body is running (for circular-import messages) */
 } ObjModule;
 
 #define IS_MODULE(v) IS_KIND(v, OBJ_MODULE)
@@ -28,6 +29,12 @@ Value module_import(TState *ts, struct ObjStr *name, Value fromlist, int level,
 Value module_run_file(TState *ts, const char *path, const char *name);
 Value module_run_source(TState *ts, const char *source, size_t len, const char *filename,
                         const char *name);
+/* Runs module `name` as __main__, as `python -m` (runpy): its parent
+ * packages are imported first, a package runs its __main__ submodule, and
+ * with set_argv0 sys.argv[0] becomes the module's file. When the module
+ * cannot be found or run, raises ImportError with CPython's message and
+ * sets *not_found (the caller prints it without a traceback). */
+Value module_run_main(TState *ts, const char *name, bool set_argv0, bool *not_found);
 /* The source of the stdlib module compiled into the binary whose code
  * carries `filename` (such as "<stdlib/threading.mini>"): for tracebacks. */
 bool module_embedded_source(const char *filename, const char **source, size_t *length);

@@ -39,6 +39,7 @@
 
 typedef struct Options {
     const char *command;  /* -c */
+    const char *module;   /* -m */
     const char *script;   /* FILE, DIR or "-" for standard input */
     int script_argc;
     char **script_argv;
@@ -65,9 +66,11 @@ typedef struct Options {
  * at build time (docs/man.cmake): a line ending in ':' at the left margin
  * starts a section there. */
 static void usage(FILE *out) {
-    fputs("usage: mini [option] ... [-c cmd | file | dir | -] [arg] ...\n"
+    fputs("usage: mini [option] ... [-c cmd | -m mod | file | dir | -] [arg] ...\n"
           "Options:\n"
           "  -c cmd         run the program passed in as a string (ends the options)\n"
+          "  -m mod         run module mod (a package: its __main__) as the program, as\n"
+          "                 python -m (ends the options)\n"
           "  -              read the program from standard input (also when it is a pipe)\n"
           "                 (with no program and a terminal: the interactive prompt)\n"
           "  -i             after running the program, open the interactive prompt with\n"
@@ -205,7 +208,7 @@ static int parse_short_options(int argc, char **argv, int *i, Options *o) {
     const char *a = argv[*i];
     for (int j = 1; a[j]; j++) {
         char c = a[j];
-        if (c == 'c' || c == 'W' || c == 'X') {
+        if (c == 'c' || c == 'm' || c == 'W' || c == 'X') {
             /* The value is the rest of this argument, or the next one. */
             const char *value = a[j + 1] ? a + j + 1 : NULL;
             if (!value) {
@@ -216,8 +219,9 @@ static int parse_short_options(int argc, char **argv, int *i, Options *o) {
                 }
                 value = argv[++*i];
             }
-            if (c == 'c') {
-                o->command = value;
+            if (c == 'c' || c == 'm') {
+                if (c == 'c') o->command = value;
+                else o->module = value;
                 return -2;
             }
             if (c == 'W') {
@@ -263,7 +267,7 @@ static int parse_options(int argc, char **argv, Options *o) {
         }
         if (r >= 0) return r;
     }
-    if (!o->command && i < argc) o->script = argv[i++];
+    if (!o->command && !o->module && i < argc) o->script = argv[i++];
     o->script_argc = argc - i;
     o->script_argv = argv + i;
     return -1;
@@ -321,7 +325,7 @@ static bool bootstrap(TState *ts, const Options *o, const char *argv0, const cha
     ObjList *args = list_new(ts, 0);
     if (!args) return false;
     interp->argv = OBJ_VAL(args);
-    const char *first = o->command ? "-c" : o->script ? o->script : "";
+    const char *first = o->command ? "-c" : o->module ? "-m" : o->script ? o->script : "";
     ObjStr *s = str_from_cstr(ts, first);
     if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
     for (int i = 0; i < o->script_argc; i++) {
@@ -349,6 +353,19 @@ static bool bootstrap(TState *ts, const Options *o, const char *argv0, const cha
     if (path0) {
         s = str_from_cstr(ts, path0);
         if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
+    }
+    /* MINIPATH's folders, as PYTHONPATH's: made absolute ("" is the
+     * current folder); not with -E. */
+    const char *minipath = o->ignore_environment ? NULL : getenv("MINIPATH");
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, ".");
+    while (minipath && *minipath) {
+        size_t n = strcspn(minipath, ":");
+        if (n == 0) s = str_from_cstr(ts, cwd);
+        else if (minipath[0] == '/') s = str_new(ts, minipath, n);
+        else s = str_printf(ts, "%s/%.*s", cwd, (int)n, minipath);
+        if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
+        minipath += n + (minipath[n] == ':');
     }
     if (!set_flags(ts, sys, o)) return false;
     /* sys.version_info's fields; exit, quit, help, copyright, credits and
@@ -611,6 +628,7 @@ int main(int argc, char **argv) {
     char *run_path = NULL;
     char folder[PATH_MAX];
     snprintf(folder, sizeof folder, ".");
+    if (o.module && !getcwd(folder, sizeof folder)) snprintf(folder, sizeof folder, ".");
     if (o.script && strcmp(o.script, "-") != 0) {
         struct stat st;
         if (stat(o.script, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -625,9 +643,11 @@ int main(int argc, char **argv) {
                     o.script);
             return 2;
         } else {
+            /* The script's folder made absolute, as CPython's sys.path[0]. */
             run_path = strdup(o.script);
-            snprintf(folder, sizeof folder, "%s", o.script);
-            snprintf(folder, sizeof folder, "%s", dirname(folder));
+            char given[PATH_MAX];
+            snprintf(given, sizeof given, "%s", o.script);
+            if (!realpath(dirname(given), folder)) snprintf(folder, sizeof folder, "%s", dirname(given));
         }
         if (!run_path) {
             fputs("mini: out of memory\n", stderr);
@@ -661,15 +681,28 @@ int main(int argc, char **argv) {
 
     char *source = NULL;
     size_t len = 0;
-    const char *filename;
-    status = read_program(&o, run_path, &source, &len, &filename);
+    const char *filename = NULL;
+    status = o.module ? -1 : read_program(&o, run_path, &source, &len, &filename);
     if (status >= 0) {
         free(run_path);
         interp_free(interp);
         return status;
     }
 
-    if (o.dump_ast || o.disassemble) {
+    if (o.module) {
+        /* As runpy: the module (a package's __main__) runs as __main__; one
+         * that cannot be found is a one-line message. */
+        bool not_found;
+        Value r = module_run_main(ts, o.module, true, &not_found);
+        if (IS_ERROR(r) && not_found) {
+            Value msg = ops_str(ts, err_fetch(ts));
+            fprintf(stderr, "mini: %s\n", IS_STR(msg) ? AS_STR(msg)->data : "cannot run the module");
+            err_clear(ts);
+            status = 1;
+        } else {
+            status = IS_ERROR(r) ? report_exception(ts) : 0;
+        }
+    } else if (o.dump_ast || o.disassemble) {
         status = debug_output(ts, &o, source, len, filename);
     } else {
         Value r = module_run_source(ts, source, len, filename, "__main__");

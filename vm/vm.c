@@ -747,11 +747,10 @@ static Value import_from(TState *ts, Value module, ObjStr *name) {
         }
     }
     Value file = dict_get_str(m->dict, interp->names.file);
-    if (IS_STR(file))
-        return err_import(ts, interp->exc.ImportError, m->name, "cannot import name '%s' from '%s' (%s)",
-                          name->data, m->name->data, AS_STR(file)->data);
-    return err_import(ts, interp->exc.ImportError, m->name, "cannot import name '%s' from '%s' (unknown location)",
-                      name->data, m->name->data);
+    const char *partly = m->initializing ? "partially initialized module " : "";
+    const char *why = m->initializing ? " (most likely due to a circular import)" : "";
+    return err_import(ts, interp->exc.ImportError, m->name, "cannot import name '%s' from %s'%s'%s (%s)", name->data,
+                      partly, m->name->data, why, IS_STR(file) ? AS_STR(file)->data : "unknown location");
 }
 
 static bool import_star(TState *ts, Value module, ObjDict *globals) {

@@ -1,0 +1,1 @@
+print("found through MINIPATH", __name__)

@@ -1,0 +1,2 @@
+def show(shape):
+    return "%s area %s" % (type(shape).__name__, shape.area())
