@@ -237,14 +237,16 @@ Value err_syntax(TState *ts, const SyntaxErrorInfo *err, const char *filename, c
     Value exc = exc_new(ts, type, (Value[]){OBJ_VAL(msg)}, 1);
     if (IS_ERROR(exc)) return exc;
     vm_push(ts, exc);
+    /* Line 0: an error about the whole text (null bytes), placed nowhere. */
+    bool placed = err->line > 0;
     ObjStr *file = str_from_cstr(ts, filename ? filename : "<string>");
-    ObjStr *text = source ? line_of(ts, source, len, err->line) : NULL;
+    ObjStr *text = source && placed ? line_of(ts, source, len, err->line) : NULL;
     ObjDict *d = dict_new(ts);
     AS_EXCEPTION(exc)->dict = d;
     bool ok = file && d && dict_set_str(ts, d, str_intern_cstr(ts, "msg"), OBJ_VAL(msg)) == 0 &&
-              dict_set_str(ts, d, str_intern_cstr(ts, "filename"), OBJ_VAL(file)) == 0 &&
-              dict_set_str(ts, d, str_intern_cstr(ts, "lineno"), INT_VAL(err->line)) == 0 &&
-              dict_set_str(ts, d, str_intern_cstr(ts, "offset"), INT_VAL(err->col)) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "filename"), placed ? OBJ_VAL(file) : NONE_VAL) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "lineno"), placed ? INT_VAL(err->line) : NONE_VAL) == 0 &&
+              dict_set_str(ts, d, str_intern_cstr(ts, "offset"), placed ? INT_VAL(err->col) : NONE_VAL) == 0 &&
               dict_set_str(ts, d, str_intern_cstr(ts, "text"), text ? OBJ_VAL(text) : NONE_VAL) == 0;
     vm_pop(ts);
     if (!ok) return ERROR_VAL;

@@ -5,6 +5,7 @@
 #include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
@@ -14,12 +15,20 @@
 #include "vm/interp.h"
 #include "vm/vm.h"
 
+ObjDict *function_builtins(TState *ts, ObjDict *globals) {
+    Value b = dict_get_str(globals, ts->interp->names.builtins_);
+    if (IS_DICT(b)) return AS_DICT(b);
+    if (IS_MODULE(b)) return AS_MODULE(b)->dict;
+    return ts->interp->builtins;
+}
+
 ObjFunction *function_new(TState *ts, ObjCode *code, ObjDict *globals) {
     ObjFunction *fn = (ObjFunction *)gc_alloc(ts, sizeof(ObjFunction), OBJ_FUNCTION,
                                               ts->interp->types.function);
     if (!fn) return NULL;
     fn->code = code;
     fn->globals = globals;
+    fn->builtins = function_builtins(ts, globals);
     fn->defaults = NULL;
     fn->kwdefaults = NULL;
     fn->closure = NULL;
@@ -42,6 +51,7 @@ static void function_trace(GcMarker *m, Obj *self) {
     ObjFunction *fn = (ObjFunction *)self;
     gc_mark_obj(m, (Obj *)fn->code);
     gc_mark_obj(m, (Obj *)fn->globals);
+    gc_mark_obj(m, (Obj *)fn->builtins);
     gc_mark_obj(m, (Obj *)fn->defaults);
     gc_mark_obj(m, (Obj *)fn->kwdefaults);
     gc_mark_obj(m, (Obj *)fn->closure);

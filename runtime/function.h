@@ -16,6 +16,7 @@ typedef struct ObjFunction {
     Obj obj;
     struct ObjCode *code;
     struct ObjDict *globals;
+    struct ObjDict *builtins;      /* from globals' __builtins__ when made, as CPython's */
     struct ObjTuple *defaults;     /* positional defaults, or NULL */
     struct ObjDict *kwdefaults;    /* keyword-only defaults, or NULL */
     struct ObjTuple *closure;      /* cells of free variables, or NULL */
@@ -61,6 +62,9 @@ static inline void cell_set(ObjCell *c, Value v) { __atomic_store_n(&c->value, v
 #define IS_CELL(v) IS_KIND(v, OBJ_CELL)
 #define AS_CELL(v) ((ObjCell *)AS_OBJ(v))
 
+/* The builtins a function made with `globals` sees: globals['__builtins__']
+ * (a dict or a module), else the interpreter's. */
+struct ObjDict *function_builtins(TState *ts, struct ObjDict *globals);
 ObjFunction *function_new(TState *ts, struct ObjCode *code, struct ObjDict *globals);
 ObjNative *native_new(TState *ts, const char *name, NativeFn fn, ObjType *owner);
 ObjBoundMethod *bound_method_new(TState *ts, Value self, Value func);

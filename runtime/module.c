@@ -22,6 +22,7 @@
 #include "stdlib/embedded.h"
 #include "stdlib/modules.h"
 #include "vm/compiler.h"
+#include "vm/eval.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
 #include "vm/vm.h"
@@ -72,29 +73,15 @@ const TypeSpec module_type_spec = {
 
 /* ---- running source -------------------------------------------------- */
 
-/* Parses and compiles; raises SyntaxError (with filename, lineno, offset
- * and text, as Python's) on bad source. */
-static ObjCode *compile_source(TState *ts, const char *source, size_t len, const char *filename) {
-    Arena arena;
-    arena_init(&arena);
-    ParseResult pr = parse_module(&arena, filename, source, len);
-    ObjCode *code = NULL;
-    if (pr.status == PARSE_OK) {
-        SyntaxErrorInfo err = {0};
-        code = compile_module(ts, pr.ast, filename, COMPILE_MODULE, &err);
-        if (!code && err.msg[0]) err_syntax(ts, &err, filename, source, len);
-    } else {
-        err_syntax(ts, &pr.error, filename, source, len);
-    }
-    arena_free(&arena);
-    return code;
-}
-
 static Value exec_in_module(TState *ts, ObjModule *m, const char *source, size_t len,
                             const char *filename) {
+    Interp *interp = ts->interp;
     ObjStr *file = str_from_cstr(ts, filename);
-    if (!file || dict_set_str(ts, m->dict, ts->interp->names.file, OBJ_VAL(file)) < 0) return ERROR_VAL;
-    ObjCode *code = compile_source(ts, source, len, filename);
+    if (!file || dict_set_str(ts, m->dict, interp->names.file, OBJ_VAL(file)) < 0) return ERROR_VAL;
+    /* As CPython's: the module's builtins are the builtins module's. */
+    Value builtins = module_import(ts, str_intern_cstr(ts, "builtins"), NONE_VAL, 0, m->dict);
+    if (IS_ERROR(builtins) || dict_set_str(ts, m->dict, interp->names.builtins_, builtins) < 0) return ERROR_VAL;
+    ObjCode *code = eval_compile(ts, source, len, filename, COMPILE_MODULE);
     if (!code) return ERROR_VAL;
     Value r = vm_run_module(ts, code, m->dict);
     return IS_ERROR(r) ? r : OBJ_VAL(m);
@@ -156,6 +143,7 @@ typedef struct BuiltinModule {
 } BuiltinModule;
 
 static const BuiltinModule builtin_modules[] = {
+    {"builtins", NULL},
     {"sys", mod_sys_init},
     {"time", mod_time_init},
     {"math", mod_math_init},
@@ -170,9 +158,11 @@ static const BuiltinModule builtin_modules[] = {
 static Value load_builtin(TState *ts, ObjStr *name, const BuiltinModule *b) {
     ObjModule *m = module_new(ts, name);
     if (!m) return ERROR_VAL;
+    /* `builtins` is the namespace every lookup falls back to. */
+    if (!b->init) m->dict = ts->interp->builtins;
     vm_push(ts, OBJ_VAL(m));
     Value r = register_module(ts, m);
-    if (!IS_ERROR(r) && !b->init(ts, m->dict)) r = ERROR_VAL;
+    if (!IS_ERROR(r) && b->init && !b->init(ts, m->dict)) r = ERROR_VAL;
     vm_pop(ts);
     if (IS_ERROR(r)) dict_delete(ts, ts->interp->modules, OBJ_VAL(name));
     return r;

@@ -33,6 +33,7 @@
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
+#include "vm/eval.h"
 #include "vm/interp.h"
 #include "vm/vm.h"
 
@@ -1255,9 +1256,14 @@ static Value builtin_globals(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     return vm_globals(ts);
 }
 
+static Value builtin_locals(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "locals", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    return vm_locals(ts);
+}
+
 static Value builtin_vars(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "vars", nargs, kwnames, 0, 1)) return ERROR_VAL;
-    if (nargs == 0) return vm_globals(ts);
+    if (nargs == 0) return vm_locals(ts);
     Value d = getattr_or_empty(ts, args[0], ts->interp->names.dict);
     if (IS_EMPTY(d)) return err_format(ts, EXCS(ts)->TypeError, "vars() argument must have __dict__ attribute");
     return d;
@@ -1322,7 +1328,7 @@ static Value dir_of(TState *ts, Value obj) {
 static Value builtin_dir(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "dir", nargs, kwnames, 0, 1)) return ERROR_VAL;
     if (nargs == 1) return dir_of(ts, args[0]);
-    Value g = vm_globals(ts);
+    Value g = vm_locals(ts);
     if (IS_ERROR(g)) return g;
     if (IS_DICT(g)) return sorted_keys(ts, AS_DICT(g));
     ObjList *empty = list_new(ts, 0);
@@ -1402,6 +1408,10 @@ static const NativeDef builtin_functions[] = {
     {"vars", builtin_vars},
     {"dir", builtin_dir},
     {"globals", builtin_globals},
+    {"locals", builtin_locals},
+    {"exec", eval_builtin_exec},
+    {"eval", eval_builtin_eval},
+    {"compile", eval_builtin_compile},
     {"__import__", builtin_import},
     {NULL, NULL},
 };

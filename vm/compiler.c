@@ -988,6 +988,11 @@ static void compile_name(Compiler *c, AstStr name, NameOp op) {
         emit(c, ops[op], (uint32_t)find_varname(c, name.s, name.len));
         return;
     }
+    if (s->kind == SCOPE_MODULE && c->cs->mode != COMPILE_MODULE && !(flags & DEF_GLOBAL)) {
+        static const Opcode ops[] = {OP_LOAD_NAME, OP_STORE_NAME, OP_DELETE_NAME};
+        emit(c, ops[op], add_name(c, name.s, name.len));
+        return;
+    }
     if ((flags & SYM_GLOBAL) || s->kind == SCOPE_MODULE) {
         static const Opcode ops[] = {OP_LOAD_GLOBAL, OP_STORE_GLOBAL, OP_DELETE_GLOBAL};
         emit(c, ops[op], add_name(c, name.s, name.len));
@@ -2422,11 +2427,14 @@ ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename,
     CompileState cs = {.ts = ts, .filename = filename, .err = err, .mode = mode};
     err->msg[0] = '\0';
     Scope *top = scope_new(&cs, SCOPE_MODULE, module, NULL, "<module>", 8);
-    if (top) collect_stmts(&cs, top, &module->u.module.body);
+    bool is_expr = mode == COMPILE_EVAL;
+    if (top && is_expr) collect_expr(&cs, top, module);
+    else if (top) collect_stmts(&cs, top, &module->u.module.body);
     if (!cs.failed) resolve_all(&cs);
     ObjCode *code = NULL;
     if (!cs.failed)
-        code = compile_scope(&cs, NULL, top, NULL, &module->u.module.body, NULL, "<module>", 8, 1);
+        code = compile_scope(&cs, NULL, top, NULL, is_expr ? NULL : &module->u.module.body, is_expr ? module : NULL,
+                             "<module>", 8, 1);
     free_scopes(&cs);
     return cs.failed ? NULL : code;
 }

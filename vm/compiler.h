@@ -12,11 +12,16 @@
 
 typedef enum CompileMode {
     COMPILE_MODULE,      /* a file: statements */
-    COMPILE_INTERACTIVE, /* a REPL input: expression statements print */
+    COMPILE_INTERACTIVE, /* a REPL input or compile(..., 'single'): expression statements print */
+    COMPILE_EXEC,        /* compile(..., 'exec') / exec(): statements */
+    COMPILE_EVAL,        /* compile(..., 'eval') / eval(): one expression, whose value it returns */
 } CompileMode;
 
 /* Returns the module's code object, or NULL: after raising (MemoryError)
- * when err->msg is empty, or with a syntax error described in *err. */
+ * when err->msg is empty, or with a syntax error described in *err.
+ * `module` is a Module node, or for COMPILE_EVAL an expression. Outside
+ * COMPILE_MODULE the top level's names are looked up in the locals mapping
+ * first (LOAD_NAME), as the namespaces of exec/eval may differ. */
 ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename, CompileMode mode,
                         SyntaxErrorInfo *err);
 

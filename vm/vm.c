@@ -400,7 +400,7 @@ Value vm_run_class_body(TState *ts, ObjFunction *body, ObjDict *ns) {
     return r;
 }
 
-Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) {
+Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) {
     ObjFunction *fn = function_new(ts, code, globals);
     if (!fn) return ERROR_VAL;
     Frame *owner = stack_owner(ts);
@@ -413,7 +413,7 @@ Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) {
         Frame *f = push_frame(ts, fn, base);
         if (f) {
             f->flags = FRAME_ENTRY;
-            f->locals = globals;
+            f->locals = locals;
             r = run(ts);
         }
         vm_leave_native(ts);
@@ -421,6 +421,8 @@ Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) {
     owner->sp = base - 1;
     return r;
 }
+
+Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, globals); }
 
 Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result) {
     int expected = GEN_SUSPENDED;
@@ -504,9 +506,9 @@ static Value name_error(TState *ts, ObjStr *name) {
  * word: bit 63 clear = entry index + 1 in globals; set = builtins entry
  * index in the low 32 bits, valid while the globals' key set is unchanged
  * (bits 32..62 hold its version). */
-static Value load_global(TState *ts, ObjDict *globals, ObjStr *name, _Atomic uint64_t *cache) {
+static Value load_global(TState *ts, ObjFunction *fn, ObjStr *name, _Atomic uint64_t *cache) {
     uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-    ObjDict *builtins = ts->interp->builtins;
+    ObjDict *globals = fn->globals, *builtins = fn->builtins;
     if (c) {
         if (!(c >> 63)) {
             Value v = dict_cached_get(globals, name, (int64_t)(c - 1));
@@ -540,7 +542,7 @@ static Value load_name(TState *ts, Frame *frame, ObjStr *name) {
     }
     Value v = dict_get_str(frame->fn->globals, name);
     if (!IS_EMPTY(v)) return v;
-    v = dict_get_str(ts->interp->builtins, name);
+    v = dict_get_str(frame->fn->builtins, name);
     if (!IS_EMPTY(v)) return v;
     return name_error(ts, name);
 }
@@ -1063,7 +1065,7 @@ dispatch:
     TARGET(LOAD_GLOBAL) {
         _Atomic uint64_t *cache = CACHE_SLOT();
         SAVE_STATE();
-        Value v = load_global(ts, frame->fn->globals, code->names[arg], cache);
+        Value v = load_global(ts, frame->fn, code->names[arg], cache);
         CHECK(v);
         PUSH(v);
         DISPATCH();
@@ -2084,4 +2086,32 @@ Value vm_globals(TState *ts) {
     for (int i = ts->frame_count - 1; i > 0; i--)
         if (ts->frames[i].fn) return OBJ_VAL(ts->frames[i].fn->globals);
     return OBJ_VAL(ts->interp->builtins);
+}
+
+Value vm_locals(TState *ts) {
+    Frame *f = NULL;
+    for (int i = ts->frame_count - 1; i > 0 && !f; i--)
+        if (ts->frames[i].fn) f = &ts->frames[i];
+    if (!f) return OBJ_VAL(ts->interp->builtins);
+    if (f->locals) return OBJ_VAL(f->locals);
+    /* A function's locals live in its frame: a snapshot of the bound ones,
+     * cells and free variables read through. */
+    ObjCode *code = f->fn->code;
+    ObjDict *d = dict_new(ts);
+    if (!d) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(d));
+    uint32_t first_free = code->nlocals - code->nfree;
+    for (uint32_t i = 0; i < code->nlocals; i++) {
+        Value v = f->base[i];
+        bool cell = i >= first_free;
+        for (uint32_t k = 0; k < code->ncells && !cell; k++) cell = code->cell_locals[k] == i;
+        if (cell && IS_CELL(v)) v = AS_CELL(v)->value;
+        else if (cell) v = EMPTY_VAL; /* not made yet: the frame has not started */
+        if (!IS_EMPTY(v) && dict_set_str(ts, d, code->varnames[i], v) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+    }
+    vm_pop(ts);
+    return OBJ_VAL(d);
 }

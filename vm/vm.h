@@ -22,6 +22,8 @@ Value vm_call_method(TState *ts, Value func, Value self, Value *args, int nargs,
                      struct ObjTuple *kwnames);
 /* Runs a module's top-level code with `globals` as its namespace. */
 Value vm_run_module(TState *ts, struct ObjCode *code, struct ObjDict *globals);
+/* Runs top-level code (exec, eval) with its names in `locals` first. */
+Value vm_run_code(TState *ts, struct ObjCode *code, struct ObjDict *globals, struct ObjDict *locals);
 /* Calls a mini function: binds arguments into a new frame and runs it. */
 Value vm_call_function(TState *ts, struct ObjFunction *fn, Value *args, int nargs,
                        struct ObjTuple *kwnames);
@@ -58,5 +60,8 @@ int vm_current_line(TState *ts);
 /* The globals dict of the innermost running mini function (globals(),
  * dir() and vars() without arguments). */
 Value vm_globals(TState *ts);
+/* locals(): the namespace of the innermost running module or class body,
+ * or a new dict of a function's bound local variables. */
+Value vm_locals(TState *ts);
 
 #endif
