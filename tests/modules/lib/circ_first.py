@@ -1,0 +1,2 @@
+import circ_second
+DONE = "first done"
