@@ -222,6 +222,39 @@ void ast_visit_children(const AstNode *n, void (*fn)(AstNode *child, void *data)
         visit(n->u.with_item.context_expr, fn, data);
         visit(n->u.with_item.optional_vars, fn, data);
         break;
+    case AST_MATCH:
+        visit(n->u.match.subject, fn, data);
+        visit_seq(&n->u.match.cases, fn, data);
+        break;
+    case AST_MATCH_CASE:
+        visit(n->u.match_case.pattern, fn, data);
+        visit(n->u.match_case.guard, fn, data);
+        visit_seq(&n->u.match_case.body, fn, data);
+        break;
+    case AST_MATCH_VALUE:
+    case AST_MATCH_SINGLETON:
+        visit(n->u.match_value.value, fn, data);
+        break;
+    case AST_MATCH_SEQUENCE:
+    case AST_MATCH_OR:
+        visit_seq(&n->u.match_seq.patterns, fn, data);
+        break;
+    case AST_MATCH_MAPPING:
+        for (size_t i = 0; i < n->u.match_mapping.keys.count; i++) {
+            visit(n->u.match_mapping.keys.items[i], fn, data);
+            visit(n->u.match_mapping.patterns.items[i], fn, data);
+        }
+        break;
+    case AST_MATCH_CLASS:
+        visit(n->u.match_class.cls, fn, data);
+        visit_seq(&n->u.match_class.patterns, fn, data);
+        visit_seq(&n->u.match_class.kwd_patterns, fn, data);
+        break;
+    case AST_MATCH_AS:
+        visit(n->u.match_as.pattern, fn, data);
+        break;
+    case AST_MATCH_STAR:
+        break;
     }
 }
 
@@ -394,6 +427,16 @@ static const char *const kind_names[AST_KIND_COUNT] = {
     [AST_ALIAS] = "alias",
     [AST_EXCEPT_HANDLER] = "ExceptHandler",
     [AST_WITH_ITEM] = "withitem",
+    [AST_MATCH] = "Match",
+    [AST_MATCH_CASE] = "match_case",
+    [AST_MATCH_VALUE] = "MatchValue",
+    [AST_MATCH_SINGLETON] = "MatchSingleton",
+    [AST_MATCH_SEQUENCE] = "MatchSequence",
+    [AST_MATCH_MAPPING] = "MatchMapping",
+    [AST_MATCH_CLASS] = "MatchClass",
+    [AST_MATCH_STAR] = "MatchStar",
+    [AST_MATCH_AS] = "MatchAs",
+    [AST_MATCH_OR] = "MatchOr",
 };
 
 const char *ast_kind_name(AstKind kind)
@@ -803,6 +846,44 @@ static void dump_node(const AstNode *n, FILE *out)
         dump_child(n->u.with_item.context_expr, out);
         if (n->u.with_item.optional_vars)
             dump_child(n->u.with_item.optional_vars, out);
+        break;
+    case AST_MATCH:
+        dump_child(n->u.match.subject, out);
+        dump_items(&n->u.match.cases, out);
+        break;
+    case AST_MATCH_CASE:
+        dump_child(n->u.match_case.pattern, out);
+        if (n->u.match_case.guard)
+            dump_child(n->u.match_case.guard, out);
+        dump_section("body", &n->u.match_case.body, 1, out);
+        break;
+    case AST_MATCH_VALUE:
+    case AST_MATCH_SINGLETON:
+        dump_child(n->u.match_value.value, out);
+        break;
+    case AST_MATCH_SEQUENCE:
+    case AST_MATCH_OR:
+        dump_items(&n->u.match_seq.patterns, out);
+        break;
+    case AST_MATCH_MAPPING:
+        dump_section("keys", &n->u.match_mapping.keys, 0, out);
+        dump_section("patterns", &n->u.match_mapping.patterns, 0, out);
+        if (n->u.match_mapping.rest.s)
+            fprintf(out, " **%s", n->u.match_mapping.rest.s);
+        break;
+    case AST_MATCH_CLASS:
+        dump_child(n->u.match_class.cls, out);
+        dump_section("patterns", &n->u.match_class.patterns, 0, out);
+        dump_section("kwd_attrs", &n->u.match_class.kwd_attrs, 0, out);
+        dump_section("kwd_patterns", &n->u.match_class.kwd_patterns, 0, out);
+        break;
+    case AST_MATCH_AS:
+        if (n->u.match_as.pattern)
+            dump_child(n->u.match_as.pattern, out);
+        fprintf(out, " %s", n->u.match_as.name.s ? n->u.match_as.name.s : "_");
+        break;
+    case AST_MATCH_STAR:
+        fprintf(out, " %s", n->u.match_as.name.s ? n->u.match_as.name.s : "_");
         break;
     case AST_ARGUMENTS:
     case AST_KIND_COUNT:

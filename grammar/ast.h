@@ -67,6 +67,7 @@ typedef enum AstKind {
     AST_TRY,
     AST_WITH,
     AST_ASSERT,
+    AST_MATCH,
     /* Everything else. */
     AST_MODULE,
     AST_ARGUMENTS,
@@ -76,6 +77,16 @@ typedef enum AstKind {
     AST_ALIAS,
     AST_EXCEPT_HANDLER,
     AST_WITH_ITEM,
+    AST_MATCH_CASE,
+    /* Patterns (of a match statement's cases). */
+    AST_MATCH_VALUE,
+    AST_MATCH_SINGLETON,
+    AST_MATCH_SEQUENCE,
+    AST_MATCH_MAPPING,
+    AST_MATCH_CLASS,
+    AST_MATCH_STAR,
+    AST_MATCH_AS,
+    AST_MATCH_OR,
     AST_KIND_COUNT
 } AstKind;
 
@@ -214,6 +225,8 @@ struct AstNode {
         /* ITEMS are WithItem nodes. */
         struct { AstSeq items; AstSeq body; } with;
         struct { AstNode *test, *msg; } assert_stmt;
+        /* CASES are MatchCase nodes. */
+        struct { AstNode *subject; AstSeq cases; } match;
 
         /* Everything else. FILENAME is as given to parse_module. */
         struct { AstSeq body; AstStr filename; } module;
@@ -236,6 +249,21 @@ struct AstNode {
         /* TYPE and NAME.s may be NULL. */
         struct { AstNode *type; AstStr name; AstSeq body; } except_handler;
         struct { AstNode *context_expr, *optional_vars; } with_item;
+        /* GUARD may be NULL. */
+        struct { AstNode *pattern, *guard; AstSeq body; } match_case;
+
+        /* Patterns. MatchValue: an expression compared with ==; MatchSingleton:
+         * a None/True/False Constant compared with `is`. */
+        struct { AstNode *value; } match_value;
+        /* MatchSequence (at most one MatchStar among PATTERNS), MatchOr. */
+        struct { AstSeq patterns; } match_seq;
+        /* KEYS are expressions; REST.s is NULL without `**rest`. */
+        struct { AstSeq keys, patterns; AstStr rest; } match_mapping;
+        /* KWD_ATTRS are Name nodes, one per KWD_PATTERNS item. */
+        struct { AstNode *cls; AstSeq patterns, kwd_attrs, kwd_patterns; } match_class;
+        /* MatchAs: PATTERN NULL is a capture (or with NAME.s NULL the
+         * wildcard `_`); MatchStar uses NAME only (NULL for `*_`). */
+        struct { AstNode *pattern; AstStr name; } match_as;
     } u;
 };
 

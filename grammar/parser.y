@@ -144,6 +144,9 @@ struct ParseContext {
     int paren_line[LEX_MAX_PAREN], paren_col[LEX_MAX_PAREN];
     int paren_depth;
     bool at_line_start, need_newline, after_continuation, at_eof, draining, drained_any;
+    char next_char; /* the byte after the last raw token (flex put a NUL there) */
+    int match_indent[LEX_MAX_INDENT]; /* indent levels of the open match statements */
+    int nmatch;
     YYLTYPE newline_loc, continuation_loc;
     int start_token;
     LexToken queue[LEX_QUEUE_MAX];
@@ -860,6 +863,106 @@ static AstNode *decorate(AstNode *def, NodeList *decorators, const YYLTYPE *loc)
     return def;
 }
 
+/* ---- match patterns ------------------------------------------------------ */
+
+static AstNode *pattern_as(ParseContext *ctx, AstKind kind, AstNode *pattern, AstStr name, const YYLTYPE *loc)
+{
+    AstNode *n = mk(ctx, kind, loc);
+    n->u.match_as.pattern = pattern;
+    bool wildcard = name.len == 1 && name.s[0] == '_';
+    n->u.match_as.name = wildcard ? (AstStr){ NULL, 0 } : name;
+    return n;
+}
+
+/* A sequence pattern; at most one starred item. */
+static AstNode *pattern_sequence(ParseContext *ctx, NodeList *items, const YYLTYPE *loc)
+{
+    AstNode *n = mk(ctx, AST_MATCH_SEQUENCE, loc);
+    n->u.match_seq.patterns = seq(items);
+    int stars = 0;
+    for (size_t i = 0; items && i < items->count; i++)
+        if (items->items[i]->kind == AST_MATCH_STAR && ++stars > 1) {
+            ERR_AT(n->line, n->col, "multiple starred names in sequence pattern");
+            return NULL;
+        }
+    return n;
+}
+
+/* The items of a bracketless or parenthesized list: one item without a
+ * trailing comma is that pattern itself. */
+static AstNode *pattern_group(ParseContext *ctx, NodeList *items, bool comma, const YYLTYPE *loc)
+{
+    if (items->count == 1 && !comma) {
+        AstNode *only = items->items[0];
+        if (only->kind == AST_MATCH_STAR) {
+            ERR_AT(only->end_line, only->end_col, "invalid syntax");
+            return NULL;
+        }
+        return only;
+    }
+    return pattern_sequence(ctx, items, loc);
+}
+
+/* A mapping pattern from (key, pattern) pairs; a NULL key is `**rest`,
+ * which must come last. */
+static AstNode *pattern_mapping(ParseContext *ctx, NodeList *pairs, const YYLTYPE *loc)
+{
+    AstNode *n = mk(ctx, AST_MATCH_MAPPING, loc);
+    NodeList *keys = NULL, *patterns = NULL;
+    for (size_t i = 0; pairs && i < pairs->count; i += 2) {
+        AstNode *key = pairs->items[i], *pattern = pairs->items[i + 1];
+        if (!key) {
+            if (i + 2 < pairs->count) {
+                ERR_AT(pairs->items[i + 2]->line, pairs->items[i + 2]->col, "invalid syntax");
+                return NULL;
+            }
+            n->u.match_mapping.rest = pattern->u.match_as.name;
+            continue;
+        }
+        keys = nl_push(ctx, keys, key);
+        patterns = nl_push(ctx, patterns, pattern);
+    }
+    n->u.match_mapping.keys = seq(keys);
+    n->u.match_mapping.patterns = seq(patterns);
+    return n;
+}
+
+/* A class pattern: positional patterns, then Keyword nodes (attr=pattern). */
+static AstNode *pattern_class(ParseContext *ctx, AstNode *cls, NodeList *args, const YYLTYPE *loc)
+{
+    AstNode *n = mk(ctx, AST_MATCH_CLASS, loc);
+    n->u.match_class.cls = cls;
+    NodeList *pos = NULL, *attrs = NULL, *kwd = NULL;
+    for (size_t i = 0; args && i < args->count; i++) {
+        AstNode *a = args->items[i];
+        if (a->kind == AST_KEYWORD) {
+            YYLTYPE at = { a->line, a->col, a->line, a->col + (int)a->u.keyword.name.len };
+            attrs = nl_push(ctx, attrs, name_node(ctx, a->u.keyword.name, &at));
+            kwd = nl_push(ctx, kwd, a->u.keyword.value);
+        } else if (kwd) {
+            ERR_AT(a->line, a->col, "positional patterns follow keyword patterns");
+            return NULL;
+        } else {
+            pos = nl_push(ctx, pos, a);
+        }
+    }
+    n->u.match_class.patterns = seq(pos);
+    n->u.match_class.kwd_attrs = seq(attrs);
+    n->u.match_class.kwd_patterns = seq(kwd);
+    return n;
+}
+
+static AstNode *pattern_value(ParseContext *ctx, AstKind kind, AstNode *value, const YYLTYPE *loc)
+{
+    if (value->kind == AST_JOINED_STR) {
+        ERR_AT(value->line, value->col, "patterns may only match literals and attribute lookups");
+        return NULL;
+    }
+    AstNode *n = mk(ctx, kind, loc);
+    n->u.match_value.value = value;
+    return n;
+}
+
 static void mini_yyerror(YYLTYPE *loc, yyscan_t scanner, ParseContext *ctx, const char *msg)
 {
     /* Only reached when the parser stack overflows. */
@@ -873,7 +976,7 @@ static void mini_yyerror(YYLTYPE *loc, yyscan_t scanner, ParseContext *ctx, cons
 %token NEWLINE INDENT DEDENT LEXERROR START_FILE START_EXPR START_FSTRING
 %token FALSE NONE TRUE AND AS ASSERT ASYNC AWAIT BREAK CLASS CONTINUE DEF DEL ELIF ELSE EXCEPT
 %token FINALLY FOR FROM GLOBAL IF IMPORT IN IS LAMBDA NONLOCAL NOT OR PASS RAISE RETURN TRY
-%token WHILE WITH YIELD
+%token WHILE WITH YIELD MATCH CASE
 %token POW FLOORDIV LSHIFT RSHIFT LE GE EQ NE ARROW COLONEQ ELLIPSIS
 %token PLUSEQ MINUSEQ STAREQ SLASHEQ FLOORDIVEQ PERCENTEQ POWEQ RSHIFTEQ LSHIFTEQ AMPEQ
 %token PIPEEQ CARETEQ ATEQ
@@ -900,6 +1003,9 @@ static void mini_yyerror(YYLTYPE *loc, yyscan_t scanner, ParseContext *ctx, cons
 %type <tail> assign_tail
 %type <op> augassign comp_op import_dots
 %type <ident> dotted_name
+%type <node> match_stmt case_block patterns pattern or_pattern closed_pattern maybe_star_pattern
+%type <node> signed_number literal_value name_or_attr attr cls_pattern_arg
+%type <list> case_blocks pattern_items or_alts mapping_items key_pattern cls_pattern_args
 %type <strs> strings
 
 %start start
@@ -1136,6 +1242,154 @@ compound_stmt
     | funcdef
     | classdef
     | decorated
+    | match_stmt
+    ;
+
+match_stmt
+    : MATCH testlist_star_expr ':' NEWLINE INDENT case_blocks DEDENT {
+        $$ = mk(ctx, AST_MATCH, &@$);
+        $$->u.match.subject = $2;
+        $$->u.match.cases = seq($6);
+    }
+    ;
+
+case_blocks
+    : case_block { $$ = nl_push(ctx, NULL, $1); }
+    | case_blocks case_block { $$ = nl_push(ctx, $1, $2); }
+    ;
+
+case_block
+    : CASE patterns ':' suite {
+        $$ = mk(ctx, AST_MATCH_CASE, &@$);
+        $$->u.match_case.pattern = $2;
+        $$->u.match_case.body = seq($4);
+    }
+    | CASE patterns IF namedexpr_test ':' suite {
+        $$ = mk(ctx, AST_MATCH_CASE, &@$);
+        $$->u.match_case.pattern = $2;
+        $$->u.match_case.guard = $4;
+        $$->u.match_case.body = seq($6);
+    }
+    ;
+
+patterns
+    : pattern_items { TRY($$ = pattern_group(ctx, $1, false, &@$)); }
+    | pattern_items ',' { TRY($$ = pattern_group(ctx, $1, true, &@$)); }
+    ;
+
+pattern_items
+    : maybe_star_pattern { $$ = nl_push(ctx, NULL, $1); }
+    | pattern_items ',' maybe_star_pattern { $$ = nl_push(ctx, $1, $3); }
+    ;
+
+maybe_star_pattern
+    : pattern
+    | '*' NAME { $$ = pattern_as(ctx, AST_MATCH_STAR, NULL, $2, &@$); }
+    ;
+
+pattern
+    : or_pattern
+    | or_pattern AS NAME {
+        if ($3.len == 1 && $3.s[0] == '_')
+            FAIL_LOC(@3, "cannot use '_' as a target");
+        $$ = pattern_as(ctx, AST_MATCH_AS, $1, $3, &@$);
+    }
+    ;
+
+or_pattern
+    : or_alts {
+        if ($1->count == 1) {
+            $$ = $1->items[0];
+        } else {
+            $$ = mk(ctx, AST_MATCH_OR, &@$);
+            $$->u.match_seq.patterns = seq($1);
+        }
+    }
+    ;
+
+or_alts
+    : closed_pattern { $$ = nl_push(ctx, NULL, $1); }
+    | or_alts '|' closed_pattern { $$ = nl_push(ctx, $1, $3); }
+    ;
+
+closed_pattern
+    : literal_value { TRY($$ = pattern_value(ctx, AST_MATCH_VALUE, $1, &@$)); }
+    | NONE { $$ = pattern_value(ctx, AST_MATCH_SINGLETON, constant(ctx, AST_CONST_NONE, &@$), &@$); }
+    | TRUE { $$ = pattern_value(ctx, AST_MATCH_SINGLETON, constant(ctx, AST_CONST_TRUE, &@$), &@$); }
+    | FALSE { $$ = pattern_value(ctx, AST_MATCH_SINGLETON, constant(ctx, AST_CONST_FALSE, &@$), &@$); }
+    | NAME { $$ = pattern_as(ctx, AST_MATCH_AS, NULL, $1, &@$); }
+    | attr { $$ = pattern_value(ctx, AST_MATCH_VALUE, $1, &@$); }
+    | '(' ')' { TRY($$ = pattern_sequence(ctx, NULL, &@$)); }
+    | '(' pattern_items ')' { TRY($$ = pattern_group(ctx, $2, false, &@$)); }
+    | '(' pattern_items ',' ')' { TRY($$ = pattern_group(ctx, $2, true, &@$)); }
+    | '[' ']' { TRY($$ = pattern_sequence(ctx, NULL, &@$)); }
+    | '[' pattern_items ']' { TRY($$ = pattern_sequence(ctx, $2, &@$)); }
+    | '[' pattern_items ',' ']' { TRY($$ = pattern_sequence(ctx, $2, &@$)); }
+    | '{' '}' { TRY($$ = pattern_mapping(ctx, NULL, &@$)); }
+    | '{' mapping_items '}' { TRY($$ = pattern_mapping(ctx, $2, &@$)); }
+    | '{' mapping_items ',' '}' { TRY($$ = pattern_mapping(ctx, $2, &@$)); }
+    | name_or_attr '(' ')' { TRY($$ = pattern_class(ctx, $1, NULL, &@$)); }
+    | name_or_attr '(' cls_pattern_args ')' { TRY($$ = pattern_class(ctx, $1, $3, &@$)); }
+    | name_or_attr '(' cls_pattern_args ',' ')' { TRY($$ = pattern_class(ctx, $1, $3, &@$)); }
+    ;
+
+literal_value
+    : signed_number
+    | signed_number '+' NUMBER { FAIL_LOC(@3, "imaginary number required in complex literal"); }
+    | signed_number '-' NUMBER { FAIL_LOC(@3, "imaginary number required in complex literal"); }
+    | strings { TRY($$ = parse_join_strings(ctx, $1, &@$)); }
+    ;
+
+signed_number
+    : NUMBER
+    | '-' NUMBER {
+        $$ = mk(ctx, AST_UNARY_OP, &@$);
+        $$->u.unary_op.op = AST_UNARY_NEG;
+        $$->u.unary_op.operand = $2;
+        TRY(fin(ctx, $$));
+    }
+    ;
+
+name_or_attr
+    : attr
+    | NAME { $$ = name_node(ctx, $1, &@$); }
+    ;
+
+attr
+    : name_or_attr '.' NAME {
+        $$ = mk(ctx, AST_ATTRIBUTE, &@$);
+        $$->u.attribute.value = $1;
+        $$->u.attribute.attr = $3;
+        TRY(fin(ctx, $$));
+    }
+    ;
+
+mapping_items
+    : key_pattern
+    | mapping_items ',' key_pattern { $$ = nl_extend(ctx, $1, $3); }
+    ;
+
+key_pattern
+    : literal_value ':' pattern { $$ = nl_push(ctx, nl_push(ctx, NULL, $1), $3); }
+    | attr ':' pattern { $$ = nl_push(ctx, nl_push(ctx, NULL, $1), $3); }
+    | NONE ':' pattern { $$ = nl_push(ctx, nl_push(ctx, NULL, constant(ctx, AST_CONST_NONE, &@1)), $3); }
+    | TRUE ':' pattern { $$ = nl_push(ctx, nl_push(ctx, NULL, constant(ctx, AST_CONST_TRUE, &@1)), $3); }
+    | FALSE ':' pattern { $$ = nl_push(ctx, nl_push(ctx, NULL, constant(ctx, AST_CONST_FALSE, &@1)), $3); }
+    | POW NAME { $$ = nl_push(ctx, nl_push(ctx, NULL, NULL), pattern_as(ctx, AST_MATCH_STAR, NULL, $2, &@$)); }
+    ;
+
+cls_pattern_args
+    : cls_pattern_arg { $$ = nl_push(ctx, NULL, $1); }
+    | cls_pattern_args ',' cls_pattern_arg { $$ = nl_push(ctx, $1, $3); }
+    ;
+
+cls_pattern_arg
+    : pattern
+    | NAME '=' pattern {
+        $$ = mk(ctx, AST_KEYWORD, &@$);
+        $$->u.keyword.name = $1;
+        $$->u.keyword.value = $3;
+    }
     ;
 
 if_stmt

@@ -267,6 +267,7 @@ static void free_scopes(CompileState *cs) {
 
 static void collect_stmts(CompileState *cs, Scope *s, const AstSeq *body);
 static void collect_expr(CompileState *cs, Scope *s, const AstNode *e);
+static void collect_pattern(CompileState *cs, Scope *s, const AstNode *p);
 
 static void define(CompileState *cs, Scope *s, AstStr name, unsigned flags, const AstNode *at) {
     Symbol *sym = scope_find(s, name.s, name.len);
@@ -598,6 +599,48 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
     case AST_ASSERT:
         collect_expr(cs, s, st->u.assert_stmt.test);
         collect_expr(cs, s, st->u.assert_stmt.msg);
+        break;
+    case AST_MATCH:
+        collect_expr(cs, s, st->u.match.subject);
+        for (size_t i = 0; i < st->u.match.cases.count; i++) {
+            const AstNode *mc = st->u.match.cases.items[i];
+            collect_pattern(cs, s, mc->u.match_case.pattern);
+            collect_expr(cs, s, mc->u.match_case.guard);
+            collect_stmts(cs, s, &mc->u.match_case.body);
+        }
+        break;
+    default: break;
+    }
+}
+
+/* A pattern binds its capture names and evaluates its values, classes
+ * and keys. */
+static void collect_pattern(CompileState *cs, Scope *s, const AstNode *p) {
+    switch (p->kind) {
+    case AST_MATCH_VALUE:
+    case AST_MATCH_SINGLETON: collect_expr(cs, s, p->u.match_value.value); break;
+    case AST_MATCH_SEQUENCE:
+    case AST_MATCH_OR:
+        for (size_t i = 0; i < p->u.match_seq.patterns.count; i++) collect_pattern(cs, s, p->u.match_seq.patterns.items[i]);
+        break;
+    case AST_MATCH_MAPPING:
+        for (size_t i = 0; i < p->u.match_mapping.keys.count; i++) {
+            collect_expr(cs, s, p->u.match_mapping.keys.items[i]);
+            collect_pattern(cs, s, p->u.match_mapping.patterns.items[i]);
+        }
+        if (p->u.match_mapping.rest.s) define(cs, s, p->u.match_mapping.rest, DEF_LOCAL, p);
+        break;
+    case AST_MATCH_CLASS:
+        collect_expr(cs, s, p->u.match_class.cls);
+        for (size_t i = 0; i < p->u.match_class.patterns.count; i++) collect_pattern(cs, s, p->u.match_class.patterns.items[i]);
+        for (size_t i = 0; i < p->u.match_class.kwd_patterns.count; i++)
+            collect_pattern(cs, s, p->u.match_class.kwd_patterns.items[i]);
+        break;
+    case AST_MATCH_AS:
+        if (p->u.match_as.pattern) collect_pattern(cs, s, p->u.match_as.pattern);
+        /* fall through */
+    case AST_MATCH_STAR:
+        if (p->u.match_as.name.s) define(cs, s, p->u.match_as.name, DEF_LOCAL, p);
         break;
     default: break;
     }
@@ -1954,6 +1997,378 @@ static void compile_try_finally(Compiler *c, const AstNode *st) {
     c->depth = base_depth;
 }
 
+/* ---- match ---------------------------------------------------------------
+ *
+ * The subject stays on the stack while the cases try it in turn: each case
+ * but the last matches a copy. A pattern consumes the value on top of the
+ * stack; `on_top` counts the values a failure must pop (the value being
+ * matched and what matching it pushed), and a failure jumps to
+ * fail_pop[on_top], a chain of POP_TOPs that ends at the next case.
+ * Captures are stored as soon as they match (a failed case may leave some
+ * bound, which Python allows); an OR pattern's alternatives must bind the
+ * same names. */
+
+#define MAX_PATTERN_NAMES 256
+
+typedef struct PatternCtx {
+    int *fail_pop;
+    uint32_t nfail_pop, cap_fail_pop;
+    int on_top;
+    bool allow_irrefutable;
+    AstStr names[MAX_PATTERN_NAMES]; /* bound so far by this case's pattern */
+    const AstNode *name_at[MAX_PATTERN_NAMES];
+    int nnames;
+} PatternCtx;
+
+static int fail_label(Compiler *c, PatternCtx *pc, int n) {
+    while ((int)pc->nfail_pop <= n) {
+        if (!grow(c->cs, (void **)&pc->fail_pop, &pc->cap_fail_pop, pc->nfail_pop + 1, sizeof(int)))
+            return 0;
+        pc->fail_pop[pc->nfail_pop++] = new_label(c);
+    }
+    return pc->fail_pop[n];
+}
+
+/* Pops the condition; on false, fails with the values now on top. */
+static void jump_if_false_fail(Compiler *c, PatternCtx *pc) {
+    emit_jump(c, OP_POP_JUMP_IF_FALSE, fail_label(c, pc, pc->on_top));
+}
+
+/* The failure chain: fail_pop[n] pops n values; the stack below them is
+ * `base` deep. */
+static void emit_fail_pops(Compiler *c, PatternCtx *pc, int base) {
+    for (int i = (int)pc->nfail_pop - 1; i > 0; i--) {
+        bind_label(c, pc->fail_pop[i]);
+        c->depth = base + i;
+        emit(c, OP_POP_TOP, 0);
+    }
+    if (pc->nfail_pop > 0) bind_label(c, pc->fail_pop[0]);
+    c->depth = base;
+    free(pc->fail_pop);
+    pc->fail_pop = NULL;
+    pc->nfail_pop = pc->cap_fail_pop = 0;
+}
+
+static bool str_eq(AstStr a, AstStr b) { return a.len == b.len && memcmp(a.s, b.s, a.len) == 0; }
+
+/* Stores the matched value on top in `name` (or drops it for `_`). */
+static void pattern_store(Compiler *c, PatternCtx *pc, AstStr name, const AstNode *at) {
+    pc->on_top--;
+    if (!name.s) {
+        emit(c, OP_POP_TOP, 0);
+        return;
+    }
+    for (int i = 0; i < pc->nnames; i++)
+        if (str_eq(pc->names[i], name)) {
+            syntax_error(c->cs, at->line, at->col, "multiple assignments to name '%.*s' in pattern", (int)name.len,
+                         name.s);
+            return;
+        }
+    if (pc->nnames == MAX_PATTERN_NAMES) {
+        syntax_error(c->cs, at->line, at->col, "too many names in one pattern");
+        return;
+    }
+    pc->name_at[pc->nnames] = at;
+    pc->names[pc->nnames++] = name;
+    compile_name(c, name, NAME_STORE);
+}
+
+static void compile_pattern(Compiler *c, PatternCtx *pc, const AstNode *p);
+
+/* A pattern inside another: never the whole case, so irrefutable is fine. */
+static void compile_subpattern(Compiler *c, PatternCtx *pc, const AstNode *p) {
+    bool saved = pc->allow_irrefutable;
+    pc->allow_irrefutable = true;
+    compile_pattern(c, pc, p);
+    pc->allow_irrefutable = saved;
+}
+
+static bool is_wildcard(const AstNode *p) {
+    return (p->kind == AST_MATCH_AS && !p->u.match_as.pattern && !p->u.match_as.name.s) ||
+           (p->kind == AST_MATCH_STAR && !p->u.match_as.name.s);
+}
+
+/* Matches each of n values pushed by an unpacking, the first on top. */
+static void compile_subpatterns(Compiler *c, PatternCtx *pc, const AstSeq *patterns) {
+    for (size_t i = 0; i < patterns->count && !c->cs->failed; i++) {
+        const AstNode *sub = patterns->items[i];
+        if (sub->kind == AST_MATCH_STAR) pattern_store(c, pc, sub->u.match_as.name, sub);
+        else compile_subpattern(c, pc, sub);
+    }
+}
+
+static void compile_pattern_sequence(Compiler *c, PatternCtx *pc, const AstNode *p) {
+    const AstSeq *items = &p->u.match_seq.patterns;
+    size_t n = items->count, star = n;
+    bool only_wildcards = true;
+    for (size_t i = 0; i < n; i++) {
+        if (items->items[i]->kind == AST_MATCH_STAR) star = i;
+        if (!is_wildcard(items->items[i])) only_wildcards = false;
+    }
+    emit(c, OP_MATCH_SEQUENCE, 0);
+    jump_if_false_fail(c, pc);
+    if (star == n || n > 1) {
+        emit(c, OP_GET_LEN, 0);
+        emit(c, OP_LOAD_SMALL_INT, (uint32_t)(star == n ? n : n - 1));
+        emit(c, OP_COMPARE_OP, star == n ? CMP_EQ : CMP_GE);
+        jump_if_false_fail(c, pc);
+    }
+    if (only_wildcards) {
+        emit(c, OP_POP_TOP, 0);
+        pc->on_top--;
+        return;
+    }
+    if (star == n) emit(c, OP_UNPACK_SEQUENCE, (uint32_t)n);
+    else emit(c, OP_UNPACK_EX, (uint32_t)(star | ((n - star - 1) << 8)));
+    pc->on_top += (int)n - 1;
+    compile_subpatterns(c, pc, items);
+}
+
+/* Literal keys that are the same constant (str, int, None/True/False). */
+static bool same_key(const AstNode *a, const AstNode *b) {
+    if (a->kind != b->kind) return false;
+    switch (a->kind) {
+    case AST_STR: return str_eq(a->u.str.value, b->u.str.value);
+    case AST_INT: return a->u.int_lit.base == b->u.int_lit.base && str_eq(a->u.int_lit.digits, b->u.int_lit.digits);
+    case AST_CONSTANT: return a->u.constant.value == b->u.constant.value;
+    default: return false;
+    }
+}
+
+static void compile_pattern_mapping(Compiler *c, PatternCtx *pc, const AstNode *p) {
+    const AstSeq *keys = &p->u.match_mapping.keys;
+    size_t n = keys->count;
+    AstStr rest = p->u.match_mapping.rest;
+    emit(c, OP_MATCH_MAPPING, 0);
+    jump_if_false_fail(c, pc);
+    if (n == 0 && !rest.s) {
+        emit(c, OP_POP_TOP, 0);
+        pc->on_top--;
+        return;
+    }
+    if (n > 0) {
+        emit(c, OP_GET_LEN, 0);
+        emit(c, OP_LOAD_SMALL_INT, (uint32_t)n);
+        emit(c, OP_COMPARE_OP, CMP_GE);
+        jump_if_false_fail(c, pc);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const AstNode *key = keys->items[i];
+        for (size_t j = 0; j < i; j++)
+            if (same_key(keys->items[j], key)) {
+                if (key->kind == AST_STR)
+                    syntax_error(c->cs, p->line, p->col, "mapping pattern checks duplicate key ('%.*s')",
+                                 (int)key->u.str.value.len, key->u.str.value.s);
+                else
+                    syntax_error(c->cs, p->line, p->col, "mapping pattern checks duplicate key (%s)",
+                                 key->kind == AST_INT ? key->u.int_lit.digits.s : ast_expr_name(key));
+                return;
+            }
+        compile_expr(c, key);
+    }
+    emit(c, OP_BUILD_TUPLE, (uint32_t)n);
+    pc->on_top++;
+    if (n > 0) {
+        emit(c, OP_MATCH_KEYS, 0);
+        pc->on_top++;
+        emit(c, OP_COPY, 1);
+        emit(c, OP_LOAD_NONE, 0);
+        emit(c, OP_IS_OP, 1);
+        jump_if_false_fail(c, pc);
+        emit(c, OP_UNPACK_SEQUENCE, (uint32_t)n);
+        pc->on_top += (int)n - 1;
+        compile_subpatterns(c, pc, &p->u.match_mapping.patterns);
+    }
+    /* [subject, keys] */
+    if (rest.s) {
+        emit(c, OP_COPY_DICT_WITHOUT_KEYS, 0);
+        emit(c, OP_SWAP, 2);
+        emit(c, OP_POP_TOP, 0);
+        pc->on_top--;
+        pattern_store(c, pc, rest, p);
+    } else {
+        emit(c, OP_POP_TOP, 0);
+        emit(c, OP_POP_TOP, 0);
+        pc->on_top -= 2;
+    }
+}
+
+static void compile_pattern_class(Compiler *c, PatternCtx *pc, const AstNode *p) {
+    const AstSeq *attrs = &p->u.match_class.kwd_attrs;
+    size_t npos = p->u.match_class.patterns.count, nkw = attrs->count;
+    for (size_t i = 0; i < nkw; i++)
+        for (size_t j = 0; j < i; j++)
+            if (str_eq(attrs->items[i]->u.name.id, attrs->items[j]->u.name.id)) {
+                const AstNode *at = p->u.match_class.kwd_patterns.items[i];
+                syntax_error(c->cs, at->line, at->col, "attribute name repeated in class pattern: %s",
+                             attrs->items[i]->u.name.id.s);
+                return;
+            }
+    compile_expr(c, p->u.match_class.cls);
+    ObjTuple *names = tuple_new(c->cs->ts, nkw);
+    if (!names) {
+        out_of_memory(c->cs);
+        return;
+    }
+    for (size_t i = 0; i < nkw; i++) names->items[i] = str_constant(c, attrs->items[i]->u.name.id);
+    emit(c, OP_LOAD_CONST, add_const(c, OBJ_VAL(names)));
+    set_line(c, p);
+    emit(c, OP_MATCH_CLASS, (uint32_t)npos);
+    emit(c, OP_COPY, 1);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_IS_OP, 1);
+    jump_if_false_fail(c, pc);
+    bool only_wildcards = true;
+    for (size_t i = 0; i < npos; i++)
+        if (!is_wildcard(p->u.match_class.patterns.items[i])) only_wildcards = false;
+    for (size_t i = 0; i < nkw; i++)
+        if (!is_wildcard(p->u.match_class.kwd_patterns.items[i])) only_wildcards = false;
+    if (only_wildcards) {
+        emit(c, OP_POP_TOP, 0);
+        pc->on_top--;
+        return;
+    }
+    emit(c, OP_UNPACK_SEQUENCE, (uint32_t)(npos + nkw));
+    pc->on_top += (int)(npos + nkw) - 1;
+    compile_subpatterns(c, pc, &p->u.match_class.patterns);
+    compile_subpatterns(c, pc, &p->u.match_class.kwd_patterns);
+}
+
+/* The first capture of one alternative that the other lacks, or NULL. */
+static const AstNode *name_difference(const PatternCtx *a, const PatternCtx *b, int from) {
+    for (int k = 0; k < 2; k++) {
+        const PatternCtx *x = k ? a : b, *y = k ? b : a;
+        for (int i = from; i < x->nnames; i++) {
+            bool found = false;
+            for (int j = from; j < y->nnames && !found; j++) found = str_eq(x->names[i], y->names[j]);
+            if (!found) return x->name_at[i];
+        }
+    }
+    return NULL;
+}
+
+/* Each alternative matches a copy with a failure chain of its own, which
+ * ends at the next alternative; the last one's failure is the pattern's. */
+static void compile_pattern_or(Compiler *c, PatternCtx *pc, const AstNode *p) {
+    const AstSeq *alts = &p->u.match_seq.patterns;
+    int end = new_label(c);
+    int base = c->depth; /* with the value being matched */
+    int first = pc->nnames;
+    PatternCtx *alt = calloc(2, sizeof *alt), *first_alt = alt + 1;
+    if (!alt) {
+        out_of_memory(c->cs);
+        return;
+    }
+    for (size_t i = 0; i < alts->count && !c->cs->failed; i++) {
+        memcpy(alt->names, pc->names, (size_t)first * sizeof *alt->names);
+        memcpy(alt->name_at, pc->name_at, (size_t)first * sizeof *alt->name_at);
+        alt->nnames = first;
+        alt->allow_irrefutable = i + 1 == alts->count && pc->allow_irrefutable;
+        alt->on_top = 1;
+        c->depth = base;
+        emit(c, OP_COPY, 1);
+        compile_pattern(c, alt, alts->items[i]);
+        const AstNode *differs = i == 0 ? NULL : name_difference(first_alt, alt, first);
+        if (i == 0) *first_alt = *alt;
+        if (differs)
+            syntax_error(c->cs, differs->line, differs->col, "alternative patterns bind different names");
+        /* Matched: drop the value; the names are bound. */
+        emit(c, OP_POP_TOP, 0);
+        emit_jump(c, OP_JUMP, end);
+        emit_fail_pops(c, alt, base);
+    }
+    /* No alternative matched: the value is still on top. */
+    emit_jump(c, OP_JUMP, fail_label(c, pc, pc->on_top));
+    bind_label(c, end);
+    c->depth = base - 1;
+    pc->on_top--;
+    *pc = (PatternCtx){.fail_pop = pc->fail_pop, .nfail_pop = pc->nfail_pop, .cap_fail_pop = pc->cap_fail_pop,
+                       .on_top = pc->on_top, .allow_irrefutable = pc->allow_irrefutable,
+                       .nnames = first_alt->nnames};
+    memcpy(pc->names, first_alt->names, (size_t)first_alt->nnames * sizeof *pc->names);
+    memcpy(pc->name_at, first_alt->name_at, (size_t)first_alt->nnames * sizeof *pc->name_at);
+    free(alt);
+}
+
+static void compile_pattern(Compiler *c, PatternCtx *pc, const AstNode *p) {
+    set_line(c, p);
+    switch (p->kind) {
+    case AST_MATCH_VALUE:
+    case AST_MATCH_SINGLETON:
+        compile_expr(c, p->u.match_value.value);
+        if (p->kind == AST_MATCH_VALUE) emit(c, OP_COMPARE_OP, CMP_EQ);
+        else emit(c, OP_IS_OP, 0);
+        pc->on_top--;
+        jump_if_false_fail(c, pc);
+        break;
+    case AST_MATCH_AS:
+        if (!p->u.match_as.pattern) {
+            if (!pc->allow_irrefutable) {
+                if (p->u.match_as.name.s)
+                    syntax_error(c->cs, p->line, p->col, "name capture '%s' makes remaining patterns unreachable",
+                                 p->u.match_as.name.s);
+                else
+                    syntax_error(c->cs, p->line, p->col, "wildcard makes remaining patterns unreachable");
+                return;
+            }
+            pattern_store(c, pc, p->u.match_as.name, p);
+            break;
+        }
+        emit(c, OP_COPY, 1);
+        pc->on_top++;
+        compile_pattern(c, pc, p->u.match_as.pattern);
+        pattern_store(c, pc, p->u.match_as.name, p);
+        break;
+    case AST_MATCH_SEQUENCE: compile_pattern_sequence(c, pc, p); break;
+    case AST_MATCH_MAPPING: compile_pattern_mapping(c, pc, p); break;
+    case AST_MATCH_CLASS: compile_pattern_class(c, pc, p); break;
+    case AST_MATCH_OR: compile_pattern_or(c, pc, p); break;
+    case AST_MATCH_STAR:
+        syntax_error(c->cs, p->line, p->col, "can't use starred name here");
+        break;
+    default: syntax_error(c->cs, p->line, p->col, "invalid pattern"); break;
+    }
+}
+
+static void compile_match(Compiler *c, const AstNode *st) {
+    compile_expr(c, st->u.match.subject);
+    const AstSeq *cases = &st->u.match.cases;
+    int end = new_label(c);
+    int base = c->depth; /* with the subject */
+    size_t n = cases->count;
+    /* A last `case _:` without a guard needs no matching. */
+    const AstNode *last = cases->items[n - 1];
+    bool has_default = is_wildcard(last->u.match_case.pattern) && !last->u.match_case.guard && n > 1;
+    for (size_t i = 0; i < n - has_default && !c->cs->failed; i++) {
+        const AstNode *mc = cases->items[i];
+        bool last_tried = i == n - has_default - 1;
+        PatternCtx *pc = calloc(1, sizeof *pc);
+        if (!pc) {
+            out_of_memory(c->cs);
+            return;
+        }
+        pc->allow_irrefutable = mc->u.match_case.guard || i == n - 1;
+        pc->on_top = 1;
+        c->depth = base;
+        if (!last_tried) emit(c, OP_COPY, 1);
+        compile_pattern(c, pc, mc->u.match_case.pattern);
+        if (mc->u.match_case.guard) compile_jump_if(c, mc->u.match_case.guard, false, fail_label(c, pc, 0));
+        /* Matched: the subject is no longer needed. */
+        if (!last_tried) emit(c, OP_POP_TOP, 0);
+        compile_stmts(c, &mc->u.match_case.body);
+        emit_jump(c, OP_JUMP, end);
+        emit_fail_pops(c, pc, last_tried ? base - 1 : base);
+        free(pc);
+    }
+    if (has_default) {
+        c->depth = base - 1;
+        set_line(c, last);
+        compile_stmts(c, &last->u.match_case.body);
+    }
+    bind_label(c, end);
+    c->depth = base - 1;
+}
+
 static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     const AstNode *item = st->u.with.items.items[index];
     int handler = new_label(c), end = new_label(c), cleanup = new_label(c), suppress = new_label(c);
@@ -2174,6 +2589,7 @@ static void compile_stmt(Compiler *c, const AstNode *st) {
         else compile_try_except(c, st);
         break;
     case AST_WITH: compile_with_items(c, st, 0); break;
+    case AST_MATCH: compile_match(c, st); break;
     case AST_ASSERT: {
         int end = new_label(c);
         compile_jump_if(c, st->u.assert_stmt.test, true, end);

@@ -33,6 +33,7 @@
 #include "vm/code.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
+#include "vm/match.h"
 #include "vm/opcodes.h"
 #include "vm/signals.h"
 #include "vm/thread.h"
@@ -1436,6 +1437,47 @@ dispatch:
         Value b = POP();
         bool r = TOP() == b;
         TOP() = BOOL_VAL(arg ? !r : r);
+        DISPATCH();
+    }
+    TARGET(GET_LEN) {
+        SAVE_STATE();
+        int64_t n = ops_len(ts, TOP());
+        if (n < 0) goto error;
+        Value v = int_from_i64(ts, n);
+        CHECK(v);
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(MATCH_SEQUENCE) {
+        Value v = TOP();
+        PUSH(BOOL_VAL(match_is_sequence(ts, v)));
+        DISPATCH();
+    }
+    TARGET(MATCH_MAPPING) {
+        Value v = TOP();
+        PUSH(BOOL_VAL(match_is_mapping(ts, v)));
+        DISPATCH();
+    }
+    TARGET(MATCH_KEYS) {
+        SAVE_STATE();
+        Value v = match_keys(ts, sp[-2], AS_TUPLE(sp[-1]));
+        CHECK(v);
+        PUSH(v);
+        DISPATCH();
+    }
+    TARGET(COPY_DICT_WITHOUT_KEYS) {
+        SAVE_STATE();
+        Value v = match_rest(ts, sp[-2], AS_TUPLE(sp[-1]));
+        CHECK(v);
+        TOP() = v;
+        DISPATCH();
+    }
+    TARGET(MATCH_CLASS) {
+        SAVE_STATE();
+        Value v = match_class(ts, sp[-3], sp[-2], arg, AS_TUPLE(sp[-1]));
+        CHECK(v);
+        sp -= 2;
+        TOP() = v;
         DISPATCH();
     }
     TARGET(CONTAINS_OP) {
