@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/class.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
 #include "runtime/ops.h"
@@ -83,28 +84,106 @@ static Value generator_send(TState *ts, Value *args, int nargs, ObjTuple *kwname
     return v;
 }
 
-static Value generator_throw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "throw", nargs, kwnames, 2, 4)) return ERROR_VAL;
-    Value exc = args[1];
-    if (IS_KIND(exc, OBJ_TYPE)) {
-        exc = vm_call(ts, exc, nargs > 2 ? &args[2] : NULL, nargs > 2 ? 1 : 0, NULL);
-        if (IS_ERROR(exc)) return exc;
+/* The exception gen.throw(typ[, val[, tb]]) raises, as CPython builds it. */
+static Value throw_exception(TState *ts, Value *args, int nargs) {
+    Interp *interp = ts->interp;
+    Value typ = args[0], val = nargs > 1 ? args[1] : NONE_VAL;
+    if (IS_KIND(typ, OBJ_TYPE) && type_is_subtype(AS_TYPE(typ), interp->exc.BaseException)) {
+        if (IS_EXCEPTION(val) && type_is_subtype(OBJ_TYPE(val), AS_TYPE(typ))) return val;
+        if (IS_NONE(val)) return vm_call(ts, typ, NULL, 0, NULL);
+        if (IS_TUPLE(val)) return vm_call(ts, typ, AS_TUPLE(val)->items, (int)AS_TUPLE(val)->len, NULL);
+        return vm_call(ts, typ, &val, 1, NULL);
     }
-    if (!IS_EXCEPTION(exc))
-        return err_format(ts, ts->interp->exc.TypeError,
-                          "exceptions must be classes or instances deriving from BaseException, not %s",
-                          ops_type_name(ts, exc));
+    if (IS_EXCEPTION(typ)) {
+        if (!IS_NONE(val))
+            return err_format(ts, interp->exc.TypeError, "instance exception may not have a separate value");
+        return typ;
+    }
+    return err_format(ts, interp->exc.TypeError,
+                      "exceptions must be classes or instances deriving from BaseException, not %s",
+                      ops_type_name(ts, typ));
+}
+
+static Value close_generator(TState *ts, ObjGenerator *gen);
+
+/* iterator.close() of the delegate of a `yield from`, when it has one. */
+static Value close_iterator(TState *ts, Value it) {
+    if (IS_GENERATOR(it)) return close_generator(ts, AS_GENERATOR(it));
+    Value meth = ops_getattr_opt(ts, it, str_intern_cstr(ts, "close"));
+    if (IS_ERROR(meth) || IS_EMPTY(meth)) return meth;
+    return vm_call(ts, meth, NULL, 0, NULL);
+}
+
+/* Throws exc into gen. While gen delegates (it waits in `yield from sub`),
+ * the throw goes to sub first, as in CPython: GeneratorExit closes sub and
+ * then reaches gen; another exception is thrown into sub (a generator, or
+ * an iterator with a throw method, which gets the arguments as given),
+ * and gen sees what comes of it: a value sub yields is yielded, sub's
+ * return (StopIteration) ends the `yield from`, an exception is raised in
+ * gen at the `yield from`. */
+static Value throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, int nargs, Value *result) {
+    Interp *interp = ts->interp;
+    Value sub = vm_generator_delegate(gen);
     vm_push(ts, exc);
-    Value result = NONE_VAL;
-    Value v = vm_generator_throw(ts, AS_GENERATOR(args[0]), exc, &result);
+    if (!IS_EMPTY(sub)) {
+        /* Running while the delegate works: re-entering gen is an error. */
+        atomic_store(&gen->state, GEN_RUNNING);
+        Value r = EMPTY_VAL, sub_result = NONE_VAL;
+        if (ops_isinstance(ts, exc, interp->exc.GeneratorExit)) {
+            r = close_iterator(ts, sub);
+            atomic_store(&gen->state, GEN_SUSPENDED);
+            if (IS_ERROR(r)) exc = err_fetch(ts);
+        } else {
+            bool thrown = true;
+            if (IS_GENERATOR(sub)) {
+                r = throw_into(ts, AS_GENERATOR(sub), exc, args, nargs, &sub_result);
+            } else {
+                Value meth = ops_getattr_opt(ts, sub, str_intern_cstr(ts, "throw"));
+                if (IS_ERROR(meth) && err_matches(ts, interp->exc.AttributeError)) {
+                    err_clear(ts);
+                    meth = EMPTY_VAL;
+                }
+                if (IS_EMPTY(meth)) thrown = false;
+                else r = IS_ERROR(meth) ? meth : vm_call(ts, meth, args, nargs, NULL);
+            }
+            atomic_store(&gen->state, GEN_SUSPENDED);
+            if (thrown) {
+                vm_pop(ts);
+                if (!IS_ERROR(r) && !IS_EMPTY(r)) return r;
+                if (IS_ERROR(r) && err_matches(ts, interp->exc.StopIteration)) {
+                    Value stop = err_fetch(ts);
+                    Value a = AS_EXCEPTION(stop)->args;
+                    sub_result = IS_TUPLE(a) && AS_TUPLE(a)->len ? AS_TUPLE(a)->items[0] : NONE_VAL;
+                    r = EMPTY_VAL;
+                }
+                if (IS_EMPTY(r)) {
+                    vm_generator_finish_delegation(gen);
+                    return generator_resume(ts, gen, sub_result, result);
+                }
+                exc = err_fetch(ts);
+                vm_push(ts, exc);
+            }
+        }
+    }
+    Value v = vm_generator_throw(ts, gen, exc, result);
     vm_pop(ts);
+    return v;
+}
+
+static Value generator_throw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "throw", nargs, kwnames, 1, INT32_MAX)) return ERROR_VAL;
+    if (nargs < 2 || nargs > 4)
+        return err_format(ts, ts->interp->exc.TypeError, "throw expected at %s %d argument%s, got %d",
+                          nargs < 2 ? "least" : "most", nargs < 2 ? 1 : 3, nargs < 2 ? "" : "s", nargs - 1);
+    Value exc = throw_exception(ts, args + 1, nargs - 1);
+    if (IS_ERROR(exc)) return exc;
+    Value result = NONE_VAL;
+    Value v = throw_into(ts, AS_GENERATOR(args[0]), exc, args + 1, nargs - 1, &result);
     if (IS_EMPTY(v)) return stop_iteration(ts, result);
     return v;
 }
 
-static Value generator_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    ObjGenerator *gen = AS_GENERATOR(args[0]);
+static Value close_generator(TState *ts, ObjGenerator *gen) {
     int state = atomic_load(&gen->state);
     if (state == GEN_CREATED || state == GEN_CLOSED) {
         atomic_store(&gen->state, GEN_CLOSED);
@@ -113,7 +192,7 @@ static Value generator_close(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     Value exc = exc_new(ts, ts->interp->exc.GeneratorExit, NULL, 0);
     if (IS_ERROR(exc)) return exc;
     Value result;
-    Value v = vm_generator_throw(ts, gen, exc, &result);
+    Value v = throw_into(ts, gen, exc, &exc, 1, &result);
     if (IS_ERROR(v)) {
         if (err_matches(ts, ts->interp->exc.GeneratorExit) || err_matches(ts, ts->interp->exc.StopIteration)) {
             err_clear(ts);
@@ -123,6 +202,11 @@ static Value generator_close(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     }
     if (IS_EMPTY(v)) return NONE_VAL;
     return err_format(ts, ts->interp->exc.RuntimeError, "generator ignored GeneratorExit");
+}
+
+static Value generator_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return close_generator(ts, AS_GENERATOR(args[0]));
 }
 
 static Value gen_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_GENERATOR(self)->name); }

@@ -425,6 +425,29 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) 
 
 Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, globals); }
 
+/* What a generator's run came to: the frame's exit said how it ended (a
+ * return or a yield, in ts->gen_returned). A StopIteration escaping the
+ * body becomes RuntimeError (PEP 479), however the generator was entered. */
+static Value generator_outcome(TState *ts, ObjGenerator *gen, Value r, Value *result) {
+    if (IS_ERROR(r)) {
+        atomic_store(&gen->state, GEN_CLOSED);
+        if (err_matches(ts, ts->interp->exc.StopIteration)) {
+            Value exc = err_fetch(ts);
+            vm_push(ts, exc);
+            err_format(ts, ts->interp->exc.RuntimeError, "generator raised StopIteration");
+            AS_EXCEPTION(ts->exc)->cause = exc;
+            AS_EXCEPTION(ts->exc)->context = exc;
+            vm_pop(ts);
+        }
+        return ERROR_VAL;
+    }
+    if (ts->gen_returned) {
+        *result = r;
+        return EMPTY_VAL;
+    }
+    return r;
+}
+
 Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result) {
     int expected = GEN_SUSPENDED;
     bool first = false;
@@ -463,24 +486,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     if (!first) *f->sp++ = sent;
     Value r = run(ts);
     vm_leave_native(ts);
-    /* The generator frame's exit said how it ended: a return, or a yield. */
-    if (IS_ERROR(r)) {
-        atomic_store(&gen->state, GEN_CLOSED);
-        if (err_matches(ts, ts->interp->exc.StopIteration)) {
-            Value exc = err_fetch(ts);
-            vm_push(ts, exc);
-            err_format(ts, ts->interp->exc.RuntimeError, "generator raised StopIteration");
-            AS_EXCEPTION(ts->exc)->cause = exc;
-            AS_EXCEPTION(ts->exc)->context = exc;
-            vm_pop(ts);
-        }
-        return ERROR_VAL;
-    }
-    if (ts->gen_returned) {
-        *result = r;
-        return EMPTY_VAL;
-    }
-    return r;
+    return generator_outcome(ts, gen, r, result);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -885,15 +891,17 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
     err_restore(ts, exc);
     Value r = run_loop(ts, true);
     vm_leave_native(ts);
-    if (IS_ERROR(r)) {
-        atomic_store(&gen->state, GEN_CLOSED);
-        return ERROR_VAL;
-    }
-    if (ts->gen_returned) {
-        *result = r;
-        return EMPTY_VAL;
-    }
-    return r;
+    return generator_outcome(ts, gen, r, result);
+}
+
+Value vm_generator_delegate(ObjGenerator *gen) {
+    if (atomic_load(&gen->state) != GEN_SUSPENDED || INSTR_OP(*gen->ip) != OP_YIELD_FROM) return EMPTY_VAL;
+    return gen->sp[-1];
+}
+
+void vm_generator_finish_delegation(ObjGenerator *gen) {
+    gen->sp--;
+    gen->ip++;
 }
 
 #ifdef MINI_COMPUTED_GOTO
@@ -1831,14 +1839,17 @@ dispatch:
         Value result = NONE_VAL;
         Value v;
         SAVE_STATE();
+        bool heap = IS_OBJ(sub) && (OBJ_TYPE(sub)->flags & TYPEF_HEAPTYPE);
         if (IS_GENERATOR(sub)) {
             v = generator_resume(ts, AS_GENERATOR(sub), sent, &result);
-        } else if (IS_NONE(sent)) {
+        } else if (IS_NONE(sent) && !heap) {
             v = ops_next(ts, sub);
         } else {
-            Value send = ops_getattr(ts, sub, ts->interp->names.send);
+            /* send(), or a class's __next__: its StopIteration carries the
+             * result of the yield from. */
+            Value send = ops_getattr(ts, sub, IS_NONE(sent) ? ts->interp->names.next : ts->interp->names.send);
             CHECK(send);
-            v = vm_call(ts, send, &sent, 1, NULL);
+            v = vm_call(ts, send, IS_NONE(sent) ? NULL : &sent, IS_NONE(sent) ? 0 : 1, NULL);
             if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.StopIteration)) {
                 Value exc = err_fetch(ts);
                 ObjTuple *a = AS_TUPLE(AS_EXCEPTION(exc)->args);

@@ -32,6 +32,12 @@ Value vm_call_function(TState *ts, struct ObjFunction *fn, Value *args, int narg
  * results as generator_resume. */
 struct ObjGenerator;
 Value vm_generator_throw(TState *ts, struct ObjGenerator *gen, Value exc, Value *result);
+/* The iterator a suspended generator delegates to (it waits in `yield
+ * from`), or EMPTY_VAL. */
+Value vm_generator_delegate(struct ObjGenerator *gen);
+/* Ends that delegation: the next resume's sent value becomes the result of
+ * the `yield from` (the delegate has returned). */
+void vm_generator_finish_delegation(struct ObjGenerator *gen);
 
 /* Runs a class body with `ns` as its namespace (the class statement). */
 Value vm_run_class_body(TState *ts, struct ObjFunction *body, struct ObjDict *ns);
