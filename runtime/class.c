@@ -742,10 +742,10 @@ static bool is_user_binop_type(ObjType *t) { return t->binop == slot_binop; }
 static Value slot_unop(TState *ts, UnOp op, Value a) {
     Interp *interp = ts->interp;
     ObjStr *name = op == UN_NEG ? interp->names.neg : op == UN_POS ? interp->names.pos : interp->names.invert;
-    Value r = call_dunder(ts, a, name, NULL, 0);
-    if (IS_EMPTY(r)) return NOT_IMPLEMENTED_VAL;
-    return r;
+    return call_dunder(ts, a, name, NULL, 0);
 }
+
+bool class_unop_is_user(const ObjType *t) { return t->unop == slot_unop; }
 
 /* __len__'s result as CPython takes it: any integer (__index__ included),
  * not negative, and OverflowError past an index-sized integer. */

@@ -92,6 +92,11 @@ Value class_super(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
 /* Slot functions a user class gets when its body defines the dunder. */
 void class_install_slots(TState *ts, ObjType *type);
+/* Whether t's unary operators are its class's dunders: their unop slot
+ * returns EMPTY_VAL for a missing method, and a NotImplemented the method
+ * returned is a result (built-in slots return NotImplemented for an
+ * unsupported operator). */
+bool class_unop_is_user(const ObjType *t);
 
 extern const struct TypeSpec object_type_spec;
 extern const struct TypeSpec type_type_spec;

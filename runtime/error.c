@@ -1,5 +1,6 @@
 #include "runtime/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -415,7 +416,76 @@ void err_print(TState *ts, Value exc) {
 
 /* ---- the exception types --------------------------------------------- */
 
+ObjType *exc_oserror_type(Interp *interp, int err) {
+    switch (err) {
+    case ENOENT: return interp->exc.FileNotFoundError;
+    case EEXIST: return interp->exc.FileExistsError;
+    case EACCES:
+    case EPERM: return interp->exc.PermissionError;
+    case EISDIR: return interp->exc.IsADirectoryError;
+    case ETIMEDOUT: return interp->exc.TimeoutError;
+    case EPIPE:
+    case ESHUTDOWN: return interp->exc.BrokenPipeError;
+    case ECHILD: return interp->exc.ChildProcessError;
+    case ESRCH: return interp->exc.ProcessLookupError;
+    default: return interp->exc.OSError;
+    }
+}
+
+/* OSError(errno, strerror[, filename[, winerror[, filename2]]]): with 2 to
+ * 5 arguments the attributes are set, args keeps the first two, and
+ * OSError itself becomes the subclass for the errno (FileNotFoundError). */
+static Value oserror_new(TState *ts, ObjType *type, Value *args, int nargs) {
+    Interp *interp = ts->interp;
+    bool numbered = nargs >= 2 && nargs <= 5;
+    if (numbered && type == interp->exc.OSError && IS_INT(args[0]))
+        type = exc_oserror_type(interp, (int)AS_INT(args[0]));
+    ObjTuple *t = tuple_from(ts, args, numbered ? 2 : (size_t)nargs);
+    ObjException *e = t ? exc_alloc(ts, type, t) : NULL;
+    if (!e) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(e));
+    e->dict = dict_new(ts);
+    static const char *const fields[] = {"errno", "strerror", "filename", "filename2"};
+    const int from[] = {0, 1, 2, 4};
+    bool ok = e->dict != NULL;
+    for (int i = 0; i < 4 && ok; i++) {
+        Value v = numbered && from[i] < nargs ? args[from[i]] : NONE_VAL;
+        ObjStr *key = str_intern_cstr(ts, fields[i]);
+        ok = key && dict_set_str(ts, e->dict, key, v) == 0;
+    }
+    vm_pop(ts);
+    return ok ? OBJ_VAL(e) : ERROR_VAL;
+}
+
+/* "[Errno 2] No such file or directory: 'x'" when errno and strerror are
+ * set; EMPTY_VAL otherwise (the usual str of the arguments). */
+static Value oserror_str(TState *ts, ObjException *e) {
+    if (!e->dict) return EMPTY_VAL;
+    Value no = dict_get_str(e->dict, str_intern_cstr(ts, "errno"));
+    Value msg = dict_get_str(e->dict, str_intern_cstr(ts, "strerror"));
+    Value file = dict_get_str(e->dict, str_intern_cstr(ts, "filename"));
+    Value file2 = dict_get_str(e->dict, str_intern_cstr(ts, "filename2"));
+    if (IS_EMPTY(no) || IS_NONE(no) || IS_EMPTY(msg) || IS_NONE(msg)) return EMPTY_VAL;
+    Value parts[4] = {ops_str(ts, no), ops_str(ts, msg), NONE_VAL, NONE_VAL};
+    if (!IS_EMPTY(file) && !IS_NONE(file)) parts[2] = ops_repr(ts, file);
+    if (!IS_EMPTY(file2) && !IS_NONE(file2)) parts[3] = ops_repr(ts, file2);
+    for (int i = 0; i < 4; i++)
+        if (IS_ERROR(parts[i])) return ERROR_VAL;
+    if (IS_NONE(parts[2]))
+        return OBJ_VAL(str_printf(ts, "[Errno %s] %s", AS_STR(parts[0])->data, AS_STR(parts[1])->data));
+    if (IS_NONE(parts[3]))
+        return OBJ_VAL(str_printf(ts, "[Errno %s] %s: %s", AS_STR(parts[0])->data, AS_STR(parts[1])->data,
+                                  AS_STR(parts[2])->data));
+    return OBJ_VAL(str_printf(ts, "[Errno %s] %s: %s -> %s", AS_STR(parts[0])->data, AS_STR(parts[1])->data,
+                              AS_STR(parts[2])->data, AS_STR(parts[3])->data));
+}
+
 static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (type_is_subtype(type, ts->interp->exc.OSError)) {
+        if (kwnames && kwnames->len > 0)
+            return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", type->name->data);
+        return oserror_new(ts, type, args, nargs);
+    }
     ObjTuple *t = tuple_from(ts, args, (size_t)nargs);
     if (!t) return ERROR_VAL;
     ObjException *e = exc_alloc(ts, type, t);
@@ -444,6 +514,10 @@ static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, Ob
 
 static Value exception_str(TState *ts, Value self) {
     ObjException *e = AS_EXCEPTION(self);
+    if (type_is_subtype(OBJ_TYPE(self), ts->interp->exc.OSError)) {
+        Value s = oserror_str(ts, e);
+        if (!IS_EMPTY(s)) return s;
+    }
     ObjTuple *args = IS_TUPLE(e->args) ? AS_TUPLE(e->args) : NULL;
     if (!args || args->len == 0) return OBJ_VAL(ts->interp->names.empty);
     if (args->len == 1) {

@@ -81,6 +81,8 @@ Value err_syntax(TState *ts, const struct SyntaxErrorInfo *err, const char *file
 
 /* Create an exception instance: type(*args). */
 Value exc_new(TState *ts, ObjType *type, Value *args, int nargs);
+/* The OSError subclass for an errno (FileNotFoundError for ENOENT...). */
+ObjType *exc_oserror_type(struct Interp *interp, int err);
 
 extern const struct TypeSpec exception_type_spec;
 extern const struct TypeSpec traceback_type_spec;

@@ -82,45 +82,15 @@ static inline int file_fd(ObjFile *f) { return atomic_load_explicit(&f->fd, memo
 
 /* ---- errors ---------------------------------------------------------- */
 
-static ObjType *oserror_type(Interp *interp, int err) {
-    switch (err) {
-    case ENOENT: return interp->exc.FileNotFoundError;
-    case EEXIST: return interp->exc.FileExistsError;
-    case EACCES:
-    case EPERM: return interp->exc.PermissionError;
-    case EISDIR: return interp->exc.IsADirectoryError;
-    case ETIMEDOUT: return interp->exc.TimeoutError;
-    case EPIPE:
-    case ESHUTDOWN: return interp->exc.BrokenPipeError;
-    case ECHILD: return interp->exc.ChildProcessError;
-    case ESRCH: return interp->exc.ProcessLookupError;
-    default: return interp->exc.OSError;
-    }
-}
-
 Value file_raise_oserror(TState *ts, int err, Value filename) {
     Interp *interp = ts->interp;
     char buf[256];
     const char *msg = strerror_r(err, buf, sizeof buf);
-    ObjStr *text;
-    if (IS_NONE(filename)) {
-        text = str_printf(ts, "[Errno %d] %s", err, msg);
-    } else {
-        Value r = ops_repr(ts, filename);
-        if (IS_ERROR(r)) return r;
-        text = str_printf(ts, "[Errno %d] %s: %s", err, msg, AS_STR(r)->data);
-    }
-    ObjStr *strerr = text ? str_from_cstr(ts, msg) : NULL;
+    ObjStr *strerr = str_from_cstr(ts, msg);
     if (!strerr) return ERROR_VAL;
-    Value exc = exc_new(ts, oserror_type(interp, err), (Value[]){OBJ_VAL(text)}, 1);
+    Value args[3] = {INT_VAL(err), OBJ_VAL(strerr), filename};
+    Value exc = vm_call(ts, OBJ_VAL(interp->exc.OSError), args, IS_NONE(filename) ? 2 : 3, NULL);
     if (IS_ERROR(exc)) return exc;
-    ObjStr *n_errno = str_intern_cstr(ts, "errno");
-    ObjStr *n_strerror = str_intern_cstr(ts, "strerror");
-    ObjStr *n_filename = str_intern_cstr(ts, "filename");
-    if (!n_errno || !n_strerror || !n_filename || ops_setattr(ts, exc, n_errno, INT_VAL(err)) < 0 ||
-        ops_setattr(ts, exc, n_strerror, OBJ_VAL(strerr)) < 0 ||
-        ops_setattr(ts, exc, n_filename, filename) < 0)
-        return ERROR_VAL;
     return err_raise(ts, exc);
 }
 

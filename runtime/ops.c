@@ -157,7 +157,7 @@ Value ops_unary(TState *ts, UnOp op, Value a) {
     ObjType *t = val_type(ts, a);
     Value r = NOT_IMPLEMENTED_VAL;
     if (t->unop) r = t->unop(ts, op, a);
-    if (IS_NOT_IMPLEMENTED(r))
+    if (IS_EMPTY(r) || (IS_NOT_IMPLEMENTED(r) && !class_unop_is_user(t)))
         return err_format(ts, ts->interp->exc.TypeError, "bad operand type for %s: '%s'",
                           unop_names[op], t->name->data);
     return r;

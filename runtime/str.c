@@ -8,6 +8,7 @@
  * which is what scripts meet in practice. */
 #include "runtime/str.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1963,6 +1964,13 @@ static Value pct_int_arg(TState *ts, Value v, char conv) {
         int64_t i;
         return ops_index(ts, v, &i) ? int_from_i64(ts, i) : ERROR_VAL;
     }
+    /* %d takes what int() takes: __int__ too (%x and %o need __index__). */
+    Value to_int = decimal && (t->flags & TYPEF_HEAPTYPE) ? type_lookup(t, str_intern_cstr(ts, "__int__")) : EMPTY_VAL;
+    if (!IS_EMPTY(to_int)) {
+        Value r = vm_call_method(ts, to_int, v, NULL, 0, NULL);
+        if (IS_ERROR(r) || IS_INT(r) || IS_BIGINT(r)) return r;
+        return err_format(ts, EXC(ts)->TypeError, "__int__ returned non-int (type %s)", ops_type_name(ts, r));
+    }
     if (decimal)
         return err_format(ts, EXC(ts)->TypeError, "%%%c format: a real number is required, not %s", conv,
                           t->name->data);
@@ -2028,6 +2036,22 @@ static bool pct_float(TState *ts, StrBuf *out, Value v, char conv, const PctSpec
             return false;
         }
         d = AS_FLOAT(r);
+    }
+    if (!isfinite(d) && sp->zero && !sp->left && sp->width > 0) {
+        /* CPython pads inf and nan with zeros too, after the sign. */
+        char body[8];
+        int n = snprintf(body, sizeof body, "%s%s", d < 0 ? "-" : sp->plus ? "+" : sp->space ? " " : "",
+                         isnan(d) ? "nan" : "inf");
+        if (conv == 'E' || conv == 'F' || conv == 'G')
+            for (char *c = body; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        size_t sign = body[0] == '-' || body[0] == '+' || body[0] == ' ';
+        size_t fill = (size_t)sp->width > (size_t)n ? (size_t)sp->width - (size_t)n : 0;
+        if (!sb_append(out, body, sign) || !sb_append_repeat(out, '0', fill) ||
+            !sb_append(out, body + sign, (size_t)n - sign)) {
+            err_no_memory(ts);
+            return false;
+        }
+        return true;
     }
     char fmt[16], *f = fmt;
     *f++ = '%';

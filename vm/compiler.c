@@ -373,7 +373,10 @@ static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
         const AstNode *name = e->u.named_expr.target;
         if (target != s) {
             define(cs, target, name->u.name.id, DEF_LOCAL, name);
-            unsigned flag = target->kind == SCOPE_MODULE ? DEF_GLOBAL : DEF_NONLOCAL;
+            /* Global in the comprehensions when it is in that function. */
+            const Symbol *declared = scope_find(target, name->u.name.id.s, name->u.name.id.len);
+            bool global = target->kind == SCOPE_MODULE || (declared && (declared->flags & DEF_GLOBAL));
+            unsigned flag = global ? DEF_GLOBAL : DEF_NONLOCAL;
             for (Scope *c = s; c != target; c = c->parent) scope_add(cs, c, name->u.name.id.s, name->u.name.id.len, flag, name->line, name->col);
         } else {
             define(cs, s, name->u.name.id, DEF_LOCAL, name);
@@ -498,9 +501,9 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
         }
         break;
     case AST_ANN_ASSIGN:
+        /* `x: int` alone still makes x local, as CPython. */
         collect_expr(cs, s, st->u.ann_assign.value);
-        if (st->u.ann_assign.value || st->u.ann_assign.target->kind != AST_NAME)
-            collect_target(cs, s, st->u.ann_assign.target);
+        collect_target(cs, s, st->u.ann_assign.target);
         break;
     case AST_EXPR: collect_expr(cs, s, st->u.value_stmt.value); break;
     case AST_IF:

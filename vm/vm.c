@@ -1696,9 +1696,19 @@ dispatch:
         ObjStr *fname = function_display_name(ts, sp[-4 - (int)arg]);
         if (!fname) goto error;
         if (!IS_DICT(src)) {
-            err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s",
-                       fname->data, ops_type_name(ts, src));
-            goto error;
+            /* Any mapping (keys() and __getitem__) is copied into a dict. */
+            Value keys = ops_getattr_opt(ts, src, str_intern_cstr(ts, "keys"));
+            CHECK(keys);
+            if (IS_EMPTY(keys)) {
+                err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s",
+                           fname->data, ops_type_name(ts, src));
+                goto error;
+            }
+            ObjDict *copy = dict_new(ts);
+            if (!copy) goto error;
+            TOP() = OBJ_VAL(copy);
+            if (dict_update(ts, copy, src) < 0) goto error;
+            src = OBJ_VAL(copy);
         }
         size_t pos = 0;
         Value key, value;
