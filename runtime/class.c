@@ -367,9 +367,11 @@ static Value object_getattribute_method(TState *ts, Value *args, int nargs, ObjT
                           ops_type_name(ts, args[1]));
     ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
     Value v = class_generic_getattr(ts, args[0], name);
-    if (IS_EMPTY(v))
-        return err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'",
-                          ops_type_name(ts, args[0]), name->data);
+    if (IS_EMPTY(v)) {
+        err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'", ops_type_name(ts, args[0]),
+                   name->data);
+        return err_set_missing_name(ts, name, args[0]);
+    }
     return v;
 }
 

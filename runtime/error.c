@@ -11,10 +11,13 @@
 #include "runtime/args.h"
 #include "runtime/class.h"
 #include "runtime/dict.h"
+#include "runtime/function.h"
+#include "runtime/list.h"
 #include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
+#include "runtime/suggest.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "vm/code.h"
@@ -188,7 +191,7 @@ Value err_type_not(TState *ts, Value v, const char *what) {
                       what);
 }
 
-void err_add_traceback(TState *ts, ObjCode *code, int line) {
+void err_add_traceback(TState *ts, ObjFunction *fn, int line) {
     if (!IS_EXCEPTION(ts->exc)) return;
     /* Without memory the traceback stays shorter: the exception stands. */
     ObjTraceback *tb = (ObjTraceback *)gc_try_alloc(ts, sizeof(ObjTraceback), OBJ_TRACEBACK,
@@ -196,7 +199,8 @@ void err_add_traceback(TState *ts, ObjCode *code, int line) {
     if (tb) {
         ObjException *e = AS_EXCEPTION(ts->exc);
         tb->next = e->traceback;
-        tb->code = code;
+        tb->code = fn->code;
+        tb->fn = fn;
         tb->line = line;
         e->traceback = OBJ_VAL(tb);
     }
@@ -376,6 +380,86 @@ static bool print_syntax_error(TState *ts, Value exc, FILE *out) {
     return true;
 }
 
+Value err_set_missing_name(TState *ts, ObjStr *name, Value obj) {
+    Value exc = err_fetch(ts);
+    if (!IS_EXCEPTION(exc)) {
+        err_restore(ts, exc);
+        return ERROR_VAL;
+    }
+    vm_push(ts, exc);
+    ObjException *e = AS_EXCEPTION(exc);
+    if (!e->dict) e->dict = dict_new(ts);
+    bool ok = e->dict && dict_set_str(ts, e->dict, ts->interp->names.name_attr, OBJ_VAL(name)) == 0 &&
+              (IS_EMPTY(obj) || dict_set_str(ts, e->dict, ts->interp->names.obj, obj) == 0);
+    vm_pop(ts);
+    if (!ok) return ERROR_VAL;
+    err_restore(ts, exc);
+    return ERROR_VAL;
+}
+
+/* The keys of d, in a new malloc'ed array (*n of them). */
+static Value *dict_keys_array(ObjDict *d, size_t *n) {
+    size_t cap = dict_len(d) + 1, pos = 0;
+    Value *keys = malloc(cap * sizeof *keys);
+    Value k, v;
+    *n = 0;
+    while (keys && *n < cap && dict_next(d, &pos, &k, &v)) keys[(*n)++] = k;
+    return keys;
+}
+
+static ObjStr *closest_key(ObjStr *name, ObjDict *d) {
+    size_t n;
+    Value *keys = dict_keys_array(d, &n);
+    ObjStr *s = keys ? suggest_closest(name, keys, n) : NULL;
+    free(keys);
+    return s;
+}
+
+/* CPython 3.11's suggestion for an uncaught NameError (the innermost
+ * frame's local variables, then its globals, then its builtins) or
+ * AttributeError (dir() of the object), or NULL. */
+static ObjStr *suggestion(TState *ts, Value exc) {
+    Interp *interp = ts->interp;
+    ObjException *e = AS_EXCEPTION(exc);
+    bool name_error = type_is_subtype(OBJ_TYPE(exc), interp->exc.NameError);
+    if (!e->dict || (!name_error && !type_is_subtype(OBJ_TYPE(exc), interp->exc.AttributeError))) return NULL;
+    Value name = dict_get_str(e->dict, interp->names.name_attr);
+    if (!IS_STR(name)) return NULL;
+    if (name_error) {
+        Value tb = e->traceback;
+        while (IS_KIND(tb, OBJ_TRACEBACK) && IS_KIND(((ObjTraceback *)AS_OBJ(tb))->next, OBJ_TRACEBACK))
+            tb = ((ObjTraceback *)AS_OBJ(tb))->next;
+        if (!IS_KIND(tb, OBJ_TRACEBACK) || !((ObjTraceback *)AS_OBJ(tb))->fn) return NULL;
+        ObjFunction *fn = ((ObjTraceback *)AS_OBJ(tb))->fn;
+        ObjCode *code = fn->code;
+        /* Parameters and locals, as co_varnames (not the free variables). */
+        size_t nvars = code->nlocals - code->nfree;
+        Value *vars = malloc((nvars + 1) * sizeof *vars);
+        if (!vars) return NULL;
+        for (size_t i = 0; i < nvars; i++) vars[i] = OBJ_VAL(code->varnames[i]);
+        ObjStr *s = suggest_closest(AS_STR(name), vars, nvars);
+        free(vars);
+        if (!s) s = closest_key(AS_STR(name), fn->globals);
+        if (!s) s = closest_key(AS_STR(name), fn->builtins);
+        return s;
+    }
+    Value obj = dict_get_str(e->dict, interp->names.obj);
+    Value dir = dict_get_str(interp->builtins, str_intern_cstr(ts, "dir"));
+    if (IS_EMPTY(obj) || IS_EMPTY(dir)) return NULL;
+    Value saved = err_fetch(ts);
+    Value names = vm_call(ts, dir, &obj, 1, NULL);
+    ObjStr *s = NULL;
+    if (IS_LIST(names)) {
+        size_t n;
+        Value *items = list_snapshot(ts, AS_LIST(names), &n);
+        if (items) s = suggest_closest(AS_STR(name), items, n);
+        if (items) gc_free_buffer(items, n * sizeof(Value));
+    }
+    err_clear(ts);
+    err_restore(ts, saved);
+    return s;
+}
+
 static void print_exception_line(TState *ts, Value exc, FILE *out) {
     if (print_syntax_error(ts, exc, out)) return;
     ObjType *type = OBJ_TYPE(exc);
@@ -383,8 +467,11 @@ static void print_exception_line(TState *ts, Value exc, FILE *out) {
     const char *module = IS_STR(type->module) ? AS_STR(type->module)->data : NULL;
     if (module && strcmp(module, "builtins") != 0 && strcmp(module, "__main__") != 0)
         fprintf(out, "%s.", module);
-    if (msg && msg->len > 0) fprintf(out, "%s: %s\n", type->name->data, msg->data);
-    else fprintf(out, "%s\n", type->name->data);
+    ObjStr *hint = suggestion(ts, exc);
+    if (msg && msg->len > 0) fprintf(out, "%s: %s", type->name->data, msg->data);
+    else fprintf(out, "%s", type->name->data);
+    if (hint) fprintf(out, ". Did you mean: '%s'?", hint->data);
+    fputc('\n', out);
 }
 
 static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
@@ -647,6 +734,7 @@ static void traceback_trace(GcMarker *m, Obj *self) {
     ObjTraceback *tb = (ObjTraceback *)self;
     gc_mark_value(m, tb->next);
     gc_mark_obj(m, (Obj *)tb->code);
+    gc_mark_obj(m, (Obj *)tb->fn);
 }
 
 static Value traceback_lineno(TState *ts, Value self) {

@@ -25,6 +25,7 @@ typedef struct ObjTraceback {
     Obj obj;
     Value next;            /* the entry of the callee, or NONE_VAL */
     struct ObjCode *code;
+    struct ObjFunction *fn; /* the running function: its namespaces, for "Did you mean" */
     int line;
 } ObjTraceback;
 
@@ -62,7 +63,12 @@ bool err_matches(const TState *ts, ObjType *type);
 void err_clear(TState *ts);
 
 /* Appends a traceback entry (the VM does this while unwinding). */
-void err_add_traceback(TState *ts, struct ObjCode *code, int line);
+void err_add_traceback(TState *ts, struct ObjFunction *fn, int line);
+/* Records on the pending NameError/AttributeError the name that was not
+ * found (and the object it was looked up on, or EMPTY_VAL), as CPython's
+ * .name and .obj, from which its traceback suggests a close name. Returns
+ * ERROR_VAL. */
+Value err_set_missing_name(TState *ts, struct ObjStr *name, Value obj);
 /* Prints "Traceback (most recent call last):" ... to stderr, Python's
  * layout, with the source lines when the file is readable. */
 void err_print(TState *ts, Value exc);

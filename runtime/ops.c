@@ -254,16 +254,18 @@ Value ops_getattr(TState *ts, Value obj, ObjStr *name) {
     Value v = ops_getattr_opt(ts, obj, name);
     if (!IS_EMPTY(v)) return v;
     Interp *interp = ts->interp;
-    if (IS_TYPE(obj))
-        return err_format(ts, interp->exc.AttributeError, "type object '%s' has no attribute '%s'",
-                          AS_TYPE(obj)->name->data, name->data);
-    if (IS_KIND(obj, OBJ_MODULE)) {
+    if (IS_TYPE(obj)) {
+        err_format(ts, interp->exc.AttributeError, "type object '%s' has no attribute '%s'", AS_TYPE(obj)->name->data,
+                   name->data);
+    } else if (IS_KIND(obj, OBJ_MODULE)) {
         Value mod_name = ops_getattr_opt(ts, obj, interp->names.name);
-        return err_format(ts, interp->exc.AttributeError, "module '%s' has no attribute '%s'",
-                          IS_STR(mod_name) ? AS_STR(mod_name)->data : "?", name->data);
+        err_format(ts, interp->exc.AttributeError, "module '%s' has no attribute '%s'",
+                   IS_STR(mod_name) ? AS_STR(mod_name)->data : "?", name->data);
+    } else {
+        err_format(ts, interp->exc.AttributeError, "'%s' object has no attribute '%s'", ops_type_name(ts, obj),
+                   name->data);
     }
-    return err_format(ts, interp->exc.AttributeError, "'%s' object has no attribute '%s'",
-                      ops_type_name(ts, obj), name->data);
+    return err_set_missing_name(ts, name, obj);
 }
 
 int ops_setattr(TState *ts, Value obj, ObjStr *name, Value value) {

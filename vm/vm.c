@@ -506,7 +506,8 @@ static Value unbound_local(TState *ts, ObjCode *code, uint32_t slot) {
 }
 
 static Value name_error(TState *ts, ObjStr *name) {
-    return err_format(ts, ts->interp->exc.NameError, "name '%s' is not defined", name->data);
+    err_format(ts, ts->interp->exc.NameError, "name '%s' is not defined", name->data);
+    return err_set_missing_name(ts, name, EMPTY_VAL);
 }
 
 /* Globals then builtins, remembering where the name was found. The cache
@@ -2121,7 +2122,7 @@ error:
          * instruction: no handler of the body covers it yet. */
         bool at_entry = ip == code->instrs;
         uint32_t pc = at_entry ? 0 : PC();
-        if (add_traceback) err_add_traceback(ts, code, (int)code->lines[pc]);
+        if (add_traceback) err_add_traceback(ts, frame->fn, (int)code->lines[pc]);
         add_traceback = true;
         const ExcHandler *h = at_entry ? NULL : find_handler(code, pc);
         if (h) {
