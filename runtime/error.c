@@ -315,15 +315,27 @@ static bool source_line(const char *path, int line, char *buf, size_t size) {
 
 /* The chain runs from the outermost frame to the one that raised: each
  * frame the exception leaves puts its entry in front, as Python's tb_next. */
-static void print_traceback(Value tb, FILE *out) {
+/* sys.tracebacklimit when it is set to an int: how many of the innermost
+ * entries a traceback shows (none at all when <= 0), as CPython. */
+static int64_t traceback_limit(TState *ts) {
+    Value sys = ts->interp->sys_module;
+    if (!IS_OBJ(sys)) return INT64_MAX;
+    Value limit = dict_get_str(AS_MODULE(sys)->dict, str_intern_cstr(ts, "tracebacklimit"));
+    return IS_INT(limit) ? AS_INT(limit) : INT64_MAX;
+}
+
+static void print_traceback(TState *ts, Value tb, FILE *out) {
     size_t n = 0;
     for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next) n++;
-    if (n == 0) return;
+    int64_t limit = traceback_limit(ts);
+    size_t skip = limit <= 0 ? n : (uint64_t)limit < n ? n - (size_t)limit : 0;
+    if (n == skip) return;
     ObjTraceback **entries = malloc(n * sizeof *entries);
     if (!entries) return;
     size_t i = 0;
     for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next)
-        entries[i++] = (ObjTraceback *)AS_OBJ(t);
+        if (i++ >= skip) entries[i - 1 - skip] = (ObjTraceback *)AS_OBJ(t);
+    n -= skip;
     fputs("Traceback (most recent call last):\n", out);
     char line[1024];
     size_t repeat = 0;
@@ -485,7 +497,7 @@ static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
             fputs("\nDuring handling of the above exception, another exception occurred:\n\n", out);
         }
     }
-    print_traceback(e->traceback, out);
+    print_traceback(ts, e->traceback, out);
     print_exception_line(ts, exc, out);
 }
 
