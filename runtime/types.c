@@ -22,6 +22,7 @@
 #include "vm/code.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
+#include "vm/settrace.h"
 
 extern const TypeSpec none_type_spec;
 extern const TypeSpec not_implemented_type_spec;
@@ -191,6 +192,7 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(generator), &generator_type_spec, FIELD(object)},
     {FIELD(iterator), &iterator_type_spec, FIELD(object)},
     {FIELD(traceback), &traceback_type_spec, FIELD(object)},
+    {FIELD(frame), &frame_type_spec, FIELD(object)},
     {FIELD(property), &property_type_spec, FIELD(object)},
     {FIELD(staticmethod), &staticmethod_type_spec, FIELD(object)},
     {FIELD(classmethod), &classmethod_type_spec, FIELD(object)},

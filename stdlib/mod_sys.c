@@ -21,6 +21,7 @@
 #include "runtime/types.h"
 #include "stdlib/builtins.h"
 #include "stdlib/modules.h"
+#include "vm/settrace.h"
 #include "vm/config.h"
 #include "vm/interp.h"
 #include "vm/vm.h"
@@ -134,6 +135,11 @@ static const NativeDef sys_functions[] = {
     {"exception", sys_exception},
     {"getdefaultencoding", sys_getdefaultencoding},
     {"getfilesystemencoding", sys_getdefaultencoding},
+    {"settrace", tracer_settrace},
+    {"gettrace", tracer_gettrace},
+    {"setprofile", tracer_setprofile},
+    {"getprofile", tracer_getprofile},
+    {"_getframe", tracer_getframe},
     {NULL, NULL},
 };
 

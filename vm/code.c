@@ -91,6 +91,8 @@ static Value code_repr(TState *ts, Value self) {
 }
 
 static Value code_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_CODE(self)->name); }
+static Value code_get_qualname(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_CODE(self)->qualname); }
+static Value code_get_nlocals(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->nlocals); }
 static Value code_get_filename(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_CODE(self)->filename); }
 static Value code_get_firstlineno(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->first_line); }
 static Value code_get_argcount(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->argcount); }
@@ -120,6 +122,8 @@ static Value code_get_flags(TState *ts, Value self) {
 
 static const GetSetDef code_getsets[] = {
     {"co_name", code_get_name, NULL},
+    {"co_qualname", code_get_qualname, NULL},
+    {"co_nlocals", code_get_nlocals, NULL},
     {"co_filename", code_get_filename, NULL},
     {"co_firstlineno", code_get_firstlineno, NULL},
     {"co_argcount", code_get_argcount, NULL},

@@ -1911,9 +1911,10 @@ static void compile_try_except(Compiler *c, const AstNode *st) {
     c->nfblocks--;
     emit_jump(c, OP_JUMP, orelse);
 
-    /* Handler entry: [exc] -> [prev, exc]. */
+    /* Handler entry: [exc] -> [prev, exc], on the first except line. */
     bind_label(c, handler);
     c->depth = base_depth + 1;
+    set_line(c, st->u.try_stmt.handlers.items[0]);
     emit(c, OP_PUSH_EXC_INFO, 0);
     /* The clauses are protected by the cleanup, which restores the
      * previously handled exception before anything propagates. */
@@ -1984,6 +1985,7 @@ static void compile_try_finally(Compiler *c, const AstNode *st) {
     /* Exceptional exit: [exc] -> [prev, exc], finally body, re-raise. */
     bind_label(c, handler);
     c->depth = base_depth + 1;
+    set_line(c, st->u.try_stmt.finalbody.items[0]);
     emit(c, OP_PUSH_EXC_INFO, 0);
     FBlock *fb = push_fblock(c, FB_FINALLY_END, st);
     if (!fb) return;
@@ -2588,6 +2590,8 @@ static void compile_stmt(Compiler *c, const AstNode *st) {
         }
         break;
     case AST_TRY:
+        /* The `try:` line itself, for tracers' line events (as CPython). */
+        emit(c, OP_NOP, 0);
         if (st->u.try_stmt.finalbody.count) compile_try_finally(c, st);
         else compile_try_except(c, st);
         break;

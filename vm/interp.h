@@ -30,6 +30,7 @@ enum {
     BREAK_GIL_DROP = 1u << 1,  /* another thread waits for the GIL */
     BREAK_SIGNAL = 1u << 2,    /* a signal handler ran (main thread) */
     BREAK_ASYNC_EXC = 1u << 3, /* an exception was posted to this thread */
+    BREAK_TRACE = 1u << 4,     /* sys.settrace/setprofile is on: the loop traces (vm/settrace.c) */
 };
 
 /* One activation of mini code. Frames live in a per-thread array; their
@@ -43,10 +44,18 @@ typedef struct Frame {
     struct ObjDict *locals;   /* class bodies: the namespace; else NULL */
     struct ObjGenerator *gen; /* the generator this frame runs, if any */
     uint8_t flags;            /* FRAME_* */
+    /* Set with FRAME_TRACED only (vm/settrace.c): */
+    int trace_line;           /* the line of the last line event */
+    uint32_t trace_pc;        /* the instruction traced last */
+    Value trace_fn;           /* the frame's local trace function, or None */
+    Value trace_obj;          /* its frame object for tracers, or EMPTY_VAL */
 } Frame;
 
 /* The frame was entered from C (vm_call): returning ends that loop run. */
 #define FRAME_ENTRY 0x01
+/* The tracer has seen the frame (its call event is past, or it was running
+ * when tracing began): the trace_* fields are set. */
+#define FRAME_TRACED 0x02
 
 typedef enum ThreadStatus {
     THREAD_DETACHED,  /* blocked in a call or waiting for the GIL: holds no object */
@@ -97,6 +106,10 @@ struct TState {
     ThreadTrace trace;  /* --gil-trace / --gil-timeline */
     Value thread_obj;   /* the threading.Thread object, or NONE_VAL */
     GilThreadStats gil_stats;
+    Value tracefunc;    /* sys.settrace's function, or NONE_VAL */
+    Value profilefunc;  /* sys.setprofile's function, or NONE_VAL */
+    bool tracing;       /* either is set: BREAK_TRACE stays set */
+    bool in_tracer;     /* a trace or profile function is running: not traced */
 
     TState *next;       /* interp->threads */
     TState *prev;
@@ -126,7 +139,11 @@ typedef struct BuiltinTypes {
     ObjType *code, *function, *cell, *native, *bound_method, *module;
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
+<<<<<<< HEAD
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex;
+=======
+    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *frame;
+>>>>>>> 1a5ebeb (sys.settrace/setprofile (call, line, return, exception events as CPython 3.11; tracer errors stop tracing), threading.settrace/setprofile, sys._getframe, frame objects, code.co_* attributes; free without a tracer: BREAK_TRACE in the eval breaker makes the loop switch to a dispatch table that traces; try: lines and handler entries carry CPython's line numbers)
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */

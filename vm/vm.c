@@ -34,6 +34,7 @@
 #include "vm/gc.h"
 #include "vm/interp.h"
 #include "vm/match.h"
+#include "vm/settrace.h"
 #include "vm/opcodes.h"
 #include "vm/signals.h"
 #include "vm/thread.h"
@@ -911,11 +912,16 @@ void vm_generator_finish_delegation(ObjGenerator *gen) {
     do {                                                  \
         ins = *ip++;                                      \
         arg = INSTR_ARG(ins);                             \
-        goto *dispatch_table[INSTR_OP(ins)];              \
+        goto *table[INSTR_OP(ins)];                       \
     } while (0)
+/* While tracing, every instruction goes through the tracer first. */
+#define TRACING() (table == trace_table)
+#define SET_TRACING(on) (table = (on) ? trace_table : dispatch_table)
 #else
 #define TARGET(op) case OP_##op:
 #define DISPATCH() goto dispatch
+#define TRACING() (tracing)
+#define SET_TRACING(on) (tracing = (on))
 #endif
 
 #define LOAD_FRAME()                                      \
@@ -937,11 +943,13 @@ void vm_generator_finish_delegation(ObjGenerator *gen) {
     do {                                                  \
         if (IS_ERROR(v)) goto error;                      \
     } while (0)
-/* The eval breaker: one relaxed load at backward jumps and calls. */
+/* The eval breaker: one relaxed load at backward jumps and calls (which is
+ * also where sys.settrace takes effect). */
 #define SAFEPOINT()                                                                \
     do {                                                                           \
         if (atomic_load_explicit(&ts->eval_breaker, memory_order_relaxed)) {       \
             SAVE_STATE();                                                          \
+            SET_TRACING(ts->tracing);                                              \
             if (!vm_safepoint(ts)) goto error;                                     \
         }                                                                          \
     } while (0)
@@ -968,9 +976,18 @@ static Value run_loop(TState *ts, bool throwing) {
 #include "vm/opcodes.def"
 #undef OP
     };
+    static const void *const trace_table[OP_COUNT] = {
+#define OP(name, words, effect, doc) &&trace_instruction,
+#include "vm/opcodes.def"
+#undef OP
+    };
+    const void *const *table;
+#else
+    bool tracing;
 #endif
 
     LOAD_FRAME();
+    SET_TRACING(ts->tracing);
     if (throwing) goto error; /* PC() is then the yield that suspended it */
 #ifdef MINI_COMPUTED_GOTO
     DISPATCH();
@@ -978,6 +995,8 @@ static Value run_loop(TState *ts, bool throwing) {
 dispatch:
     ins = *ip++;
     arg = INSTR_ARG(ins);
+    if (tracing) goto trace_instruction;
+dispatch_op:
     switch (INSTR_OP(ins)) {
 #endif
 
@@ -2114,6 +2133,19 @@ do_call:
         DISPATCH();
     }
 
+trace_instruction:
+    SAVE_STATE();
+    if (!ts->tracing) {
+        SET_TRACING(false);
+    } else if (!tracer_instruction(ts, frame, ins)) {
+        goto error;
+    }
+#ifdef MINI_COMPUTED_GOTO
+    goto *dispatch_table[INSTR_OP(ins)];
+#else
+    goto dispatch_op;
+#endif
+
 error_at_call:
     frame->sp = sp;
 error:
@@ -2123,6 +2155,11 @@ error:
         bool at_entry = ip == code->instrs;
         uint32_t pc = at_entry ? 0 : PC();
         if (add_traceback) err_add_traceback(ts, frame->fn, (int)code->lines[pc]);
+        /* The tracer's exception event, not for a re-raise. */
+        if (TRACING() && add_traceback) {
+            SAVE_STATE();
+            tracer_exception(ts, frame);
+        }
         add_traceback = true;
         const ExcHandler *h = at_entry ? NULL : find_handler(code, pc);
         if (h) {
@@ -2136,6 +2173,10 @@ error:
                 safepoint_gc(ts);
             }
             DISPATCH();
+        }
+        if (TRACING()) {
+            SAVE_STATE();
+            tracer_unwind(ts, frame);
         }
         uint8_t flags = frame->flags;
         if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
@@ -2157,6 +2198,10 @@ Value vm_locals(TState *ts) {
     for (int i = ts->frame_count - 1; i > 0 && !f; i--)
         if (ts->frames[i].fn) f = &ts->frames[i];
     if (!f) return OBJ_VAL(ts->interp->builtins);
+    return vm_frame_locals(ts, f);
+}
+
+Value vm_frame_locals(TState *ts, Frame *f) {
     if (f->locals) return OBJ_VAL(f->locals);
     /* A function's locals live in its frame: a snapshot of the bound ones,
      * cells and free variables read through. */

@@ -11,6 +11,7 @@ struct ObjCode;
 struct ObjDict;
 struct ObjTuple;
 struct ObjFunction;
+struct Frame;
 
 /* Calls any callable from C and runs it to completion (re-entering the
  * dispatch loop for mini functions). ERROR_VAL after raising. */
@@ -69,5 +70,7 @@ Value vm_globals(TState *ts);
 /* locals(): the namespace of the innermost running module or class body,
  * or a new dict of a function's bound local variables. */
 Value vm_locals(TState *ts);
+/* The same for a given running frame (tracers' frame.f_locals). */
+Value vm_frame_locals(TState *ts, struct Frame *f);
 
 #endif

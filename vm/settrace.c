@@ -1,0 +1,306 @@
+#include "vm/settrace.h"
+
+#include "runtime/args.h"
+#include "runtime/dict.h"
+#include "runtime/error.h"
+#include "runtime/function.h"
+#include "runtime/str.h"
+#include "runtime/tuple.h"
+#include "runtime/types.h"
+#include "vm/code.h"
+#include "vm/gc.h"
+#include "vm/opcodes.h"
+#include "vm/vm.h"
+
+/* A frame as a tracer sees it. It reads the live frame while that frame
+ * runs (f_locals, f_back, f_trace); once the frame is gone only what was
+ * copied stays (f_code, f_globals, the last f_lineno). */
+typedef struct ObjFrame {
+    Obj obj;
+    TState *ts;
+    int index;          /* in ts->frames, while `live` says it is still this frame */
+    ObjFunction *fn;
+    int lineno;
+} ObjFrame;
+
+#define AS_FRAME(v) ((ObjFrame *)AS_OBJ(v))
+
+/* The running Frame a frame object stands for, or NULL once it is gone
+ * (a new frame in the same slot has a frame object of its own). */
+static Frame *live(ObjFrame *fo) {
+    TState *ts = fo->ts;
+    if (fo->index <= 0 || fo->index >= ts->frame_count) return NULL;
+    Frame *f = &ts->frames[fo->index];
+    return (f->flags & FRAME_TRACED) && f->trace_obj == OBJ_VAL(fo) ? f : NULL;
+}
+
+/* Marks f seen, without events: frames running when tracing begins. */
+static void mark_seen(Frame *f) {
+    if (f->flags & FRAME_TRACED) return;
+    f->flags |= FRAME_TRACED;
+    f->trace_fn = NONE_VAL;
+    f->trace_obj = EMPTY_VAL;
+    f->trace_line = -1;
+    f->trace_pc = UINT32_MAX;
+}
+
+static Value frame_object(TState *ts, int index) {
+    Frame *f = &ts->frames[index];
+    mark_seen(f);
+    if (!IS_EMPTY(f->trace_obj)) return f->trace_obj;
+    ObjFrame *fo = (ObjFrame *)gc_alloc(ts, sizeof(ObjFrame), OBJ_FRAME, ts->interp->types.frame);
+    if (!fo) return ERROR_VAL;
+    fo->ts = ts;
+    fo->index = index;
+    fo->fn = f->fn;
+    fo->lineno = f->fn->code->first_line;
+    f->trace_obj = OBJ_VAL(fo);
+    return f->trace_obj;
+}
+
+static void frame_trace(GcMarker *m, Obj *self) { gc_mark_obj(m, (Obj *)((ObjFrame *)self)->fn); }
+
+static Value frame_repr(TState *ts, Value self) {
+    ObjFrame *fo = AS_FRAME(self);
+    ObjCode *code = fo->fn->code;
+    return OBJ_VAL(str_printf(ts, "<frame at %p, file '%s', line %d, code %s>", (void *)fo, code->filename->data,
+                              fo->lineno, code->name->data));
+}
+
+static Value frame_get_code(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(AS_FRAME(self)->fn->code);
+}
+
+static Value frame_get_lineno(TState *ts, Value self) {
+    (void)ts;
+    ObjFrame *fo = AS_FRAME(self);
+    Frame *f = live(fo);
+    if (f && !ts->in_tracer) {
+        /* Read while it runs (sys._getframe): the line it is at. */
+        ObjCode *code = f->fn->code;
+        uint32_t pc = f->ip > code->instrs ? (uint32_t)(f->ip - code->instrs) - 1 : 0;
+        if (code->lines[pc]) fo->lineno = (int)code->lines[pc];
+    }
+    return INT_VAL(fo->lineno);
+}
+
+static Value frame_get_globals(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(AS_FRAME(self)->fn->globals);
+}
+
+static Value frame_get_builtins(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(AS_FRAME(self)->fn->builtins);
+}
+
+static Value frame_get_locals(TState *ts, Value self) {
+    Frame *f = live(AS_FRAME(self));
+    if (!f) return OBJ_VAL(dict_new(ts));
+    return vm_frame_locals(ts, f);
+}
+
+static Value frame_get_back(TState *ts, Value self) {
+    ObjFrame *fo = AS_FRAME(self);
+    if (!live(fo)) return NONE_VAL;
+    for (int i = fo->index - 1; i > 0; i--)
+        if (ts->frames[i].fn) return frame_object(ts, i);
+    return NONE_VAL;
+}
+
+static Value frame_get_trace(TState *ts, Value self) {
+    (void)ts;
+    Frame *f = live(AS_FRAME(self));
+    return f ? f->trace_fn : NONE_VAL;
+}
+
+static int frame_set_trace(TState *ts, Value self, Value value) {
+    (void)ts;
+    Frame *f = live(AS_FRAME(self));
+    if (f) f->trace_fn = IS_EMPTY(value) ? NONE_VAL : value;
+    return 0;
+}
+
+static const GetSetDef frame_getsets[] = {
+    {"f_code", frame_get_code, NULL},
+    {"f_lineno", frame_get_lineno, NULL},
+    {"f_globals", frame_get_globals, NULL},
+    {"f_builtins", frame_get_builtins, NULL},
+    {"f_locals", frame_get_locals, NULL},
+    {"f_back", frame_get_back, NULL},
+    {"f_trace", frame_get_trace, frame_set_trace},
+    {NULL, NULL, NULL},
+};
+
+const TypeSpec frame_type_spec = {
+    .name = "frame",
+    .kind = OBJ_FRAME,
+    .repr = frame_repr,
+    .trace = frame_trace,
+    .getsets = frame_getsets,
+};
+
+/* ---- events ------------------------------------------------------------ */
+
+static void stop_tracing(TState *ts) {
+    ts->tracefunc = NONE_VAL;
+    ts->profilefunc = NONE_VAL;
+    ts->tracing = false;
+    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_TRACE);
+}
+
+/* fn(frame, event, arg) with tracing off meanwhile; the pending exception
+ * (if any) is kept aside. The result, or ERROR_VAL after the tracer raised
+ * (then tracing stops, as in CPython). */
+static Value call_tracer(TState *ts, Value fn, Frame *f, const char *event, Value arg) {
+    int index = (int)(f - ts->frames);
+    Value frame = frame_object(ts, index);
+    ObjStr *name = IS_ERROR(frame) ? NULL : str_intern_cstr(ts, event);
+    if (!name) return ERROR_VAL;
+    /* The line running; a function's call event is on its def line. */
+    ObjCode *code = f->fn->code;
+    uint32_t pc = f->ip > code->instrs ? (uint32_t)(f->ip - code->instrs) - 1 : 0;
+    bool at_def = pc == 0 && event[0] == 'c';
+    AS_FRAME(frame)->lineno = at_def || !code->lines[pc] ? code->first_line : (int)code->lines[pc];
+    Value pending = err_fetch(ts);
+    vm_push(ts, pending);
+    ts->in_tracer = true;
+    Value r = vm_call(ts, fn, (Value[]){frame, OBJ_VAL(name), arg}, 3, NULL);
+    ts->in_tracer = false;
+    vm_pop(ts);
+    if (IS_ERROR(r)) {
+        stop_tracing(ts);
+        return r;
+    }
+    if (!IS_EMPTY(pending)) err_restore(ts, pending);
+    return r;
+}
+
+/* The call event on a frame's first traced instruction: the profiler is
+ * told, and the tracer's answer becomes the frame's local trace function. */
+static bool enter(TState *ts, Frame *f) {
+    mark_seen(f);
+    /* A generator resumes inside the line of its yield: no line event
+     * until the next line, as CPython. */
+    ObjCode *code = f->fn->code;
+    uint32_t pc = (uint32_t)(f->ip - code->instrs) - 1;
+    if (pc > 0) {
+        f->trace_line = (int)code->lines[pc];
+        f->trace_pc = pc - 1;
+    }
+    if (!IS_NONE(ts->profilefunc) && IS_ERROR(call_tracer(ts, ts->profilefunc, f, "call", NONE_VAL))) return false;
+    if (!IS_NONE(ts->tracefunc)) {
+        Value local = call_tracer(ts, ts->tracefunc, f, "call", NONE_VAL);
+        if (IS_ERROR(local)) return false;
+        f->trace_fn = local;
+    }
+    return true;
+}
+
+/* A local trace function's answer other than None replaces it. */
+static bool local_event(TState *ts, Frame *f, const char *event, Value arg) {
+    if (IS_NONE(f->trace_fn)) return true;
+    Value r = call_tracer(ts, f->trace_fn, f, event, arg);
+    if (IS_ERROR(r)) return false;
+    if (!IS_NONE(r)) f->trace_fn = r;
+    return true;
+}
+
+static bool leave(TState *ts, Frame *f, Value value) {
+    if (!local_event(ts, f, "return", value)) return false;
+    if (!IS_NONE(ts->profilefunc) && IS_ERROR(call_tracer(ts, ts->profilefunc, f, "return", value))) return false;
+    return true;
+}
+
+bool tracer_instruction(TState *ts, Frame *f, uint32_t ins) {
+    if (ts->in_tracer || !f->fn) return true;
+    if (!(f->flags & FRAME_TRACED) && !enter(ts, f)) return false;
+    ObjCode *code = f->fn->code;
+    uint32_t pc = (uint32_t)(f->ip - code->instrs) - 1;
+    int line = (int)code->lines[pc];
+    /* A line event where the line changes, and after every jump back
+     * (each turn of a loop), as CPython. */
+    bool new_line = line != f->trace_line || pc <= f->trace_pc;
+    f->trace_pc = pc;
+    if (new_line && line > 0) {
+        f->trace_line = line;
+        if (!local_event(ts, f, "line", NONE_VAL)) return false;
+    }
+    Opcode op = INSTR_OP(ins);
+    if (op == OP_RETURN_VALUE || op == OP_YIELD_VALUE) return leave(ts, f, f->sp[-1]);
+    return true;
+}
+
+bool tracer_exception(TState *ts, Frame *f) {
+    if (ts->in_tracer || !f->fn || !(f->flags & FRAME_TRACED) || IS_NONE(f->trace_fn)) return true;
+    Value exc = ts->exc;
+    if (!IS_EXCEPTION(exc)) return true;
+    ObjTuple *info = tuple_new(ts, 3);
+    if (!info) return false;
+    info->items[0] = OBJ_VAL(OBJ_TYPE(exc));
+    info->items[1] = exc;
+    info->items[2] = AS_EXCEPTION(exc)->traceback;
+    vm_push(ts, OBJ_VAL(info));
+    bool ok = local_event(ts, f, "exception", OBJ_VAL(info));
+    vm_pop(ts);
+    return ok;
+}
+
+bool tracer_unwind(TState *ts, Frame *f) {
+    if (ts->in_tracer || !f->fn || !(f->flags & FRAME_TRACED)) return true;
+    return leave(ts, f, NONE_VAL);
+}
+
+/* ---- sys.settrace / sys.setprofile ---------------------------------------- */
+
+/* Turns tracing on or off for the thread. The frames running now are not
+ * traced (they get no call event, nor line events without an f_trace). */
+static Value set_hook(TState *ts, Value *slot, Value fn) {
+    *slot = fn;
+    bool on = !IS_NONE(ts->tracefunc) || !IS_NONE(ts->profilefunc);
+    if (on && !ts->tracing)
+        for (int i = 1; i < ts->frame_count; i++)
+            if (ts->frames[i].fn) mark_seen(&ts->frames[i]);
+    ts->tracing = on;
+    if (on) atomic_fetch_or(&ts->eval_breaker, BREAK_TRACE);
+    else atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_TRACE);
+    return NONE_VAL;
+}
+
+Value tracer_settrace(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "settrace", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return set_hook(ts, &ts->tracefunc, args[0]);
+}
+
+Value tracer_gettrace(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    if (!args_check(ts, "gettrace", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    return ts->tracefunc;
+}
+
+Value tracer_setprofile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "setprofile", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return set_hook(ts, &ts->profilefunc, args[0]);
+}
+
+Value tracer_getprofile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    if (!args_check(ts, "getprofile", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    return ts->profilefunc;
+}
+
+Value tracer_getframe(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_getframe", nargs, kwnames, 0, 1)) return ERROR_VAL;
+    int64_t depth = 0;
+    if (nargs == 1 && !args_int(ts, args[0], &depth)) return ERROR_VAL;
+    for (int i = ts->frame_count - 1; i > 0; i--) {
+        if (!ts->frames[i].fn) continue;
+        if (depth-- == 0) {
+            Value fo = frame_object(ts, i);
+            if (!IS_ERROR(fo)) frame_get_lineno(ts, fo);
+            return fo;
+        }
+    }
+    return err_format(ts, ts->interp->exc.ValueError, "call stack is not deep enough");
+}

@@ -1,0 +1,41 @@
+#ifndef MINI_VM_SETTRACE_H
+#define MINI_VM_SETTRACE_H
+
+/* sys.settrace and sys.setprofile: the call, line, return and exception
+ * events CPython delivers, and the frame objects tracers receive.
+ *
+ * Free when no tracer is set. Setting one sets BREAK_TRACE in the thread's
+ * eval breaker; at its next safepoint the dispatch loop switches to a
+ * table whose every entry calls tracer_instruction before the
+ * instruction's own code, and back when tracing ends. Frames running when
+ * tracing begins are marked seen: like CPython, only frames entered later
+ * get call events and line events. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/object.h"
+#include "vm/interp.h"
+
+/* Before each instruction while tracing: the call event on a frame's
+ * first instruction, line events, the return event before a return or a
+ * yield. False after raising (a tracer's exception; tracing is then
+ * turned off, as CPython does). */
+bool tracer_instruction(TState *ts, Frame *f, uint32_t ins);
+/* An exception was raised in f (pending in ts->exc): the exception event.
+ * False after replacing it with the tracer's own exception. */
+bool tracer_exception(TState *ts, Frame *f);
+/* f is left by the pending exception: the return event with None. */
+bool tracer_unwind(TState *ts, Frame *f);
+
+extern const struct TypeSpec frame_type_spec;
+
+/* sys.settrace, sys.gettrace, sys.setprofile, sys.getprofile. */
+Value tracer_settrace(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+Value tracer_gettrace(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+Value tracer_setprofile(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+Value tracer_getprofile(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+/* sys._getframe([depth]): the frame object of a running frame. */
+Value tracer_getframe(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+
+#endif
