@@ -247,8 +247,8 @@ static void mark_thread(GcMarker *m, TState *t) {
         if (f->gen) gc_mark_obj(m, (Obj *)f->gen);
         if (f->sp > f->base) gc_mark_values(m, f->base, (size_t)(f->sp - f->base));
         if (f->flags & FRAME_TRACED) {
-            gc_mark_value(m, f->trace_fn);
-            gc_mark_value(m, f->trace_obj);
+            gc_mark_value(m, t->frame_trace[i].fn);
+            gc_mark_value(m, t->frame_trace[i].obj);
         }
     }
     gc_mark_value(m, t->tracefunc);

@@ -101,6 +101,7 @@ void tstate_free(TState *ts) {
         MUTEX_UNLOCK(&interp->threads_lock);
     }
     if (!kept) unmap_stacks(ts->stack, ts->frames);
+    if (ts->frame_trace) munmap(ts->frame_trace, (size_t)ts->frame_cap * sizeof(FrameTrace));
     free(ts);
 }
 

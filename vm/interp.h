@@ -44,17 +44,22 @@ typedef struct Frame {
     struct ObjDict *locals;   /* class bodies: the namespace; else NULL */
     struct ObjGenerator *gen; /* the generator this frame runs, if any */
     uint8_t flags;            /* FRAME_* */
-    /* Set with FRAME_TRACED only (vm/settrace.c): */
-    int trace_line;           /* the line of the last line event */
-    uint32_t trace_pc;        /* the instruction traced last */
-    Value trace_fn;           /* the frame's local trace function, or None */
-    Value trace_obj;          /* its frame object for tracers, or EMPTY_VAL */
 } Frame;
+
+/* What the tracer keeps for a frame with FRAME_TRACED (vm/settrace.c), in
+ * an array beside the frames (made when tracing first starts), so that a
+ * Frame stays small when nothing traces. */
+typedef struct FrameTrace {
+    int line;       /* the line of the last line event */
+    uint32_t pc;    /* the instruction traced last */
+    Value fn;       /* the frame's local trace function, or None */
+    Value obj;      /* its frame object for tracers, or EMPTY_VAL */
+} FrameTrace;
 
 /* The frame was entered from C (vm_call): returning ends that loop run. */
 #define FRAME_ENTRY 0x01
 /* The tracer has seen the frame (its call event is past, or it was running
- * when tracing began): the trace_* fields are set. */
+ * when tracing began): its FrameTrace is set. */
 #define FRAME_TRACED 0x02
 
 typedef enum ThreadStatus {
@@ -106,6 +111,7 @@ struct TState {
     ThreadTrace trace;  /* --gil-trace / --gil-timeline */
     Value thread_obj;   /* the threading.Thread object, or NONE_VAL */
     GilThreadStats gil_stats;
+    FrameTrace *frame_trace; /* one per frame slot once tracing has started, else NULL */
     Value tracefunc;    /* sys.settrace's function, or NONE_VAL */
     Value profilefunc;  /* sys.setprofile's function, or NONE_VAL */
     bool tracing;       /* either is set: BREAK_TRACE stays set */

@@ -1,5 +1,7 @@
 #include "vm/settrace.h"
 
+#include <sys/mman.h>
+
 #include "runtime/args.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
@@ -11,6 +13,9 @@
 #include "vm/gc.h"
 #include "vm/opcodes.h"
 #include "vm/vm.h"
+
+/* The tracer's record of frame f (which has FRAME_TRACED). */
+#define TRACE(ts, f) (&(ts)->frame_trace[(f) - (ts)->frames])
 
 /* A frame as a tracer sees it. It reads the live frame while that frame
  * runs (f_locals, f_back, f_trace); once the frame is gone only what was
@@ -31,31 +36,42 @@ static Frame *live(ObjFrame *fo) {
     TState *ts = fo->ts;
     if (fo->index <= 0 || fo->index >= ts->frame_count) return NULL;
     Frame *f = &ts->frames[fo->index];
-    return (f->flags & FRAME_TRACED) && f->trace_obj == OBJ_VAL(fo) ? f : NULL;
+    return (f->flags & FRAME_TRACED) && TRACE(ts, f)->obj == OBJ_VAL(fo) ? f : NULL;
+}
+
+/* The thread's FrameTrace array, reserved like its frames (pages are used
+ * as frames go deep) the first time a tracer or sys._getframe needs it. */
+static bool reserve_frame_trace(TState *ts) {
+    if (ts->frame_trace) return true;
+    void *p = mmap(NULL, (size_t)ts->frame_cap * sizeof(FrameTrace), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return !IS_ERROR(err_no_memory(ts));
+    ts->frame_trace = p;
+    return true;
 }
 
 /* Marks f seen, without events: frames running when tracing begins. */
-static void mark_seen(Frame *f) {
+static void mark_seen(TState *ts, Frame *f) {
     if (f->flags & FRAME_TRACED) return;
     f->flags |= FRAME_TRACED;
-    f->trace_fn = NONE_VAL;
-    f->trace_obj = EMPTY_VAL;
-    f->trace_line = -1;
-    f->trace_pc = UINT32_MAX;
+    TRACE(ts, f)->fn = NONE_VAL;
+    TRACE(ts, f)->obj = EMPTY_VAL;
+    TRACE(ts, f)->line = -1;
+    TRACE(ts, f)->pc = UINT32_MAX;
 }
 
 static Value frame_object(TState *ts, int index) {
     Frame *f = &ts->frames[index];
-    mark_seen(f);
-    if (!IS_EMPTY(f->trace_obj)) return f->trace_obj;
+    mark_seen(ts, f);
+    if (!IS_EMPTY(TRACE(ts, f)->obj)) return TRACE(ts, f)->obj;
     ObjFrame *fo = (ObjFrame *)gc_alloc(ts, sizeof(ObjFrame), OBJ_FRAME, ts->interp->types.frame);
     if (!fo) return ERROR_VAL;
     fo->ts = ts;
     fo->index = index;
     fo->fn = f->fn;
     fo->lineno = f->fn->code->first_line;
-    f->trace_obj = OBJ_VAL(fo);
-    return f->trace_obj;
+    TRACE(ts, f)->obj = OBJ_VAL(fo);
+    return TRACE(ts, f)->obj;
 }
 
 static void frame_trace(GcMarker *m, Obj *self) { gc_mark_obj(m, (Obj *)((ObjFrame *)self)->fn); }
@@ -112,13 +128,13 @@ static Value frame_get_back(TState *ts, Value self) {
 static Value frame_get_trace(TState *ts, Value self) {
     (void)ts;
     Frame *f = live(AS_FRAME(self));
-    return f ? f->trace_fn : NONE_VAL;
+    return f ? TRACE(ts, f)->fn : NONE_VAL;
 }
 
 static int frame_set_trace(TState *ts, Value self, Value value) {
     (void)ts;
     Frame *f = live(AS_FRAME(self));
-    if (f) f->trace_fn = IS_EMPTY(value) ? NONE_VAL : value;
+    if (f) TRACE(ts, f)->fn = IS_EMPTY(value) ? NONE_VAL : value;
     return 0;
 }
 
@@ -180,30 +196,30 @@ static Value call_tracer(TState *ts, Value fn, Frame *f, const char *event, Valu
 /* The call event on a frame's first traced instruction: the profiler is
  * told, and the tracer's answer becomes the frame's local trace function. */
 static bool enter(TState *ts, Frame *f) {
-    mark_seen(f);
+    mark_seen(ts, f);
     /* A generator resumes inside the line of its yield: no line event
      * until the next line, as CPython. */
     ObjCode *code = f->fn->code;
     uint32_t pc = (uint32_t)(f->ip - code->instrs) - 1;
     if (pc > 0) {
-        f->trace_line = (int)code->lines[pc];
-        f->trace_pc = pc - 1;
+        TRACE(ts, f)->line = (int)code->lines[pc];
+        TRACE(ts, f)->pc = pc - 1;
     }
     if (!IS_NONE(ts->profilefunc) && IS_ERROR(call_tracer(ts, ts->profilefunc, f, "call", NONE_VAL))) return false;
     if (!IS_NONE(ts->tracefunc)) {
         Value local = call_tracer(ts, ts->tracefunc, f, "call", NONE_VAL);
         if (IS_ERROR(local)) return false;
-        f->trace_fn = local;
+        TRACE(ts, f)->fn = local;
     }
     return true;
 }
 
 /* A local trace function's answer other than None replaces it. */
 static bool local_event(TState *ts, Frame *f, const char *event, Value arg) {
-    if (IS_NONE(f->trace_fn)) return true;
-    Value r = call_tracer(ts, f->trace_fn, f, event, arg);
+    if (IS_NONE(TRACE(ts, f)->fn)) return true;
+    Value r = call_tracer(ts, TRACE(ts, f)->fn, f, event, arg);
     if (IS_ERROR(r)) return false;
-    if (!IS_NONE(r)) f->trace_fn = r;
+    if (!IS_NONE(r)) TRACE(ts, f)->fn = r;
     return true;
 }
 
@@ -221,10 +237,10 @@ bool tracer_instruction(TState *ts, Frame *f, uint32_t ins) {
     int line = (int)code->lines[pc];
     /* A line event where the line changes, and after every jump back
      * (each turn of a loop), as CPython. */
-    bool new_line = line != f->trace_line || pc <= f->trace_pc;
-    f->trace_pc = pc;
+    bool new_line = line != TRACE(ts, f)->line || pc <= TRACE(ts, f)->pc;
+    TRACE(ts, f)->pc = pc;
     if (new_line && line > 0) {
-        f->trace_line = line;
+        TRACE(ts, f)->line = line;
         if (!local_event(ts, f, "line", NONE_VAL)) return false;
     }
     Opcode op = INSTR_OP(ins);
@@ -233,7 +249,7 @@ bool tracer_instruction(TState *ts, Frame *f, uint32_t ins) {
 }
 
 bool tracer_exception(TState *ts, Frame *f) {
-    if (ts->in_tracer || !f->fn || !(f->flags & FRAME_TRACED) || IS_NONE(f->trace_fn)) return true;
+    if (ts->in_tracer || !f->fn || !(f->flags & FRAME_TRACED) || IS_NONE(TRACE(ts, f)->fn)) return true;
     Value exc = ts->exc;
     if (!IS_EXCEPTION(exc)) return true;
     ObjTuple *info = tuple_new(ts, 3);
@@ -257,11 +273,12 @@ bool tracer_unwind(TState *ts, Frame *f) {
 /* Turns tracing on or off for the thread. The frames running now are not
  * traced (they get no call event, nor line events without an f_trace). */
 static Value set_hook(TState *ts, Value *slot, Value fn) {
+    if (!IS_NONE(fn) && !reserve_frame_trace(ts)) return ERROR_VAL;
     *slot = fn;
     bool on = !IS_NONE(ts->tracefunc) || !IS_NONE(ts->profilefunc);
     if (on && !ts->tracing)
         for (int i = 1; i < ts->frame_count; i++)
-            if (ts->frames[i].fn) mark_seen(&ts->frames[i]);
+            if (ts->frames[i].fn) mark_seen(ts, &ts->frames[i]);
     ts->tracing = on;
     if (on) atomic_fetch_or(&ts->eval_breaker, BREAK_TRACE);
     else atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_TRACE);
@@ -294,6 +311,7 @@ Value tracer_getframe(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "_getframe", nargs, kwnames, 0, 1)) return ERROR_VAL;
     int64_t depth = 0;
     if (nargs == 1 && !args_int(ts, args[0], &depth)) return ERROR_VAL;
+    if (!reserve_frame_trace(ts)) return ERROR_VAL;
     for (int i = ts->frame_count - 1; i > 0; i--) {
         if (!ts->frames[i].fn) continue;
         if (depth-- == 0) {

@@ -515,7 +515,9 @@ static Value name_error(TState *ts, ObjStr *name) {
  * word: bit 63 clear = entry index + 1 in globals; set = builtins entry
  * index in the low 32 bits, valid while the globals' key set is unchanged
  * (bits 32..62 hold its version). */
-static Value load_global(TState *ts, ObjFunction *fn, ObjStr *name, _Atomic uint64_t *cache) {
+/* Inlined in the loop whatever its size: every global read goes here. */
+static inline __attribute__((always_inline)) Value load_global(TState *ts, ObjFunction *fn, ObjStr *name,
+                                                                _Atomic uint64_t *cache) {
     uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
     ObjDict *globals = fn->globals, *builtins = fn->builtins;
     if (c) {
