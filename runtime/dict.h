@@ -57,7 +57,8 @@ int dict_set_str(TState *ts, ObjDict *d, struct ObjStr *key, Value value);
  * the value at a remembered position if that entry still holds `key`. */
 int64_t dict_find_str_index(ObjDict *d, struct ObjStr *key);
 Value dict_cached_get_slow(ObjDict *d, struct ObjStr *key, int64_t index);
-static inline Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t index) {
+/* Always inlined: the loop's cached attribute and global reads are made of it. */
+static inline __attribute__((always_inline)) Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t index) {
     DictTable *t = atomic_load_explicit(&d->table, memory_order_acquire);
     if (t && index >= 0 && (size_t)index < __atomic_load_n(&t->nentries, __ATOMIC_ACQUIRE)) {
         const DictEntry *e = &t->entries[index];

@@ -283,6 +283,11 @@ static void *thread_main(void *arg) {
         }
     }
     root->sp = root->base;
+    /* A thread that ends while tracing no longer counts as tracing. */
+    if (ts->tracing) {
+        ts->tracing = false;
+        vm_count_traced_thread(ts, -1);
+    }
     if (ts->interp->gil_stats) {
         ts->gil_stats.run_ns += gil_now_ns() - ts->gil_stats.held_since_ns;
         gil_record_thread(ts->interp, ts);

@@ -30,7 +30,6 @@ enum {
     BREAK_GIL_DROP = 1u << 1,  /* another thread waits for the GIL */
     BREAK_SIGNAL = 1u << 2,    /* a signal handler ran (main thread) */
     BREAK_ASYNC_EXC = 1u << 3, /* an exception was posted to this thread */
-    BREAK_TRACE = 1u << 4,     /* sys.settrace/setprofile is on: the loop traces (vm/settrace.c) */
 };
 
 /* One activation of mini code. Frames live in a per-thread array; their
@@ -114,7 +113,7 @@ struct TState {
     FrameTrace *frame_trace; /* one per frame slot once tracing has started, else NULL */
     Value tracefunc;    /* sys.settrace's function, or NONE_VAL */
     Value profilefunc;  /* sys.setprofile's function, or NONE_VAL */
-    bool tracing;       /* either is set: BREAK_TRACE stays set */
+    bool tracing;       /* either is set (counted by vm_count_traced_thread) */
     bool in_tracer;     /* a trace or profile function is running: not traced */
 
     TState *next;       /* interp->threads */

@@ -162,8 +162,10 @@ const TypeSpec frame_type_spec = {
 static void stop_tracing(TState *ts) {
     ts->tracefunc = NONE_VAL;
     ts->profilefunc = NONE_VAL;
-    ts->tracing = false;
-    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_TRACE);
+    if (ts->tracing) {
+        ts->tracing = false;
+        vm_count_traced_thread(ts, -1);
+    }
 }
 
 /* fn(frame, event, arg) with tracing off meanwhile; the pending exception
@@ -279,9 +281,10 @@ static Value set_hook(TState *ts, Value *slot, Value fn) {
     if (on && !ts->tracing)
         for (int i = 1; i < ts->frame_count; i++)
             if (ts->frames[i].fn) mark_seen(ts, &ts->frames[i]);
-    ts->tracing = on;
-    if (on) atomic_fetch_or(&ts->eval_breaker, BREAK_TRACE);
-    else atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_TRACE);
+    if (on != ts->tracing) {
+        ts->tracing = on;
+        vm_count_traced_thread(ts, on ? 1 : -1);
+    }
     return NONE_VAL;
 }
 

@@ -4,11 +4,13 @@
 /* sys.settrace and sys.setprofile: the call, line, return and exception
  * events CPython delivers, and the frame objects tracers receive.
  *
- * Free when no tracer is set. Setting one sets BREAK_TRACE in the thread's
- * eval breaker; at its next safepoint the dispatch loop switches to a
- * table whose every entry calls tracer_instruction before the
- * instruction's own code, and back when tracing ends. Frames running when
- * tracing begins are marked seen: like CPython, only frames entered later
+ * Free when no tracer is set: the dispatch loop's table is one for the
+ * process, and while some thread traces, its entries all lead to
+ * tracer_instruction before the instruction's own code (vm.c rewrites it,
+ * with the world stopped, when the first thread starts tracing and when
+ * the last one stops). Threads that do not trace pay one test per
+ * instruction meanwhile. Frames running when tracing begins are marked
+ * seen: like CPython, only frames entered later
  * get call events and line events. */
 
 #include <stdbool.h>

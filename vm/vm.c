@@ -914,16 +914,37 @@ void vm_generator_finish_delegation(ObjGenerator *gen) {
     do {                                                  \
         ins = *ip++;                                      \
         arg = INSTR_ARG(ins);                             \
-        goto *table[INSTR_OP(ins)];                       \
+        goto *dispatch_table[INSTR_OP(ins)];              \
     } while (0)
-/* While tracing, every instruction goes through the tracer first. */
-#define TRACING() (table == trace_table)
-#define SET_TRACING(on) (table = (on) ? trace_table : dispatch_table)
 #else
 #define TARGET(op) case OP_##op:
 #define DISPATCH() goto dispatch
-#define TRACING() (tracing)
-#define SET_TRACING(on) (tracing = (on))
+#endif
+
+#ifdef MINI_COMPUTED_GOTO
+/* The loop's dispatch table is one for the process, so that dispatching
+ * stays one indexed jump whether or not anything traces. While a thread
+ * traces (sys.settrace/setprofile), every entry leads to the tracer, which
+ * goes on to the instruction's own code (at once for threads that do not
+ * trace). The table is rewritten only with the world stopped, when no
+ * thread of the interpreter reads it. */
+static const void **loop_dispatch;       /* run_loop's table */
+static const void *const *loop_handlers; /* the instructions' own entries */
+static const void *const *loop_tracer;   /* every entry: the tracer */
+static int traced_threads;               /* changed with the world stopped */
+
+void vm_count_traced_thread(TState *ts, int delta) {
+    thread_stop_world(ts);
+    traced_threads += delta;
+    if (loop_dispatch)
+        memcpy(loop_dispatch, traced_threads > 0 ? loop_tracer : loop_handlers, OP_COUNT * sizeof(void *));
+    thread_resume_world(ts);
+}
+#else
+void vm_count_traced_thread(TState *ts, int delta) {
+    (void)ts;
+    (void)delta;
+}
 #endif
 
 #define LOAD_FRAME()                                      \
@@ -945,13 +966,11 @@ void vm_generator_finish_delegation(ObjGenerator *gen) {
     do {                                                  \
         if (IS_ERROR(v)) goto error;                      \
     } while (0)
-/* The eval breaker: one relaxed load at backward jumps and calls (which is
- * also where sys.settrace takes effect). */
+/* The eval breaker: one relaxed load at backward jumps and calls. */
 #define SAFEPOINT()                                                                \
     do {                                                                           \
         if (atomic_load_explicit(&ts->eval_breaker, memory_order_relaxed)) {       \
             SAVE_STATE();                                                          \
-            SET_TRACING(ts->tracing);                                              \
             if (!vm_safepoint(ts)) goto error;                                     \
         }                                                                          \
     } while (0)
@@ -973,7 +992,12 @@ static Value run_loop(TState *ts, bool throwing) {
     Value *call_result;
 
 #ifdef MINI_COMPUTED_GOTO
-    static const void *const dispatch_table[OP_COUNT] = {
+    static const void *dispatch_table[OP_COUNT] = {
+#define OP(name, words, effect, doc) &&L_##name,
+#include "vm/opcodes.def"
+#undef OP
+    };
+    static const void *const handler_table[OP_COUNT] = {
 #define OP(name, words, effect, doc) &&L_##name,
 #include "vm/opcodes.def"
 #undef OP
@@ -983,13 +1007,15 @@ static Value run_loop(TState *ts, bool throwing) {
 #include "vm/opcodes.def"
 #undef OP
     };
-    const void *const *table;
-#else
-    bool tracing;
+    /* The first run, on the main thread before any other starts. */
+    if (!loop_dispatch) {
+        loop_handlers = handler_table;
+        loop_tracer = trace_table;
+        loop_dispatch = dispatch_table;
+    }
 #endif
 
     LOAD_FRAME();
-    SET_TRACING(ts->tracing);
     if (throwing) goto error; /* PC() is then the yield that suspended it */
 #ifdef MINI_COMPUTED_GOTO
     DISPATCH();
@@ -997,7 +1023,7 @@ static Value run_loop(TState *ts, bool throwing) {
 dispatch:
     ins = *ip++;
     arg = INSTR_ARG(ins);
-    if (tracing) goto trace_instruction;
+    if (ts->tracing) goto trace_instruction;
 dispatch_op:
     switch (INSTR_OP(ins)) {
 #endif
@@ -2136,14 +2162,12 @@ do_call:
     }
 
 trace_instruction:
-    SAVE_STATE();
-    if (!ts->tracing) {
-        SET_TRACING(false);
-    } else if (!tracer_instruction(ts, frame, ins)) {
-        goto error;
+    if (ts->tracing) {
+        SAVE_STATE();
+        if (!tracer_instruction(ts, frame, ins)) goto error;
     }
 #ifdef MINI_COMPUTED_GOTO
-    goto *dispatch_table[INSTR_OP(ins)];
+    goto *handler_table[INSTR_OP(ins)];
 #else
     goto dispatch_op;
 #endif
@@ -2158,7 +2182,7 @@ error:
         uint32_t pc = at_entry ? 0 : PC();
         if (add_traceback) err_add_traceback(ts, frame->fn, (int)code->lines[pc]);
         /* The tracer's exception event, not for a re-raise. */
-        if (TRACING() && add_traceback) {
+        if (ts->tracing && add_traceback) {
             SAVE_STATE();
             tracer_exception(ts, frame);
         }
@@ -2176,7 +2200,7 @@ error:
             }
             DISPATCH();
         }
-        if (TRACING()) {
+        if (ts->tracing) {
             SAVE_STATE();
             tracer_unwind(ts, frame);
         }

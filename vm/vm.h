@@ -70,6 +70,10 @@ Value vm_globals(TState *ts);
 /* locals(): the namespace of the innermost running module or class body,
  * or a new dict of a function's bound local variables. */
 Value vm_locals(TState *ts);
+/* A thread starts (+1) or stops (-1) tracing: while any does, every
+ * instruction of every thread goes through the tracer (vm/settrace.c).
+ * Stops the world meanwhile. */
+void vm_count_traced_thread(TState *ts, int delta);
 /* The same for a given running frame (tracers' frame.f_locals). */
 Value vm_frame_locals(TState *ts, struct Frame *f);
 
