@@ -12,6 +12,7 @@
 #include "runtime/types.h"
 #include "vm/code.h"
 #include "vm/gc.h"
+#include "vm/opcodes.h"
 #include "vm/vm.h"
 
 ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
@@ -125,9 +126,20 @@ static Value throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, i
     Interp *interp = ts->interp;
     Value sub = vm_generator_delegate(gen);
     vm_push(ts, exc);
+    int expected = GEN_SUSPENDED;
+    if (!IS_EMPTY(sub) && !atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
+        vm_pop(ts);
+        return err_format(ts, interp->exc.ValueError, "generator already executing");
+    }
+    /* Ours now (RUNNING): read the delegate again, another thread may have
+     * moved the generator on before the exchange. */
+    if (!IS_EMPTY(sub) && INSTR_OP(*gen->ip) != OP_YIELD_FROM) {
+        atomic_store(&gen->state, GEN_SUSPENDED);
+        sub = EMPTY_VAL;
+    }
     if (!IS_EMPTY(sub)) {
+        sub = gen->sp[-1];
         /* Running while the delegate works: re-entering gen is an error. */
-        atomic_store(&gen->state, GEN_RUNNING);
         Value r = EMPTY_VAL, sub_result = NONE_VAL;
         if (ops_isinstance(ts, exc, interp->exc.GeneratorExit)) {
             r = close_iterator(ts, sub);
