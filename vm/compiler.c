@@ -2849,8 +2849,11 @@ ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename,
                         SyntaxErrorInfo *err) {
     CompileState cs = {.ts = ts, .filename = filename, .err = err, .mode = mode};
     err->msg[0] = '\0';
-    Scope *top = scope_new(&cs, SCOPE_MODULE, module, NULL, "<module>", 8);
     bool is_expr = mode == COMPILE_EVAL;
+    /* Scopes are found by their node: an expression's top scope gets a node
+     * of its own, the expression may be a lambda or a comprehension. */
+    AstNode top_node = {.kind = AST_MODULE, .line = module->line, .col = module->col};
+    Scope *top = scope_new(&cs, SCOPE_MODULE, is_expr ? &top_node : module, NULL, "<module>", 8);
     if (top && is_expr) collect_expr(&cs, top, module);
     else if (top) collect_stmts(&cs, top, &module->u.module.body);
     if (!cs.failed) resolve_all(&cs);
