@@ -48,13 +48,10 @@ typedef enum ObjKind {
     OBJ_CLASSMETHOD,
     OBJ_FILE,
     OBJ_OPAQUE, /* native state owned by a C module (locks, queues, ...) */
-<<<<<<< HEAD
     OBJ_MEMBER, /* a __slots__ entry's descriptor */
     OBJ_COMPLEX,
     OBJ_FLOAT, /* an instance of a float subclass (floats themselves are unboxed) */
-=======
     OBJ_FRAME,  /* a running frame as sys.settrace's tracers see it */
->>>>>>> 1a5ebeb (sys.settrace/setprofile (call, line, return, exception events as CPython 3.11; tracer errors stop tracing), threading.settrace/setprofile, sys._getframe, frame objects, code.co_* attributes; free without a tracer: BREAK_TRACE in the eval breaker makes the loop switch to a dispatch table that traces; try: lines and handler entries carry CPython's line numbers)
     OBJ_KIND_COUNT
 } ObjKind;
 

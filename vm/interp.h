@@ -144,11 +144,7 @@ typedef struct BuiltinTypes {
     ObjType *code, *function, *cell, *native, *bound_method, *module;
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
-<<<<<<< HEAD
-    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex;
-=======
-    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *frame;
->>>>>>> 1a5ebeb (sys.settrace/setprofile (call, line, return, exception events as CPython 3.11; tracer errors stop tracing), threading.settrace/setprofile, sys._getframe, frame objects, code.co_* attributes; free without a tracer: BREAK_TRACE in the eval breaker makes the loop switch to a dispatch table that traces; try: lines and handler entries carry CPython's line numbers)
+    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
