@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/bytes.h"
 #include "runtime/error.h"
 #include "runtime/gmpalloc.h"
 #include "runtime/float.h"
@@ -1226,6 +1227,7 @@ static Value int_get_one(TState *ts, Value self) {
 }
 
 static const NativeDef int_methods[] = {
+    {"to_bytes", bytes_int_to_bytes},
     {"__add__", int_m_add},
     {"__radd__", int_m_radd},
     {"__sub__", int_m_sub},
@@ -1288,6 +1290,11 @@ static const GetSetDef int_getsets[] = {
     {NULL, NULL, NULL},
 };
 
+static const NativeDef int_classmethods[] = {
+    {"from_bytes", bytes_int_from_bytes},
+    {NULL, NULL},
+};
+
 const TypeSpec int_type_spec = {
     .name = "int",
     .kind = OBJ_INT,
@@ -1301,6 +1308,7 @@ const TypeSpec int_type_spec = {
     .truth = int_truth,
     .new_ = int_new,
     .trace = int_trace,
+    .classmethods = int_classmethods,
     .methods = int_methods,
     .getsets = int_getsets,
 };
