@@ -573,7 +573,7 @@ static Value bytes_iter(TState *ts, Value self) {
 
 /* The bytes of an iterable of ints, appended to out. The iterable is rooted
  * on the VM stack while items run mini code (__index__, generators). */
-static bool collect_ints(TState *ts, Value iterable, StrBuf *out) {
+static bool collect_ints(TState *ts, Value iterable, StrBuf *out, bool bytearray) {
     Value it = ops_iter(ts, iterable);
     if (IS_ERROR(it)) return false;
     vm_push(ts, it);
@@ -583,7 +583,7 @@ static bool collect_ints(TState *ts, Value iterable, StrBuf *out) {
         if (IS_EMPTY(v)) break;
         unsigned char c;
         if (IS_ERROR(v) || !byte_value(ts, v, &c)) {
-            if (!IS_ERROR(v) && err_matches(ts, EXC(ts)->ValueError)) {
+            if (!IS_ERROR(v) && !bytearray && err_matches(ts, EXC(ts)->ValueError)) {
                 err_clear(ts);
                 err_set_str(ts, EXC(ts)->ValueError, "bytes must be in range(0, 256)");
             }
@@ -615,7 +615,7 @@ static bool value_bytes(TState *ts, Value v, StrBuf *out, const char *what) {
         err_format(ts, EXC(ts)->TypeError, "%s", what);
         return false;
     }
-    return collect_ints(ts, v, out);
+    return collect_ints(ts, v, out, true);
 }
 
 /* ---- bytearray assignment ------------------------------------------------ */
@@ -840,7 +840,7 @@ static bool source_bytes(TState *ts, const char *tname, Value *a, StrBuf *out) {
         err_format(ts, EXC(ts)->TypeError, "cannot convert '%s' object to %s", ops_type_name(ts, src), tname);
         return false;
     }
-    return collect_ints(ts, src, out);
+    return collect_ints(ts, src, out, strcmp(tname, "bytearray") == 0);
 }
 
 static Value bytes_new_slot(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1816,12 +1816,9 @@ static Value ba_extend(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("extend", 1, 1);
     StrBuf sb;
     sb_init(&sb);
-    if (!buffer_check(ts, args[1]) && (IS_STR(args[1]) || IS_INTLIKE(args[1]) || IS_FLOAT(args[1]))) {
-        return err_format(ts, EXC(ts)->TypeError, IS_STR(args[1]) ? "expected iterable of integers; got: 'str'"
-                                                                   : "can't extend bytearray with %s",
-                          ops_type_name(ts, args[1]));
-    }
-    bool ok = value_bytes(ts, args[1], &sb, "");
+    if (IS_INTLIKE(args[1]) || IS_FLOAT(args[1]))
+        return err_format(ts, EXC(ts)->TypeError, "can't extend bytearray with %s", ops_type_name(ts, args[1]));
+    bool ok = IS_STR(args[1]) ? collect_ints(ts, args[1], &sb, true) : value_bytes(ts, args[1], &sb, "");
     if (ok) ok = bytearray_append_bytes(ts, SELF_BA, sb.data ? sb.data : "", sb.len) == 0;
     sb_free(&sb);
     return ok ? NONE_VAL : ERROR_VAL;
