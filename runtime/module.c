@@ -178,6 +178,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
     {"_struct", mod_struct_init},
+    {"array", mod_array_init},
     {NULL, NULL},
 };
 
