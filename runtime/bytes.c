@@ -1615,7 +1615,7 @@ static Value bytes_mod(TState *ts, Value self, Value args) {
     size_t nitems = is_tuple ? AS_TUPLE(args)->len : 1, next = 0;
     StrBuf out;
     sb_init(&out);
-    bool ok = true;
+    bool ok = sb_reserve(&out, f.len + 8 * nitems) || (err_no_memory(ts), false);
     const char *p = f.buf, *end = f.buf + f.len;
     while (ok && p < end) {
         const char *pct = memchr(p, '%', (size_t)(end - p));
@@ -1764,6 +1764,19 @@ static Value bytes_mod(TState *ts, Value self, Value args) {
         }
         case 'd': case 'i': case 'u': case 'o': case 'x': case 'X':
         case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': {
+            if ((conv == 'd' || conv == 'i' || conv == 'u') && IS_INT(arg) && prec < 0 && !strchr(flags, '#')) {
+                /* %d of a small int: C's printf flags - + space 0 mean what
+                 * Python's do, so no str round trip. */
+                char cspec[16], text[64];
+                snprintf(cspec, sizeof cspec, "%%%s*lld", flags);
+                int n = width < 40 ? snprintf(text, sizeof text, cspec, (int)(width < 0 ? 0 : width),
+                                              (long long)AS_INT(arg))
+                                   : -1;
+                ok = n >= 0 ? sb_append(&out, text, (size_t)n)
+                            : sb_appendf(&out, cspec, (int)width, (long long)AS_INT(arg));
+                if (!ok) err_no_memory(ts);
+                break;
+            }
             /* Numbers format as str's % does, then become ASCII bytes. */
             char spec[64];
             int sl = snprintf(spec, sizeof spec, "%%%s", flags);
