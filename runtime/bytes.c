@@ -429,6 +429,7 @@ static Value concat(TState *ts, Value a, Value b) {
 }
 
 static Value bytes_mod(TState *ts, Value self, Value args);
+static Value bytes_format(TState *ts, Value self, Value fmt, Value args);
 
 static Value bytes_binop(TState *ts, BinOp op, Value a, Value b) {
     int64_t count;
@@ -1608,8 +1609,20 @@ static Value pct_bytes_arg(TState *ts, Value v) {
 }
 
 static Value bytes_mod(TState *ts, Value self, Value args) {
+    /* Arguments may run mini code (__bytes__, __index__, __repr__): the
+     * format is read from a rooted bytes object, never from a bytearray's
+     * store that such code could resize and the collector free. */
+    Value fmt = IS_BYTEARRAY(self) ? bytes_from_buffer(ts, self) : self;
+    if (IS_ERROR(fmt)) return fmt;
+    vm_push(ts, fmt);
+    Value r = bytes_format(ts, self, fmt, args);
+    vm_pop(ts);
+    return r;
+}
+
+static Value bytes_format(TState *ts, Value self, Value fmt, Value args) {
     Buffer f;
-    if (!self_view(ts, self, &f)) return ERROR_VAL;
+    if (!self_view(ts, fmt, &f)) return ERROR_VAL;
     bool is_tuple = IS_KIND(args, OBJ_TUPLE);
     bool mapping = !is_tuple && !buffer_check(ts, args) && !IS_STR(args) && IS_OBJ(args) && OBJ_TYPE(args)->getitem;
     size_t nitems = is_tuple ? AS_TUPLE(args)->len : 1, next = 0;
@@ -1785,7 +1798,15 @@ static Value bytes_mod(TState *ts, Value self, Value args) {
             snprintf(spec + sl, sizeof spec - (size_t)sl, "%c", conv);
             ObjStr *fs = str_from_cstr(ts, spec);
             ObjTuple *one = fs ? tuple_from(ts, &arg, 1) : NULL;
-            Value s = one ? str_mod(ts, fs, OBJ_VAL(one)) : ERROR_VAL;
+            Value s = ERROR_VAL;
+            if (one) {
+                /* str_mod may run __index__ or __float__: root its inputs. */
+                vm_push(ts, OBJ_VAL(fs));
+                vm_push(ts, OBJ_VAL(one));
+                s = str_mod(ts, fs, OBJ_VAL(one));
+                vm_pop(ts);
+                vm_pop(ts);
+            }
             if (IS_ERROR(s)) {
                 ok = false;
                 break;

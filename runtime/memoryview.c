@@ -16,6 +16,7 @@
 #include "runtime/bytes.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
+#include "runtime/iterator.h"
 #include "runtime/list.h"
 #include "runtime/ops.h"
 #include "runtime/range.h"
@@ -239,8 +240,20 @@ static int mv_getbuffer(TState *ts, Value self, Buffer *view, int flags) {
     ObjMemoryView *mv = AS_MV(self);
     if (!alive(ts, mv)) return -1;
     if (!contiguous(mv)) {
-        err_set_str(ts, EXC(ts)->BufferError, "memoryview: underlying buffer is not C-contiguous");
-        return -1;
+        if (flags != BUF_READ) {
+            err_set_str(ts, EXC(ts)->BufferError, "memoryview: underlying buffer is not C-contiguous");
+            return -1;
+        }
+        /* Read views of a strided view get its items gathered. */
+        size_t len;
+        char *p = gather(ts, mv, &len);
+        if (!p || !buffer_fill(ts, view, self, p, len, true, flags, false)) {
+            free(p);
+            return -1;
+        }
+        view->copy = p;
+        view->itemsize = mv->itemsize;
+        return 0;
     }
     if (!buffer_get(ts, mv->view.obj, view, flags)) return -1;
     size_t off = (size_t)(mv->start - mv->view.buf);
@@ -249,6 +262,19 @@ static int mv_getbuffer(TState *ts, Value self, Buffer *view, int flags) {
     view->itemsize = mv->itemsize;
     view->format = mv->format == 'B' ? "B" : mv->view.format;
     return 0;
+}
+
+static Value iter_mv_step(TState *ts, ObjIterator *it) {
+    ObjMemoryView *mv = AS_MV(it->source);
+    int64_t i = __atomic_fetch_add(&it->index, 1, __ATOMIC_RELAXED);
+    if (!alive(ts, mv)) return ERROR_VAL;
+    return i < mv->n ? buffer_unpack_item(ts, mv->format, item_at(mv, i)) : EMPTY_VAL;
+}
+
+static Value mv_iter(TState *ts, Value self) {
+    if (!alive(ts, AS_MV(self))) return ERROR_VAL;
+    ObjIterator *it = iterator_new(ts, "memory_iterator", iter_mv_step, self, NONE_VAL);
+    return it ? OBJ_VAL(it) : ERROR_VAL;
 }
 
 static void mv_trace(GcMarker *m, Obj *self) { gc_mark_value(m, ((ObjMemoryView *)self)->view.obj); }
@@ -427,6 +453,7 @@ const TypeSpec memoryview_type_spec = {
     .len = mv_len,
     .getitem = mv_getitem,
     .setitem = mv_setitem,
+    .iter = mv_iter,
     .new_ = mv_new_slot,
     .trace = mv_trace,
     .finalize = mv_finalize,

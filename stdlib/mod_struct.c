@@ -345,9 +345,12 @@ static bool pack_to(TState *ts, const Layout *l, Value *vals, int nvals, char *o
 }
 
 static Value do_pack(TState *ts, const Layout *l, Value *vals, int nvals) {
-    ObjBytes *b = bytes_alloc(ts, l->size);
-    if (!b) return ERROR_VAL;
-    return pack_to(ts, l, vals, nvals, b->data) ? OBJ_VAL(b) : ERROR_VAL;
+    /* Packed aside: packing may run __index__, and a collection then. */
+    char *tmp = malloc(l->size ? l->size : 1);
+    if (!tmp) return err_no_memory(ts);
+    ObjBytes *b = pack_to(ts, l, vals, nvals, tmp) ? bytes_new(ts, tmp, l->size) : NULL;
+    free(tmp);
+    return b ? OBJ_VAL(b) : ERROR_VAL;
 }
 
 static Value unpack_at(TState *ts, const Layout *l, const char *p) {
