@@ -18,10 +18,11 @@
 
 #define EXC(ts) (&(ts)->interp->exc)
 
-typedef enum Codec { CODEC_UTF8, CODEC_ASCII, CODEC_LATIN1 } Codec;
+typedef enum Codec { CODEC_UTF8, CODEC_ASCII, CODEC_LATIN1, CODEC_UTF8_SIG } Codec;
 typedef enum Handler { H_STRICT, H_IGNORE, H_REPLACE, H_BACKSLASH, H_XMLCHARREF, H_UNKNOWN } Handler;
 
-static const char *const codec_names[] = {"utf-8", "ascii", "latin-1"};
+/* As error messages name them (utf-8-sig reports as utf-8, as CPython). */
+static const char *const codec_names[] = {"utf-8", "ascii", "latin-1", "utf-8"};
 
 /* CPython's normalisation: lower case, '-' and ' ' as '_'. */
 static bool lookup_codec(TState *ts, Value encoding, Codec *out) {
@@ -52,6 +53,7 @@ static bool lookup_codec(TState *ts, Value encoding, Codec *out) {
         {"latin_1", CODEC_LATIN1},   {"latin1", CODEC_LATIN1},      {"latin", CODEC_LATIN1},
         {"iso_8859_1", CODEC_LATIN1}, {"iso8859_1", CODEC_LATIN1},  {"8859", CODEC_LATIN1},
         {"cp819", CODEC_LATIN1},     {"l1", CODEC_LATIN1},          {"iso_ir_100", CODEC_LATIN1},
+        {"utf_8_sig", CODEC_UTF8_SIG}, {"utf8_sig", CODEC_UTF8_SIG},
     };
     if (e->len < sizeof n)
         for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
@@ -139,6 +141,13 @@ Value codec_encode(TState *ts, ObjStr *s, Value encoding, Value errors) {
     Codec codec;
     Handler h;
     if (!lookup_codec(ts, encoding, &codec) || !lookup_handler(ts, errors, &h)) return ERROR_VAL;
+    if (codec == CODEC_UTF8_SIG) {
+        ObjBytes *b = bytes_alloc(ts, s->len + 3);
+        if (!b) return ERROR_VAL;
+        memcpy(b->data, "\xEF\xBB\xBF", 3);
+        memcpy(b->data + 3, s->data, s->len);
+        return OBJ_VAL(b);
+    }
     if (codec == CODEC_UTF8 || STR_IS_ASCII(s)) {
         ObjBytes *b = bytes_new(ts, s->data, s->len);
         return b ? OBJ_VAL(b) : ERROR_VAL;
@@ -219,6 +228,11 @@ Value codec_decode(TState *ts, const char *data, size_t len, Value encoding, Val
     Codec codec;
     Handler h;
     if (!lookup_codec(ts, encoding, &codec) || !lookup_handler(ts, errors, &h)) return ERROR_VAL;
+    if (codec == CODEC_UTF8_SIG) {
+        /* A leading byte order mark is dropped; the rest is UTF-8. */
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) data += 3, len -= 3;
+        codec = CODEC_UTF8;
+    }
     const unsigned char *p = (const unsigned char *)data;
     if (codec == CODEC_UTF8 && str_utf8_valid(data, len)) {
         ObjStr *s = str_new(ts, data, len);

@@ -2,7 +2,7 @@
 #define MINI_RUNTIME_CODEC_H
 
 /* Text encodings: str.encode, bytes.decode, bytes(str, encoding) and
- * str(bytes, encoding). The codecs are CPython's utf-8, ascii and latin-1
+ * str(bytes, encoding). The codecs are CPython's utf-8, utf-8-sig, ascii and latin-1
  * (with their aliases); error handlers strict, ignore, replace,
  * backslashreplace and (encoding) xmlcharrefreplace. Errors are CPython's
  * UnicodeEncodeError / UnicodeDecodeError with its messages and the
