@@ -25,13 +25,13 @@ typedef enum Handler { H_STRICT, H_IGNORE, H_REPLACE, H_BACKSLASH, H_XMLCHARREF,
 static const char *const codec_names[] = {"utf-8", "ascii", "latin-1", "utf-8"};
 
 /* CPython's normalisation: lower case, '-' and ' ' as '_'. */
-static bool lookup_codec(TState *ts, Value encoding, Codec *out) {
+static bool lookup_codec(TState *ts, Value encoding, Codec *out, const char *fname) {
     if (IS_EMPTY(encoding)) {
         *out = CODEC_UTF8;
         return true;
     }
     if (!IS_STR(encoding)) {
-        err_format(ts, EXC(ts)->TypeError, "encode() argument 'encoding' must be str, not %s",
+        err_format(ts, EXC(ts)->TypeError, "%s() argument 'encoding' must be str, not %s", fname,
                    ops_type_name(ts, encoding));
         return false;
     }
@@ -65,11 +65,11 @@ static bool lookup_codec(TState *ts, Value encoding, Codec *out) {
     return false;
 }
 
-static bool lookup_handler(TState *ts, Value errors, Handler *out) {
+static bool lookup_handler(TState *ts, Value errors, Handler *out, const char *fname) {
     *out = H_STRICT;
     if (IS_EMPTY(errors)) return true;
     if (!IS_STR(errors)) {
-        err_format(ts, EXC(ts)->TypeError, "encode() argument 'errors' must be str, not %s",
+        err_format(ts, EXC(ts)->TypeError, "%s() argument 'errors' must be str, not %s", fname,
                    ops_type_name(ts, errors));
         return false;
     }
@@ -140,7 +140,7 @@ static bool append_escape(StrBuf *sb, uint32_t cp, Handler h) {
 Value codec_encode(TState *ts, ObjStr *s, Value encoding, Value errors) {
     Codec codec;
     Handler h;
-    if (!lookup_codec(ts, encoding, &codec) || !lookup_handler(ts, errors, &h)) return ERROR_VAL;
+    if (!lookup_codec(ts, encoding, &codec, "encode") || !lookup_handler(ts, errors, &h, "encode")) return ERROR_VAL;
     if (codec == CODEC_UTF8_SIG) {
         ObjBytes *b = bytes_alloc(ts, s->len + 3);
         if (!b) return ERROR_VAL;
@@ -227,7 +227,7 @@ static size_t utf8_sequence(const unsigned char *p, size_t n, size_t *bad, const
 Value codec_decode(TState *ts, const char *data, size_t len, Value encoding, Value errors) {
     Codec codec;
     Handler h;
-    if (!lookup_codec(ts, encoding, &codec) || !lookup_handler(ts, errors, &h)) return ERROR_VAL;
+    if (!lookup_codec(ts, encoding, &codec, "decode") || !lookup_handler(ts, errors, &h, "decode")) return ERROR_VAL;
     if (codec == CODEC_UTF8_SIG) {
         /* A leading byte order mark is dropped; the rest is UTF-8. */
         if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) data += 3, len -= 3;
