@@ -32,7 +32,7 @@ static bool lookup_codec(TState *ts, Value encoding, Codec *out, const char *fna
     }
     if (!IS_STR(encoding)) {
         err_format(ts, EXC(ts)->TypeError, "%s() argument 'encoding' must be str, not %s", fname,
-                   ops_type_name(ts, encoding));
+                   IS_NONE(encoding) ? "None" : ops_type_name(ts, encoding));
         return false;
     }
     ObjStr *e = AS_STR(encoding);
@@ -70,7 +70,7 @@ static bool lookup_handler(TState *ts, Value errors, Handler *out, const char *f
     if (IS_EMPTY(errors)) return true;
     if (!IS_STR(errors)) {
         err_format(ts, EXC(ts)->TypeError, "%s() argument 'errors' must be str, not %s", fname,
-                   ops_type_name(ts, errors));
+                   IS_NONE(errors) ? "None" : ops_type_name(ts, errors));
         return false;
     }
     static const char *const names[] = {"strict", "ignore", "replace", "backslashreplace", "xmlcharrefreplace"};
