@@ -1702,8 +1702,13 @@ static Value bytes_format(TState *ts, Value self, Value fmt, Value args) {
             } else {
                 while (q < end && is_digit((unsigned char)*q)) {
                     *dst = (*dst < 0 ? 0 : *dst) * 10 + (*q++ - '0');
-                    if (*dst > 1000000000) *dst = 1000000000;
+                    if (*dst > INT32_MAX) *dst = (int64_t)INT32_MAX + 1; /* refused below */
                 }
+            }
+            if (ok && *dst > INT32_MAX) {
+                /* As str's % (CPython would try to build the string). */
+                err_set_str(ts, EXC(ts)->ValueError, part ? "precision too big" : "width too big");
+                ok = false;
             }
         }
         if (!ok) break;
