@@ -188,6 +188,13 @@ static ObjArray *array_alloc(TState *ts, ObjType *type, char tc) {
     return a;
 }
 
+/* array.array itself: slices, concatenations and copies of a subclass's
+ * instances are plain arrays, as CPython's. */
+static ObjType *plain_type(ObjType *t) {
+    while (t->base && t->base->instance_kind == OBJ_ARRAY) t = t->base;
+    return t;
+}
+
 static Value array_make(TState *ts, ObjType *type, char tc, const char *p, size_t n) {
     ObjArray *a = array_alloc(ts, type, tc);
     if (!a) return ERROR_VAL;
@@ -342,7 +349,7 @@ static Value array_getitem(TState *ts, Value self, Value key) {
             if (out) {
                 for (int64_t k = 0, at = start; k < count; k++, at += step)
                     memcpy(out + (size_t)k * a->itemsize, p + (size_t)at * a->itemsize, a->itemsize);
-                r = array_make(ts, OBJ_TYPE(self), a->typecode, out, (size_t)count);
+                r = array_make(ts, plain_type(OBJ_TYPE(self)), a->typecode, out, (size_t)count);
                 free(out);
             } else {
                 err_no_memory(ts);
@@ -535,7 +542,7 @@ static Value concat_or_repeat(TState *ts, BinOp op, Value a, Value b, bool inpla
                 char *all = realloc(p, (n + m) * x->itemsize + 1);
                 if (all) {
                     memcpy(all + n * x->itemsize, src, m * x->itemsize);
-                    r = array_make(ts, OBJ_TYPE(a), x->typecode, all, n + m);
+                    r = array_make(ts, plain_type(OBJ_TYPE(a)), x->typecode, all, n + m);
                     free(all);
                 } else {
                     free(p);
@@ -574,7 +581,7 @@ static Value concat_or_repeat(TState *ts, BinOp op, Value a, Value b, bool inpla
             obj_lock(ts, &x->obj);
             r = splice_locked(ts, x, 0, x->len, all, n * (size_t)count) ? arr : ERROR_VAL;
         } else {
-            r = array_make(ts, OBJ_TYPE(arr), x->typecode, all, n * (size_t)count);
+            r = array_make(ts, plain_type(OBJ_TYPE(arr)), x->typecode, all, n * (size_t)count);
         }
         free(all);
         return r;
@@ -846,7 +853,7 @@ static Value m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     size_t n;
     char *p = snapshot(ts, SELF, &n);
     if (!p) return ERROR_VAL;
-    Value r = array_make(ts, OBJ_TYPE(args[0]), SELF->typecode, p, n);
+    Value r = array_make(ts, plain_type(OBJ_TYPE(args[0])), SELF->typecode, p, n);
     free(p);
     return r;
 }
