@@ -670,7 +670,8 @@ static int bytearray_setslice(TState *ts, ObjByteArray *a, ObjSlice *slice, Valu
     if (count < 0) count = 0;
     if (step == 1) {
         r = replace_range_locked(ts, a, (size_t)start, (size_t)count, p, sb.len);
-    } else if (IS_EMPTY(value)) {
+    } else if (IS_EMPTY(value) || sb.len == 0) {
+        /* Assigning nothing to an extended slice deletes it, as CPython. */
         if (count && !resizable_locked(ts, a)) {
             sb_free(&sb);
             return -1;
@@ -888,13 +889,17 @@ static Value bytearray_new_slot(TState *ts, ObjType *type, Value *args, int narg
 static Value find_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, const char *name, bool last,
                          bool raise, bool count) {
     ARGS_CHECK_METHOD(name, 1, 3);
+    /* start and end are checked before sub, as CPython parses them. */
+    int64_t start, end;
+    if (!range_args(ts, args, nargs, 2, (size_t)bytes_len(ts, args[0]), &start, &end)) return ERROR_VAL;
     Buffer sub;
     char one;
     if (!sub_arg(ts, args[1], &sub, &one)) return ERROR_VAL;
     SELF_VIEW(s);
-    int64_t start, end;
     Value r = ERROR_VAL;
-    if (range_args(ts, args, nargs, 2, s.len, &start, &end)) {
+    if (start > (int64_t)s.len) start = (int64_t)s.len + 1;
+    if (end > (int64_t)s.len) end = (int64_t)s.len;
+    {
         int64_t res = count ? 0 : -1;
         if (start <= (int64_t)s.len && end - start >= (int64_t)sub.len) {
             const char *hay = s.buf + start;
@@ -941,6 +946,8 @@ static Value m_count(TState *ts, Value *args, int nargs, ObjTuple *kw) {
 
 static Value match_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, const char *name, bool at_end) {
     ARGS_CHECK_METHOD(name, 1, 3);
+    int64_t start, end;
+    if (!range_args(ts, args, nargs, 2, (size_t)bytes_len(ts, args[0]), &start, &end)) return ERROR_VAL;
     Value pat = args[1];
     size_t n = IS_KIND(pat, OBJ_TUPLE) ? AS_TUPLE(pat)->len : 1;
     for (size_t i = 0; i < n; i++) {
@@ -952,9 +959,9 @@ static Value match_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames,
                               IS_KIND(pat, OBJ_TUPLE) ? ops_type_name(ts, p) : name, ops_type_name(ts, p));
     }
     SELF_VIEW(s);
-    int64_t start, end;
     Value r = ERROR_VAL;
-    if (range_args(ts, args, nargs, 2, s.len, &start, &end)) {
+    if (end > (int64_t)s.len) end = (int64_t)s.len;
+    {
         r = FALSE_VAL;
         for (size_t i = 0; i < n && r == FALSE_VAL; i++) {
             Buffer sub;
@@ -1078,8 +1085,8 @@ static Value m_splitlines(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     static const char *const names[] = {"keepends"};
     Value a[1];
     if (!args_bind(ts, "splitlines", args + 1, nargs - 1, kwnames, names, 1, 0, 1, a)) return ERROR_VAL;
-    int keep = IS_EMPTY(a[0]) ? 0 : ops_truth(ts, a[0]);
-    if (keep < 0) return ERROR_VAL;
+    int64_t keep = 0;
+    if (!IS_EMPTY(a[0]) && !ops_index(ts, a[0], &keep)) return ERROR_VAL;
     SELF_VIEW(s);
     ObjList *out = list_new(ts, 0);
     bool ok = out != NULL;
@@ -1174,6 +1181,9 @@ static Value m_rpartition(TState *ts, Value *args, int nargs, ObjTuple *kw) {
 
 static Value m_replace(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("replace", 2, 3);
+    if (!buffer_check(ts, args[1]) || !buffer_check(ts, args[2]))
+        return err_format(ts, EXC(ts)->TypeError, "a bytes-like object is required, not '%s'",
+                          ops_type_name(ts, buffer_check(ts, args[1]) ? args[2] : args[1]));
     int64_t count = -1;
     if (nargs > 3 && !ops_index(ts, args[3], &count)) return ERROR_VAL;
     Buffer old, new_;
@@ -1857,7 +1867,18 @@ static Value ba_extend(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     sb_init(&sb);
     if (IS_INTLIKE(args[1]) || IS_FLOAT(args[1]))
         return err_format(ts, EXC(ts)->TypeError, "can't extend bytearray with %s", ops_type_name(ts, args[1]));
-    bool ok = IS_STR(args[1]) ? collect_ints(ts, args[1], &sb, true) : value_bytes(ts, args[1], &sb, "");
+    Value src = args[1];
+    if (!IS_STR(src) && !buffer_check(ts, src)) {
+        src = ops_iter(ts, src);
+        if (IS_ERROR(src)) {
+            if (!err_matches(ts, EXC(ts)->TypeError)) return src;
+            err_clear(ts);
+            return err_format(ts, EXC(ts)->TypeError, "can't extend bytearray with %s", ops_type_name(ts, args[1]));
+        }
+        vm_push(ts, src);
+    }
+    bool ok = IS_STR(src) ? collect_ints(ts, src, &sb, true) : value_bytes(ts, src, &sb, "");
+    if (src != args[1]) vm_pop(ts);
     if (ok) ok = bytearray_append_bytes(ts, SELF_BA, sb.data ? sb.data : "", sb.len) == 0;
     sb_free(&sb);
     return ok ? NONE_VAL : ERROR_VAL;
