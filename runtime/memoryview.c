@@ -391,6 +391,11 @@ static Value mv_setitem_m(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return mv_setitem(ts, args[0], args[1], args[2]) == 0 ? NONE_VAL : ERROR_VAL;
 }
 
+static Value mv_iter_m(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__iter__", 0, 0);
+    return mv_iter(ts, args[0]);
+}
+
 static Value g_obj(TState *ts, Value self) { return alive(ts, AS_MV(self)) ? AS_MV(self)->view.obj : ERROR_VAL; }
 static Value g_nbytes(TState *ts, Value self) {
     return alive(ts, AS_MV(self)) ? INT_VAL(AS_MV(self)->n * (int64_t)AS_MV(self)->itemsize) : ERROR_VAL;
@@ -431,7 +436,7 @@ static const NativeDef mv_methods[] = {
     {"tobytes", mv_tobytes}, {"tolist", mv_tolist},     {"hex", mv_hex},
     {"release", mv_release}, {"cast", mv_cast},         {"__enter__", mv_enter},
     {"__exit__", mv_exit},   {"__len__", mv_len_m},     {"__getitem__", mv_getitem_m},
-    {"__setitem__", mv_setitem_m},
+    {"__setitem__", mv_setitem_m}, {"__iter__", mv_iter_m},
     {NULL, NULL},
 };
 

@@ -884,6 +884,44 @@ static Value m_delitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return array_setitem(ts, args[0], args[1], EMPTY_VAL) == 0 ? NONE_VAL : ERROR_VAL;
 }
 
+static Value m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__add__", 1, 1);
+    return array_binop(ts, BIN_ADD, args[0], args[1]);
+}
+static Value m_mul(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__mul__", 1, 1);
+    return array_binop(ts, BIN_MUL, args[0], args[1]);
+}
+static Value m_iadd(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__iadd__", 1, 1);
+    return array_inplace(ts, BIN_ADD, args[0], args[1]);
+}
+static Value m_imul(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__imul__", 1, 1);
+    return array_inplace(ts, BIN_MUL, args[0], args[1]);
+}
+static Value m_contains(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__contains__", 1, 1);
+    int r = array_contains(ts, args[0], args[1]);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r);
+}
+static Value m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("__iter__", 0, 0);
+    return array_iter(ts, args[0]);
+}
+
+#define ARRAY_CMP(fname, name, op)                                                  \
+    static Value fname(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {      \
+        ARGS_CHECK_METHOD(name, 1, 1);                                              \
+        return array_richcmp(ts, args[0], args[1], op);                             \
+    }
+ARRAY_CMP(m___eq__, "__eq__", CMP_EQ)
+ARRAY_CMP(m___ne__, "__ne__", CMP_NE)
+ARRAY_CMP(m___lt__, "__lt__", CMP_LT)
+ARRAY_CMP(m___le__, "__le__", CMP_LE)
+ARRAY_CMP(m___gt__, "__gt__", CMP_GT)
+ARRAY_CMP(m___ge__, "__ge__", CMP_GE)
+
 static const NativeDef array_methods[] = {
     {"append", m_append},       {"extend", m_extend},         {"fromlist", m_fromlist},
     {"insert", m_insert},       {"pop", m_pop},               {"remove", m_remove},
@@ -892,6 +930,11 @@ static const NativeDef array_methods[] = {
     {"tolist", m_tolist},       {"tounicode", m_tounicode},   {"fromunicode", m_fromunicode},
     {"buffer_info", m_buffer_info}, {"__copy__", m_copy},     {"__len__", m_len},
     {"__getitem__", m_getitem}, {"__setitem__", m_setitem},   {"__delitem__", m_delitem},
+    {"__add__", m_add},         {"__mul__", m_mul},           {"__rmul__", m_mul},
+    {"__iadd__", m_iadd},       {"__imul__", m_imul},         {"__contains__", m_contains},
+    {"__iter__", m_iter},       {"__eq__", m___eq__},         {"__ne__", m___ne__},
+    {"__lt__", m___lt__},       {"__le__", m___le__},         {"__gt__", m___gt__},
+    {"__ge__", m___ge__},
     {NULL, NULL},
 };
 

@@ -167,13 +167,20 @@ static uint64_t get_uint(const char *p, size_t n, bool little) {
     return u;
 }
 
-static Value range_error(TState *ts, char c, size_t size, bool is_signed, bool negative) {
+/* CPython's wording, which depends on the item size and byte order: the
+ * native and little-endian tables name bytes and shorts, the big-endian
+ * one names the format character from shorts up. */
+static Value range_error(TState *ts, const Layout *l, char c, size_t size, bool is_signed, bool negative) {
+    bool big = !l->native && !l->little;
     if (size == 1)
         return struct_error(ts, is_signed ? "byte format requires -128 <= number <= 127"
                                           : "ubyte format requires 0 <= number <= 255");
-    if (size == 2)
+    if (size == 2 && !big)
         return struct_error(ts, is_signed ? "short format requires -32768 <= number <= 32767"
                                           : "ushort format requires 0 <= number <= 65535");
+    if (size == 2 && (is_signed || !negative))
+        return struct_error(ts, is_signed ? "'%c' format requires -32768 <= number <= 32767"
+                                          : "'%c' format requires 0 <= number <= 65535", c);
     if (size == 4 && is_signed) return struct_error(ts, "'%c' format requires -2147483648 <= number <= 2147483647", c);
     if (size == 4 && !negative) return struct_error(ts, "'%c' format requires 0 <= number <= 4294967295", c);
     return struct_error(ts, "argument out of range");
@@ -264,28 +271,31 @@ static bool pack_one(TState *ts, const Layout *l, const Code *k, Value v, char *
         if (int_to_i64(v, &s)) u = (uint64_t)s;
         else if (!negative && mpz_sizeinbase(z, 2) <= 64) u = mpz_get_ui(z);
         else {
-            range_error(ts, c, 8, false, negative);
+            range_error(ts, l, c, 8, false, negative);
             return false;
         }
-    } else if (is_signed) {
+    } else {
         int64_t s;
-        bool ok = int_to_i64(v, &s);
-        if (ok && n < 8) {
-            int64_t lim = (int64_t)1 << (n * 8 - 1);
-            ok = s >= -lim && s < lim;
+        bool in_i64 = int_to_i64(v, &s);
+        if (!in_i64 && (is_signed || negative || mpz_sizeinbase(z, 2) > 64)) {
+            /* Beyond a C long: CPython's conversion fails before any range check. */
+            struct_error(ts, "%s", !l->native && !l->little && n == 8 && is_signed ? "int too large to convert"
+                                                                                : "argument out of range");
+            return false;
+        }
+        bool ok;
+        if (is_signed) {
+            int64_t lim = n < 8 ? (int64_t)1 << (n * 8 - 1) : 0;
+            ok = n == 8 || (s >= -lim && s < lim);
+            u = (uint64_t)s;
+        } else {
+            ok = !negative && mpz_sizeinbase(z, 2) <= n * 8;
+            u = ok ? mpz_get_ui(z) : 0;
         }
         if (!ok) {
-            range_error(ts, c, n, true, negative);
+            range_error(ts, l, c, n, is_signed, negative);
             return false;
         }
-        u = (uint64_t)s;
-    } else {
-        if (negative || mpz_sizeinbase(z, 2) > n * 8) {
-            if (negative && n >= 4) struct_error(ts, "argument out of range");
-            else range_error(ts, c, n, false, negative);
-            return false;
-        }
-        u = mpz_get_ui(z);
     }
     put_uint(p, u, n, l->little);
     return true;
@@ -383,8 +393,11 @@ static Value do_unpack_from(TState *ts, const Layout *l, Value buffer, Value off
     if (!buffer_get(ts, buffer, &b, BUF_READ)) return ERROR_VAL;
     Value r;
     if (offset < 0) {
-        if ((size_t)-offset > b.len) {
-            r = struct_error(ts, "offset %lld out of range for %zu-byte buffer", (long long)offset, b.len);
+        if ((size_t)-offset > b.len || b.len - (size_t)-offset + l->size > b.len) {
+            r = (size_t)-offset > b.len
+                    ? struct_error(ts, "offset %lld out of range for %zu-byte buffer", (long long)offset, b.len)
+                    : struct_error(ts, "not enough data to unpack %zu bytes at offset %lld", l->size,
+                                   (long long)offset);
             buffer_release(ts, &b);
             return r;
         }
@@ -424,10 +437,13 @@ static Value do_pack_into(TState *ts, const Layout *l, Value buffer, Value offse
     }
     Value r = NONE_VAL;
     if (offset < 0) {
-        if ((size_t)-offset > b.len) {
+        if ((size_t)-offset > b.len || (size_t)-offset < l->size) {
+            size_t len = b.len;
             buffer_release(ts, &b);
             free(tmp);
-            return struct_error(ts, "offset %lld out of range for %zu-byte buffer", (long long)offset, b.len);
+            return (size_t)-offset > len
+                       ? struct_error(ts, "offset %lld out of range for %zu-byte buffer", (long long)offset, len)
+                       : struct_error(ts, "no space to pack %zu bytes at offset %lld", l->size, (long long)offset);
         }
         offset += (int64_t)b.len;
     }
