@@ -994,6 +994,7 @@ static bool add_piece(TState *ts, ObjList *out, Value self, const char *p, size_
 
 static void reverse_list(ObjList *l) {
     size_t n = list_len(l);
+    if (n < 2) return;
     Value *items = atomic_load_explicit(&l->array, memory_order_relaxed)->items;
     for (size_t i = 0; i < n / 2; i++) {
         Value t = items[i];
