@@ -5,6 +5,8 @@
 #include <math.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/complex.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
@@ -350,6 +352,16 @@ static Value float_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
         if (!numfmt_parse_float(AS_STR(x)->data, AS_STR(x)->len, &d, err, sizeof err))
             return raise_numfmt(ts, err);
         return FLOAT_VAL(d);
+    }
+    if (buffer_check(ts, x) && (!IS_OBJ(x) || !(OBJ_TYPE(x)->flags & TYPEF_HEAPTYPE))) {
+        /* float(b'1.5'): the bytes as ASCII text, quoted as bytes when bad. */
+        Value b = bytes_from_buffer(ts, x);
+        if (IS_ERROR(b)) return b;
+        char err[NUMFMT_ERRLEN];
+        if (numfmt_parse_float(AS_BYTES(b)->data, AS_BYTES(b)->len, &d, err, sizeof err)) return FLOAT_VAL(d);
+        Value rep = ops_repr(ts, b);
+        if (IS_ERROR(rep)) return rep;
+        return err_format(ts, ts->interp->exc.ValueError, "could not convert string to float: %s", AS_STR(rep)->data);
     }
     int r = float_from_special(ts, x, &d);
     if (r > 0) return FLOAT_VAL(d);

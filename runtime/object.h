@@ -24,6 +24,9 @@ typedef struct GcMarker GcMarker;
 typedef enum ObjKind {
     OBJ_STR,
     OBJ_BYTES,
+    OBJ_BYTEARRAY,
+    OBJ_MEMORYVIEW,
+    OBJ_ARRAY,
     OBJ_INT,
     OBJ_TUPLE,
     OBJ_LIST,
@@ -86,6 +89,7 @@ typedef enum UnOp { UN_NEG, UN_POS, UN_INVERT } UnOp;
 struct ObjTuple;
 struct ObjStr;
 struct ObjDict;
+struct Buffer;
 
 /* Slot signatures. A Value-returning slot returns ERROR_VAL after raising
  * (the exception is on the thread); int-returning ones return -1. */
@@ -109,6 +113,9 @@ typedef Value (*NewFn)(TState *ts, struct ObjType *type, Value *args, int nargs,
 typedef void (*TraceFn)(GcMarker *m, Obj *self);
 typedef void (*FinalizeFn)(Obj *self);
 typedef void (*AfterForkFn)(Obj *self);
+/* The buffer protocol (runtime/buffer.h): fill *view, 0 or -1 after raising. */
+typedef int (*GetBufferFn)(TState *ts, Value self, struct Buffer *view, int flags);
+typedef void (*ReleaseBufferFn)(TState *ts, struct Buffer *view);
 
 #define TYPEF_BASETYPE 0x01  /* may be subclassed */
 #define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
@@ -156,6 +163,8 @@ typedef struct ObjType {
      * (mutexes, condition variables) that a thread of the parent, gone in
      * the child, may have held or waited on. */
     AfterForkFn after_fork;
+    GetBufferFn getbuffer;         /* bytes-like objects (runtime/buffer.h) */
+    ReleaseBufferFn releasebuffer;
 } ObjType;
 
 /* A native function's signature: args[0..nargs) positional, then one value

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/class.h"
 #include "runtime/complex.h"
 #include "runtime/dict.h"
@@ -310,6 +312,17 @@ static bool dump_object(Dumper *d, Value v) {
     case OBJ_STR:
         if (type != types->str) return cannot(d, v);
         return put_tag(d, 's') && put_text(d, AS_STR(v)->data, AS_STR(v)->len);
+    case OBJ_BYTES:
+        if (type != types->bytes) return cannot(d, v);
+        return put_tag(d, 'b') && put_text(d, AS_BYTES(v)->data, AS_BYTES(v)->len);
+    case OBJ_BYTEARRAY: {
+        if (type != types->bytearray) return cannot(d, v);
+        Buffer b;
+        if (!buffer_get(d->ts, v, &b, BUF_READ)) return false;
+        bool ok = put_tag(d, 'B') && put_text(d, b.buf, b.len);
+        buffer_release(d->ts, &b);
+        return ok;
+    }
     case OBJ_INT: {
         if (type != types->int_) return cannot(d, v);
         int64_t i;
@@ -619,6 +632,14 @@ static Value load_tagged(Loader *l, unsigned char tag) {
         return complex_new_value(l->ts, re_d, im_d);
     }
     case 's': return load_str(l);
+    case 'b':
+    case 'B': {
+        const char *p;
+        size_t n;
+        if (!get_text(l, &p, &n)) return ERROR_VAL;
+        Obj *o = tag == 'b' ? (Obj *)bytes_new(l->ts, p, n) : (Obj *)bytearray_new(l->ts, p, n);
+        return o ? OBJ_VAL(o) : ERROR_VAL;
+    }
     case 't': return load_tuple(l);
     case 'l': return load_list(l);
     case 'd': return load_dict(l);

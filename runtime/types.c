@@ -32,6 +32,9 @@ extern const TypeSpec dict_keys_type_spec;
 extern const TypeSpec dict_values_type_spec;
 extern const TypeSpec dict_items_type_spec;
 extern const TypeSpec rlock_type_spec;
+extern const TypeSpec bytes_type_spec;
+extern const TypeSpec bytearray_type_spec;
+extern const TypeSpec memoryview_type_spec;
 
 /* Allocates a type object and copies the spec's slots; name, dict and MRO
  * come later (finish_type), since during bootstrap the str, dict and tuple
@@ -64,6 +67,8 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     SLOT(getattr);
     SLOT(setattr);
     SLOT(new_);
+    SLOT(getbuffer);
+    SLOT(releasebuffer);
 #undef SLOT
     /* Tracing and finalizing depend on the object layout: inherit them
      * only from a base whose instances have the same layout. */
@@ -172,6 +177,9 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(object), &object_type_spec, (size_t)-1},
     {FIELD(type), &type_type_spec, FIELD(object)},
     {FIELD(str), &str_type_spec, FIELD(object)},
+    {FIELD(bytes), &bytes_type_spec, FIELD(object)},
+    {FIELD(bytearray), &bytearray_type_spec, FIELD(object)},
+    {FIELD(memoryview), &memoryview_type_spec, FIELD(object)},
     {FIELD(dict), &dict_type_spec, FIELD(object)},
     {FIELD(tuple), &tuple_type_spec, FIELD(object)},
     {FIELD(int_), &int_type_spec, FIELD(object)},

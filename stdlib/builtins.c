@@ -1452,7 +1452,8 @@ bool builtins_init(TState *ts, ObjDict *ns) {
         {"complex", types->complex},
         {"range", types->range},     {"slice", types->slice},
         {"property", types->property}, {"staticmethod", types->staticmethod},
-        {"classmethod", types->classmethod},
+        {"classmethod", types->classmethod}, {"bytearray", types->bytearray},
+        {"memoryview", types->memoryview},
     };
     for (size_t i = 0; i < sizeof named_types / sizeof named_types[0]; i++)
         if (!add_type(ts, ns, named_types[i].name, named_types[i].type)) return false;

@@ -145,6 +145,7 @@ typedef struct BuiltinTypes {
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
+    ObjType *bytearray, *memoryview;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
