@@ -2,7 +2,6 @@
  * (on a terminal, with no script) the interactive prompt. */
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 
 #include "grammar/arena.h"
 #include "grammar/parse.h"
-#include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
@@ -25,7 +23,7 @@
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
-#include "stdlib/builtins.h"
+#include "vm/boot.h"
 #include "vm/code.h"
 #include "vm/compiler.h"
 #include "vm/config.h"
@@ -164,65 +162,6 @@ static int parse_options(int argc, char **argv, Options *o) {
     o->script_argc = argc - i;
     o->script_argv = argv + i;
     return -1;
-}
-
-/* sys.argv, sys.path, __build_class__ and super: what the interpreter
- * needs before the first line runs. */
-static bool bootstrap(TState *ts, const Options *o, const char *argv0) {
-    Interp *interp = ts->interp;
-    if (!builtins_init(ts, interp->builtins)) return false;
-    ObjNative *build = native_new(ts, "__build_class__", class_build, NULL);
-    if (!build || dict_set_str(ts, interp->builtins, str_intern_cstr(ts, "__build_class__"), OBJ_VAL(build)) < 0)
-        return false;
-    if (dict_set_str(ts, interp->builtins, str_intern_cstr(ts, "super"), OBJ_VAL(interp->types.super)) < 0)
-        return false;
-
-    ObjList *args = list_new(ts, 0);
-    if (!args) return false;
-    interp->argv = OBJ_VAL(args);
-    const char *first = o->command ? "-c" : o->script ? o->script : "";
-    ObjStr *s = str_from_cstr(ts, first);
-    if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
-    for (int i = 0; i < o->script_argc; i++) {
-        s = str_from_cstr(ts, o->script_argv[i]);
-        if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
-    }
-
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        interp->exe_dir = strdup(dirname(exe));
-    } else {
-        interp->exe_dir = strdup(dirname(strdup(argv0)));
-    }
-
-    Value sys = module_import(ts, str_intern_cstr(ts, "sys"), NONE_VAL, 0, interp->builtins);
-    if (IS_ERROR(sys)) return false;
-    interp->sys_module = sys;
-    /* sys.path: the script's folder (or the current one), then the
-     * stdlib folder beside the binary or in the source tree. */
-    ObjList *path = list_new(ts, 0);
-    if (!path || ops_setattr(ts, sys, str_intern_cstr(ts, "path"), OBJ_VAL(path)) < 0) return false;
-    char dir[PATH_MAX];
-    if (o->script && strcmp(o->script, "-") != 0) {
-        snprintf(dir, sizeof dir, "%s", o->script);
-        s = str_from_cstr(ts, dirname(dir));
-    } else {
-        s = str_from_cstr(ts, ".");
-    }
-    if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
-    if (IS_ERROR(module_import(ts, str_intern_cstr(ts, "_sysinfo"), NONE_VAL, 0, interp->builtins)))
-        return false;
-    const char *candidates[] = {"%s/../stdlib", "%s/../share/mini/stdlib"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && interp->exe_dir; i++) {
-        snprintf(dir, sizeof dir, candidates[i], interp->exe_dir);
-        char real[PATH_MAX];
-        if (!realpath(dir, real)) continue;
-        s = str_from_cstr(ts, real);
-        if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
-    }
-    return true;
 }
 
 /* The exit status for an uncaught exception: SystemExit carries its own. */
@@ -400,7 +339,9 @@ int main(int argc, char **argv) {
     if (o.gil_trace || o.gil_timeline) trace_start(interp);
     TState *ts = interp->main_thread;
     signals_install(interp);
-    if (!bootstrap(ts, &o, argv[0])) {
+    const char *script_name = o.command ? "-c" : o.script ? o.script : "";
+    const char *script_path = o.script && strcmp(o.script, "-") != 0 ? o.script : NULL;
+    if (!boot_interp(ts, argv[0], script_name, script_path, o.script_argc, o.script_argv)) {
         status = report_exception(ts);
         interp_free(interp);
         return status;

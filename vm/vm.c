@@ -97,7 +97,7 @@ bool vm_safepoint(TState *ts) {
         if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold)
             gc_collect(ts);
     }
-    if (ts == ts->interp->main_thread && signals_take()) {
+    if (bits & BREAK_BUDGET || (ts == ts->interp->main_thread && signals_take())) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
         AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
         return false;
