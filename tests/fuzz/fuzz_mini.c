@@ -13,6 +13,9 @@
  *   sandboxed (Interp.sandboxed): starting threads, forking, os._exit,
  *   os.kill and os.chdir raise RuntimeError. Files it writes land in the
  *   current directory: run the fuzzer in a scratch one.
+ * - MINI_FUZZ_GC_STRESS=1 in the environment collects at every safepoint
+ *   after an allocation (as mini --gc-stress): slower, but a missing GC
+ *   root becomes a use-after-free that ASan reports at once.
  * - Output: run with -close_fd_mask=3 (stdout and stderr to /dev/null,
  *   libFuzzer's and the sanitizers' reports still shown). Standard input is
  *   /dev/null. */
@@ -45,6 +48,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond;
 static TState *running;           /* NULL between runs */
 static pthread_t runner;
+static bool gc_stress;            /* MINI_FUZZ_GC_STRESS=1 */
 static struct timespec deadline;  /* CLOCK_MONOTONIC */
 
 static void add_ms(struct timespec *t, long ms) {
@@ -87,6 +91,8 @@ static void on_poke(int sig) { (void)sig; }
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
+    const char *stress = getenv("MINI_FUZZ_GC_STRESS");
+    gc_stress = stress && !strcmp(stress, "1");
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, STDIN_FILENO) < 0) abort();
     close(null);
@@ -129,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     interp->sandboxed = true;
     TState *ts = interp->main_thread;
     if (!boot_interp(ts, "fuzz_mini", "<fuzz>", NULL, 0, NULL)) abort();
+    /* Only the program runs under stress: booting is the same every time. */
+    if (gc_stress) interp->gc.stress = true;
     arm(ts);
     Value r = module_run_source(ts, (const char *)data, size, "<fuzz>", "__main__");
     if (IS_ERROR(r)) {
