@@ -77,4 +77,8 @@ int parse_format_error(const SyntaxErrorInfo *err, const char *filename, const c
 void parse_print_error(const SyntaxErrorInfo *err, const char *filename, const char *source,
                        size_t length, FILE *out);
 
+/* The language's keywords, one per index from 0 (keyword.kwlist's order),
+ * then NULL: for the prompt's Tab completion. */
+const char *parse_keyword(size_t index);
+
 #endif

@@ -30,6 +30,15 @@ ObjDict **obj_dict_slot(Obj *o) {
     }
 }
 
+ObjDict *obj_dict_ensure(TState *ts, ObjDict **slot) {
+    ObjDict *d = obj_dict_load(slot);
+    if (d) return d;
+    ObjDict *fresh = dict_new(ts);
+    if (!fresh) return NULL;
+    if (__atomic_compare_exchange_n(slot, &d, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return fresh;
+    return d; /* another thread's, made meanwhile */
+}
+
 static bool is_data_descriptor(Value attr) {
     return IS_KIND(attr, OBJ_PROPERTY);
 }
@@ -66,8 +75,9 @@ Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     if (!IS_EMPTY(attr) && is_data_descriptor(attr)) return class_bind(ts, attr, obj, type);
     if (IS_OBJ(obj)) {
         ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-        if (slot && *slot) {
-            Value v = dict_get_str(*slot, name);
+        ObjDict *d = slot ? obj_dict_load(slot) : NULL;
+        if (d) {
+            Value v = dict_get_str(d, name);
             if (!IS_EMPTY(v)) return v;
         }
     }
@@ -77,8 +87,8 @@ Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     if (name == interp->names.dict && IS_OBJ(obj)) {
         ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
         if (slot) {
-            if (!*slot && !(*slot = dict_new(ts))) return ERROR_VAL;
-            return OBJ_VAL(*slot);
+            ObjDict *d = obj_dict_ensure(ts, slot);
+            return d ? OBJ_VAL(d) : ERROR_VAL;
         }
     }
     return EMPTY_VAL;
@@ -117,15 +127,16 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
                        type->name->data, name->data);
         return -1;
     }
-    if (!*slot && !(*slot = dict_new(ts))) return -1;
+    ObjDict *d = obj_dict_ensure(ts, slot);
+    if (!d) return -1;
     if (IS_EMPTY(value)) {
-        int r = dict_delete(ts, *slot, OBJ_VAL(name));
+        int r = dict_delete(ts, d, OBJ_VAL(name));
         if (r == 0)
             err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'",
                        type->name->data, name->data);
         return r > 0 ? 0 : -1;
     }
-    return dict_set_str(ts, *slot, name, value);
+    return dict_set_str(ts, d, name, value);
 readonly:
     if (((ObjProperty *)AS_OBJ(attr))->getset)
         err_format(ts, ts->interp->exc.AttributeError, "attribute '%s' of '%s' objects is not writable",

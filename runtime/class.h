@@ -37,6 +37,13 @@ typedef struct ObjWrapper {
 
 /* The instance dict slot of objects that have one, else NULL. */
 struct ObjDict **obj_dict_slot(Obj *o);
+/* The dict in such a slot, read with acquire: a dict another thread has
+ * just made is seen whole (GIL off). NULL while there is none. */
+static inline struct ObjDict *obj_dict_load(struct ObjDict **slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }
+/* The dict in the slot, made on first use. Two threads making it at once
+ * agree on one (compare-and-swap), so neither's attributes are lost. NULL
+ * after raising MemoryError. */
+struct ObjDict *obj_dict_ensure(TState *ts, struct ObjDict **slot);
 
 /* Python's generic attribute lookup and assignment (object.__getattribute__
  * / __setattr__): data descriptors, then the instance dict, then the class.

@@ -6,8 +6,9 @@
  *
  * GIL-off discipline (see dict.h): writers hold the dict's mutex; readers
  * take no lock. A writer fills an entry before publishing its index slot
- * (release), so a reader that finds the slot sees the entry; keys, values
- * and hashes are read and written with relaxed atomics. A rebuilt table is
+ * (release), so a reader that finds the slot sees the entry; keys and values
+ * are stored with release and loaded with acquire (an object stored by one
+ * thread is seen whole by another), hashes relaxed. A rebuilt table is
  * published whole and the old one retired, never freed under a reader.
  * Comparing keys may run mini code (__eq__): the mutex is released around
  * it and the probe restarts if the table changed meanwhile, as CPython's
@@ -51,8 +52,10 @@ static inline DictTable *table_acquire(const ObjDict *d) {
 static inline DictTable *table_locked(ObjDict *d) { return atomic_load_explicit(&d->table, memory_order_relaxed); }
 static inline int32_t ix_get(const DictTable *t, size_t i) { return __atomic_load_n(&t->indices[i], __ATOMIC_ACQUIRE); }
 static inline void ix_put(DictTable *t, size_t i, int32_t ix) { __atomic_store_n(&t->indices[i], ix, __ATOMIC_RELEASE); }
-static inline Value v_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void v_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+/* Keys and values: release and acquire, so an object stored by one thread
+ * (a global, an attribute, a dict value) is seen whole by another. */
+static inline Value v_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void v_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline int64_t h_get(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void h_put(int64_t *p, int64_t h) { __atomic_store_n(p, h, __ATOMIC_RELAXED); }
 static inline size_t nentries_get(const DictTable *t) { return __atomic_load_n(&t->nentries, __ATOMIC_ACQUIRE); }
@@ -270,7 +273,10 @@ Value dict_get(TState *ts, ObjDict *d, Value key) {
     return dict_get_hashed(ts, d, key, h);
 }
 
-int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value) {
+/* d[key] = value as one step with respect to other threads; with
+ * `only_if_absent` (setdefault) a present key keeps its value, which is
+ * stored in *found. 0, or -1 after raising. */
+static int store(TState *ts, ObjDict *d, Value key, int64_t hash, Value value, bool only_if_absent, Value *found) {
     obj_lock(ts, &d->obj);
     Slot at;
     int r = lookup(ts, d, key, hash, true, value, &at);
@@ -279,7 +285,9 @@ int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value
         return -1;
     }
     if (r == 1) {
-        v_put(&at.table->entries[at.ix].value, value);
+        Value *slot = &at.table->entries[at.ix].value;
+        if (only_if_absent) *found = v_get(slot);
+        else v_put(slot, value);
         obj_unlock(ts, &d->obj);
         return 0;
     }
@@ -298,7 +306,12 @@ int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value
     count_add(d, 1);
     version_bump(d);
     obj_unlock(ts, &d->obj);
+    if (only_if_absent) *found = value;
     return 0;
+}
+
+int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value) {
+    return store(ts, d, key, hash, value, false, NULL);
 }
 
 int dict_set(TState *ts, ObjDict *d, Value key, Value value) {
@@ -538,16 +551,23 @@ ObjDict *dict_copy(TState *ts, ObjDict *d) {
     return r;
 }
 
+ObjDict *dict_for_reading(TState *ts, ObjDict *d) {
+    return ts->interp->gil_enabled ? d : dict_copy(ts, d);
+}
+
 static Value dict_iter(TState *ts, Value self);
 
 static int merge_dict(TState *ts, ObjDict *dst, ObjDict *src) {
     if (dst == src) return 0;
+    if (!(src = dict_for_reading(ts, src))) return -1;
+    vm_push(ts, OBJ_VAL(src));
     size_t pos = 0;
     Value k, v;
     int64_t h;
-    while (dict_next_hashed(src, &pos, &k, &v, &h))
-        if (dict_set_hashed(ts, dst, k, h, v) < 0) return -1;
-    return 0;
+    int r = 0;
+    while (r == 0 && dict_next_hashed(src, &pos, &k, &v, &h)) r = dict_set_hashed(ts, dst, k, h, v);
+    vm_pop(ts);
+    return r;
 }
 
 /* Any object with keys(): for k in src.keys(): dst[k] = src[k]. */
@@ -693,19 +713,22 @@ static Value dict_repr(TState *ts, Value self) {
 static int dict_equal(TState *ts, ObjDict *a, ObjDict *b) {
     if (a == b) return 1;
     if (dict_len(a) != dict_len(b)) return 0;
+    if (!(a = dict_for_reading(ts, a))) return -1;
+    vm_push(ts, OBJ_VAL(a));
     size_t pos = 0;
     Value k, v;
     int64_t h;
-    while (dict_next_hashed(a, &pos, &k, &v, &h)) {
+    int eq = 1;
+    while (eq == 1 && dict_next_hashed(a, &pos, &k, &v, &h)) {
         vm_push(ts, k);
         vm_push(ts, v);
         Value bv = dict_get_hashed(ts, b, k, h);
-        int eq = IS_ERROR(bv) ? -1 : IS_EMPTY(bv) ? 0 : v == bv ? 1 : ops_equal(ts, v, bv);
+        eq = IS_ERROR(bv) ? -1 : IS_EMPTY(bv) ? 0 : v == bv ? 1 : ops_equal(ts, v, bv);
         vm_pop(ts);
         vm_pop(ts);
-        if (eq != 1) return eq;
     }
-    return 1;
+    vm_pop(ts);
+    return eq;
 }
 
 static Value dict_richcmp(TState *ts, Value a, Value b, CmpOp op) {
@@ -837,10 +860,10 @@ static Value dict_m_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value dict_m_setdefault(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("dict.setdefault", 1, 2);
-    Value v = dict_get(ts, SELF, args[1]);
-    if (!IS_EMPTY(v)) return v;
-    Value dflt = nargs > 2 ? args[2] : NONE_VAL;
-    return dict_set(ts, SELF, args[1], dflt) < 0 ? ERROR_VAL : dflt;
+    int64_t h;
+    if (dict_hash_key(ts, args[1], &h) < 0) return ERROR_VAL;
+    Value v = EMPTY_VAL;
+    return store(ts, SELF, args[1], h, nargs > 2 ? args[2] : NONE_VAL, true, &v) < 0 ? ERROR_VAL : v;
 }
 
 static Value dict_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

@@ -61,8 +61,8 @@ static inline Value dict_cached_get(ObjDict *d, struct ObjStr *key, int64_t inde
     DictTable *t = atomic_load_explicit(&d->table, memory_order_acquire);
     if (t && index >= 0 && (size_t)index < __atomic_load_n(&t->nentries, __ATOMIC_ACQUIRE)) {
         const DictEntry *e = &t->entries[index];
-        if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == OBJ_VAL(key))
-            return __atomic_load_n(&e->value, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) == OBJ_VAL(key))
+            return __atomic_load_n(&e->value, __ATOMIC_ACQUIRE);
     }
     return dict_cached_get_slow(d, key, index);
 }
@@ -74,6 +74,12 @@ size_t dict_len(const ObjDict *d);
 bool dict_next(ObjDict *d, size_t *pos, Value *key, Value *value);
 int dict_update(TState *ts, ObjDict *dst, Value src);
 ObjDict *dict_copy(TState *ts, ObjDict *d);
+/* The dict an operation that reads all of d (update, ==, set(d)) walks:
+ * with the GIL off, a copy taken under d's mutex, so that it sees one state
+ * of d while other threads change it; with the GIL on, d itself (no other
+ * thread runs C code meanwhile, as in CPython). NULL after raising; the
+ * caller keeps the result on the VM stack while it may run mini code. */
+ObjDict *dict_for_reading(TState *ts, ObjDict *d);
 
 /* The hash dicts use for a key: 0, or -1 after raising (unhashable). */
 int dict_hash_key(TState *ts, Value key, int64_t *out);

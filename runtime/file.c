@@ -46,6 +46,7 @@ enum {
     FILE_WRITABLE = 1 << 1,
     FILE_CLOSEFD = 1 << 2, /* closing the object closes the descriptor */
     FILE_LINE_BUFFERED = 1 << 3,
+    FILE_WRITE_THROUGH = 1 << 4, /* every write goes out at once (mini -u) */
 };
 
 /* open(newline=...): where lines end when reading, what "\n" becomes when
@@ -218,8 +219,8 @@ static bool write_locked(TState *ts, ObjFile *f, const char *data, size_t len) {
     if (!check_open(ts, f)) return false;
     if (!(f->flags & FILE_WRITABLE)) return unsupported(ts, "not writable");
     if (f->rlen > f->rpos && !drop_readahead(ts, f)) return false;
-    bool flush_after = (f->flags & FILE_LINE_BUFFERED) &&
-                       (memchr(data, '\n', len) || memchr(data, '\r', len));
+    bool flush_after = (f->flags & FILE_WRITE_THROUGH) ||
+                       ((f->flags & FILE_LINE_BUFFERED) && (memchr(data, '\n', len) || memchr(data, '\r', len)));
     if (f->wlen + len > f->wcap && !flush_locked(ts, f)) return false;
     if (!check_open(ts, f)) return false;
     if (len > f->wcap) {
@@ -628,6 +629,7 @@ Value file_new_fd(TState *ts, int fd, const char *name, const char *mode) {
     uint32_t flags = strchr(mode, 'r') ? FILE_READABLE : FILE_WRITABLE;
     /* stderr is line-buffered even when redirected, as in CPython 3.9+. */
     if (isatty(fd) || fd == STDERR_FILENO) flags |= FILE_LINE_BUFFERED;
+    if (ts->interp->unbuffered_std && (flags & FILE_WRITABLE)) flags |= FILE_WRITE_THROUGH;
     /* newline='\n', as CPython's standard streams on POSIX: no translation. */
     ObjFile *f = file_alloc(ts, fd, OBJ_VAL(n), OBJ_VAL(m), OBJ_VAL(e), flags, NL_LF, DEC_STRICT,
                             FILE_DEFAULT_BUFFER);

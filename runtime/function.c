@@ -29,7 +29,7 @@ ObjFunction *function_new(TState *ts, ObjCode *code, ObjDict *globals) {
     fn->klass = NULL;
     Value module = dict_get_str(globals, ts->interp->names.name);
     fn->module = IS_EMPTY(module) ? NONE_VAL : module;
-    fn->doc = NONE_VAL;
+    fn->doc = code->flags & CODE_HAS_DOC ? code->consts[0] : NONE_VAL;
     return fn;
 }
 
@@ -85,6 +85,11 @@ static Value fn_get_defaults(TState *ts, Value self) {
     ObjTuple *d = AS_FUNCTION(self)->defaults;
     return d ? OBJ_VAL(d) : NONE_VAL;
 }
+static Value fn_get_kwdefaults(TState *ts, Value self) {
+    (void)ts;
+    ObjDict *d = AS_FUNCTION(self)->kwdefaults;
+    return d ? OBJ_VAL(d) : NONE_VAL;
+}
 static Value fn_get_globals(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_FUNCTION(self)->globals); }
 
 static const GetSetDef function_getsets[] = {
@@ -94,6 +99,7 @@ static const GetSetDef function_getsets[] = {
     {"__doc__", fn_get_doc, fn_set_doc},
     {"__code__", fn_get_code, NULL},
     {"__defaults__", fn_get_defaults, NULL},
+    {"__kwdefaults__", fn_get_kwdefaults, NULL},
     {"__globals__", fn_get_globals, NULL},
     {NULL, NULL, NULL},
 };

@@ -46,6 +46,12 @@ typedef struct ObjCell {
     Value value;      /* EMPTY_VAL while unbound */
 } ObjCell;
 
+/* A cell is shared by the closures of threads that may run at once (GIL
+ * off): its value is stored with release and loaded with acquire, so an
+ * object published through a closure variable is seen whole. */
+static inline Value cell_get(const ObjCell *c) { return __atomic_load_n(&c->value, __ATOMIC_ACQUIRE); }
+static inline void cell_set(ObjCell *c, Value v) { __atomic_store_n(&c->value, v, __ATOMIC_RELEASE); }
+
 #define IS_FUNCTION(v) IS_KIND(v, OBJ_FUNCTION)
 #define AS_FUNCTION(v) ((ObjFunction *)AS_OBJ(v))
 #define IS_NATIVE(v) IS_KIND(v, OBJ_NATIVE)

@@ -4,8 +4,8 @@
  * readers take no lock, load `len` then `array` (acquire), and bounds-check
  * against both. Writers publish a grown array before the length that needs
  * it, so a reader that sees the new length sees the new array. Item slots
- * are read and written with relaxed atomics: a racing reader gets an old
- * or a new value, never a torn one. Replaced arrays are retired to the
+ * are written with release and read with acquire: a racing reader gets an
+ * old or a new value, never a torn one, and sees the object it loads whole. Replaced arrays are retired to the
  * collector, never freed while a reader may hold them. */
 #include "runtime/list.h"
 
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
@@ -44,8 +45,10 @@ static inline ValueArray *array_locked(ObjList *l) {
 }
 static inline void len_publish(ObjList *l, size_t n) { atomic_store_explicit(&l->len, n, memory_order_release); }
 
-static inline Value slot_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void slot_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+/* Release and acquire: an object stored by one thread is seen whole by
+ * another that loads it (free on x86-64; needed on ARM). */
+static inline Value slot_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void slot_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 static inline size_t array_bytes(size_t cap) { return sizeof(ValueArray) + cap * sizeof(Value); }
 
@@ -165,6 +168,26 @@ Value *list_snapshot(TState *ts, ObjList *list, size_t *n) {
     return items;
 }
 
+ObjList *list_copy(TState *ts, ObjList *list) {
+    ObjList *r = list_alloc(ts, NULL, 0);
+    if (!r) return NULL;
+    obj_lock(ts, &list->obj);
+    size_t n = len_locked(list);
+    ValueArray *a = n ? gc_alloc_buffer(ts, array_bytes(n)) : NULL;
+    if (a) {
+        a->cap = n;
+        memcpy(a->items, array_locked(list)->items, n * sizeof(Value));
+        atomic_init(&r->array, a);
+        atomic_init(&r->len, n);
+    }
+    obj_unlock(ts, &list->obj);
+    if (n && !a) {
+        err_no_memory(ts);
+        return NULL;
+    }
+    return r;
+}
+
 /* Replaces items [lo, hi) by src[0..m) (lock held, lo <= hi <= len, src
  * not inside the list). False when out of memory. */
 static bool replace_locked(TState *ts, ObjList *l, size_t lo, size_t hi, const Value *src, size_t m) {
@@ -217,6 +240,38 @@ static inline Value list_or_error(ObjList *l) { return l ? OBJ_VAL(l) : ERROR_VA
 /* Equality of elements: identity first, as CPython's containers. */
 static inline int item_eq(TState *ts, Value a, Value b) { return a == b ? 1 : ops_equal(ts, a, b); }
 
+/* The scan behind index, remove, count and `in`: the items of
+ * l[start:stop] that equal x (CPython's list.index clamping), visited
+ * holding l's mutex so that the answer is about one state of the list
+ * (remove then deletes the very item it found). The mutex is released
+ * only while a user __eq__ runs; if the list changed meanwhile, so that
+ * the item compared is no longer at its position, the scan starts again.
+ * Returns with the mutex held: the first match's position (or, with
+ * `count`, how many matched, in *count), -1 if none, -2 after raising. */
+static int64_t scan_locked(TState *ts, ObjList *l, Value x, int64_t start, int64_t stop, int64_t *count) {
+restart:;
+    int64_t n = (int64_t)len_locked(l), lo = start, hi = stop, found = 0;
+    if (lo < 0 && (lo += n) < 0) lo = 0;
+    if (hi < 0 && (hi += n) < 0) hi = 0;
+    for (int64_t i = lo; i < hi && i < (int64_t)len_locked(l); i++) {
+        Value v = slot_get(&array_locked(l)->items[i]);
+        int eq = v == x ? 1 : dict_key_eq_fast(ts, v, x);
+        if (eq < 0) {
+            obj_unlock(ts, &l->obj);
+            vm_push(ts, v);
+            eq = ops_equal(ts, v, x);
+            vm_pop(ts);
+            obj_lock(ts, &l->obj);
+            if (eq < 0) return -2;
+            if (i >= (int64_t)len_locked(l) || slot_get(&array_locked(l)->items[i]) != v) goto restart;
+        }
+        if (eq && !count) return i;
+        found += eq;
+    }
+    if (count) *count = found;
+    return -1;
+}
+
 static bool sb_put(TState *ts, StrBuf *sb, const char *s, size_t n) {
     if (sb_append(sb, s, n)) return true;
     err_no_memory(ts);
@@ -251,12 +306,24 @@ static Value compare_lengths(size_t a, size_t b, CmpOp op) {
     }
 }
 
+/* The list a comparison walks (see dict_for_reading): with the GIL off, a
+ * private copy of one state of l, since other threads may be changing it;
+ * with the GIL on, l itself. NULL after raising. */
+static ObjList *for_reading(TState *ts, ObjList *l) { return ts->interp->gil_enabled ? l : list_copy(ts, l); }
+
 static Value list_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     if (!IS_LIST(a) || !IS_LIST(b)) return NOT_IMPLEMENTED_VAL;
     ObjList *x = AS_LIST(a), *y = AS_LIST(b);
     if ((op == CMP_EQ || op == CMP_NE) && list_len(x) != list_len(y)) return BOOL_VAL(op == CMP_NE);
     vm_push(ts, a);
     vm_push(ts, b);
+    if (!(x = for_reading(ts, x))) goto fail;
+    vm_push(ts, OBJ_VAL(x));
+    if (!(y = for_reading(ts, y))) {
+        vm_pop(ts);
+        goto fail;
+    }
+    vm_push(ts, OBJ_VAL(y));
     Value xi = EMPTY_VAL, yi = EMPTY_VAL;
     int eq = 1;
     /* The lists may change while __eq__ runs: re-read every item. */
@@ -273,7 +340,13 @@ static Value list_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     else r = ops_compare(ts, xi, yi, op);
     vm_pop(ts);
     vm_pop(ts);
+    vm_pop(ts);
+    vm_pop(ts);
     return r;
+fail:
+    vm_pop(ts);
+    vm_pop(ts);
+    return ERROR_VAL;
 }
 
 static Value list_repeat(TState *ts, ObjList *l, int64_t count) {
@@ -502,15 +575,12 @@ static int list_setitem(TState *ts, Value self, Value key, Value value) {
 
 static int list_contains(TState *ts, Value self, Value item) {
     ObjList *l = AS_LIST(self);
-    int r = 0;
     vm_push(ts, self);
-    for (size_t i = 0; r == 0; i++) {
-        Value v = list_get(l, i);
-        if (IS_EMPTY(v)) break;
-        r = item_eq(ts, v, item);
-    }
+    obj_lock(ts, &l->obj);
+    int64_t i = scan_locked(ts, l, item, 0, INT64_MAX, NULL);
+    obj_unlock(ts, &l->obj);
     vm_pop(ts);
-    return r;
+    return i >= 0 ? 1 : i == -1 ? 0 : -1;
 }
 
 static Value list_iter(TState *ts, Value self) {
@@ -708,7 +778,54 @@ static int merge_sort(SortCtx *c, size_t *perm, size_t *tmp, size_t lo, size_t h
     return 0;
 }
 
+/* Can sort_before order these values without running mini code? All ints,
+ * all floats, or all exact strs. */
+static bool plainly_ordered(TState *ts, const Value *v, size_t n) {
+    ObjType *str = ts->interp->types.str;
+    bool ints = true, floats = true, strs = true;
+    for (size_t i = 0; i < n && (ints || floats || strs); i++) {
+        ints = ints && IS_INT(v[i]);
+        floats = floats && IS_FLOAT(v[i]);
+        strs = strs && IS_STR(v[i]) && OBJ_TYPE(v[i]) == str;
+    }
+    return ints || floats || strs;
+}
+
+/* Sorts a list of plainly ordered items in place holding its mutex, so the
+ * sort is one step for other threads, as in free-threaded CPython (they
+ * wait rather than make it fail). 1 sorted; 0 when the items need mini
+ * code to compare (the caller sorts a copy); -1 after raising. */
+static int sort_locked(TState *ts, ObjList *list, bool reverse) {
+    obj_lock(ts, &list->obj);
+    size_t n = len_locked(list);
+    ValueArray *a = array_locked(list);
+    if (n < 2 || !plainly_ordered(ts, a->items, n)) {
+        obj_unlock(ts, &list->obj);
+        return n < 2;
+    }
+    size_t *perm = malloc(n * sizeof *perm), *tmp = malloc(n * sizeof *tmp);
+    Value *sorted = malloc(n * sizeof *sorted);
+    if (perm && tmp && sorted) {
+        for (size_t i = 0; i < n; i++) perm[i] = i;
+        SortCtx c = {ts, a->items, reverse};
+        merge_sort(&c, perm, tmp, 0, n); /* cannot fail: no mini code runs */
+        for (size_t i = 0; i < n; i++) sorted[i] = a->items[perm[i]];
+        for (size_t i = 0; i < n; i++) slot_put(&a->items[i], sorted[i]);
+    }
+    obj_unlock(ts, &list->obj);
+    bool ok = perm && tmp && sorted;
+    free(perm);
+    free(tmp);
+    free(sorted);
+    if (!ok) err_no_memory(ts);
+    return ok ? 1 : -1;
+}
+
 int list_sort(TState *ts, ObjList *list, Value key, bool reverse) {
+    if (IS_NONE(key)) {
+        int r = sort_locked(ts, list, reverse);
+        if (r != 0) return r < 0 ? -1 : 0;
+    }
     size_t n;
     Value *snap = list_snapshot(ts, list, &n);
     if (!snap) return n ? -1 : 0;
@@ -820,28 +937,15 @@ static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return v;
 }
 
-/* Position of x in l[start:stop] (CPython's list.index clamping), -1 if
- * absent, -2 after raising. */
-static int64_t find_item(TState *ts, ObjList *l, Value x, int64_t start, int64_t stop) {
-    int64_t n = (int64_t)list_len(l);
-    if (start < 0 && (start += n) < 0) start = 0;
-    if (stop < 0 && (stop += n) < 0) stop = 0;
-    for (int64_t i = start; i < stop; i++) {
-        Value v = list_get(l, (size_t)i);
-        if (IS_EMPTY(v)) break;
-        int eq = item_eq(ts, v, x);
-        if (eq < 0) return -2;
-        if (eq) return i;
-    }
-    return -1;
-}
-
 static Value list_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("list.index", 1, 3);
     int64_t start = 0, stop = INT64_MAX;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;
     if (nargs > 3 && !slice_index_value(ts, args[3], false, &stop)) return ERROR_VAL;
-    int64_t i = find_item(ts, SELF, args[1], start, stop);
+    ObjList *l = SELF;
+    obj_lock(ts, &l->obj);
+    int64_t i = scan_locked(ts, l, args[1], start, stop, NULL);
+    obj_unlock(ts, &l->obj);
     if (i == -2) return ERROR_VAL;
     if (i >= 0) return INT_VAL(i);
     Value r = ops_repr(ts, args[1]);
@@ -853,25 +957,21 @@ static Value list_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     ARGS_CHECK_METHOD("list.count", 1, 1);
     ObjList *l = SELF;
     int64_t n = 0;
-    for (size_t i = 0;; i++) {
-        Value v = list_get(l, i);
-        if (IS_EMPTY(v)) break;
-        int eq = item_eq(ts, v, args[1]);
-        if (eq < 0) return ERROR_VAL;
-        n += eq;
-    }
-    return INT_VAL(n);
+    obj_lock(ts, &l->obj);
+    int64_t r = scan_locked(ts, l, args[1], 0, INT64_MAX, &n);
+    obj_unlock(ts, &l->obj);
+    return r == -2 ? ERROR_VAL : INT_VAL(n);
 }
 
 static Value list_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("list.remove", 1, 1);
     ObjList *l = SELF;
-    int64_t i = find_item(ts, l, args[1], 0, INT64_MAX);
+    obj_lock(ts, &l->obj);
+    int64_t i = scan_locked(ts, l, args[1], 0, INT64_MAX, NULL);
+    if (i >= 0) replace_locked(ts, l, (size_t)i, (size_t)i + 1, NULL, 0);
+    obj_unlock(ts, &l->obj);
     if (i == -2) return ERROR_VAL;
     if (i < 0) return err_format(ts, EXC(ts)->ValueError, "list.remove(x): x not in list");
-    obj_lock(ts, &l->obj);
-    if ((size_t)i < len_locked(l)) replace_locked(ts, l, (size_t)i, (size_t)i + 1, NULL, 0);
-    obj_unlock(ts, &l->obj);
     return NONE_VAL;
 }
 
@@ -902,12 +1002,7 @@ static Value list_m_reverse(TState *ts, Value *args, int nargs, ObjTuple *kwname
 
 static Value list_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("list.copy", 0, 0);
-    size_t n;
-    Value *items = list_snapshot(ts, SELF, &n);
-    if (!items && n) return ERROR_VAL;
-    ObjList *r = list_from(ts, items, n);
-    gc_free_buffer(items, n * sizeof(Value));
-    return list_or_error(r);
+    return list_or_error(list_copy(ts, SELF));
 }
 
 static Value list_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

@@ -39,6 +39,9 @@ void list_set(TState *ts, ObjList *list, size_t index, Value v);
 /* A snapshot of the items, for C code that iterates while mini code may
  * run: the caller frees it with gc_free_buffer(items, n * sizeof(Value)). */
 Value *list_snapshot(TState *ts, ObjList *list, size_t *n);
+/* A new list with the items of one state of `list` (copied under its
+ * mutex). NULL after raising. */
+ObjList *list_copy(TState *ts, ObjList *list);
 /* sort in place; key may be NONE_VAL. 0, or -1 after raising. */
 int list_sort(TState *ts, ObjList *list, Value key, bool reverse);
 /* Extend with any iterable. 0, or -1 after raising. */

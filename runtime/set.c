@@ -87,15 +87,23 @@ static inline void put_entry(SetEntry *e, Value key, int64_t hash) {
     key_put(&e->key, key); /* last: publishes the entry */
 }
 
+/* The smallest power-of-two table size above minused (at least
+ * SET_MINSIZE); 0 when too large. */
+static size_t table_size_above(size_t minused) {
+    size_t newsize = SET_MINSIZE;
+    while (newsize <= minused) {
+        if (newsize > ((size_t)PTRDIFF_MAX - sizeof(SetTable)) / sizeof(SetEntry) / 2) return 0;
+        newsize <<= 1;
+    }
+    return newsize;
+}
+
 /* CPython's set_table_resize (lock held): the smallest power-of-two table
  * above minused, live items re-inserted in table order. False when out of
  * memory; nothing is raised, since the caller holds the lock. */
 static bool resize_locked(TState *ts, ObjSet *s, size_t minused) {
-    size_t newsize = SET_MINSIZE;
-    while (newsize <= minused) {
-        if (newsize > ((size_t)PTRDIFF_MAX - sizeof(SetTable)) / sizeof(SetEntry) / 2) return false;
-        newsize <<= 1;
-    }
+    size_t newsize = table_size_above(minused);
+    if (!newsize) return false;
     SetTable *old = table_locked(s);
     size_t used = used_get(s);
     if (newsize == SET_MINSIZE && mask_of(old) == SET_MINSIZE - 1 && fill_get(s) == used) return true;
@@ -168,15 +176,14 @@ restart:;
 
 /* ---- items ---------------------------------------------------------------- */
 
-/* CPython's set_add_entry. 0, or -1 after raising. */
-static int add_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
-    obj_lock(ts, &s->obj);
+/* CPython's set_add_entry, with s's mutex held (released only around a
+ * user __eq__): 0, -1 after raising, or ADD_NO_MEMORY, which the caller
+ * raises once it has released the mutex. */
+#define ADD_NO_MEMORY (-2)
+static int add_locked(TState *ts, ObjSet *s, Value key, int64_t hash) {
     Probe p;
     int r = probe(ts, s, key, hash, true, &p);
-    if (r != 0) {
-        obj_unlock(ts, &s->obj);
-        return r < 0 ? -1 : 0;
-    }
+    if (r != 0) return r < 0 ? -1 : 0;
     bool ok = true;
     if (p.free) {
         put_entry(p.free, key, hash);
@@ -186,11 +193,7 @@ static int add_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
         SetEntry *e = p.entry;
         if (!t) {
             t = table_new(ts, SET_MINSIZE);
-            if (!t) {
-                obj_unlock(ts, &s->obj);
-                err_no_memory(ts);
-                return -1;
-            }
+            if (!t) return ADD_NO_MEMORY;
             table_publish(s, t);
             e = &t->entries[(size_t)hash & t->mask];
         }
@@ -201,9 +204,23 @@ static int add_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
         if (fill * 5 >= t->mask * 3) ok = resize_locked(ts, s, used > 50000 ? used * 2 : used * 4);
     }
     version_bump(s);
+    return ok ? 0 : ADD_NO_MEMORY;
+}
+
+/* Ends an add_locked run: releases the mutex and raises a deferred
+ * MemoryError. */
+static int add_done(TState *ts, ObjSet *s, int r) {
     obj_unlock(ts, &s->obj);
-    if (!ok) err_no_memory(ts);
-    return ok ? 0 : -1;
+    if (r == ADD_NO_MEMORY) {
+        err_no_memory(ts);
+        return -1;
+    }
+    return r;
+}
+
+static int add_entry(TState *ts, ObjSet *s, Value key, int64_t hash) {
+    obj_lock(ts, &s->obj);
+    return add_done(ts, s, add_locked(ts, s, key, hash));
 }
 
 /* 1 removed, 0 absent, -1 after raising. */
@@ -317,75 +334,153 @@ ObjSet *set_new(TState *ts, ObjType *type) {
 
 static inline Value set_or_error(ObjSet *s) { return s ? OBJ_VAL(s) : ERROR_VAL; }
 
-/* Copies other's items into so's table when so is empty: no comparisons
- * needed (lock held). False when out of memory. */
-static bool copy_into_empty(TState *ts, ObjSet *so, ObjSet *other, size_t other_used) {
-    SetTable *st = table_locked(so), *ot = table_acquire(other);
-    if (!ot) return true;
+/* A private copy of s, its table copied under s's mutex, for operations
+ * that read a set other threads may be changing: they see one state of
+ * it, whose size agrees with its table. A set object rather than a bare
+ * table, so that the collector keeps its items alive while mini code
+ * (__eq__) runs. NULL after raising. */
+static ObjSet *snapshot(TState *ts, ObjSet *s) {
+    ObjSet *copy = set_new(ts, ts->interp->types.set);
+    if (!copy) return NULL;
+    obj_lock(ts, &s->obj);
+    SetTable *t = table_locked(s), *ct = NULL;
+    size_t used = used_get(s);
+    if (t && used && (ct = gc_alloc_buffer(ts, table_bytes(t->mask)))) {
+        memcpy(ct, t, table_bytes(t->mask));
+        atomic_init(&copy->table, ct);
+        atomic_init(&copy->used, used);
+        atomic_init(&copy->fill, fill_get(s));
+    }
+    obj_unlock(ts, &s->obj);
+    if (used && !ct) {
+        err_no_memory(ts);
+        return NULL;
+    }
+    return copy;
+}
+
+/* s takes src's table (src is private and is left empty), s's mutex held:
+ * what intersection_update and a merge into an empty set do, as CPython's
+ * set_swap_bodies. Returns s's old table, for the caller to retire once
+ * it has released the mutex. */
+static SetTable *take_table_locked(ObjSet *s, ObjSet *src) {
+    SetTable *old = table_locked(s);
+    table_publish(s, table_locked(src));
+    fill_put(s, fill_get(src));
+    used_put(s, used_get(src));
+    version_bump(s);
+    table_publish(src, NULL);
+    fill_put(src, 0);
+    used_put(src, 0);
+    return old;
+}
+
+static void take_table(TState *ts, ObjSet *s, ObjSet *src) {
+    obj_lock(ts, &s->obj);
+    SetTable *old = take_table_locked(s, src);
+    obj_unlock(ts, &s->obj);
+    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+}
+
+/* A walk over the items of a set that may be shared: with the GIL off it
+ * reads a snapshot (one state of the set, even while other threads change
+ * it); with the GIL on, no other thread runs C code meanwhile, so it reads
+ * the set itself, as CPython does. The walked set stays on the VM stack
+ * until walk_end. */
+typedef struct SetWalk {
+    ObjSet *set;
+    size_t pos;
+} SetWalk;
+
+static bool walk_begin(TState *ts, ObjSet *s, SetWalk *w) {
+    w->set = ts->interp->gil_enabled ? s : snapshot(ts, s);
+    w->pos = 0;
+    if (!w->set) return false;
+    vm_push(ts, OBJ_VAL(w->set));
+    return true;
+}
+
+static inline bool walk_next(SetWalk *w, Value *key, int64_t *hash) { return set_next(w->set, &w->pos, key, hash); }
+
+static inline void walk_end(TState *ts) { vm_pop(ts); }
+
+/* Copies the items of `from` (a snapshot) into so's table when so is
+ * empty: no comparisons needed (lock held). False when out of memory. */
+static bool copy_into_empty(TState *ts, ObjSet *so, const SetTable *from, size_t used, size_t fill) {
+    SetTable *st = table_locked(so);
     if (!st) {
         if (!(st = table_new(ts, SET_MINSIZE))) return false;
         table_publish(so, st);
     }
-    size_t n = 0;
-    bool same_layout = st->mask == ot->mask && fill_get(other) == other_used;
-    for (size_t i = 0; i <= ot->mask; i++) {
-        Value k = key_get(&ot->entries[i].key);
-        if (!is_live(k)) continue;
-        /* Same size and no deleted entries: the same slots. */
-        put_entry(same_layout ? &st->entries[i] : clean_slot(st, hash_get(&ot->entries[i].hash)), k,
-                  hash_get(&ot->entries[i].hash));
-        n++;
+    /* Same size and no deleted entries: the same slots. */
+    bool same_layout = st->mask == from->mask && fill == used;
+    for (size_t i = 0; i <= from->mask; i++) {
+        const SetEntry *e = &from->entries[i];
+        if (is_live(e->key)) put_entry(same_layout ? &st->entries[i] : clean_slot(st, e->hash), e->key, e->hash);
     }
-    fill_put(so, n);
-    used_put(so, n);
+    fill_put(so, used);
+    used_put(so, used);
     version_bump(so);
     return true;
 }
 
+/* CPython's set_merge: so |= other, as one step with respect to other
+ * threads (other is read through a snapshot, so's mutex is held). */
 static int merge(TState *ts, ObjSet *so, ObjSet *other) {
-    size_t other_used = set_len(other);
-    if (other == so || other_used == 0) return 0;
+    if (other == so) return 0;
+    SetWalk w;
+    if (!walk_begin(ts, other, &w)) return -1;
+    ObjSet *from = w.set;
+    size_t used = used_get(from);
     obj_lock(ts, &so->obj);
+    SetTable *ft = table_locked(from);
+    if (from != other && fill_get(so) == 0 && ft && fill_get(from) == used &&
+        ft->mask + 1 == ((used * 5 < mask_of(table_locked(so)) * 3) ? mask_of(table_locked(so)) + 1
+                                                                     : table_size_above(used * 2))) {
+        /* An empty set merging a private snapshot that has no deleted
+         * entries and the size so would get: copying it would fill the very
+         * same slots, so so takes the snapshot's table instead. */
+        SetTable *old = take_table_locked(so, from);
+        obj_unlock(ts, &so->obj);
+        if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
+        walk_end(ts);
+        return 0;
+    }
     /* One resize up front rather than several on the way. */
-    bool ok = (fill_get(so) + other_used) * 5 < mask_of(table_locked(so)) * 3 ||
-              resize_locked(ts, so, (used_get(so) + other_used) * 2);
-    bool done = false;
-    if (ok && fill_get(so) == 0) {
-        ok = copy_into_empty(ts, so, other, other_used);
-        done = true;
+    int r = used == 0 || (fill_get(so) + used) * 5 < mask_of(table_locked(so)) * 3 ||
+                    resize_locked(ts, so, (used_get(so) + used) * 2)
+                ? 0
+                : ADD_NO_MEMORY;
+    if (r == 0 && used && fill_get(so) == 0) {
+        r = copy_into_empty(ts, so, table_acquire(from), used, fill_get(from)) ? 0 : ADD_NO_MEMORY;
+    } else {
+        Value k;
+        int64_t h;
+        while (r == 0 && walk_next(&w, &k, &h)) r = add_locked(ts, so, k, h);
     }
-    obj_unlock(ts, &so->obj);
-    if (!ok) {
-        err_no_memory(ts);
-        return -1;
-    }
-    if (done) return 0;
-    size_t pos = 0;
-    Value k;
-    int64_t h;
-    while (set_next(other, &pos, &k, &h))
-        if (add_entry(ts, so, k, h) < 0) return -1;
-    return 0;
+    r = add_done(ts, so, r);
+    walk_end(ts);
+    return r;
 }
 
 int set_update(TState *ts, ObjSet *s, Value iterable) {
     if (IS_SET(iterable)) return merge(ts, s, AS_SET(iterable));
     if (IS_DICT(iterable) && OBJ_TYPE(iterable) == ts->interp->types.dict) {
-        ObjDict *d = AS_DICT(iterable);
+        ObjDict *d = dict_for_reading(ts, AS_DICT(iterable));
+        if (!d) return -1;
+        vm_push(ts, OBJ_VAL(d));
         size_t n = dict_len(d);
         obj_lock(ts, &s->obj);
-        bool ok = (fill_get(s) + n) * 5 < mask_of(table_locked(s)) * 3 || resize_locked(ts, s, (used_get(s) + n) * 2);
-        obj_unlock(ts, &s->obj);
-        if (!ok) {
-            err_no_memory(ts);
-            return -1;
-        }
+        int r = (fill_get(s) + n) * 5 < mask_of(table_locked(s)) * 3 || resize_locked(ts, s, (used_get(s) + n) * 2)
+                    ? 0
+                    : ADD_NO_MEMORY;
         size_t pos = 0;
         Value k, v;
         int64_t h;
-        while (dict_next_hashed(d, &pos, &k, &v, &h))
-            if (add_entry(ts, s, k, h) < 0) return -1;
-        return 0;
+        while (r == 0 && dict_next_hashed(d, &pos, &k, &v, &h)) r = add_locked(ts, s, k, h);
+        r = add_done(ts, s, r);
+        vm_pop(ts);
+        return r;
     }
     Value it = ops_iter(ts, iterable);
     if (IS_ERROR(it)) return -1;
@@ -426,13 +521,15 @@ Value set_intersection(TState *ts, ObjSet *so, Value other) {
             big = small;
             small = so;
         }
-        size_t pos = 0;
+        SetWalk w;
         Value k;
         int64_t h;
-        while (r == 0 && set_next(small, &pos, &k, &h)) {
+        r = walk_begin(ts, small, &w) ? 0 : -1;
+        while (r == 0 && walk_next(&w, &k, &h)) {
             int c = contains_entry(ts, big, k, h);
             r = c < 0 ? -1 : c ? add_entry(ts, result, k, h) : 0;
         }
+        if (w.set) walk_end(ts);
     } else {
         Value it = ops_iter(ts, other);
         r = IS_ERROR(it) ? -1 : 0;
@@ -452,22 +549,6 @@ Value set_intersection(TState *ts, ObjSet *so, Value other) {
     }
     vm_pop(ts);
     return r < 0 ? ERROR_VAL : OBJ_VAL(result);
-}
-
-/* s takes src's table (src is private and is left empty): what
- * intersection_update does, as CPython's set_swap_bodies. */
-static void take_table(TState *ts, ObjSet *s, ObjSet *src) {
-    obj_lock(ts, &s->obj);
-    SetTable *old = table_locked(s);
-    table_publish(s, table_locked(src));
-    fill_put(s, fill_get(src));
-    used_put(s, used_get(src));
-    version_bump(s);
-    obj_unlock(ts, &s->obj);
-    table_publish(src, NULL);
-    fill_put(src, 0);
-    used_put(src, 0);
-    if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
 }
 
 static int intersection_update(TState *ts, ObjSet *s, Value other) {
@@ -491,10 +572,12 @@ int set_difference_update(TState *ts, ObjSet *so, Value other) {
             if (IS_ERROR(src)) return -1;
         }
         vm_push(ts, src);
-        size_t pos = 0;
+        SetWalk w;
         Value k;
         int64_t h;
-        while (r == 0 && set_next(AS_SET(src), &pos, &k, &h)) r = discard_entry(ts, so, k, h) < 0 ? -1 : 0;
+        r = walk_begin(ts, AS_SET(src), &w) ? 0 : -1;
+        while (r == 0 && walk_next(&w, &k, &h)) r = discard_entry(ts, so, k, h) < 0 ? -1 : 0;
+        if (w.set) walk_end(ts);
         vm_pop(ts);
     } else {
         Value it = ops_iter(ts, other);
@@ -524,14 +607,17 @@ int set_difference_update(TState *ts, ObjSet *so, Value other) {
 
 /* Each item of src: removed from so if there, added if not. */
 static int toggle_items(TState *ts, ObjSet *so, ObjSet *src) {
-    size_t pos = 0;
+    SetWalk w;
+    if (!walk_begin(ts, src, &w)) return -1;
     Value k;
     int64_t h;
-    while (set_next(src, &pos, &k, &h)) {
-        int r = discard_entry(ts, so, k, h);
-        if (r < 0 || (r == 0 && add_entry(ts, so, k, h) < 0)) return -1;
+    int r = 0;
+    while (r == 0 && walk_next(&w, &k, &h)) {
+        r = discard_entry(ts, so, k, h);
+        r = r < 0 ? -1 : r == 0 ? add_entry(ts, so, k, h) : 0;
     }
-    return 0;
+    walk_end(ts);
+    return r;
 }
 
 int set_symmetric_difference_update(TState *ts, ObjSet *so, Value other) {
@@ -540,14 +626,19 @@ int set_symmetric_difference_update(TState *ts, ObjSet *so, Value other) {
         return 0;
     }
     if (IS_DICT(other) && OBJ_TYPE(other) == ts->interp->types.dict) {
+        ObjDict *d = dict_for_reading(ts, AS_DICT(other));
+        if (!d) return -1;
+        vm_push(ts, OBJ_VAL(d));
         size_t pos = 0;
         Value k, v;
         int64_t h;
-        while (dict_next_hashed(AS_DICT(other), &pos, &k, &v, &h)) {
-            int r = discard_entry(ts, so, k, h);
-            if (r < 0 || (r == 0 && add_entry(ts, so, k, h) < 0)) return -1;
+        int r = 0;
+        while (r == 0 && dict_next_hashed(d, &pos, &k, &v, &h)) {
+            r = discard_entry(ts, so, k, h);
+            r = r < 0 ? -1 : r == 0 ? add_entry(ts, so, k, h) : 0;
         }
-        return 0;
+        vm_pop(ts);
+        return r;
     }
     if (IS_SET(other)) return toggle_items(ts, so, AS_SET(other));
     Value tmp = set_from_iterable(ts, base_type(ts, so), other);
@@ -585,11 +676,11 @@ static Value difference_of(TState *ts, ObjSet *so, Value other) {
     ObjSet *result = set_new(ts, base_type(ts, so));
     if (!result) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(result));
-    size_t pos = 0;
+    SetWalk w;
     Value k;
     int64_t h;
-    int r = 0;
-    while (r == 0 && set_next(so, &pos, &k, &h)) {
+    int r = walk_begin(ts, so, &w) ? 0 : -1;
+    while (r == 0 && walk_next(&w, &k, &h)) {
         int present;
         if (is_dict) {
             Value v = dict_get_hashed(ts, AS_DICT(other), k, h);
@@ -599,6 +690,7 @@ static Value difference_of(TState *ts, ObjSet *so, Value other) {
         }
         r = present < 0 ? -1 : present ? 0 : add_entry(ts, result, k, h);
     }
+    if (w.set) walk_end(ts);
     vm_pop(ts);
     return r < 0 ? ERROR_VAL : OBJ_VAL(result);
 }
@@ -615,14 +707,14 @@ static Value symmetric_difference_of(TState *ts, ObjSet *so, Value other) {
 /* Is every item of a in b? 1, 0, -1 after raising. */
 static int is_subset(TState *ts, ObjSet *a, ObjSet *b) {
     if (set_len(a) > set_len(b)) return 0;
-    size_t pos = 0;
+    SetWalk w;
+    if (!walk_begin(ts, a, &w)) return -1;
     Value k;
     int64_t h;
-    while (set_next(a, &pos, &k, &h)) {
-        int c = contains_entry(ts, b, k, h);
-        if (c <= 0) return c;
-    }
-    return 1;
+    int c = 1;
+    while (c == 1 && walk_next(&w, &k, &h)) c = contains_entry(ts, b, k, h);
+    walk_end(ts);
+    return c;
 }
 
 /* s |= t, s &= t, s -= t, s ^= t on a set (not a frozenset): mutates s and
@@ -988,14 +1080,14 @@ static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwna
         small = big;
         big = s;
     }
-    size_t pos = 0;
+    SetWalk w;
+    if (!walk_begin(ts, small, &w)) return ERROR_VAL;
     Value k;
     int64_t h;
-    while (set_next(small, &pos, &k, &h)) {
-        int c = contains_entry(ts, big, k, h);
-        if (c != 0) return c < 0 ? ERROR_VAL : FALSE_VAL;
-    }
-    return TRUE_VAL;
+    int c = 0;
+    while (c == 0 && walk_next(&w, &k, &h)) c = contains_entry(ts, big, k, h);
+    walk_end(ts);
+    return c < 0 ? ERROR_VAL : BOOL_VAL(c == 0);
 }
 
 static Value set_m_len(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

@@ -6,10 +6,14 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tests/deps.sh
-mini_install_deps
+# One line for the packages; apt's own output only if it fails.
+MINI_DEPS_QUIET=1 mini_install_deps
+echo "Building build/mini..."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j"$(nproc)" > /dev/null
-echo
-echo "Measuring (about 10 s)..."
+echo "Measuring (about 10 s):"
+echo "  measuring the tasks on threads with the GIL off..."
 gil_off=$(build/mini --gil=off scripts/cpu_table.mini --threaded-only "$@")
-build/mini scripts/cpu_table.mini --gil-off-threaded="$gil_off" "$@"
+table=$(build/mini scripts/cpu_table.mini --progress --gil-off-threaded="$gil_off" "$@")
+echo
+echo "$table"

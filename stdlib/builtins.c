@@ -1342,22 +1342,6 @@ static Value builtin_import(TState *ts, Value *args, int nargs, ObjTuple *kwname
     return r;
 }
 
-/* exit() and quit(): raise SystemExit(code). */
-static Value raise_exit(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, fname, nargs, kwnames, 0, 1)) return ERROR_VAL;
-    Value code = nargs ? args[0] : NONE_VAL;
-    Value exc = exc_new(ts, EXCS(ts)->SystemExit, &code, 1);
-    return IS_ERROR(exc) ? exc : err_raise(ts, exc);
-}
-
-static Value builtin_exit(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    return raise_exit(ts, "exit", args, nargs, kwnames);
-}
-
-static Value builtin_quit(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    return raise_exit(ts, "quit", args, nargs, kwnames);
-}
-
 /* ---- the namespace ------------------------------------------------------------- */
 
 static const NativeDef builtin_functions[] = {
@@ -1403,8 +1387,6 @@ static const NativeDef builtin_functions[] = {
     {"dir", builtin_dir},
     {"globals", builtin_globals},
     {"__import__", builtin_import},
-    {"exit", builtin_exit},
-    {"quit", builtin_quit},
     {NULL, NULL},
 };
 

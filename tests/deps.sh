@@ -1,6 +1,8 @@
-# Sourced by tests/run_all.sh and .ci/run: installs the Debian packages that
-# building and testing mini needs, skipping apt entirely when all are there
-# (fast, and works offline).
+# Sourced by tests/run_all.sh, .ci/run and scripts/demo.sh: installs the
+# Debian packages that building and testing mini needs, skipping apt
+# entirely when all are there (fast, and works offline). With
+# MINI_DEPS_QUIET=1 it prints one line and shows apt's output only when apt
+# fails.
 
 MINI_DEB_PACKAGES=(cmake make gcc libc6-dev flex bison pkg-config
                    libcmocka-dev libgmp-dev libedit-dev)
@@ -15,11 +17,26 @@ mini_install_deps() {
   if [ ${#missing[@]} -eq 0 ]; then
     return 0
   fi
-  echo "Installing missing packages: ${missing[*]}"
   local sudo=()
   if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo)
   fi
-  "${sudo[@]}" apt-get update
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+  if [ -z "${MINI_DEPS_QUIET:-}" ]; then
+    echo "Installing missing packages: ${missing[*]}"
+    "${sudo[@]}" apt-get update
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+    return
+  fi
+  local list log
+  list=$(printf '%s, ' "${missing[@]}")
+  echo "installing ${list%, } ..."
+  log=$(mktemp)
+  if ! { "${sudo[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
+           --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "installing the packages failed (apt's output above)" >&2
+    return 1
+  fi
+  rm -f "$log"
 }

@@ -8,12 +8,23 @@
 
 #include "vm/interp.h"
 
-/* Fills the builtins (with __build_class__ and super), imports sys and sets
- * sys.argv to script_name then argv[0..argc), and sys.path to the folder of
- * script_path (the current one when NULL) then the stdlib folder beside the
- * binary or in the source tree. argv0 finds the binary when /proc cannot.
- * False with the exception set. */
-bool boot_interp(TState *ts, const char *argv0, const char *script_name, const char *script_path, int argc,
-                 char **argv);
+/* What the command line decides about the sys module. */
+typedef struct BootConfig {
+    const char *argv0;       /* finds the binary when /proc cannot */
+    const char *script_name; /* sys.argv[0] */
+    int argc;                /* sys.argv[1:] */
+    char **argv;
+    const char *path0;       /* sys.path[0] (the program's folder), or NULL for none (-I) */
+    bool inspect, quiet, ignore_environment, isolated; /* sys.flags */
+    int optimize;
+    const char **warnoptions; /* sys.warnoptions */
+    int warnoption_count;
+} BootConfig;
+
+/* Fills the builtins (__build_class__, super, and exit, quit, help... as
+ * CPython's site module), imports sys and sets sys.argv, sys.flags,
+ * sys.warnoptions and sys.path (path0, then the stdlib folder beside the
+ * binary or in the source tree). False with the exception set. */
+bool boot_interp(TState *ts, const BootConfig *c);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "runtime/ops.h"
 #include "runtime/str.h"
+#include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
@@ -89,10 +90,51 @@ static Value code_repr(TState *ts, Value self) {
                               (void *)c, c->filename->data, c->first_line));
 }
 
+static Value code_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_CODE(self)->name); }
+static Value code_get_filename(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_CODE(self)->filename); }
+static Value code_get_firstlineno(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->first_line); }
+static Value code_get_argcount(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->argcount); }
+static Value code_get_posonlyargcount(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->posonlycount); }
+static Value code_get_kwonlyargcount(TState *ts, Value self) { (void)ts; return INT_VAL(AS_CODE(self)->kwonlycount); }
+
+/* The parameters and the other locals, as CPython's co_varnames (cell and
+ * free variables are listed there too here). */
+static Value code_get_varnames(TState *ts, Value self) {
+    ObjCode *c = AS_CODE(self);
+    ObjTuple *t = tuple_new(ts, c->nlocals);
+    if (!t) return ERROR_VAL;
+    for (uint32_t i = 0; i < c->nlocals; i++) t->items[i] = OBJ_VAL(c->varnames[i]);
+    return OBJ_VAL(t);
+}
+
+/* co_flags with CPython's bit values (inspect reads them). */
+static Value code_get_flags(TState *ts, Value self) {
+    (void)ts;
+    uint32_t f = AS_CODE(self)->flags, out = 0;
+    if (f & CODE_VARARGS) out |= 0x04;
+    if (f & CODE_VARKW) out |= 0x08;
+    if (f & CODE_NESTED) out |= 0x10;
+    if (f & CODE_GENERATOR) out |= 0x20;
+    return INT_VAL(out);
+}
+
+static const GetSetDef code_getsets[] = {
+    {"co_name", code_get_name, NULL},
+    {"co_filename", code_get_filename, NULL},
+    {"co_firstlineno", code_get_firstlineno, NULL},
+    {"co_argcount", code_get_argcount, NULL},
+    {"co_posonlyargcount", code_get_posonlyargcount, NULL},
+    {"co_kwonlyargcount", code_get_kwonlyargcount, NULL},
+    {"co_varnames", code_get_varnames, NULL},
+    {"co_flags", code_get_flags, NULL},
+    {NULL, NULL, NULL},
+};
+
 const TypeSpec code_type_spec = {
     .name = "code",
     .kind = OBJ_CODE,
     .repr = code_repr,
+    .getsets = code_getsets,
     .trace = code_trace,
     .finalize = code_finalize,
 };

@@ -20,6 +20,7 @@ struct ObjTuple;
 /* Positional parameters only, no cells, free variables or generator:
  * calls with the exact number of arguments bind by leaving them in place. */
 #define CODE_SIMPLE 0x20
+#define CODE_HAS_DOC 0x40   /* consts[0] is the function's docstring */
 
 /* One protected range of instructions [start, end): an exception raised
  * there unwinds the stack to `depth` values, pushes the exception and

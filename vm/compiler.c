@@ -2174,6 +2174,7 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
         if (scope->kind == SCOPE_FUNCTION && body->count && is_docstring(body->items[0])) {
             /* Kept as the first constant, as CPython's co_consts[0]. */
             add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value));
+            code->flags |= CODE_HAS_DOC;
         }
         compile_stmts(&c, body);
         emit(&c, OP_LOAD_NONE, 0);

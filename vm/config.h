@@ -60,6 +60,13 @@
  * repeated lines ("[Previous line repeated N more times]"). */
 #define MINI_TRACEBACK_REPEAT_FOLD 3
 
+/* Entries the prompt keeps in ~/.mini_history: enough for weeks of use,
+ * small enough to load at once (CPython's readline keeps what it is given;
+ * a cap stops the file growing forever). */
+#define MINI_HISTORY_SIZE 1000
+/* Tab at the start of a prompt line inserts this many spaces (PEP 8). */
+#define MINI_REPL_INDENT 4
+
 /* The fuzz harness (tests/fuzz/) cuts a program off after this long, in
  * milliseconds: the eval breaker's BREAK_BUDGET then raises at every
  * safepoint. Long enough for any honest small program, short enough that

@@ -179,6 +179,7 @@ struct Interp {
     _Atomic uint32_t type_epoch;
     bool gil_enabled;
     bool gil_stats;
+    bool unbuffered_std;         /* mini -u: sys.stdout/stderr write through */
     bool tracing;                /* --gil-trace or --gil-timeline */
     ThreadTrace *finished_traces;
     size_t finished_trace_count;

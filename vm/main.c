@@ -2,10 +2,12 @@
  * (on a terminal, with no script) the interactive prompt. */
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +38,7 @@
 
 typedef struct Options {
     const char *command;  /* -c */
-    const char *script;   /* FILE, or "-" for standard input */
+    const char *script;   /* FILE, DIR or "-" for standard input */
     int script_argc;
     char **script_argv;
     int gil;              /* 1 on, 0 off, -1 not given */
@@ -47,17 +49,39 @@ typedef struct Options {
     bool compare;              /* --gil=compare */
     const char *gil_trace;     /* Chrome trace JSON path */
     const char *gil_timeline;  /* SVG path */
+    bool inspect;              /* -i */
+    bool quiet;                /* -q */
+    bool unbuffered;           /* -u */
+    bool ignore_environment;   /* -E, -I */
+    bool isolated;             /* -I */
+    bool dont_write_bytecode;  /* -B */
+    int optimize;              /* -O, -OO */
+    const char **warnoptions;  /* -W, in order */
+    int warnoption_count;
 } Options;
 
+/* The help text; the man page (share/man/man1/mini.1) is generated from it
+ * at build time (docs/man.cmake): a line ending in ':' at the left margin
+ * starts a section there. */
 static void usage(FILE *out) {
-    fputs("usage: mini [option] ... [-c cmd | file | -] [arg] ...\n"
+    fputs("usage: mini [option] ... [-c cmd | file | dir | -] [arg] ...\n"
           "Options:\n"
-          "  -c cmd         run the program passed in as a string\n"
+          "  -c cmd         run the program passed in as a string (ends the options)\n"
           "  -              read the program from standard input (also when it is a pipe)\n"
           "                 (with no program and a terminal: the interactive prompt)\n"
+          "  -i             after running the program, open the interactive prompt with\n"
+          "                 its globals (after an uncaught exception too, traceback first)\n"
+          "  -q             no version banner at the interactive prompt\n"
+          "  -u             unbuffered standard output and error (also MINI_UNBUFFERED)\n"
+          "  -E             ignore the MINI* environment variables\n"
+          "  -I             isolate: -E, and leave the program's folder off sys.path\n"
+          "  -B, -O         accepted for CPython's sake: mini writes no bytecode files;\n"
+          "                 -O sets sys.flags.optimize (asserts still run)\n"
+          "  -W arg         a warning control, stored in sys.warnoptions\n"
+          "  -X opt         an implementation option; mini knows gil=0 and gil=1\n"
+          "                 (the same as --gil=off and --gil=on)\n"
           "  --gil=on|off   run with the global interpreter lock on (default) or off;\n"
           "                 also -X gil=1|0 and the environment variable MINI_GIL=1|0\n"
-          "  -X gil=0|1     the same as --gil=off|on\n"
           "  --gil=compare  run the program twice, GIL on then off, and show the two\n"
           "                 outputs side by side with their wall times\n"
           "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
@@ -69,19 +93,28 @@ static void usage(FILE *out) {
           "  --dump-ast     print the syntax tree instead of running\n"
           "  --dis          print the bytecode instead of running\n"
           "  --gc-stress    collect garbage at every safepoint after an allocation (slow)\n"
-          "  --version      print the version and exit\n"
+          "  -V, --version  print the version and exit\n"
           "  -h, --help     print this help and exit\n"
-          "file             the program to run; the args after it are sys.argv[1:]\n"
-          "\n"
-          "Exit status: 0 on success, 1 after an uncaught exception or a syntax\n"
-          "error, 2 on a usage error, the code given to sys.exit().\n",
+          "Short options combine (-qi); a long option takes its value after '=' or\n"
+          "as the next argument (--gil-trace FILE.json).\n"
+          "Arguments:\n"
+          "  file           the program to run; the args after it are sys.argv[1:]\n"
+          "  dir            a folder holding __main__.mini or __main__.py: that file runs,\n"
+          "                 with the folder first on sys.path\n"
+          "Environment variables:\n"
+          "  MINI_GIL=0|1        the GIL off or on, as --gil (a flag wins)\n"
+          "  MINI_UNBUFFERED=x   a non-empty value acts as -u\n"
+          "Exit status:\n"
+          "  0 on success, 1 after an uncaught exception or a syntax error, 2 on a\n"
+          "  usage error or a program file that can't be read, 130 after Ctrl-C\n"
+          "  (KeyboardInterrupt), or the code given to sys.exit().\n",
           out);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
     fputs("mini: ", stderr);
     fprintf(stderr, fmt, arg);
-    fputs("\nusage: mini [option] ... [-c cmd | file | -] [arg] ...\nTry `mini --help' for more information.\n",
+    fputs("\nusage: mini [option] ... [-c cmd | file | dir | -] [arg] ...\nTry `mini --help' for more information.\n",
           stderr);
     return 2;
 }
@@ -93,8 +126,132 @@ static bool parse_gil(const char *value, int *out) {
     return true;
 }
 
+typedef enum LongOption {
+    LONG_HELP,
+    LONG_VERSION,
+    LONG_GIL,
+    LONG_GIL_TRACE,
+    LONG_GIL_TIMELINE,
+    LONG_GIL_STATS,
+    LONG_DUMP_AST,
+    LONG_DIS,
+    LONG_GC_STRESS,
+} LongOption;
+
+static const struct {
+    const char *name;
+    bool takes_value;
+    LongOption id;
+} long_options[] = {
+    {"help", false, LONG_HELP},
+    {"version", false, LONG_VERSION},
+    {"gil", true, LONG_GIL},
+    {"gil-trace", true, LONG_GIL_TRACE},
+    {"gil-timeline", true, LONG_GIL_TIMELINE},
+    {"gil-stats", false, LONG_GIL_STATS},
+    {"dump-ast", false, LONG_DUMP_AST},
+    {"dis", false, LONG_DIS},
+    {"gc-stress", false, LONG_GC_STRESS},
+};
+
+static int print_version(void) {
+    printf("mini %s (Python %s semantics)\n", MINI_VERSION, MINI_LANGUAGE_VERSION);
+    return 0;
+}
+
+/* One --name[=value] option at argv[*i] (GNU style: the value may also be
+ * the next argument). Returns -1 to go on, else an exit status. */
+static int parse_long_option(int argc, char **argv, int *i, Options *o) {
+    const char *a = argv[*i] + 2;
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    for (size_t k = 0; k < sizeof long_options / sizeof long_options[0]; k++) {
+        if (strlen(long_options[k].name) != n || strncmp(long_options[k].name, a, n) != 0) continue;
+        const char *value = NULL;
+        if (long_options[k].takes_value) {
+            if (eq) value = eq + 1;
+            else if (*i + 1 < argc) value = argv[++*i];
+            else return usage_error("option %s needs a value", argv[*i]);
+        } else if (eq) {
+            return usage_error("option --%s takes no value", long_options[k].name);
+        }
+        switch (long_options[k].id) {
+        case LONG_HELP: usage(stdout); return 0;
+        case LONG_VERSION: return print_version();
+        case LONG_GIL:
+            if (!strcmp(value, "compare")) o->compare = true;
+            else if (!parse_gil(value, &o->gil))
+                return usage_error("invalid --gil value '%s' (use on, off or compare)", value);
+            return -1;
+        case LONG_GIL_TRACE:
+        case LONG_GIL_TIMELINE:
+            if (!*value) return usage_error("--%s needs a file name", long_options[k].name);
+            if (long_options[k].id == LONG_GIL_TRACE) o->gil_trace = value;
+            else o->gil_timeline = value;
+            return -1;
+        case LONG_GIL_STATS: o->gil_stats = true; return -1;
+        case LONG_DUMP_AST: o->dump_ast = true; return -1;
+        case LONG_DIS: o->disassemble = true; return -1;
+        case LONG_GC_STRESS: o->gc_stress = true; return -1;
+        }
+    }
+    return usage_error("unknown option %s", argv[*i]);
+}
+
+/* One cluster of short options at argv[*i] (-qi, -Wdefault, -X gil=0).
+ * Returns -1 to go on, -2 when -c ended the options, else an exit status. */
+static int parse_short_options(int argc, char **argv, int *i, Options *o) {
+    const char *a = argv[*i];
+    for (int j = 1; a[j]; j++) {
+        char c = a[j];
+        if (c == 'c' || c == 'W' || c == 'X') {
+            /* The value is the rest of this argument, or the next one. */
+            const char *value = a[j + 1] ? a + j + 1 : NULL;
+            if (!value) {
+                if (*i + 1 >= argc) {
+                    char msg[] = "Argument expected for the -? option";
+                    *strchr(msg, '?') = c;
+                    return usage_error("%s", msg);
+                }
+                value = argv[++*i];
+            }
+            if (c == 'c') {
+                o->command = value;
+                return -2;
+            }
+            if (c == 'W') {
+                o->warnoptions[o->warnoption_count++] = value;
+            } else if (strncmp(value, "gil=", 4) || !parse_gil(value + 4, &o->gil)) {
+                return usage_error("unknown -X option '%s' (mini knows gil=0 and gil=1)", value);
+            }
+            return -1;
+        }
+        switch (c) {
+        case 'h': usage(stdout); return 0;
+        case 'V': return print_version();
+        case 'i': o->inspect = true; break;
+        case 'q': o->quiet = true; break;
+        case 'u': o->unbuffered = true; break;
+        case 'E': o->ignore_environment = true; break;
+        case 'I': o->isolated = o->ignore_environment = true; break;
+        case 'B': o->dont_write_bytecode = true; break;
+        case 'O': o->optimize++; break;
+        default: {
+            char opt[3] = {'-', c, '\0'};
+            return usage_error("unknown option %s", opt);
+        }
+        }
+    }
+    return -1;
+}
+
 /* Returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, Options *o) {
+    o->warnoptions = calloc((size_t)argc, sizeof *o->warnoptions);
+    if (!o->warnoptions) {
+        fputs("mini: out of memory\n", stderr);
+        return 1;
+    }
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -103,60 +260,12 @@ static int parse_options(int argc, char **argv, Options *o) {
             i++;
             break;
         }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-            printf("mini %s (Python %s semantics)\n", MINI_VERSION, MINI_LANGUAGE_VERSION);
-            return 0;
-        }
-        if (!strcmp(a, "-c")) {
-            if (i + 1 >= argc) return usage_error("%s", "Argument expected for the -c option");
-            o->command = argv[++i];
+        int r = a[1] == '-' ? parse_long_option(argc, argv, &i, o) : parse_short_options(argc, argv, &i, o);
+        if (r == -2) {
             i++;
             break;
         }
-        if (!strcmp(a, "--gil=compare")) {
-            o->compare = true;
-            continue;
-        }
-        if (!strncmp(a, "--gil=", 6)) {
-            if (!parse_gil(a + 6, &o->gil))
-                return usage_error("invalid --gil value '%s' (use on, off or compare)", a + 6);
-            continue;
-        }
-        if (!strcmp(a, "-X")) {
-            if (i + 1 >= argc) return usage_error("%s", "Argument expected for the -X option");
-            const char *x = argv[++i];
-            if (strncmp(x, "gil=", 4) || !parse_gil(x + 4, &o->gil))
-                return usage_error("unknown -X option '%s' (mini knows gil=0 and gil=1)", x);
-            continue;
-        }
-        if (!strncmp(a, "--gil-trace=", 12) || !strncmp(a, "--gil-timeline=", 15)) {
-            const char *path = strchr(a, '=') + 1;
-            if (!*path) return usage_error("%s needs a file name", a);
-            if (a[6] == 't' && a[7] == 'r') o->gil_trace = path;
-            else o->gil_timeline = path;
-            continue;
-        }
-        if (!strcmp(a, "--gil-stats")) {
-            o->gil_stats = true;
-            continue;
-        }
-        if (!strcmp(a, "--dump-ast")) {
-            o->dump_ast = true;
-            continue;
-        }
-        if (!strcmp(a, "--dis")) {
-            o->disassemble = true;
-            continue;
-        }
-        if (!strcmp(a, "--gc-stress")) {
-            o->gc_stress = true;
-            continue;
-        }
-        return usage_error("unknown option %s", a);
+        if (r >= 0) return r;
     }
     if (!o->command && i < argc) o->script = argv[i++];
     o->script_argc = argc - i;
@@ -317,18 +426,113 @@ static int compare_modes(int argc, char **argv) {
     return s_on ? s_on : s_off;
 }
 
+/* The file to run for `mini DIR`: DIR/__main__.mini, else DIR/__main__.py
+ * (malloc'd), or NULL. */
+static char *main_in_dir(const char *dir) {
+    static const char *names[] = {"__main__.mini", "__main__.py"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(dir) + strlen(names[i]) + 2;
+        char *path = malloc(n);
+        if (!path) return NULL;
+        snprintf(path, n, "%s/%s", dir, names[i]);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return path;
+        free(path);
+    }
+    return NULL;
+}
+
+static bool is_zip_archive(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    unsigned char magic[4] = {0};
+    bool zip = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "PK\x03\x04", 4);
+    fclose(f);
+    return zip;
+}
+
+/* Reads the program into *source; returns -1 on success, else an exit
+ * status (after a message). *filename is what tracebacks show. */
+static int read_program(const Options *o, const char *run_path, char **source, size_t *len, const char **filename) {
+    if (o->command) {
+        *filename = "<string>";
+        *len = strlen(o->command);
+        *source = malloc(*len + 1);
+        if (*source) memcpy(*source, o->command, *len + 1);
+    } else if (!run_path) {
+        *filename = "<stdin>";
+        *source = file_slurp(stdin, len);
+    } else {
+        *filename = run_path;
+        FILE *f = fopen(run_path, "rb");
+        *source = f ? file_slurp(f, len) : NULL;
+        int err = errno;
+        if (f) fclose(f);
+        if (!*source) {
+            fprintf(stderr, "mini: can't open file '%s': [Errno %d] %s\n", run_path, err, strerror(err));
+            return 2;
+        }
+    }
+    if (!*source) {
+        fprintf(stderr, "mini: cannot read the program: %s\n", strerror(errno));
+        return 1;
+    }
+    return -1;
+}
+
+/* The prompt after the program (-i) or instead of it; its status. */
+static int interactive(TState *ts, const Options *o, bool banner) {
+    repl_run(ts, banner && !o->quiet);
+    int status = err_occurred(ts) ? report_exception(ts) : 0;
+    return finish_threads(ts, status);
+}
+
 int main(int argc, char **argv) {
     Options o = {.gil = -1};
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;
     if (o.compare) return compare_modes(argc, argv);
-    if (o.gil < 0) {
+    if (!o.ignore_environment) {
         const char *env = getenv("MINI_GIL");
-        if (env && *env && !parse_gil(env, &o.gil)) {
+        if (o.gil < 0 && env && *env && !parse_gil(env, &o.gil)) {
             fprintf(stderr, "mini: invalid MINI_GIL value '%s' (use 0 or 1)\n", env);
             return 2;
         }
+        env = getenv("MINI_UNBUFFERED");
+        if (env && *env) o.unbuffered = true;
     }
+
+    /* The program file, and sys.path[0]: its folder (a DIR itself), or the
+     * current one for -c, standard input and the prompt; none with -I. */
+    char *run_path = NULL;
+    char folder[PATH_MAX];
+    snprintf(folder, sizeof folder, ".");
+    if (o.script && strcmp(o.script, "-") != 0) {
+        struct stat st;
+        if (stat(o.script, &st) == 0 && S_ISDIR(st.st_mode)) {
+            run_path = main_in_dir(o.script);
+            if (!run_path) {
+                fprintf(stderr, "mini: can't find '__main__' module in '%s'\n", o.script);
+                return 1;
+            }
+            snprintf(folder, sizeof folder, "%s", o.script);
+        } else if (is_zip_archive(o.script)) {
+            fprintf(stderr, "mini: can't run '%s': mini does not run zip archives (see docs/language.md)\n",
+                    o.script);
+            return 2;
+        } else {
+            run_path = strdup(o.script);
+            /* dirname works in place: not on the buffer it is copied to. */
+            char script[PATH_MAX];
+            snprintf(script, sizeof script, "%s", o.script);
+            snprintf(folder, sizeof folder, "%s", dirname(script));
+        }
+        if (!run_path) {
+            fputs("mini: out of memory\n", stderr);
+            return 1;
+        }
+    }
+
     Interp *interp = interp_new(o.gil != 0);
     if (!interp) {
         fputs("mini: cannot create the interpreter (out of memory)\n", stderr);
@@ -336,21 +540,32 @@ int main(int argc, char **argv) {
     }
     if (o.gc_stress) interp->gc.stress = true;
     interp->gil_stats = o.gil_stats;
+    interp->unbuffered_std = o.unbuffered;
     if (o.gil_trace || o.gil_timeline) trace_start(interp);
     TState *ts = interp->main_thread;
     signals_install(interp);
-    const char *script_name = o.command ? "-c" : o.script ? o.script : "";
-    const char *script_path = o.script && strcmp(o.script, "-") != 0 ? o.script : NULL;
-    if (!boot_interp(ts, argv[0], script_name, script_path, o.script_argc, o.script_argv)) {
+    BootConfig boot = {
+        .argv0 = argv[0],
+        .script_name = o.command ? "-c" : o.script ? o.script : "",
+        .argc = o.script_argc,
+        .argv = o.script_argv,
+        .path0 = o.isolated ? NULL : folder,
+        .inspect = o.inspect,
+        .quiet = o.quiet,
+        .ignore_environment = o.ignore_environment,
+        .isolated = o.isolated,
+        .optimize = o.optimize,
+        .warnoptions = o.warnoptions,
+        .warnoption_count = o.warnoption_count,
+    };
+    if (!boot_interp(ts, &boot)) {
         status = report_exception(ts);
         interp_free(interp);
         return status;
     }
 
     if (!o.command && !o.script && isatty(STDIN_FILENO) && !o.dump_ast && !o.disassemble) {
-        repl_run(ts);
-        status = err_occurred(ts) ? report_exception(ts) : 0;
-        status = finish_threads(ts, status);
+        status = interactive(ts, &o, true);
         file_flush_std(ts);
         interp_free(interp);
         return status;
@@ -359,43 +574,37 @@ int main(int argc, char **argv) {
     char *source = NULL;
     size_t len = 0;
     const char *filename;
-    if (o.command) {
-        filename = "<string>";
-        len = strlen(o.command);
-        source = malloc(len + 1);
-        if (source) memcpy(source, o.command, len + 1);
-    } else if (!o.script || !strcmp(o.script, "-")) {
-        filename = "<stdin>";
-        source = file_slurp(stdin, &len);
-    } else {
-        filename = o.script;
-        FILE *f = fopen(o.script, "rb");
-        source = f ? file_slurp(f, &len) : NULL;
-        int err = errno;
-        if (f) fclose(f);
-        if (!source) {
-            fprintf(stderr, "mini: can't open file '%s': [Errno %d] %s\n", o.script, err, strerror(err));
-            interp_free(interp);
-            return 2;
-        }
-    }
-    if (!source) {
-        fprintf(stderr, "mini: cannot read the program: %s\n", strerror(errno));
+    status = read_program(&o, run_path, &source, &len, &filename);
+    if (status >= 0) {
+        free(run_path);
         interp_free(interp);
-        return 1;
+        return status;
     }
 
     if (o.dump_ast || o.disassemble) {
         status = debug_output(ts, &o, source, len, filename);
     } else {
         Value r = module_run_source(ts, source, len, filename, "__main__");
-        status = IS_ERROR(r) ? report_exception(ts) : 0;
+        if (IS_ERROR(r) && o.inspect) {
+            /* -i shows even a SystemExit's traceback, then the prompt. */
+            Value exc = err_fetch(ts);
+            file_flush_std(ts);
+            err_print(ts, exc);
+        }
+        status = IS_ERROR(r) && !o.inspect ? report_exception(ts) : 0;
     }
     free(source);
-    /* After Ctrl-C, don't wait for worker threads: leave now; stop the
-     * child processes rather than wait for them. */
-    if (status == 130) run_exit_hook(ts, status, "multiprocessing.process", "_exit_after_interrupt");
-    else status = finish_threads(ts, status);
+    free(run_path);
+    if (o.inspect && !o.dump_ast && !o.disassemble) {
+        /* -i: the prompt opens whatever happened, as in CPython. */
+        status = interactive(ts, &o, false);
+    } else if (status == 130) {
+        /* After Ctrl-C, don't wait for worker threads: leave now; stop the
+         * child processes rather than wait for them. */
+        run_exit_hook(ts, status, "multiprocessing.process", "_exit_after_interrupt");
+    } else {
+        status = finish_threads(ts, status);
+    }
     file_flush_std(ts);
     if (o.gil_stats || interp->tracing) thread_wait_teardown(interp);
     if (o.gil_stats) gil_print_stats(interp, ts, stderr);

@@ -81,7 +81,7 @@ bool vm_super_context(TState *ts, ObjType **type, Value *self) {
     Frame *f = &ts->frames[ts->frame_count - 1];
     if (!f->fn || !f->fn->klass || f->fn->code->argcount < 1) return false;
     Value first = f->base[0];
-    if (IS_CELL(first)) first = AS_CELL(first)->value;
+    if (IS_CELL(first)) first = cell_get(AS_CELL(first));
     if (IS_EMPTY(first)) return false;
     *type = f->fn->klass;
     *self = first;
@@ -581,7 +581,8 @@ static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
 static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
     ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-    return slot && *slot && !IS_EMPTY(dict_get_str(*slot, name));
+    ObjDict *d = slot ? obj_dict_load(slot) : NULL;
+    return d && !IS_EMPTY(dict_get_str(d, name));
 }
 
 /* Attribute load for method calls: [function, self] when the attribute is
@@ -1027,7 +1028,7 @@ dispatch:
         DISPATCH();
     }
     TARGET(LOAD_DEREF) {
-        Value v = AS_CELL(locals[arg])->value;
+        Value v = cell_get(AS_CELL(locals[arg]));
         if (IS_EMPTY(v)) {
             SAVE_STATE();
             unbound_local(ts, code, arg);
@@ -1037,17 +1038,17 @@ dispatch:
         DISPATCH();
     }
     TARGET(STORE_DEREF) {
-        AS_CELL(locals[arg])->value = POP();
+        cell_set(AS_CELL(locals[arg]), POP());
         DISPATCH();
     }
     TARGET(DELETE_DEREF) {
         ObjCell *cell = AS_CELL(locals[arg]);
-        if (IS_EMPTY(cell->value)) {
+        if (IS_EMPTY(cell_get(cell))) {
             SAVE_STATE();
             unbound_local(ts, code, arg);
             goto error;
         }
-        cell->value = EMPTY_VAL;
+        cell_set(cell, EMPTY_VAL);
         DISPATCH();
     }
     TARGET(LOAD_CLOSURE) {
@@ -1107,7 +1108,7 @@ dispatch:
         ObjStr *name = code->varnames[arg >> 12];
         Value v = frame->locals ? dict_get_str(frame->locals, name) : EMPTY_VAL;
         if (IS_EMPTY(v)) {
-            v = AS_CELL(locals[arg >> 12])->value;
+            v = cell_get(AS_CELL(locals[arg >> 12]));
             if (IS_EMPTY(v)) {
                 SAVE_STATE();
                 unbound_local(ts, code, arg >> 12);
@@ -1121,21 +1122,22 @@ dispatch:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = TOP();
         ObjStr *name = code->names[arg];
-        if (IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict) {
+        ObjDict *idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        if (idict) {
             /* An instance attribute of a class without a descriptor of that
              * name: the entry position in the instance dict. */
             ObjType *type = OBJ_TYPE(obj);
             uint32_t epoch = type_epoch(ts);
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
             if (ATTR_CACHE_HIT(c, type, epoch)) {
-                Value v = dict_cached_get(AS_INSTANCE(obj)->dict, name, ATTR_CACHE_PAYLOAD(c));
+                Value v = dict_cached_get(idict, name, ATTR_CACHE_PAYLOAD(c));
                 if (!IS_EMPTY(v)) {
                     TOP() = v;
                     DISPATCH();
                 }
             }
             if (type->getattr == ts->interp->types.object->getattr) {
-                int64_t idx = dict_find_str_index(AS_INSTANCE(obj)->dict, name);
+                int64_t idx = dict_find_str_index(idict, name);
                 if (idx >= 0 && idx < 0x10000 && IS_EMPTY(type_lookup(type, name)))
                     atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
             }
@@ -1150,12 +1152,12 @@ dispatch:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = sp[-1];
         ObjStr *name = code->names[arg];
-        bool instance = IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict;
+        ObjDict *idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
         uint32_t epoch = type_epoch(ts);
-        if (instance) {
+        if (idict) {
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
             if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch) &&
-                dict_cached_set(ts, AS_INSTANCE(obj)->dict, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
+                dict_cached_set(ts, idict, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
                 sp -= 2;
                 DISPATCH();
             }
@@ -1165,9 +1167,9 @@ dispatch:
         /* Plain instance attribute (generic setattr, no descriptor of that
          * name): remember its position for next time. */
         ObjType *type = val_type(ts, obj);
-        if (IS_KIND(obj, OBJ_INSTANCE) && AS_INSTANCE(obj)->dict &&
-            type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
-            int64_t idx = dict_find_str_index(AS_INSTANCE(obj)->dict, name);
+        idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        if (idict && type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
+            int64_t idx = dict_find_str_index(idict, name);
             if (idx >= 0 && idx < 0x10000)
                 atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
         }

@@ -134,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!interp) abort();
     interp->sandboxed = true;
     TState *ts = interp->main_thread;
-    if (!boot_interp(ts, "fuzz_mini", "<fuzz>", NULL, 0, NULL)) abort();
+    BootConfig boot = {.argv0 = "fuzz_mini", .script_name = "<fuzz>", .path0 = "."};
+    if (!boot_interp(ts, &boot)) abort();
     /* Only the program runs under stress: booting is the same every time. */
     if (gc_stress) interp->gc.stress = true;
     arm(ts);

@@ -26,16 +26,26 @@ typedef struct Session {
     size_t len;
 } Session;
 
-static void start(Session *s, const char *flag) {
+/* Starts mini with the arguments `args` (NULL-terminated, may be NULL),
+ * with HOME set to `home` when given (the history file lives there). */
+static void start_with(Session *s, const char *const *args, const char *home) {
     memset(s, 0, sizeof *s);
     s->pid = forkpty(&s->fd, NULL, NULL, NULL);
     assert_true(s->pid >= 0);
     if (s->pid == 0) {
         setenv("TERM", "dumb", 1);
-        if (flag) execl(MINI_BINARY, MINI_BINARY, flag, (char *)NULL);
-        else execl(MINI_BINARY, MINI_BINARY, (char *)NULL);
+        /* Sessions don't read or write the user's own history. */
+        setenv("HOME", home ? home : "/nonexistent", 1);
+        const char *argv[8] = {MINI_BINARY};
+        for (int i = 0; args && args[i] && i < 6; i++) argv[i + 1] = args[i];
+        execv(MINI_BINARY, (char *const *)argv);
         _exit(127);
     }
+}
+
+static void start(Session *s, const char *flag) {
+    const char *args[] = {flag, NULL};
+    start_with(s, args, NULL);
 }
 
 /* Reads until `want` appears in the output after `from`, or 10 s pass. */
@@ -207,6 +217,175 @@ static void test_sys_exit_status(void **state) {
     assert_int_equal(finish(&s), 3);
 }
 
+/* A one-line compound statement waits for its else clause; the block ends
+ * at a blank line, as in CPython. */
+static void test_one_line_compound_with_else(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "n = 3\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "if n % 2: print('odd')\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "else: print('even')\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\n");
+    assert_true(read_until(&s, m, "odd\r\n>>> "));
+    m = send_line(&s, "try: 1 / 0\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "except ZeroDivisionError: print('caught')\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\n");
+    assert_true(read_until(&s, m, "caught\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+/* Input the parser rejects is reported at once, not continued with "...";
+ * a bracket left open, or a blank line inside one, continues. */
+static void test_invalid_reported_at_once(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "def bad(:\n");
+    assert_true(read_until(&s, m, "SyntaxError"));
+    assert_true(read_until(&s, m, ">>> "));
+    assert_null(strstr(s.out + m, "... "));
+    m = send_line(&s, "x = (1,\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "2)\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "x\n");
+    assert_true(read_until(&s, m, "(1, 2)\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+/* Tab completes attributes after a dotted name, module names after import
+ * and names in scope; at the start of a line it indents. */
+static void test_tab_completion(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "import heap\t\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "heapq.heapi\t\n");
+    assert_true(read_until(&s, m, "<function heapify"));
+    m = send_line(&s, "completion_target = 7\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "completion_t\t + 1\n");
+    assert_true(read_until(&s, m, "8\r\n>>> "));
+    m = send_line(&s, "if True:\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\tindented = 5\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "indented\n");
+    assert_true(read_until(&s, m, "5\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+static void make_home(char *dir) {
+    strcpy(dir, "/tmp/mini_repl_home_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+}
+
+static void remove_home(const char *dir) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/.mini_history", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The history of one session is there in the next (Ctrl-P recalls it). */
+static void test_history_across_sessions(void **state) {
+    (void)state;
+    char home[64];
+    make_home(home);
+    Session s;
+    start_with(&s, NULL, home);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "hist_marker = 42\n");
+    assert_true(read_until(&s, m, ">>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+
+    start_with(&s, NULL, home);
+    assert_true(read_until(&s, 0, ">>> "));
+    m = send_line(&s, "\x10\n");
+    assert_true(read_until(&s, m, "hist_marker = 42"));
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "hist_marker\n");
+    assert_true(read_until(&s, m, "42\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+    remove_home(home);
+}
+
+/* A history file that is not one is ignored with one warning line. */
+static void test_corrupt_history_warns(void **state) {
+    (void)state;
+    char home[64], path[128];
+    make_home(home);
+    snprintf(path, sizeof path, "%s/.mini_history", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("\x01garbage, not a history file\n", f);
+    fclose(f);
+    Session s;
+    start_with(&s, NULL, home);
+    assert_true(read_until(&s, 0, "mini: ignoring the history file"));
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "1 + 1\n");
+    assert_true(read_until(&s, m, "2\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+    remove_home(home);
+}
+
+/* exit shows how to leave; help(obj) shows a signature; sys.ps1 is the
+ * prompt. */
+static void test_help_exit_and_prompts(void **state) {
+    (void)state;
+    Session s;
+    start(&s, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "exit\n");
+    assert_true(read_until(&s, m, "Use exit() or Ctrl-D (i.e. EOF) to exit\r\n>>> "));
+    m = send_line(&s, "def twice(x): return 2 * x\n");
+    assert_true(read_until(&s, m, "... "));
+    m = send_line(&s, "\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "help(twice)\n");
+    assert_true(read_until(&s, m, "Help on function twice in module __main__:"));
+    assert_true(read_until(&s, m, "twice(x)"));
+    m = send_line(&s, "import sys; sys.ps1 = 'mini> '\n");
+    assert_true(read_until(&s, m, "mini> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
+/* mini -i runs the program, then opens the prompt with its globals. */
+static void test_inspect_after_program(void **state) {
+    (void)state;
+    Session s;
+    const char *args[] = {"-i", "-c", "x = 41", NULL};
+    start_with(&s, args, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    assert_null(strstr(s.out, "mini 0."));
+    size_t m = send_line(&s, "x + 1\n");
+    assert_true(read_until(&s, m, "42\r\n>>> "));
+    send_line(&s, "\x04");
+    assert_int_equal(finish(&s), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expression_echo),
@@ -216,6 +395,13 @@ int main(void) {
         cmocka_unit_test(test_threads_run_at_prompt),
         cmocka_unit_test(test_utf8_input),
         cmocka_unit_test(test_sys_exit_status),
+        cmocka_unit_test(test_one_line_compound_with_else),
+        cmocka_unit_test(test_invalid_reported_at_once),
+        cmocka_unit_test(test_tab_completion),
+        cmocka_unit_test(test_history_across_sessions),
+        cmocka_unit_test(test_corrupt_history_warns),
+        cmocka_unit_test(test_help_exit_and_prompts),
+        cmocka_unit_test(test_inspect_after_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
