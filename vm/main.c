@@ -247,11 +247,6 @@ static int parse_short_options(int argc, char **argv, int *i, Options *o) {
 
 /* Returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, Options *o) {
-    o->warnoptions = calloc((size_t)argc, sizeof *o->warnoptions);
-    if (!o->warnoptions) {
-        fputs("mini: out of memory\n", stderr);
-        return 1;
-    }
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -488,7 +483,10 @@ static int interactive(TState *ts, const Options *o, bool banner) {
 }
 
 int main(int argc, char **argv) {
-    Options o = {.gil = -1};
+    /* The -W values, at most one per argument: on the stack, so that the
+     * many early returns leak nothing (ASan checks `mini --help` too). */
+    const char *warnoptions[argc];
+    Options o = {.gil = -1, .warnoptions = warnoptions};
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;
     if (o.compare) return compare_modes(argc, argv);
