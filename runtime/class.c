@@ -69,6 +69,14 @@ Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
     }
 }
 
+/* obj.__dict__, made on first use: EMPTY_VAL if obj's kind has none. */
+static Value instance_dict(TState *ts, Value obj) {
+    ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
+    if (!slot) return EMPTY_VAL;
+    ObjDict *d = obj_dict_ensure(ts, slot);
+    return d ? OBJ_VAL(d) : ERROR_VAL;
+}
+
 Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
@@ -84,13 +92,7 @@ Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     if (!IS_EMPTY(attr)) return class_bind(ts, attr, obj, type);
     Interp *interp = ts->interp;
     if (name == interp->names.class_) return OBJ_VAL(type);
-    if (name == interp->names.dict && IS_OBJ(obj)) {
-        ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-        if (slot) {
-            ObjDict *d = obj_dict_ensure(ts, slot);
-            return d ? OBJ_VAL(d) : ERROR_VAL;
-        }
-    }
+    if (name == interp->names.dict && IS_OBJ(obj)) return instance_dict(ts, obj);
     return EMPTY_VAL;
 }
 
@@ -603,6 +605,23 @@ static Value slot_unop(TState *ts, UnOp op, Value a) {
     return r;
 }
 
+/* __len__'s result as CPython takes it: any integer (__index__ included),
+ * not negative, and OverflowError past an index-sized integer. */
+static int64_t len_from_result(TState *ts, Value r) {
+    Value i = int_index(ts, r);
+    if (IS_ERROR(i)) return -1;
+    int64_t n;
+    if (int_compare(i, INT_VAL(0)) < 0) {
+        err_format(ts, ts->interp->exc.ValueError, "__len__() should return >= 0");
+        return -1;
+    }
+    if (!int_to_i64(i, &n)) {
+        err_format(ts, ts->interp->exc.OverflowError, "cannot fit 'int' into an index-sized integer");
+        return -1;
+    }
+    return n;
+}
+
 static int slot_truth(TState *ts, Value self) {
     Interp *interp = ts->interp;
     Value r = call_dunder(ts, self, interp->names.bool_, NULL, 0);
@@ -618,26 +637,14 @@ static int slot_truth(TState *ts, Value self) {
     r = call_dunder(ts, self, interp->names.len, NULL, 0);
     if (IS_ERROR(r)) return -1;
     if (IS_EMPTY(r)) return 1;
-    int64_t n;
-    if (!ops_index(ts, r, &n)) return -1;
-    return n != 0;
+    int64_t n = len_from_result(ts, r);
+    return n < 0 ? -1 : n != 0;
 }
 
 static int64_t slot_len(TState *ts, Value self) {
     Value r = dunder_result(ts, self, ts->interp->names.len, NULL, 0);
     if (IS_ERROR(r)) return -1;
-    int64_t n;
-    if (!IS_INTLIKE(r)) {
-        err_format(ts, ts->interp->exc.TypeError, "'%s' object cannot be interpreted as an integer",
-                   ops_type_name(ts, r));
-        return -1;
-    }
-    if (!ops_index(ts, r, &n)) return -1;
-    if (n < 0) {
-        err_format(ts, ts->interp->exc.ValueError, "__len__() should return >= 0");
-        return -1;
-    }
-    return n;
+    return len_from_result(ts, r);
 }
 
 static Value slot_getitem(TState *ts, Value self, Value key) {
@@ -882,6 +889,9 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 /* ---- super ----------------------------------------------------------- */
 
+/* A super object has no __dict__ of its own: its kind is OBJ_OPAQUE, so the
+ * generic attribute paths (and the VM's instance-dict caches, which test
+ * for OBJ_INSTANCE) never take its fields for an instance dict. */
 typedef struct ObjSuper {
     Obj obj;
     ObjType *type;  /* the class whose parent to search from */
@@ -911,7 +921,7 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!type_is_subtype(self_type, type))
         return err_format(ts, interp->exc.TypeError,
                           "super(type, obj): obj must be an instance or subtype of type");
-    ObjSuper *s = (ObjSuper *)gc_alloc(ts, sizeof(ObjSuper), OBJ_INSTANCE, interp->types.super);
+    ObjSuper *s = (ObjSuper *)gc_alloc(ts, sizeof(ObjSuper), OBJ_OPAQUE, interp->types.super);
     if (!s) return ERROR_VAL;
     s->type = type;
     s->self = self;
@@ -919,11 +929,28 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return OBJ_VAL(s);
 }
 
+/* Does t give its instances a __dict__? In CPython the __dict__ descriptor
+ * lives on the first such class of an MRO (a user class over object,
+ * BaseException), so super() finds it only from below such a class. */
+static bool type_has_instance_dict(ObjType *t) {
+    return ((t->flags & TYPEF_HEAPTYPE) && t->instance_kind == OBJ_INSTANCE) ||
+           t->instance_kind == OBJ_EXCEPTION;
+}
+
+/* Looks name up in the MRO past s->type and binds it to s->self; __class__
+ * and what the MRO lacks are the super object's own attributes. */
 static Value super_getattr(TState *ts, Value self, ObjStr *name) {
     ObjSuper *s = (ObjSuper *)AS_OBJ(self);
-    for (ObjType *t = s->type->base; t; t = t->base) {
+    ObjStr *dict_name = ts->interp->names.dict;
+    for (ObjType *t = s->type->base; t && name != ts->interp->names.class_; t = t->base) {
         Value attr = dict_get_str(t->dict, name);
-        if (IS_EMPTY(attr)) continue;
+        if (IS_EMPTY(attr)) {
+            if (name == dict_name && !IS_TYPE(s->self) && IS_OBJ(s->self) && type_has_instance_dict(t)) {
+                Value d = instance_dict(ts, s->self);
+                if (!IS_EMPTY(d)) return d;
+            }
+            continue;
+        }
         if (IS_TYPE(s->self) && s->self_type == AS_TYPE(s->self)) {
             if (IS_KIND(attr, OBJ_CLASSMETHOD))
                 return OBJ_VAL(bound_method_new(ts, s->self, ((ObjWrapper *)AS_OBJ(attr))->func));
@@ -941,6 +968,28 @@ static Value super_repr(TState *ts, Value self) {
                               s->self_type->name->data));
 }
 
+static Value super_thisclass_get(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(((ObjSuper *)AS_OBJ(self))->type);
+}
+
+static Value super_self_get(TState *ts, Value self) {
+    (void)ts;
+    return ((ObjSuper *)AS_OBJ(self))->self;
+}
+
+static Value super_self_class_get(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(((ObjSuper *)AS_OBJ(self))->self_type);
+}
+
+static const GetSetDef super_getsets[] = {
+    {"__thisclass__", super_thisclass_get, NULL},
+    {"__self__", super_self_get, NULL},
+    {"__self_class__", super_self_class_get, NULL},
+    {NULL, NULL, NULL},
+};
+
 static void super_trace(GcMarker *m, Obj *self) {
     ObjSuper *s = (ObjSuper *)self;
     gc_mark_obj(m, (Obj *)s->type);
@@ -955,11 +1004,12 @@ static Value super_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
 
 const TypeSpec super_type_spec = {
     .name = "super",
-    .kind = OBJ_INSTANCE,
+    .kind = OBJ_OPAQUE,
     .repr = super_repr,
     .getattr = super_getattr,
     .new_ = super_new,
     .trace = super_trace,
+    .getsets = super_getsets,
 };
 
 /* ---- property, staticmethod, classmethod ----------------------------- */

@@ -60,16 +60,21 @@ static Value set_exception(TState *ts, Value exc) {
     return ERROR_VAL;
 }
 
-/* MemoryError must be raisable without memory: a preallocated instance
- * would be shared between threads, so try to allocate and fall back to
- * aborting only if even that fails. */
+/* MemoryError must be raisable without memory. A fresh instance comes
+ * first (its args the empty tuple made up front): the reserved instance is
+ * shared by every raise and every thread, so it is reused (reset) only when
+ * not even a fresh one can be had. */
 Value err_no_memory(TState *ts) {
-    ObjTuple *args = tuple_new(ts, 0);
-    ObjException *e = args ? exc_alloc(ts, ts->interp->exc.MemoryError, args) : NULL;
-    if (!e) {
-        fputs("mini: fatal: out of memory\n", stderr);
-        abort();
-    }
+    Interp *interp = ts->interp;
+    ObjException *e = (ObjException *)gc_try_alloc(ts, sizeof(ObjException), OBJ_EXCEPTION,
+                                                   interp->exc.MemoryError);
+    if (!e) e = AS_EXCEPTION(interp->memory_error);
+    e->dict = NULL;
+    e->args = interp->no_args;
+    e->traceback = NONE_VAL;
+    e->cause = NONE_VAL;
+    e->context = NONE_VAL;
+    e->suppress_context = false;
     return set_exception(ts, OBJ_VAL(e));
 }
 
@@ -184,17 +189,16 @@ Value err_type_not(TState *ts, Value v, const char *what) {
 
 void err_add_traceback(TState *ts, ObjCode *code, int line) {
     if (!IS_EXCEPTION(ts->exc)) return;
-    Value exc = err_fetch(ts);
-    ObjTraceback *tb = (ObjTraceback *)gc_alloc(ts, sizeof(ObjTraceback), OBJ_TRACEBACK,
-                                                ts->interp->types.traceback);
+    /* Without memory the traceback stays shorter: the exception stands. */
+    ObjTraceback *tb = (ObjTraceback *)gc_try_alloc(ts, sizeof(ObjTraceback), OBJ_TRACEBACK,
+                                                    ts->interp->types.traceback);
     if (tb) {
-        ObjException *e = AS_EXCEPTION(exc);
+        ObjException *e = AS_EXCEPTION(ts->exc);
         tb->next = e->traceback;
         tb->code = code;
         tb->line = line;
         e->traceback = OBJ_VAL(tb);
     }
-    ts->exc = exc;
 }
 
 ObjStr *err_message(TState *ts, Value exc) {
@@ -624,4 +628,9 @@ void err_init_types(TState *ts) {
         t->module = OBJ_VAL(builtins);
         *EXC_FIELD(interp, e->offset) = t;
     }
+    ObjTuple *no_args = tuple_new(ts, 0);
+    ObjException *reserved = no_args ? exc_alloc(ts, interp->exc.MemoryError, no_args) : NULL;
+    if (!reserved) abort(); /* out of memory while creating the interpreter */
+    interp->no_args = OBJ_VAL(no_args);
+    interp->memory_error = OBJ_VAL(reserved);
 }

@@ -7,6 +7,7 @@
 
 #include "runtime/args.h"
 #include "runtime/error.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/float.h"
 #include "runtime/numfmt.h"
 #include "runtime/ops.h"
@@ -350,7 +351,15 @@ ObjStr *int_to_str(TState *ts, Value v, int base, bool prefix) {
     if (p.neg) buf[off++] = '-';
     memcpy(buf + off, pre, pre_len);
     off += pre_len;
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) {
+        free(buf);
+        err_no_memory(ts);
+        return NULL;
+    }
     mpz_get_str(buf + off, base, z);
+    gmpalloc_end(&g);
     ObjStr *s = str_new(ts, buf, off + strlen(buf + off));
     free(buf);
     return s;
@@ -375,7 +384,12 @@ Value int_from_literal(TState *ts, const char *digits, size_t len, int base) {
     if (fits) return int_from_u64(ts, acc);
     mpz_t z;
     mpz_init(z);
-    if (!numfmt_parse_int_literal(digits, len, base, z)) {
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
+    bool parsed = numfmt_parse_int_literal(digits, len, base, z);
+    gmpalloc_end(&g);
+    if (!parsed) {
         mpz_clear(z);
         return err_format(ts, ts->interp->exc.ValueError, "invalid integer literal '%.*s'",
                           (int)(len > 100 ? 100 : len), digits);
@@ -432,6 +446,22 @@ static Value int_addsub(TState *ts, Value a, Value b, bool subtract) {
     return int_finish(r, big->n, big->neg);
 }
 
+/* rp = big * little (big->n + little->n limbs); false if GMP found no
+ * memory for its scratch space. */
+static bool mul_limbs(mp_limb_t *rp, const IntParts *big, const IntParts *little) {
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return false;
+    if (little->n == 1)
+        rp[big->n] = mpn_mul_1(rp, big->limbs, big->n, little->limbs[0]);
+    else if (big->limbs == little->limbs && big->n == little->n)
+        mpn_sqr(rp, big->limbs, big->n);
+    else
+        mpn_mul(rp, big->limbs, big->n, little->limbs, little->n);
+    gmpalloc_end(&g);
+    return true;
+}
+
 static Value int_mul(TState *ts, Value a, Value b) {
     IntParts pa, pb;
     int_parts(a, &pa);
@@ -447,12 +477,7 @@ static Value int_mul(TState *ts, Value a, Value b) {
     mp_size_t n = big->n + little->n;
     ObjInt *r = int_alloc(ts, (uint64_t)n);
     if (!r) return ERROR_VAL;
-    if (little->n == 1)
-        r->limbs[big->n] = mpn_mul_1(r->limbs, big->limbs, big->n, little->limbs[0]);
-    else if (big->limbs == little->limbs && big->n == little->n)
-        mpn_sqr(r->limbs, big->limbs, big->n);
-    else
-        mpn_mul(r->limbs, big->limbs, big->n, little->limbs, little->n);
+    if (!mul_limbs(r->limbs, big, little)) return err_no_memory(ts);
     return int_finish(r, n, neg);
 }
 
@@ -481,7 +506,14 @@ static bool int_divrem(TState *ts, Value a, Value b, Value *q, Value *r, const c
     parts_mpz(&pa, za);
     parts_mpz(&pb, zb);
     mpz_inits(zq, zr, NULL);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) {
+        err_no_memory(ts);
+        return false;
+    }
     mpz_fdiv_qr(zq, zr, za, zb);
+    gmpalloc_end(&g);
     bool ok = true;
     if (q && IS_ERROR(*q = int_from_mpz(ts, zq))) ok = false;
     if (ok && r && IS_ERROR(*r = int_from_mpz(ts, zr))) ok = false;
@@ -574,7 +606,11 @@ static Value int_pow(TState *ts, Value a, Value b) {
     mpz_t za, r;
     parts_mpz(&pa, za);
     mpz_init(r);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
     mpz_pow_ui(r, za, e);
+    gmpalloc_end(&g);
     return int_take_mpz(ts, r);
 }
 
@@ -654,9 +690,13 @@ static Value int_bitwise(TState *ts, BinOp op, Value a, Value b) {
     parts_mpz(&pa, za);
     parts_mpz(&pb, zb);
     mpz_init(r);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
     if (op == BIN_AND) mpz_and(r, za, zb);
     else if (op == BIN_OR) mpz_ior(r, za, zb);
     else mpz_xor(r, za, zb);
+    gmpalloc_end(&g);
     return int_take_mpz(ts, r);
 }
 
@@ -704,18 +744,18 @@ Value int_pow_mod(TState *ts, Value base, Value exp, Value mod) {
     mpz_roinit_n(ze, pe.limbs, pe.n); /* |exp| */
     mpz_roinit_n(zm, pm.limbs, pm.n); /* |mod| */
     mpz_init(r);
-    if (pe.neg) {
-        if (!mpz_invert(r, zb, zm)) {
-            mpz_clear(r);
-            return err_format(ts, interp->exc.ValueError,
-                              "base is not invertible for the given modulus");
-        }
-        mpz_powm(r, r, ze, zm);
-    } else {
-        mpz_powm(r, zb, ze, zm);
-    }
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
+    bool invertible = !pe.neg || mpz_invert(r, zb, zm);
+    if (invertible) mpz_powm(r, pe.neg ? r : zb, ze, zm);
     /* mpz_powm gives 0 <= r < |mod|; Python's result takes the modulus's sign. */
-    if (pm.neg && mpz_sgn(r) != 0) mpz_sub(r, r, zm);
+    if (invertible && pm.neg && mpz_sgn(r) != 0) mpz_sub(r, r, zm);
+    gmpalloc_end(&g);
+    if (!invertible) {
+        mpz_clear(r);
+        return err_format(ts, interp->exc.ValueError, "base is not invertible for the given modulus");
+    }
     return int_take_mpz(ts, r);
 }
 

@@ -255,7 +255,8 @@ restart:;
     if (hi < 0 && (hi += n) < 0) hi = 0;
     for (int64_t i = lo; i < hi && i < (int64_t)len_locked(l); i++) {
         Value v = slot_get(&array_locked(l)->items[i]);
-        int eq = v == x ? 1 : dict_key_eq_fast(ts, v, x);
+        /* Small ints are equal only when identical: the common case. */
+        int eq = v == x ? 1 : IS_INT(v) && IS_INT(x) ? 0 : dict_key_eq_fast(ts, v, x);
         if (eq < 0) {
             obj_unlock(ts, &l->obj);
             vm_push(ts, v);

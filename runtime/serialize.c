@@ -10,6 +10,7 @@
 #include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
 #include "runtime/list.h"
@@ -200,8 +201,14 @@ static bool dump_bigint(Dumper *d, Value v) {
     mpz_t z;
     mp_limb_t tmp[2];
     int_as_mpz(v, z, tmp);
-    size_t n = 0;
-    void *mag = mpz_export(NULL, &n, -1, 1, 0, 0, z);
+    /* Our own buffer: GMP's would have to be freed through GMP. */
+    size_t n = (mpz_sizeinbase(z, 2) + 7) / 8;
+    unsigned char *mag = malloc(n);
+    if (!mag) {
+        err_no_memory(d->ts);
+        return false;
+    }
+    mpz_export(mag, &n, -1, 1, 0, 0, z);
     bool ok = put_tag(d, 'I') && put_bytes(d, &(unsigned char){mpz_sgn(z) < 0}, 1) && put_u64(d, n) &&
               put_bytes(d, mag, n);
     free(mag);
@@ -478,7 +485,11 @@ static Value load_bigint(Loader *l) {
     if (!get_count(l, &n)) return ERROR_VAL;
     mpz_t z;
     mpz_init(z);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(l->ts);
     mpz_import(z, (size_t)n, -1, 1, 0, 0, l->p);
+    gmpalloc_end(&g);
     l->p += n;
     if (negative) mpz_neg(z, z);
     Value v = int_from_mpz(l->ts, z);

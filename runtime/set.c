@@ -382,27 +382,65 @@ static void take_table(TState *ts, ObjSet *s, ObjSet *src) {
     if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
 }
 
-/* A walk over the items of a set that may be shared: with the GIL off it
- * reads a snapshot (one state of the set, even while other threads change
- * it); with the GIL on, no other thread runs C code meanwhile, so it reads
- * the set itself, as CPython does. The walked set stays on the VM stack
- * until walk_end. */
+/* A walk over the items of a set that may be shared. With the GIL off it
+ * reads one state of the set, even while other threads change it: the
+ * live keys and their hashes, gathered under the set's mutex into a
+ * private list (which the collector sees on the VM stack) and a hash
+ * array. With the GIL on, no other thread runs C code meanwhile, so it
+ * walks the set's table itself, as CPython does. */
 typedef struct SetWalk {
-    ObjSet *set;
+    ObjSet *set;     /* GIL on: the set walked */
+    ObjList *keys;   /* GIL off: its keys... */
+    int64_t *hashes; /* ...and their hashes */
     size_t pos;
+    bool pushed;     /* something is on the VM stack until walk_end */
 } SetWalk;
 
 static bool walk_begin(TState *ts, ObjSet *s, SetWalk *w) {
-    w->set = ts->interp->gil_enabled ? s : snapshot(ts, s);
-    w->pos = 0;
-    if (!w->set) return false;
-    vm_push(ts, OBJ_VAL(w->set));
+    *w = (SetWalk){0};
+    if (ts->interp->gil_enabled) {
+        w->set = s;
+    } else {
+        obj_lock(ts, &s->obj);
+        SetTable *t = table_locked(s);
+        size_t n = used_get(s), k = 0;
+        w->keys = list_new(ts, n); /* allocating never collects */
+        w->hashes = w->keys && n ? gc_alloc_buffer(ts, n * sizeof(int64_t)) : NULL;
+        if (w->keys && (w->hashes || !n)) {
+            /* Filled in place: the list is private until walk_begin returns. */
+            ValueArray *a = atomic_load_explicit(&w->keys->array, memory_order_relaxed);
+            Value *items = a ? a->items : NULL;
+            for (size_t i = 0; t && i <= t->mask; i++) {
+                if (!is_live(t->entries[i].key)) continue;
+                items[k] = t->entries[i].key;
+                w->hashes[k++] = t->entries[i].hash;
+            }
+            atomic_store_explicit(&w->keys->len, k, memory_order_relaxed);
+        }
+        obj_unlock(ts, &s->obj);
+        if (!w->keys || (n && !w->hashes)) {
+            err_no_memory(ts);
+            return false;
+        }
+    }
+    vm_push(ts, w->set ? OBJ_VAL(w->set) : OBJ_VAL(w->keys));
+    w->pushed = true;
     return true;
 }
 
-static inline bool walk_next(SetWalk *w, Value *key, int64_t *hash) { return set_next(w->set, &w->pos, key, hash); }
+static inline bool walk_next(SetWalk *w, Value *key, int64_t *hash) {
+    if (w->set) return set_next(w->set, &w->pos, key, hash);
+    *key = list_get(w->keys, w->pos);
+    if (IS_EMPTY(*key)) return false;
+    *hash = w->hashes[w->pos++];
+    return true;
+}
 
-static inline void walk_end(TState *ts) { vm_pop(ts); }
+static inline void walk_end(TState *ts, SetWalk *w) {
+    if (!w->pushed) return;
+    vm_pop(ts);
+    if (w->hashes) gc_free_buffer(w->hashes, list_len(w->keys) * sizeof(int64_t));
+}
 
 /* Copies the items of `from` (a snapshot) into so's table when so is
  * empty: no comparisons needed (lock held). False when out of memory. */
@@ -428,9 +466,11 @@ static bool copy_into_empty(TState *ts, ObjSet *so, const SetTable *from, size_t
  * threads (other is read through a snapshot, so's mutex is held). */
 static int merge(TState *ts, ObjSet *so, ObjSet *other) {
     if (other == so) return 0;
-    SetWalk w;
-    if (!walk_begin(ts, other, &w)) return -1;
-    ObjSet *from = w.set;
+    /* Read through a snapshot with the GIL off (see SetWalk): a whole
+     * table, which an empty so may simply take. */
+    ObjSet *from = ts->interp->gil_enabled ? other : snapshot(ts, other);
+    if (!from) return -1;
+    vm_push(ts, OBJ_VAL(from));
     size_t used = used_get(from);
     obj_lock(ts, &so->obj);
     SetTable *ft = table_locked(from);
@@ -443,7 +483,7 @@ static int merge(TState *ts, ObjSet *so, ObjSet *other) {
         SetTable *old = take_table_locked(so, from);
         obj_unlock(ts, &so->obj);
         if (old) gc_retire_buffer(ts, old, table_bytes(old->mask));
-        walk_end(ts);
+        vm_pop(ts);
         return 0;
     }
     /* One resize up front rather than several on the way. */
@@ -454,12 +494,13 @@ static int merge(TState *ts, ObjSet *so, ObjSet *other) {
     if (r == 0 && used && fill_get(so) == 0) {
         r = copy_into_empty(ts, so, table_acquire(from), used, fill_get(from)) ? 0 : ADD_NO_MEMORY;
     } else {
+        size_t pos = 0;
         Value k;
         int64_t h;
-        while (r == 0 && walk_next(&w, &k, &h)) r = add_locked(ts, so, k, h);
+        while (r == 0 && set_next(from, &pos, &k, &h)) r = add_locked(ts, so, k, h);
     }
     r = add_done(ts, so, r);
-    walk_end(ts);
+    vm_pop(ts);
     return r;
 }
 
@@ -529,7 +570,7 @@ Value set_intersection(TState *ts, ObjSet *so, Value other) {
             int c = contains_entry(ts, big, k, h);
             r = c < 0 ? -1 : c ? add_entry(ts, result, k, h) : 0;
         }
-        if (w.set) walk_end(ts);
+        walk_end(ts, &w);
     } else {
         Value it = ops_iter(ts, other);
         r = IS_ERROR(it) ? -1 : 0;
@@ -577,7 +618,7 @@ int set_difference_update(TState *ts, ObjSet *so, Value other) {
         int64_t h;
         r = walk_begin(ts, AS_SET(src), &w) ? 0 : -1;
         while (r == 0 && walk_next(&w, &k, &h)) r = discard_entry(ts, so, k, h) < 0 ? -1 : 0;
-        if (w.set) walk_end(ts);
+        walk_end(ts, &w);
         vm_pop(ts);
     } else {
         Value it = ops_iter(ts, other);
@@ -616,7 +657,7 @@ static int toggle_items(TState *ts, ObjSet *so, ObjSet *src) {
         r = discard_entry(ts, so, k, h);
         r = r < 0 ? -1 : r == 0 ? add_entry(ts, so, k, h) : 0;
     }
-    walk_end(ts);
+    walk_end(ts, &w);
     return r;
 }
 
@@ -690,7 +731,7 @@ static Value difference_of(TState *ts, ObjSet *so, Value other) {
         }
         r = present < 0 ? -1 : present ? 0 : add_entry(ts, result, k, h);
     }
-    if (w.set) walk_end(ts);
+    walk_end(ts, &w);
     vm_pop(ts);
     return r < 0 ? ERROR_VAL : OBJ_VAL(result);
 }
@@ -713,7 +754,7 @@ static int is_subset(TState *ts, ObjSet *a, ObjSet *b) {
     int64_t h;
     int c = 1;
     while (c == 1 && walk_next(&w, &k, &h)) c = contains_entry(ts, b, k, h);
-    walk_end(ts);
+    walk_end(ts, &w);
     return c;
 }
 
@@ -1086,7 +1127,7 @@ static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwna
     int64_t h;
     int c = 0;
     while (c == 0 && walk_next(&w, &k, &h)) c = contains_entry(ts, big, k, h);
-    walk_end(ts);
+    walk_end(ts, &w);
     return c < 0 ? ERROR_VAL : BOOL_VAL(c == 0);
 }
 

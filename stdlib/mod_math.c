@@ -11,6 +11,7 @@
 #include "runtime/args.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
@@ -690,7 +691,11 @@ static Value int_gcd2(TState *ts, Value a, Value b) {
     int_as_mpz(a, za, ta);
     int_as_mpz(b, zb, tb);
     mpz_init(r);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
     mpz_gcd(r, za, zb);
+    gmpalloc_end(&g);
     Value v = int_from_mpz(ts, r);
     mpz_clear(r);
     return v;
@@ -702,7 +707,11 @@ static Value int_lcm2(TState *ts, Value a, Value b) {
     int_as_mpz(a, za, ta);
     int_as_mpz(b, zb, tb);
     mpz_init(r);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
     mpz_lcm(r, za, zb); /* non-negative; 0 if either is 0 */
+    gmpalloc_end(&g);
     Value v = int_from_mpz(ts, r);
     mpz_clear(r);
     return v;
@@ -747,7 +756,11 @@ static Value math_factorial(TState *ts, Value *args, int nargs, ObjTuple *kwname
     if (n > 2 && (double)n * log2((double)n) > MATH_MAX_RESULT_BITS) return err_no_memory(ts);
     mpz_t r;
     mpz_init(r);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
     mpz_fac_ui(r, (unsigned long)n);
+    gmpalloc_end(&g);
     Value result = int_from_mpz(ts, r);
     mpz_clear(r);
     return result;
@@ -763,7 +776,11 @@ static Value math_isqrt(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (mpz_sgn(z) < 0)
         return err_format(ts, ts->interp->exc.ValueError, "isqrt() argument must be nonnegative");
     mpz_init(r);
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) return err_no_memory(ts);
     mpz_sqrt(r, z);
+    gmpalloc_end(&g);
     Value result = int_from_mpz(ts, r);
     mpz_clear(r);
     return result;
@@ -784,6 +801,35 @@ static bool comb_args(TState *ts, Value n_arg, Value k_arg, Value *n, Value *k) 
         err_format(ts, ts->interp->exc.ValueError, "k must be a non-negative integer");
         return false;
     }
+    return true;
+}
+
+/* r = C(zn, kk); false after raising MemoryError (r is then 0). */
+static bool guarded_bin_ui(TState *ts, mpz_t r, const mpz_t zn, unsigned long kk) {
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) {
+        mpz_init(r); /* its limbs went with the guard: the caller clears it */
+        err_no_memory(ts);
+        return false;
+    }
+    mpz_bin_ui(r, zn, kk);
+    gmpalloc_end(&g);
+    return true;
+}
+
+/* r *= kk!; false after raising MemoryError (r and f are then 0). */
+static bool guarded_mul_fac(TState *ts, mpz_t r, mpz_t f, unsigned long kk) {
+    GmpGuard g;
+    gmpalloc_begin(&g);
+    if (setjmp(g.env)) {
+        mpz_inits(r, f, NULL); /* their limbs went with the guard: the caller clears them */
+        err_no_memory(ts);
+        return false;
+    }
+    mpz_fac_ui(f, kk);
+    mpz_mul(r, r, f);
+    gmpalloc_end(&g);
     return true;
 }
 
@@ -808,8 +854,7 @@ static bool binomial(TState *ts, Value n, Value k, mpz_t r) {
         err_no_memory(ts);
         return false;
     }
-    mpz_bin_ui(r, zn, kk);
-    return true;
+    return guarded_bin_ui(ts, r, zn, kk);
 }
 
 static Value math_comb(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -841,9 +886,7 @@ static Value math_perm(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (binomial(ts, n, k, r)) {
         if (kk > 2 && (double)kk * log2((double)kk) > MATH_MAX_RESULT_BITS) {
             err_no_memory(ts);
-        } else {
-            mpz_fac_ui(f, (unsigned long)kk);
-            mpz_mul(r, r, f);
+        } else if (guarded_mul_fac(ts, r, f, (unsigned long)kk)) {
             result = int_from_mpz(ts, r);
         }
     }

@@ -1679,7 +1679,7 @@ static const TypeSpec mp_shared_array_spec = {
 typedef struct ObjChild {
     Obj obj;
     pid_t pid;
-    int pidfd;            /* readable once the child ends; -1 if unavailable */
+    int pidfd;            /* readable once the child ends; -1 if unavailable or released */
     pthread_mutex_t lock; /* reaping happens once, under it */
     bool reaped;
     int returncode;       /* once reaped: the exit status, or -signal */
@@ -1746,8 +1746,10 @@ static Value child_poll(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 /* Until the child has ended (without reaping it). */
 static int child_step(void *ctx, const struct timespec *until) {
     ObjChild *c = ctx;
-    if (c->pidfd >= 0) {
-        struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+    /* Released only once reaped: then readable for good, or the waitid below ends at once. */
+    int pidfd = c->pidfd;
+    if (pidfd >= 0) {
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
         PollCtx p = {&pfd, 1};
         return poll_step(&p, until);
     }
@@ -1793,6 +1795,20 @@ static Value child_send_signal(TState *ts, Value *args, int nargs, ObjTuple *kwn
     return NONE_VAL;
 }
 
+/* release(): closes the pidfd once the child is reaped (join and close
+ * call it), so that running many processes one after another does not pile
+ * up descriptors until the collector finalizes their handles. */
+static Value child_release(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "release", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjChild *c = (ObjChild *)AS_OBJ(args[0]);
+    MUTEX_LOCK(&c->lock);
+    int fd = c->reaped ? c->pidfd : -1;
+    if (fd >= 0) c->pidfd = -1;
+    MUTEX_UNLOCK(&c->lock);
+    if (fd >= 0) close(fd);
+    return NONE_VAL;
+}
+
 static Value child_get_pid(TState *ts, Value self) { return INT_VAL(((ObjChild *)AS_OBJ(self))->pid); }
 
 static Value child_get_sentinel(TState *ts, Value self) {
@@ -1804,6 +1820,7 @@ static const NativeDef child_methods[] = {
     {"poll", child_poll},
     {"wait", child_wait},
     {"send_signal", child_send_signal},
+    {"release", child_release},
     {NULL, NULL},
 };
 

@@ -33,6 +33,69 @@ enum {
     SYM_PASS = 1 << 8,     /* class scope: a free variable only handed down */
 };
 
+/* A hash index over an array the caller owns (symbols, names, constants,
+ * locals, scopes), so that finding an entry costs the same for the
+ * hundred-thousandth name of a scope as for the first: slots hold an entry's
+ * position plus one (0: empty) and its hash, at most half full. */
+typedef struct PosIndex {
+    struct IndexSlot {
+        uint32_t pos1;
+        uint32_t hash;
+    } *slots;
+    uint32_t cap; /* a power of two, or 0 */
+    uint32_t count;
+} PosIndex;
+
+/* Does the entry at pos match the key being looked up? */
+typedef bool (*IndexMatch)(const void *key, uint32_t pos);
+
+static uint32_t hash_bytes(const char *p, size_t len) { return (uint32_t)str_hash_bytes(p, len); }
+
+static uint32_t hash_word(uint64_t w) {
+    w ^= w >> 33;
+    w *= 0xff51afd7ed558ccdULL;
+    w ^= w >> 33;
+    return (uint32_t)w;
+}
+
+/* The position of the entry matching key, or -1. */
+static int64_t index_find(const PosIndex *ix, uint32_t hash, IndexMatch match, const void *key) {
+    if (!ix->cap) return -1;
+    for (uint32_t i = hash & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+        const struct IndexSlot *slot = &ix->slots[i];
+        if (!slot->pos1) return -1;
+        if (slot->hash == hash && match(key, slot->pos1 - 1)) return slot->pos1 - 1;
+    }
+}
+
+static void index_place(PosIndex *ix, uint32_t hash, uint32_t pos) {
+    uint32_t i = hash & (ix->cap - 1);
+    while (ix->slots[i].pos1) i = (i + 1) & (ix->cap - 1);
+    ix->slots[i] = (struct IndexSlot){pos + 1, hash};
+    ix->count++;
+}
+
+/* Records that the entry at pos has this hash; false when out of memory. */
+static bool index_add(PosIndex *ix, uint32_t hash, uint32_t pos) {
+    if ((ix->count + 1) * 2 > ix->cap) {
+        uint32_t cap = ix->cap ? ix->cap * 2 : 16;
+        struct IndexSlot *slots = calloc(cap, sizeof *slots);
+        if (!slots) return false;
+        PosIndex grown = {slots, cap, 0};
+        for (uint32_t i = 0; i < ix->cap; i++)
+            if (ix->slots[i].pos1) index_place(&grown, ix->slots[i].hash, ix->slots[i].pos1 - 1);
+        free(ix->slots);
+        *ix = grown;
+    }
+    index_place(ix, hash, pos);
+    return true;
+}
+
+static void index_free(PosIndex *ix) {
+    free(ix->slots);
+    *ix = (PosIndex){0};
+}
+
 typedef struct Symbol {
     const char *name;
     size_t len;
@@ -46,6 +109,7 @@ typedef struct Scope {
     struct Scope *parent;
     Symbol *syms;
     size_t nsyms, capacity;
+    PosIndex sym_index;
     bool generator;
     bool has_free; /* uses free variables */
     const char *name;
@@ -62,6 +126,9 @@ typedef struct CompileState {
     SyntaxErrorInfo *err;
     bool failed;
     Scope *scopes; /* all scopes */
+    Scope **by_node; /* the same, in an array indexed by their nodes */
+    uint32_t nscopes, cap_scopes;
+    PosIndex node_index;
     CompileMode mode;
 } CompileState;
 
@@ -87,10 +154,22 @@ static void out_of_memory(CompileState *cs) {
     err_no_memory(cs->ts);
 }
 
+typedef struct NameKey {
+    const char *name;
+    size_t len;
+    const void *owner; /* the Scope or Compiler searched */
+} NameKey;
+
+static bool symbol_matches(const void *key, uint32_t pos) {
+    const NameKey *k = key;
+    const Symbol *sym = &((const Scope *)k->owner)->syms[pos];
+    return sym->len == k->len && memcmp(sym->name, k->name, k->len) == 0;
+}
+
 static Symbol *scope_find(Scope *s, const char *name, size_t len) {
-    for (size_t i = 0; i < s->nsyms; i++)
-        if (s->syms[i].len == len && memcmp(s->syms[i].name, name, len) == 0) return &s->syms[i];
-    return NULL;
+    NameKey key = {name, len, s};
+    int64_t pos = index_find(&s->sym_index, hash_bytes(name, len), symbol_matches, &key);
+    return pos < 0 ? NULL : &s->syms[pos];
 }
 
 static Symbol *scope_add(CompileState *cs, Scope *s, const char *name, size_t len, unsigned flags,
@@ -109,6 +188,10 @@ static Symbol *scope_add(CompileState *cs, Scope *s, const char *name, size_t le
         }
         s->syms = grown;
         s->capacity = cap;
+    }
+    if (!index_add(&s->sym_index, hash_bytes(name, len), (uint32_t)s->nsyms)) {
+        out_of_memory(cs);
+        return NULL;
     }
     sym = &s->syms[s->nsyms++];
     *sym = (Symbol){name, len, flags, line, col};
@@ -129,13 +212,38 @@ static Scope *scope_new(CompileState *cs, ScopeKind kind, const AstNode *node, S
     s->name_len = name_len;
     s->next_all = cs->scopes;
     cs->scopes = s;
+    if (cs->nscopes == cs->cap_scopes) {
+        uint32_t cap = cs->cap_scopes ? cs->cap_scopes * 2 : 16;
+        Scope **grown = realloc(cs->by_node, cap * sizeof *grown);
+        if (!grown) {
+            out_of_memory(cs);
+            return NULL;
+        }
+        cs->by_node = grown;
+        cs->cap_scopes = cap;
+    }
+    if (!index_add(&cs->node_index, hash_word((uintptr_t)node), cs->nscopes)) {
+        out_of_memory(cs);
+        return NULL;
+    }
+    cs->by_node[cs->nscopes++] = s;
     return s;
 }
 
+typedef struct NodeKey {
+    const CompileState *cs;
+    const AstNode *node;
+} NodeKey;
+
+static bool scope_node_matches(const void *key, uint32_t pos) {
+    const NodeKey *k = key;
+    return k->cs->by_node[pos]->node == k->node;
+}
+
 static Scope *scope_of(CompileState *cs, const AstNode *node) {
-    for (Scope *s = cs->scopes; s; s = s->next_all)
-        if (s->node == node) return s;
-    return NULL;
+    NodeKey key = {cs, node};
+    int64_t pos = index_find(&cs->node_index, hash_word((uintptr_t)node), scope_node_matches, &key);
+    return pos < 0 ? NULL : cs->by_node[pos];
 }
 
 static void free_scopes(CompileState *cs) {
@@ -143,10 +251,15 @@ static void free_scopes(CompileState *cs) {
     while (s) {
         Scope *next = s->next_all;
         free(s->syms);
+        index_free(&s->sym_index);
         free(s);
         s = next;
     }
     cs->scopes = NULL;
+    free(cs->by_node);
+    cs->by_node = NULL;
+    cs->nscopes = cs->cap_scopes = 0;
+    index_free(&cs->node_index);
 }
 
 /* ---- pass 1: collect definitions and uses ---------------------------- */
@@ -626,10 +739,13 @@ struct Compiler {
     uint32_t ninstrs, cap_instrs;
     Value *consts;
     uint32_t nconsts, cap_consts;
+    PosIndex const_index; /* of the deduplicated constants */
     ObjStr **names;
     uint32_t nnames, cap_names;
+    PosIndex name_index;
     ObjStr **varnames;
     uint32_t nvarnames, cap_varnames;
+    PosIndex varname_index;
     uint32_t ncaches;
     int64_t *labels;
     int nlabels, cap_labels;
@@ -750,12 +866,27 @@ static bool same_const(Value a, Value b) {
     return a == b; /* same tag and bits: 1, 1.0 and True stay distinct */
 }
 
+typedef struct ConstKey {
+    const Compiler *c;
+    Value v;
+} ConstKey;
+
+static bool const_matches(const void *key, uint32_t pos) {
+    const ConstKey *k = key;
+    return same_const(k->c->consts[pos], k->v);
+}
+
 static uint32_t add_const(Compiler *c, Value v) {
     bool dedupe = !IS_OBJ(v) || IS_STR(v);
-    if (dedupe)
-        for (uint32_t i = 0; i < c->nconsts; i++)
-            if (same_const(c->consts[i], v)) return i;
+    uint32_t hash = IS_STR(v) ? hash_bytes(AS_STR(v)->data, AS_STR(v)->len) : hash_word(v);
+    ConstKey key = {c, v};
+    int64_t found = dedupe ? index_find(&c->const_index, hash, const_matches, &key) : -1;
+    if (found >= 0) return (uint32_t)found;
     if (!grow(c->cs, (void **)&c->consts, &c->cap_consts, c->nconsts + 1, sizeof *c->consts)) return 0;
+    if (dedupe && !index_add(&c->const_index, hash, c->nconsts)) {
+        out_of_memory(c->cs);
+        return 0;
+    }
     c->consts[c->nconsts] = v;
     return c->nconsts++;
 }
@@ -778,31 +909,49 @@ static ObjStr *intern(Compiler *c, const char *s, size_t len) {
     return str;
 }
 
-static uint32_t add_name(Compiler *c, const char *s, size_t len) {
-    ObjStr *name = intern(c, s, len);
-    if (!name) return 0;
-    for (uint32_t i = 0; i < c->nnames; i++)
-        if (c->names[i] == name) return i;
-    if (!grow(c->cs, (void **)&c->names, &c->cap_names, c->nnames + 1, sizeof *c->names)) return 0;
-    c->names[c->nnames] = name;
-    return c->nnames++;
+static bool name_matches(const void *key, uint32_t pos) {
+    const NameKey *k = key;
+    const ObjStr *name = ((const Compiler *)k->owner)->names[pos];
+    return name->len == k->len && memcmp(name->data, k->name, k->len) == 0;
 }
 
-static int find_varname(Compiler *c, const char *s, size_t len) {
-    for (uint32_t i = 0; i < c->nvarnames; i++)
-        if (c->varnames[i]->len == len && memcmp(c->varnames[i]->data, s, len) == 0) return (int)i;
-    return -1;
+static bool varname_matches(const void *key, uint32_t pos) {
+    const NameKey *k = key;
+    const ObjStr *name = ((const Compiler *)k->owner)->varnames[pos];
+    return name->len == k->len && memcmp(name->data, k->name, k->len) == 0;
 }
 
-static uint32_t add_varname(Compiler *c, const char *s, size_t len) {
-    int found = find_varname(c, s, len);
+/* names (globals, attributes) and varnames (locals, cells, free
+ * variables): the position of s, appended if new. */
+static uint32_t add_to(Compiler *c, ObjStr ***array, uint32_t *n, uint32_t *cap, PosIndex *ix,
+                       IndexMatch match, const char *s, size_t len) {
+    NameKey key = {s, len, c};
+    uint32_t hash = hash_bytes(s, len);
+    int64_t found = index_find(ix, hash, match, &key);
     if (found >= 0) return (uint32_t)found;
     ObjStr *name = intern(c, s, len);
     if (!name) return 0;
-    if (!grow(c->cs, (void **)&c->varnames, &c->cap_varnames, c->nvarnames + 1, sizeof *c->varnames))
+    if (!grow(c->cs, (void **)array, cap, *n + 1, sizeof **array)) return 0;
+    if (!index_add(ix, hash, *n)) {
+        out_of_memory(c->cs);
         return 0;
-    c->varnames[c->nvarnames] = name;
-    return c->nvarnames++;
+    }
+    (*array)[*n] = name;
+    return (*n)++;
+}
+
+static uint32_t add_name(Compiler *c, const char *s, size_t len) {
+    return add_to(c, &c->names, &c->nnames, &c->cap_names, &c->name_index, name_matches, s, len);
+}
+
+static int find_varname(Compiler *c, const char *s, size_t len) {
+    NameKey key = {s, len, c};
+    return (int)index_find(&c->varname_index, hash_bytes(s, len), varname_matches, &key);
+}
+
+static uint32_t add_varname(Compiler *c, const char *s, size_t len) {
+    return add_to(c, &c->varnames, &c->nvarnames, &c->cap_varnames, &c->varname_index,
+                  varname_matches, s, len);
 }
 
 /* ---- name access -------------------------------------------------------- */
@@ -2029,9 +2178,23 @@ static void compiler_free(Compiler *c) {
     free(c->consts);
     free(c->names);
     free(c->varnames);
+    index_free(&c->const_index);
+    index_free(&c->name_index);
+    index_free(&c->varname_index);
     free(c->labels);
     free(c->fixups);
     free(c->handlers);
+}
+
+/* Frees the rest once the code object has taken the instructions, lines,
+ * constants and names. */
+static void compiler_free_moved(Compiler *c) {
+    c->instrs = NULL;
+    c->lines = NULL;
+    c->consts = NULL;
+    c->names = NULL;
+    c->varnames = NULL;
+    compiler_free(c);
 }
 
 static void add_params(Compiler *c, const AstNode *args, ObjCode *code) {
@@ -2212,12 +2375,7 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
     }
     code->cell_locals = malloc((ncells ? ncells : 1) * sizeof *code->cell_locals);
     if (!code->caches || !code->handlers || !code->cell_locals || !code->name || !code->filename) {
-        c.instrs = NULL;
-        c.lines = NULL;
-        c.consts = NULL;
-        c.names = NULL;
-        c.varnames = NULL;
-        compiler_free(&c);
+        compiler_free_moved(&c);
         out_of_memory(cs);
         return NULL;
     }
@@ -2234,9 +2392,7 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
     if (!(code->flags & (CODE_GENERATOR | CODE_VARARGS | CODE_VARKW | CODE_NESTED)) &&
         code->kwonlycount == 0 && code->ncells == 0)
         code->flags |= CODE_SIMPLE;
-    free(c.labels);
-    free(c.fixups);
-    free(c.handlers);
+    compiler_free_moved(&c);
     return code;
 }
 

@@ -92,7 +92,18 @@ static void *alloc_block(TState *ts, size_t size, size_t *cls_out) {
         ts->free_lists[cls] = *(void **)p;
         return p;
     }
-    return carve(ts, cls);
+    p = carve(ts, cls);
+    if (p) return p;
+    /* No room for a new chunk: the object alone may still fit. */
+    *cls_out = 0;
+    return malloc(size);
+}
+
+/* Memory ran out: the next safepoint collects whatever the threshold says,
+ * so that what a MemoryError left unreachable is given back at once. */
+static void memory_short(TState *ts) {
+    atomic_store_explicit(&ts->interp->gc.memory_short, true, memory_order_relaxed);
+    atomic_fetch_or_explicit(&ts->eval_breaker, BREAK_GC, memory_order_relaxed);
 }
 
 static void release_block(TState *owner, Obj *o) {
@@ -111,10 +122,16 @@ static size_t object_bytes(Obj *o) {
 }
 
 Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
+    Obj *o = gc_try_alloc(ts, size, kind, type);
+    if (!o) err_no_memory(ts);
+    return o;
+}
+
+Obj *gc_try_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
     size_t cls;
     Obj *o = alloc_block(ts, size, &cls);
     if (!o) {
-        err_no_memory(ts);
+        memory_short(ts);
         return NULL;
     }
     o->kind = (uint8_t)kind;
@@ -132,12 +149,14 @@ Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
 void *gc_alloc_buffer(TState *ts, size_t size) {
     void *p = malloc(size ? size : 1);
     if (p) publish_allocation(ts, size);
+    else memory_short(ts);
     return p;
 }
 
 void *gc_realloc_buffer(TState *ts, void *old, size_t old_size, size_t new_size) {
     void *p = realloc(old, new_size ? new_size : 1);
     if (p && new_size > old_size) publish_allocation(ts, new_size - old_size);
+    if (!p) memory_short(ts);
     return p;
 }
 
@@ -230,6 +249,8 @@ static void mark_roots(GcMarker *m, Interp *interp) {
     gc_mark_obj(m, (Obj *)interp->builtins);
     gc_mark_value(m, interp->sys_module);
     gc_mark_value(m, interp->argv);
+    gc_mark_value(m, interp->memory_error);
+    gc_mark_value(m, interp->no_args);
     for (TState *t = interp->threads; t; t = t->next) mark_thread(m, t);
 }
 
@@ -312,6 +333,7 @@ void gc_collect(TState *ts) {
 
     gc->live_bytes = live;
     gc->collections++;
+    atomic_store_explicit(&gc->memory_short, false, memory_order_relaxed);
     size_t next = live * MINI_GC_GROWTH;
     gc->threshold = next > MINI_GC_INITIAL_THRESHOLD ? next : MINI_GC_INITIAL_THRESHOLD;
     atomic_store(&gc->allocated, 0);

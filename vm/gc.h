@@ -6,7 +6,8 @@
  * Invariants
  *  1. Collections start only at a safepoint: the eval-breaker check in the
  *     dispatch loop. Allocation never collects; it counts bytes and, past
- *     the threshold, sets GC_REQUESTED in the allocating thread's breaker.
+ *     the threshold (or when an allocation fails), sets GC_REQUESTED in the
+ *     allocating thread's breaker.
  *     So C code may hold fresh objects in C locals freely, as long as it
  *     does not run mini code (vm_call) or block while holding them.
  *  2. C code that calls back into mini code or releases the thread
@@ -41,6 +42,8 @@
 /* Allocates `size` bytes of a new object of the given kind and type, links
  * it into the thread's heap. Returns NULL after raising MemoryError. */
 Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type);
+/* The same, returning NULL without raising: for raising MemoryError itself. */
+Obj *gc_try_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type);
 
 /* Resize helpers for an object's out-of-line buffers (items of a list, a
  * dict's table...): they count the bytes towards the next collection. */

@@ -8,6 +8,7 @@
 
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/gmpalloc.h"
 #include "runtime/str.h"
 #include "runtime/types.h"
 #include "vm/gc.h"
@@ -109,6 +110,7 @@ bool interp_sandbox_refuses(TState *ts, const char *what) {
 }
 
 Interp *interp_new(bool gil_enabled) {
+    gmpalloc_install();
     Interp *interp = calloc(1, sizeof *interp);
     if (!interp) return NULL;
     interp->gil_enabled = gil_enabled;
@@ -125,6 +127,8 @@ Interp *interp_new(bool gil_enabled) {
 #endif
     interp->sys_module = NONE_VAL;
     interp->argv = NONE_VAL;
+    interp->memory_error = NONE_VAL;
+    interp->no_args = NONE_VAL;
 
     TState *ts = tstate_new(interp);
     if (!ts) {

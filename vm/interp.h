@@ -78,6 +78,11 @@ struct TState {
     Value handled;      /* the exception an except block is handling */
     int native_depth;   /* C re-entries into the VM */
     struct ReprGuard *repr_guard; /* containers being repr'd: cycles */
+    /* How the last generator frame this thread ran ended: true for a
+     * return, false for a yield. generator_resume learns it from its own
+     * thread: once a yield suspends the generator, another thread may
+     * resume it and change its shared state before this one looks. */
+    bool gen_returned;
 
     atomic_uint eval_breaker;
     _Atomic int status; /* ThreadStatus */
@@ -140,6 +145,7 @@ typedef struct GcState {
     size_t collections;
     size_t live_bytes;
     bool stress;
+    atomic_bool memory_short;    /* an allocation failed: collect at the next safepoint */
 } GcState;
 
 struct Interp {
@@ -153,6 +159,8 @@ struct Interp {
     struct ObjDict *builtins;    /* the builtins module's namespace */
     Value sys_module;
     Value argv;                  /* list of str */
+    Value memory_error;          /* raised when not even a MemoryError can be allocated */
+    Value no_args;               /* (): MemoryError's args, made up front */
     char *exe_dir;               /* where the binary lives: stdlib lookup */
 
     Gil gil;                     /* used only when gil_enabled */

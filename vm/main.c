@@ -321,11 +321,11 @@ static int debug_output(TState *ts, const Options *o, const char *source, size_t
 
 /* Calls module.function() if the program imported the module; an error it
  * raises is reported and becomes the exit status unless one is set. */
-static int run_exit_hook(TState *ts, int status, const char *module, const char *function) {
+static int run_exit_hook(TState *ts, int status, ObjStr *module, ObjStr *function) {
     Interp *interp = ts->interp;
-    Value m = dict_get(ts, interp->modules, OBJ_VAL(str_intern_cstr(ts, module)));
+    Value m = dict_get(ts, interp->modules, OBJ_VAL(module));
     if (!IS_OBJ(m)) return status;
-    Value hook = ops_getattr_opt(ts, m, str_intern_cstr(ts, function));
+    Value hook = ops_getattr_opt(ts, m, function);
     if (!IS_OBJ(hook)) return status;
     Value r = vm_call(ts, hook, NULL, 0, NULL);
     if (IS_ERROR(r)) {
@@ -337,7 +337,9 @@ static int run_exit_hook(TState *ts, int status, const char *module, const char 
 
 /* Python's exit: run threading's shutdown (atexit hooks, then wait for
  * every non-daemon thread), if the program used threading. */
-static int finish_threads(TState *ts, int status) { return run_exit_hook(ts, status, "threading", "_shutdown"); }
+static int finish_threads(TState *ts, int status) {
+    return run_exit_hook(ts, status, ts->interp->names.threading, ts->interp->names.shutdown);
+}
 
 /* Runs this binary on the same program with the GIL on or off; returns
  * its stdout (malloc'd) and sets *seconds and *status. */
@@ -483,8 +485,7 @@ static int interactive(TState *ts, const Options *o, bool banner) {
 }
 
 int main(int argc, char **argv) {
-    /* The -W values, at most one per argument: on the stack, so that the
-     * many early returns leak nothing (ASan checks `mini --help` too). */
+    /* -W values point into argv; at most one per argument. */
     const char *warnoptions[argc];
     Options o = {.gil = -1, .warnoptions = warnoptions};
     int status = parse_options(argc, argv, &o);
@@ -599,7 +600,7 @@ int main(int argc, char **argv) {
     } else if (status == 130) {
         /* After Ctrl-C, don't wait for worker threads: leave now; stop the
          * child processes rather than wait for them. */
-        run_exit_hook(ts, status, "multiprocessing.process", "_exit_after_interrupt");
+        run_exit_hook(ts, status, interp->names.mp_process, interp->names.exit_after_interrupt);
     } else {
         status = finish_threads(ts, status);
     }

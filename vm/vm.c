@@ -88,15 +88,18 @@ bool vm_super_context(TState *ts, ObjType **type, Value *self) {
     return true;
 }
 
+static void safepoint_gc(TState *ts) {
+    thread_park(ts);
+    GcState *gc = &ts->interp->gc;
+    if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold ||
+        atomic_load_explicit(&gc->memory_short, memory_order_relaxed))
+        gc_collect(ts);
+}
+
 bool vm_safepoint(TState *ts) {
     unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)(BREAK_GC | BREAK_SIGNAL));
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts);
-    if (bits & BREAK_GC) {
-        thread_park(ts);
-        GcState *gc = &ts->interp->gc;
-        if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold)
-            gc_collect(ts);
-    }
+    if (bits & BREAK_GC) safepoint_gc(ts);
     if (bits & BREAK_BUDGET || (ts == ts->interp->main_thread && signals_take())) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
         AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
@@ -457,8 +460,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     if (!first) *f->sp++ = sent;
     Value r = run(ts);
     vm_leave_native(ts);
-    /* run() left the outcome in the generator's state: still RUNNING means
-     * it yielded (run sets SUSPENDED then), CLOSED means it returned. */
+    /* The generator frame's exit said how it ended: a return, or a yield. */
     if (IS_ERROR(r)) {
         atomic_store(&gen->state, GEN_CLOSED);
         if (err_matches(ts, ts->interp->exc.StopIteration)) {
@@ -471,7 +473,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
         }
         return ERROR_VAL;
     }
-    if (atomic_load(&gen->state) == GEN_CLOSED) {
+    if (ts->gen_returned) {
         *result = r;
         return EMPTY_VAL;
     }
@@ -881,7 +883,7 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
         atomic_store(&gen->state, GEN_CLOSED);
         return ERROR_VAL;
     }
-    if (atomic_load(&gen->state) == GEN_CLOSED) {
+    if (ts->gen_returned) {
         *result = r;
         return EMPTY_VAL;
     }
@@ -1685,7 +1687,7 @@ dispatch:
         }
         SAVE_STATE();
         if (!unpack(ts, seq, sp - 1, (int)arg, 0, false)) goto error;
-        sp += arg - 1;
+        sp += (int)arg - 1; /* signed: arg is 0 for `[] = []` */
         DISPATCH();
     }
     TARGET(UNPACK_EX) {
@@ -1757,7 +1759,10 @@ dispatch:
     TARGET(RETURN_VALUE) {
         Value r = POP();
         uint8_t flags = frame->flags;
-        if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
+        if (frame->gen) {
+            atomic_store(&frame->gen->state, GEN_CLOSED);
+            ts->gen_returned = true;
+        }
         ts->frame_count--;
         if (flags & FRAME_ENTRY) return r;
         LOAD_FRAME();
@@ -1769,6 +1774,7 @@ dispatch:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip;
         gen->sp = sp;
+        ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
         return v;
@@ -1804,6 +1810,7 @@ dispatch:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip - 1;
         gen->sp = sp;
+        ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
         return v;
@@ -2053,6 +2060,12 @@ error:
             sp = locals + code->nlocals + h->depth;
             PUSH(err_fetch(ts));
             ip = code->instrs + h->handler;
+            /* After a MemoryError, give back what the unwound frames held
+             * before the handler needs memory (a safepoint: all is rooted). */
+            if (atomic_load_explicit(&ts->interp->gc.memory_short, memory_order_relaxed)) {
+                SAVE_STATE();
+                safepoint_gc(ts);
+            }
             DISPATCH();
         }
         uint8_t flags = frame->flags;

@@ -13,6 +13,7 @@
  *   #!closeout       closes stdout                    #!sleep SEC  sleeps (fractions ok)
  *   #!spawn-sleep SEC  starts a child that sleeps, holding stdout and stderr open
  *   #!exit N         exits with status N              #!segv       dies of SIGSEGV
+ *   #!rlimit-as      the address-space limit (RLIMIT_AS) in KiB, or "unlimited"
  *
  * "#!runner", "#!reason" and "#!interpreter" lines are for check_selftest.cmake.
  * The script ending is exit status 0.
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +82,14 @@ static int run_command(const char *cmd, const char *arg, int argc, char **argv)
         }
     } else if (strcmp(cmd, "exit") == 0) {
         return 1 + atoi(arg);
+    } else if (strcmp(cmd, "rlimit-as") == 0) {
+        struct rlimit limit;
+        if (getrlimit(RLIMIT_AS, &limit) != 0)
+            return 1 + 2;
+        if (limit.rlim_cur == RLIM_INFINITY)
+            puts("unlimited");
+        else
+            printf("%llu\n", (unsigned long long)(limit.rlim_cur / 1024));
     } else if (strcmp(cmd, "segv") == 0) {
         fflush(NULL);
         signal(SIGSEGV, SIG_DFL); /* a sanitizer's handler would turn it into an exit */

@@ -1,13 +1,17 @@
 /*
  * script_test: runs one script test of mini and checks what it did.
  *
- *   script_test [--timeout SEC] [--flags "FLAGS"] MINI_BINARY TEST.mini
+ *   script_test [--timeout SEC] [--flags "FLAGS"] [--no-memory-limit] MINI_BINARY TEST.mini
  *
  * The test file states its expectations in comments ("# expect: 3",
  * "# expect error: ...", "# args: ..."; tests/README.md lists them all).
  * The interpreter runs as "MINI_BINARY FLAGS TEST.mini ARGS" in the test
  * file's directory with stdout and stderr captured, and a report is printed
  * when anything differs from the expectations.
+ *
+ * --no-memory-limit skips the tests that set one ("# memory limit:"):
+ * sanitizer builds reserve terabytes of address space at startup, so under
+ * an address-space limit they cannot even start.
  *
  * Exit status: 0 pass, 1 fail, 2 bad usage, 77 skipped (ctest's
  * SKIP_RETURN_CODE).
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -273,6 +278,7 @@ typedef struct {
     Buf input;         /* # stdin lines, each ending in "\n" */
     char *skip;        /* # skip reason */
     char *run;         /* # run: the program to run instead of the test file */
+    unsigned long long memory_limit_kib; /* # memory limit: RLIMIT_AS, 0 for none */
     double max_seconds; /* # expect seconds below: a generous bound for
                            programs whose point is that waits overlap */
 } Spec;
@@ -292,6 +298,7 @@ typedef enum {
     D_SKIP,
     D_RUN,
     D_SECONDS,
+    D_MEMORY_LIMIT,
     D_COUNT,
     D_UNKNOWN_EXPECT = D_COUNT,
     D_NONE
@@ -312,6 +319,7 @@ static const char *const directive_names[D_COUNT] = {
     [D_SKIP] = "skip",
     [D_RUN] = "run",
     [D_SECONDS] = "expect seconds below",
+    [D_MEMORY_LIMIT] = "memory limit",
 };
 
 /* Finds the first "# NAME:" on the line with a known NAME and points *text
@@ -428,6 +436,18 @@ static bool apply_directive(Spec *spec, Directive d, char *text, int lineno, Rep
         spec->max_seconds = strtod(text, &end);
         bool ok = end != text && *end == '\0' && spec->max_seconds > 0;
         if (!ok) fail(r, "%s:%d: '# expect seconds below:' needs a positive number, got \"%s\"", spec->name, lineno, text);
+        free(text);
+        return ok;
+    }
+    case D_MEMORY_LIMIT: {
+        char *end;
+        errno = 0;
+        spec->memory_limit_kib = strtoull(text, &end, 10);
+        bool ok = end != text && *end == '\0' && text[0] != '-' && errno == 0
+                  && spec->memory_limit_kib > 0 && spec->memory_limit_kib <= RLIM_INFINITY / 1024;
+        if (!ok)
+            fail(r, "%s:%d: '# memory limit:' needs a positive number of KiB, got \"%s\"", spec->name,
+                 lineno, text);
         free(text);
         return ok;
     }
@@ -609,15 +629,18 @@ static bool has_exited(pid_t pid)
 /* The child side of the fork: never returns. Failures go to the parent
  * through report_fd as {stage, errno}. */
 static void exec_child(char **argv, const char *dir, int in_fd, int out_fd, int err_fd,
-                       int report_fd)
+                       int report_fd, unsigned long long memory_limit_kib)
 {
     int failure[2] = {0, 0};
+    struct rlimit limit = {(rlim_t)memory_limit_kib * 1024, (rlim_t)memory_limit_kib * 1024};
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL); /* ignored in the runner, and that would be inherited */
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
         failure[0] = 1;
     else if (chdir(dir) != 0)
         failure[0] = 2;
+    else if (memory_limit_kib && setrlimit(RLIMIT_AS, &limit) != 0)
+        failure[0] = 4;
     else if (strchr(argv[0], '/'))
         execv(argv[0], argv);
     else
@@ -633,11 +656,13 @@ static void exec_child(char **argv, const char *dir, int in_fd, int out_fd, int 
 
 /* Runs argv in dir, feeding input (NULL: /dev/null) and capturing output,
  * for at most timeout seconds. */
-static void run_interpreter(char **argv, const char *dir, const Buf *input, double timeout, Run *run)
+static void run_interpreter(char **argv, const char *dir, const Buf *input,
+                            unsigned long long memory_limit_kib, double timeout, Run *run)
 {
     static const char *const stages[] = {"cannot start", "cannot redirect the standard streams",
                                          "cannot enter the test's directory",
-                                         "cannot run the interpreter"};
+                                         "cannot run the interpreter",
+                                         "cannot set the memory limit"};
     int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, report[2] = {-1, -1},
         wake[2] = {-1, -1};
     int *const ends[] = {out, err, in, report, wake};
@@ -662,7 +687,7 @@ static void run_interpreter(char **argv, const char *dir, const Buf *input, doub
 
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(argv, dir, in[0], out[1], err[1], report[1]);
+        exec_child(argv, dir, in[0], out[1], err[1], report[1], memory_limit_kib);
     close_fd(&out[1]);
     close_fd(&err[1]);
     close_fd(&in[0]);
@@ -688,7 +713,7 @@ static void run_interpreter(char **argv, const char *dir, const Buf *input, doub
     }
     close_fd(&report[0]);
     if (got == (ssize_t)sizeof failure) {
-        run->start_error = stages[failure[0] >= 1 && failure[0] <= 3 ? failure[0] : 0];
+        run->start_error = stages[failure[0] >= 1 && failure[0] <= 4 ? failure[0] : 0];
         run->start_errno = failure[1];
     }
 
@@ -1037,6 +1062,8 @@ static void print_details(char **argv, const char *dir, const Spec *spec, const 
     fputs("  command: cd ", stdout);
     print_shell_word(dir);
     fputs(" &&", stdout);
+    if (spec->memory_limit_kib)
+        printf(" ulimit -v %llu &&", spec->memory_limit_kib);
     for (size_t i = 0; i < spec->env.len; i++) {
         putchar(' ');
         print_shell_word(spec->env.items[i]);
@@ -1078,7 +1105,8 @@ static int usage(const char *why)
 {
     fprintf(stderr,
             "script_test: %s\n"
-            "usage: script_test [--timeout SEC] [--flags \"FLAGS\"] MINI_BINARY TEST.mini\n",
+            "usage: script_test [--timeout SEC] [--flags \"FLAGS\"] [--no-memory-limit] MINI_BINARY "
+            "TEST.mini\n",
             why);
     return RESULT_USAGE;
 }
@@ -1093,7 +1121,8 @@ static void ensure_std_fds(void)
     }
 }
 
-static int run_test(const char *binary, const char *test, const StrList *runner_flags, double timeout)
+static int run_test(const char *binary, const char *test, const StrList *runner_flags, double timeout,
+                    bool no_memory_limit)
 {
     Report report = {.test = test};
     Spec spec = {0};
@@ -1115,6 +1144,8 @@ static int run_test(const char *binary, const char *test, const StrList *runner_
 
     if (!parse_spec(&spec, source.data, &report))
         goto out;
+    if (!spec.skip && spec.memory_limit_kib && no_memory_limit)
+        spec.skip = xstrdup("it sets a memory limit, and this build cannot run under one (--no-memory-limit)");
     if (spec.skip) {
         printf("SKIP %s: %s\n", test, spec.skip);
         result = RESULT_SKIP;
@@ -1151,7 +1182,8 @@ static int run_test(const char *binary, const char *test, const StrList *runner_
 
     struct timespec started, ended;
     clock_gettime(CLOCK_MONOTONIC, &started);
-    run_interpreter(argv.items, dir, spec.input.len ? &spec.input : NULL, timeout, &run);
+    run_interpreter(argv.items, dir, spec.input.len ? &spec.input : NULL, spec.memory_limit_kib,
+                    timeout, &run);
     clock_gettime(CLOCK_MONOTONIC, &ended);
     if (run.start_error)
         fail(&report, "%s: %s", run.start_error, strerror(run.start_errno));
@@ -1181,6 +1213,7 @@ out:
 int main(int argc, char **argv)
 {
     double timeout = DEFAULT_TIMEOUT_SEC;
+    bool no_memory_limit = false;
     StrList runner_flags = {0};
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -1191,6 +1224,8 @@ int main(int argc, char **argv)
                 list_free(&runner_flags);
                 return usage("--timeout needs a number of seconds");
             }
+        } else if (strcmp(argv[i], "--no-memory-limit") == 0) {
+            no_memory_limit = true;
         } else if (strcmp(argv[i], "--flags") == 0 && i + 1 < argc) {
             if (!split_words(argv[++i], &runner_flags)) {
                 list_free(&runner_flags);
@@ -1209,7 +1244,7 @@ int main(int argc, char **argv)
     ensure_std_fds();
     signal(SIGPIPE, SIG_IGN); /* a child that closes its stdin must not kill the runner */
     forward_interrupts();
-    int result = run_test(argv[i], argv[i + 1], &runner_flags, timeout);
+    int result = run_test(argv[i], argv[i + 1], &runner_flags, timeout, no_memory_limit);
     list_free(&runner_flags);
     return result;
 }
