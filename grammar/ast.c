@@ -577,6 +577,7 @@ static void dump_node(const AstNode *n, FILE *out)
     case AST_FLOAT:
         fputc(' ', out);
         dump_float(n->u.float_lit.value, out);
+        if (n->u.float_lit.imag) fputc('j', out);
         break;
     case AST_STR:
     case AST_BYTES:

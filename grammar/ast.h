@@ -1,6 +1,7 @@
 #ifndef MINI_GRAMMAR_AST_H
 #define MINI_GRAMMAR_AST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -152,7 +153,7 @@ struct AstNode {
         struct { AstStr id; AstCtx ctx; } name;
         /* Digits without prefix or underscores, in BASE (2, 8, 10 or 16). */
         struct { AstStr digits; int base; } int_lit;
-        struct { double value; } float_lit;
+        struct { double value; bool imag; } float_lit; /* imag: 2.5j */
         /* Str (UTF-8) and Bytes, escapes decoded, adjacent literals joined. */
         struct { AstStr value; } str;
         /* f-string: Str and FormattedValue parts. */

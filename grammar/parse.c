@@ -790,6 +790,7 @@ static void dump_token(StrBuf *b, int tok, const YYSTYPE *val, const YYLTYPE *lo
         } else {
             sb_add(b, "FLOAT(", 6);
             dump_float(b, n->u.float_lit.value);
+            if (n->u.float_lit.imag) sb_addc(b, 'j');
         }
         sb_addc(b, ')');
     } else if (tok == TOK_STRING) {

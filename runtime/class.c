@@ -1,6 +1,7 @@
 #include "runtime/class.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -13,6 +14,7 @@
 #include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
+#include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "vm/code.h"
@@ -21,8 +23,12 @@
 #include "vm/vm.h"
 
 ObjDict **obj_dict_slot(Obj *o) {
+    if (o->flags & OBJF_DICT_PREFIX) return (ObjDict **)((char *)o - GC_DICT_PREFIX);
     switch (o->kind) {
-    case OBJ_INSTANCE: return &((ObjInstance *)o)->dict;
+    /* Built-in types of this layout (object, super) have no dict; user
+     * classes have one unless their __slots__ say otherwise. */
+    case OBJ_INSTANCE:
+        return (o->type->flags & (TYPEF_HEAPTYPE | TYPEF_NO_DICT)) == TYPEF_HEAPTYPE ? &((ObjInstance *)o)->dict : NULL;
     case OBJ_EXCEPTION: return &((ObjException *)o)->dict;
     case OBJ_MODULE: return &((ObjModule *)o)->dict;
     case OBJ_FUNCTION: return &((ObjFunction *)o)->dict;
@@ -39,8 +45,18 @@ ObjDict *obj_dict_ensure(TState *ts, ObjDict **slot) {
     return d; /* another thread's, made meanwhile */
 }
 
-static bool is_data_descriptor(Value attr) {
-    return IS_KIND(attr, OBJ_PROPERTY);
+/* The descriptor protocol. The built-in descriptors (functions, native
+ * methods, property, staticmethod, classmethod) answer from their kind; an
+ * instance of a user class is a descriptor when its class defines __get__,
+ * and a data descriptor (one that wins over the instance dict) when it
+ * defines __set__ or __delete__. */
+static bool is_user_object(Value v) { return IS_OBJ(v) && (OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE); }
+
+static bool is_data_descriptor(TState *ts, Value attr) {
+    if (IS_KIND(attr, OBJ_PROPERTY) || IS_KIND(attr, OBJ_MEMBER)) return true;
+    if (!is_user_object(attr)) return false;
+    ObjType *t = OBJ_TYPE(attr);
+    return !IS_EMPTY(type_lookup(t, ts->interp->names.set)) || !IS_EMPTY(type_lookup(t, ts->interp->names.delete_));
 }
 
 static Value property_get(TState *ts, ObjProperty *p, Value obj) {
@@ -49,17 +65,44 @@ static Value property_get(TState *ts, ObjProperty *p, Value obj) {
     return vm_call(ts, p->fget, &obj, 1, NULL);
 }
 
+/* Reads (store false) or writes a __slots__ value; writing EMPTY_VAL
+ * deletes. */
+static Value member_access(TState *ts, ObjMember *m, Value obj, Value value, bool store) {
+    Interp *interp = ts->interp;
+    if (!IS_INSTANCE(obj) || !type_is_subtype(OBJ_TYPE(obj), m->owner))
+        return err_format(ts, interp->exc.TypeError, "descriptor '%s' for '%s' objects doesn't apply to a '%s' object",
+                          m->name->data, m->owner->name->data, ops_type_name(ts, obj));
+    Value *slot = &instance_slots(AS_INSTANCE(obj))[m->index];
+    Value old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (IS_EMPTY(old) && !store)
+        return err_format(ts, interp->exc.AttributeError, "'%s' object has no attribute '%s'",
+                          ops_type_name(ts, obj), m->name->data);
+    if (IS_EMPTY(old) && IS_EMPTY(value)) return err_format(ts, interp->exc.AttributeError, "%s", m->name->data);
+    if (!store) return old;
+    __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+    return NONE_VAL;
+}
+
 Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
     if (!IS_OBJ(attr)) return attr;
+    if (OBJ_TYPE(attr)->flags & TYPEF_HEAPTYPE) {
+        Value get = type_lookup(OBJ_TYPE(attr), ts->interp->names.get);
+        if (IS_FUNCTION(get)) {
+            Value args[2] = {IS_EMPTY(obj) ? NONE_VAL : obj, OBJ_VAL(type)};
+            return vm_call_method(ts, get, attr, args, 2, NULL);
+        }
+    }
     switch (OBJ_KIND(attr)) {
     case OBJ_FUNCTION:
-        return OBJ_VAL(bound_method_new(ts, obj, attr));
+        return IS_EMPTY(obj) ? attr : OBJ_VAL(bound_method_new(ts, obj, attr));
     case OBJ_NATIVE:
         /* A built-in type's method: bind only when found on that type. */
-        if (AS_NATIVE(attr)->owner) return OBJ_VAL(bound_method_new(ts, obj, attr));
+        if (AS_NATIVE(attr)->owner && !IS_EMPTY(obj)) return OBJ_VAL(bound_method_new(ts, obj, attr));
         return attr;
     case OBJ_PROPERTY:
-        return property_get(ts, (ObjProperty *)AS_OBJ(attr), obj);
+        return IS_EMPTY(obj) ? attr : property_get(ts, (ObjProperty *)AS_OBJ(attr), obj);
+    case OBJ_MEMBER:
+        return IS_EMPTY(obj) ? attr : member_access(ts, (ObjMember *)AS_OBJ(attr), obj, EMPTY_VAL, false);
     case OBJ_STATICMETHOD:
         return ((ObjWrapper *)AS_OBJ(attr))->func;
     case OBJ_CLASSMETHOD:
@@ -67,6 +110,16 @@ Value class_bind(TState *ts, Value attr, Value obj, ObjType *type) {
     default:
         return attr;
     }
+}
+
+/* descr.__get__(obj, type=None), for the built-in descriptors. */
+Value class_descr_get_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__get__", nargs, kwnames, 2, 3)) return ERROR_VAL;
+    Value obj = args[1];
+    if (IS_NONE(obj) && (nargs < 3 || IS_NONE(args[2])))
+        return err_format(ts, ts->interp->exc.TypeError, "__get__(None, None) is invalid");
+    ObjType *type = nargs == 3 && IS_TYPE(args[2]) ? AS_TYPE(args[2]) : val_type(ts, obj);
+    return class_bind(ts, args[0], IS_NONE(obj) ? EMPTY_VAL : obj, type);
 }
 
 /* obj.__dict__, made on first use: EMPTY_VAL if obj's kind has none. */
@@ -80,7 +133,7 @@ static Value instance_dict(TState *ts, Value obj) {
 Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
-    if (!IS_EMPTY(attr) && is_data_descriptor(attr)) return class_bind(ts, attr, obj, type);
+    if (!IS_EMPTY(attr) && is_data_descriptor(ts, attr)) return class_bind(ts, attr, obj, type);
     if (IS_OBJ(obj)) {
         ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
         ObjDict *d = slot ? obj_dict_load(slot) : NULL;
@@ -107,7 +160,7 @@ Value class_generic_getattr_type_only(TState *ts, Value obj, ObjStr *name) {
 int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
-    if (IS_KIND(attr, OBJ_PROPERTY)) {
+    if (IS_KIND(attr, OBJ_PROPERTY) && !is_user_object(attr)) {
         ObjProperty *p = (ObjProperty *)AS_OBJ(attr);
         if (p->getset) {
             if (!p->getset->set) goto readonly;
@@ -117,6 +170,19 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
         if (IS_NONE(fn)) goto readonly;
         Value args[2] = {obj, value};
         Value r = vm_call(ts, fn, args, IS_EMPTY(value) ? 1 : 2, NULL);
+        return IS_ERROR(r) ? -1 : 0;
+    }
+    if (IS_KIND(attr, OBJ_MEMBER))
+        return IS_ERROR(member_access(ts, (ObjMember *)AS_OBJ(attr), obj, value, true)) ? -1 : 0;
+    if (is_user_object(attr) && is_data_descriptor(ts, attr)) {
+        ObjStr *dunder = IS_EMPTY(value) ? ts->interp->names.delete_ : ts->interp->names.set;
+        Value fn = type_lookup(OBJ_TYPE(attr), dunder);
+        if (IS_EMPTY(fn)) {
+            err_format(ts, ts->interp->exc.AttributeError, "%s", dunder->data);
+            return -1;
+        }
+        Value args[2] = {obj, value};
+        Value r = vm_call_method(ts, fn, attr, args, IS_EMPTY(value) ? 1 : 2, NULL);
         return IS_ERROR(r) ? -1 : 0;
     }
     ObjDict **slot = IS_OBJ(obj) ? obj_dict_slot(AS_OBJ(obj)) : NULL;
@@ -176,6 +242,33 @@ static Value object_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     return NOT_IMPLEMENTED_VAL;
 }
 
+/* CPython's message: the sorted names of __abstractmethods__. */
+static Value abstract_error(TState *ts, ObjType *type) {
+    Value set = type_lookup(type, ts->interp->names.abstractmethods);
+    if (IS_EMPTY(set))
+        return err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s", type->name->data);
+    ObjList *names = ops_to_list(ts, set);
+    if (!names) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(names));
+    if (list_sort(ts, names, NONE_VAL, false) == 0) {
+        StrBuf sb;
+        sb_init(&sb);
+        bool ok = true;
+        for (size_t i = 0; ok && i < list_len(names); i++) {
+            Value v = list_get(names, i);
+            ok = sb_appendf(&sb, "%s%s", i ? ", " : "", IS_STR(v) ? AS_STR(v)->data : "?");
+        }
+        if (ok)
+            err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s with abstract method%s %s",
+                       type->name->data, list_len(names) > 1 ? "s" : "", sb.data);
+        else
+            err_no_memory(ts);
+        sb_free(&sb);
+    }
+    vm_pop(ts);
+    return ERROR_VAL;
+}
+
 static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
     if (type->instance_kind != OBJ_INSTANCE)
         return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances",
@@ -184,10 +277,18 @@ static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
      * takes them (checked when __init__ is called). */
     if ((nargs > 0 || kwnames) && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
         return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
-    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance), OBJ_INSTANCE, type);
-    if (!inst) return ERROR_VAL;
+    if (type->flags & TYPEF_ABSTRACT) return abstract_error(ts, type);
+    ObjInstance *inst = class_instance_alloc(ts, type);
+    return inst ? OBJ_VAL(inst) : ERROR_VAL;
+}
+
+ObjInstance *class_instance_alloc(TState *ts, ObjType *type) {
+    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance) + type->nslots * sizeof(Value),
+                                                OBJ_INSTANCE, type);
+    if (!inst) return NULL;
     inst->dict = NULL;
-    return OBJ_VAL(inst);
+    for (uint16_t i = 0; i < type->nslots; i++) instance_slots(inst)[i] = EMPTY_VAL;
+    return inst;
 }
 
 static Value object_getattr(TState *ts, Value self, ObjStr *name) {
@@ -196,6 +297,7 @@ static Value object_getattr(TState *ts, Value self, ObjStr *name) {
 
 static void instance_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)((ObjInstance *)self)->dict);
+    gc_mark_values(m, instance_slots((ObjInstance *)self), self->type->nslots);
 }
 
 static Value object_init_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -377,7 +479,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
     Interp *interp = ts->interp;
     /* Attributes of the metatype that are data descriptors win. */
     Value meta_attr = type_lookup(val_type(ts, self), name);
-    if (!IS_EMPTY(meta_attr) && is_data_descriptor(meta_attr))
+    if (!IS_EMPTY(meta_attr) && is_data_descriptor(ts, meta_attr))
         return class_bind(ts, meta_attr, self, val_type(ts, self));
     /* The metatype's own data descriptors, as type.__name__ in Python:
      * they win over what the class (or its instances) define. */
@@ -387,18 +489,14 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
         return IS_STR(q) ? q : OBJ_VAL(type->name);
     }
     Value attr = type_lookup(type, name);
-    if (!IS_EMPTY(attr)) {
-        if (IS_KIND(attr, OBJ_STATICMETHOD)) return ((ObjWrapper *)AS_OBJ(attr))->func;
-        if (IS_KIND(attr, OBJ_CLASSMETHOD))
-            return OBJ_VAL(bound_method_new(ts, self, ((ObjWrapper *)AS_OBJ(attr))->func));
-        return attr;
-    }
+    if (!IS_EMPTY(attr)) return class_bind(ts, attr, EMPTY_VAL, type);
     if (name == interp->names.module) return IS_NONE(type->module) ? OBJ_VAL(str_intern_cstr(ts, "builtins")) : type->module;
     if (name == interp->names.dict) return OBJ_VAL(type->dict);
     if (name == interp->names.doc) return NONE_VAL;
-    if (strcmp(name->data, "__mro__") == 0) return OBJ_VAL(type->mro);
+    if (name == interp->names.mro) return OBJ_VAL(type->mro);
     if (strcmp(name->data, "__base__") == 0) return type->base ? OBJ_VAL(type->base) : NONE_VAL;
-    if (strcmp(name->data, "__bases__") == 0) {
+    if (name == interp->names.bases) {
+        if (type->bases) return OBJ_VAL(type->bases);
         if (!type->base) return OBJ_VAL(tuple_new(ts, 0));
         Value b = OBJ_VAL(type->base);
         return OBJ_VAL(tuple_from(ts, &b, 1));
@@ -425,19 +523,60 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
         r = dict_set_str(ts, type->dict, name, value);
     }
     atomic_fetch_add(&ts->interp->type_epoch, 1);
+    if (r == 0 && name == ts->interp->names.abstractmethods) {
+        int abstract = IS_EMPTY(value) ? 0 : ops_truth(ts, value);
+        if (abstract < 0) return -1;
+        type->flags = abstract ? type->flags | TYPEF_ABSTRACT : type->flags & ~TYPEF_ABSTRACT;
+    }
     if (r == 0 && name->data[0] == '_' && name->data[1] == '_') class_install_slots(ts, type);
     return r;
 }
+
+static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns,
+                          Value *kwargs, ObjTuple *kwnames);
 
 static Value type_new(TState *ts, ObjType *meta, Value *args, int nargs, ObjTuple *kwnames) {
     if (nargs == 1 && !kwnames) return OBJ_VAL(val_type(ts, args[0]));
     if (nargs != 3)
         return err_format(ts, ts->interp->exc.TypeError, "type() takes 1 or 3 arguments");
-    if (!IS_STR(args[0]) || !IS_TUPLE(args[1]) || !IS_DICT(args[2]))
-        return err_format(ts, ts->interp->exc.TypeError,
-                          "type.__new__() argument types must be (str, tuple, dict)");
-    return class_new(ts, meta, str_intern_obj(ts, AS_STR(args[0])), AS_TUPLE(args[1]),
-                     dict_copy(ts, AS_DICT(args[2])));
+    static const char *const wanted[] = {"str", "tuple", "dict"};
+    bool right[] = {IS_STR(args[0]), IS_TUPLE(args[1]), IS_DICT(args[2])};
+    for (int k = 0; k < 3; k++)
+        if (!right[k])
+            return err_format(ts, ts->interp->exc.TypeError, "type.__new__() argument %d must be %s, not %s", k + 1,
+                              wanted[k], ops_type_name(ts, args[k]));
+    ObjDict *ns = dict_copy(ts, AS_DICT(args[2]));
+    if (!ns) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(ns));
+    /* As CPython: __module__ is the calling code's module. */
+    Value globals = vm_globals(ts);
+    if (IS_EMPTY(dict_get_str(ns, ts->interp->names.module)) && IS_DICT(globals)) {
+        Value module_name = dict_get_str(AS_DICT(globals), ts->interp->names.name);
+        if (!IS_EMPTY(module_name) && dict_set_str(ts, ns, ts->interp->names.module, module_name) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+    }
+    Value r = class_create(ts, meta, str_intern_obj(ts, AS_STR(args[0])), AS_TUPLE(args[1]), ns, args + 3, kwnames);
+    vm_pop(ts);
+    return r;
+}
+
+/* type.__init__(cls, name, bases, ns, **kwargs): the work is done in
+ * __new__; a metaclass's __init__ may call it through super(). */
+static Value type_init_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)kwnames;
+    if (nargs != 2 && nargs != 4)
+        return err_format(ts, ts->interp->exc.TypeError, "type.__init__() takes 1 or 3 arguments");
+    return NONE_VAL;
+}
+
+/* type.__call__(cls, *args, **kwargs), reached by a metaclass __call__
+ * through super(). */
+static Value type_call_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (nargs < 1 || !IS_TYPE(args[0]))
+        return err_format(ts, ts->interp->exc.TypeError, "descriptor '__call__' of 'type' object needs an argument");
+    return type_call(ts, args[0], args + 1, nargs - 1, kwnames);
 }
 
 static void type_trace(GcMarker *m, Obj *self) {
@@ -446,6 +585,7 @@ static void type_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)t->base);
     gc_mark_obj(m, (Obj *)t->dict);
     gc_mark_obj(m, (Obj *)t->mro);
+    gc_mark_obj(m, (Obj *)t->bases);
     gc_mark_value(m, t->module);
 }
 
@@ -465,6 +605,8 @@ static Value type_subclasscheck(TState *ts, Value *args, int nargs, ObjTuple *kw
 
 static const NativeDef type_methods[] = {
     {"mro", type_mro_method},
+    {"__init__", type_init_method},
+    {"__call__", type_call_method},
     {"__subclasscheck__", type_subclasscheck},
     {NULL, NULL},
 };
@@ -694,6 +836,12 @@ static Value slot_call(TState *ts, Value callee, Value *args, int nargs, ObjTupl
 
 static Value slot_getattr(TState *ts, Value self, ObjStr *name) {
     Value v = class_generic_getattr(ts, self, name);
+    /* As CPython: an AttributeError from a descriptor (a property's
+     * getter) also falls back to __getattr__. */
+    if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.AttributeError)) {
+        err_clear(ts);
+        v = EMPTY_VAL;
+    }
     if (!IS_EMPTY(v)) return v;
     Value fallback = type_lookup(val_type(ts, self), ts->interp->names.getattr);
     if (IS_EMPTY(fallback)) return EMPTY_VAL;
@@ -729,10 +877,13 @@ static int slot_setattr(TState *ts, Value self, ObjStr *name, Value value) {
     return IS_ERROR(r) ? -1 : 0;
 }
 
+/* Does a user class of the MRO define `name`? (The built-in classes' slots
+ * already implement their own dunders.) */
 static bool defines(ObjType *type, ObjStr *name) {
-    for (ObjType *t = type; t; t = t->base) {
-        if (!(t->flags & TYPEF_HEAPTYPE)) return false;
-        if (!IS_EMPTY(dict_get_str(t->dict, name))) return true;
+    ObjTuple *mro = type->mro;
+    for (size_t i = 0; i < mro->len; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
+        if ((t->flags & TYPEF_HEAPTYPE) && !IS_EMPTY(dict_get_str(t->dict, name))) return true;
     }
     return false;
 }
@@ -776,55 +927,281 @@ void class_install_slots(TState *ts, ObjType *t) {
     else t->hash = base->hash;
 }
 
-Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns) {
+/* The class up the chain whose instance layout a type has: a built-in type
+ * adds fields to its parent when their layouts differ (list to object), not
+ * when they agree (KeyError to BaseException). */
+static ObjType *solid_base(ObjType *t) {
+    while (t->base && ((t->flags & TYPEF_HEAPTYPE) ? t->nslots == t->base->nslots
+                                                     : t->base->instance_kind == t->instance_kind))
+        t = t->base;
+    return t;
+}
+
+/* Do instances of b have a __dict__? */
+static bool base_has_dict(ObjType *b) {
+    switch (b->instance_kind) {
+    case OBJ_INSTANCE: return (b->flags & (TYPEF_HEAPTYPE | TYPEF_NO_DICT)) == TYPEF_HEAPTYPE;
+    case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: return true;
+    default: return (b->flags & TYPEF_DICT_PREFIX) != 0;
+    }
+}
+
+/* __slots__: a member descriptor per name, stored in the class namespace;
+ * the instance gets a __dict__ only if '__dict__' is listed or a base has
+ * one. Slot values live after the ObjInstance header, so only classes of
+ * that layout store them; others (subclasses of list, str, exceptions...)
+ * keep named slots in their dict. */
+static bool install_slots(TState *ts, ObjType *t, ObjTuple *bases, ObjDict *ns) {
+    Interp *interp = ts->interp;
+    bool dict = false;
+    for (size_t i = 0; i < bases->len; i++) dict |= base_has_dict(AS_TYPE(bases->items[i]));
+    Value slots = dict_get_str(ns, interp->names.slots);
+    if (IS_EMPTY(slots)) {
+        dict = true;
+    } else {
+        ObjList *list = list_new(ts, 0);
+        if (!list) return false;
+        vm_push(ts, OBJ_VAL(list));
+        bool ok = IS_STR(slots) ? list_append(ts, list, slots) == 0 : list_extend(ts, list, slots) == 0;
+        size_t n = ok ? list_len(list) : 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            Value v = list_get(list, i);
+            if (!IS_STR(v)) {
+                err_format(ts, interp->exc.TypeError, "__slots__ items must be strings, not '%s'", ops_type_name(ts, v));
+                ok = false;
+                break;
+            }
+            ObjStr *name = str_intern_obj(ts, AS_STR(v));
+            if (name == interp->names.dict) {
+                dict = true;
+                continue;
+            }
+            if (strcmp(name->data, "__weakref__") == 0) continue;
+            Value existing = dict_get_str(ns, name);
+            if (IS_KIND(existing, OBJ_MEMBER) && ((ObjMember *)AS_OBJ(existing))->owner == t) continue; /* listed twice */
+            if (!IS_EMPTY(existing)) {
+                err_format(ts, interp->exc.ValueError, "'%s' in __slots__ conflicts with class variable", name->data);
+                ok = false;
+                break;
+            }
+            if (t->instance_kind != OBJ_INSTANCE) {
+                dict = true;
+                continue;
+            }
+            if (t->nslots == UINT16_MAX) {
+                err_format(ts, interp->exc.TypeError, "too many __slots__");
+                ok = false;
+                break;
+            }
+            ObjMember *m = (ObjMember *)gc_alloc(ts, sizeof(ObjMember), OBJ_MEMBER, interp->types.member);
+            ok = m != NULL;
+            if (!ok) break;
+            m->name = name;
+            m->owner = t;
+            m->index = t->nslots++;
+            ok = dict_set_str(ts, ns, name, OBJ_VAL(m)) == 0;
+        }
+        vm_pop(ts);
+        if (!ok) return false;
+    }
+    if (t->instance_kind == OBJ_INSTANCE)
+        t->flags = dict ? t->flags & ~TYPEF_NO_DICT : t->flags | TYPEF_NO_DICT;
+    else if (!dict)
+        t->flags &= ~TYPEF_DICT_PREFIX; /* layouts with a dict field of their own keep it */
+    return true;
+}
+
+/* The base a new class takes its layout from, as CPython's best_base: the
+ * bases' solid bases must form one chain. */
+static ObjType *best_base(TState *ts, ObjTuple *bases) {
+    ObjType *base = NULL, *winner = NULL;
+    for (size_t i = 0; i < bases->len; i++) {
+        ObjType *b = AS_TYPE(bases->items[i]);
+        ObjType *candidate = solid_base(b);
+        if (!winner) {
+            winner = candidate;
+            base = b;
+        } else if (type_is_subtype(winner, candidate)) {
+            continue;
+        } else if (type_is_subtype(candidate, winner)) {
+            winner = candidate;
+            base = b;
+        } else {
+            err_format(ts, ts->interp->exc.TypeError, "multiple bases have instance lay-out conflict");
+            return NULL;
+        }
+    }
+    return base;
+}
+
+static void mro_error(TState *ts, ObjTuple **seqs, const size_t *heads, size_t nseq) {
+    char buf[512];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t s = 0; s < nseq; s++) {
+        if (heads[s] >= seqs[s]->len) continue;
+        Value c = seqs[s]->items[heads[s]];
+        bool seen = false;
+        for (size_t k = 0; k < s && !seen; k++)
+            seen = heads[k] < seqs[k]->len && seqs[k]->items[heads[k]] == c;
+        if (seen || len >= sizeof buf - 1) continue;
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "", AS_TYPE(c)->name->data);
+        if (len >= sizeof buf) len = sizeof buf - 1;
+    }
+    err_format(ts, ts->interp->exc.TypeError,
+               "Cannot create a consistent method resolution\norder (MRO) for bases %s", buf);
+}
+
+/* C3 linearization: t, then the merge of its bases' MROs and the list of
+ * bases, taking each time the first head that is in no sequence's tail. */
+static ObjTuple *c3_mro(TState *ts, ObjType *t, ObjTuple *bases) {
+    size_t nseq = bases->len + 1, cap = 1;
+    ObjTuple **seqs = malloc(nseq * sizeof *seqs);
+    size_t *heads = calloc(nseq, sizeof *heads);
+    for (size_t i = 0; seqs && i < bases->len; i++) {
+        seqs[i] = AS_TYPE(bases->items[i])->mro;
+        cap += seqs[i]->len;
+    }
+    Value *out = malloc(cap * sizeof *out);
+    if (!seqs || !heads || !out) {
+        free(seqs);
+        free(heads);
+        free(out);
+        err_no_memory(ts);
+        return NULL;
+    }
+    seqs[bases->len] = bases;
+    size_t n = 0;
+    out[n++] = OBJ_VAL(t);
+    bool ok = true;
+    for (;;) {
+        bool any = false, found = false;
+        for (size_t s = 0; s < nseq && !found; s++) {
+            if (heads[s] >= seqs[s]->len) continue;
+            any = true;
+            Value cand = seqs[s]->items[heads[s]];
+            bool in_tail = false;
+            for (size_t k = 0; k < nseq && !in_tail; k++)
+                for (size_t j = heads[k] + 1; j < seqs[k]->len && !in_tail; j++) in_tail = seqs[k]->items[j] == cand;
+            if (in_tail) continue;
+            out[n++] = cand;
+            for (size_t k = 0; k < nseq; k++)
+                if (heads[k] < seqs[k]->len && seqs[k]->items[heads[k]] == cand) heads[k]++;
+            found = true;
+        }
+        if (!any) break;
+        if (!found) {
+            mro_error(ts, seqs, heads, nseq);
+            ok = false;
+            break;
+        }
+    }
+    ObjTuple *mro = ok ? tuple_from(ts, out, n) : NULL;
+    free(seqs);
+    free(heads);
+    free(out);
+    return mro;
+}
+
+/* The most derived of the metaclass asked for and the bases' metaclasses. */
+static ObjType *calculate_meta(TState *ts, ObjType *meta, ObjTuple *bases) {
+    ObjType *winner = meta;
+    for (size_t i = 0; i < bases->len; i++) {
+        ObjType *bt = val_type(ts, bases->items[i]);
+        if (type_is_subtype(winner, bt)) continue;
+        if (type_is_subtype(bt, winner)) {
+            winner = bt;
+            continue;
+        }
+        err_format(ts, ts->interp->exc.TypeError,
+                   "metaclass conflict: the metaclass of a derived class must be a (non-strict) "
+                   "subclass of the metaclasses of all its bases");
+        return NULL;
+    }
+    return winner;
+}
+
+/* The implicit wrappers of the class namespace: __new__ is a staticmethod,
+ * __init_subclass__ and __class_getitem__ are classmethods. */
+static bool wrap_implicit(TState *ts, ObjDict *ns, ObjStr *name, ObjType *wrapper, ObjKind kind) {
+    Value fn = dict_get_str(ns, name);
+    if (!IS_FUNCTION(fn)) return true;
+    ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), kind, wrapper);
+    if (!w) return false;
+    w->func = fn;
+    return dict_set_str(ts, ns, name, OBJ_VAL(w)) == 0;
+}
+
+/* Calls __set_name__(owner, name) on each attribute whose class has it. */
+static bool set_names(TState *ts, ObjType *t) {
+    size_t pos = 0;
+    Value key, value;
+    while (dict_next(t->dict, &pos, &key, &value)) {
+        if (!is_user_object(value)) continue;
+        Value fn = type_lookup(OBJ_TYPE(value), ts->interp->names.set_name);
+        if (IS_EMPTY(fn)) continue;
+        Value args[2] = {OBJ_VAL(t), key};
+        if (IS_ERROR(vm_call_method(ts, fn, value, args, 2, NULL))) return false;
+    }
+    return true;
+}
+
+static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns,
+                          Value *kwargs, ObjTuple *kwnames) {
     Interp *interp = ts->interp;
     if (!ns) return ERROR_VAL;
-    if (bases->len > 1)
-        return err_format(ts, interp->exc.TypeError,
-                          "multiple inheritance is not supported by mini (class %s)", name->data);
-    ObjType *base = interp->types.object;
-    if (bases->len == 1) {
-        if (!IS_TYPE(bases->items[0]))
+    ObjTuple *object_only = NULL;
+    /* The metaclass first, as CPython: a base that is not a class is a
+     * metaclass conflict. */
+    meta = calculate_meta(ts, meta, bases);
+    if (!meta) return ERROR_VAL;
+    for (size_t i = 0; i < bases->len; i++) {
+        if (!IS_TYPE(bases->items[i]))
             return err_format(ts, interp->exc.TypeError, "bases must be types");
-        base = AS_TYPE(bases->items[0]);
-        if (!(base->flags & TYPEF_BASETYPE))
+        ObjType *b = AS_TYPE(bases->items[i]);
+        if (!(b->flags & TYPEF_BASETYPE))
             return err_format(ts, interp->exc.TypeError, "type '%s' is not an acceptable base type",
-                              base->name->data);
+                              b->name->data);
+        for (size_t j = 0; j < i; j++)
+            if (bases->items[j] == bases->items[i])
+                return err_format(ts, interp->exc.TypeError, "duplicate base class %s", b->name->data);
     }
-    ObjType *t = (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, meta);
-    if (!t) return ERROR_VAL;
-    memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
-    t->name = name;
-    t->base = base;
-    t->dict = ns;
-    t->mro = NULL;
-    t->flags = (base->flags & ~TYPEF_HEAPTYPE) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
-    t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
-    Value module = dict_get_str(ns, interp->names.module);
-    t->module = IS_EMPTY(module) ? NONE_VAL : module;
-    vm_push(ts, OBJ_VAL(t));
-    size_t n = 0;
-    for (ObjType *b = t; b; b = b->base) n++;
-    ObjTuple *mro = tuple_new(ts, n);
-    if (!mro) {
+    if (bases->len == 0) {
+        Value o = OBJ_VAL(interp->types.object);
+        object_only = tuple_from(ts, &o, 1);
+        if (!object_only) return ERROR_VAL;
+        bases = object_only;
+    }
+    vm_push(ts, OBJ_VAL(bases));
+    ObjType *base = best_base(ts, bases);
+    ObjType *t = base ? (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, meta) : NULL;
+    if (!t) {
         vm_pop(ts);
         return ERROR_VAL;
     }
-    size_t i = 0;
-    for (ObjType *b = t; b; b = b->base) mro->items[i++] = OBJ_VAL(b);
-    t->mro = mro;
-    /* __new__ is an implicit staticmethod, __init_subclass__ an implicit
-     * classmethod, as in Python. */
-    Value new_fn = dict_get_str(ns, interp->names.new_);
-    if (IS_FUNCTION(new_fn)) {
-        ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), OBJ_STATICMETHOD,
-                                               interp->types.staticmethod);
-        if (!w) {
-            vm_pop(ts);
-            return ERROR_VAL;
-        }
-        w->func = new_fn;
-        dict_set_str(ts, ns, interp->names.new_, OBJ_VAL(w));
+    memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
+    t->name = name;
+    t->base = base;
+    t->bases = bases;
+    t->dict = ns;
+    t->mro = NULL;
+    t->flags = (base->flags & ~(TYPEF_HEAPTYPE | TYPEF_ABSTRACT)) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
+    switch (t->instance_kind) {
+    case OBJ_INSTANCE: case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: break;
+    default: t->flags |= TYPEF_DICT_PREFIX;
+    }
+    t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
+    Value module = dict_get_str(ns, interp->names.module);
+    t->module = IS_EMPTY(module) ? NONE_VAL : module;
+    vm_pop(ts);
+    vm_push(ts, OBJ_VAL(t));
+    /* __slots__ may be any iterable (mini code may run): t is rooted. */
+    if (install_slots(ts, t, bases, ns)) t->mro = c3_mro(ts, t, bases);
+    if (!t->mro || !wrap_implicit(ts, ns, interp->names.new_, interp->types.staticmethod, OBJ_STATICMETHOD) ||
+        !wrap_implicit(ts, ns, interp->names.init_subclass, interp->types.classmethod, OBJ_CLASSMETHOD) ||
+        !wrap_implicit(ts, ns, interp->names.class_getitem, interp->types.classmethod, OBJ_CLASSMETHOD)) {
+        vm_pop(ts);
+        return ERROR_VAL;
     }
     /* Methods remember their class, for super() without arguments. */
     size_t pos = 0;
@@ -841,10 +1218,22 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     if (!IS_EMPTY(dict_get_str(ns, interp->names.eq)) && IS_EMPTY(dict_get_str(ns, interp->names.hash)))
         dict_set_str(ts, ns, interp->names.hash, NONE_VAL);
     class_install_slots(ts, t);
-    Value init_sub = type_lookup(base, interp->names.init_subclass);
+    if (!set_names(ts, t)) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
+    /* super(t, t).__init_subclass__(**kwargs) */
+    Value init_sub = EMPTY_VAL;
+    for (size_t i = 1; i < t->mro->len && IS_EMPTY(init_sub); i++)
+        init_sub = dict_get_str(AS_TYPE(t->mro->items[i])->dict, interp->names.init_subclass);
     if (IS_KIND(init_sub, OBJ_CLASSMETHOD)) init_sub = ((ObjWrapper *)AS_OBJ(init_sub))->func;
+    if (IS_NATIVE(init_sub) && kwnames) {
+        vm_pop(ts);
+        return err_format(ts, interp->exc.TypeError, "%s.__init_subclass__() takes no keyword arguments",
+                          name->data);
+    }
     if (IS_FUNCTION(init_sub)) {
-        Value r = vm_call_method(ts, init_sub, OBJ_VAL(t), NULL, 0, NULL);
+        Value r = vm_call_method(ts, init_sub, OBJ_VAL(t), kwargs, 0, kwnames);
         if (IS_ERROR(r)) {
             vm_pop(ts);
             return r;
@@ -854,35 +1243,102 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     return OBJ_VAL(t);
 }
 
+Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns) {
+    return class_create(ts, meta, name, bases, ns, NULL, NULL);
+}
+
+/* __build_class__(func, name, *bases, metaclass=..., **kwargs): the
+ * metaclass (given, or the most derived of the bases'), its __prepare__
+ * namespace, the body run in it, then metaclass(name, bases, ns, **kwargs). */
 Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Interp *interp = ts->interp;
-    if (nargs < 2 || !IS_FUNCTION(args[0]) || !IS_STR(args[1]))
+    int npos = nargs;
+    if (npos < 2 || !IS_FUNCTION(args[0]) || !IS_STR(args[1]))
         return err_format(ts, interp->exc.TypeError, "__build_class__: bad arguments");
-    if (kwnames)
-        return err_format(ts, interp->exc.TypeError, "class keyword arguments are not supported");
     ObjFunction *body = AS_FUNCTION(args[0]);
     ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    ObjTuple *bases = tuple_from(ts, args + 2, (size_t)(nargs - 2));
+    ObjTuple *bases = tuple_from(ts, args + 2, (size_t)(npos - 2));
     if (!bases) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(bases));
-    ObjDict *ns = dict_new(ts);
-    if (!ns) {
+    /* The keywords other than metaclass=, for the metaclass call. */
+    size_t nkw = kwnames ? kwnames->len : 0;
+    Value meta = EMPTY_VAL;
+    Value *kw = malloc((nkw + 3) * sizeof *kw);
+    Value *kwn = malloc((nkw + 1) * sizeof *kwn);
+    if (!kw || !kwn) {
+        free(kw);
+        free(kwn);
         vm_pop(ts);
-        return ERROR_VAL;
+        return err_no_memory(ts);
     }
-    vm_push(ts, OBJ_VAL(ns));
+    size_t nrest = 0;
+    for (size_t i = 0; i < nkw; i++) {
+        if (AS_STR(kwnames->items[i]) == interp->names.metaclass) {
+            meta = args[nargs + i];
+        } else {
+            kwn[nrest] = kwnames->items[i];
+            kw[3 + nrest++] = args[nargs + i];
+        }
+    }
+    ObjTuple *rest_names = nrest ? tuple_from(ts, kwn, nrest) : NULL;
+    free(kwn);
+    Value cls = ERROR_VAL;
+    if (nrest && !rest_names) goto done;
+    if (rest_names) vm_push(ts, OBJ_VAL(rest_names));
+    if (IS_EMPTY(meta)) meta = bases->len ? OBJ_VAL(val_type(ts, bases->items[0])) : OBJ_VAL(interp->types.type);
+    if (IS_TYPE(meta)) {
+        ObjType *winner = calculate_meta(ts, AS_TYPE(meta), bases);
+        if (!winner) goto pop_names;
+        meta = OBJ_VAL(winner);
+    }
+    vm_push(ts, meta);
+    Value ns_val;
+    Value prepare = IS_TYPE(meta) && AS_TYPE(meta) == interp->types.type
+                        ? EMPTY_VAL : ops_getattr_opt(ts, meta, interp->names.prepare);
+    if (IS_ERROR(prepare)) goto pop_meta;
+    if (IS_EMPTY(prepare)) {
+        ObjDict *d = dict_new(ts);
+        ns_val = d ? OBJ_VAL(d) : ERROR_VAL;
+    } else {
+        Value pargs[2 + 64];
+        pargs[0] = args[1];
+        pargs[1] = OBJ_VAL(bases);
+        if (nrest > 64) {
+            err_format(ts, interp->exc.TypeError, "too many class keyword arguments");
+            goto pop_meta;
+        }
+        for (size_t i = 0; i < nrest; i++) pargs[2 + i] = kw[3 + i];
+        ns_val = vm_call(ts, prepare, pargs, 2, rest_names);
+    }
+    if (IS_ERROR(ns_val)) goto pop_meta;
+    if (!IS_DICT(ns_val)) {
+        err_format(ts, interp->exc.TypeError, "%s.__prepare__() must return a mapping, not %s",
+                   IS_TYPE(meta) ? AS_TYPE(meta)->name->data : "<metaclass>", ops_type_name(ts, ns_val));
+        goto pop_meta;
+    }
+    ObjDict *ns = AS_DICT(ns_val);
+    vm_push(ts, ns_val);
     Value module_name = dict_get_str(body->globals, interp->names.name);
     if (!IS_EMPTY(module_name)) dict_set_str(ts, ns, interp->names.module, module_name);
     dict_set_str(ts, ns, interp->names.qualname, OBJ_VAL(body->qualname));
     Value r = vm_run_class_body(ts, body, ns);
-    Value cls = ERROR_VAL;
     if (!IS_ERROR(r)) {
-        ObjType *meta = interp->types.type;
-        for (size_t i = 0; i < bases->len; i++)
-            if (IS_TYPE(bases->items[i])) meta = val_type(ts, bases->items[i]);
-        cls = class_new(ts, meta, name, bases, ns);
+        if (IS_TYPE(meta) && AS_TYPE(meta) == interp->types.type) {
+            cls = class_create(ts, AS_TYPE(meta), name, bases, ns, kw + 3, rest_names);
+        } else {
+            kw[0] = OBJ_VAL(name);
+            kw[1] = OBJ_VAL(bases);
+            kw[2] = ns_val;
+            cls = vm_call(ts, meta, kw, 3, rest_names);
+        }
     }
     vm_pop(ts);
+pop_meta:
+    vm_pop(ts);
+pop_names:
+    if (rest_names) vm_pop(ts);
+done:
+    free(kw);
     vm_pop(ts);
     return cls;
 }
@@ -930,34 +1386,35 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 }
 
 /* Does t give its instances a __dict__? In CPython the __dict__ descriptor
- * lives on the first such class of an MRO (a user class over object,
- * BaseException), so super() finds it only from below such a class. */
+ * lives on the first such class of an MRO (a user class over object without
+ * __slots__, BaseException), so super() finds it only from below such a
+ * class. */
 static bool type_has_instance_dict(ObjType *t) {
-    return ((t->flags & TYPEF_HEAPTYPE) && t->instance_kind == OBJ_INSTANCE) ||
+    return ((t->flags & (TYPEF_HEAPTYPE | TYPEF_NO_DICT)) == TYPEF_HEAPTYPE && t->instance_kind == OBJ_INSTANCE) ||
            t->instance_kind == OBJ_EXCEPTION;
 }
 
-/* Looks name up in the MRO past s->type and binds it to s->self; __class__
- * and what the MRO lacks are the super object's own attributes. */
+/* Looks name up in the MRO of self's type past s->type and binds it to
+ * s->self (as the class would read it, for super(C, cls)); __class__ and
+ * what the MRO lacks are the super object's own attributes. */
 static Value super_getattr(TState *ts, Value self, ObjStr *name) {
     ObjSuper *s = (ObjSuper *)AS_OBJ(self);
-    ObjStr *dict_name = ts->interp->names.dict;
-    for (ObjType *t = s->type->base; t && name != ts->interp->names.class_; t = t->base) {
+    Interp *interp = ts->interp;
+    ObjTuple *mro = s->self_type->mro;
+    size_t i = 0;
+    while (i < mro->len && AS_TYPE(mro->items[i]) != s->type) i++;
+    for (i++; i < mro->len && name != interp->names.class_; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
         Value attr = dict_get_str(t->dict, name);
         if (IS_EMPTY(attr)) {
-            if (name == dict_name && !IS_TYPE(s->self) && IS_OBJ(s->self) && type_has_instance_dict(t)) {
+            if (name == interp->names.dict && !IS_TYPE(s->self) && IS_OBJ(s->self) && type_has_instance_dict(t)) {
                 Value d = instance_dict(ts, s->self);
                 if (!IS_EMPTY(d)) return d;
             }
             continue;
         }
-        if (IS_TYPE(s->self) && s->self_type == AS_TYPE(s->self)) {
-            if (IS_KIND(attr, OBJ_CLASSMETHOD))
-                return OBJ_VAL(bound_method_new(ts, s->self, ((ObjWrapper *)AS_OBJ(attr))->func));
-            if (IS_KIND(attr, OBJ_STATICMETHOD)) return ((ObjWrapper *)AS_OBJ(attr))->func;
-            return attr;
-        }
-        return class_bind(ts, attr, s->self, s->self_type);
+        bool on_class = IS_TYPE(s->self) && s->self_type == AS_TYPE(s->self);
+        return class_bind(ts, attr, on_class ? EMPTY_VAL : s->self, s->self_type);
     }
     return class_generic_getattr(ts, self, name);
 }
@@ -1057,14 +1514,29 @@ static Value property_setter(TState *ts, Value *a, int n, ObjTuple *k) { return 
 static Value property_deleter(TState *ts, Value *a, int n, ObjTuple *k) { return property_with(ts, a, n, k, 2, "deleter"); }
 
 static const NativeDef property_methods[] = {
+    {"__get__", class_descr_get_method},
     {"getter", property_getter},
     {"setter", property_setter},
     {"deleter", property_deleter},
     {NULL, NULL},
 };
 
+static Value property_fget(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fget; }
+static Value property_fset(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fset; }
+static Value property_fdel(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fdel; }
+static Value property_doc(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->doc; }
+
+static const GetSetDef property_getsets[] = {
+    {"fget", property_fget, NULL},
+    {"fset", property_fset, NULL},
+    {"fdel", property_fdel, NULL},
+    {"__doc__", property_doc, NULL},
+    {NULL, NULL, NULL},
+};
+
 const TypeSpec property_type_spec = {
     .name = "property",
+    .getsets = property_getsets,
     .kind = OBJ_PROPERTY,
     .new_ = property_new,
     .trace = property_trace,
@@ -1092,8 +1564,14 @@ static const GetSetDef wrapper_getsets[] = {
     {NULL, NULL, NULL},
 };
 
+static const NativeDef wrapper_methods[] = {
+    {"__get__", class_descr_get_method},
+    {NULL, NULL},
+};
+
 const TypeSpec staticmethod_type_spec = {
     .name = "staticmethod",
+    .methods = wrapper_methods,
     .kind = OBJ_STATICMETHOD,
     .new_ = wrapper_new,
     .trace = wrapper_trace,
@@ -1102,10 +1580,48 @@ const TypeSpec staticmethod_type_spec = {
 
 const TypeSpec classmethod_type_spec = {
     .name = "classmethod",
+    .methods = wrapper_methods,
     .kind = OBJ_CLASSMETHOD,
     .new_ = wrapper_new,
     .trace = wrapper_trace,
     .getsets = wrapper_getsets,
+};
+
+/* ---- member descriptors (__slots__) ---------------------------------- */
+
+static Value member_repr(TState *ts, Value self) {
+    ObjMember *m = (ObjMember *)AS_OBJ(self);
+    return OBJ_VAL(str_printf(ts, "<member '%s' of '%s' objects>", m->name->data, m->owner->name->data));
+}
+
+static void member_trace(GcMarker *m, Obj *self) {
+    gc_mark_obj(m, (Obj *)((ObjMember *)self)->name);
+    gc_mark_obj(m, (Obj *)((ObjMember *)self)->owner);
+}
+
+static Value member_set_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__set__", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    return member_access(ts, (ObjMember *)AS_OBJ(args[0]), args[1], args[2], true);
+}
+
+static Value member_delete_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__delete__", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    return member_access(ts, (ObjMember *)AS_OBJ(args[0]), args[1], EMPTY_VAL, true);
+}
+
+static const NativeDef member_methods[] = {
+    {"__get__", class_descr_get_method},
+    {"__set__", member_set_method},
+    {"__delete__", member_delete_method},
+    {NULL, NULL},
+};
+
+const TypeSpec member_type_spec = {
+    .name = "member_descriptor",
+    .kind = OBJ_MEMBER,
+    .repr = member_repr,
+    .trace = member_trace,
+    .methods = member_methods,
 };
 
 /* ---- the old sequence protocol --------------------------------------- */

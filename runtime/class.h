@@ -30,16 +30,36 @@ typedef struct ObjWrapper {
     Value func;
 } ObjWrapper;
 
+/* A __slots__ entry: reads and writes value `index` of the instance's
+ * slots (the Values after its ObjInstance header). */
+typedef struct ObjMember {
+    Obj obj;
+    struct ObjStr *name;
+    ObjType *owner;
+    uint32_t index;
+} ObjMember;
+
 #define IS_INSTANCE(v) IS_KIND(v, OBJ_INSTANCE)
 #define AS_INSTANCE(v) ((ObjInstance *)AS_OBJ(v))
 #define IS_TYPE(v) IS_KIND(v, OBJ_TYPE)
 #define AS_TYPE(v) ((ObjType *)AS_OBJ(v))
 
+/* The values of a user class instance's __slots__. */
+static inline Value *instance_slots(ObjInstance *inst) { return (Value *)(inst + 1); }
+/* A fresh instance of a user class whose layout is ObjInstance: no dict
+ * yet, every slot unset. NULL after raising MemoryError. */
+ObjInstance *class_instance_alloc(TState *ts, ObjType *type);
 /* The instance dict slot of objects that have one, else NULL. */
 struct ObjDict **obj_dict_slot(Obj *o);
 /* The dict in such a slot, read with acquire: a dict another thread has
  * just made is seen whole (GIL off). NULL while there is none. */
 static inline struct ObjDict *obj_dict_load(struct ObjDict **slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }
+/* The dict of a user class instance, for the VM's attribute caches (NULL
+ * when it has none yet, or cannot have one). */
+static inline struct ObjDict *instance_dict_fast(Value v) {
+    return IS_KIND(v, OBJ_INSTANCE) && (OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE) ? obj_dict_load(&AS_INSTANCE(v)->dict) : NULL;
+}
+
 /* The dict in the slot, made on first use. Two threads making it at once
  * agree on one (compare-and-swap), so neither's attributes are lost. NULL
  * after raising MemoryError. */
@@ -53,9 +73,14 @@ int class_generic_setattr(TState *ts, Value obj, struct ObjStr *name, Value valu
 /* The generic lookup without the instance dict (for objects whose own
  * getattr slot handled their namespace, like modules). */
 Value class_generic_getattr_type_only(TState *ts, Value obj, struct ObjStr *name);
-/* Binds what was found on a type to an instance: functions become bound
- * methods, classmethods bind the class, properties run their getter. */
+/* The descriptor protocol's __get__ for what was found on `type`: obj is
+ * the instance, or EMPTY_VAL when the attribute is read on the class itself.
+ * Functions become bound methods, classmethods bind the class, properties
+ * run their getter, a user descriptor's __get__(obj or None, type) runs. */
 Value class_bind(TState *ts, Value attr, Value obj, ObjType *type);
+
+/* The built-in descriptors' __get__(self, obj, type=None) method. */
+Value class_descr_get_method(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
 /* type(name, bases, namespace) and the class statement. */
 Value class_new(TState *ts, ObjType *meta, struct ObjStr *name, struct ObjTuple *bases,
@@ -74,5 +99,6 @@ extern const struct TypeSpec property_type_spec;
 extern const struct TypeSpec staticmethod_type_spec;
 extern const struct TypeSpec classmethod_type_spec;
 extern const struct TypeSpec super_type_spec;
+extern const struct TypeSpec member_type_spec;
 
 #endif

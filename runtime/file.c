@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
@@ -47,6 +49,8 @@ enum {
     FILE_CLOSEFD = 1 << 2, /* closing the object closes the descriptor */
     FILE_LINE_BUFFERED = 1 << 3,
     FILE_WRITE_THROUGH = 1 << 4, /* every write goes out at once (mini -u) */
+    FILE_BINARY = 1 << 5,        /* 'b' in the mode: bytes in and out, no newline translation */
+    FILE_SHARED = 1 << 6,        /* a text file's .buffer: its descriptor, lock and buffers are the peer's */
 };
 
 /* open(newline=...): where lines end when reading, what "\n" becomes when
@@ -74,9 +78,20 @@ typedef struct ObjFile {
     size_t rcap, rpos, rlen;
     char *wbuf;                 /* output not yet written: [0, wlen) */
     size_t wcap, wlen;
+    /* FILE_SHARED: the text file it is the .buffer of; a text file: its
+     * .buffer once made (so sys.stdout and sys.stdout.buffer write through
+     * one buffer, in order). */
+    Value peer;
 } ObjFile;
 
 #define AS_FILE(v) ((ObjFile *)AS_OBJ(v))
+
+/* The object whose descriptor and buffers an operation on v uses. */
+static inline ObjFile *io_of(Value v) {
+    ObjFile *f = AS_FILE(v);
+    return (f->flags & FILE_SHARED) ? AS_FILE(f->peer) : f;
+}
+static inline bool is_binary(Value v) { return (AS_FILE(v)->flags & FILE_BINARY) != 0; }
 
 static inline int file_fd(ObjFile *f) { return atomic_load_explicit(&f->fd, memory_order_relaxed); }
 
@@ -588,12 +603,46 @@ static Value read_all(TState *ts, ObjFile *f) {
 
 Value file_readline(TState *ts, Value file) { return take_text(ts, AS_FILE(file), -1, true); }
 
+/* Binary reading: up to `limit` bytes (-1: to the end of the file), or one
+ * line through its b'\n' when `line` is set. */
+static Value take_bytes(TState *ts, ObjFile *f, int64_t limit, bool line) {
+    file_lock(ts, f);
+    StrBuf sb;
+    sb_init(&sb);
+    bool ok = check_open(ts, f);
+    while (ok && (limit < 0 || (int64_t)sb.len < limit)) {
+        size_t avail = f->rlen - f->rpos;
+        if (avail) {
+            const char *p = f->rbuf + f->rpos;
+            size_t n = avail;
+            if (limit >= 0 && (uint64_t)(limit - (int64_t)sb.len) < n) n = (size_t)(limit - (int64_t)sb.len);
+            const char *nl = line ? memchr(p, '\n', n) : NULL;
+            if (nl) n = (size_t)(nl - p) + 1;
+            if (!sb_append(&sb, p, n)) {
+                ok = false;
+                err_no_memory(ts);
+                break;
+            }
+            f->rpos += n;
+            if (nl) break;
+            continue;
+        }
+        int r = fill_locked(ts, f);
+        if (r < 0) ok = false;
+        if (r <= 0) break;
+    }
+    file_unlock(f);
+    ObjBytes *b = ok ? bytes_new(ts, sb.data ? sb.data : "", sb.len) : NULL;
+    sb_free(&sb);
+    return b ? OBJ_VAL(b) : ERROR_VAL;
+}
+
 /* ---- creation ---------------------------------------------------------- */
 
 static ObjFile *file_alloc(TState *ts, int fd, Value name, Value mode, Value encoding,
                            uint32_t flags, Newline newline, DecodeErrors errors, size_t wcap) {
     char *wbuf = NULL;
-    if (flags & FILE_WRITABLE) {
+    if ((flags & FILE_WRITABLE) && wcap) {
         wbuf = gc_alloc_buffer(ts, wcap);
         if (!wbuf) {
             err_no_memory(ts);
@@ -618,6 +667,7 @@ static ObjFile *file_alloc(TState *ts, int fd, Value name, Value mode, Value enc
     f->wbuf = wbuf;
     f->wcap = wbuf ? wcap : 0;
     f->wlen = 0;
+    f->peer = NONE_VAL;
     return f;
 }
 
@@ -674,11 +724,6 @@ static bool parse_mode(TState *ts, ObjStr *mode, int *oflags, uint32_t *flags) {
                    "Must have exactly one of create/read/write/append mode and at most one plus");
         return false;
     }
-    if (binary) {
-        err_format(ts, value_error, "binary mode '%s' is not supported: mini has no bytes type",
-                   mode->data);
-        return false;
-    }
     *flags = 0;
     if (reading) {
         *oflags = O_RDONLY;
@@ -694,6 +739,7 @@ static bool parse_mode(TState *ts, ObjStr *mode, int *oflags, uint32_t *flags) {
         *oflags = (*oflags & ~(O_RDONLY | O_WRONLY)) | O_RDWR;
         *flags = FILE_READABLE | FILE_WRITABLE;
     }
+    if (binary) *flags |= FILE_BINARY;
     return true;
 }
 
@@ -864,10 +910,20 @@ Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         if (closefd) close(fd);
         return file_raise_oserror(ts, err, file);
     }
-    Newline nl;
+    Newline nl = NL_LF;
     Value encoding = IS_EMPTY(a[3]) ? NONE_VAL : a[3];
     Value newline = IS_EMPTY(a[5]) ? NONE_VAL : a[5];
-    if (!check_text_options(ts, buffering, encoding, newline, &nl)) {
+    const char *binary_refuses = !(flags & FILE_BINARY) ? NULL
+                                 : !IS_NONE(encoding)    ? "encoding"
+                                 : !IS_EMPTY(a[4]) && !IS_NONE(a[4]) ? "errors"
+                                 : !IS_NONE(newline)     ? "newline"
+                                                         : NULL;
+    if (binary_refuses) {
+        if (closefd) close(fd);
+        return err_format(ts, interp->exc.ValueError, "binary mode doesn't take %s %s argument",
+                          binary_refuses[0] == 'n' ? "a" : "an", binary_refuses);
+    }
+    if (!(flags & FILE_BINARY) && !check_text_options(ts, buffering, encoding, newline, &nl)) {
         if (closefd) close(fd);
         return ERROR_VAL;
     }
@@ -879,9 +935,10 @@ Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     size_t wcap = FILE_DEFAULT_BUFFER;
     if (buffering > 1) wcap = (size_t)buffering;
     else if (buffering < 0 && have_stat && st.st_blksize > 1) wcap = (size_t)st.st_blksize;
-    if (buffering == 1 || (buffering < 0 && isatty(fd))) flags |= FILE_LINE_BUFFERED;
+    if (!(flags & FILE_BINARY) && (buffering == 1 || (buffering < 0 && isatty(fd)))) flags |= FILE_LINE_BUFFERED;
+    if ((flags & FILE_BINARY) && buffering == 0) flags |= FILE_WRITE_THROUGH;
     if (closefd) flags |= FILE_CLOSEFD;
-    if (IS_NONE(encoding)) {
+    if (IS_NONE(encoding) && !(flags & FILE_BINARY)) {
         ObjStr *e = str_intern_cstr(ts, "UTF-8");
         if (!e) {
             if (closefd) close(fd);
@@ -916,6 +973,7 @@ static Value file_read(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "read", nargs - 1, kwnames, 0, 1)) return ERROR_VAL;
     int64_t size;
     if (!size_arg(ts, args, nargs, true, &size)) return ERROR_VAL;
+    if (is_binary(args[0])) return take_bytes(ts, io_of(args[0]), size, false);
     ObjFile *f = AS_FILE(args[0]);
     return size < 0 ? read_all(ts, f) : take_text(ts, f, size, false);
 }
@@ -924,6 +982,7 @@ static Value file_readline_method(TState *ts, Value *args, int nargs, ObjTuple *
     if (!args_check(ts, "readline", nargs - 1, kwnames, 0, 1)) return ERROR_VAL;
     int64_t size;
     if (!size_arg(ts, args, nargs, false, &size)) return ERROR_VAL;
+    if (is_binary(args[0])) return take_bytes(ts, io_of(args[0]), size, true);
     return take_text(ts, AS_FILE(args[0]), size, true);
 }
 
@@ -937,25 +996,42 @@ static Value file_readlines(TState *ts, Value *args, int nargs, ObjTuple *kwname
     Value result = OBJ_VAL(lines);
     int64_t total = 0;
     for (;;) {
-        Value line = file_readline(ts, args[0]);
+        bool binary = is_binary(args[0]);
+        Value line = binary ? take_bytes(ts, io_of(args[0]), -1, true) : file_readline(ts, args[0]);
         if (IS_ERROR(line)) {
             result = ERROR_VAL;
             break;
         }
-        if (AS_STR(line)->len == 0) break;
+        size_t len = binary ? AS_BYTES(line)->len : AS_STR(line)->len;
+        if (len == 0) break;
         if (list_append(ts, lines, line) < 0) {
             result = ERROR_VAL;
             break;
         }
-        total += (int64_t)AS_STR(line)->nchars;
+        total += binary ? (int64_t)len : (int64_t)AS_STR(line)->nchars;
         if (hint > 0 && total > hint) break;
     }
     vm_pop(ts);
     return result;
 }
 
+/* Binary write: a bytes copy of any buffer (rooted: writing detaches, and
+ * a bytearray's store could be replaced and freed meanwhile). */
+static Value write_bytes(TState *ts, Value file, Value data) {
+    Value b = bytes_from_buffer(ts, data);
+    if (IS_ERROR(b)) return b;
+    vm_push(ts, b);
+    ObjFile *f = io_of(file);
+    file_lock(ts, f);
+    bool ok = write_locked(ts, f, AS_BYTES(b)->data, AS_BYTES(b)->len);
+    file_unlock(f);
+    vm_pop(ts);
+    return ok ? int_from_u64(ts, AS_BYTES(b)->len) : ERROR_VAL;
+}
+
 static Value file_write(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "write", nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
+    if (is_binary(args[0])) return write_bytes(ts, args[0], args[1]);
     if (!IS_STR(args[1]))
         return err_format(ts, ts->interp->exc.TypeError, "write() argument must be str, not %s",
                           ops_type_name(ts, args[1]));
@@ -966,7 +1042,7 @@ static Value file_write(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value file_writelines(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "writelines", nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
-    if (!check_open(ts, AS_FILE(args[0]))) return ERROR_VAL;
+    if (!check_open(ts, io_of(args[0]))) return ERROR_VAL;
     Value it = ops_iter(ts, args[1]);
     if (IS_ERROR(it)) return it;
     vm_push(ts, it);
@@ -977,6 +1053,16 @@ static Value file_writelines(TState *ts, Value *args, int nargs, ObjTuple *kwnam
         if (IS_ERROR(line)) {
             result = ERROR_VAL;
             break;
+        }
+        if (is_binary(args[0])) {
+            vm_push(ts, line);
+            bool ok = !IS_ERROR(write_bytes(ts, args[0], line));
+            vm_pop(ts);
+            if (!ok) {
+                result = ERROR_VAL;
+                break;
+            }
+            continue;
         }
         if (!IS_STR(line)) {
             result = err_format(ts, ts->interp->exc.TypeError, "write() argument must be str, not %s",
@@ -1029,7 +1115,7 @@ static bool close_file(TState *ts, ObjFile *f) {
 
 static Value file_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "close", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    return close_file(ts, AS_FILE(args[0])) ? NONE_VAL : ERROR_VAL;
+    return close_file(ts, io_of(args[0])) ? NONE_VAL : ERROR_VAL;
 }
 
 /* The position the reader or writer is at: the descriptor's, less the
@@ -1062,7 +1148,7 @@ static Value file_seek(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     }
     if (whence == SEEK_SET && offset < 0)
         return err_format(ts, interp->exc.ValueError, "negative seek position %lld", (long long)offset);
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     file_lock(ts, f);
     off_t pos = -1;
     if (check_open(ts, f) && flush_locked(ts, f)) {
@@ -1084,7 +1170,7 @@ static Value file_seek(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value file_tell(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "tell", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     file_lock(ts, f);
     off_t pos = check_open(ts, f) && flush_locked(ts, f) ? position_locked(ts, f) : -1;
     file_unlock(f);
@@ -1095,7 +1181,7 @@ static Value file_truncate(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     if (!args_check(ts, "truncate", nargs - 1, kwnames, 0, 1)) return ERROR_VAL;
     int64_t size = -1;
     if (nargs > 1 && !IS_NONE(args[1]) && !args_int(ts, args[1], &size)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     file_lock(ts, f);
     bool ok = check_open(ts, f) && flush_locked(ts, f);
     if (ok && !(f->flags & FILE_WRITABLE)) ok = unsupported(ts, "File not open for writing");
@@ -1113,61 +1199,117 @@ static Value file_truncate(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 
 static Value file_fileno(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "fileno", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     return check_open(ts, f) ? INT_VAL(file_fd(f)) : ERROR_VAL;
 }
 
 static Value file_isatty(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "isatty", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     return check_open(ts, f) ? BOOL_VAL(isatty(file_fd(f))) : ERROR_VAL;
 }
 
 static Value file_readable(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "readable", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     return check_open(ts, f) ? BOOL_VAL(f->flags & FILE_READABLE) : ERROR_VAL;
 }
 
 static Value file_writable(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "writable", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     return check_open(ts, f) ? BOOL_VAL(f->flags & FILE_WRITABLE) : ERROR_VAL;
 }
 
 static Value file_seekable(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "seekable", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    ObjFile *f = AS_FILE(args[0]);
+    ObjFile *f = io_of(args[0]);
     return check_open(ts, f) ? BOOL_VAL(lseek(file_fd(f), 0, SEEK_CUR) >= 0) : ERROR_VAL;
 }
 
 static Value file_enter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__enter__", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
-    return check_open(ts, AS_FILE(args[0])) ? args[0] : ERROR_VAL;
+    return check_open(ts, io_of(args[0])) ? args[0] : ERROR_VAL;
 }
 
 static Value file_exit(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (kwnames && kwnames->len)
         return err_format(ts, ts->interp->exc.TypeError, "__exit__() takes no keyword arguments");
-    return close_file(ts, AS_FILE(args[0])) ? NONE_VAL : ERROR_VAL;
+    return close_file(ts, io_of(args[0])) ? NONE_VAL : ERROR_VAL;
 }
 
 /* ---- slots and attributes ---------------------------------------------- */
 
 static Value file_iter(TState *ts, Value self) {
-    return check_open(ts, AS_FILE(self)) ? self : ERROR_VAL;
+    return check_open(ts, io_of(self)) ? self : ERROR_VAL;
 }
 
 static Value file_next(TState *ts, Value self) {
+    if (is_binary(self)) {
+        Value b = take_bytes(ts, io_of(self), -1, true);
+        return IS_ERROR(b) || AS_BYTES(b)->len ? b : EMPTY_VAL;
+    }
     Value line = file_readline(ts, self);
     if (IS_ERROR(line)) return line;
     return AS_STR(line)->len ? line : EMPTY_VAL;
+}
+
+/* readinto(b): reads up to len(b) bytes into a writable buffer. */
+static Value file_readinto(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "readinto", nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
+    Buffer b;
+    if (!buffer_get(ts, args[1], &b, BUF_WRITE)) return ERROR_VAL;
+    size_t room = b.len;
+    buffer_release(ts, &b);
+    /* Read unlocked (reading detaches), then copied in under the lock. */
+    Value data = take_bytes(ts, io_of(args[0]), (int64_t)room, false);
+    if (IS_ERROR(data)) return data;
+    vm_push(ts, data);
+    bool ok = buffer_get(ts, args[1], &b, BUF_WRITE);
+    size_t n = AS_BYTES(data)->len;
+    if (ok) {
+        if (n > b.len) n = b.len;
+        memcpy(b.buf, AS_BYTES(data)->data, n);
+        buffer_release(ts, &b);
+    }
+    vm_pop(ts);
+    return ok ? INT_VAL((int64_t)n) : ERROR_VAL;
+}
+
+/* text.buffer: the binary file over the same descriptor and buffers. */
+static Value get_buffer(TState *ts, Value self) {
+    ObjFile *f = AS_FILE(self);
+    if (f->flags & FILE_BINARY)
+        return err_format(ts, ts->interp->exc.AttributeError, "'_io.Buffered' object has no attribute 'buffer'");
+    Value cached = __atomic_load_n(&f->peer, __ATOMIC_ACQUIRE);
+    if (IS_FILE(cached)) return cached;
+    bool reading = (f->flags & FILE_READABLE) && !(f->flags & FILE_WRITABLE);
+    ObjStr *mode = str_from_cstr(ts, reading ? "rb" : (f->flags & FILE_READABLE) ? "rb+" : "wb");
+    if (!mode) return ERROR_VAL;
+    uint32_t flags = (f->flags & (FILE_READABLE | FILE_WRITABLE)) | FILE_BINARY | FILE_SHARED;
+    ObjFile *b = file_alloc(ts, file_fd(f), f->name, OBJ_VAL(mode), NONE_VAL, flags, NL_LF, DEC_STRICT, 0);
+    if (!b) return ERROR_VAL;
+    b->peer = self;
+    Value expected = NONE_VAL;
+    if (!__atomic_compare_exchange_n(&f->peer, &expected, OBJ_VAL(b), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return expected;
+    return OBJ_VAL(b);
 }
 
 static Value file_repr(TState *ts, Value self) {
     ObjFile *f = AS_FILE(self);
     StrBuf sb;
     sb_init(&sb);
+    if (f->flags & FILE_BINARY) {
+        const char *kind = (f->flags & FILE_READABLE) && (f->flags & FILE_WRITABLE) ? "BufferedRandom"
+                           : (f->flags & FILE_READABLE)                              ? "BufferedReader"
+                                                                                     : "BufferedWriter";
+        if (!sb_appendf(&sb, "<_io.%s name=", kind)) goto nomem;
+        if (!str_append_repr(ts, &sb, f->name)) goto fail;
+        if (!sb_append_char(&sb, '>')) goto nomem;
+        ObjStr *s = str_from_sb(ts, &sb);
+        return s ? OBJ_VAL(s) : ERROR_VAL;
+    }
     bool ok = sb_append_cstr(&sb, "<_io.TextIOWrapper name=");
     if (!ok) goto nomem;
     if (!str_append_repr(ts, &sb, f->name)) goto fail;
@@ -1188,7 +1330,7 @@ fail:
 static Value get_name(TState *ts, Value self) { (void)ts; return AS_FILE(self)->name; }
 static Value get_mode(TState *ts, Value self) { (void)ts; return AS_FILE(self)->mode; }
 static Value get_encoding(TState *ts, Value self) { (void)ts; return AS_FILE(self)->encoding; }
-static Value get_closed(TState *ts, Value self) { (void)ts; return BOOL_VAL(file_fd(AS_FILE(self)) < 0); }
+static Value get_closed(TState *ts, Value self) { (void)ts; return BOOL_VAL(file_fd(io_of(self)) < 0); }
 static Value get_line_buffering(TState *ts, Value self) {
     (void)ts;
     return BOOL_VAL(AS_FILE(self)->flags & FILE_LINE_BUFFERED);
@@ -1204,6 +1346,7 @@ static void file_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, f->name);
     gc_mark_value(m, f->mode);
     gc_mark_value(m, f->encoding);
+    gc_mark_value(m, f->peer);
 }
 
 /* An unreachable open file: write out what is buffered and close it, as
@@ -1244,6 +1387,7 @@ static const NativeDef file_methods[] = {
     {"read", file_read},
     {"readline", file_readline_method},
     {"readlines", file_readlines},
+    {"readinto", file_readinto},
     {"write", file_write},
     {"writelines", file_writelines},
     {"flush", file_flush_method},
@@ -1268,6 +1412,7 @@ static const GetSetDef file_getsets[] = {
     {"errors", get_errors, NULL},
     {"closed", get_closed, NULL},
     {"line_buffering", get_line_buffering, NULL},
+    {"buffer", get_buffer, NULL},
     {NULL, NULL, NULL},
 };
 

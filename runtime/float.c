@@ -5,6 +5,9 @@
 #include <math.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
+#include "runtime/complex.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
 #include "runtime/numfmt.h"
@@ -13,6 +16,7 @@
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
+#include "vm/gc.h"
 #include "vm/interp.h"
 #include "vm/vm.h"
 
@@ -34,13 +38,13 @@ static Value call_special(TState *ts, Value v, ObjStr *name) {
     return vm_call_method(ts, fn, v, NULL, 0, NULL);
 }
 
-static inline bool is_number(Value v) { return IS_FLOAT(v) || IS_INTLIKE(v); }
+static inline bool is_number(Value v) { return IS_FLOATLIKE(v) || IS_INTLIKE(v); }
 
 /* A float or int-like operand as a double; false after raising
  * OverflowError for an int too large. */
 static bool operand_double(TState *ts, Value v, double *out) {
-    if (IS_FLOAT(v)) {
-        *out = AS_FLOAT(v);
+    if (IS_FLOATLIKE(v)) {
+        *out = float_value(v);
         return true;
     }
     return !IS_ERROR(int_to_float(ts, v, out));
@@ -111,9 +115,8 @@ static Value float_pow(TState *ts, double v, double w) {
     }
     bool negate = false;
     if (v < 0.0) {
-        if (w != floor(w))
-            return err_format(ts, ts->interp->exc.ValueError,
-                              "negative number cannot be raised to a fractional power");
+        /* As CPython: a complex result. */
+        if (w != floor(w)) return complex_pow_values(ts, v, 0.0, w, 0.0);
         v = -v;
         negate = is_odd_integer(w);
     }
@@ -127,7 +130,7 @@ static Value float_pow(TState *ts, double v, double w) {
 }
 
 Value float_binop(TState *ts, BinOp op, Value a, Value b) {
-    if (op > BIN_POW || !is_number(a) || !is_number(b) || (!IS_FLOAT(a) && !IS_FLOAT(b)))
+    if (op > BIN_POW || !is_number(a) || !is_number(b) || (!IS_FLOATLIKE(a) && !IS_FLOATLIKE(b)))
         return NOT_IMPLEMENTED_VAL;
     double x, y;
     if (!operand_double(ts, a, &x) || !operand_double(ts, b, &y)) return ERROR_VAL;
@@ -153,7 +156,7 @@ Value float_binop(TState *ts, BinOp op, Value a, Value b) {
 }
 
 Value float_divmod(TState *ts, Value a, Value b) {
-    if (!is_number(a) || !is_number(b) || (!IS_FLOAT(a) && !IS_FLOAT(b))) return NOT_IMPLEMENTED_VAL;
+    if (!is_number(a) || !is_number(b) || (!IS_FLOATLIKE(a) && !IS_FLOATLIKE(b))) return NOT_IMPLEMENTED_VAL;
     double x, y, q, r;
     if (!operand_double(ts, a, &x) || !operand_double(ts, b, &y)) return ERROR_VAL;
     if (y == 0.0) return err_format(ts, ts->interp->exc.ZeroDivisionError, "float divmod()");
@@ -164,10 +167,10 @@ Value float_divmod(TState *ts, Value a, Value b) {
 
 Value float_unop(TState *ts, UnOp op, Value a) {
     (void)ts;
-    if (!IS_FLOAT(a)) return NOT_IMPLEMENTED_VAL;
+    if (!IS_FLOATLIKE(a)) return NOT_IMPLEMENTED_VAL;
     switch (op) {
-    case UN_NEG: return FLOAT_VAL(-AS_FLOAT(a));
-    case UN_POS: return a;
+    case UN_NEG: return FLOAT_VAL(-float_value(a));
+    case UN_POS: return FLOAT_VAL(float_value(a));
     default: return NOT_IMPLEMENTED_VAL;
     }
 }
@@ -222,10 +225,10 @@ int float_compare_int(double d, Value i) {
 
 static Value float_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     (void)ts;
-    if (!IS_FLOAT(a)) return NOT_IMPLEMENTED_VAL;
-    double x = AS_FLOAT(a);
-    if (IS_FLOAT(b)) {
-        double y = AS_FLOAT(b);
+    if (!IS_FLOATLIKE(a)) return NOT_IMPLEMENTED_VAL;
+    double x = float_value(a);
+    if (IS_FLOATLIKE(b)) {
+        double y = float_value(b);
         switch (op) {
         case CMP_LT: return BOOL_VAL(x < y);
         case CMP_LE: return BOOL_VAL(x <= y);
@@ -330,18 +333,35 @@ bool float_coerce(TState *ts, Value v, double *out) {
 }
 
 static Value float_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    (void)type;
+    if (type != ts->interp->types.float_) {
+        Value v = float_new(ts, ts->interp->types.float_, args, nargs, kwnames);
+        if (IS_ERROR(v)) return v;
+        ObjFloat *f = (ObjFloat *)gc_alloc(ts, sizeof(ObjFloat), OBJ_FLOAT, type);
+        if (!f) return ERROR_VAL;
+        f->value = AS_FLOAT(v);
+        return OBJ_VAL(f);
+    }
     if (!args_check(ts, "float", nargs, kwnames, 0, 1)) return ERROR_VAL;
     if (nargs == 0) return FLOAT_VAL(0.0);
     Value x = args[0];
     double d;
-    if (IS_FLOAT(x)) return x;
+    if (IS_FLOATLIKE(x)) return FLOAT_VAL(float_value(x));
     if (IS_INTLIKE(x)) return int_to_float(ts, x, &d);
     if (IS_STR(x)) {
         char err[NUMFMT_ERRLEN];
         if (!numfmt_parse_float(AS_STR(x)->data, AS_STR(x)->len, &d, err, sizeof err))
             return raise_numfmt(ts, err);
         return FLOAT_VAL(d);
+    }
+    if (buffer_check(ts, x) && (!IS_OBJ(x) || !(OBJ_TYPE(x)->flags & TYPEF_HEAPTYPE))) {
+        /* float(b'1.5'): the bytes as ASCII text, quoted as bytes when bad. */
+        Value b = bytes_from_buffer(ts, x);
+        if (IS_ERROR(b)) return b;
+        char err[NUMFMT_ERRLEN];
+        if (numfmt_parse_float(AS_BYTES(b)->data, AS_BYTES(b)->len, &d, err, sizeof err)) return FLOAT_VAL(d);
+        Value rep = ops_repr(ts, b);
+        if (IS_ERROR(rep)) return rep;
+        return err_format(ts, ts->interp->exc.ValueError, "could not convert string to float: %s", AS_STR(rep)->data);
     }
     int r = float_from_special(ts, x, &d);
     if (r > 0) return FLOAT_VAL(d);
@@ -353,17 +373,17 @@ static Value float_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
 
 /* ---- slots -------------------------------------------------------------- */
 
-static Value float_repr(TState *ts, Value self) { return float_repr_value(ts, AS_FLOAT(self)); }
+static Value float_repr(TState *ts, Value self) { return float_repr_value(ts, float_value(self)); }
 
 static int float_hash_slot(TState *ts, Value self, int64_t *out) {
     (void)ts;
-    *out = float_hash(AS_FLOAT(self));
+    *out = float_hash(float_value(self));
     return 0;
 }
 
 static int float_truth(TState *ts, Value self) {
     (void)ts;
-    return AS_FLOAT(self) != 0.0;
+    return float_value(self) != 0.0;
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -373,7 +393,7 @@ static int float_truth(TState *ts, Value self) {
 static bool float_method_args(TState *ts, const char *name, Value *args, int nargs, ObjTuple *kwnames,
                               int min, int max) {
     if (!args_check(ts, name, nargs, kwnames, min, max)) return false;
-    if (IS_FLOAT(args[0])) return true;
+    if (IS_FLOATLIKE(args[0])) return true;
     err_format(ts, ts->interp->exc.TypeError,
                "descriptor '%s' for 'float' objects doesn't apply to a '%s' object", name,
                ops_type_name(ts, args[0]));
@@ -451,7 +471,7 @@ FLOAT_CMP_METHOD(CMP_GE, ge)
 /* Checks a method that takes only self and binds self's value to x. */
 #define FLOAT_SELF(name)                                                                   \
     if (!float_method_args(ts, name, args, nargs, kwnames, 1, 1)) return ERROR_VAL;       \
-    double x = AS_FLOAT(args[0])
+    double x = float_value(args[0])
 
 static Value float_m_neg(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     FLOAT_SELF("__neg__");
@@ -511,7 +531,7 @@ static Value float_m_is_integer(TState *ts, Value *args, int nargs, ObjTuple *kw
 
 static Value float_m_round(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!float_method_args(ts, "__round__", args, nargs, kwnames, 1, 2)) return ERROR_VAL;
-    return float_round(ts, AS_FLOAT(args[0]), nargs > 1 ? args[1] : EMPTY_VAL);
+    return float_round(ts, float_value(args[0]), nargs > 1 ? args[1] : EMPTY_VAL);
 }
 
 static Value float_m_format(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -519,7 +539,7 @@ static Value float_m_format(TState *ts, Value *args, int nargs, ObjTuple *kwname
     if (!IS_STR(args[1]))
         return err_format(ts, ts->interp->exc.TypeError, "__format__() argument must be str, not %s",
                           ops_type_name(ts, args[1]));
-    return float_format(ts, AS_FLOAT(args[0]), AS_STR(args[1]));
+    return float_format(ts, float_value(args[0]), AS_STR(args[1]));
 }
 
 /* x == numerator / denominator exactly, in lowest terms (CPython's
@@ -579,7 +599,7 @@ static Value float_m_hex(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 
 static Value float_get_real(TState *ts, Value self) {
     (void)ts;
-    return self;
+    return FLOAT_VAL(float_value(self));
 }
 
 static Value float_get_imag(TState *ts, Value self) {
@@ -637,12 +657,11 @@ static const GetSetDef float_getsets[] = {
     {NULL, NULL, NULL},
 };
 
-/* Floats are unboxed, so there is no instance layout a subclass could
- * extend: float is not subclassable in mini. */
+/* Floats are unboxed values; a subclass's instances are ObjFloat boxes. */
 const TypeSpec float_type_spec = {
     .name = "float",
-    .kind = OBJ_INSTANCE,
-    .flags = 0,
+    .kind = OBJ_FLOAT,
+    .flags = TYPEF_BASETYPE,
     .repr = float_repr,
     .hash = float_hash_slot,
     .richcmp = float_richcmp,

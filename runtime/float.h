@@ -7,6 +7,17 @@
 
 #include "runtime/object.h"
 
+/* An instance of a user subclass of float: floats themselves are unboxed,
+ * so a subclass's instances carry the value in this box (and their
+ * __dict__ in the usual prefix). Arithmetic on them gives plain floats. */
+typedef struct ObjFloat {
+    Obj obj;
+    double value;
+} ObjFloat;
+
+#define IS_FLOATLIKE(v) (IS_FLOAT(v) || IS_KIND(v, OBJ_FLOAT))
+static inline double float_value(Value v) { return IS_FLOAT(v) ? AS_FLOAT(v) : ((ObjFloat *)AS_OBJ(v))->value; }
+
 Value float_binop(TState *ts, BinOp op, Value a, Value b);
 Value float_unop(TState *ts, UnOp op, Value a);
 int64_t float_hash(double d); /* equal to int_hash for integral values */

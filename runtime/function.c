@@ -104,8 +104,14 @@ static const GetSetDef function_getsets[] = {
     {NULL, NULL, NULL},
 };
 
+static const NativeDef function_methods[] = {
+    {"__get__", class_descr_get_method},
+    {NULL, NULL},
+};
+
 const TypeSpec function_type_spec = {
     .name = "function",
+    .methods = function_methods,
     .kind = OBJ_FUNCTION,
     .repr = function_repr,
     .call = function_call,

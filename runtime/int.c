@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/error.h"
 #include "runtime/gmpalloc.h"
 #include "runtime/float.h"
@@ -946,6 +948,29 @@ static Value int_from_string(TState *ts, ObjStr *s, int base) {
 }
 
 /* int(x) and int(x, base); base is EMPTY_VAL when not given. */
+/* int(b'12'), int(bytearray(b'ff'), 16): the text of any bytes-like, with
+ * CPython's message quoting the bytes when it is not a number. */
+static Value int_from_bytes_like(TState *ts, Value x, int base) {
+    Buffer b;
+    if (!buffer_get(ts, x, &b, BUF_READ)) return ERROR_VAL;
+    /* Only ASCII can spell a number in bytes (no Unicode digits). */
+    bool ascii = true;
+    for (size_t i = 0; i < b.len && ascii; i++) ascii = (unsigned char)b.buf[i] < 0x80;
+    ObjStr *text = ascii ? str_new(ts, b.buf, b.len) : NULL;
+    buffer_release(ts, &b);
+    if (ascii && !text) return ERROR_VAL;
+    Value r = text ? int_from_string(ts, text, base) : err_set_str(ts, ts->interp->exc.ValueError, "");
+    if (IS_ERROR(r) && err_matches(ts, ts->interp->exc.ValueError)) {
+        err_clear(ts);
+        Value q = bytes_from_buffer(ts, x);
+        Value rep = IS_ERROR(q) ? q : ops_repr(ts, q);
+        if (IS_ERROR(rep)) return rep;
+        return err_format(ts, ts->interp->exc.ValueError, "invalid literal for int() with base %d: %s", base,
+                          AS_STR(rep)->data);
+    }
+    return r;
+}
+
 Value int_new_value(TState *ts, Value x, Value base) {
     Interp *interp = ts->interp;
     if (!IS_EMPTY(base)) {
@@ -954,6 +979,7 @@ Value int_new_value(TState *ts, Value x, Value base) {
         if (IS_EMPTY(x)) return err_format(ts, interp->exc.TypeError, "int() missing string argument");
         if ((b != 0 && b < 2) || b > 36)
             return err_format(ts, interp->exc.ValueError, "int() base must be >= 2 and <= 36, or 0");
+        if (IS_BYTES(x) || IS_BYTEARRAY(x)) return int_from_bytes_like(ts, x, (int)b);
         if (!IS_STR(x))
             return err_format(ts, interp->exc.TypeError,
                               "int() can't convert non-string with explicit base");
@@ -963,6 +989,7 @@ Value int_new_value(TState *ts, Value x, Value base) {
     if (IS_INTLIKE(x)) return int_exact(ts, x);
     if (IS_FLOAT(x)) return int_from_double(ts, AS_FLOAT(x));
     if (IS_STR(x)) return int_from_string(ts, AS_STR(x), 10);
+    if (buffer_check(ts, x)) return int_from_bytes_like(ts, x, 10);
     if (val_type(ts, x)->flags & TYPEF_HEAPTYPE) {
         ObjStr *trunc_name = str_intern_cstr(ts, "__trunc__");
         if (!trunc_name) return ERROR_VAL;
@@ -1226,6 +1253,7 @@ static Value int_get_one(TState *ts, Value self) {
 }
 
 static const NativeDef int_methods[] = {
+    {"to_bytes", bytes_int_to_bytes},
     {"__add__", int_m_add},
     {"__radd__", int_m_radd},
     {"__sub__", int_m_sub},
@@ -1288,6 +1316,11 @@ static const GetSetDef int_getsets[] = {
     {NULL, NULL, NULL},
 };
 
+static const NativeDef int_classmethods[] = {
+    {"from_bytes", bytes_int_from_bytes},
+    {NULL, NULL},
+};
+
 const TypeSpec int_type_spec = {
     .name = "int",
     .kind = OBJ_INT,
@@ -1301,6 +1334,7 @@ const TypeSpec int_type_spec = {
     .truth = int_truth,
     .new_ = int_new,
     .trace = int_trace,
+    .classmethods = int_classmethods,
     .methods = int_methods,
     .getsets = int_getsets,
 };

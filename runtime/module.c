@@ -138,6 +138,29 @@ Value module_run_file(TState *ts, const char *path, const char *name) {
 
 /* ---- the import system ----------------------------------------------- */
 
+Value module_add_exception(TState *ts, ObjDict *ns, ObjStr *module, const char *name, ObjType *base,
+                           const char *doc) {
+    Interp *interp = ts->interp;
+    Value b = OBJ_VAL(base);
+    ObjTuple *bases = tuple_from(ts, &b, 1);
+    if (!bases) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(bases));
+    ObjDict *body = dict_new(ts);
+    Value cls = ERROR_VAL;
+    if (body) {
+        vm_push(ts, OBJ_VAL(body));
+        ObjStr *d = doc ? str_intern_cstr(ts, doc) : NULL;
+        bool ok = (!doc || d) && dict_set_str(ts, body, interp->names.module, OBJ_VAL(module)) == 0 &&
+                  dict_set_str(ts, body, str_intern_cstr(ts, "__doc__"), d ? OBJ_VAL(d) : NONE_VAL) == 0;
+        ObjStr *n = ok ? str_intern_cstr(ts, name) : NULL;
+        cls = n ? class_new(ts, interp->types.type, n, bases, body) : ERROR_VAL;
+        if (!IS_ERROR(cls) && dict_set_str(ts, ns, n, cls) < 0) cls = ERROR_VAL;
+        vm_pop(ts);
+    }
+    vm_pop(ts);
+    return cls;
+}
+
 typedef bool (*ModuleInit)(TState *ts, ObjDict *ns);
 
 typedef struct BuiltinModule {
@@ -149,10 +172,13 @@ static const BuiltinModule builtin_modules[] = {
     {"sys", mod_sys_init},
     {"time", mod_time_init},
     {"math", mod_math_init},
+    {"cmath", mod_cmath_init},
     {"os", mod_os_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
+    {"_struct", mod_struct_init},
+    {"array", mod_array_init},
     {NULL, NULL},
 };
 

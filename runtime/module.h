@@ -32,6 +32,11 @@ Value module_run_source(TState *ts, const char *source, size_t len, const char *
  * carries `filename` (such as "<stdlib/threading.mini>"): for tracebacks. */
 bool module_embedded_source(const char *filename, const char **source, size_t *length);
 
+/* For C modules: class NAME(base) in namespace ns, its __module__ set to
+ * `module` and its __doc__ to doc (NULL: none); the class, or ERROR_VAL. */
+Value module_add_exception(TState *ts, struct ObjDict *ns, struct ObjStr *module, const char *name,
+                           ObjType *base, const char *doc);
+
 extern const struct TypeSpec module_type_spec;
 
 #endif

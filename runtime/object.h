@@ -24,6 +24,9 @@ typedef struct GcMarker GcMarker;
 typedef enum ObjKind {
     OBJ_STR,
     OBJ_BYTES,
+    OBJ_BYTEARRAY,
+    OBJ_MEMORYVIEW,
+    OBJ_ARRAY,
     OBJ_INT,
     OBJ_TUPLE,
     OBJ_LIST,
@@ -48,6 +51,9 @@ typedef enum ObjKind {
     OBJ_CLASSMETHOD,
     OBJ_FILE,
     OBJ_OPAQUE, /* native state owned by a C module (locks, queues, ...) */
+    OBJ_MEMBER, /* a __slots__ entry's descriptor */
+    OBJ_COMPLEX,
+    OBJ_FLOAT, /* an instance of a float subclass (floats themselves are unboxed) */
     OBJ_KIND_COUNT
 } ObjKind;
 
@@ -62,6 +68,9 @@ typedef struct Obj {
 } Obj;
 
 #define OBJF_IMMORTAL 0x01 /* never freed: interned names */
+#define OBJF_DICT_PREFIX 0x02 /* the __dict__ pointer sits GC_DICT_PREFIX bytes before the header */
+/* 16, not 8: objects stay 16-byte aligned. */
+#define GC_DICT_PREFIX 16
 /* Bits 3..7: the allocator's size class (0: allocated with malloc). */
 #define OBJF_SIZE_SHIFT 3
 
@@ -79,6 +88,7 @@ typedef enum UnOp { UN_NEG, UN_POS, UN_INVERT } UnOp;
 struct ObjTuple;
 struct ObjStr;
 struct ObjDict;
+struct Buffer;
 
 /* Slot signatures. A Value-returning slot returns ERROR_VAL after raising
  * (the exception is on the thread); int-returning ones return -1. */
@@ -102,20 +112,30 @@ typedef Value (*NewFn)(TState *ts, struct ObjType *type, Value *args, int nargs,
 typedef void (*TraceFn)(GcMarker *m, Obj *self);
 typedef void (*FinalizeFn)(Obj *self);
 typedef void (*AfterForkFn)(Obj *self);
+/* The buffer protocol (runtime/buffer.h): fill *view, 0 or -1 after raising. */
+typedef int (*GetBufferFn)(TState *ts, Value self, struct Buffer *view, int flags);
+typedef void (*ReleaseBufferFn)(TState *ts, struct Buffer *view);
 
 #define TYPEF_BASETYPE 0x01  /* may be subclassed */
 #define TYPEF_HEAPTYPE 0x02  /* a user class (class statement) */
 #define TYPEF_EXCEPTION 0x04 /* BaseException or a subclass */
+#define TYPEF_ABSTRACT 0x20    /* __abstractmethods__ is set and not empty: object() refuses it */
+#define TYPEF_NO_DICT 0x10     /* a user class whose __slots__ leave its instances without __dict__ */
+#define TYPEF_DICT_PREFIX 0x08 /* a user subclass of a built-in type whose layout has no dict field:
+                                 instances get OBJF_DICT_PREFIX */
 
 typedef struct ObjType {
     Obj obj;
     struct ObjStr *name;
-    struct ObjType *base;
+    struct ObjType *base;         /* the base whose instance layout this type has */
     struct ObjDict *dict;         /* attributes and methods */
-    struct ObjTuple *mro;         /* this type, its base, ..., object */
+    struct ObjTuple *mro;         /* C3 linearization: this type, ..., object; never changes */
+    struct ObjTuple *bases;       /* a user class's bases; NULL: (base,) */
     uint32_t id;                  /* unique per interpreter: inline caches */
+    struct Interp *interp;        /* the interpreter the type belongs to (its type cache) */
     uint32_t flags;               /* TYPEF_* */
     uint8_t instance_kind;        /* ObjKind of instances */
+    uint16_t nslots;              /* __slots__ values after an ObjInstance's dict field */
     Value module;                 /* __module__ as str, or NONE_VAL */
 
     UnaryFn repr;
@@ -142,6 +162,8 @@ typedef struct ObjType {
      * (mutexes, condition variables) that a thread of the parent, gone in
      * the child, may have held or waited on. */
     AfterForkFn after_fork;
+    GetBufferFn getbuffer;         /* bytes-like objects (runtime/buffer.h) */
+    ReleaseBufferFn releasebuffer;
 } ObjType;
 
 /* A native function's signature: args[0..nargs) positional, then one value

@@ -176,8 +176,11 @@ Value ops_getitem(TState *ts, Value obj, Value key) {
     ObjType *t = val_type(ts, obj);
     if (t->getitem) return t->getitem(ts, obj, key);
     if (IS_TYPE(obj)) {
-        Value fn = type_lookup(AS_TYPE(obj), str_intern_cstr(ts, "__class_getitem__"));
-        if (!IS_EMPTY(fn)) return vm_call_method(ts, fn, obj, &key, 1, NULL);
+        Value fn = type_lookup(AS_TYPE(obj), ts->interp->names.class_getitem);
+        if (!IS_EMPTY(fn)) {
+            fn = class_bind(ts, fn, EMPTY_VAL, AS_TYPE(obj));
+            return IS_ERROR(fn) ? fn : vm_call(ts, fn, &key, 1, NULL);
+        }
         /* list[int] and friends: generic aliases are not modelled; the
          * class itself stands in, which is what annotations need. */
         return obj;

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/class.h"
+#include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/gmpalloc.h"
@@ -284,7 +287,8 @@ static int memo_container(Dumper *d, Value v) {
  * without calling __init__. */
 static bool dump_instance(Dumper *d, Value v) {
     ObjType *type = OBJ_TYPE(v);
-    if (!(type->flags & TYPEF_HEAPTYPE)) return cannot(d, v);
+    /* The format carries an instance's dict, not its __slots__ values. */
+    if (!(type->flags & TYPEF_HEAPTYPE) || type->nslots) return cannot(d, v);
     int m = memo_container(d, v);
     if (m != 0) return m == 1;
     ObjDict *attrs = AS_INSTANCE(v)->dict;
@@ -298,9 +302,27 @@ static bool dump_object(Dumper *d, Value v) {
     ObjType *type = OBJ_TYPE(v);
     BuiltinTypes *types = &interp->types;
     switch (OBJ_KIND(v)) {
+    case OBJ_COMPLEX: {
+        if (type != types->complex) return cannot(d, v);
+        uint64_t re, im;
+        memcpy(&re, &AS_COMPLEX(v)->real, sizeof re);
+        memcpy(&im, &AS_COMPLEX(v)->imag, sizeof im);
+        return put_tagged_u64(d, 'c', re) && put_u64(d, im);
+    }
     case OBJ_STR:
         if (type != types->str) return cannot(d, v);
         return put_tag(d, 's') && put_text(d, AS_STR(v)->data, AS_STR(v)->len);
+    case OBJ_BYTES:
+        if (type != types->bytes) return cannot(d, v);
+        return put_tag(d, 'b') && put_text(d, AS_BYTES(v)->data, AS_BYTES(v)->len);
+    case OBJ_BYTEARRAY: {
+        if (type != types->bytearray) return cannot(d, v);
+        Buffer b;
+        if (!buffer_get(d->ts, v, &b, BUF_READ)) return false;
+        bool ok = put_tag(d, 'B') && put_text(d, b.buf, b.len);
+        buffer_release(d->ts, &b);
+        return ok;
+    }
     case OBJ_INT: {
         if (type != types->int_) return cannot(d, v);
         int64_t i;
@@ -509,10 +531,9 @@ static Value load_instance(Loader *l) {
         AS_TYPE(type)->instance_kind != OBJ_INSTANCE)
         return malformed(l);
     vm_push(ts, type);
-    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance), OBJ_INSTANCE, AS_TYPE(type));
+    ObjInstance *inst = class_instance_alloc(ts, AS_TYPE(type));
     vm_pop(ts);
     if (!inst) return ERROR_VAL;
-    inst->dict = NULL;
     if (!remember(l, OBJ_VAL(inst))) return ERROR_VAL;
     Value attrs = load_value(l);
     if (IS_ERROR(attrs)) return attrs;
@@ -602,7 +623,23 @@ static Value load_tagged(Loader *l, unsigned char tag) {
         double f;
         memcpy(&f, &u, sizeof f);
         return FLOAT_VAL(f);
+    case 'c': {
+        uint64_t im;
+        if (!get_u64(l, &u) || !get_u64(l, &im)) return ERROR_VAL;
+        double re_d, im_d;
+        memcpy(&re_d, &u, sizeof re_d);
+        memcpy(&im_d, &im, sizeof im_d);
+        return complex_new_value(l->ts, re_d, im_d);
+    }
     case 's': return load_str(l);
+    case 'b':
+    case 'B': {
+        const char *p;
+        size_t n;
+        if (!get_text(l, &p, &n)) return ERROR_VAL;
+        Obj *o = tag == 'b' ? (Obj *)bytes_new(l->ts, p, n) : (Obj *)bytearray_new(l->ts, p, n);
+        return o ? OBJ_VAL(o) : ERROR_VAL;
+    }
     case 't': return load_tuple(l);
     case 'l': return load_list(l);
     case 'd': return load_dict(l);

@@ -11,6 +11,7 @@
  *              | 'i' int64                              an int that fits 64 bits
  *              | 'I' sign(u8: 0 or 1) len magnitude     any other int: len bytes, LE
  *              | 'f' binary64                           a float, its IEEE-754 bits
+ *              | 'c' binary64 binary64                  a complex: real, imaginary
  *              | 's' len utf8                           a str
  *              | 't' len value*                         a tuple
  *              | 'l' len value*                         a list        (memoized)
@@ -34,7 +35,7 @@
  * (no lambdas, no nested functions) and the receiver must have the same
  * code (a forked child has). Built-in functions and types are module
  * "builtins". Anything else (generators, files, locks, instances of
- * subclasses of the built-in types) raises TypeError
+ * subclasses of the built-in types, instances with __slots__) raises TypeError
  * "cannot serialize 'X' object" in the caller. */
 
 #include <stdbool.h>

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/codec.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
@@ -960,11 +962,15 @@ static Value str_new_slot(TState *ts, ObjType *type, Value *args, int nargs, Obj
     if (IS_EMPTY(a[0])) {
         r = OBJ_VAL(str_new(ts, "", 0));
     } else if (!IS_EMPTY(a[1]) || !IS_EMPTY(a[2])) {
-        if (!IS_KIND(a[0], OBJ_BYTES))
+        Buffer b;
+        if (!buffer_check(ts, a[0]))
             return err_format(ts, EXC(ts)->TypeError,
                               "decoding to str: need a bytes-like object, %s found",
                               ops_type_name(ts, a[0]));
-        return err_format(ts, EXC(ts)->NotImplementedError, "str() cannot decode bytes yet");
+        if (!buffer_get(ts, a[0], &b, BUF_READ)) return ERROR_VAL;
+        r = codec_decode(ts, b.buf, b.len, a[1], a[2]);
+        buffer_release(ts, &b);
+        if (IS_ERROR(r)) return r;
     } else {
         r = ops_str(ts, a[0]);
         if (IS_ERROR(r)) return r;
@@ -2623,6 +2629,7 @@ STR_CMP_METHOD(str_m_ge, CMP_GE)
 
 static const NativeDef str_methods[] = {
     {"join", str_m_join},
+    {"encode", codec_str_encode},
     {"split", str_m_split},
     {"rsplit", str_m_rsplit},
     {"splitlines", str_m_splitlines},

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "runtime/class.h"
+#include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
@@ -30,6 +31,9 @@ extern const TypeSpec dict_keys_type_spec;
 extern const TypeSpec dict_values_type_spec;
 extern const TypeSpec dict_items_type_spec;
 extern const TypeSpec rlock_type_spec;
+extern const TypeSpec bytes_type_spec;
+extern const TypeSpec bytearray_type_spec;
+extern const TypeSpec memoryview_type_spec;
 
 /* Allocates a type object and copies the spec's slots; name, dict and MRO
  * come later (finish_type), since during bootstrap the str, dict and tuple
@@ -43,6 +47,7 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     t->instance_kind = (uint8_t)spec->kind;
     t->module = NONE_VAL;
     t->id = atomic_fetch_add(&ts->interp->next_type_id, 1) + 1;
+    t->interp = ts->interp;
 #define SLOT(s) t->s = spec->s ? spec->s : (base ? base->s : NULL)
     SLOT(repr);
     SLOT(str);
@@ -61,6 +66,8 @@ static ObjType *alloc_type(TState *ts, const TypeSpec *spec, ObjType *base) {
     SLOT(getattr);
     SLOT(setattr);
     SLOT(new_);
+    SLOT(getbuffer);
+    SLOT(releasebuffer);
 #undef SLOT
     /* Tracing and finalizing depend on the object layout: inherit them
      * only from a base whose instances have the same layout. */
@@ -142,8 +149,11 @@ static bool finish_type(TState *ts, ObjType *t, const TypeSpec *spec) {
     t->dict = dict_new(ts);
     if (!t->name || !t->dict || !build_mro(ts, t)) return false;
     if (spec->new_ && !install_new(ts, t)) return false;
-    return install_natives(ts, t, spec->methods, false) &&
-           install_natives(ts, t, spec->classmethods, true) && install_getsets(ts, t, spec->getsets);
+    bool ok = install_natives(ts, t, spec->methods, false) && install_natives(ts, t, spec->classmethods, true) &&
+              install_getsets(ts, t, spec->getsets);
+    /* Lookups cached while the type was being filled are stale now. */
+    atomic_fetch_add(&ts->interp->type_epoch, 1);
+    return ok;
 }
 
 ObjType *type_from_spec(TState *ts, const TypeSpec *spec, ObjType *base) {
@@ -166,6 +176,9 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(object), &object_type_spec, (size_t)-1},
     {FIELD(type), &type_type_spec, FIELD(object)},
     {FIELD(str), &str_type_spec, FIELD(object)},
+    {FIELD(bytes), &bytes_type_spec, FIELD(object)},
+    {FIELD(bytearray), &bytearray_type_spec, FIELD(object)},
+    {FIELD(memoryview), &memoryview_type_spec, FIELD(object)},
     {FIELD(dict), &dict_type_spec, FIELD(object)},
     {FIELD(tuple), &tuple_type_spec, FIELD(object)},
     {FIELD(int_), &int_type_spec, FIELD(object)},
@@ -198,6 +211,8 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(dict_items), &dict_items_type_spec, FIELD(object)},
     {FIELD(lock), &lock_type_spec, FIELD(object)},
     {FIELD(rlock), &rlock_type_spec, FIELD(object)},
+    {FIELD(member), &member_type_spec, FIELD(object)},
+    {FIELD(complex), &complex_type_spec, FIELD(object)},
 };
 
 #define TYPE_FIELD(types, off) ((ObjType **)((char *)(types) + (off)))
@@ -234,17 +249,69 @@ ObjType *val_type(TState *ts, Value v) {
     return types->ellipsis;
 }
 
+/* Both walk the MRO tuple; only during bootstrap, before a type has its
+ * MRO, do they follow the single-base chain. */
 bool type_is_subtype(const ObjType *type, const ObjType *base) {
-    for (const ObjType *t = type; t; t = t->base)
-        if (t == base) return true;
+    if (type == base) return true;
+    if (!type->mro) {
+        for (const ObjType *t = type->base; t; t = t->base)
+            if (t == base) return true;
+        return false;
+    }
+    ObjTuple *mro = type->mro;
+    for (size_t i = 1; i < mro->len; i++)
+        if (AS_OBJ(mro->items[i]) == (const Obj *)base) return true;
     return false;
 }
 
-Value type_lookup(ObjType *type, ObjStr *name) {
-    for (ObjType *t = type; t; t = t->base) {
+static Value mro_lookup(ObjTuple *mro, ObjStr *name) {
+    for (size_t i = 0; i < mro->len; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
         if (!t->dict) continue;
         Value v = dict_get_str(t->dict, name);
         if (!IS_EMPTY(v)) return v;
     }
     return EMPTY_VAL;
+}
+
+/* The MRO walk goes through the interpreter's type cache: an entry holds
+ * (type id, epoch, name) -> result, absent included. Type ids are never
+ * reused and names are interned (immortal), and every change to a class
+ * after its creation bumps the epoch, so an entry that matches is the walk's
+ * current answer. */
+Value type_lookup(ObjType *type, ObjStr *name) {
+    if (!type->mro) {
+        for (ObjType *t = type; t; t = t->base) {
+            if (!t->dict) continue;
+            Value v = dict_get_str(t->dict, name);
+            if (!IS_EMPTY(v)) return v;
+        }
+        return EMPTY_VAL;
+    }
+    Interp *interp = type->interp;
+    uint32_t epoch = atomic_load_explicit(&interp->type_epoch, memory_order_acquire);
+    size_t h = ((size_t)type->id * 2654435761u ^ ((uintptr_t)name >> 4)) & (MINI_TYPE_CACHE_SIZE - 1);
+    TypeCacheEntry *e = &interp->type_cache[h];
+    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (!(seq & 1)) {
+        uint32_t id = __atomic_load_n(&e->type_id, __ATOMIC_RELAXED);
+        uint32_t ep = __atomic_load_n(&e->epoch, __ATOMIC_RELAXED);
+        ObjStr *nm = __atomic_load_n(&e->name, __ATOMIC_RELAXED);
+        Value v = __atomic_load_n(&e->value, __ATOMIC_RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&e->seq, memory_order_relaxed) == seq && id == type->id && ep == epoch && nm == name)
+            return v;
+    }
+    Value v = mro_lookup(type->mro, name);
+    /* Fill the entry unless another thread is filling it. */
+    if (!(seq & 1) && atomic_compare_exchange_strong_explicit(&e->seq, &seq, seq + 1, memory_order_acquire,
+                                                              memory_order_relaxed)) {
+        atomic_thread_fence(memory_order_release);
+        __atomic_store_n(&e->type_id, type->id, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->epoch, epoch, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->name, name, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->value, v, __ATOMIC_RELAXED);
+        atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
+    }
+    return v;
 }

@@ -39,6 +39,8 @@ typedef struct TypeSpec {
     TraceFn trace;
     FinalizeFn finalize;
     AfterForkFn after_fork;
+    GetBufferFn getbuffer;
+    ReleaseBufferFn releasebuffer;
     const NativeDef *methods;   /* NULL-terminated, or NULL */
     const NativeDef *classmethods;
     const GetSetDef *getsets;   /* NULL-terminated, or NULL */

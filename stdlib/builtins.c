@@ -1129,8 +1129,23 @@ static Value builtin_callable(TState *ts, Value *args, int nargs, ObjTuple *kwna
 
 /* isinstance's second argument: a class or a (nested) tuple of them.
  * 1, 0, or -1 after raising. */
+/* A user metaclass's __instancecheck__ / __subclasscheck__ (abc.ABCMeta's
+ * registry): 1, 0, -1 after raising, or 2 when the metaclass has none. */
+static int meta_check(TState *ts, Value cls, const char *dunder, Value arg) {
+    ObjType *meta = OBJ_TYPE(cls);
+    if (!(meta->flags & TYPEF_HEAPTYPE)) return 2;
+    Value fn = type_lookup(meta, str_intern_cstr(ts, dunder));
+    if (!IS_FUNCTION(fn)) return 2;
+    Value r = vm_call_method(ts, fn, cls, &arg, 1, NULL);
+    return IS_ERROR(r) ? -1 : ops_truth(ts, r);
+}
+
 static int instance_of(TState *ts, Value obj, Value cls, int depth) {
-    if (IS_TYPE(cls)) return ops_isinstance(ts, obj, AS_TYPE(cls));
+    if (IS_TYPE(cls)) {
+        if (ops_isinstance(ts, obj, AS_TYPE(cls))) return 1;
+        int r = meta_check(ts, cls, "__instancecheck__", obj);
+        return r == 2 ? 0 : r;
+    }
     if (IS_TUPLE(cls)) {
         if (depth >= MINI_MAX_NATIVE_DEPTH) {
             err_format(ts, EXCS(ts)->RecursionError, "maximum recursion depth exceeded in __instancecheck__");
@@ -1168,7 +1183,8 @@ static int subclass_of(TState *ts, Value derived, Value cls, int depth) {
         err_format(ts, EXCS(ts)->TypeError, "issubclass() arg 2 must be a class, a tuple of classes, or a union");
         return -1;
     }
-    return type_is_subtype(AS_TYPE(derived), AS_TYPE(cls));
+    int r = meta_check(ts, cls, "__subclasscheck__", derived);
+    return r == 2 ? type_is_subtype(AS_TYPE(derived), AS_TYPE(cls)) : r;
 }
 
 static Value builtin_isinstance(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1423,9 +1439,11 @@ bool builtins_init(TState *ts, ObjDict *ns) {
         {"bytes", types->bytes},     {"list", types->list},
         {"tuple", types->tuple},     {"dict", types->dict},
         {"set", types->set},         {"frozenset", types->frozenset},
+        {"complex", types->complex},
         {"range", types->range},     {"slice", types->slice},
         {"property", types->property}, {"staticmethod", types->staticmethod},
-        {"classmethod", types->classmethod},
+        {"classmethod", types->classmethod}, {"bytearray", types->bytearray},
+        {"memoryview", types->memoryview},
     };
     for (size_t i = 0; i < sizeof named_types / sizeof named_types[0]; i++)
         if (!add_type(ts, ns, named_types[i].name, named_types[i].type)) return false;

@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
@@ -1303,18 +1305,21 @@ static const CType *ctype_find(TState *ts, Value code) {
  * does; floats are refused for integer types. */
 static bool ctype_convert(TState *ts, const CType *t, Value v, unsigned char out[8]) {
     if (t->code == 'c') {
-        if (IS_STR(v) && AS_STR(v)->nchars == 1) {
-            uint32_t cp = str_utf8_decode(AS_STR(v)->data, AS_STR(v)->len, &(size_t){0});
-            if (cp < 256) {
-                out[0] = (unsigned char)cp;
-                return true;
-            }
-        }
+        /* c_char takes one byte, as CPython's: a bytes or bytearray of
+         * length 1, or an int below 256. */
         if (IS_INT(v) && AS_INT(v) >= 0 && AS_INT(v) < 256) {
             out[0] = (unsigned char)AS_INT(v);
             return true;
         }
-        err_format(ts, ts->interp->exc.TypeError, "one character str expected, not %s", ops_type_name(ts, v));
+        if (IS_BYTES(v) || IS_BYTEARRAY(v)) {
+            Buffer b;
+            if (!buffer_get(ts, v, &b, BUF_READ)) return false;
+            bool one = b.len == 1;
+            if (one) out[0] = (unsigned char)b.buf[0];
+            buffer_release(ts, &b);
+            if (one) return true;
+        }
+        err_format(ts, ts->interp->exc.TypeError, "one character bytes, bytearray or integer expected");
         return false;
     }
     if (t->is_float) {
@@ -1373,10 +1378,8 @@ static Value ctype_read(TState *ts, const CType *t, const unsigned char *p) {
     case 'f': { float x; memcpy(&x, p, 4); return FLOAT_VAL((double)x); }
     case 'd': { double x; memcpy(&x, p, 8); return FLOAT_VAL(x); }
     default: {
-        char utf8[4];
-        size_t n = str_utf8_encode(*p, utf8);
-        ObjStr *s = str_new(ts, utf8, n);
-        return s ? OBJ_VAL(s) : ERROR_VAL;
+        ObjBytes *b = bytes_new(ts, (const char *)p, 1);
+        return b ? OBJ_VAL(b) : ERROR_VAL;
     }
     }
 }
@@ -1590,6 +1593,13 @@ static Value shared_array_getitem(TState *ts, Value self, Value key) {
     }
     int64_t start, stop, step, n;
     if (slice_indices(ts, AS_SLICE(key), s->count, &start, &stop, &step, &n) < 0) return ERROR_VAL;
+    if (s->ctype->code == 'c') {
+        /* A slice of chars is bytes, as CPython's. */
+        ObjBytes *b = bytes_alloc(ts, n > 0 ? (size_t)n : 0);
+        if (!b || !shared_lock(ts, s, true)) return ERROR_VAL;
+        for (int64_t k = 0, at = start; k < n; k++, at += step) b->data[k] = (char)s->data[at];
+        return shared_lock(ts, s, false) ? OBJ_VAL(b) : ERROR_VAL;
+    }
     ObjList *list = list_new(ts, (size_t)n);
     if (!list) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(list));
@@ -1648,6 +1658,53 @@ static int shared_array_setitem(TState *ts, Value self, Value key, Value value) 
 
 static Value shared_array_iter(TState *ts, Value self) { return seq_iter_new(ts, self); }
 
+/* Array('c').value (up to the first NUL) and .raw (every byte). */
+static Value chars_get(TState *ts, Value self, bool raw) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    if (s->ctype->code != 'c')
+        return err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'",
+                          ops_type_name(ts, self), raw ? "raw" : "value");
+    if (!shared_lock(ts, s, true)) return ERROR_VAL;
+    size_t n = (size_t)s->count;
+    if (!raw) {
+        const unsigned char *nul = memchr(s->data, 0, n);
+        if (nul) n = (size_t)(nul - s->data);
+    }
+    ObjBytes *b = bytes_new(ts, (const char *)s->data, n);
+    return shared_lock(ts, s, false) && b ? OBJ_VAL(b) : ERROR_VAL;
+}
+
+static int chars_set(TState *ts, Value self, Value v, bool raw) {
+    ObjShared *s = (ObjShared *)AS_OBJ(self);
+    if (s->ctype->code != 'c') {
+        err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'",
+                   ops_type_name(ts, self), raw ? "raw" : "value");
+        return -1;
+    }
+    Value b = bytes_from_buffer(ts, v);
+    if (IS_ERROR(b)) return -1;
+    size_t n = AS_BYTES(b)->len;
+    if (n > (size_t)s->count) {
+        err_format(ts, ts->interp->exc.ValueError, "byte string too long");
+        return -1;
+    }
+    if (!shared_lock(ts, s, true)) return -1;
+    memcpy(s->data, AS_BYTES(b)->data, n);
+    if (!raw && n < (size_t)s->count) s->data[n] = 0;
+    return shared_lock(ts, s, false) ? 0 : -1;
+}
+
+static Value chars_get_value(TState *ts, Value self) { return chars_get(ts, self, false); }
+static Value chars_get_raw(TState *ts, Value self) { return chars_get(ts, self, true); }
+static int chars_set_value(TState *ts, Value self, Value v) { return chars_set(ts, self, v, false); }
+static int chars_set_raw(TState *ts, Value self, Value v) { return chars_set(ts, self, v, true); }
+
+static const GetSetDef shared_array_getsets[] = {
+    {"value", chars_get_value, chars_set_value},
+    {"raw", chars_get_raw, chars_set_raw},
+    {NULL, NULL, NULL},
+};
+
 static Value shared_array_repr(TState *ts, Value self) {
     ObjShared *s = (ObjShared *)AS_OBJ(self);
     ObjSlice *all = slice_new(ts, NONE_VAL, NONE_VAL, NONE_VAL);
@@ -1672,6 +1729,7 @@ static const TypeSpec mp_shared_array_spec = {
     .trace = shared_trace,
     .finalize = shared_finalize,
     .methods = shared_value_methods,
+    .getsets = shared_array_getsets,
 };
 
 /* ---- Child: a forked process ---------------------------------------------- */

@@ -1,7 +1,8 @@
 /* The os module: process identity, the environment (os.environ is a dict
  * snapshot taken at import; os.getenv reads it, so assignments to it are
- * seen), the working directory and a few file system operations. os.path
- * is not provided. */
+ * seen), the working directory, a few file system operations, and bytes
+ * from descriptors and the kernel's generator (read, write, urandom).
+ * os.path is not provided. */
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,10 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
@@ -28,6 +32,7 @@
 #include "stdlib/modules.h"
 #include "vm/interp.h"
 #include "vm/thread.h"
+#include "vm/vm.h"
 
 extern char **environ;
 
@@ -256,8 +261,76 @@ static Value os_exit_now(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     _exit(status);
 }
 
+/* os.urandom(size): bytes from the kernel's generator. */
+static Value os_urandom(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "urandom", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t n;
+    if (!args_int(ts, args[0], &n)) return ERROR_VAL;
+    if (n < 0) return err_format(ts, ts->interp->exc.ValueError, "negative argument not allowed");
+    ObjBytes *b = bytes_alloc(ts, (size_t)n);
+    if (!b) return ERROR_VAL;
+    for (size_t done = 0; done < (size_t)n;) {
+        ssize_t r = getrandom(b->data + done, (size_t)n - done, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+        done += (size_t)r;
+    }
+    return OBJ_VAL(b);
+}
+
+/* os.read(fd, n) and os.write(fd, data): one system call each, detached
+ * (the data is copied first, so no object is touched while detached). */
+static Value os_read(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "read", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    int fd;
+    int64_t n;
+    if (!c_int_arg(ts, args[0], &fd) || !args_int(ts, args[1], &n)) return ERROR_VAL;
+    if (n < 0) return err_format(ts, ts->interp->exc.ValueError, "negative count");
+    char *buf = malloc(n ? (size_t)n : 1);
+    if (!buf) return err_no_memory(ts);
+    ssize_t r;
+    int err;
+    do {
+        thread_detach(ts);
+        r = read(fd, buf, (size_t)n);
+        err = errno;
+        thread_attach(ts);
+    } while (r < 0 && err == EINTR && vm_safepoint(ts));
+    ObjBytes *b = r >= 0 ? bytes_new(ts, buf, (size_t)r) : NULL;
+    free(buf);
+    if (r < 0) return err_occurred(ts) ? ERROR_VAL : file_raise_oserror(ts, err, NONE_VAL);
+    return b ? OBJ_VAL(b) : ERROR_VAL;
+}
+
+static Value os_write(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "write", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    int fd;
+    if (!c_int_arg(ts, args[0], &fd)) return ERROR_VAL;
+    Buffer b;
+    if (!buffer_get(ts, args[1], &b, BUF_READ)) return ERROR_VAL;
+    char *copy = malloc(b.len ? b.len : 1);
+    if (copy) memcpy(copy, b.buf, b.len);
+    size_t len = b.len;
+    buffer_release(ts, &b);
+    if (!copy) return err_no_memory(ts);
+    ssize_t r;
+    int err;
+    do {
+        thread_detach(ts);
+        r = write(fd, copy, len);
+        err = errno;
+        thread_attach(ts);
+    } while (r < 0 && err == EINTR && vm_safepoint(ts));
+    free(copy);
+    if (r < 0) return err_occurred(ts) ? ERROR_VAL : file_raise_oserror(ts, err, NONE_VAL);
+    return int_from_i64(ts, (int64_t)r);
+}
+
 static const NativeDef os_functions[] = {
     {"getpid", os_getpid},
+    {"urandom", os_urandom},
+    {"read", os_read},
+    {"write", os_write},
     {"getppid", os_getppid},
     {"kill", os_kill},
     {"cpu_count", os_cpu_count},

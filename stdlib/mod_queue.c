@@ -16,6 +16,7 @@
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
@@ -204,31 +205,11 @@ static const TypeSpec simple_queue_spec = {
     .methods = queue_methods,
 };
 
-/* class Empty(Exception), in module _queue. */
-static bool add_empty(TState *ts, ObjDict *ns, ObjStr *module) {
-    Interp *interp = ts->interp;
-    Value base = OBJ_VAL(interp->exc.Exception);
-    ObjTuple *bases = tuple_from(ts, &base, 1);
-    if (!bases) return false;
-    vm_push(ts, OBJ_VAL(bases));
-    ObjDict *body = dict_new(ts);
-    bool ok = body != NULL;
-    if (ok) {
-        vm_push(ts, OBJ_VAL(body));
-        ObjStr *doc = str_intern_cstr(ts, "Exception raised by Queue.get(block=0)/get_nowait().");
-        ok = doc && dict_set_str(ts, body, interp->names.module, OBJ_VAL(module)) == 0 &&
-             dict_set_str(ts, body, str_intern_cstr(ts, "__doc__"), OBJ_VAL(doc)) == 0;
-        Value cls = ok ? class_new(ts, interp->types.type, str_intern_cstr(ts, "Empty"), bases, body) : ERROR_VAL;
-        ok = !IS_ERROR(cls) && dict_set_str(ts, ns, str_intern_cstr(ts, "Empty"), cls) == 0;
-        vm_pop(ts);
-    }
-    vm_pop(ts);
-    return ok;
-}
-
 bool mod_queue_init(TState *ts, ObjDict *ns) {
     ObjStr *module = str_intern_cstr(ts, "_queue");
-    if (!module || !add_empty(ts, ns, module)) return false;
+    if (!module || IS_ERROR(module_add_exception(ts, ns, module, "Empty", ts->interp->exc.Exception,
+                                                 "Exception raised by Queue.get(block=0)/get_nowait().")))
+        return false;
     ObjType *t = type_from_spec(ts, &simple_queue_spec, NULL);
     if (!t) return false;
     t->module = OBJ_VAL(module);

@@ -14,9 +14,12 @@ struct ObjDict;
 bool mod_sys_init(TState *ts, struct ObjDict *ns);
 bool mod_time_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
+bool mod_cmath_init(TState *ts, struct ObjDict *ns);
 bool mod_os_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
+bool mod_struct_init(TState *ts, struct ObjDict *ns);
+bool mod_array_init(TState *ts, struct ObjDict *ns);
 
 #endif

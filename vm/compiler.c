@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/bytes.h"
+#include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
@@ -862,6 +864,8 @@ static bool resolve_jumps(Compiler *c) {
 
 static bool same_const(Value a, Value b) {
     if (IS_STR(a) && IS_STR(b)) return str_equal(AS_STR(a), AS_STR(b));
+    if (IS_BYTES(a) && IS_BYTES(b))
+        return AS_BYTES(a)->len == AS_BYTES(b)->len && memcmp(AS_BYTES(a)->data, AS_BYTES(b)->data, AS_BYTES(a)->len) == 0;
     if (IS_OBJ(a) || IS_OBJ(b)) return false;
     return a == b; /* same tag and bits: 1, 1.0 and True stay distinct */
 }
@@ -877,8 +881,10 @@ static bool const_matches(const void *key, uint32_t pos) {
 }
 
 static uint32_t add_const(Compiler *c, Value v) {
-    bool dedupe = !IS_OBJ(v) || IS_STR(v);
-    uint32_t hash = IS_STR(v) ? hash_bytes(AS_STR(v)->data, AS_STR(v)->len) : hash_word(v);
+    bool dedupe = !IS_OBJ(v) || IS_STR(v) || IS_BYTES(v);
+    uint32_t hash = IS_STR(v)     ? hash_bytes(AS_STR(v)->data, AS_STR(v)->len)
+                    : IS_BYTES(v) ? hash_bytes(AS_BYTES(v)->data, AS_BYTES(v)->len)
+                                  : hash_word(v);
     ConstKey key = {c, v};
     int64_t found = dedupe ? index_find(&c->const_index, hash, const_matches, &key) : -1;
     if (found >= 0) return (uint32_t)found;
@@ -1017,6 +1023,12 @@ static Value int_constant(Compiler *c, const AstNode *e) {
         return NONE_VAL;
     }
     return v;
+}
+
+static Value bytes_constant(Compiler *c, AstStr s) {
+    ObjBytes *b = bytes_new(c->cs->ts, s.s, s.len);
+    if (!b) out_of_memory(c->cs);
+    return b ? OBJ_VAL(b) : NONE_VAL;
 }
 
 static Value str_constant(Compiler *c, AstStr s) {
@@ -1356,11 +1368,17 @@ static void compile_expr(Compiler *c, const AstNode *e) {
     switch (e->kind) {
     case AST_NAME: compile_name(c, e->u.name.id, NAME_LOAD); break;
     case AST_INT: emit_const(c, int_constant(c, e)); break;
-    case AST_FLOAT: emit(c, OP_LOAD_CONST, add_const(c, FLOAT_VAL(e->u.float_lit.value))); break;
-    case AST_STR: emit_const(c, str_constant(c, e->u.str.value)); break;
-    case AST_BYTES:
-        syntax_error(c->cs, e->line, e->col, "bytes literals are not supported by mini yet");
+    case AST_FLOAT:
+        if (e->u.float_lit.imag) {
+            Value v = complex_new_value(c->cs->ts, 0.0, e->u.float_lit.value);
+            if (IS_ERROR(v)) out_of_memory(c->cs);
+            else emit(c, OP_LOAD_CONST, add_const(c, v));
+        } else {
+            emit(c, OP_LOAD_CONST, add_const(c, FLOAT_VAL(e->u.float_lit.value)));
+        }
         break;
+    case AST_STR: emit_const(c, str_constant(c, e->u.str.value)); break;
+    case AST_BYTES: emit_const(c, bytes_constant(c, e->u.str.value)); break;
     case AST_JOINED_STR: compile_joined_str(c, e); break;
     case AST_CONSTANT:
         switch (e->u.constant.value) {

@@ -22,6 +22,10 @@
 /* Bytes a thread allocates before it adds them to the shared counter: keeps
  * the allocation fast path free of atomics. */
 #define MINI_GC_LOCAL_QUANTUM (64 * 1024)
+/* Entries of the interpreter's type attribute cache (a power of two): the
+ * result of an MRO walk, per (class, name), valid while no class changes.
+ * 4096 covers the working set of class-heavy programs in 128 KiB. */
+#define MINI_TYPE_CACHE_SIZE 4096
 /* Objects up to this size come from per-thread free lists of 16-byte size
  * classes (no malloc, no lock); larger ones from malloc. */
 #define MINI_GC_SMALL_MAX 256

@@ -106,19 +106,23 @@ static void memory_short(TState *ts) {
     atomic_fetch_or_explicit(&ts->eval_breaker, BREAK_GC, memory_order_relaxed);
 }
 
+/* Where an object's block starts: before its dict prefix if it has one. */
+static void *block_of(Obj *o) { return (o->flags & OBJF_DICT_PREFIX) ? (char *)o - GC_DICT_PREFIX : (void *)o; }
+
 static void release_block(TState *owner, Obj *o) {
     size_t cls = (size_t)(o->flags >> OBJF_SIZE_SHIFT);
+    void *block = block_of(o);
     if (cls == 0) {
-        free(o);
+        free(block);
         return;
     }
-    *(void **)o = owner->free_lists[cls];
-    owner->free_lists[cls] = o;
+    *(void **)block = owner->free_lists[cls];
+    owner->free_lists[cls] = block;
 }
 
 static size_t object_bytes(Obj *o) {
     size_t cls = (size_t)(o->flags >> OBJF_SIZE_SHIFT);
-    return cls ? cls * 16 : malloc_usable_size(o);
+    return cls ? cls * 16 : malloc_usable_size(block_of(o));
 }
 
 Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
@@ -129,14 +133,23 @@ Obj *gc_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
 
 Obj *gc_try_alloc(TState *ts, size_t size, ObjKind kind, ObjType *type) {
     size_t cls;
-    Obj *o = alloc_block(ts, size, &cls);
-    if (!o) {
+    /* Instances of a user subclass of a built-in type without a dict field
+     * (list, str, int...) carry their __dict__ pointer just before the
+     * header, so the built-in layout is unchanged. */
+    bool prefix = type && (type->flags & TYPEF_DICT_PREFIX);
+    char *block = alloc_block(ts, size + (prefix ? GC_DICT_PREFIX : 0), &cls);
+    if (!block) {
         memory_short(ts);
         return NULL;
     }
+    if (prefix) {
+        memset(block, 0, GC_DICT_PREFIX);
+        block += GC_DICT_PREFIX;
+    }
+    Obj *o = (Obj *)block;
     o->kind = (uint8_t)kind;
     o->gc_mark = 0;
-    o->flags = (uint8_t)(cls << OBJF_SIZE_SHIFT);
+    o->flags = (uint8_t)(cls << OBJF_SIZE_SHIFT | (prefix ? OBJF_DICT_PREFIX : 0));
     atomic_init(&o->mutex, 0);
     o->aux = 0;
     o->type = type;
@@ -208,6 +221,7 @@ void gc_mark_values(GcMarker *m, const Value *v, size_t n) {
 
 static void trace_object(GcMarker *m, Obj *o) {
     gc_mark_obj(m, (Obj *)o->type);
+    if (o->flags & OBJF_DICT_PREFIX) gc_mark_obj(m, *(Obj **)((char *)o - GC_DICT_PREFIX));
     if (o->type && o->type->trace) o->type->trace(m, o);
 }
 

@@ -111,13 +111,25 @@ typedef struct ExcTypes {
 #undef EXC
 } ExcTypes;
 
+/* One entry of the type attribute cache: a seqlock (seq is odd while a
+ * writer fills the entry) so that a reader with the GIL off never takes a
+ * value from one lookup with the key of another. */
+typedef struct TypeCacheEntry {
+    _Atomic uint32_t seq;
+    uint32_t type_id;
+    uint32_t epoch;
+    struct ObjStr *name;
+    Value value;
+} TypeCacheEntry;
+
 typedef struct BuiltinTypes {
     ObjType *object, *type, *int_, *bool_, *float_, *none, *str, *bytes;
     ObjType *tuple, *list, *dict, *set, *frozenset, *range, *slice;
     ObjType *code, *function, *cell, *native, *bound_method, *module;
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
-    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items;
+    ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex;
+    ObjType *bytearray, *memoryview;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
@@ -185,6 +197,8 @@ struct Interp {
     /* Bumped when any class changes after creation: inline caches that
      * remember where an attribute was found check it. */
     _Atomic uint32_t type_epoch;
+    /* type_lookup's results (runtime/types.c), tagged with the epoch. */
+    TypeCacheEntry type_cache[MINI_TYPE_CACHE_SIZE];
     bool gil_enabled;
     bool gil_stats;
     bool unbuffered_std;         /* mini -u: sys.stdout/stderr write through */

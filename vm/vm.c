@@ -558,15 +558,18 @@ static uint32_t type_epoch(TState *ts) {
     return atomic_load_explicit(&ts->interp->type_epoch, memory_order_relaxed);
 }
 
-/* Where along the MRO a method lives, packed as depth << 12 | entry. */
+/* Where along the MRO a method lives, packed as MRO index << 12 | entry.
+ * The MRO tuple never changes, so the index names the same class until the
+ * cache's type id or epoch stops matching. */
 static bool method_position(ObjType *type, ObjStr *name, uint32_t *out) {
-    uint32_t depth = 0;
-    for (ObjType *t = type; t && depth < 16; t = t->base, depth++) {
+    ObjTuple *mro = type->mro;
+    for (uint32_t i = 0; i < mro->len && i < 16; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
         if (!t->dict) continue;
         int64_t idx = dict_find_str_index(t->dict, name);
         if (idx >= 0) {
             if (idx >= 4096) return false;
-            *out = depth << 12 | (uint32_t)idx;
+            *out = i << 12 | (uint32_t)idx;
             return true;
         }
     }
@@ -574,9 +577,10 @@ static bool method_position(ObjType *type, ObjStr *name, uint32_t *out) {
 }
 
 static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
-    ObjType *owner = type;
-    for (uint32_t d = pos >> 12; d > 0 && owner; d--) owner = owner->base;
-    if (!owner || !owner->dict) return EMPTY_VAL;
+    ObjTuple *mro = type->mro;
+    if ((pos >> 12) >= mro->len) return EMPTY_VAL;
+    ObjType *owner = AS_TYPE(mro->items[pos >> 12]);
+    if (!owner->dict) return EMPTY_VAL;
     return dict_cached_get(owner->dict, name, pos & 0xfff);
 }
 
@@ -1124,7 +1128,7 @@ dispatch:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = TOP();
         ObjStr *name = code->names[arg];
-        ObjDict *idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        ObjDict *idict = instance_dict_fast(obj);
         if (idict) {
             /* An instance attribute of a class without a descriptor of that
              * name: the entry position in the instance dict. */
@@ -1154,7 +1158,7 @@ dispatch:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = sp[-1];
         ObjStr *name = code->names[arg];
-        ObjDict *idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        ObjDict *idict = instance_dict_fast(obj);
         uint32_t epoch = type_epoch(ts);
         if (idict) {
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
@@ -1169,7 +1173,7 @@ dispatch:
         /* Plain instance attribute (generic setattr, no descriptor of that
          * name): remember its position for next time. */
         ObjType *type = val_type(ts, obj);
-        idict = IS_KIND(obj, OBJ_INSTANCE) ? obj_dict_load(&AS_INSTANCE(obj)->dict) : NULL;
+        idict = instance_dict_fast(obj);
         if (idict && type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
             int64_t idx = dict_find_str_index(idict, name);
             if (idx >= 0 && idx < 0x10000)
