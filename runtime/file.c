@@ -323,6 +323,10 @@ static int fill_locked(TState *ts, ObjFile *f) {
     return -1;
 }
 
+/* The unread buffered input (rlen - rpos bytes); the read buffer is made
+ * at the first read, and NULL + 0 is undefined. */
+static const char *read_pos(const ObjFile *f) { return f->rbuf ? f->rbuf + f->rpos : ""; }
+
 /* Bytes in the UTF-8 sequence a lead byte starts (1 for bytes that cannot
  * start one: decoding reports them). */
 static size_t utf8_lead_len(unsigned char c) {
@@ -343,7 +347,7 @@ static bool take_locked(TState *ts, ObjFile *f, int64_t limit, bool line, StrBuf
     while (ok && (limit < 0 || chars < limit)) {
         if (!check_open(ts, f)) return false;
         size_t avail = f->rlen - f->rpos;
-        const char *p = f->rbuf + f->rpos;
+        const char *p = read_pos(f);
         unsigned char c = avail ? (unsigned char)p[0] : 0;
         size_t need = !avail ? 1 : c == '\r' && nl != NL_LF && nl != NL_CR ? 2 : utf8_lead_len(c);
         if (avail < need && !at_eof) {
@@ -486,7 +490,7 @@ static Value decode_text(TState *ts, ObjFile *f, const char *data, size_t len) {
  * the general path is needed. Lock held. */
 static Value buffered_line(TState *ts, ObjFile *f) {
     if (file_fd(f) < 0 || !(f->flags & FILE_READABLE) || f->wlen > 0) return EMPTY_VAL;
-    const char *p = f->rbuf + f->rpos;
+    const char *p = read_pos(f);
     size_t avail = f->rlen - f->rpos;
     const char *eol = avail ? memchr(p, '\n', avail) : NULL;
     if (!eol) return EMPTY_VAL;
@@ -547,7 +551,7 @@ static Value read_all(TState *ts, ObjFile *f) {
     }
     Value result = ERROR_VAL;
     if (ok) {
-        const char *p = f->rbuf ? f->rbuf + f->rpos : "";
+        const char *p = read_pos(f);
         size_t n = f->rlen - f->rpos;
         if (f->newline == NL_UNIVERSAL && n && memchr(p, '\r', n)) {
             /* Translate \r\n and \r: take_locked knows how, and all the

@@ -1911,6 +1911,7 @@ static Value mp_fork(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
  * streams and leaves at once: no parent code runs after the target. */
 static Value mp_exit_child(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "exit_child", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (interp_sandbox_refuses(ts, "exit_child()")) return ERROR_VAL;
     int64_t code = 1;
     if (IS_INT(args[0])) code = AS_INT(args[0]);
     else if (IS_BOOL(args[0])) code = AS_BOOL(args[0]);

@@ -81,6 +81,7 @@ static Value os_kill(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         return err_format(ts, ts->interp->exc.TypeError, "kill() takes exactly 2 arguments (%d given)", nargs);
     int pid, sig;
     if (!c_int_arg(ts, args[0], &pid) || !c_int_arg(ts, args[1], &sig)) return ERROR_VAL;
+    if (interp_sandbox_refuses(ts, "os.kill()")) return ERROR_VAL;
     if (kill(pid, sig) < 0) return file_raise_oserror(ts, errno, NONE_VAL);
     return NONE_VAL;
 }
@@ -134,6 +135,7 @@ static Value os_chdir(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "chdir", nargs, kwnames, 1, 1)) return ERROR_VAL;
     ObjStr *path;
     if (!path_arg(ts, "chdir", args[0], false, &path)) return ERROR_VAL;
+    if (interp_sandbox_refuses(ts, "os.chdir()")) return ERROR_VAL;
     if (chdir(path->data) < 0) return file_raise_oserror(ts, errno, args[0]);
     return NONE_VAL;
 }
@@ -255,6 +257,7 @@ static Value os_exit_now(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     if (!args_check(ts, "_exit", nargs, kwnames, 1, 1)) return ERROR_VAL;
     int status;
     if (!c_int_arg(ts, args[0], &status)) return ERROR_VAL;
+    if (interp_sandbox_refuses(ts, "os._exit()")) return ERROR_VAL;
     _exit(status);
 }
 

@@ -306,6 +306,7 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
         return err_format(ts, interp->exc.TypeError, "2nd arg must be a tuple");
     if (nargs == 3 && !IS_DICT(args[2]))
         return err_format(ts, interp->exc.TypeError, "optional 3rd arg must be a dictionary");
+    if (interp_sandbox_refuses(ts, "starting a thread")) return ERROR_VAL;
     TState *child = tstate_new(interp);
     if (!child) return err_format(ts, interp->exc.RuntimeError, "can't start new thread");
     Frame *root = &child->frames[0];

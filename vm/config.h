@@ -71,4 +71,13 @@
 /* Tab at the start of a prompt line inserts this many spaces (PEP 8). */
 #define MINI_REPL_INDENT 4
 
+/* The fuzz harness (tests/fuzz/) cuts a program off after this long, in
+ * milliseconds: the eval breaker's BREAK_BUDGET then raises at every
+ * safepoint. Long enough for any honest small program, short enough that
+ * endless loops cost the fuzzer little. */
+#define MINI_FUZZ_BUDGET_MS 250
+/* After the budget is spent, the harness pokes the running thread this
+ * often (milliseconds) so that sleeps and waits end too. */
+#define MINI_FUZZ_REPOKE_MS 10
+
 #endif

@@ -71,6 +71,7 @@ static void adopt_signals(TState *ts) {
 }
 
 pid_t fork_process(TState *ts) {
+    if (interp_sandbox_refuses(ts, "forking")) return -1;
     /* Output printed before the fork comes out before the child's. (What
      * is still buffered at the fork stays the parent's: file_after_fork.) */
     file_flush_std(ts);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime/dict.h"
+#include "runtime/error.h"
 #include "runtime/gmpalloc.h"
 #include "runtime/str.h"
 #include "runtime/types.h"
@@ -103,6 +104,12 @@ void tstate_free(TState *ts) {
     if (!kept) unmap_stacks(ts->stack, ts->frames);
     if (ts->frame_trace) munmap(ts->frame_trace, (size_t)ts->frame_cap * sizeof(FrameTrace));
     free(ts);
+}
+
+bool interp_sandbox_refuses(TState *ts, const char *what) {
+    if (!ts->interp->sandboxed) return false;
+    err_format(ts, ts->interp->exc.RuntimeError, "%s is not allowed in the fuzzing sandbox", what);
+    return true;
 }
 
 Interp *interp_new(bool gil_enabled) {

@@ -30,6 +30,8 @@ enum {
     BREAK_GIL_DROP = 1u << 1,  /* another thread waits for the GIL */
     BREAK_SIGNAL = 1u << 2,    /* a signal handler ran (main thread) */
     BREAK_ASYNC_EXC = 1u << 3, /* an exception was posted to this thread */
+    BREAK_BUDGET = 1u << 4,    /* the run's time is up (the fuzz harness): stays set, */
+                               /* so every safepoint raises until the program has ended */
 };
 
 /* One activation of mini code. Frames live in a per-thread array; their
@@ -223,6 +225,9 @@ struct Interp {
     size_t finished_trace_count;
     int trace_spool_fd;          /* children's lanes (vm/trace.h), or -1 */
     bool in_teardown;
+    /* Runs programs inside another process (the fuzz harness): refuses
+     * what would leave it or outlive the run (interp_sandbox_refuses). */
+    bool sandboxed;
 };
 
 /* Creates an interpreter and its main thread state (the calling thread). */
@@ -232,6 +237,11 @@ void interp_free(Interp *interp);
 /* Thread states: created by the thread module, one per OS thread. */
 TState *tstate_new(Interp *interp);
 void tstate_free(TState *ts);
+
+/* In a sandboxed interpreter, raises RuntimeError saying that `what`
+ * (starting a thread, forking, os._exit...) is not allowed, and returns
+ * true; otherwise returns false. */
+bool interp_sandbox_refuses(TState *ts, const char *what);
 
 /* Raises RecursionError, MemoryError... helpers live in runtime/error.h. */
 

@@ -14,7 +14,6 @@
 
 #include "grammar/arena.h"
 #include "grammar/parse.h"
-#include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
@@ -26,7 +25,7 @@
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
-#include "stdlib/builtins.h"
+#include "vm/boot.h"
 #include "vm/code.h"
 #include "vm/compiler.h"
 #include "vm/config.h"
@@ -271,123 +270,6 @@ static int parse_options(int argc, char **argv, Options *o) {
     o->script_argc = argc - i;
     o->script_argv = argv + i;
     return -1;
-}
-
-/* sys.flags in CPython's order (stdlib/_sysinfo.mini names the fields). */
-static bool set_flags(TState *ts, Value sys, const Options *o) {
-    const int64_t values[] = {
-        0,                            /* debug */
-        o->inspect,                   /* inspect */
-        o->inspect,                   /* interactive */
-        o->optimize,                  /* optimize */
-        1,                            /* dont_write_bytecode: mini writes none */
-        1,                            /* no_user_site: mini has no site-packages */
-        1,                            /* no_site: nor a site module */
-        o->ignore_environment,        /* ignore_environment */
-        0,                            /* verbose */
-        0,                            /* bytes_warning */
-        o->quiet,                     /* quiet */
-        0,                            /* hash_randomization */
-        o->isolated,                  /* isolated */
-        0,                            /* dev_mode (a bool) */
-        1,                            /* utf8_mode: mini reads and writes UTF-8 */
-        0,                            /* warn_default_encoding */
-        o->isolated,                  /* safe_path (a bool) */
-        0,                            /* int_max_str_digits: no limit */
-    };
-    size_t n = sizeof values / sizeof values[0];
-    ObjTuple *flags = tuple_new(ts, n);
-    if (!flags) return false;
-    for (size_t i = 0; i < n; i++)
-        flags->items[i] = i == 13 || i == 16 ? BOOL_VAL(values[i] != 0) : INT_VAL(values[i]);
-    if (ops_setattr(ts, sys, str_intern_cstr(ts, "flags"), OBJ_VAL(flags)) < 0) return false;
-    ObjList *warn = list_new(ts, 0);
-    if (!warn || ops_setattr(ts, sys, str_intern_cstr(ts, "warnoptions"), OBJ_VAL(warn)) < 0) return false;
-    for (int i = 0; i < o->warnoption_count; i++) {
-        ObjStr *w = str_from_cstr(ts, o->warnoptions[i]);
-        if (!w || list_append(ts, warn, OBJ_VAL(w)) < 0) return false;
-    }
-    return true;
-}
-
-/* sys.argv, sys.path, sys.flags, __build_class__ and super: what the
- * interpreter needs before the first line runs. path0 is sys.path[0] (the
- * program's folder), or NULL for none (-I). */
-static bool bootstrap(TState *ts, const Options *o, const char *argv0, const char *path0) {
-    Interp *interp = ts->interp;
-    if (!builtins_init(ts, interp->builtins)) return false;
-    ObjNative *build = native_new(ts, "__build_class__", class_build, NULL);
-    if (!build || dict_set_str(ts, interp->builtins, str_intern_cstr(ts, "__build_class__"), OBJ_VAL(build)) < 0)
-        return false;
-    if (dict_set_str(ts, interp->builtins, str_intern_cstr(ts, "super"), OBJ_VAL(interp->types.super)) < 0)
-        return false;
-
-    ObjList *args = list_new(ts, 0);
-    if (!args) return false;
-    interp->argv = OBJ_VAL(args);
-    const char *first = o->command ? "-c" : o->module ? "-m" : o->script ? o->script : "";
-    ObjStr *s = str_from_cstr(ts, first);
-    if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
-    for (int i = 0; i < o->script_argc; i++) {
-        s = str_from_cstr(ts, o->script_argv[i]);
-        if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
-    }
-
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        interp->exe_dir = strdup(dirname(exe));
-    } else {
-        interp->exe_dir = strdup(dirname(strdup(argv0)));
-    }
-
-    Value sys = module_import(ts, str_intern_cstr(ts, "sys"), NONE_VAL, 0, interp->builtins);
-    if (IS_ERROR(sys)) return false;
-    interp->sys_module = sys;
-    /* sys.path: the script's folder (or the current one), then the
-     * stdlib folder beside the binary or in the source tree. */
-    ObjList *path = list_new(ts, 0);
-    if (!path || ops_setattr(ts, sys, str_intern_cstr(ts, "path"), OBJ_VAL(path)) < 0) return false;
-    char dir[PATH_MAX];
-    if (path0) {
-        s = str_from_cstr(ts, path0);
-        if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
-    }
-    /* MINIPATH's folders, as PYTHONPATH's: made absolute ("" is the
-     * current folder); not with -E. */
-    const char *minipath = o->ignore_environment ? NULL : getenv("MINIPATH");
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, ".");
-    while (minipath && *minipath) {
-        size_t n = strcspn(minipath, ":");
-        if (n == 0) s = str_from_cstr(ts, cwd);
-        else if (minipath[0] == '/') s = str_new(ts, minipath, n);
-        else s = str_printf(ts, "%s/%.*s", cwd, (int)n, minipath);
-        if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
-        minipath += n + (minipath[n] == ':');
-    }
-    if (!set_flags(ts, sys, o)) return false;
-    /* sys.version_info's fields; exit, quit, help, copyright, credits and
-     * license, as CPython's site module. */
-    if (IS_ERROR(module_import(ts, str_intern_cstr(ts, "_sysinfo"), NONE_VAL, 0, interp->builtins))) return false;
-    Value site = module_import(ts, str_intern_cstr(ts, "_sitebuiltins"), NONE_VAL, 0, interp->builtins);
-    if (IS_ERROR(site)) return false;
-    Value names = dict_get_str(AS_MODULE(site)->dict, str_intern_cstr(ts, "__all__"));
-    for (size_t i = 0; IS_TUPLE(names) && i < AS_TUPLE(names)->len; i++) {
-        Value name = AS_TUPLE(names)->items[i];
-        Value v = IS_STR(name) ? dict_get_str(AS_MODULE(site)->dict, AS_STR(name)) : EMPTY_VAL;
-        if (IS_EMPTY(v) || dict_set_str(ts, interp->builtins, AS_STR(name), v) < 0) return false;
-    }
-    const char *candidates[] = {"%s/../stdlib", "%s/../share/mini/stdlib"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && interp->exe_dir; i++) {
-        snprintf(dir, sizeof dir, candidates[i], interp->exe_dir);
-        char real[PATH_MAX];
-        if (!realpath(dir, real)) continue;
-        s = str_from_cstr(ts, real);
-        if (!s || list_append(ts, path, OBJ_VAL(s)) < 0) return false;
-    }
-    return true;
 }
 
 /* The exit status for an uncaught exception: SystemExit carries its own. */
@@ -645,9 +527,13 @@ int main(int argc, char **argv) {
         } else {
             /* The script's folder made absolute, as CPython's sys.path[0]. */
             run_path = strdup(o.script);
+            /* dirname works in place: on a copy of the path. */
             char given[PATH_MAX];
             snprintf(given, sizeof given, "%s", o.script);
-            if (!realpath(dirname(given), folder)) snprintf(folder, sizeof folder, "%s", dirname(given));
+            if (!realpath(dirname(given), folder)) {
+                snprintf(given, sizeof given, "%s", o.script);
+                snprintf(folder, sizeof folder, "%s", dirname(given));
+            }
         }
         if (!run_path) {
             fputs("mini: out of memory\n", stderr);
@@ -666,7 +552,21 @@ int main(int argc, char **argv) {
     if (o.gil_trace || o.gil_timeline) trace_start(interp);
     TState *ts = interp->main_thread;
     signals_install(interp);
-    if (!bootstrap(ts, &o, argv[0], o.isolated ? NULL : folder)) {
+    BootConfig boot = {
+        .argv0 = argv[0],
+        .script_name = o.command ? "-c" : o.module ? "-m" : o.script ? o.script : "",
+        .argc = o.script_argc,
+        .argv = o.script_argv,
+        .path0 = o.isolated ? NULL : folder,
+        .inspect = o.inspect,
+        .quiet = o.quiet,
+        .ignore_environment = o.ignore_environment,
+        .isolated = o.isolated,
+        .optimize = o.optimize,
+        .warnoptions = o.warnoptions,
+        .warnoption_count = o.warnoption_count,
+    };
+    if (!boot_interp(ts, &boot)) {
         status = report_exception(ts);
         interp_free(interp);
         return status;

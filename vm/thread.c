@@ -144,9 +144,10 @@ int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout) {
             file_raise_oserror(ts, -r, NONE_VAL);
             return -1;
         }
-        /* Ctrl-C: the safepoint raises KeyboardInterrupt; if a handler
-         * already took the signal, wait on for what is left. */
-        if (main && signals_pending() && !vm_safepoint(ts)) return -1;
+        /* Ctrl-C or a spent budget: the safepoint raises KeyboardInterrupt;
+         * if a handler already took the signal, wait on for what is left. */
+        bool spent = atomic_load(&ts->eval_breaker) & BREAK_BUDGET;
+        if ((spent || (main && signals_pending())) && !vm_safepoint(ts)) return -1;
         if (timeout >= 0) {
             struct timespec now = sync_deadline(0);
             if (!sync_before(&now, &deadline)) return 0;

@@ -102,7 +102,7 @@ bool vm_safepoint(TState *ts) {
     unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)(BREAK_GC | BREAK_SIGNAL));
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts);
     if (bits & BREAK_GC) safepoint_gc(ts);
-    if (ts == ts->interp->main_thread && signals_take()) {
+    if (bits & BREAK_BUDGET || (ts == ts->interp->main_thread && signals_take())) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
         AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
         return false;
