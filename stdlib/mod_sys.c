@@ -80,6 +80,29 @@ static Value sys_setswitchinterval(TState *ts, Value *args, int nargs, ObjTuple 
     return NONE_VAL;
 }
 
+/* Python 2's check interval, under --gil=legacy only (CPython 3.9
+ * removed these): ticks between the holder's checks; n <= 0 checks at
+ * every tick, as in Python 2. */
+static Value sys_getcheckinterval(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "getcheckinterval", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    return INT_VAL(atomic_load_explicit(&ts->interp->gil.check_interval, memory_order_relaxed));
+}
+
+static Value sys_setcheckinterval(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "setcheckinterval", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t n;
+    if (!args_int(ts, args[0], &n)) return ERROR_VAL;
+    int ticks = n > INT_MAX ? INT_MAX : n < INT_MIN ? INT_MIN : (int)n;
+    atomic_store_explicit(&ts->interp->gil.check_interval, ticks, memory_order_relaxed);
+    return NONE_VAL;
+}
+
+static const NativeDef sys_legacy_gil_functions[] = {
+    {"getcheckinterval", sys_getcheckinterval},
+    {"setcheckinterval", sys_setcheckinterval},
+    {NULL, NULL},
+};
+
 static Value sys_is_gil_enabled(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "_is_gil_enabled", nargs, kwnames, 0, 0)) return ERROR_VAL;
     return BOOL_VAL(ts->interp->gil_enabled);
@@ -190,6 +213,9 @@ static bool add_implementation(TState *ts, ObjDict *ns, Value version_info) {
 bool mod_sys_init(TState *ts, ObjDict *ns) {
     Interp *interp = ts->interp;
     if (!builtins_add_natives(ts, ns, sys_functions) || !add_streams(ts, ns)) return false;
+    if (interp->gil_enabled && interp->gil.design == GIL_DESIGN_LEGACY &&
+        !builtins_add_natives(ts, ns, sys_legacy_gil_functions))
+        return false;
 
     int major = 3, minor = 11;
     sscanf(MINI_LANGUAGE_VERSION, "%d.%d", &major, &minor);

@@ -21,5 +21,6 @@ bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
 bool mod_struct_init(TState *ts, struct ObjDict *ns);
 bool mod_array_init(TState *ts, struct ObjDict *ns);
+bool mod_gil_init(TState *ts, struct ObjDict *ns);
 
 #endif

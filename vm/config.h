@@ -47,6 +47,10 @@
 
 /* Default GIL switch interval, microseconds (CPython: 5 ms). */
 #define MINI_SWITCH_INTERVAL_US 5000
+/* --gil=legacy: ticks (eval-breaker check points) between checks, where
+ * the holder releases the GIL and competes again; CPython 2's default
+ * sys.setcheckinterval, the value its "GIL battle" was measured with. */
+#define MINI_GIL_CHECK_INTERVAL 100
 
 /* How often a main thread blocked on a lock, queue or child process wakes
  * to look for Ctrl-C, seconds: condition and semaphore waits do not return

@@ -112,11 +112,11 @@ bool interp_sandbox_refuses(TState *ts, const char *what) {
     return true;
 }
 
-Interp *interp_new(bool gil_enabled) {
+Interp *interp_new(GilDesign design) {
     gmpalloc_install();
     Interp *interp = calloc(1, sizeof *interp);
     if (!interp) return NULL;
-    interp->gil_enabled = gil_enabled;
+    interp->gil_enabled = design != GIL_DESIGN_OFF;
     interp->trace_spool_fd = -1;
     atomic_init(&interp->recursion_limit, MINI_DEFAULT_RECURSION_LIMIT);
     init_mutex(&interp->threads_lock);
@@ -125,6 +125,7 @@ Interp *interp_new(bool gil_enabled) {
     init_mutex(&interp->gc.lock);
     interp->gc.threshold = MINI_GC_INITIAL_THRESHOLD;
     gil_init(&interp->gil);
+    if (interp->gil_enabled) interp->gil.design = design;
 #ifdef MINI_GC_STRESS
     interp->gc.stress = true;
 #endif

@@ -32,6 +32,7 @@ enum {
     BREAK_ASYNC_EXC = 1u << 3, /* an exception was posted to this thread */
     BREAK_BUDGET = 1u << 4,    /* the run's time is up (the fuzz harness): stays set, */
                                /* so every safepoint raises until the program has ended */
+    BREAK_GIL_TICK = 1u << 5,  /* legacy GIL: count a tick (set while holding it) */
 };
 
 /* One activation of mini code. Frames live in a per-thread array; their
@@ -76,6 +77,8 @@ typedef struct GilThreadStats {
     uint64_t acquisitions;
     uint64_t longest_wait_ns;
     uint64_t held_since_ns;
+    uint64_t switches_in; /* acquisitions that took the GIL from another thread */
+    uint64_t checks;      /* drops at the eval breaker: asked to, or a legacy check */
 } GilThreadStats;
 
 struct TState {
@@ -117,6 +120,7 @@ struct TState {
     Value profilefunc;  /* sys.setprofile's function, or NONE_VAL */
     bool tracing;       /* either is set (counted by vm_count_traced_thread) */
     bool in_tracer;     /* a trace or profile function is running: not traced */
+    int gil_ticks;      /* legacy GIL: ticks left before the next check */
 
     TState *next;       /* interp->threads */
     TState *prev;
@@ -231,7 +235,8 @@ struct Interp {
 };
 
 /* Creates an interpreter and its main thread state (the calling thread). */
-Interp *interp_new(bool gil_enabled);
+/* design: the GIL's (GIL_DESIGN_OFF for none), fixed for the run. */
+Interp *interp_new(GilDesign design);
 void interp_free(Interp *interp);
 
 /* Thread states: created by the thread module, one per OS thread. */

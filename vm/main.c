@@ -42,7 +42,7 @@ typedef struct Options {
     const char *script;   /* FILE, DIR or "-" for standard input */
     int script_argc;
     char **script_argv;
-    int gil;              /* 1 on, 0 off, -1 not given */
+    int gil;              /* a GilDesign, -1 not given */
     bool dump_ast;
     bool disassemble;
     bool gc_stress;
@@ -81,10 +81,12 @@ static void usage(FILE *out) {
           "  -B, -O         accepted for CPython's sake: mini writes no bytecode files;\n"
           "                 -O sets sys.flags.optimize (asserts still run)\n"
           "  -W arg         a warning control, stored in sys.warnoptions\n"
-          "  -X opt         an implementation option; mini knows gil=0 and gil=1\n"
-          "                 (the same as --gil=off and --gil=on)\n"
-          "  --gil=on|off   run with the global interpreter lock on (default) or off;\n"
-          "                 also -X gil=1|0 and the environment variable MINI_GIL=1|0\n"
+          "  -X opt         an implementation option; mini knows gil=DESIGN as --gil\n"
+          "                 (gil=0 and gil=1 are --gil=off and --gil=on)\n"
+          "  --gil=DESIGN   the global interpreter lock's design: mini (the default,\n"
+          "                 also on), cpython (CPython 3.2+), legacy (CPython 2),\n"
+          "                 fifo (strictly fair) or off (no GIL); also -X gil=DESIGN\n"
+          "                 and the environment variable MINI_GIL=DESIGN (or 1|0)\n"
           "  --gil=compare  run the program twice, GIL on then off, and show the two\n"
           "                 outputs side by side with their wall times\n"
           "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
@@ -105,7 +107,7 @@ static void usage(FILE *out) {
           "  dir            a folder holding __main__.mini or __main__.py: that file runs,\n"
           "                 with the folder first on sys.path\n"
           "Environment variables:\n"
-          "  MINI_GIL=0|1        the GIL off or on, as --gil (a flag wins)\n"
+          "  MINI_GIL=DESIGN     the GIL's design, as --gil; 0|1 off or on (a flag wins)\n"
           "  MINI_UNBUFFERED=x   a non-empty value acts as -u\n"
           "Exit status:\n"
           "  0 on success, 1 after an uncaught exception or a syntax error, 2 on a\n"
@@ -123,9 +125,9 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 static bool parse_gil(const char *value, int *out) {
-    if (!strcmp(value, "on") || !strcmp(value, "1")) *out = 1;
-    else if (!strcmp(value, "off") || !strcmp(value, "0")) *out = 0;
-    else return false;
+    GilDesign design;
+    if (!gil_design_parse(value, &design)) return false;
+    *out = (int)design;
     return true;
 }
 
@@ -184,7 +186,7 @@ static int parse_long_option(int argc, char **argv, int *i, Options *o) {
         case LONG_GIL:
             if (!strcmp(value, "compare")) o->compare = true;
             else if (!parse_gil(value, &o->gil))
-                return usage_error("invalid --gil value '%s' (use on, off or compare)", value);
+                return usage_error("invalid --gil value '%s' (use mini, cpython, legacy, fifo, on, off or compare)", value);
             return -1;
         case LONG_GIL_TRACE:
         case LONG_GIL_TIMELINE:
@@ -226,7 +228,7 @@ static int parse_short_options(int argc, char **argv, int *i, Options *o) {
             if (c == 'W') {
                 o->warnoptions[o->warnoption_count++] = value;
             } else if (strncmp(value, "gil=", 4) || !parse_gil(value + 4, &o->gil)) {
-                return usage_error("unknown -X option '%s' (mini knows gil=0 and gil=1)", value);
+                return usage_error("unknown -X option '%s' (mini knows gil=DESIGN, gil=0 and gil=1)", value);
             }
             return -1;
         }
@@ -498,7 +500,7 @@ int main(int argc, char **argv) {
     if (!o.ignore_environment) {
         const char *env = getenv("MINI_GIL");
         if (o.gil < 0 && env && *env && !parse_gil(env, &o.gil)) {
-            fprintf(stderr, "mini: invalid MINI_GIL value '%s' (use 0 or 1)\n", env);
+            fprintf(stderr, "mini: invalid MINI_GIL value '%s' (use 0, 1 or a --gil design)\n", env);
             return 2;
         }
         env = getenv("MINI_UNBUFFERED");
@@ -541,7 +543,7 @@ int main(int argc, char **argv) {
         }
     }
 
-    Interp *interp = interp_new(o.gil != 0);
+    Interp *interp = interp_new(o.gil < 0 ? GIL_DESIGN_MINI : (GilDesign)o.gil);
     if (!interp) {
         fputs("mini: cannot create the interpreter (out of memory)\n", stderr);
         return 1;

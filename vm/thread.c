@@ -98,7 +98,7 @@ void thread_park(TState *ts) {
     MUTEX_UNLOCK(&interp->threads_lock);
 }
 
-void thread_yield_gil(TState *ts) {
+void thread_yield_gil(TState *ts, bool forced) {
     Interp *interp = ts->interp;
     atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GIL_DROP);
     if (!interp->gil_enabled) return;
@@ -108,7 +108,7 @@ void thread_yield_gil(TState *ts) {
     MUTEX_LOCK(&interp->threads_lock);
     if (interp->world_stopped) COND_BROADCAST(&interp->world_cond);
     MUTEX_UNLOCK(&interp->threads_lock);
-    gil_drop(&interp->gil, ts, true);
+    gil_drop(&interp->gil, ts, forced);
     gil_take(&interp->gil, ts, GIL_AFTER_DROP);
     for (;;) {
         int expected = THREAD_DETACHED;

@@ -31,9 +31,10 @@ int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout);
 void thread_stop_world(TState *ts);
 void thread_resume_world(TState *ts);
 
-/* At a safepoint when another thread asked for the GIL: drop it, let the
- * waiter run, take it back. */
-void thread_yield_gil(TState *ts);
+/* At a safepoint: drop the GIL and take it back. forced: another thread
+ * asked for it, and this one waits until it has run; not forced (the
+ * legacy design's check): release and at once compete again. */
+void thread_yield_gil(TState *ts, bool forced);
 
 /* At a safepoint when BREAK_GC is set by someone else's stop request. */
 void thread_park(TState *ts);

@@ -100,7 +100,8 @@ static void safepoint_gc(TState *ts) {
 
 bool vm_safepoint(TState *ts) {
     unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)(BREAK_GC | BREAK_SIGNAL));
-    if (bits & BREAK_GIL_DROP) thread_yield_gil(ts);
+    if (bits & BREAK_GIL_DROP) thread_yield_gil(ts, true);
+    else if (bits & BREAK_GIL_TICK && gil_tick_due(&ts->interp->gil, ts)) thread_yield_gil(ts, false);
     if (bits & BREAK_GC) safepoint_gc(ts);
     if (bits & BREAK_BUDGET || (ts == ts->interp->main_thread && signals_take())) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);

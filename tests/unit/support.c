@@ -9,7 +9,7 @@
 #include "support.h"
 
 int support_setup(void **state) {
-    Interp *interp = interp_new(true);
+    Interp *interp = interp_new(GIL_DESIGN_MINI);
     if (!interp) return -1;
     *state = interp;
     return 0;

@@ -157,7 +157,7 @@ static TState *ts;
 
 static int setup(void **state) {
     (void)state;
-    interp = interp_new(true);
+    interp = interp_new(GIL_DESIGN_MINI);
     ts = interp->main_thread;
     return interp ? 0 : -1;
 }
