@@ -99,6 +99,12 @@ static void safepoint_gc(TState *ts) {
 }
 
 bool vm_safepoint(TState *ts) {
+    /* The legacy GIL's tick alone, at nearly every check point: count it
+     * and go on, as cheaply as CPython 2 decremented its ticker. */
+    if (atomic_load_explicit(&ts->eval_breaker, memory_order_relaxed) == BREAK_GIL_TICK) {
+        if (gil_tick_due(&ts->interp->gil, ts)) thread_yield_gil(ts, false);
+        return true;
+    }
     unsigned bits = atomic_fetch_and(&ts->eval_breaker, ~(unsigned)(BREAK_GC | BREAK_SIGNAL));
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts, true);
     else if (bits & BREAK_GIL_TICK && gil_tick_due(&ts->interp->gil, ts)) thread_yield_gil(ts, false);
