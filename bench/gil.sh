@@ -48,3 +48,15 @@ for prog in "$here"/gil/*.py; do
         printf '  %-16s %s\n' "on/python3" "$(ratios "$on" "$py")" "off/python3" "$(ratios "$off" "$py")"
     fi
 done
+
+# The GIL designs (vm/gil.c) next to the interpreters whose GILs they
+# reproduce: Python 2.7 (legacy) and python3 (cpython), where installed.
+echo "== GIL designs (scripts/gil_designs.mini)"
+designs=$here/../scripts/gil_designs.mini
+for design in mini cpython legacy fifo off; do
+    echo "  $("$mini" --gil=$design "$designs")"
+done
+python27=$(command -v python2.7 || ls "${PYENV_ROOT:-$HOME/.pyenv}"/versions/2.7*/bin/python2.7 2>/dev/null | head -1 || true)
+for py in "$python27" "$python"; do
+    if [ -n "$py" ]; then echo "  $("$py" "$designs")"; fi
+done
