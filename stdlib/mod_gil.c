@@ -4,9 +4,11 @@
  * gil.design() is the --gil= name ("mini", "cpython", "legacy", "fifo" or
  * "off"). gil.stats() is a list with a dict per thread: the running
  * threads, then those that ended (kept only under --gil-stats); empty with
- * the GIL off, where nobody waits for it. */
+ * the GIL off, where nobody waits for it. gil.mark(label) records a phase
+ * marker on the --gil-trace / --gil-timeline output. */
 #include "runtime/args.h"
 #include "runtime/dict.h"
+#include "runtime/error.h"
 #include "runtime/int.h"
 #include "runtime/list.h"
 #include "runtime/str.h"
@@ -61,9 +63,19 @@ static Value gilmod_stats(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return b.failed ? ERROR_VAL : OBJ_VAL(b.list);
 }
 
+/* A phase marker on --gil-trace / --gil-timeline; nothing without them. */
+static Value gilmod_mark(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "mark", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjStr *label;
+    if (!args_str(ts, args[0], "mark", &label)) return ERROR_VAL;
+    if (!trace_mark(ts, label->data)) return err_no_memory(ts);
+    return NONE_VAL;
+}
+
 static const NativeDef gil_functions[] = {
     {"design", gilmod_design},
     {"stats", gilmod_stats},
+    {"mark", gilmod_mark},
     {NULL, NULL},
 };
 

@@ -163,6 +163,7 @@ void interp_free(Interp *interp) {
     free(interp->gil_records);
     for (size_t i = 0; i < interp->finished_trace_count; i++) free(interp->finished_traces[i].intervals);
     free(interp->finished_traces);
+    free(interp->trace_marks);
     if (interp->trace_spool_fd >= 0) close(interp->trace_spool_fd);
     pthread_mutex_destroy(&interp->threads_lock);
     pthread_cond_destroy(&interp->world_cond);

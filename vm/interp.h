@@ -227,6 +227,8 @@ struct Interp {
     bool tracing;                /* --gil-trace or --gil-timeline */
     ThreadTrace *finished_traces;
     size_t finished_trace_count;
+    TraceMark *trace_marks;      /* gil.mark(), in time order */
+    size_t trace_mark_count;
     int trace_spool_fd;          /* children's lanes (vm/trace.h), or -1 */
     bool in_teardown;
     /* Runs programs inside another process (the fuzz harness): refuses

@@ -48,6 +48,21 @@ void trace_activity(TState *ts, ThreadActivity activity) {
     t->since_ns = now;
 }
 
+bool trace_mark(TState *ts, const char *label) {
+    Interp *interp = ts->interp;
+    if (!interp->tracing) return true;
+    MUTEX_LOCK(&interp->threads_lock);
+    TraceMark *grown = realloc(interp->trace_marks, (interp->trace_mark_count + 1) * sizeof *grown);
+    if (grown) {
+        interp->trace_marks = grown;
+        TraceMark *m = &grown[interp->trace_mark_count++];
+        m->ns = gil_now_ns();
+        snprintf(m->label, sizeof m->label, "%s", label);
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+    return grown != NULL;
+}
+
 void trace_thread_end(TState *ts) {
     Interp *interp = ts->interp;
     if (!interp->tracing) return;
@@ -275,7 +290,8 @@ static void json_string(FILE *f, const char *s) {
 /* Chrome's trace model: one "process" per mini process (1 is the one that
  * traced, children follow in the order their lanes come), a track per
  * thread. */
-static void write_json(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, bool gil_on) {
+static void write_json(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, const Interp *interp) {
+    bool gil_on = interp->gil_enabled;
     fputs("{\"displayTimeUnit\": \"ms\", \"otherData\": {\"gil\": ", f);
     fputs(gil_on ? "\"on\"" : "\"off\"", f);
     fputs("}, \"traceEvents\": [\n", f);
@@ -301,6 +317,14 @@ static void write_json(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, bool gi
                     (double)(iv->end_ns - iv->start_ns) / 1000.0);
         }
     }
+    for (size_t i = 0; i < interp->trace_mark_count; i++) {
+        const TraceMark *m = &interp->trace_marks[i];
+        if (m->ns < t0) continue;
+        fputs(",\n  {\"name\": ", f);
+        json_string(f, m->label);
+        fprintf(f, ", \"cat\": \"mark\", \"ph\": \"i\", \"s\": \"g\", \"pid\": 1, \"tid\": 1, \"ts\": %.3f}",
+                (double)(m->ns - t0) / 1000.0);
+    }
     fputs("\n]}\n", f);
 }
 
@@ -320,7 +344,8 @@ static void lane_label(const ThreadTrace *t, char *out, size_t size) {
 }
 
 /* One lane per thread, a rectangle per interval, a time axis below. */
-static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t t1, bool gil_on) {
+static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t t1, const Interp *interp) {
+    bool gil_on = interp->gil_enabled;
     char label[160];
     size_t longest = 10;
     for (size_t i = 0; i < n; i++) {
@@ -359,6 +384,16 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
         fputs("</g>\n", f);
     }
     double axis_y = top + (double)n * lane_h + 8;
+    for (size_t i = 0; i < interp->trace_mark_count; i++) {
+        const TraceMark *m = &interp->trace_marks[i];
+        if (m->ns < t0 || m->ns > t1) continue;
+        double x = label_w + (double)(m->ns - t0) / span * plot_w;
+        fprintf(f, "<g class=\"mark\"><line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#1565c0\" "
+                   "stroke-dasharray=\"4 3\"/>\n<text x=\"%.2f\" y=\"%.1f\" font-size=\"11\" fill=\"#1565c0\">",
+                x, top - 2, x, axis_y, x + 3, top - 4);
+        xml_text(f, m->label);
+        fputs("</text></g>\n", f);
+    }
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", label_w, axis_y,
             label_w + plot_w, axis_y);
     for (int tick = 0; tick <= 10; tick++) {
@@ -394,8 +429,8 @@ bool trace_write(Interp *interp, const char *json_path, const char *svg_path) {
             ok = false;
             continue;
         }
-        if (i == 0) write_json(f, all, n, t0, interp->gil_enabled);
-        else write_svg(f, all, n, t0, t1, interp->gil_enabled);
+        if (i == 0) write_json(f, all, n, t0, interp);
+        else write_svg(f, all, n, t0, t1, interp);
         if (fclose(f) != 0) {
             fprintf(stderr, "mini: cannot write %s: %s\n", paths[i], strerror(errno));
             ok = false;

@@ -42,6 +42,17 @@ typedef struct ThreadTrace {
     size_t spool_index;      /* ... and where the lane was in the spool */
 } ThreadTrace;
 
+/* A phase marker (gil.mark): an instant on the trace, a labelled vertical
+ * line on the timeline. */
+typedef struct TraceMark {
+    uint64_t ns;
+    char label[64];
+} TraceMark;
+
+/* Records a marker now (a no-op unless tracing is on); false if out of
+ * memory. Markers of child processes are not drawn. */
+bool trace_mark(TState *ts, const char *label);
+
 /* Turns tracing on, the calling (main) thread running; makes the spool. */
 void trace_start(struct Interp *interp);
 /* In a forked child: the parent's lanes are the parent's to write; the

@@ -265,10 +265,25 @@ static void test_child_processes(void **state) {
     trace_done(&o);
 }
 
+/* gil.mark(): an instant event in the trace, a labelled line on the
+ * timeline, the label escaped in both. */
+static void test_phase_marks(void **state) {
+    (void)state;
+    Outputs o;
+    trace_run(&o, "fixtures/marks.mini");
+    assert_int_equal(count(o.json, "\"cat\": \"mark\""), 2);
+    assert_non_null(strstr(o.json, "{\"name\": \"sequential\", \"cat\": \"mark\", \"ph\": \"i\""));
+    assert_non_null(strstr(o.json, "\"name\": \"threads <2> \\\"&\\\"\""));
+    assert_int_equal(count(o.svg, "<g class=\"mark\">"), 2);
+    assert_non_null(strstr(o.svg, ">threads &lt;2&gt; &quot;&amp;&quot;</text>"));
+    trace_done(&o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_and_timeline),
         cmocka_unit_test(test_child_processes),
+        cmocka_unit_test(test_phase_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
