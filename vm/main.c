@@ -496,6 +496,9 @@ int main(int argc, char **argv) {
     Options o = {.gil = -1, .warnoptions = warnoptions};
     int status = parse_options(argc, argv, &o);
     if (status >= 0) return status;
+    if (o.compare && o.gil >= 0)
+        return usage_error("--gil=compare runs the program with the GIL on and off: drop --gil=%s",
+                           gil_design_name((GilDesign)o.gil));
     if (o.compare) return compare_modes(argc, argv);
     if (!o.ignore_environment) {
         const char *env = getenv("MINI_GIL");
