@@ -88,7 +88,9 @@ static void usage(FILE *out) {
           "                 fifo (strictly fair) or off (no GIL); also -X gil=DESIGN\n"
           "                 and the environment variable MINI_GIL=DESIGN (or 1|0)\n"
           "  --gil=compare  run the program twice, GIL on then off, and show the two\n"
-          "                 outputs side by side with their wall times\n"
+          "                 outputs side by side with their wall times; both runs get\n"
+          "                 the same standard input, and trace files get .on/.off\n"
+          "                 before their extension (t.json: t.on.json, t.off.json)\n"
           "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
           "                 blocked intervals as a Chrome trace (Perfetto, chrome://tracing)\n"
           "  --gil-timeline=FILE.svg  draw the same as an SVG timeline, a lane per thread\n"
@@ -347,25 +349,59 @@ static int finish_threads(TState *ts, int status) {
     return run_exit_hook(ts, status, ts->interp->names.threading, ts->interp->names.shutdown);
 }
 
+/* PATH with ".LABEL" before its extension (t.json -> t.on.json), for a
+ * --gil=compare run's own trace file; malloc'd, in the child. */
+static char *suffixed(const char *path, const char *label) {
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path);
+    size_t n = strlen(path) + strlen(label) + 2;
+    char *out = malloc(n);
+    if (out) snprintf(out, n, "%.*s.%s%s", (int)stem, path, label, path + stem);
+    return out;
+}
+
 /* Runs this binary on the same program with the GIL on or off; returns
- * its stdout (malloc'd) and sets *seconds and *status. */
-static char *run_mode(char **argv, int argc, const char *mode, double *seconds, int *status) {
+ * its stdout (malloc'd) and sets *seconds and *status. Options up to
+ * argv[options_end] are mini's: the trace and timeline files among them get
+ * the mode in their names. stdin_fd: the captured standard input, or -1. */
+static char *run_mode(char **argv, int argc, int options_end, int stdin_fd, const char *mode, double *seconds,
+                      int *status) {
     int fds[2];
     if (pipe(fds) != 0) return NULL;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (stdin_fd >= 0 && lseek(stdin_fd, 0, SEEK_SET) != 0) return NULL;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
+        if (stdin_fd >= 0) dup2(stdin_fd, STDIN_FILENO);
         char **args = calloc((size_t)argc + 2, sizeof *args);
         if (!args) _exit(127);
+        const char *label = strchr(mode, '=') + 1;
         int n = 0;
         args[n++] = "/proc/self/exe";
         args[n++] = (char *)mode;
-        for (int i = 1; i < argc; i++)
-            if (strcmp(argv[i], "--gil=compare") != 0) args[n++] = argv[i];
+        for (int i = 1; i < argc; i++) {
+            char *a = argv[i];
+            if (i < options_end && !strcmp(a, "--gil=compare")) continue;
+            bool path_next = i > 1 && i < options_end &&
+                             (!strcmp(argv[i - 1], "--gil-trace") || !strcmp(argv[i - 1], "--gil-timeline"));
+            char *eq = i < options_end && (!strncmp(a, "--gil-trace=", 12) || !strncmp(a, "--gil-timeline=", 15))
+                           ? strchr(a, '=') + 1
+                           : NULL;
+            if (path_next) a = suffixed(a, label);
+            else if (eq) {
+                char *path = suffixed(eq, label);
+                size_t size = (size_t)(eq - argv[i]) + (path ? strlen(path) : 0) + 1;
+                a = path ? malloc(size) : NULL;
+                if (a) snprintf(a, size, "%.*s%s", (int)(eq - argv[i]), argv[i], path);
+            }
+            if (!a) _exit(127);
+            args[n++] = a;
+        }
         execv("/proc/self/exe", args);
         _exit(127);
     }
@@ -390,12 +426,32 @@ static size_t display_width(const char *s, size_t n) {
     return w;
 }
 
-/* --gil=compare: the two runs' output lines side by side. */
-static int compare_modes(int argc, char **argv) {
+/* --gil=compare: the two runs' output lines side by side. Standard input
+ * (and with it a program read from "-") is read once and given to both. */
+static int compare_modes(int argc, char **argv, const Options *o) {
+    if (!o->script && !o->command && isatty(STDIN_FILENO))
+        return usage_error("--gil=compare needs a program (a file, -c CMD, or %s on standard input)", "one");
+    int stdin_fd = -1;
+    FILE *captured = NULL;
+    if (!isatty(STDIN_FILENO)) {
+        captured = tmpfile();
+        size_t len = 0;
+        char *all = captured ? file_slurp(stdin, &len) : NULL;
+        if (!all || fwrite(all, 1, len, captured) != len || fflush(captured) != 0) {
+            fputs("mini: --gil=compare could not capture standard input\n", stderr);
+            free(all);
+            if (captured) fclose(captured);
+            return 1;
+        }
+        free(all);
+        stdin_fd = fileno(captured);
+    }
+    int options_end = (int)(o->script_argv - argv);
     double t_on, t_off;
     int s_on, s_off;
-    char *on = run_mode(argv, argc, "--gil=on", &t_on, &s_on);
-    char *off = run_mode(argv, argc, "--gil=off", &t_off, &s_off);
+    char *on = run_mode(argv, argc, options_end, stdin_fd, "--gil=on", &t_on, &s_on);
+    char *off = run_mode(argv, argc, options_end, stdin_fd, "--gil=off", &t_off, &s_off);
+    if (captured) fclose(captured);
     if (!on || !off) {
         fputs("mini: --gil=compare could not run the program\n", stderr);
         free(on);
@@ -499,7 +555,7 @@ int main(int argc, char **argv) {
     if (o.compare && o.gil >= 0)
         return usage_error("--gil=compare runs the program with the GIL on and off: drop --gil=%s",
                            gil_design_name((GilDesign)o.gil));
-    if (o.compare) return compare_modes(argc, argv);
+    if (o.compare) return compare_modes(argc, argv, &o);
     if (!o.ignore_environment) {
         const char *env = getenv("MINI_GIL");
         if (o.gil < 0 && env && *env && !parse_gil(env, &o.gil)) {
