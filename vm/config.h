@@ -51,6 +51,9 @@
  * the holder releases the GIL and competes again; CPython 2's default
  * sys.setcheckinterval, the value its "GIL battle" was measured with. */
 #define MINI_GIL_CHECK_INTERVAL 100
+/* --gil=compare=A,B,...: at most one run per design (mini, cpython, legacy,
+ * fifo, off); more columns would not fit a terminal anyway. */
+#define MINI_GIL_COMPARE_MAX 5
 
 /* How often a main thread blocked on a lock, queue or child process wakes
  * to look for Ctrl-C, seconds: condition and semaphore waits do not return

@@ -48,6 +48,8 @@ typedef struct Options {
     bool gc_stress;
     bool gil_stats;
     bool compare;              /* --gil=compare */
+    int compare_count;         /* designs of --gil=compare=A,B,..., 0: on and off */
+    GilDesign compare_designs[MINI_GIL_COMPARE_MAX];
     const char *gil_trace;     /* Chrome trace JSON path */
     const char *gil_timeline;  /* SVG path */
     bool inspect;              /* -i */
@@ -91,6 +93,7 @@ static void usage(FILE *out) {
           "                 outputs side by side with their wall times; both runs get\n"
           "                 the same standard input, and trace files get .on/.off\n"
           "                 before their extension (t.json: t.on.json, t.off.json)\n"
+          "  --gil=compare=DESIGN,...  the same, once per design (t.cpython.json, ...)\n"
           "  --gil-trace=FILE.json     write each thread's running / waiting-for-GIL /\n"
           "                 blocked intervals as a Chrome trace (Perfetto, chrome://tracing)\n"
           "  --gil-timeline=FILE.svg  draw the same as an SVG timeline, a lane per thread\n"
@@ -131,6 +134,23 @@ static bool parse_gil(const char *value, int *out) {
     if (!gil_design_parse(value, &design)) return false;
     *out = (int)design;
     return true;
+}
+
+/* "" or "=mini,cpython,off": what --gil=compare runs. */
+static bool parse_compare(const char *list, Options *o) {
+    o->compare = true;
+    o->compare_count = 0;
+    if (!*list) return true;
+    char buf[128];
+    if (strlen(list + 1) >= sizeof buf) return false;
+    snprintf(buf, sizeof buf, "%s", list + 1);
+    for (char *save = NULL, *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        if (o->compare_count == MINI_GIL_COMPARE_MAX ||
+            !gil_design_parse(name, &o->compare_designs[o->compare_count]))
+            return false;
+        o->compare_count++;
+    }
+    return o->compare_count > 0;
 }
 
 typedef enum LongOption {
@@ -186,8 +206,10 @@ static int parse_long_option(int argc, char **argv, int *i, Options *o) {
         case LONG_HELP: usage(stdout); return 0;
         case LONG_VERSION: return print_version();
         case LONG_GIL:
-            if (!strcmp(value, "compare")) o->compare = true;
-            else if (!parse_gil(value, &o->gil))
+            if (!strncmp(value, "compare", 7) && (value[7] == '\0' || value[7] == '=')) {
+                if (!parse_compare(value + 7, o))
+                    return usage_error("invalid --gil=compare list '%s' (use compare=DESIGN,DESIGN,...)", value + 7);
+            } else if (!parse_gil(value, &o->gil))
                 return usage_error("invalid --gil value '%s' (use mini, cpython, legacy, fifo, on, off or compare)", value);
             return -1;
         case LONG_GIL_TRACE:
@@ -365,8 +387,8 @@ static char *suffixed(const char *path, const char *label) {
  * its stdout (malloc'd) and sets *seconds and *status. Options up to
  * argv[options_end] are mini's: the trace and timeline files among them get
  * the mode in their names. stdin_fd: the captured standard input, or -1. */
-static char *run_mode(char **argv, int argc, int options_end, int stdin_fd, const char *mode, double *seconds,
-                      int *status) {
+static char *run_mode(char **argv, int argc, int options_end, int stdin_fd, const char *mode, const char *label,
+                      double *seconds, int *status) {
     int fds[2];
     if (pipe(fds) != 0) return NULL;
     struct timespec t0, t1;
@@ -380,13 +402,12 @@ static char *run_mode(char **argv, int argc, int options_end, int stdin_fd, cons
         if (stdin_fd >= 0) dup2(stdin_fd, STDIN_FILENO);
         char **args = calloc((size_t)argc + 2, sizeof *args);
         if (!args) _exit(127);
-        const char *label = strchr(mode, '=') + 1;
         int n = 0;
         args[n++] = "/proc/self/exe";
         args[n++] = (char *)mode;
         for (int i = 1; i < argc; i++) {
             char *a = argv[i];
-            if (i < options_end && !strcmp(a, "--gil=compare")) continue;
+            if (i < options_end && !strncmp(a, "--gil=compare", 13)) continue;
             bool path_next = i > 1 && i < options_end &&
                              (!strcmp(argv[i - 1], "--gil-trace") || !strcmp(argv[i - 1], "--gil-timeline"));
             char *eq = i < options_end && (!strncmp(a, "--gil-trace=", 12) || !strncmp(a, "--gil-timeline=", 15))
@@ -426,6 +447,13 @@ static size_t display_width(const char *s, size_t n) {
     return w;
 }
 
+/* One cell of --gil=compare's table: padded to width and a separator, or
+ * the last of its row. */
+static void print_cell(const char *text, size_t width, bool last) {
+    if (last) printf("%s\n", text);
+    else printf("%-*s | ", (int)width, text);
+}
+
 /* --gil=compare: the two runs' output lines side by side. Standard input
  * (and with it a program read from "-") is read once and given to both. */
 static int compare_modes(int argc, char **argv, const Options *o) {
@@ -447,42 +475,69 @@ static int compare_modes(int argc, char **argv, const Options *o) {
         stdin_fd = fileno(captured);
     }
     int options_end = (int)(o->script_argv - argv);
-    double t_on, t_off;
-    int s_on, s_off;
-    char *on = run_mode(argv, argc, options_end, stdin_fd, "--gil=on", &t_on, &s_on);
-    char *off = run_mode(argv, argc, options_end, stdin_fd, "--gil=off", &t_off, &s_off);
+    /* Each run: its --gil= flag, its column header, its files' label. */
+    int runs = o->compare_count ? o->compare_count : 2;
+    char modes[MINI_GIL_COMPARE_MAX][32], headers[MINI_GIL_COMPARE_MAX][32];
+    const char *labels[MINI_GIL_COMPARE_MAX];
+    char *outs[MINI_GIL_COMPARE_MAX] = {NULL};
+    double seconds[MINI_GIL_COMPARE_MAX];
+    int statuses[MINI_GIL_COMPARE_MAX];
+    bool ran = true;
+    for (int r = 0; r < runs; r++) {
+        labels[r] = o->compare_count ? gil_design_name(o->compare_designs[r]) : r == 0 ? "on" : "off";
+        snprintf(modes[r], sizeof modes[r], "--gil=%s", labels[r]);
+        snprintf(headers[r], sizeof headers[r], "GIL %s", labels[r]);
+        outs[r] = run_mode(argv, argc, options_end, stdin_fd, modes[r], labels[r], &seconds[r], &statuses[r]);
+        if (!outs[r]) ran = false;
+    }
     if (captured) fclose(captured);
-    if (!on || !off) {
+    if (!ran) {
         fputs("mini: --gil=compare could not run the program\n", stderr);
-        free(on);
-        free(off);
+        for (int r = 0; r < runs; r++) free(outs[r]);
         return 1;
     }
-    size_t width = 10;
-    for (const char *p = on; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (display_width(p, n) > width) width = display_width(p, n);
-        p += n + (nl != NULL);
+    /* Every column but the last is as wide as its widest line. */
+    char footers[MINI_GIL_COMPARE_MAX][64];
+    size_t widths[MINI_GIL_COMPARE_MAX];
+    for (int r = 0; r < runs; r++) {
+        snprintf(footers[r], sizeof footers[r], "wall %.2f s, exit %d", seconds[r], statuses[r]);
+        widths[r] = 10;
+        for (const char *p = outs[r]; *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            if (display_width(p, n) > widths[r]) widths[r] = display_width(p, n);
+            p += n + (nl != NULL);
+        }
+        if (r < runs - 1 && strlen(footers[r]) > widths[r]) widths[r] = strlen(footers[r]);
     }
-    printf("%-*s | %s\n", (int)width, "GIL on", "GIL off");
-    for (size_t i = 0; i < width; i++) putchar('-');
-    puts("-+-" "--------------------");
-    const char *a = on, *b = off;
-    while (*a || *b) {
-        const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
-        size_t la = na ? (size_t)(na - a) : strlen(a), lb = nb ? (size_t)(nb - b) : strlen(b);
-        printf("%.*s%*s | %.*s\n", (int)la, a, (int)(width - display_width(a, la)), "", (int)lb, b);
-        a += la + (na != NULL);
-        b += lb + (nb != NULL);
+    for (int r = 0; r < runs; r++) print_cell(headers[r], widths[r], r == runs - 1);
+    for (int r = 0; r < runs; r++) {
+        for (size_t i = 0; i < (r < runs - 1 ? widths[r] : 20); i++) putchar('-');
+        fputs(r < runs - 1 ? "-+-" : "\n", stdout);
     }
-    printf("%-*s | %s\n", (int)width, "", "");
-    char left[64];
-    snprintf(left, sizeof left, "wall %.2f s, exit %d", t_on, s_on);
-    printf("%-*s | wall %.2f s, exit %d\n", (int)width, left, t_off, s_off);
-    free(on);
-    free(off);
-    return s_on ? s_on : s_off;
+    const char *at[MINI_GIL_COMPARE_MAX];
+    for (int r = 0; r < runs; r++) at[r] = outs[r];
+    for (;;) {
+        bool more = false;
+        for (int r = 0; r < runs; r++) more = more || *at[r];
+        if (!more) break;
+        for (int r = 0; r < runs; r++) {
+            const char *nl = strchr(at[r], '\n');
+            size_t n = nl ? (size_t)(nl - at[r]) : strlen(at[r]);
+            if (r < runs - 1) printf("%.*s%*s | ", (int)n, at[r], (int)(widths[r] - display_width(at[r], n)), "");
+            else printf("%.*s\n", (int)n, at[r]);
+            at[r] += n + (nl != NULL);
+        }
+    }
+    for (int r = 0; r < runs - 1; r++) printf("%-*s | ", (int)widths[r], "");
+    putchar('\n');
+    int status = 0;
+    for (int r = 0; r < runs; r++) {
+        print_cell(footers[r], widths[r], r == runs - 1);
+        if (!status) status = statuses[r];
+        free(outs[r]);
+    }
+    return status;
 }
 
 /* The file to run for `mini DIR`: DIR/__main__.mini, else DIR/__main__.py
