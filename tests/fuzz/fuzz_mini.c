@@ -130,7 +130,7 @@ static void disarm(TState *ts) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    Interp *interp = interp_new(true);
+    Interp *interp = interp_new(GIL_DESIGN_MINI);
     if (!interp) abort();
     interp->sandboxed = true;
     TState *ts = interp->main_thread;
