@@ -756,9 +756,14 @@ static Value import_from(TState *ts, Value module, ObjStr *name) {
     /* A package's submodule not imported yet: `from pkg import sub`
      * imports it, as Python's fromlist handling. */
     if (!IS_EMPTY(dict_get_str(m->dict, interp->names.path))) {
-        Value sub = module_import(ts, full, OBJ_VAL(tuple_new(ts, 0)), 0, m->dict);
+        /* The submodule's body runs mini code, which may collect: keep the
+         * name alive to look the submodule up afterwards. */
+        vm_push(ts, OBJ_VAL(full));
+        ObjTuple *no_names = tuple_new(ts, 0);
+        Value sub = no_names ? module_import(ts, full, OBJ_VAL(no_names), 0, m->dict) : ERROR_VAL;
+        Value v2 = IS_ERROR(sub) ? EMPTY_VAL : dict_get(ts, interp->modules, OBJ_VAL(full));
+        vm_pop(ts);
         if (!IS_ERROR(sub)) {
-            Value v2 = dict_get(ts, interp->modules, OBJ_VAL(full));
             if (!IS_EMPTY(v2) && !IS_ERROR(v2)) return v2;
         } else if (!err_matches(ts, interp->exc.ModuleNotFoundError)) {
             return ERROR_VAL;
