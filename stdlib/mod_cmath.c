@@ -21,6 +21,12 @@
 #include "stdlib/modules.h"
 #include "vm/interp.h"
 
+/* glibc defines CMPLX for gcc only (clang builds the fuzz harness); both
+ * compilers have the builtin it stands for. */
+#ifndef CMPLX
+#define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
+#endif
+
 static bool one_complex(TState *ts, const char *name, Value *args, int nargs, ObjTuple *kwnames,
                         double _Complex *z) {
     if (!args_check(ts, name, nargs, kwnames, 1, 1)) return false;
@@ -52,6 +58,7 @@ static Value finish(TState *ts, double _Complex z, double _Complex r) {
 #define SCALE_DOWN (-(SCALE_UP + 1) / 2)
 
 typedef double _Complex Cx;
+
 
 static bool finite_cx(Cx z) { return isfinite(creal(z)) && isfinite(cimag(z)); }
 
