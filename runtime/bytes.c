@@ -257,35 +257,6 @@ static bool sub_arg(TState *ts, Value v, Buffer *b, char *one) {
 
 /* Optional start/end at args[first], args[first + 1], clamped as CPython's
  * ADJUST_INDICES. */
-static bool range_args(TState *ts, Value *args, int nargs, int first, size_t n, int64_t *start,
-                       int64_t *end) {
-    int64_t len = (int64_t)n;
-    *start = 0;
-    *end = len;
-    if (nargs > first && !IS_NONE(args[first]) && !slice_index_value(ts, args[first], true, start))
-        return false;
-    if (nargs > first + 1 && !IS_NONE(args[first + 1]) &&
-        !slice_index_value(ts, args[first + 1], true, end))
-        return false;
-    if (*end > len) *end = len;
-    else if (*end < 0 && (*end += len) < 0) *end = 0;
-    if (*start < 0 && (*start += len) < 0) *start = 0;
-    return true;
-}
-
-static const char *rmemmem(const char *hay, size_t hlen, const char *needle, size_t nlen) {
-    if (nlen == 0) return hay + hlen;
-    if (nlen > hlen) return NULL;
-    const char *last = hay + (hlen - nlen);
-    for (;;) {
-        const char *q = memrchr(hay, needle[0], (size_t)(last - hay) + 1);
-        if (!q) return NULL;
-        if (memcmp(q, needle, nlen) == 0) return q;
-        if (q == hay) return NULL;
-        last = q - 1;
-    }
-}
-
 static inline bool is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
 }
@@ -891,7 +862,7 @@ static Value find_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, 
     ARGS_CHECK_METHOD(name, 1, 3);
     /* start and end are checked before sub, as CPython parses them. */
     int64_t start, end;
-    if (!range_args(ts, args, nargs, 2, (size_t)bytes_len(ts, args[0]), &start, &end)) return ERROR_VAL;
+    if (!str_range_args(ts, args, nargs, 2, (size_t)bytes_len(ts, args[0]), &start, &end)) return ERROR_VAL;
     Buffer sub;
     char one;
     if (!sub_arg(ts, args[1], &sub, &one)) return ERROR_VAL;
@@ -915,7 +886,7 @@ static Value find_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, 
                     }
                 }
             } else {
-                const char *hit = last ? rmemmem(hay, hlen, sub.buf, sub.len)
+                const char *hit = last ? str_rmemmem(hay, hlen, sub.buf, sub.len)
                                        : (sub.len ? memmem(hay, hlen, sub.buf, sub.len) : hay);
                 if (hit) res = (int64_t)(hit - s.buf);
             }
@@ -947,7 +918,7 @@ static Value m_count(TState *ts, Value *args, int nargs, ObjTuple *kw) {
 static Value match_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, const char *name, bool at_end) {
     ARGS_CHECK_METHOD(name, 1, 3);
     int64_t start, end;
-    if (!range_args(ts, args, nargs, 2, (size_t)bytes_len(ts, args[0]), &start, &end)) return ERROR_VAL;
+    if (!str_range_args(ts, args, nargs, 2, (size_t)bytes_len(ts, args[0]), &start, &end)) return ERROR_VAL;
     Value pat = args[1];
     size_t n = IS_KIND(pat, OBJ_TUPLE) ? AS_TUPLE(pat)->len : 1;
     for (size_t i = 0; i < n; i++) {
@@ -1044,7 +1015,7 @@ static bool split_into(TState *ts, ObjList *out, Value self, const char *s, size
         return add_piece(ts, out, self, p, (size_t)(end - p));
     }
     const char *end = s + n, *hit;
-    while (maxsplit-- != 0 && (hit = rmemmem(s, (size_t)(end - s), sep->buf, sep->len)) != NULL) {
+    while (maxsplit-- != 0 && (hit = str_rmemmem(s, (size_t)(end - s), sep->buf, sep->len)) != NULL) {
         if (!add_piece(ts, out, self, hit + sep->len, (size_t)(end - hit - sep->len))) return false;
         end = hit;
     }
@@ -1153,7 +1124,7 @@ static Value partition_common(TState *ts, Value *args, int nargs, ObjTuple *kwna
         buffer_release(ts, &sep);
         return ERROR_VAL;
     }
-    const char *hit = right ? rmemmem(s.buf, s.len, sep.buf, sep.len) : memmem(s.buf, s.len, sep.buf, sep.len);
+    const char *hit = right ? str_rmemmem(s.buf, s.len, sep.buf, sep.len) : memmem(s.buf, s.len, sep.buf, sep.len);
     Value parts[3];
     Value self = args[0];
     if (!hit) {

@@ -997,9 +997,8 @@ static ObjStr *need_str(TState *ts, Value v, const char *what) {
 
 /* Optional start/end arguments at args[first], args[first + 1], clamped as
  * CPython's ADJUST_INDICES (start may still exceed the length). */
-static bool range_args(TState *ts, Value *args, int nargs, int first, const ObjStr *s,
-                       int64_t *start, int64_t *end) {
-    int64_t len = (int64_t)s->nchars;
+bool str_range_args(TState *ts, Value *args, int nargs, int first, size_t n, int64_t *start, int64_t *end) {
+    int64_t len = (int64_t)n;
     *start = 0;
     *end = len;
     if (nargs > first && !IS_NONE(args[first]) && !slice_index_value(ts, args[first], true, start))
@@ -1013,7 +1012,7 @@ static bool range_args(TState *ts, Value *args, int nargs, int first, const ObjS
     return true;
 }
 
-static const char *rmemmem(const char *hay, size_t hlen, const char *needle, size_t nlen) {
+const char *str_rmemmem(const char *hay, size_t hlen, const char *needle, size_t nlen) {
     if (nlen == 0) return hay + hlen;
     if (nlen > hlen) return NULL;
     const char *last = hay + (hlen - nlen);
@@ -1032,7 +1031,7 @@ static int64_t find_sub(const ObjStr *s, const ObjStr *sub, int64_t start, int64
     if (sub->len == 0) return last ? end : start;
     size_t bs, be;
     char_range(s, (size_t)start, (size_t)end, &bs, &be);
-    const char *hit = last ? rmemmem(s->data + bs, be - bs, sub->data, sub->len)
+    const char *hit = last ? str_rmemmem(s->data + bs, be - bs, sub->data, sub->len)
                            : memmem(s->data + bs, be - bs, sub->data, sub->len);
     return hit ? (int64_t)char_index(s, (size_t)(hit - s->data)) : -1;
 }
@@ -1058,7 +1057,7 @@ static Value find_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, 
     ARGS_CHECK_METHOD(name, 1, 3);
     ObjStr *sub = need_str(ts, args[1], "");
     int64_t start, end;
-    if (!sub || !range_args(ts, args, nargs, 2, SELF, &start, &end)) return ERROR_VAL;
+    if (!sub || !str_range_args(ts, args, nargs, 2, SELF->nchars, &start, &end)) return ERROR_VAL;
     int64_t r = find_sub(SELF, sub, start, end, last);
     if (r < 0 && raise) return err_format(ts, EXC(ts)->ValueError, "substring not found");
     return INT_VAL(r);
@@ -1081,7 +1080,7 @@ static Value str_m_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     ARGS_CHECK_METHOD("str.count", 1, 3);
     ObjStr *sub = need_str(ts, args[1], "");
     int64_t start, end;
-    if (!sub || !range_args(ts, args, nargs, 2, SELF, &start, &end)) return ERROR_VAL;
+    if (!sub || !str_range_args(ts, args, nargs, 2, SELF->nchars, &start, &end)) return ERROR_VAL;
     return INT_VAL(count_sub(SELF, sub, start, end));
 }
 
@@ -1099,7 +1098,7 @@ static Value match_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames,
                           bool at_end) {
     ARGS_CHECK_METHOD(at_end ? "str.endswith" : "str.startswith", 1, 3);
     int64_t start, end;
-    if (!range_args(ts, args, nargs, 2, SELF, &start, &end)) return ERROR_VAL;
+    if (!str_range_args(ts, args, nargs, 2, SELF->nchars, &start, &end)) return ERROR_VAL;
     Value x = args[1];
     if (IS_STR(x)) return BOOL_VAL(tail_match(SELF, AS_STR(x), start, end, at_end));
     if (!IS_TUPLE(x))
@@ -1195,7 +1194,7 @@ static bool split_sep(TState *ts, ObjList *out, const ObjStr *s, const ObjStr *s
         return append_piece(ts, out, s, p, end);
     }
     const char *q = end, *hit;
-    for (; maxsplit > 0 && (hit = rmemmem(start, (size_t)(q - start), sep->data, sep->len)); maxsplit--) {
+    for (; maxsplit > 0 && (hit = str_rmemmem(start, (size_t)(q - start), sep->data, sep->len)); maxsplit--) {
         if (!append_piece(ts, out, s, hit + sep->len, q)) return false;
         q = hit;
     }
@@ -1330,7 +1329,7 @@ static Value partition_common(TState *ts, Value *args, int nargs, ObjTuple *kwna
     ObjStr *s = SELF, *sep = need_str(ts, args[1], "");
     if (!sep) return ERROR_VAL;
     if (sep->len == 0) return err_format(ts, EXC(ts)->ValueError, "empty separator");
-    const char *hit = right ? rmemmem(s->data, s->len, sep->data, sep->len)
+    const char *hit = right ? str_rmemmem(s->data, s->len, sep->data, sep->len)
                             : memmem(s->data, s->len, sep->data, sep->len);
     ObjStr *empty = str_new(ts, "", 0);
     ObjTuple *t = tuple_new(ts, 3);

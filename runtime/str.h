@@ -38,6 +38,13 @@ ObjStr *str_intern_cstr(TState *ts, const char *cstr);
 ObjStr *str_intern_obj(TState *ts, ObjStr *s);
 
 bool str_equal(const ObjStr *a, const ObjStr *b);
+/* The start/end arguments of find, count, startswith... (args[first] and
+ * args[first + 1], None allowed) clamped to a sequence of n items, as
+ * CPython's slice rules. False after raising. Shared by str and bytes. */
+bool str_range_args(TState *ts, Value *args, int nargs, int first, size_t n, int64_t *start, int64_t *end);
+/* The last occurrence of needle in hay (hay + hlen for an empty needle),
+ * or NULL: memmem from the right. */
+const char *str_rmemmem(const char *hay, size_t hlen, const char *needle, size_t nlen);
 /* -1, 0, 1 by code point order (equal to byte order in UTF-8). */
 int str_compare(const ObjStr *a, const ObjStr *b);
 ObjStr *str_concat(TState *ts, const ObjStr *a, const ObjStr *b);
