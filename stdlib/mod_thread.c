@@ -293,6 +293,7 @@ static void *thread_main(void *arg) {
         gil_record_thread(ts->interp, ts);
     }
     gc_adopt_thread_heap(ts);
+    thread_will_end(ts);
     thread_detach(ts);
     trace_thread_end(ts);
     tstate_free(ts);
@@ -307,6 +308,7 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     if (nargs == 3 && !IS_DICT(args[2]))
         return err_format(ts, interp->exc.TypeError, "optional 3rd arg must be a dictionary");
     if (interp_sandbox_refuses(ts, "starting a thread")) return ERROR_VAL;
+    thread_join_ended(interp);
     TState *child = tstate_new(interp);
     if (!child) return err_format(ts, interp->exc.RuntimeError, "can't start new thread");
     Frame *root = &child->frames[0];
@@ -318,7 +320,6 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     pthread_attr_t attr;
     PT_CHECK(pthread_attr_init(&attr));
     PT_CHECK(pthread_attr_setstacksize(&attr, MINI_THREAD_STACK_BYTES));
-    PT_CHECK(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
     pthread_t tid;
     int err = pthread_create(&tid, &attr, thread_main, child);
     PT_CHECK(pthread_attr_destroy(&attr));

@@ -213,6 +213,7 @@ struct Interp {
     TState *threads;
     TState *main_thread;
     int thread_count;
+    struct ThreadEnd *ended;     /* threads to join: thread_join_ended; guarded by threads_lock */
 
     _Atomic int recursion_limit;
     _Atomic uint32_t next_type_id;

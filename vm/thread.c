@@ -1,5 +1,6 @@
 #include "vm/thread.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "runtime/file.h"
@@ -152,6 +153,40 @@ int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout) {
             struct timespec now = sync_deadline(0);
             if (!sync_before(&now, &deadline)) return 0;
         }
+    }
+}
+
+typedef struct ThreadEnd {
+    pthread_t id;
+    struct ThreadEnd *next;
+} ThreadEnd;
+
+void thread_will_end(TState *ts) {
+    Interp *interp = ts->interp;
+    ThreadEnd *end = malloc(sizeof *end);
+    /* Without memory to be remembered, nobody can join it: it is left to
+     * end on its own. */
+    if (!end) {
+        PT_CHECK(pthread_detach(pthread_self()));
+        return;
+    }
+    end->id = pthread_self();
+    MUTEX_LOCK(&interp->threads_lock);
+    end->next = interp->ended;
+    interp->ended = end;
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_join_ended(Interp *interp) {
+    MUTEX_LOCK(&interp->threads_lock);
+    ThreadEnd *end = interp->ended;
+    interp->ended = NULL;
+    MUTEX_UNLOCK(&interp->threads_lock);
+    while (end) {
+        ThreadEnd *next = end->next;
+        PT_CHECK(pthread_join(end->id, NULL));
+        free(end);
+        end = next;
     }
 }
 

@@ -39,6 +39,16 @@ void thread_yield_gil(TState *ts, bool forced);
 /* At a safepoint when BREAK_GC is set by someone else's stop request. */
 void thread_park(TState *ts);
 
+/* A thread started by _thread ends with thread_will_end (attached, as
+ * its last step with objects) and is joined later by thread_join_ended,
+ * called before a fork and before starting another thread. Fork must wait
+ * for an ending thread to be gone entirely: the C teardown after its
+ * detach (its frames, the C library's and a sanitizer's per-thread state)
+ * may hold an allocator lock, which the child would then wait on for ever.
+ * Joining at thread start bounds the ended threads not yet joined. */
+void thread_will_end(TState *ts);
+void thread_join_ended(Interp *interp);
+
 /* Joined threads still run a few instructions of C teardown, where they
  * hand over their statistics and trace: gives them up to 200 ms (daemon
  * threads that still run are left out). */
