@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vm/config.h"
 #include "vm/gil.h"
 #include "vm/interp.h"
 #include "vm/sync.h"
@@ -388,13 +389,37 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
         xml_text(f, label);
         fprintf(f, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f5f5f5\"/>\n", label_w,
                 y + 3, plot_w, lane_h - 6);
-        for (size_t k = 0; k < all[i].count; k++) {
-            TraceInterval *iv = &all[i].intervals[k];
-            double x = label_w + (double)(iv->start_ns - t0) / span * plot_w;
-            double w = (double)(iv->end_ns - iv->start_ns) / span * plot_w;
-            if (w < 0.2) w = 0.2;
-            fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", x, y + 3, w,
-                    lane_h - 6, activity_colors[iv->activity]);
+        /* A rectangle is drawn once it can grow no more: an interval of the
+         * same activity that touches it, or one too narrow to see, joins
+         * it (the legacy design releases the GIL every 100 ticks: drawn one
+         * by one, its lanes made SVGs of megabytes that showed no more). */
+        int act = -1;
+        double x0 = 0, x1 = 0;
+        for (size_t k = 0; k <= all[i].count; k++) {
+            TraceInterval *iv = k < all[i].count ? &all[i].intervals[k] : NULL;
+            double x = iv ? label_w + (double)(iv->start_ns - t0) / span * plot_w : 0;
+            double end = iv ? label_w + (double)(iv->end_ns - t0) / span * plot_w : 0;
+            if (iv && act >= 0 && x - x1 < MINI_TIMELINE_MIN_PX) {
+                bool joins = iv->activity == act || end - x < MINI_TIMELINE_MIN_PX;
+                /* Too narrow to see itself, the rectangle so far joins this one. */
+                if (!joins && x1 - x0 < MINI_TIMELINE_MIN_PX) {
+                    act = (int)iv->activity;
+                    joins = true;
+                }
+                if (joins) {
+                    if (end > x1) x1 = end;
+                    continue;
+                }
+            }
+            if (act >= 0)
+                fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", x0, y + 3,
+                        x1 - x0 < MINI_TIMELINE_MIN_PX ? MINI_TIMELINE_MIN_PX : x1 - x0, lane_h - 6,
+                        activity_colors[act]);
+            if (iv) {
+                act = (int)iv->activity;
+                x0 = x;
+                x1 = end;
+            }
         }
         fputs("</g>\n", f);
     }
