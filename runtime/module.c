@@ -178,6 +178,8 @@ static const BuiltinModule builtin_modules[] = {
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
     {"gil", mod_gil_init},
+    {"_hashlib", mod_hashlib_init},
+    {"zlib", mod_zlib_init},
     {NULL, NULL},
 };
 

@@ -1,5 +1,6 @@
 #include "vm/thread.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,15 +17,28 @@ static void wait_world_running(Interp *interp, TState *ts) {
         COND_WAIT(&interp->world_cond, &interp->threads_lock);
 }
 
-void thread_detach(TState *ts) {
+static void detach_as(TState *ts, ThreadActivity activity) {
     Interp *interp = ts->interp;
     atomic_store_explicit(&ts->status, THREAD_DETACHED, memory_order_release);
-    trace_activity(ts, ACTIVITY_BLOCKED);
+    trace_activity(ts, activity);
     if (interp->gil_enabled) gil_drop(&interp->gil, ts, false);
     /* A stopper may be waiting for this thread to stop running. */
     MUTEX_LOCK(&interp->threads_lock);
     if (interp->world_stopped) COND_BROADCAST(&interp->world_cond);
     MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_detach(TState *ts) { detach_as(ts, ACTIVITY_BLOCKED); }
+
+void thread_detach_to_compute(TState *ts) { detach_as(ts, ACTIVITY_COMPUTING); }
+
+void thread_lock_mutex(TState *ts, pthread_mutex_t *m) {
+    int err = pthread_mutex_trylock(m);
+    if (err == 0) return;
+    if (err != EBUSY) PT_CHECK(err);
+    thread_detach(ts);
+    MUTEX_LOCK(m);
+    thread_attach(ts);
 }
 
 void thread_attach(TState *ts) {

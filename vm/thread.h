@@ -12,6 +12,15 @@
 
 void thread_detach(TState *ts);
 void thread_attach(TState *ts);
+/* Takes a C mutex that a thread working without the GIL may hold for a
+ * while (a hash or zlib object's): waits for it detached, so the GIL is
+ * not held meanwhile. */
+void thread_lock_mutex(TState *ts, pthread_mutex_t *m);
+
+/* thread_detach for C code that goes on computing without the GIL
+ * (hashing, compressing a large buffer): --gil-timeline draws it as
+ * running C code, not as blocked. */
+void thread_detach_to_compute(TState *ts);
 
 /* One attempt at a blocking operation, made detached: it waits at most
  * until *until (CLOCK_MONOTONIC; NULL: no limit). Returns 1 done, 0 not yet

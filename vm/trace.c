@@ -204,8 +204,9 @@ static int by_process_start(const void *a, const void *b) {
     return x->spool_index < y->spool_index ? -1 : x->spool_index > y->spool_index;
 }
 
-static const char *const activity_names[] = {"", "running", "waiting for the GIL", "blocked (GIL released)"};
-static const char *const activity_colors[] = {"", "#2e7d32", "#c62828", "#b0bec5"};
+static const char *const activity_names[] = {"", "running", "waiting for the GIL", "blocked (GIL released)",
+                                             "running C code (GIL released)"};
+static const char *const activity_colors[] = {"", "#2e7d32", "#c62828", "#b0bec5", "#00acc1"};
 
 static uint64_t first_start(const ThreadTrace *t) { return t->count ? t->intervals[0].start_ns : UINT64_MAX; }
 
@@ -446,7 +447,7 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
                 in_ms ? k * step * 1e3 : k * step, in_ms ? "ms" : "s");
     }
     double legend_y = axis_y + 40;
-    for (int a = ACTIVITY_RUNNING; a <= ACTIVITY_BLOCKED; a++) {
+    for (int a = ACTIVITY_RUNNING; a <= ACTIVITY_COMPUTING; a++) {
         double x = label_w + (a - 1) * 220.0;
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", x, legend_y - 11,
                 activity_colors[a]);
