@@ -204,6 +204,27 @@ void thread_join_ended(Interp *interp) {
     }
 }
 
+int thread_poll_step(void *ctx, const struct timespec *until) {
+    ThreadPoll *p = ctx;
+    int r = poll(p->fds, p->n, sync_ms_until(until));
+    if (r > 0) return 1;
+    if (r == 0 || errno == EINTR) return 0;
+    return -errno;
+}
+
+int thread_poll(TState *ts, struct pollfd *fds, nfds_t n, double timeout) {
+    /* Ready already: no need to detach. */
+    int r = poll(fds, n, 0);
+    if (r > 0) return 1;
+    if (r < 0 && errno != EINTR) {
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return -1;
+    }
+    if (timeout == 0) return 0;
+    ThreadPoll ctx = {fds, n};
+    return thread_wait(ts, thread_poll_step, &ctx, timeout);
+}
+
 void thread_wait_teardown(Interp *interp) {
     for (int i = 0; i < 200; i++) {
         MUTEX_LOCK(&interp->threads_lock);

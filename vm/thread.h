@@ -8,6 +8,8 @@
  * (and so release the GIL when it is on): copy what you need out of mini
  * objects, thread_detach, block, thread_attach, then touch objects again. */
 
+#include <poll.h>
+
 #include "vm/interp.h"
 
 void thread_detach(TState *ts);
@@ -33,6 +35,17 @@ typedef int (*ThreadWaitStep)(void *ctx, const struct timespec *until);
  * Ctrl-C raises KeyboardInterrupt. Returns 1 done, 0 timed out, -1 after
  * raising (KeyboardInterrupt, or OSError for -errno). */
 int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout);
+
+/* Waiting for file descriptors: a ThreadWaitStep over poll(2), and
+ * thread_wait with it. thread_poll returns 1 when a descriptor is ready
+ * (see the revents), 0 after timeout seconds (< 0: no limit), -1 after
+ * raising. */
+typedef struct ThreadPoll {
+    struct pollfd *fds;
+    nfds_t n;
+} ThreadPoll;
+int thread_poll_step(void *ctx, const struct timespec *until);
+int thread_poll(TState *ts, struct pollfd *fds, nfds_t n, double timeout);
 
 /* Stop-the-world for the collector (and, later, fork): returns with every
  * other thread parked or detached and unable to attach until
