@@ -180,6 +180,8 @@ static const BuiltinModule builtin_modules[] = {
     {"gil", mod_gil_init},
     {"_hashlib", mod_hashlib_init},
     {"zlib", mod_zlib_init},
+    {"_socket", mod_socket_init},
+    {"select", mod_select_init},
     {NULL, NULL},
 };
 

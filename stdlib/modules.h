@@ -24,5 +24,7 @@ bool mod_array_init(TState *ts, struct ObjDict *ns);
 bool mod_gil_init(TState *ts, struct ObjDict *ns);
 bool mod_hashlib_init(TState *ts, struct ObjDict *ns);
 bool mod_zlib_init(TState *ts, struct ObjDict *ns);
+bool mod_socket_init(TState *ts, struct ObjDict *ns);
+bool mod_select_init(TState *ts, struct ObjDict *ns);
 
 #endif
