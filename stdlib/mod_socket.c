@@ -715,13 +715,12 @@ static bool timeout_arg(TState *ts, Value v, double *out) {
         *out = -1;
         return true;
     }
-    if (!args_float(ts, v, out)) {
-        if (err_occurred(ts)) {
-            err_clear(ts);
-            err_set_str(ts, ts->interp->exc.TypeError, "Timeout value must be int, float or None");
-        }
+    if (!IS_FLOATLIKE(v) && !IS_INT(v) && !IS_BOOL(v)) {
+        err_format(ts, ts->interp->exc.TypeError, "'%s' object cannot be interpreted as an integer",
+                   ops_type_name(ts, v));
         return false;
     }
+    if (!args_float(ts, v, out)) return false;
     if (isnan(*out)) {
         err_set_str(ts, ts->interp->exc.ValueError, "Invalid value NaN (not a number)");
         return false;
