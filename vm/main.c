@@ -628,8 +628,10 @@ static int finish_run(TState *ts, const Options *o, int status) {
     if (o->gil_stats || interp->tracing) thread_wait_teardown(interp);
     if (o->gil_stats) gil_print_stats(interp, ts, stderr);
     if (interp->tracing && !trace_write(interp, o->gil_trace, o->gil_timeline) && status == 0) status = 1;
-    /* Daemon threads may still run: tearing the interpreter down under
-     * them would pull their objects away, so leave that to the OS. */
+    /* Threads that ended are joined (sanitizers count an unjoined one as
+     * leaked). Daemon threads may still run: tearing the interpreter down
+     * under them would pull their objects away, so leave that to the OS. */
+    thread_join_ended(interp);
     MUTEX_LOCK(&interp->threads_lock);
     bool others = interp->thread_count > 1;
     MUTEX_UNLOCK(&interp->threads_lock);
