@@ -1,5 +1,8 @@
-/* The _collections module: deque, as CPython's C module of the same name
- * (collections/__init__.mini re-exports it with module 'collections').
+/* The _collections module, as CPython's C module of the same name
+ * (collections/__init__.mini builds on it):
+ *   - deque, re-exported by collections with module 'collections';
+ *   - _count_elements, Counter's counting loop;
+ *   - _tupleitem, the callable behind a namedtuple's field properties.
  *
  * Layout: a ring buffer. `items` holds `cap` slots (a power of two, or 0
  * with no buffer); the deque's items are items[(head + k) & (cap - 1)]
@@ -947,11 +950,99 @@ static const TypeSpec deque_spec = {
     .getsets = deque_getsets,
 };
 
+/* ---- _count_elements ------------------------------------------------------ */
+
+/* _count_elements(mapping, iterable): mapping[x] = mapping.get(x, 0) + 1
+ * for each x. A dict (Counter) whose get and __setitem__ are dict's own is
+ * updated directly, as in CPython's C helper. */
+static Value count_elements(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_count_elements", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    Value mapping = args[0];
+    Interp *interp = ts->interp;
+    ObjStr *get_name = str_intern_cstr(ts, "get"), *set_name = str_intern_cstr(ts, "__setitem__");
+    if (!get_name || !set_name) return ERROR_VAL;
+    ObjType *dict_type = interp->types.dict;
+    bool fast = IS_DICT(mapping) && type_lookup(OBJ_TYPE(mapping), get_name) == type_lookup(dict_type, get_name) &&
+                type_lookup(OBJ_TYPE(mapping), set_name) == type_lookup(dict_type, set_name);
+    Value get = EMPTY_VAL;
+    if (!fast) {
+        get = ops_getattr(ts, mapping, get_name);
+        if (IS_ERROR(get)) return get;
+    }
+    vm_push(ts, get);
+    Value it = ops_iter(ts, args[1]);
+    Value r = IS_ERROR(it) ? ERROR_VAL : NONE_VAL;
+    if (!IS_ERROR(it)) vm_push(ts, it);
+    while (!IS_ERROR(r)) {
+        Value x = ops_next(ts, it);
+        if (IS_EMPTY(x)) break;
+        if (IS_ERROR(x)) {
+            r = ERROR_VAL;
+            break;
+        }
+        vm_push(ts, x);
+        Value old = fast ? dict_get(ts, AS_DICT(mapping), x) : vm_call(ts, get, (Value[]){x, INT_VAL(0)}, 2, NULL);
+        Value n = IS_ERROR(old) ? old : IS_EMPTY(old) ? INT_VAL(1) : ops_binary(ts, BIN_ADD, old, INT_VAL(1));
+        if (IS_ERROR(n) || (fast ? dict_set(ts, AS_DICT(mapping), x, n) : ops_setitem(ts, mapping, x, n)) < 0)
+            r = ERROR_VAL;
+        vm_pop(ts);
+    }
+    if (!IS_ERROR(it)) vm_pop(ts);
+    vm_pop(ts);
+    return r;
+}
+
+/* ---- _tupleitem ----------------------------------------------------------- */
+
+/* _tupleitem(i): a callable returning item i of the tuple it is given; a
+ * namedtuple's fields are property(_tupleitem(i), doc), read without
+ * running mini code (CPython's _tuplegetter is a descriptor of its own). */
+typedef struct ObjTupleItem {
+    Obj obj;
+    int64_t index;
+} ObjTupleItem;
+
+static Value tupleitem_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_tupleitem", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t index;
+    if (!ops_index(ts, args[0], &index)) return ERROR_VAL;
+    ObjTupleItem *g = (ObjTupleItem *)gc_alloc(ts, sizeof(ObjTupleItem), OBJ_OPAQUE, type);
+    if (!g) return ERROR_VAL;
+    g->index = index;
+    return OBJ_VAL(g);
+}
+
+static Value tupleitem_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_tupleitem", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int64_t i = ((ObjTupleItem *)AS_OBJ(callee))->index;
+    if (!IS_TUPLE(args[0]))
+        return err_format(ts, EXC(ts)->TypeError, "descriptor for index '%lld' for tuple subclasses doesn't apply to '%s' object",
+                          (long long)i, ops_type_name(ts, args[0]));
+    ObjTuple *t = AS_TUPLE(args[0]);
+    if (i < 0 || (size_t)i >= t->len) return err_format(ts, EXC(ts)->IndexError, "tuple index out of range");
+    return t->items[i];
+}
+
+static const TypeSpec tupleitem_spec = {
+    .name = "_tupleitem",
+    .kind = OBJ_OPAQUE,
+    .new_ = tupleitem_new,
+    .call = tupleitem_call,
+};
+
 bool mod_collections_init(TState *ts, ObjDict *ns) {
     ObjType *t = type_from_spec(ts, &deque_spec, NULL);
     if (!t) return false;
     ObjStr *module = str_intern_cstr(ts, "collections");
     if (!module) return false;
     t->module = OBJ_VAL(module);
-    return dict_set_str(ts, ns, t->name, OBJ_VAL(t)) == 0;
+    if (dict_set_str(ts, ns, t->name, OBJ_VAL(t)) < 0) return false;
+    ObjType *item = type_from_spec(ts, &tupleitem_spec, NULL);
+    ObjStr *own = str_intern_cstr(ts, "_collections");
+    if (!item || !own) return false;
+    item->module = OBJ_VAL(own);
+    if (dict_set_str(ts, ns, item->name, OBJ_VAL(item)) < 0) return false;
+    ObjNative *fn = native_new(ts, "_count_elements", count_elements, NULL);
+    ObjStr *key = str_intern_cstr(ts, "_count_elements");
+    return fn && key && dict_set_str(ts, ns, key, OBJ_VAL(fn)) == 0;
 }
