@@ -268,7 +268,7 @@ static bool parse_maxlen(TState *ts, Value v, int64_t *out) {
         err_format(ts, EXC(ts)->TypeError, "an integer is required");
         return false;
     }
-    if (!args_int(ts, v, out)) return false;
+    if (!args_ssize(ts, v, out)) return false;
     if (*out < 0) {
         err_format(ts, EXC(ts)->ValueError, "maxlen must be non-negative");
         return false;
@@ -431,7 +431,14 @@ static Value deque_richcmp(TState *ts, Value a, Value b, CmpOp op) {
     if (!x) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(x));
     ObjTuple *y = snapshot(ts, AS_DEQUE(b));
-    Value r = y ? ops_compare(ts, OBJ_VAL(x), OBJ_VAL(y), op) : ERROR_VAL;
+    if (!y) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
+    /* Both snapshots stay rooted while a user __eq__ or __lt__ runs. */
+    vm_push(ts, OBJ_VAL(y));
+    Value r = ops_compare(ts, OBJ_VAL(x), OBJ_VAL(y), op);
+    vm_pop(ts);
     vm_pop(ts);
     return r;
 }
@@ -612,8 +619,10 @@ static void deque_finalize(Obj *self) {
     if (d->items) gc_free_buffer(d->items, d->cap * sizeof(Value));
 }
 
+/* The ring buffer is accounted for by gc_alloc_buffer, as a list's array. */
 static size_t deque_obj_size(Obj *self) {
-    return sizeof(ObjDeque) + ((ObjDeque *)self)->cap * sizeof(Value);
+    (void)self;
+    return sizeof(ObjDeque);
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -670,7 +679,7 @@ static Value deque_m_extendleft(TState *ts, Value *args, int nargs, ObjTuple *kw
 static Value deque_m_rotate(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("deque.rotate", 0, 1);
     int64_t n = 1;
-    if (nargs > 1 && !ops_index(ts, args[1], &n)) return ERROR_VAL;
+    if (nargs > 1 && !args_ssize(ts, args[1], &n)) return ERROR_VAL;
     obj_lock(ts, &SELF->obj);
     rotate_locked(SELF, n);
     obj_unlock(ts, &SELF->obj);
@@ -727,7 +736,7 @@ static Value deque_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwname
     ARGS_CHECK_METHOD("deque.remove", 1, 1);
     ObjDeque *d = SELF;
     obj_lock(ts, &d->obj);
-    int64_t i = scan_locked(ts, d, args[1], 0, INT64_MAX, NULL, EXC(ts)->IndexError, "deque mutated during remove().");
+    int64_t i = scan_locked(ts, d, args[1], 0, INT64_MAX, NULL, EXC(ts)->IndexError, "deque mutated during iteration");
     if (i >= 0) delete_locked(ts, d, (size_t)i);
     obj_unlock(ts, &d->obj);
     if (i == -2) return ERROR_VAL;
@@ -738,7 +747,7 @@ static Value deque_m_remove(TState *ts, Value *args, int nargs, ObjTuple *kwname
 static Value deque_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("deque.insert", 2, 2);
     int64_t i;
-    if (!ops_index(ts, args[1], &i)) return ERROR_VAL;
+    if (!args_ssize(ts, args[1], &i)) return ERROR_VAL;
     ObjDeque *d = SELF;
     obj_lock(ts, &d->obj);
     int64_t n = (int64_t)dq_len(d);
