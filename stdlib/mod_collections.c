@@ -78,6 +78,8 @@ static bool exact_deque(ObjType *t) { return t->trace == deque_trace && !(t->fla
 static inline size_t dq_len(ObjDeque *d) { return atomic_load_explicit(&d->len, memory_order_relaxed); }
 static inline void dq_set_len(ObjDeque *d, size_t n) { atomic_store_explicit(&d->len, n, memory_order_relaxed); }
 static inline Value *dq_at(ObjDeque *d, size_t k) { return &d->items[(d->head + k) & (d->cap - 1)]; }
+/* maxlen is written under the lock (by __init__) but read without it. */
+static inline int64_t dq_maxlen(ObjDeque *d) { return __atomic_load_n(&d->maxlen, __ATOMIC_RELAXED); }
 
 /* ---- storage (lock held) ------------------------------------------------ */
 
@@ -130,9 +132,9 @@ static Value pop_left_locked(TState *ts, ObjDeque *d) {
 /* Appends at the right (or left) end; past maxlen the other end's item
  * is dropped. False when out of memory. */
 static bool push_locked(TState *ts, ObjDeque *d, Value v, bool left) {
-    if (d->maxlen == 0) return true;
+    if (dq_maxlen(d) == 0) return true;
     size_t n = dq_len(d);
-    if (d->maxlen > 0 && n == (size_t)d->maxlen) {
+    if (dq_maxlen(d) > 0 && n == (size_t)dq_maxlen(d)) {
         if (left) dq_set_len(d, n - 1);
         else d->head = (d->head + 1) & (d->cap - 1);
         n--;
@@ -345,7 +347,7 @@ static bool deque_init_args(TState *ts, ObjDeque *d, Value *args, int nargs, Obj
     int64_t maxlen;
     if (!parse_maxlen(ts, v[1], &maxlen)) return false;
     obj_lock(ts, &d->obj);
-    d->maxlen = maxlen;
+    __atomic_store_n(&d->maxlen, maxlen, __ATOMIC_RELAXED);
     if (dq_len(d)) clear_locked(d);
     obj_unlock(ts, &d->obj);
     return IS_EMPTY(v[0]) || extend(ts, d, v[0], false) == 0;
@@ -380,7 +382,7 @@ static Value deque_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
 static Value deque_copy_of(TState *ts, Value self) {
     ObjDeque *d = AS_DEQUE(self);
     if (exact_deque(OBJ_TYPE(self))) {
-        ObjDeque *r = deque_alloc(ts, OBJ_TYPE(self), d->maxlen);
+        ObjDeque *r = deque_alloc(ts, OBJ_TYPE(self), dq_maxlen(d));
         if (!r) return ERROR_VAL;
         vm_push(ts, OBJ_VAL(r));
         int ok = extend(ts, r, self, false);
@@ -388,8 +390,8 @@ static Value deque_copy_of(TState *ts, Value self) {
         return ok == 0 ? OBJ_VAL(r) : ERROR_VAL;
     }
     Value cls = OBJ_VAL(OBJ_TYPE(self));
-    Value argv[2] = {self, INT_VAL(d->maxlen)};
-    Value r = ops_call(ts, cls, argv, d->maxlen < 0 ? 1 : 2, NULL);
+    Value argv[2] = {self, INT_VAL(dq_maxlen(d))};
+    Value r = ops_call(ts, cls, argv, dq_maxlen(d) < 0 ? 1 : 2, NULL);
     if (IS_ERROR(r) || is_deque(ts, r)) return r;
     return err_format(ts, EXC(ts)->TypeError, "%s() must return a deque, not %s", OBJ_TYPE(self)->name->data,
                       ops_type_name(ts, r));
@@ -412,9 +414,9 @@ static Value deque_repr(TState *ts, Value self) {
         for (size_t k = 0; ok && k < t->len; k++)
             ok = (k == 0 || sb_append(&sb, ", ", 2)) && str_append_repr(ts, &sb, t->items[k]);
         vm_pop(ts);
-        if (ok && d->maxlen >= 0) {
+        if (ok && dq_maxlen(d) >= 0) {
             char buf[48];
-            int n = snprintf(buf, sizeof buf, "], maxlen=%lld)", (long long)d->maxlen);
+            int n = snprintf(buf, sizeof buf, "], maxlen=%lld)", (long long)dq_maxlen(d));
             ok = sb_append(&sb, buf, (size_t)n);
         } else if (ok) {
             ok = sb_append(&sb, "])", 2);
@@ -466,7 +468,7 @@ static int repeat_in_place(TState *ts, ObjDeque *d, Value count) {
         } else {
             size_t total = n * (size_t)k, from = n;
             /* Past maxlen only the last maxlen items stay: append just those. */
-            if (d->maxlen >= 0 && total - n > (size_t)d->maxlen) from = total - (size_t)d->maxlen;
+            if (dq_maxlen(d) >= 0 && total - n > (size_t)dq_maxlen(d)) from = total - (size_t)dq_maxlen(d);
             for (size_t j = from; ok && j < total; j++) ok = push_locked(ts, d, t->items[j % n], false);
         }
     }
@@ -575,18 +577,24 @@ static int deque_contains(TState *ts, Value self, Value item) {
 /* Iterator state (ObjIterator): source = the deque, index = next position,
  * end = the deque's state when iteration began, step_by = items left. */
 static Value deque_iter_step(TState *ts, ObjIterator *it, bool reverse) {
-    if (!is_deque(ts, it->source) || it->step_by <= 0) return EMPTY_VAL;
-    ObjDeque *d = AS_DEQUE(it->source);
+    /* Relaxed atomics: threads sharing one iterator race (as in CPython)
+     * but never tear a field; the position is masked into the buffer. */
+    Value src = __atomic_load_n(&it->source, __ATOMIC_RELAXED);
+    int64_t left = __atomic_load_n(&it->step_by, __ATOMIC_RELAXED);
+    if (!is_deque(ts, src) || left <= 0) return EMPTY_VAL;
+    ObjDeque *d = AS_DEQUE(src);
+    int64_t i = __atomic_load_n(&it->index, __ATOMIC_RELAXED);
     obj_lock(ts, &d->obj);
-    bool same = d->state == (uint64_t)it->end;
-    Value v = same ? *dq_at(d, (size_t)it->index) : EMPTY_VAL;
+    bool same = d->state == (uint64_t)it->end && i >= 0 && (size_t)i < dq_len(d);
+    Value v = same ? *dq_at(d, (size_t)i) : EMPTY_VAL;
     obj_unlock(ts, &d->obj);
     if (!same) {
-        it->step_by = 0;
+        __atomic_store_n(&it->step_by, 0, __ATOMIC_RELAXED);
         return err_format(ts, EXC(ts)->RuntimeError, "deque mutated during iteration");
     }
-    it->index += reverse ? -1 : 1;
-    if (--it->step_by == 0) it->source = NONE_VAL;
+    __atomic_store_n(&it->index, reverse ? i - 1 : i + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&it->step_by, left - 1, __ATOMIC_RELAXED);
+    if (left == 1) __atomic_store_n(&it->source, NONE_VAL, __ATOMIC_RELAXED);
     return v;
 }
 
@@ -751,7 +759,7 @@ static Value deque_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwname
     ObjDeque *d = SELF;
     obj_lock(ts, &d->obj);
     int64_t n = (int64_t)dq_len(d);
-    if (d->maxlen >= 0 && n >= d->maxlen) {
+    if (dq_maxlen(d) >= 0 && n >= dq_maxlen(d)) {
         obj_unlock(ts, &d->obj);
         return err_format(ts, EXC(ts)->IndexError, "deque already at its maximum size");
     }
@@ -791,8 +799,8 @@ static Value deque_m_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwname
     ObjTuple *empty = tuple_new(ts, 0);
     if (!empty) return ERROR_VAL;
     Value ctor_args = OBJ_VAL(empty);
-    if (d->maxlen >= 0) {
-        ObjTuple *a = tuple_pack2(ts, ctor_args, INT_VAL(d->maxlen));
+    if (dq_maxlen(d) >= 0) {
+        ObjTuple *a = tuple_pack2(ts, ctor_args, INT_VAL(dq_maxlen(d)));
         if (!a) return ERROR_VAL;
         ctor_args = OBJ_VAL(a);
     }
@@ -888,7 +896,7 @@ DEQUE_CMP_METHOD(deque_m_ge, CMP_GE)
 
 static Value deque_maxlen_get(TState *ts, Value self) {
     (void)ts;
-    int64_t m = AS_DEQUE(self)->maxlen;
+    int64_t m = dq_maxlen(AS_DEQUE(self));
     return m < 0 ? NONE_VAL : INT_VAL(m);
 }
 
