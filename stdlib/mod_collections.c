@@ -1000,8 +1000,14 @@ static Value count_elements(TState *ts, Value *args, int nargs, ObjTuple *kwname
         vm_push(ts, x);
         Value old = fast ? dict_get(ts, AS_DICT(mapping), x) : vm_call(ts, get, (Value[]){x, INT_VAL(0)}, 2, NULL);
         Value n = IS_ERROR(old) ? old : IS_EMPTY(old) ? INT_VAL(1) : ops_binary(ts, BIN_ADD, old, INT_VAL(1));
-        if (IS_ERROR(n) || (fast ? dict_set(ts, AS_DICT(mapping), x, n) : ops_setitem(ts, mapping, x, n)) < 0)
+        if (IS_ERROR(n)) {
             r = ERROR_VAL;
+        } else {
+            /* Storing may run a user __hash__ or __setitem__: n stays rooted. */
+            vm_push(ts, n);
+            if ((fast ? dict_set(ts, AS_DICT(mapping), x, n) : ops_setitem(ts, mapping, x, n)) < 0) r = ERROR_VAL;
+            vm_pop(ts);
+        }
         vm_pop(ts);
     }
     if (!IS_ERROR(it)) vm_pop(ts);
