@@ -2,7 +2,10 @@
  * (collections/__init__.mini builds on it):
  *   - deque, re-exported by collections with module 'collections';
  *   - _count_elements, Counter's counting loop;
- *   - _tupleitem, the callable behind a namedtuple's field properties.
+ *   - _tupleitem, the callable behind a namedtuple's field properties;
+ *   - _set_collection_flag, which abc.ABCMeta calls to mark the classes
+ *     that collections.abc.Sequence or Mapping derive or register, for
+ *     match's patterns (CPython's _abc does this).
  *
  * Layout: a ring buffer. `items` holds `cap` slots (a power of two, or 0
  * with no buffer); the deque's items are items[(head + k) & (cap - 1)]
@@ -949,7 +952,7 @@ static const TypeSpec deque_spec = {
     .name = "deque",
     .kind = OBJ_OPAQUE,
     .obj_size = deque_obj_size,
-    .flags = TYPEF_BASETYPE,
+    .flags = TYPEF_BASETYPE | TYPEF_SEQUENCE,
     .repr = deque_repr,
     .richcmp = deque_richcmp,
     .binop = deque_binop,
@@ -1053,6 +1056,28 @@ static const TypeSpec tupleitem_spec = {
     .call = tupleitem_call,
 };
 
+/* ---- _set_collection_flag -------------------------------------------------- */
+
+/* _set_collection_flag(cls, flags): CPython's __abc_tpflags__ values, 32
+ * for a sequence and 64 for a mapping. Built-in types keep their own
+ * (CPython leaves immutable types alone too). */
+static Value set_collection_flag(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_set_collection_flag", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    int64_t flags;
+    if (!args_int(ts, args[1], &flags)) return ERROR_VAL;
+    ObjType *t = AS_TYPE(args[0]);
+    uint32_t flag = flags == 32 ? TYPEF_SEQUENCE : flags == 64 ? TYPEF_MAPPING : 0;
+    if (flag && (t->flags & TYPEF_HEAPTYPE)) t->flags = (t->flags & ~(TYPEF_SEQUENCE | TYPEF_MAPPING)) | flag;
+    return NONE_VAL;
+}
+
+static const NativeDef module_functions[] = {
+    {"_count_elements", count_elements},
+    {"_set_collection_flag", set_collection_flag},
+    {NULL, NULL},
+};
+
 bool mod_collections_init(TState *ts, ObjDict *ns) {
     ObjType *t = type_from_spec(ts, &deque_spec, NULL);
     if (!t) return false;
@@ -1065,7 +1090,10 @@ bool mod_collections_init(TState *ts, ObjDict *ns) {
     if (!item || !own) return false;
     item->module = OBJ_VAL(own);
     if (dict_set_str(ts, ns, item->name, OBJ_VAL(item)) < 0) return false;
-    ObjNative *fn = native_new(ts, "_count_elements", count_elements, NULL);
-    ObjStr *key = str_intern_cstr(ts, "_count_elements");
-    return fn && key && dict_set_str(ts, ns, key, OBJ_VAL(fn)) == 0;
+    for (const NativeDef *d = module_functions; d->name; d++) {
+        ObjNative *fn = native_new(ts, d->name, d->fn, NULL);
+        ObjStr *key = str_intern_cstr(ts, d->name);
+        if (!fn || !key || dict_set_str(ts, ns, key, OBJ_VAL(fn)) < 0) return false;
+    }
+    return true;
 }
