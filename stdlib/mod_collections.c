@@ -1002,7 +1002,10 @@ static Value count_elements(TState *ts, Value *args, int nargs, ObjTuple *kwname
         }
         vm_push(ts, x);
         Value old = fast ? dict_get(ts, AS_DICT(mapping), x) : vm_call(ts, get, (Value[]){x, INT_VAL(0)}, 2, NULL);
-        Value n = IS_ERROR(old) ? old : IS_EMPTY(old) ? INT_VAL(1) : ops_binary(ts, BIN_ADD, old, INT_VAL(1));
+        Value n = IS_ERROR(old)                                        ? old
+                  : IS_EMPTY(old)                                      ? INT_VAL(1)
+                  : IS_INT(old) && SMALL_INT_FITS(AS_INT(old) + 1) ? INT_VAL(AS_INT(old) + 1)
+                                                                       : ops_binary(ts, BIN_ADD, old, INT_VAL(1));
         if (IS_ERROR(n)) {
             r = ERROR_VAL;
         } else {
