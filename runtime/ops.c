@@ -130,8 +130,14 @@ static Value binary_dispatch(TState *ts, BinOp op, Value a, Value b) {
     ObjType *ta = val_type(ts, a), *tb = val_type(ts, b);
     if (!vm_enter_native(ts)) return ERROR_VAL;
     Value r = NOT_IMPLEMENTED_VAL;
-    if (ta->binop) r = ta->binop(ts, op, a, b);
-    if (IS_NOT_IMPLEMENTED(r) && tb->binop && tb->binop != ta->binop) r = tb->binop(ts, op, a, b);
+    /* As CPython: the right operand goes first when its type is a subclass
+     * of the left's that changes the operator ({} | defaultdict(...) is a
+     * defaultdict, through its __ror__). */
+    bool other_slot = tb->binop && tb->binop != ta->binop;
+    bool right_first = other_slot && tb != ta && type_is_subtype(tb, ta);
+    if (right_first) r = tb->binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r) && ta->binop) r = ta->binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r) && other_slot && !right_first) r = tb->binop(ts, op, a, b);
     vm_leave_native(ts);
     return r;
 }
