@@ -8,6 +8,7 @@
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/generic.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -614,6 +615,7 @@ static const NativeDef type_methods[] = {
 };
 
 const TypeSpec type_type_spec = {
+    .classmethods = generic_classmethods,
     .name = "type",
     .kind = OBJ_TYPE,
     .flags = TYPEF_BASETYPE,
@@ -624,6 +626,7 @@ const TypeSpec type_type_spec = {
     .new_ = type_new,
     .trace = type_trace,
     .methods = type_methods,
+    .binop = generic_type_binop,
 };
 
 /* ---- user classes ---------------------------------------------------- */
@@ -1253,6 +1256,50 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     return class_create(ts, meta, name, bases, ns, NULL, NULL);
 }
 
+/* PEP 560: a base that is not a class (typing's Generic[T], list[int])
+ * names the classes to use in its place through __mro_entries__(bases).
+ * BASES itself when none does, else a new tuple; NULL after raising. */
+static ObjTuple *resolve_bases(TState *ts, ObjTuple *bases) {
+    ObjList *out = NULL;
+    for (size_t i = 0; i < bases->len; i++) {
+        Value b = bases->items[i];
+        Value meth = IS_TYPE(b) ? EMPTY_VAL : ops_getattr_opt(ts, b, ts->interp->names.mro_entries);
+        if (IS_ERROR(meth)) goto fail;
+        if (IS_EMPTY(meth)) {
+            if (out && list_append(ts, out, b) < 0) goto fail;
+            continue;
+        }
+        if (!out) {
+            vm_push(ts, meth);
+            out = list_from(ts, bases->items, i);
+            vm_pop(ts);
+            if (!out) return NULL;
+            vm_push(ts, OBJ_VAL(out));
+        }
+        vm_push(ts, meth);
+        Value arg = OBJ_VAL(bases);
+        Value entries = vm_call(ts, meth, &arg, 1, NULL);
+        vm_pop(ts);
+        if (IS_ERROR(entries)) goto fail;
+        if (!IS_TUPLE(entries)) {
+            err_format(ts, ts->interp->exc.TypeError, "__mro_entries__ must return a tuple");
+            goto fail;
+        }
+        for (size_t j = 0; j < AS_TUPLE(entries)->len; j++)
+            if (list_append(ts, out, AS_TUPLE(entries)->items[j]) < 0) goto fail;
+    }
+    if (!out) return bases;
+    size_t n;
+    Value *items = list_snapshot(ts, out, &n);
+    ObjTuple *t = items ? tuple_from(ts, items, n) : NULL;
+    if (items) gc_free_buffer(items, n * sizeof(Value));
+    vm_pop(ts);
+    return t;
+fail:
+    if (out) vm_pop(ts);
+    return NULL;
+}
+
 /* __build_class__(func, name, *bases, metaclass=..., **kwargs): the
  * metaclass (given, or the most derived of the bases'), its __prepare__
  * namespace, the body run in it, then metaclass(name, bases, ns, **kwargs). */
@@ -1263,8 +1310,14 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         return err_format(ts, interp->exc.TypeError, "__build_class__: bad arguments");
     ObjFunction *body = AS_FUNCTION(args[0]);
     ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    ObjTuple *bases = tuple_from(ts, args + 2, (size_t)(npos - 2));
-    if (!bases) return ERROR_VAL;
+    ObjTuple *orig_bases = tuple_from(ts, args + 2, (size_t)(npos - 2));
+    if (!orig_bases) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(orig_bases));
+    ObjTuple *bases = resolve_bases(ts, orig_bases);
+    if (!bases) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
     vm_push(ts, OBJ_VAL(bases));
     /* The keywords other than metaclass=, for the metaclass call. */
     size_t nkw = kwnames ? kwnames->len : 0;
@@ -1328,6 +1381,9 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!IS_EMPTY(module_name)) dict_set_str(ts, ns, interp->names.module, module_name);
     dict_set_str(ts, ns, interp->names.qualname, OBJ_VAL(body->qualname));
     Value r = vm_run_class_body(ts, body, ns);
+    if (!IS_ERROR(r) && bases != orig_bases &&
+        dict_set_str(ts, ns, interp->names.orig_bases, OBJ_VAL(orig_bases)) < 0)
+        r = ERROR_VAL;
     if (!IS_ERROR(r)) {
         if (IS_TYPE(meta) && AS_TYPE(meta) == interp->types.type) {
             cls = class_create(ts, AS_TYPE(meta), name, bases, ns, kw + 3, rest_names);
@@ -1345,6 +1401,7 @@ pop_names:
     if (rest_names) vm_pop(ts);
 done:
     free(kw);
+    vm_pop(ts);
     vm_pop(ts);
     return cls;
 }
