@@ -343,22 +343,24 @@ static Value object_hash_method(TState *ts, Value *args, int nargs, ObjTuple *kw
     return INT_VAL(h >> 16);
 }
 
+/* The __setattr__ (VALUE given) and __delattr__ (EMPTY_VAL) methods of
+ * object and of type: the name checked, then SET. */
+static Value setattr_method(TState *ts, Value self, Value name, Value value,
+                            int (*set)(TState *, Value, ObjStr *, Value)) {
+    if (!IS_STR(name))
+        return err_format(ts, ts->interp->exc.TypeError, "attribute name must be string, not '%s'",
+                          ops_type_name(ts, name));
+    return set(ts, self, str_intern_obj(ts, AS_STR(name)), value) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
 static Value object_setattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__setattr__", nargs, kwnames, 3, 3)) return ERROR_VAL;
-    if (!IS_STR(args[1]))
-        return err_format(ts, ts->interp->exc.TypeError, "attribute name must be string, not '%s'",
-                          ops_type_name(ts, args[1]));
-    ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    return class_generic_setattr(ts, args[0], name, args[2]) < 0 ? ERROR_VAL : NONE_VAL;
+    return setattr_method(ts, args[0], args[1], args[2], class_generic_setattr);
 }
 
 static Value object_delattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__delattr__", nargs, kwnames, 2, 2)) return ERROR_VAL;
-    if (!IS_STR(args[1]))
-        return err_format(ts, ts->interp->exc.TypeError, "attribute name must be string, not '%s'",
-                          ops_type_name(ts, args[1]));
-    ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    return class_generic_setattr(ts, args[0], name, EMPTY_VAL) < 0 ? ERROR_VAL : NONE_VAL;
+    return setattr_method(ts, args[0], args[1], EMPTY_VAL, class_generic_setattr);
 }
 
 static Value object_getattribute_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -487,6 +489,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
     /* The metatype's own data descriptors, as type.__name__ in Python:
      * they win over what the class (or its instances) define. */
     if (name == interp->names.name) return OBJ_VAL(type->name);
+    if (name == interp->names.class_) return OBJ_VAL(val_type(ts, self));
     if (name == interp->names.qualname) {
         Value q = type->dict ? dict_get_str(type->dict, interp->names.qualname) : EMPTY_VAL;
         return IS_STR(q) ? q : OBJ_VAL(type->name);
@@ -606,7 +609,23 @@ static Value type_subclasscheck(TState *ts, Value *args, int nargs, ObjTuple *kw
     return BOOL_VAL(type_is_subtype(AS_TYPE(args[1]), AS_TYPE(args[0])));
 }
 
+/* type.__setattr__ and __delattr__: a metaclass's super().__setattr__
+ * reaches the class-changing path (caches, slots), not object's. */
+static Value type_setattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__setattr__", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    return setattr_method(ts, args[0], args[1], args[2], type_setattr);
+}
+
+static Value type_delattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__delattr__", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    return setattr_method(ts, args[0], args[1], EMPTY_VAL, type_setattr);
+}
+
 static const NativeDef type_methods[] = {
+    {"__setattr__", type_setattr_method},
+    {"__delattr__", type_delattr_method},
     {"mro", type_mro_method},
     {"__init__", type_init_method},
     {"__call__", type_call_method},
