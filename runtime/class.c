@@ -623,7 +623,15 @@ static Value type_delattr_method(TState *ts, Value *args, int nargs, ObjTuple *k
     return setattr_method(ts, args[0], args[1], EMPTY_VAL, type_setattr);
 }
 
+/* type.__repr__, for a metaclass's super().__repr__(). */
+static Value type_repr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__repr__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    return type_repr(ts, args[0]);
+}
+
 static const NativeDef type_methods[] = {
+    {"__repr__", type_repr_method},
     {"__setattr__", type_setattr_method},
     {"__delattr__", type_delattr_method},
     {"mro", type_mro_method},
