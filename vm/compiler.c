@@ -1,4 +1,5 @@
 #include "vm/compiler.h"
+#include "vm/unparse.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,6 +133,7 @@ typedef struct CompileState {
     uint32_t nscopes, cap_scopes;
     PosIndex node_index;
     CompileMode mode;
+    bool future_annotations; /* `from __future__ import annotations`: annotations are kept as text */
 } CompileState;
 
 static void syntax_error(CompileState *cs, int line, int col, const char *fmt, ...)
@@ -1326,12 +1328,29 @@ static void compile_subscript_index(Compiler *c, const AstNode *index) {
     compile_expr(c, index);
 }
 
+/* An annotation's value: under `from __future__ import annotations` its
+ * text (PEP 563), else the expression itself. A form the unparser does not
+ * write (a lambda, a comprehension) is evaluated instead. */
+static void compile_annotation(Compiler *c, const AstNode *e) {
+    if (c->cs->future_annotations) {
+        StrBuf sb;
+        sb_init(&sb);
+        if (unparse_expr(c->cs->ts, e, &sb)) {
+            emit_const(c, str_constant(c, (AstStr){sb.data, sb.len}));
+            sb_free(&sb);
+            return;
+        }
+        sb_free(&sb);
+    }
+    compile_expr(c, e);
+}
+
 typedef struct { Compiler *c; uint32_t count; } AnnotationsCtx;
 
 static void compile_param_annotation(const AstNode *arg, void *data) {
     AnnotationsCtx *ac = data;
     emit_const(ac->c, str_constant(ac->c, arg->u.arg.name));
-    compile_expr(ac->c, arg->u.arg.annotation);
+    compile_annotation(ac->c, arg->u.arg.annotation);
     ac->count++;
 }
 
@@ -1362,7 +1381,7 @@ static void make_function(Compiler *c, ObjCode *code, const AstNode *args, const
     for_each_annotated(args, compile_param_annotation, &ac);
     if (returns) {
         emit_const(c, str_constant(c, (AstStr){"return", 6}));
-        compile_expr(c, returns);
+        compile_annotation(c, returns);
         ac.count++;
     }
     if (ac.count) {
@@ -2530,21 +2549,34 @@ static void compile_import_from(Compiler *c, const AstNode *st) {
 }
 
 /* A module or class body records a bare name's annotation in
- * __annotations__ and evaluates any other target's; a function body
- * evaluates none, as CPython without `from __future__ import annotations`. */
+ * __annotations__ and evaluates any other target's (unless annotations are
+ * kept as text); a function body evaluates none, as CPython. Without a
+ * value, an attribute or subscript target's object (and index) is still
+ * evaluated. */
 static void compile_ann_assign(Compiler *c, const AstNode *st) {
+    const AstNode *t = st->u.ann_assign.target;
     if (st->u.ann_assign.value) {
         compile_expr(c, st->u.ann_assign.value);
-        compile_store(c, st->u.ann_assign.target);
+        compile_store(c, t);
+    } else if (t->kind == AST_ATTRIBUTE || t->kind == AST_SUBSCRIPT) {
+        compile_expr(c, t->kind == AST_ATTRIBUTE ? t->u.attribute.value : t->u.subscript.value);
+        emit(c, OP_POP_TOP, 0);
+        if (t->kind == AST_SUBSCRIPT) {
+            compile_subscript_index(c, t->u.subscript.index);
+            emit(c, OP_POP_TOP, 0);
+        }
     }
     if (c->scope->kind == SCOPE_FUNCTION) return;
-    compile_expr(c, st->u.ann_assign.annotation);
     if (!st->u.ann_assign.simple) {
-        emit(c, OP_POP_TOP, 0);
+        if (!c->cs->future_annotations) {
+            compile_expr(c, st->u.ann_assign.annotation);
+            emit(c, OP_POP_TOP, 0);
+        }
         return;
     }
+    compile_annotation(c, st->u.ann_assign.annotation);
     emit(c, OP_LOAD_NAME, add_name(c, "__annotations__", 15));
-    emit_const(c, str_constant(c, st->u.ann_assign.target->u.name.id));
+    emit_const(c, str_constant(c, t->u.name.id));
     emit(c, OP_STORE_SUBSCR, 0);
 }
 
@@ -2948,6 +2980,46 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
     return code;
 }
 
+/* `from __future__ import ...` at the top of a module: the features
+ * CPython 3.11 knows (all but annotations are always on), with its errors
+ * for an unknown one and for one after other statements. */
+static void check_future_imports(CompileState *cs, const AstSeq *body) {
+    static const char *const features[] = {
+        "nested_scopes", "generators", "division", "absolute_import", "with_statement",
+        "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop", "annotations",
+    };
+    bool at_top = true;
+    for (size_t i = 0; i < body->count && !cs->failed; i++) {
+        const AstNode *st = body->items[i];
+        if (i == 0 && is_docstring(st)) continue;
+        bool future = st->kind == AST_IMPORT_FROM && st->u.import_from.level == 0 && st->u.import_from.module.s &&
+                      strcmp(st->u.import_from.module.s, "__future__") == 0;
+        if (!future) {
+            at_top = false;
+            continue;
+        }
+        if (!at_top) {
+            syntax_error(cs, st->line, st->col, "from __future__ imports must occur at the beginning of the file");
+            return;
+        }
+        const AstSeq *names = &st->u.import_from.names;
+        for (size_t n = 0; n < names->count; n++) {
+            const char *name = names->items[n]->u.alias.name.s;
+            size_t f = 0;
+            while (f < sizeof features / sizeof features[0] && strcmp(features[f], name) != 0) f++;
+            if (strcmp(name, "braces") == 0) {
+                syntax_error(cs, st->line, st->col, "not a chance");
+                return;
+            }
+            if (f == sizeof features / sizeof features[0]) {
+                syntax_error(cs, st->line, st->col, "future feature %s is not defined", name);
+                return;
+            }
+            if (strcmp(name, "annotations") == 0) cs->future_annotations = true;
+        }
+    }
+}
+
 ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename, CompileMode mode,
                         SyntaxErrorInfo *err) {
     CompileState cs = {.ts = ts, .filename = filename, .err = err, .mode = mode};
@@ -2957,6 +3029,7 @@ ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename,
      * of its own, the expression may be a lambda or a comprehension. */
     AstNode top_node = {.kind = AST_MODULE, .line = module->line, .col = module->col};
     Scope *top = scope_new(&cs, SCOPE_MODULE, is_expr ? &top_node : module, NULL, "<module>", 8);
+    if (!is_expr) check_future_imports(&cs, &module->u.module.body);
     if (top && is_expr) collect_expr(&cs, top, module);
     else if (top) collect_stmts(&cs, top, &module->u.module.body);
     if (!cs.failed) resolve_all(&cs);
