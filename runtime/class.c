@@ -1355,6 +1355,7 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         free(kw);
         free(kwn);
         vm_pop(ts);
+        vm_pop(ts);
         return err_no_memory(ts);
     }
     size_t nrest = 0;
