@@ -187,9 +187,8 @@ Value ops_getitem(TState *ts, Value obj, Value key) {
             fn = class_bind(ts, fn, EMPTY_VAL, AS_TYPE(obj));
             return IS_ERROR(fn) ? fn : vm_call(ts, fn, &key, 1, NULL);
         }
-        /* list[int] and friends: generic aliases are not modelled; the
-         * class itself stands in, which is what annotations need. */
-        return obj;
+        return err_format(ts, ts->interp->exc.TypeError, "type '%s' is not subscriptable",
+                          AS_TYPE(obj)->name->data);
     }
     return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not subscriptable", t->name->data);
 }
