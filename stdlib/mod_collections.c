@@ -34,6 +34,7 @@
 #include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/generic.h"
 #include "runtime/function.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -967,6 +968,7 @@ static const TypeSpec deque_spec = {
     .trace = deque_trace,
     .finalize = deque_finalize,
     .methods = deque_methods,
+    .classmethods = generic_classmethods,
     .getsets = deque_getsets,
 };
 
