@@ -377,10 +377,13 @@ static int run_exit_hook(TState *ts, int status, ObjStr *module, ObjStr *functio
     return status;
 }
 
-/* Python's exit: run threading's shutdown (atexit hooks, then wait for
- * every non-daemon thread), if the program used threading. */
+/* Python's exit, in CPython's order: threading's shutdown (its own
+ * _register_atexit hooks, then wait for every non-daemon thread), then the
+ * atexit module's handlers, each only if the program imported the module. */
 static int finish_threads(TState *ts, int status) {
-    return run_exit_hook(ts, status, ts->interp->names.threading, ts->interp->names.shutdown);
+    Interp *interp = ts->interp;
+    status = run_exit_hook(ts, status, interp->names.threading, interp->names.shutdown);
+    return run_exit_hook(ts, status, interp->names.atexit, interp->names.run_exitfuncs);
 }
 
 /* PATH with ".LABEL" before its extension (t.json -> t.on.json), for a
@@ -621,6 +624,7 @@ static int finish_run(TState *ts, const Options *o, int status) {
         /* After Ctrl-C, don't wait for worker threads: leave now; stop the
          * child processes rather than wait for them. */
         run_exit_hook(ts, status, interp->names.mp_process, interp->names.exit_after_interrupt);
+        run_exit_hook(ts, status, interp->names.atexit, interp->names.run_exitfuncs);
     } else {
         status = finish_threads(ts, status);
     }
