@@ -473,17 +473,17 @@ static ObjStr *suggestion(TState *ts, Value exc) {
     return s;
 }
 
-void err_print_exception_only(TState *ts, Value exc, FILE *out) {
+void err_print_exception_only(TState *ts, Value exc, FILE *out, bool hint) {
     if (print_syntax_error(ts, exc, out)) return;
     ObjType *type = OBJ_TYPE(exc);
     ObjStr *msg = err_message(ts, exc);
     const char *module = IS_STR(type->module) ? AS_STR(type->module)->data : NULL;
     if (module && strcmp(module, "builtins") != 0 && strcmp(module, "__main__") != 0)
         fprintf(out, "%s.", module);
-    ObjStr *hint = suggestion(ts, exc);
+    ObjStr *close = hint ? suggestion(ts, exc) : NULL;
     if (msg && msg->len > 0) fprintf(out, "%s: %s", type->name->data, msg->data);
     else fprintf(out, "%s", type->name->data);
-    if (hint) fprintf(out, ". Did you mean: '%s'?", hint->data);
+    if (close) fprintf(out, ". Did you mean: '%s'?", close->data);
     fputc('\n', out);
 }
 
@@ -499,7 +499,7 @@ static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
         }
     }
     print_traceback(ts, e->traceback, out);
-    err_print_exception_only(ts, exc, out);
+    err_print_exception_only(ts, exc, out, true);
 }
 
 void err_print(TState *ts, Value exc) {

@@ -5,7 +5,8 @@
  *  - source_line(filename, lineno): the line, stripped, from a file or from
  *    a stdlib module compiled into the binary; "" when there is none;
  *  - format_exception_only(exc): the exception's last line(s) exactly as an
- *    uncaught exception ends ("Did you mean" hint, mini's SyntaxError form);
+ *    uncaught exception ends (mini's SyntaxError form), without the "Did
+ *    you mean" hint, which CPython 3.11 gives only to uncaught exceptions;
  *  - REPEAT_FOLD: how many repeats of one line show before they fold. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ static Value tbmod_format_exception_only(TState *ts, Value *args, int nargs, Obj
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     if (!out) return err_no_memory(ts);
-    err_print_exception_only(ts, args[0], out);
+    err_print_exception_only(ts, args[0], out, false);
     bool ok = fclose(out) == 0 && text;
     ObjStr *s = ok ? str_new(ts, text, len) : NULL;
     free(text);
