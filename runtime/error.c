@@ -775,17 +775,10 @@ static Value traceback_frame(TState *ts, Value self) {
     return tb->fn ? frame_snapshot(ts, tb->fn, tb->line) : NONE_VAL;
 }
 
-static Value traceback_lasti(TState *ts, Value self) {
-    (void)ts;
-    (void)self;
-    return INT_VAL(-1);
-}
-
 static const GetSetDef traceback_getsets[] = {
     {"tb_lineno", traceback_lineno, NULL},
     {"tb_next", traceback_next, NULL},
     {"tb_frame", traceback_frame, NULL},
-    {"tb_lasti", traceback_lasti, NULL},
     {NULL, NULL, NULL},
 };
 
