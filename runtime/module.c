@@ -183,6 +183,8 @@ static const BuiltinModule builtin_modules[] = {
     {"zlib", mod_zlib_init},
     {"_socket", mod_socket_init},
     {"select", mod_select_init},
+    {"_traceback", mod_traceback_init},
+    {"_platform", mod_platform_init},
     {NULL, NULL},
 };
 

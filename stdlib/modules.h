@@ -27,5 +27,7 @@ bool mod_hashlib_init(TState *ts, struct ObjDict *ns);
 bool mod_zlib_init(TState *ts, struct ObjDict *ns);
 bool mod_socket_init(TState *ts, struct ObjDict *ns);
 bool mod_select_init(TState *ts, struct ObjDict *ns);
+bool mod_traceback_init(TState *ts, struct ObjDict *ns);
+bool mod_platform_init(TState *ts, struct ObjDict *ns);
 
 #endif
