@@ -175,6 +175,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
+    {"_random", mod_random_init},
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
     {"gil", mod_gil_init},
