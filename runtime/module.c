@@ -186,6 +186,7 @@ static const BuiltinModule builtin_modules[] = {
     {"select", mod_select_init},
     {"_traceback", mod_traceback_init},
     {"_platform", mod_platform_init},
+    {"itertools", mod_itertools_init},
     {NULL, NULL},
 };
 
