@@ -187,6 +187,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_traceback", mod_traceback_init},
     {"_platform", mod_platform_init},
     {"itertools", mod_itertools_init},
+    {"operator", mod_operator_init},
     {NULL, NULL},
 };
 
