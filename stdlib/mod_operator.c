@@ -29,10 +29,12 @@
 
 #define EXCS(ts) (&(ts)->interp->exc)
 
-/* "NAME expected N arguments, got M" (CPython's positional-only check). */
-static bool check_args(TState *ts, const char *name, int nargs, ObjTuple *kwnames, int min, int max) {
+/* "NAME expected N arguments, got M" (CPython's positional-only check);
+ * `prefix` qualifies the name in the no-keywords message. */
+static bool check_counts(TState *ts, const char *prefix, const char *name, int nargs, ObjTuple *kwnames, int min,
+                         int max) {
     if (kwnames && kwnames->len) {
-        err_format(ts, EXCS(ts)->TypeError, "%s() takes no keyword arguments", name);
+        err_format(ts, EXCS(ts)->TypeError, "%s%s() takes no keyword arguments", prefix, name);
         return false;
     }
     if (nargs >= min && (max < 0 || nargs <= max)) return true;
@@ -41,6 +43,15 @@ static bool check_args(TState *ts, const char *name, int nargs, ObjTuple *kwname
     err_format(ts, EXCS(ts)->TypeError, "%s expected %s%d argument%s, got %d", name, bound, n, n == 1 ? "" : "s",
                nargs);
     return false;
+}
+
+/* The module's functions, and the getter types. */
+static bool check_args(TState *ts, const char *name, int nargs, ObjTuple *kwnames, int min, int max) {
+    return check_counts(ts, "_operator.", name, nargs, kwnames, min, max);
+}
+
+static bool check_getter(TState *ts, const char *name, int nargs, ObjTuple *kwnames, int min, int max) {
+    return check_counts(ts, "", name, nargs, kwnames, min, max);
 }
 
 /* The one-argument functions (CPython's METH_O). */
@@ -213,9 +224,7 @@ static Value op_delitem(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 /* length_hint(obj, default=0), PEP 424: len(obj), else
  * obj.__length_hint__(), else default. */
 static Value op_length_hint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (kwnames && kwnames->len)
-        return err_format(ts, EXCS(ts)->TypeError, "_operator.length_hint() takes no keyword arguments");
-    if (!check_args(ts, "length_hint", nargs, NULL, 1, 2)) return ERROR_VAL;
+    if (!check_args(ts, "length_hint", nargs, kwnames, 1, 2)) return ERROR_VAL;
     int64_t dflt = 0;
     if (nargs == 2 && !args_int(ts, args[1], &dflt)) return ERROR_VAL;
     Value obj = args[0];
@@ -315,14 +324,14 @@ static Value getter_repr_of(TState *ts, const char *name, Value *items, int n, O
 }
 
 static Value itemgetter_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!check_args(ts, "itemgetter", nargs, kwnames, 1, -1)) return ERROR_VAL;
+    if (!check_getter(ts, "itemgetter", nargs, kwnames, 1, -1)) return ERROR_VAL;
     ObjTuple *items = tuple_from(ts, args, (size_t)nargs);
     ObjGetter *g = items ? getter_new(ts, type, items) : NULL;
     return g ? OBJ_VAL(g) : ERROR_VAL;
 }
 
 static Value itemgetter_call(TState *ts, Value self, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!check_args(ts, "itemgetter", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!check_getter(ts, "itemgetter", nargs, kwnames, 1, 1)) return ERROR_VAL;
     ObjTuple *items = GETTER(self)->items;
     if (items->len == 1) return ops_getitem(ts, args[0], items->items[0]);
     ObjTuple *r = tuple_new(ts, items->len);
@@ -348,7 +357,7 @@ static Value itemgetter_repr(TState *ts, Value self) {
 
 /* attrgetter keeps each name split at its dots, as interned parts. */
 static Value attrgetter_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!check_args(ts, "attrgetter", nargs, kwnames, 1, -1)) return ERROR_VAL;
+    if (!check_getter(ts, "attrgetter", nargs, kwnames, 1, -1)) return ERROR_VAL;
     for (int i = 0; i < nargs; i++)
         if (!IS_STR(args[i])) return err_format(ts, EXCS(ts)->TypeError, "attribute name must be a string");
     ObjTuple *items = tuple_new(ts, (size_t)nargs);
@@ -388,7 +397,7 @@ static Value attr_path(TState *ts, Value obj, ObjTuple *path) {
 }
 
 static Value attrgetter_call(TState *ts, Value self, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!check_args(ts, "attrgetter", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!check_getter(ts, "attrgetter", nargs, kwnames, 1, 1)) return ERROR_VAL;
     ObjTuple *items = GETTER(self)->items;
     if (items->len == 1) return attr_path(ts, args[0], AS_TUPLE(items->items[0]));
     ObjTuple *r = tuple_new(ts, items->len);
@@ -449,7 +458,7 @@ static Value methodcaller_new(TState *ts, ObjType *type, Value *args, int nargs,
 }
 
 static Value methodcaller_call(TState *ts, Value self, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!check_args(ts, "methodcaller", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!check_getter(ts, "methodcaller", nargs, kwnames, 1, 1)) return ERROR_VAL;
     ObjGetter *g = GETTER(self);
     Value method = ops_getattr(ts, args[0], AS_STR(g->items->items[0]));
     if (IS_ERROR(method)) return method;
