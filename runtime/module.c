@@ -188,6 +188,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_platform", mod_platform_init},
     {"itertools", mod_itertools_init},
     {"operator", mod_operator_init},
+    {"_functools", mod_functools_init},
     {NULL, NULL},
 };
 
