@@ -190,7 +190,8 @@ static Value lru_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple
     w->root = root;
     w->maxsize = maxsize;
     w->len = 0;
-    w->hits = w->misses = 0;
+    __atomic_store_n(&w->hits, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->misses, 0, __ATOMIC_RELAXED);
     w->typed = typed;
     return OBJ_VAL(w);
 }
@@ -252,28 +253,33 @@ static Value lru_call(TState *ts, Value self, Value *args, int nargs, ObjTuple *
     vm_push(ts, key);
     int64_t hash;
     Value found = dict_hash_key(ts, key, &hash) < 0 ? ERROR_VAL : dict_get_hashed(ts, w->cache, key, hash);
-    if (IS_ERROR(found)) {
-        vm_pop(ts);
-        return found;
-    }
+    vm_pop(ts);
+    if (IS_ERROR(found)) return found;
     if (!IS_EMPTY(found)) {
-        vm_pop(ts);
         if (w->maxsize < 0) {
             __atomic_add_fetch(&w->hits, 1, __ATOMIC_RELAXED);
             return found;
         }
         LruLink *l = (LruLink *)AS_OBJ(found);
         obj_lock(ts, &w->obj);
-        if (l->prev) {
-            link_unlink(l);
-            link_append(w->root, l);
-        }
-        w->hits++;
+        /* A link evicted by another thread before this key's dict entry
+         * was stored (GIL off) goes back in, so that it is evicted in
+         * its turn. */
+        bool relinked = !l->prev;
+        if (l->prev) link_unlink(l);
+        else w->len++;
+        link_append(w->root, l);
+        __atomic_add_fetch(&w->hits, 1, __ATOMIC_RELAXED);
         Value result = l->result;
         obj_unlock(ts, &w->obj);
-        return result;
+        if (!relinked) return result;
+        vm_push(ts, result);
+        bool ok = lru_evict(ts, w);
+        vm_pop(ts);
+        return ok ? result : ERROR_VAL;
     }
     __atomic_add_fetch(&w->misses, 1, __ATOMIC_RELAXED);
+    vm_push(ts, key);
     Value result = ops_call(ts, w->func, args, nargs, kwnames);
     if (IS_ERROR(result)) {
         vm_pop(ts);
@@ -330,7 +336,8 @@ static Value lru_cache_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     /* Links other threads still hold must read as out of the list. */
     while (w->root->next != w->root) link_unlink(w->root->next);
     w->len = 0;
-    w->hits = w->misses = 0;
+    __atomic_store_n(&w->hits, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->misses, 0, __ATOMIC_RELAXED);
     obj_unlock(ts, &w->obj);
     dict_clear(ts, w->cache);
     return NONE_VAL;

@@ -61,7 +61,6 @@ typedef struct ObjIt {
 typedef struct TeeBlock {
     Obj obj;
     struct TeeBlock *next;
-    struct ObjIt *shared; /* the family's _tee_source */
     int64_t count;        /* items filled */
     Value items[TEE_BLOCK];
 } TeeBlock;
@@ -676,13 +675,13 @@ static Value islice_next(TState *ts, Value self) {
         Value skipped = ops_next(ts, src);
         if (IS_EMPTY(skipped)) return finished(it);
         if (IS_ERROR(skipped)) return skipped;
-        store_i(&it->n, load_i(&it->n) + 1);
+        __atomic_add_fetch(&it->n, 1, __ATOMIC_RELAXED);
     }
     if (stop != -1 && load_i(&it->n) >= stop) return finished(it);
     Value v = ops_next(ts, src);
     if (IS_EMPTY(v)) return finished(it);
     if (IS_ERROR(v)) return v;
-    store_i(&it->n, load_i(&it->n) + 1);
+    __atomic_add_fetch(&it->n, 1, __ATOMIC_RELAXED);
     int64_t old = load_i(&it->i);
     int64_t next = (int64_t)((uint64_t)old + (uint64_t)it->k);
     if (next < old || (stop != -1 && next > stop)) next = stop;
@@ -1025,12 +1024,12 @@ static Value cwr_next(TState *ts, Value self) { return locked_step(ts, self, cwr
  * block and position; a block no tee points at any more is garbage. The
  * family's _tee_source holds the source (src), i = a fetch is running (the
  * fetching thread's TState, as an integer), j = the source is exhausted.
- * A _tee: a = its block, i = its position in it. */
+ * A _tee: src = the _tee_source (never changes), a = its block, i = its
+ * position in it (both under the _tee_source's lock). */
 
 static void tee_block_trace(GcMarker *m, Obj *self) {
     TeeBlock *b = (TeeBlock *)self;
     gc_mark_obj(m, (Obj *)b->next);
-    gc_mark_obj(m, (Obj *)b->shared);
     gc_mark_values(m, b->items, (size_t)b->count);
 }
 
@@ -1039,7 +1038,7 @@ static size_t tee_block_size(Obj *self) {
     return sizeof(TeeBlock);
 }
 
-static TeeBlock *tee_block_new(TState *ts, ObjIt *shared) {
+static TeeBlock *tee_block_new(TState *ts) {
     ObjType *t = it_type(ts, "_tee_dataobject");
     if (!t) {
         err_format(ts, EXCS(ts)->RuntimeError, "itertools._tee_dataobject is missing");
@@ -1048,7 +1047,6 @@ static TeeBlock *tee_block_new(TState *ts, ObjIt *shared) {
     TeeBlock *b = (TeeBlock *)gc_alloc(ts, sizeof(TeeBlock), OBJ_OPAQUE, t);
     if (!b) return NULL;
     b->next = NULL;
-    b->shared = shared;
     b->count = 0;
     return b;
 }
@@ -1063,8 +1061,8 @@ static Value tee_from_iterator(TState *ts, ObjType *tee_type, Value src) {
     Value r = ERROR_VAL;
     if (shared) {
         vm_push(ts, OBJ_VAL(shared));
-        TeeBlock *b = tee_block_new(ts, shared);
-        ObjIt *tee = b ? it_new(ts, tee_type, NONE_VAL) : NULL;
+        TeeBlock *b = tee_block_new(ts);
+        ObjIt *tee = b ? it_new(ts, tee_type, OBJ_VAL(shared)) : NULL;
         if (tee) {
             tee->a = OBJ_VAL(b);
             r = OBJ_VAL(tee);
@@ -1085,13 +1083,13 @@ static Value tee_type_new(TState *ts, ObjType *type, Value *args, int nargs, Obj
 
 static Value tee_copy_of(TState *ts, Value self) {
     ObjIt *tee = IT(self);
-    TeeBlock *b = (TeeBlock *)AS_OBJ(tee->a);
-    ObjIt *copy = it_new(ts, tee->obj.type, NONE_VAL);
+    ObjIt *shared = IT(tee->src);
+    ObjIt *copy = it_new(ts, tee->obj.type, tee->src);
     if (!copy) return ERROR_VAL;
-    obj_lock(ts, &b->shared->obj);
+    obj_lock(ts, &shared->obj);
     copy->a = tee->a;
     copy->i = tee->i;
-    obj_unlock(ts, &b->shared->obj);
+    obj_unlock(ts, &shared->obj);
     return OBJ_VAL(copy);
 }
 
@@ -1102,7 +1100,7 @@ static Value tee_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value tee_next(TState *ts, Value self) {
     ObjIt *tee = IT(self);
-    ObjIt *shared = ((TeeBlock *)AS_OBJ(tee->a))->shared;
+    ObjIt *shared = IT(tee->src);
     int64_t me = (int64_t)(intptr_t)ts;
     obj_lock(ts, &shared->obj);
     for (;;) {
@@ -1148,7 +1146,7 @@ static Value tee_next(TState *ts, Value self) {
          * tee's block is the last one. */
         b = (TeeBlock *)AS_OBJ(tee->a);
         if (b->count == TEE_BLOCK) {
-            TeeBlock *nb = tee_block_new(ts, shared);
+            TeeBlock *nb = tee_block_new(ts);
             if (!nb) {
                 obj_unlock(ts, &shared->obj);
                 return ERROR_VAL;
