@@ -2,6 +2,8 @@
  * as CPython's module of the same name. It holds what is hot in user code:
  *
  * - reduce.
+ * - partial: argument freezing, called wherever a callback is (key=,
+ *   map, sorted). functools.mini subclasses it for its __dict__ and repr.
  * - _lru_cache_wrapper, the memoising callable behind lru_cache and cache.
  *   functools.mini subclasses it (so its instances get a __dict__ for
  *   update_wrapper's attributes) and builds it.
@@ -15,6 +17,7 @@
  * function, as in CPython; a link the dict no longer holds is evicted in
  * its turn, and the list never grows past maxsize. */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -74,6 +77,159 @@ static Value functools_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwna
         return err_format(ts, EXCS(ts)->TypeError, "reduce() of empty iterable with no initial value");
     return acc;
 }
+
+/* ---- partial ------------------------------------------------------------------- */
+
+typedef struct ObjPartial {
+    Obj obj;
+    Value func;
+    ObjTuple *args;
+    ObjDict *kw;
+} ObjPartial;
+
+#define PARTIAL(v) ((ObjPartial *)AS_OBJ(v))
+
+static void partial_trace(GcMarker *m, Obj *self) {
+    ObjPartial *p = (ObjPartial *)self;
+    gc_mark_value(m, p->func);
+    gc_mark_obj(m, (Obj *)p->args);
+    gc_mark_obj(m, (Obj *)p->kw);
+}
+
+static size_t partial_size(Obj *self) {
+    (void)self;
+    return sizeof(ObjPartial);
+}
+
+static Value partial_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames);
+
+/* A partial (of any subclass keeping partial's constructor) with no
+ * attributes of its own is flattened into a new one, as in CPython. */
+static bool flattens(Value func) {
+    if (!IS_OBJ(func) || OBJ_TYPE(func)->new_ != partial_new) return false;
+    Obj *o = AS_OBJ(func);
+    ObjDict *d = (o->flags & OBJF_DICT_PREFIX) ? *(ObjDict **)((char *)o - GC_DICT_PREFIX) : NULL;
+    return !d || dict_len(d) == 0;
+}
+
+static Value partial_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (nargs < 1) return err_format(ts, EXCS(ts)->TypeError, "type 'partial' takes at least one argument");
+    Value func = args[0];
+    if (!val_type(ts, func)->call) return err_format(ts, EXCS(ts)->TypeError, "the first argument must be callable");
+    ObjTuple *inner_args = NULL;
+    ObjDict *inner_kw = NULL;
+    if (flattens(func)) {
+        inner_args = PARTIAL(func)->args;
+        inner_kw = PARTIAL(func)->kw;
+        func = PARTIAL(func)->func;
+    }
+    size_t n0 = inner_args ? inner_args->len : 0;
+    ObjTuple *frozen = tuple_new(ts, n0 + (size_t)(nargs - 1));
+    if (!frozen) return ERROR_VAL;
+    for (size_t i = 0; i < n0; i++) frozen->items[i] = inner_args->items[i];
+    for (int i = 1; i < nargs; i++) frozen->items[n0 + (size_t)i - 1] = args[i];
+    vm_push(ts, OBJ_VAL(frozen));
+    ObjDict *kw = inner_kw ? dict_copy(ts, inner_kw) : dict_new(ts);
+    Value r = ERROR_VAL;
+    if (kw) {
+        vm_push(ts, OBJ_VAL(kw));
+        bool ok = true;
+        for (size_t k = 0; ok && kwnames && k < kwnames->len; k++)
+            ok = dict_set(ts, kw, kwnames->items[k], args[nargs + (int)k]) == 0;
+        ObjPartial *p = ok ? (ObjPartial *)gc_alloc(ts, sizeof(ObjPartial), OBJ_OPAQUE, type) : NULL;
+        if (p) {
+            p->func = func;
+            p->args = frozen;
+            p->kw = kw;
+            r = OBJ_VAL(p);
+        }
+        vm_pop(ts);
+    }
+    vm_pop(ts);
+    return r;
+}
+
+static bool keyword_given(ObjTuple *kwnames, Value key) {
+    for (size_t k = 0; kwnames && k < kwnames->len; k++)
+        if (kwnames->items[k] == key || (IS_STR(key) && str_equal(AS_STR(kwnames->items[k]), AS_STR(key))))
+            return true;
+    return false;
+}
+
+/* func(*frozen, *args, **{**keywords, **kw}): one argument array, the
+ * frozen keywords first unless the call gives them again. */
+static Value partial_call(TState *ts, Value self, Value *args, int nargs, ObjTuple *kwnames) {
+    ObjPartial *p = PARTIAL(self);
+    size_t nfrozen = p->args->len, nkw = kwnames ? kwnames->len : 0, nstored = dict_len(p->kw);
+    if (nfrozen == 0 && nstored == 0) return ops_call(ts, p->func, args, nargs, kwnames);
+    size_t total = nfrozen + (size_t)nargs + nstored + nkw;
+    Value small[16];
+    Value *argv = total <= 16 ? small : malloc(total * sizeof(Value));
+    if (!argv) return err_no_memory(ts);
+    for (size_t i = 0; i < nfrozen; i++) argv[i] = p->args->items[i];
+    for (int i = 0; i < nargs; i++) argv[nfrozen + (size_t)i] = args[i];
+    size_t npos = nfrozen + (size_t)nargs, nk = 0;
+    ObjTuple *names = kwnames;
+    if (nstored) {
+        /* The stored keywords the call does not give again, then the call's. */
+        size_t pos = 0, kept = 0;
+        Value key, value;
+        while (dict_next(p->kw, &pos, &key, &value)) kept += !keyword_given(kwnames, key);
+        names = tuple_new(ts, kept + nkw);
+        if (!names) {
+            if (argv != small) free(argv);
+            return ERROR_VAL;
+        }
+        pos = 0;
+        while (nk < kept && dict_next(p->kw, &pos, &key, &value)) {
+            if (keyword_given(kwnames, key)) continue;
+            names->items[nk] = key;
+            argv[npos + nk++] = value;
+        }
+    }
+    for (size_t k = 0; k < nkw; k++) {
+        if (names != kwnames) names->items[nk + k] = kwnames->items[k];
+        argv[npos + nk + k] = args[nargs + (int)k];
+    }
+    if (names) vm_push(ts, OBJ_VAL(names));
+    Value r = ops_call(ts, p->func, argv, (int)npos, names && names->len ? names : NULL);
+    if (names) vm_pop(ts);
+    if (argv != small) free(argv);
+    return r;
+}
+
+static Value partial_func(TState *ts, Value self) {
+    (void)ts;
+    return PARTIAL(self)->func;
+}
+
+static Value partial_args(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(PARTIAL(self)->args);
+}
+
+static Value partial_keywords(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(PARTIAL(self)->kw);
+}
+
+static const GetSetDef partial_getsets[] = {
+    {"func", partial_func, NULL},
+    {"args", partial_args, NULL},
+    {"keywords", partial_keywords, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const TypeSpec partial_spec = {
+    .name = "partial",
+    .kind = OBJ_OPAQUE,
+    .flags = TYPEF_BASETYPE,
+    .obj_size = partial_size,
+    .new_ = partial_new,
+    .call = partial_call,
+    .trace = partial_trace,
+    .getsets = partial_getsets,
+};
 
 /* ---- _lru_cache_wrapper ------------------------------------------------------ */
 
@@ -379,5 +535,5 @@ static bool add_type(TState *ts, ObjDict *ns, const TypeSpec *spec) {
 bool mod_functools_init(TState *ts, ObjDict *ns) {
     ObjNative *fn = native_new(ts, "reduce", functools_reduce, NULL);
     return fn && dict_set_str(ts, ns, str_intern_cstr(ts, "reduce"), OBJ_VAL(fn)) == 0 &&
-           add_type(ts, ns, &lru_spec) && add_type(ts, ns, &lru_link_spec);
+           add_type(ts, ns, &partial_spec) && add_type(ts, ns, &lru_spec) && add_type(ts, ns, &lru_link_spec);
 }

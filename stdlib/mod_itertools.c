@@ -54,6 +54,7 @@ typedef struct ObjIt {
     Value src;         /* the source iterator, NONE_VAL once exhausted */
     Value fn;          /* a function, a fill value, a pool tuple */
     Value a, b, c, d;  /* per-type state */
+    Value helper;      /* the type of the objects it makes (groupby's _grouper) */
     int64_t i, j, k, n;
     int64_t *idx;      /* combinatorics: indices then cycles (malloc'd) */
 } ObjIt;
@@ -80,6 +81,7 @@ static void it_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, it->b);
     gc_mark_value(m, it->c);
     gc_mark_value(m, it->d);
+    gc_mark_value(m, it->helper);
 }
 
 static void it_finalize(Obj *self) { free(((ObjIt *)self)->idx); }
@@ -98,7 +100,7 @@ static ObjIt *it_new(TState *ts, ObjType *type, Value src) {
     ObjIt *it = (ObjIt *)gc_alloc(ts, sizeof(ObjIt), OBJ_OPAQUE, type);
     if (!it) return NULL;
     it->src = src;
-    it->fn = it->a = it->b = it->c = it->d = NONE_VAL;
+    it->fn = it->a = it->b = it->c = it->d = it->helper = NONE_VAL;
     it->i = it->j = it->k = it->n = 0;
     it->idx = NULL;
     return it;
@@ -566,12 +568,15 @@ static Value groupby_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     static const char *const names[] = {"iterable", "key"};
     Value v[2];
     if (!args_bind(ts, "groupby", args, nargs, kwnames, names, 2, 1, 2, v)) return ERROR_VAL;
+    ObjType *grouper = it_type(ts, "_grouper");
+    if (!grouper) return err_format(ts, EXCS(ts)->RuntimeError, "itertools._grouper is missing");
     Value src = ops_iter(ts, v[0]);
     if (IS_ERROR(src)) return src;
     ObjIt *it = it_new(ts, type, src);
     if (it) {
         it->fn = IS_EMPTY(v[1]) ? NONE_VAL : v[1];
         it->a = it->b = it->c = EMPTY_VAL;
+        it->helper = OBJ_VAL(grouper);
     }
     return it_value(it);
 }
@@ -592,9 +597,7 @@ static Value groupby_next(TState *ts, Value self) {
     }
     Value key = load_v(&g->b);
     store_v(&g->a, key);
-    ObjType *gt = it_type(ts, "_grouper");
-    if (!gt) return err_format(ts, EXCS(ts)->RuntimeError, "itertools._grouper is missing");
-    ObjIt *grouper = it_new(ts, gt, self);
+    ObjIt *grouper = it_new(ts, AS_TYPE(g->helper), self);
     if (!grouper) return ERROR_VAL;
     grouper->a = key;
     store_v(&g->d, OBJ_VAL(grouper));
@@ -1022,7 +1025,8 @@ static Value cwr_next(TState *ts, Value self) { return locked_step(ts, self, cwr
  * As CPython's: the items fetched from the source sit in a chain of
  * blocks (_tee_dataobject) that the tee objects walk, each with its own
  * block and position; a block no tee points at any more is garbage. The
- * family's _tee_source holds the source (src), i = a fetch is running (the
+ * family's _tee_source holds the source (src), the block type (helper),
+ * i = a fetch is running (the
  * fetching thread's TState, as an integer), j = the source is exhausted.
  * A _tee: src = the _tee_source (never changes), a = its block, i = its
  * position in it (both under the _tee_source's lock). */
@@ -1038,13 +1042,8 @@ static size_t tee_block_size(Obj *self) {
     return sizeof(TeeBlock);
 }
 
-static TeeBlock *tee_block_new(TState *ts) {
-    ObjType *t = it_type(ts, "_tee_dataobject");
-    if (!t) {
-        err_format(ts, EXCS(ts)->RuntimeError, "itertools._tee_dataobject is missing");
-        return NULL;
-    }
-    TeeBlock *b = (TeeBlock *)gc_alloc(ts, sizeof(TeeBlock), OBJ_OPAQUE, t);
+static TeeBlock *tee_block_new(TState *ts, ObjIt *shared) {
+    TeeBlock *b = (TeeBlock *)gc_alloc(ts, sizeof(TeeBlock), OBJ_OPAQUE, AS_TYPE(shared->helper));
     if (!b) return NULL;
     b->next = NULL;
     b->count = 0;
@@ -1054,14 +1053,15 @@ static TeeBlock *tee_block_new(TState *ts) {
 static Value tee_copy_of(TState *ts, Value self);
 
 static Value tee_from_iterator(TState *ts, ObjType *tee_type, Value src) {
-    ObjType *st = it_type(ts, "_tee_source");
-    if (!st) return err_format(ts, EXCS(ts)->RuntimeError, "itertools._tee_source is missing");
+    ObjType *st = it_type(ts, "_tee_source"), *bt = it_type(ts, "_tee_dataobject");
+    if (!st || !bt) return err_format(ts, EXCS(ts)->RuntimeError, "itertools' tee types are missing");
     vm_push(ts, src);
     ObjIt *shared = it_new(ts, st, src);
     Value r = ERROR_VAL;
     if (shared) {
+        shared->helper = OBJ_VAL(bt);
         vm_push(ts, OBJ_VAL(shared));
-        TeeBlock *b = tee_block_new(ts);
+        TeeBlock *b = tee_block_new(ts, shared);
         ObjIt *tee = b ? it_new(ts, tee_type, OBJ_VAL(shared)) : NULL;
         if (tee) {
             tee->a = OBJ_VAL(b);
@@ -1146,7 +1146,7 @@ static Value tee_next(TState *ts, Value self) {
          * tee's block is the last one. */
         b = (TeeBlock *)AS_OBJ(tee->a);
         if (b->count == TEE_BLOCK) {
-            TeeBlock *nb = tee_block_new(ts);
+            TeeBlock *nb = tee_block_new(ts, shared);
             if (!nb) {
                 obj_unlock(ts, &shared->obj);
                 return ERROR_VAL;

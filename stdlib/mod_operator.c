@@ -81,9 +81,15 @@ static bool check_one(TState *ts, const char *name, int nargs, ObjTuple *kwnames
 
 #define UNARY_OPS(X) X(neg, UN_NEG) X(pos, UN_POS) X(invert, UN_INVERT) X(inv, UN_INVERT)
 
+/* Two small ints go straight to the int type's own operation (the VM's
+ * fast path too), skipping the generic dispatch. */
 #define DEFINE_BINARY(NAME, OP)                                                                              \
     static Value op_##NAME(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {                          \
         if (!check_args(ts, #NAME, nargs, kwnames, 2, 2)) return ERROR_VAL;                                  \
+        if (IS_INT(args[0]) && IS_INT(args[1])) {                                                            \
+            Value r = int_binop(ts, OP, args[0], args[1]);                                                   \
+            if (!IS_NOT_IMPLEMENTED(r)) return r;                                                            \
+        }                                                                                                    \
         return ops_binary(ts, OP, args[0], args[1]);                                                         \
     }
 #define DEFINE_INPLACE(NAME, OP)                                                                             \
@@ -94,6 +100,7 @@ static bool check_one(TState *ts, const char *name, int nargs, ObjTuple *kwnames
 #define DEFINE_COMPARE(NAME, OP)                                                                             \
     static Value op_##NAME(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {                          \
         if (!check_args(ts, #NAME, nargs, kwnames, 2, 2)) return ERROR_VAL;                                  \
+        if (IS_INT(args[0]) && IS_INT(args[1])) return BOOL_VAL(int_cmp_holds(int_compare(args[0], args[1]), OP)); \
         return ops_compare(ts, args[0], args[1], OP);                                                        \
     }
 #define DEFINE_UNARY(NAME, OP)                                                                               \
