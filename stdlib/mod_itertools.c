@@ -136,7 +136,8 @@ static bool positional_only(TState *ts, const char *name, int nargs, ObjTuple *k
     return false;
 }
 
-/* NAME(repr(v0), repr(v1)...): the reprs of count and repeat. */
+/* NAME(repr(v0), repr(v1)...): the reprs of count and repeat (NAME: the
+ * type's, a subclass's included, as CPython's). */
 static Value call_repr(TState *ts, const char *name, const Value *vals, int n, int64_t times) {
     StrBuf sb;
     sb_init(&sb);
@@ -215,7 +216,7 @@ static Value count_repr(TState *ts, Value self) {
     ObjIt *it = IT(self);
     Value vals[2] = {load_v(&it->a), it->fn};
     bool unit_step = (IS_INT(it->fn) && AS_INT(it->fn) == 1) || (IS_BOOL(it->fn) && AS_BOOL(it->fn));
-    return call_repr(ts, "count", vals, unit_step ? 1 : 2, -1);
+    return call_repr(ts, OBJ_TYPE(self)->name->data, vals, unit_step ? 1 : 2, -1);
 }
 
 /* ---- cycle(iterable): a = the saved items, i = replaying, j = position --- */
@@ -288,7 +289,7 @@ static Value repeat_next(TState *ts, Value self) {
 
 static Value repeat_repr(TState *ts, Value self) {
     ObjIt *it = IT(self);
-    return call_repr(ts, "repeat", &it->a, 1, load_i(&it->i));
+    return call_repr(ts, OBJ_TYPE(self)->name->data, &it->a, 1, load_i(&it->i));
 }
 
 static Value repeat_length_hint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -832,7 +833,8 @@ static Value product_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
         if (!args_int(ts, args[nargs + (int)k], &repeat)) return ERROR_VAL;
         if (repeat < 0) return err_format(ts, EXCS(ts)->ValueError, "repeat argument cannot be negative");
     }
-    if (nargs && repeat > INT32_MAX / nargs) return err_format(ts, EXCS(ts)->OverflowError, "repeat argument too large");
+    if (repeat && nargs > INT64_MAX / 8 / repeat)
+        return err_format(ts, EXCS(ts)->OverflowError, "repeat argument too large");
     size_t npools = (size_t)nargs * (size_t)repeat;
     ObjTuple *pools = tuple_new(ts, npools);
     if (!pools) return ERROR_VAL;
@@ -1210,7 +1212,11 @@ static Value it_m_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value it_m_next(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("__next__", 0, 0);
-    Value v = OBJ_TYPE(args[0])->next(ts, args[0]);
+    /* The itertools type's own step, also under a subclass that defines
+     * __next__ (and calls this through super()). */
+    ObjType *t = OBJ_TYPE(args[0]);
+    while (t->flags & TYPEF_HEAPTYPE) t = t->base;
+    Value v = t->next(ts, args[0]);
     return IS_EMPTY(v) ? err_raise(ts, OBJ_VAL(EXCS(ts)->StopIteration)) : v;
 }
 
@@ -1238,9 +1244,11 @@ static const NativeDef tee_methods[] = {
     {NULL, NULL},
 };
 
-#define IT_TYPE(NAME, NEW, NEXT, METHODS, ...)                                                              \
+#define IT_TYPE_FLAGS(NAME, NEW, NEXT, METHODS, FLAGS, ...)                                                \
     {.name = NAME, .kind = OBJ_OPAQUE, .obj_size = it_size, .new_ = NEW, .iter = it_self, .next = NEXT,   \
-     .trace = it_trace, .finalize = it_finalize, .methods = METHODS, __VA_ARGS__}
+     .trace = it_trace, .finalize = it_finalize, .methods = METHODS, .flags = FLAGS, __VA_ARGS__}
+/* The public types may be subclassed, as CPython's; the helpers not. */
+#define IT_TYPE(NAME, NEW, NEXT, METHODS, ...) IT_TYPE_FLAGS(NAME, NEW, NEXT, METHODS, TYPEF_BASETYPE, __VA_ARGS__)
 
 static const TypeSpec itertools_types[] = {
     IT_TYPE("count", count_new, count_next, it_methods, .repr = count_repr),
@@ -1252,7 +1260,7 @@ static const TypeSpec itertools_types[] = {
     IT_TYPE("dropwhile", dropwhile_new, dropwhile_next, it_methods),
     IT_TYPE("filterfalse", filterfalse_new, filterfalse_next, it_methods),
     IT_TYPE("groupby", groupby_new, groupby_next, it_methods),
-    IT_TYPE("_grouper", NULL, grouper_next, it_methods),
+    IT_TYPE_FLAGS("_grouper", NULL, grouper_next, it_methods, 0),
     IT_TYPE("islice", islice_new, islice_next, it_methods),
     IT_TYPE("pairwise", pairwise_new, pairwise_next, it_methods),
     IT_TYPE("starmap", starmap_new, starmap_next, it_methods),
@@ -1262,7 +1270,7 @@ static const TypeSpec itertools_types[] = {
     IT_TYPE("permutations", permutations_new, permutations_next, it_methods),
     IT_TYPE("combinations", combinations_new, combinations_next, it_methods),
     IT_TYPE("combinations_with_replacement", cwr_new, cwr_next, it_methods),
-    IT_TYPE("_tee", tee_type_new, tee_next, tee_methods),
+    IT_TYPE_FLAGS("_tee", tee_type_new, tee_next, tee_methods, 0),
     {.name = "_tee_source", .kind = OBJ_OPAQUE, .obj_size = it_size, .trace = it_trace, .finalize = it_finalize},
     {.name = "_tee_dataobject", .kind = OBJ_OPAQUE, .obj_size = tee_block_size, .trace = tee_block_trace},
 };
