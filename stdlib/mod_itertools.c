@@ -11,9 +11,10 @@
  *   function) keeps the values it still needs on the VM stack; everything
  *   else lives in the iterator object, which its caller roots.
  * - GIL off: sharing one iterator between threads is a race at the language
- *   level (as in CPython) but never a crash. Counters are relaxed atomics;
- *   values are one word. The combinatoric iterators run no mini code in a
- *   step, so they hold their own lock for the whole step. tee's shared
+ *   level (as in CPython) but never a crash. Counters are relaxed atomics,
+ *   values are stored with release and loaded with acquire. The
+ *   combinatoric iterators run no mini code in a step, so they hold their
+ *   own lock for the whole step. tee's shared
  *   buffer has one lock per tee family (on its _tee_source), held only
  *   while no mini code runs; a thread finding another thread fetching from
  *   the source waits for it, and the same thread re-entering raises
@@ -68,8 +69,10 @@ typedef struct TeeBlock {
 
 static inline int64_t load_i(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void store_i(int64_t *p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-static inline Value load_v(const Value *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void store_v(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+/* Values are published (release) and read (acquire): another thread may
+ * load an object this one just made (ARCHITECTURE.md, "Publication"). */
+static inline Value load_v(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void store_v(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
 #define IT(v) ((ObjIt *)AS_OBJ(v))
 
