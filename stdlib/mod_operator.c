@@ -17,6 +17,7 @@
 #include "runtime/error.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
+#include "runtime/list.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
@@ -547,5 +548,12 @@ bool mod_operator_init(TState *ts, ObjDict *ns) {
         t->module = OBJ_VAL(module);
         if (dict_set_str(ts, ns, t->name, OBJ_VAL(t)) < 0) return false;
     }
-    return true;
+    /* __all__: every public name, sorted, as CPython's list is. */
+    ObjList *all = list_new(ts, 0);
+    if (!all || dict_set_str(ts, ns, str_intern_cstr(ts, "__all__"), OBJ_VAL(all)) < 0) return false;
+    size_t pos = 0;
+    Value key, value;
+    while (dict_next(ns, &pos, &key, &value))
+        if (IS_STR(key) && AS_STR(key)->data[0] != '_' && list_append(ts, all, key) < 0) return false;
+    return list_sort(ts, all, NONE_VAL, false) == 0;
 }
