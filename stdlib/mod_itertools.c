@@ -17,8 +17,9 @@
  *   own lock for the whole step. tee's shared
  *   buffer has one lock per tee family (on its _tee_source), held only
  *   while no mini code runs; a thread finding another thread fetching from
- *   the source waits for it, and the same thread re-entering raises
- *   CPython's RuntimeError. */
+ *   the source waits for it while that thread runs, and otherwise (the
+ *   fetcher blocked, or the same thread re-entering) raises CPython's
+ *   RuntimeError. */
 
 #include <sched.h>
 #include <stdlib.h>
@@ -1123,12 +1124,19 @@ static Value tee_next(TState *ts, Value self) {
             return v;
         }
         if (shared->j) break;
-        if (shared->i == me) {
+        /* A fetch under way: this thread's own (the source reads its tee),
+         * or another thread's that is not running, blocked or waiting for
+         * the GIL (with the GIL on, always so), is CPython's error; one
+         * running on another core (GIL off) is waited for. The fetcher
+         * clears shared->i under this lock before it can end, so its
+         * TState is alive here. */
+        TState *fetcher = (TState *)(intptr_t)shared->i;
+        if (fetcher == ts || (fetcher && atomic_load(&fetcher->status) != THREAD_ATTACHED &&
+                              atomic_load(&fetcher->status) != THREAD_PARKED)) {
             obj_unlock(ts, &shared->obj);
             return err_format(ts, EXCS(ts)->RuntimeError, "cannot re-enter the tee iterator");
         }
-        if (shared->i) {
-            /* Another thread is fetching: let it finish (GIL off). */
+        if (fetcher) {
             obj_unlock(ts, &shared->obj);
             thread_detach(ts);
             sched_yield();
