@@ -177,6 +177,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_queue", mod_queue_init},
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
+    {"_re", mod_re_init},
     {"gil", mod_gil_init},
     {NULL, NULL},
 };

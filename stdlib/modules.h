@@ -22,5 +22,6 @@ bool mod_queue_init(TState *ts, struct ObjDict *ns);
 bool mod_struct_init(TState *ts, struct ObjDict *ns);
 bool mod_array_init(TState *ts, struct ObjDict *ns);
 bool mod_gil_init(TState *ts, struct ObjDict *ns);
+bool mod_re_init(TState *ts, struct ObjDict *ns);
 
 #endif

@@ -87,4 +87,17 @@
  * often (milliseconds) so that sleeps and waits end too. */
 #define MINI_FUZZ_REPOKE_MS 10
 
+/* re (stdlib/mod_re.c). Capturing groups in one pattern: PCRE2's own
+ * ceiling (CPython allows more; none of its users come near). */
+#define MINI_RE_MAX_GROUPS 65535
+/* Backtracking steps of one match before it gives up with RecursionError:
+ * CPython's engine would run on for hours on such a pattern; 10x PCRE2's
+ * default leaves every reasonable pattern alone. */
+#define MINI_RE_MATCH_LIMIT 100000000u
+/* Largest JIT stack a match may grow to before running without the JIT. */
+#define MINI_RE_JIT_STACK_MAX (8 * 1024 * 1024)
+/* A search over at least this many bytes of an immutable subject releases
+ * the GIL: below it, detaching costs more than it lets others run. */
+#define MINI_RE_DETACH_BYTES (256 * 1024)
+
 #endif
