@@ -130,8 +130,11 @@ static Value binary_dispatch(TState *ts, BinOp op, Value a, Value b) {
     ObjType *ta = val_type(ts, a), *tb = val_type(ts, b);
     if (!vm_enter_native(ts)) return ERROR_VAL;
     Value r = NOT_IMPLEMENTED_VAL;
-    if (ta->binop) r = ta->binop(ts, op, a, b);
-    if (IS_NOT_IMPLEMENTED(r) && tb->binop && tb->binop != ta->binop) r = tb->binop(ts, op, a, b);
+    /* A subclass's reflected method wins, as in Python (2 | re.I). */
+    bool reflected_first = ta != tb && tb->binop && tb->binop != ta->binop && type_is_subtype(tb, ta);
+    if (reflected_first) r = tb->binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r) && ta->binop) r = ta->binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r) && !reflected_first && tb->binop && tb->binop != ta->binop) r = tb->binop(ts, op, a, b);
     vm_leave_native(ts);
     return r;
 }

@@ -403,6 +403,7 @@ static bool valid_name(TState *ts, Tr *t, const char *s, size_t len) {
 static bool read_name(Tr *t, char term, const char **s, size_t *len, const char *terms) {
     size_t from = t->i;
     while (!at_end(t) && peek(t) != term) t->i++;
+    if (at_end(t) && t->i == from) return tr_error(t, from, "missing group name");
     if (at_end(t)) return tr_error(t, from, "missing %s, unterminated name", terms);
     *s = t->p + from;
     *len = t->i - from;
@@ -438,7 +439,7 @@ static bool group_ref(Tr *t, int g, size_t pos, size_t len) {
     return emits(t, buf);
 }
 
-static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches);
+static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, size_t *second_bar);
 
 /* Inline flags after "(?": global (then `*global` is set) or scoped (the
  * scope is updated and "(?flags:" emitted). */
@@ -452,13 +453,13 @@ static bool parse_flags(Tr *t, Scope *sc, size_t qpos, bool *global, int *add_ou
             const char *l = strchr(letters, c);
             int f = values[l - letters];
             if (t->text && c == 'L')
-                return tr_error(t, t->i, "bad inline flags: cannot use 'L' flag with a str pattern");
+                return tr_error(t, t->i + 1, "bad inline flags: cannot use 'L' flag with a str pattern");
             if (!t->text && c == 'u')
-                return tr_error(t, t->i, "bad inline flags: cannot use 'u' flag with a bytes pattern");
+                return tr_error(t, t->i + 1, "bad inline flags: cannot use 'u' flag with a bytes pattern");
             add |= f;
             int type = add & (F_ASCII | F_LOCALE | F_UNICODE);
             if ((f & (F_ASCII | F_LOCALE | F_UNICODE)) && type != f)
-                return tr_error(t, t->i, "bad inline flags: flags 'a', 'u' and 'L' are incompatible");
+                return tr_error(t, t->i + 1, "bad inline flags: flags 'a', 'u' and 'L' are incompatible");
             t->i++;
             if (at_end(t)) return tr_error(t, t->i, "missing -, : or )");
             c = peek(t);
@@ -486,7 +487,7 @@ static bool parse_flags(Tr *t, Scope *sc, size_t qpos, bool *global, int *add_ou
             const char *l = strchr(letters, c);
             int f = values[l - letters];
             if (f & (F_ASCII | F_LOCALE | F_UNICODE))
-                return tr_error(t, t->i, "bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
+                return tr_error(t, t->i + 1, "bad inline flags: cannot turn off flags 'a', 'u' and 'L'");
             del |= f;
             t->i++;
             if (at_end(t)) return tr_error(t, t->i, "missing :");
@@ -644,8 +645,9 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
             snprintf(buf, sizeof buf, "(?(%d)", g);
             if (!emits(t, buf)) return false;
             int branches = 0;
-            if (!parse_sub(ts, t, sc, nested + 1, &branches)) return false;
-            if (branches > 2) return tr_error(t, at, "conditional backref with more than two branches");
+            size_t bar = 0;
+            if (!parse_sub(ts, t, sc, nested + 1, &branches, &bar)) return false;
+            if (branches > 2) return tr_error(t, bar, "conditional backref with more than two branches");
             if (at_end(t)) return tr_error(t, start, "missing ), unterminated subpattern");
             t->i++;
             return emits(t, ")");
@@ -658,7 +660,7 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 if (!parse_flags(t, &inner, start + 1, &global, &add)) return false;
                 if (global) {
                     if (!first_item)
-                        return tr_error(t, start + 1, "global flags not at the start of the expression");
+                        return tr_error(t, start, "global flags not at the start of the expression");
                     t->flags |= add;
                     *kind = IT_NONE;
                     return true;
@@ -677,7 +679,8 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
         capture = t->groups;
     }
     int branches = 0;
-    if (!parse_sub(ts, t, inner, nested + 1, &branches)) return false;
+    size_t bar = 0;
+    if (!parse_sub(ts, t, inner, nested + 1, &branches, &bar)) return false;
     if (at_end(t)) return tr_error(t, start, "missing ), unterminated subpattern");
     t->i++;
     if (capture) {
@@ -888,14 +891,16 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
     (void)any;
 }
 
-/* Alternatives separated by '|'; *branches counts them. */
-static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches) {
+/* Alternatives separated by '|'; *branches counts them and *second_bar
+ * is where the second '|' was (for conditionals' error). */
+static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, size_t *second_bar) {
     Scope cur = sc;
     bool first = nested == 0;
     for (;;) {
         (*branches)++;
         if (!parse_seq(ts, t, &cur, nested, first)) return false;
         if (peek(t) != '|') return true;
+        if (*branches == 2) *second_bar = t->i;
         t->i++;
         if (!mark(t, t->i - 1) || !emits(t, "|")) return false;
         first = false;
@@ -963,10 +968,11 @@ static Value compile_error(TState *ts, Tr *t, bool text) {
         return err_occurred(ts) ? ERROR_VAL : err_no_memory(ts);
     }
     ObjStr *msg = str_from_cstr(ts, t->msg);
-    size_t pos = text ? pattern_chars(t->p, t->errpos) : t->errpos;
+    bool nopos = t->errpos == (size_t)-1;
+    size_t pos = nopos ? 0 : text ? pattern_chars(t->p, t->errpos) : t->errpos;
     tr_free(t);
     if (!msg) return ERROR_VAL;
-    ObjTuple *r = tuple_pack2(ts, OBJ_VAL(msg), t->errpos == (size_t)-1 ? NONE_VAL : INT_VAL((int64_t)pos));
+    ObjTuple *r = tuple_pack2(ts, OBJ_VAL(msg), nopos ? NONE_VAL : INT_VAL((int64_t)pos));
     return r ? OBJ_VAL(r) : ERROR_VAL;
 }
 
@@ -1021,7 +1027,8 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     t.parent[0] = 0; /* slot 0: the whole match */
     t.open[0] = false;
     int branches = 0;
-    parse_sub(ts, &t, sc, 0, &branches);
+    size_t bar = 0;
+    parse_sub(ts, &t, sc, 0, &branches, &bar);
     if (!t.failed) {
         for (size_t k = 0; k < t.ncond; k += 2)
             if (t.cond_refs[k] > t.groups) {
