@@ -100,6 +100,7 @@ typedef struct Tr {
     int *cond_refs;    /* (group, position) of conditional references, checked at the end */
     size_t ncond, capcond;
     bool oom;
+    bool overflow; /* the error is CPython's OverflowError, not re.error */
     char msg[256];
     size_t errpos; /* byte offset in the pattern */
     bool failed;
@@ -593,7 +594,7 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 if (!g) return tr_error(t, at, "unknown group name '%.*s'", (int)len, name);
                 if (t->open[g]) return tr_error(t, at, "cannot refer to an open group");
                 if (t->lookbehind && g >= t->lookbehind)
-                    return tr_error(t, at, "cannot refer to group defined in the same lookbehind subpattern");
+                    return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
                 return group_ref(t, g, at, len);
             } else {
                 t->i--;
@@ -639,7 +640,7 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
             }
             if (t->lookbehind) {
                 if (g >= t->lookbehind)
-                    return tr_error(t, at, "cannot refer to group defined in the same lookbehind subpattern");
+                    return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
             }
             char buf[32];
             snprintf(buf, sizeof buf, "(?(%d)", g);
@@ -763,9 +764,10 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
             }
             if (last == IT_NONE || last == IT_AT) return tr_error(t, here, "nothing to repeat");
             if (last == IT_REPEAT) return tr_error(t, here, "multiple repeat");
-            if (q == '{' && lo == 0xffffffffu) return tr_error(t, here, "the repetition number is too large");
-            if (q == '{' && has_hi && hi == 0xffffffffu)
+            if (q == '{' && (lo == 0xffffffffu || (has_hi && hi == 0xffffffffu))) {
+                t->overflow = true;
                 return tr_error(t, here, "the repetition number is too large");
+            }
             if (q == '{' && has_hi && hi < lo) return tr_error(t, here + 1, "min repeat greater than max repeat");
             if (!mark(t, here)) return false;
             char buf[48];
@@ -858,7 +860,7 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                         int g = (e - '0') * 10 + (d - '0');
                         if (g > t->groups) return tr_error(t, here + 1, "invalid group reference %d", g);
                         if (t->lookbehind && g >= t->lookbehind)
-                            return tr_error(t, here, "cannot refer to group defined in the same lookbehind subpattern");
+                            return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
                         if (!group_ref(t, g, here, 3)) return false;
                         last = IT_ATOM;
                         break;
@@ -867,7 +869,7 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                     int g = e - '0';
                     if (g > t->groups) return tr_error(t, here + 1, "invalid group reference %d", g);
                     if (t->lookbehind && g >= t->lookbehind)
-                        return tr_error(t, here, "cannot refer to group defined in the same lookbehind subpattern");
+                        return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
                     if (!group_ref(t, g, here, 2)) return false;
                     last = IT_ATOM;
                     break;
@@ -966,6 +968,11 @@ static Value compile_error(TState *ts, Tr *t, bool text) {
     if (t->oom) {
         tr_free(t);
         return err_occurred(ts) ? ERROR_VAL : err_no_memory(ts);
+    }
+    if (t->overflow) {
+        Value r = err_set_str(ts, EXC(ts)->OverflowError, t->msg);
+        tr_free(t);
+        return r;
     }
     ObjStr *msg = str_from_cstr(ts, t->msg);
     bool nopos = t->errpos == (size_t)-1;
