@@ -19,8 +19,9 @@
  *   CPython 3.7+: after an empty match the next one may not be empty at the
  *   same place (PCRE2_NOTEMPTY_ATSTART).
  * - findall, sub with a template, split run their whole loop here.
- * - The GIL: one search over a long immutable subject (str, bytes) runs
- *   detached; a mutable one (bytearray...) is read through a snapshot. */
+ * - The GIL: a match over an immutable subject (str, bytes) that takes
+ *   more than a few thousand steps starts again detached (run_match); a
+ *   mutable subject (bytearray...) is read through a snapshot. */
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -37,6 +38,7 @@
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/int.h"
+#include "runtime/iterator.h"
 #include "runtime/list.h"
 #include "runtime/module.h"
 #include "runtime/ops.h"
@@ -926,7 +928,8 @@ static void tr_free(Tr *t) {
 typedef struct ObjRegex {
     Obj obj;
     pcre2_code *code;
-    pcre2_match_context *mctx;
+    pcre2_match_context *mctx;          /* the full step limit */
+    pcre2_match_context *mctx_attached; /* the limit of a match run holding the GIL */
     int groups;
     int *parent;       /* enclosing group of each group, for lastindex */
     int flags;         /* Python's flags, inline ones and UNICODE included */
@@ -941,6 +944,7 @@ static void regex_finalize(Obj *self) {
     ObjRegex *r = (ObjRegex *)self;
     pcre2_code_free(r->code);
     pcre2_match_context_free(r->mctx);
+    pcre2_match_context_free(r->mctx_attached);
     free(r->parent);
 }
 
@@ -1001,7 +1005,7 @@ static Value pcre2_compile_error(TState *ts, Tr *t, int code, size_t erroff) {
     return compile_error(ts, t, t->text);
 }
 
-static ObjType *regex_type(TState *ts);
+static ObjType *re_type(TState *ts, const char *name);
 
 /* compile(pattern, flags): a Regex, or (message, position) for re.error. */
 static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1087,21 +1091,25 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         }
         pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+        pcre2_match_context *mctx_attached = pcre2_match_context_create(NULL);
         int *parent = malloc((size_t)(t.groups + 1) * sizeof *parent);
         ObjDict *gi = dict_new(ts);
-        ObjType *type = regex_type(ts);
-        ObjRegex *r = gi && mctx && parent && type ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
+        ObjType *type = re_type(ts, "Regex");
+        ObjRegex *r = gi && mctx && mctx_attached && parent && type ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
                                                    : NULL;
         if (!r) {
             pcre2_code_free(code);
             pcre2_match_context_free(mctx);
+            pcre2_match_context_free(mctx_attached);
             free(parent);
             goto oom;
         }
         pcre2_set_match_limit(mctx, MINI_RE_MATCH_LIMIT);
+        pcre2_set_match_limit(mctx_attached, MINI_RE_ATTACHED_LIMIT);
         memcpy(parent, t.parent, (size_t)(t.groups + 1) * sizeof *parent);
         r->code = code;
         r->mctx = mctx;
+        r->mctx_attached = mctx_attached;
         r->parent = parent;
         r->groups = t.groups;
         r->flags = pflags;
@@ -1228,28 +1236,39 @@ static Value subject_slice(TState *ts, const Subject *s, size_t a, size_t b) {
 
 /* ---- matching ------------------------------------------------------------------------------------ */
 
-/* One pcre2_match; retries with a larger JIT stack, then without the JIT,
- * when the JIT's stack is too small. Detached when `detach`. */
-static int run_match(TState *ts, ObjRegex *re, const Subject *s, size_t end, size_t start, uint32_t opts,
-                     pcre2_match_data *md, bool detach) {
-    if (detach) thread_detach(ts);
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s->data, end, start, opts | (s->text ? PCRE2_NO_UTF_CHECK : 0), md,
-                         re->mctx);
-    if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-        pcre2_match_context *mc = pcre2_match_context_copy(re->mctx);
-        pcre2_jit_stack *js = mc ? pcre2_jit_stack_create(64 * 1024, MINI_RE_JIT_STACK_MAX, NULL) : NULL;
-        if (js) {
-            pcre2_jit_stack_assign(mc, NULL, js);
-            rc = pcre2_match(re->code, (PCRE2_SPTR)s->data, end, start, opts | (s->text ? PCRE2_NO_UTF_CHECK : 0),
-                             md, mc);
-        }
-        if (rc == PCRE2_ERROR_JIT_STACKLIMIT || !js)
-            rc = pcre2_match(re->code, (PCRE2_SPTR)s->data, end, start,
-                             opts | PCRE2_NO_JIT | (s->text ? PCRE2_NO_UTF_CHECK : 0), md, re->mctx);
-        pcre2_jit_stack_free(js);
-        pcre2_match_context_free(mc);
+/* One pcre2_match with a match context; retries with a larger JIT stack,
+ * then without the JIT, when the JIT's stack is too small. */
+static int match_with(ObjRegex *re, const Subject *s, size_t end, size_t start, uint32_t opts, pcre2_match_data *md,
+                      pcre2_match_context *mctx) {
+    opts |= s->text ? PCRE2_NO_UTF_CHECK : 0;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s->data, end, start, opts, md, mctx);
+    if (rc != PCRE2_ERROR_JIT_STACKLIMIT) return rc;
+    pcre2_match_context *mc = pcre2_match_context_copy(mctx);
+    pcre2_jit_stack *js = mc ? pcre2_jit_stack_create(64 * 1024, MINI_RE_JIT_STACK_MAX, NULL) : NULL;
+    if (js) {
+        pcre2_jit_stack_assign(mc, NULL, js);
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s->data, end, start, opts, md, mc);
     }
-    if (detach) thread_attach(ts);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT || !js)
+        rc = pcre2_match(re->code, (PCRE2_SPTR)s->data, end, start, opts | PCRE2_NO_JIT, md, mctx);
+    pcre2_jit_stack_free(js);
+    pcre2_match_context_free(mc);
+    return rc;
+}
+
+/* One match. Over an immutable subject it first runs attached with a
+ * small step limit (most matches end well within it, and detaching costs
+ * more than they do); one that needs more starts again detached, so a
+ * long search releases the GIL. A mutable subject is a snapshot or is
+ * only read attached, so it never needs to. */
+static int run_match(TState *ts, ObjRegex *re, const Subject *s, size_t end, size_t start, uint32_t opts,
+                     pcre2_match_data *md) {
+    if (!s->immutable) return match_with(re, s, end, start, opts, md, re->mctx);
+    int rc = match_with(re, s, end, start, opts, md, re->mctx_attached);
+    if (rc != PCRE2_ERROR_MATCHLIMIT) return rc;
+    thread_detach(ts);
+    rc = match_with(re, s, end, start, opts, md, re->mctx);
+    thread_attach(ts);
     return rc;
 }
 
@@ -1291,8 +1310,7 @@ static bool scan_init(TState *ts, Scan *sc, ObjRegex *re, Subject *s, size_t pos
 /* 1: a match in sc->ov; 0: no more; -1 after raising. */
 static int scan_next(TState *ts, Scan *sc) {
     if (sc->pos > sc->end) return 0;
-    int rc = run_match(ts, sc->re, sc->s, sc->end, sc->pos, sc->after_empty ? PCRE2_NOTEMPTY_ATSTART : 0, sc->md,
-                       false);
+    int rc = run_match(ts, sc->re, sc->s, sc->end, sc->pos, sc->after_empty ? PCRE2_NOTEMPTY_ATSTART : 0, sc->md);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc < 0) {
         match_failure(ts, rc);
@@ -1334,22 +1352,257 @@ static bool range_args(TState *ts, Subject *s, Value posv, Value endv, size_t *p
 
 static const char *const RANGE_NAMES[] = {"string", "pos", "endpos"};
 
-/* Regex._match(string, pos, endpos, mode): mode bits 1 anchored at pos, 2
- * anchored at endpos, 4 not empty at pos. None, or a tuple (lastindex,
- * start0, end0, start1, end1..., value0, value1...): spans in code points
- * (-1 for a group that did not match), values as str or bytes (None). */
-static Value rx_match(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("_match", 4, 4);
-    ObjRegex *re = AS_REGEX(args[0]);
-    int64_t mode;
-    if (!args_int(ts, args[4], &mode)) return ERROR_VAL;
-    Subject s;
-    if (!subject_get(ts, re, args[1], &s)) return ERROR_VAL;
-    size_t pos, end;
-    if (!range_args(ts, &s, args[2], args[3], &pos, &end)) {
-        subject_release(ts, &s);
-        return ERROR_VAL;
+/* ---- Match objects ------------------------------------------------------------------------------ */
+
+/* re.Match: the spans (code points, -1 for a group that did not match)
+ * and values (str/bytes, None) of every group, made at once from PCRE2's
+ * ovector. */
+typedef struct ObjMatch {
+    Obj obj;
+    Value pattern;     /* the re.Pattern */
+    Value string;      /* the subject as given */
+    Value regex;       /* the ObjRegex */
+    int64_t pos, endpos;
+    int lastindex;     /* 0: none */
+    int ng;            /* groups + 1 */
+    Value items[];     /* start0, end0, start1, end1, ..., value0, value1, ... */
+} ObjMatch;
+
+#define AS_MATCH(v) ((ObjMatch *)AS_OBJ(v))
+#define M_START(m, g) AS_INT((m)->items[2 * (g)])
+#define M_END(m, g) AS_INT((m)->items[2 * (g) + 1])
+#define M_VALUE(m, g) ((m)->items[2 * (m)->ng + (g)])
+
+
+/* A Match from the ovector of a match over s (whose cursor it moves). */
+static Value match_new(TState *ts, Value pattern, Value string, Value regex, Subject *s, const PCRE2_SIZE *ov,
+                       int64_t pos, int64_t endpos) {
+    ObjRegex *re = AS_REGEX(regex);
+    int ng = re->groups + 1;
+    ObjType *type = re_type(ts, "Match");
+    if (!type) return ERROR_VAL;
+    ObjMatch *m = (ObjMatch *)gc_alloc(ts, sizeof(ObjMatch) + 3 * (size_t)ng * sizeof(Value), OBJ_OPAQUE, type);
+    if (!m) return ERROR_VAL;
+    m->pattern = pattern;
+    m->string = string;
+    m->regex = regex;
+    m->ng = ng;
+    m->lastindex = last_index(re, ov);
+    int64_t len = (int64_t)(s->ascii ? s->len : (s->text ? AS_STR(string)->nchars : s->len));
+    m->pos = pos < 0 ? 0 : pos > len ? len : pos;
+    m->endpos = endpos < 0 ? 0 : endpos > len ? len : endpos;
+    for (int g = 0; g < ng; g++) m->items[2 * ng + g] = NONE_VAL;
+    for (int g = 0; g < ng; g++) {
+        bool set = group_set(ov, g);
+        m->items[2 * g] = INT_VAL(set ? (int64_t)subject_chars(s, ov[2 * g]) : -1);
+        m->items[2 * g + 1] = INT_VAL(set ? (int64_t)subject_chars(s, ov[2 * g + 1]) : -1);
+        if (set) {
+            Value v = subject_slice(ts, s, ov[2 * g], ov[2 * g + 1]);
+            if (IS_ERROR(v)) return v;
+            m->items[2 * ng + g] = v;
+        }
     }
+    return OBJ_VAL(m);
+}
+
+static void match_trace(GcMarker *mk, Obj *self) {
+    ObjMatch *m = (ObjMatch *)self;
+    gc_mark_value(mk, m->pattern);
+    gc_mark_value(mk, m->string);
+    gc_mark_value(mk, m->regex);
+    for (int g = 0; g < m->ng; g++) gc_mark_value(mk, M_VALUE(m, g));
+}
+
+static size_t match_obj_size(Obj *self) { return sizeof(ObjMatch) + 3 * (size_t)((ObjMatch *)self)->ng * sizeof(Value); }
+
+/* A group argument (number, name, or an object with __index__) as a
+ * group number, or -1 after raising IndexError. */
+static int match_index(TState *ts, ObjMatch *m, Value g) {
+    int64_t i = -1;
+    if (IS_INT(g)) {
+        i = AS_INT(g);
+    } else if (IS_BOOL(g)) {
+        i = AS_BOOL(g);
+    } else if (IS_STR(g)) {
+        Value v = dict_get(ts, AS_DICT(AS_REGEX(m->regex)->groupindex), g);
+        if (IS_ERROR(v)) return -1;
+        if (IS_INT(v)) i = AS_INT(v);
+    } else if (!IS_BYTES(g) && !IS_FLOAT(g)) {
+        if (!ops_index(ts, g, &i)) {
+            err_clear(ts);
+            i = -1;
+        }
+    }
+    if (i < 0 || i >= m->ng) {
+        err_set_str(ts, EXC(ts)->IndexError, "no such group");
+        return -1;
+    }
+    return (int)i;
+}
+
+static Value m_group(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "group", 0, kwnames, 0, 0)) return ERROR_VAL;
+    ObjMatch *m = AS_MATCH(args[0]);
+    if (nargs == 1) return M_VALUE(m, 0);
+    if (nargs == 2) {
+        int g = match_index(ts, m, args[1]);
+        return g < 0 ? ERROR_VAL : M_VALUE(m, g);
+    }
+    ObjTuple *t = tuple_new(ts, (size_t)nargs - 1);
+    if (!t) return ERROR_VAL;
+    for (int k = 1; k < nargs; k++) {
+        int g = match_index(ts, m, args[k]);
+        if (g < 0) return ERROR_VAL;
+        t->items[k - 1] = M_VALUE(m, g);
+    }
+    return OBJ_VAL(t);
+}
+
+static Value m_getitem(TState *ts, Value self, Value key) {
+    int g = match_index(ts, AS_MATCH(self), key);
+    return g < 0 ? ERROR_VAL : M_VALUE(AS_MATCH(self), g);
+}
+
+static const char *const DEFAULT_NAME[] = {"default"};
+
+static Value m_groups(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    Value d;
+    if (!args_bind(ts, "groups", args + 1, nargs - 1, kwnames, DEFAULT_NAME, 1, 0, 1, &d)) return ERROR_VAL;
+    if (IS_EMPTY(d)) d = NONE_VAL;
+    ObjMatch *m = AS_MATCH(args[0]);
+    ObjTuple *t = tuple_new(ts, (size_t)m->ng - 1);
+    if (!t) return ERROR_VAL;
+    for (int g = 1; g < m->ng; g++) t->items[g - 1] = IS_NONE(M_VALUE(m, g)) ? d : M_VALUE(m, g);
+    return OBJ_VAL(t);
+}
+
+static Value m_groupdict(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    Value d;
+    if (!args_bind(ts, "groupdict", args + 1, nargs - 1, kwnames, DEFAULT_NAME, 1, 0, 1, &d)) return ERROR_VAL;
+    if (IS_EMPTY(d)) d = NONE_VAL;
+    ObjMatch *m = AS_MATCH(args[0]);
+    ObjDict *gi = AS_DICT(AS_REGEX(m->regex)->groupindex);
+    ObjDict *out = dict_new(ts);
+    if (!out) return ERROR_VAL;
+    size_t it = 0;
+    Value k, v;
+    while (dict_next(gi, &it, &k, &v)) {
+        Value x = M_VALUE(m, (int)AS_INT(v));
+        if (dict_set(ts, out, k, IS_NONE(x) ? d : x) < 0) return ERROR_VAL;
+    }
+    return OBJ_VAL(out);
+}
+
+/* start, end, span: which == 0, 1, 2. */
+static Value m_position(TState *ts, Value *args, int nargs, ObjTuple *kwnames, const char *name, int which) {
+    if (!args_check(ts, name, nargs - 1, kwnames, 0, 1)) return ERROR_VAL;
+    ObjMatch *m = AS_MATCH(args[0]);
+    int g = nargs > 1 ? match_index(ts, m, args[1]) : 0;
+    if (g < 0) return ERROR_VAL;
+    if (which < 2) return m->items[2 * g + which];
+    ObjTuple *t = tuple_pack2(ts, m->items[2 * g], m->items[2 * g + 1]);
+    return t ? OBJ_VAL(t) : ERROR_VAL;
+}
+static Value m_start(TState *ts, Value *args, int nargs, ObjTuple *kw) { return m_position(ts, args, nargs, kw, "start", 0); }
+static Value m_end(TState *ts, Value *args, int nargs, ObjTuple *kw) { return m_position(ts, args, nargs, kw, "end", 1); }
+static Value m_span(TState *ts, Value *args, int nargs, ObjTuple *kw) { return m_position(ts, args, nargs, kw, "span", 2); }
+
+/* expand's template parsing lives in re.mini (re._expand_match). */
+static Value m_expand(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("expand", 1, 1);
+    Value mod = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "re"));
+    Value f = IS_OBJ(mod) ? ops_getattr(ts, mod, str_intern_cstr(ts, "_expand_match")) : ERROR_VAL;
+    if (IS_ERROR(f)) return f;
+    return ops_call(ts, f, args, 2, NULL);
+}
+
+static Value m_self(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)ts;
+    (void)nargs;
+    (void)kwnames;
+    return args[0];
+}
+
+static Value m_repr(TState *ts, Value self) {
+    ObjMatch *m = AS_MATCH(self);
+    Value r = ops_repr(ts, M_VALUE(m, 0));
+    if (IS_ERROR(r)) return r;
+    /* the match's repr cut at 50 characters, as CPython's %.50R */
+    ObjStr *rs = AS_STR(r);
+    size_t cut = rs->nchars > 50 ? str_byte_offset(rs, 50) : rs->len;
+    ObjStr *o = str_printf(ts, "<re.Match object; span=(%lld, %lld), match=%.*s>", (long long)M_START(m, 0),
+                           (long long)M_END(m, 0), (int)cut, rs->data);
+    return o ? OBJ_VAL(o) : ERROR_VAL;
+}
+
+static Value g_m_string(TState *ts, Value self) { (void)ts; return AS_MATCH(self)->string; }
+static Value g_m_re(TState *ts, Value self) { (void)ts; return AS_MATCH(self)->pattern; }
+static Value g_m_pos(TState *ts, Value self) { (void)ts; return INT_VAL(AS_MATCH(self)->pos); }
+static Value g_m_endpos(TState *ts, Value self) { (void)ts; return INT_VAL(AS_MATCH(self)->endpos); }
+static Value g_m_lastindex(TState *ts, Value self) {
+    (void)ts;
+    int i = AS_MATCH(self)->lastindex;
+    return i ? INT_VAL(i) : NONE_VAL;
+}
+static Value g_m_lastgroup(TState *ts, Value self) {
+    (void)ts;
+    ObjMatch *m = AS_MATCH(self);
+    if (!m->lastindex) return NONE_VAL;
+    ObjDict *gi = AS_DICT(AS_REGEX(m->regex)->groupindex);
+    size_t it = 0;
+    Value k, v;
+    while (dict_next(gi, &it, &k, &v))
+        if (IS_INT(v) && AS_INT(v) == m->lastindex) return k;
+    return NONE_VAL;
+}
+static Value g_m_regs(TState *ts, Value self) {
+    ObjMatch *m = AS_MATCH(self);
+    ObjTuple *t = tuple_new(ts, (size_t)m->ng);
+    if (!t) return ERROR_VAL;
+    for (int g = 0; g < m->ng; g++) {
+        ObjTuple *p = tuple_pack2(ts, m->items[2 * g], m->items[2 * g + 1]);
+        if (!p) return ERROR_VAL;
+        t->items[g] = OBJ_VAL(p);
+    }
+    return OBJ_VAL(t);
+}
+
+static const NativeDef match_methods[] = {
+    {"group", m_group},   {"groups", m_groups},  {"groupdict", m_groupdict}, {"start", m_start},
+    {"end", m_end},       {"span", m_span},      {"expand", m_expand},       {"__copy__", m_self},
+    {"__deepcopy__", m_self}, {NULL, NULL},
+};
+
+static const GetSetDef match_getsets[] = {
+    {"string", g_m_string, NULL},       {"re", g_m_re, NULL},           {"pos", g_m_pos, NULL},
+    {"endpos", g_m_endpos, NULL},       {"lastindex", g_m_lastindex, NULL}, {"lastgroup", g_m_lastgroup, NULL},
+    {"regs", g_m_regs, NULL},           {NULL, NULL, NULL},
+};
+
+static const TypeSpec match_spec = {
+    .name = "Match",
+    .kind = OBJ_OPAQUE,
+    .obj_size = match_obj_size,
+    .repr = m_repr,
+    .getitem = m_getitem,
+    .trace = match_trace,
+    .methods = match_methods,
+    .getsets = match_getsets,
+};
+
+/* ---- searching -------------------------------------------------------------------------------------- */
+
+/* Regex._match(pattern, string, pos, endpos, mode): a Match or None. mode
+ * bits: 1 anchored at pos, 2 anchored at endpos, 4 not empty at pos. */
+static Value rx_match(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("_match", 5, 5);
+    ObjRegex *re = AS_REGEX(args[0]);
+    int64_t mode, posarg = 0, endarg = INT64_MAX;
+    if (!args_int(ts, args[5], &mode) || !ops_index(ts, args[3], &posarg) || !ops_index(ts, args[4], &endarg))
+        return ERROR_VAL;
+    Subject s;
+    if (!subject_get(ts, re, args[2], &s)) return ERROR_VAL;
+    size_t pos = subject_bytes(&s, posarg), end = subject_bytes(&s, endarg);
     if (pos > end) {
         subject_release(ts, &s);
         return NONE_VAL;
@@ -1361,34 +1614,82 @@ static Value rx_match(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     }
     uint32_t opts = ((mode & 1) ? PCRE2_ANCHORED : 0) | ((mode & 2) ? PCRE2_ENDANCHORED : 0) |
                     ((mode & 4) ? PCRE2_NOTEMPTY_ATSTART : 0);
-    bool detach = s.immutable && end - pos >= MINI_RE_DETACH_BYTES;
-    int rc = run_match(ts, re, &s, end, pos, opts, md, detach);
+    int rc = run_match(ts, re, &s, end, pos, opts, md);
+    Value r = rc == PCRE2_ERROR_NOMATCH ? NONE_VAL
+            : rc < 0                    ? match_failure(ts, rc)
+                                        : match_new(ts, args[1], args[2], args[0], &s, pcre2_get_ovector_pointer(md),
+                                                    posarg, endarg);
+    pcre2_match_data_free(md);
+    subject_release(ts, &s);
+    return r;
+}
+
+/* finditer's iterator. source: the subject (a bytes snapshot of a mutable
+ * one); aux: (pattern, regex, the subject as given, pos, endpos, endpos in
+ * bytes); index: where the next search starts (bytes, -1 when done); end:
+ * the code point index of that byte (the conversion cursor); step_by: 4
+ * after an empty match. */
+static Value finditer_step(TState *ts, ObjIterator *it) {
+    if (it->index < 0) return EMPTY_VAL;
+    ObjTuple *aux = AS_TUPLE(it->aux);
+    ObjRegex *re = AS_REGEX(aux->items[1]);
+    Subject s;
+    if (!subject_get(ts, re, it->source, &s)) return ERROR_VAL;
+    s.cur_byte = (size_t)it->index;
+    s.cur_char = (size_t)it->end;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    if (!md) {
+        subject_release(ts, &s);
+        return err_no_memory(ts);
+    }
+    size_t end = (size_t)AS_INT(aux->items[5]);
+    int rc = (size_t)it->index > end ? PCRE2_ERROR_NOMATCH
+                                     : run_match(ts, re, &s, end, (size_t)it->index,
+                                                 it->step_by ? PCRE2_NOTEMPTY_ATSTART : 0, md);
     Value r;
     if (rc == PCRE2_ERROR_NOMATCH) {
-        r = NONE_VAL;
+        it->index = -1;
+        r = EMPTY_VAL;
     } else if (rc < 0) {
+        it->index = -1;
         r = match_failure(ts, rc);
     } else {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        size_t ng = (size_t)re->groups + 1;
-        ObjTuple *t = tuple_new(ts, 1 + 3 * ng);
-        r = t ? OBJ_VAL(t) : ERROR_VAL;
-        if (t) t->items[0] = INT_VAL(last_index(re, ov));
-        for (size_t g = 0; t && g < ng; g++) {
-            bool set = group_set(ov, (int)g);
-            t->items[1 + 2 * g] = INT_VAL(set ? (int64_t)subject_chars(&s, ov[2 * g]) : -1);
-            t->items[2 + 2 * g] = INT_VAL(set ? (int64_t)subject_chars(&s, ov[2 * g + 1]) : -1);
-            Value v = set ? subject_slice(ts, &s, ov[2 * g], ov[2 * g + 1]) : NONE_VAL;
-            if (IS_ERROR(v)) {
-                r = ERROR_VAL;
-                break;
-            }
-            t->items[1 + 2 * ng + g] = v;
-        }
+        r = match_new(ts, aux->items[0], aux->items[2], aux->items[1], &s, ov, AS_INT(aux->items[3]),
+                      AS_INT(aux->items[4]));
+        it->step_by = ov[0] == ov[1] ? 4 : 0;
+        it->index = (int64_t)ov[1];
+        it->end = (int64_t)subject_chars(&s, ov[1]);
     }
     pcre2_match_data_free(md);
     subject_release(ts, &s);
     return r;
+}
+
+/* Regex._finditer(pattern, string, pos, endpos). */
+static Value rx_finditer(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("_finditer", 4, 4);
+    ObjRegex *re = AS_REGEX(args[0]);
+    int64_t posarg = 0, endarg = INT64_MAX;
+    if (!ops_index(ts, args[3], &posarg) || !ops_index(ts, args[4], &endarg)) return ERROR_VAL;
+    Subject s;
+    if (!subject_get(ts, re, args[2], &s)) return ERROR_VAL;
+    size_t pos = subject_bytes(&s, posarg);
+    int64_t pos_chars = (int64_t)s.cur_char;
+    if (s.ascii) pos_chars = (int64_t)pos;
+    size_t end = subject_bytes(&s, endarg);
+    bool snapshot = !s.immutable;
+    subject_release(ts, &s);
+    Value src = snapshot ? bytes_from_buffer(ts, args[2]) : args[2];
+    if (IS_ERROR(src)) return src;
+    Value items[6] = {args[1], args[0], args[2], INT_VAL(posarg), INT_VAL(endarg), INT_VAL((int64_t)end)};
+    ObjTuple *aux = tuple_from(ts, items, 6);
+    ObjIterator *it = aux ? iterator_new(ts, "callable_iterator", finditer_step, src, OBJ_VAL(aux)) : NULL;
+    if (!it) return ERROR_VAL;
+    it->index = (int64_t)pos;
+    it->end = pos_chars;
+    it->step_by = 0;
+    return OBJ_VAL(it);
 }
 
 /* Regex._check(string): raises the TypeError a match would raise. */
@@ -1444,34 +1745,72 @@ static Value rx_findall(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return r;
 }
 
-/* Regex._sub(template, string, count): (result, number of substitutions).
- * The template is a str/bytes (literal) or a list of literals and group
- * numbers (re.mini parses it). */
+/* Appends a callable's result to a substitution; *pieces counts the items
+ * of CPython's join, whose error message this repeats. */
+static bool sub_append_result(TState *ts, StrBuf *sb, bool text, Value r, int64_t *pieces) {
+    if (IS_NONE(r)) return true;
+    if (text) {
+        if (!IS_STR(r)) {
+            err_format(ts, EXC(ts)->TypeError, "sequence item %lld: expected str instance, %s found",
+                       (long long)*pieces, ops_type_name(ts, r));
+            return false;
+        }
+        (*pieces)++;
+        return sb_append(sb, AS_STR(r)->data, AS_STR(r)->len) || (err_no_memory(ts), false);
+    }
+    if (IS_STR(r) || !buffer_check(ts, r)) {
+        err_format(ts, EXC(ts)->TypeError, "sequence item %lld: expected a bytes-like object, %s found",
+                   (long long)*pieces, ops_type_name(ts, r));
+        return false;
+    }
+    Buffer b;
+    if (!buffer_get(ts, r, &b, BUF_READ)) return false;
+    bool ok = sb_append(sb, b.buf, b.len);
+    buffer_release(ts, &b);
+    (*pieces)++;
+    return ok || (err_no_memory(ts), false);
+}
+
+/* Regex._sub(pattern, repl, string, count, shown): (result, number of
+ * substitutions). repl is a str/bytes (a literal), a list of literals and
+ * group numbers (re.mini parses templates), or a function of the Match;
+ * string is a str or bytes (re.mini snapshots other bytes-like subjects,
+ * which the function could change) and shown is what Match.string gives. */
 static Value rx_sub(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("_sub", 3, 3);
+    ARGS_CHECK_METHOD("_sub", 5, 5);
     ObjRegex *re = AS_REGEX(args[0]);
-    Value tmpl = args[1];
+    Value tmpl = args[2];
+    bool is_list = IS_LIST(tmpl), is_func = !is_list && !IS_STR(tmpl) && !IS_BYTES(tmpl);
     int64_t count;
-    if (!args_int(ts, args[3], &count)) return ERROR_VAL;
+    if (!args_int(ts, args[4], &count)) return ERROR_VAL;
     Subject s;
-    if (!subject_get(ts, re, args[2], &s)) return ERROR_VAL;
+    if (!subject_get(ts, re, args[3], &s)) return ERROR_VAL;
     Scan sc = {0};
     if (!scan_init(ts, &sc, re, &s, 0, s.len)) {
         subject_release(ts, &s);
         return ERROR_VAL;
     }
-    size_t nitems = IS_LIST(tmpl) ? list_len(AS_LIST(tmpl)) : 1;
+    size_t nitems = is_list ? list_len(AS_LIST(tmpl)) : 1;
     StrBuf sb;
     sb_init(&sb);
     size_t last = 0;
-    int64_t n = 0;
+    int64_t n = 0, pieces = 0;
     int k = 0;
     bool ok = true;
-    while ((count == 0 || n < count) && (k = scan_next(ts, &sc)) > 0) {
+    while (ok && (count == 0 || n < count) && (k = scan_next(ts, &sc)) > 0) {
         const PCRE2_SIZE *ov = sc.ov;
         ok = sb_append(&sb, s.data + last, ov[0] - last);
-        for (size_t i = 0; ok && i < nitems; i++) {
-            Value it = IS_LIST(tmpl) ? list_get(AS_LIST(tmpl), i) : tmpl;
+        if (!ok) err_no_memory(ts);
+        pieces += ov[0] > last;
+        if (ok && is_func) {
+            /* mini code runs here: what this loop holds is C memory, the
+             * subject (immutable) and the arguments (on the caller's stack) */
+            Value m = match_new(ts, args[1], args[5], args[0], &s, ov, 0, INT64_MAX);
+            Value r = IS_ERROR(m) ? m : ops_call(ts, tmpl, &m, 1, NULL);
+            ok = !IS_ERROR(r) && sub_append_result(ts, &sb, s.text, r, &pieces);
+        }
+        for (size_t i = 0; ok && !is_func && i < nitems; i++) {
+            Value it = is_list ? list_get(AS_LIST(tmpl), i) : tmpl;
             if (IS_INT(it)) {
                 int g = (int)AS_INT(it);
                 if (g >= 0 && g <= re->groups && group_set(ov, g))
@@ -1481,29 +1820,22 @@ static Value rx_sub(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
             } else if (IS_BYTES(it)) {
                 ok = sb_append(&sb, AS_BYTES(it)->data, AS_BYTES(it)->len);
             }
+            if (!ok) err_no_memory(ts);
         }
         last = ov[1];
         n++;
     }
     pcre2_match_data_free(sc.md);
-    if (k < 0) {
-        sb_free(&sb);
-        subject_release(ts, &s);
-        return ERROR_VAL;
-    }
-    if (ok) ok = sb_append(&sb, s.data + last, s.len - last);
-    if (!ok) {
-        sb_free(&sb);
-        subject_release(ts, &s);
-        return err_no_memory(ts);
-    }
-    Value res;
-    if (s.text) {
-        ObjStr *o = str_new(ts, sb.data ? sb.data : "", sb.len);
-        res = o ? OBJ_VAL(o) : ERROR_VAL;
-    } else {
-        ObjBytes *o = bytes_new(ts, sb.data ? sb.data : "", sb.len);
-        res = o ? OBJ_VAL(o) : ERROR_VAL;
+    if (ok && k >= 0 && !sb_append(&sb, s.data + last, s.len - last)) ok = (err_no_memory(ts), false);
+    Value res = ERROR_VAL;
+    if (ok && k >= 0) {
+        if (s.text) {
+            ObjStr *o = str_new(ts, sb.data ? sb.data : "", sb.len);
+            res = o ? OBJ_VAL(o) : ERROR_VAL;
+        } else {
+            ObjBytes *o = bytes_new(ts, sb.data ? sb.data : "", sb.len);
+            res = o ? OBJ_VAL(o) : ERROR_VAL;
+        }
     }
     sb_free(&sb);
     subject_release(ts, &s);
@@ -1553,7 +1885,7 @@ static Value rx_split(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 }
 
 static const NativeDef regex_methods[] = {
-    {"_match", rx_match}, {"_check", rx_check}, {"findall", rx_findall}, {"_sub", rx_sub}, {"_split", rx_split}, {NULL, NULL},
+    {"_match", rx_match}, {"_finditer", rx_finditer}, {"_check", rx_check}, {"findall", rx_findall}, {"_sub", rx_sub}, {"_split", rx_split}, {NULL, NULL},
 };
 
 static const GetSetDef regex_getsets[] = {
@@ -1572,11 +1904,12 @@ static const TypeSpec regex_spec = {
     .getsets = regex_getsets,
 };
 
-static ObjType *regex_type(TState *ts) {
+/* One of _re's types, by name. */
+static ObjType *re_type(TState *ts, const char *name) {
     Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_re"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "Regex")) : EMPTY_VAL;
+    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
     if (!IS_TYPE(t)) {
-        err_set_str(ts, EXC(ts)->RuntimeError, "_re.Regex is missing");
+        err_format(ts, EXC(ts)->RuntimeError, "_re.%s is missing", name);
         return NULL;
     }
     return AS_TYPE(t);
@@ -1591,7 +1924,10 @@ bool mod_re_init(TState *ts, ObjDict *ns) {
     ObjStr *module = str_intern_cstr(ts, "_re");
     if (!module || !builtins_add_natives(ts, ns, re_functions)) return false;
     ObjType *t = type_from_spec(ts, &regex_spec, NULL);
-    if (!t) return false;
+    ObjType *mt = t ? type_from_spec(ts, &match_spec, NULL) : NULL;
+    ObjStr *re_name = mt ? str_intern_cstr(ts, "re") : NULL;
+    if (!re_name) return false;
     t->module = OBJ_VAL(module);
-    return dict_set_str(ts, ns, t->name, OBJ_VAL(t)) == 0;
+    mt->module = OBJ_VAL(re_name); /* re.Match, as CPython names it */
+    return dict_set_str(ts, ns, t->name, OBJ_VAL(t)) == 0 && dict_set_str(ts, ns, mt->name, OBJ_VAL(mt)) == 0;
 }

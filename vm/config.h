@@ -96,8 +96,10 @@
 #define MINI_RE_MATCH_LIMIT 100000000u
 /* Largest JIT stack a match may grow to before running without the JIT. */
 #define MINI_RE_JIT_STACK_MAX (8 * 1024 * 1024)
-/* A search over at least this many bytes of an immutable subject releases
- * the GIL: below it, detaching costs more than it lets others run. */
-#define MINI_RE_DETACH_BYTES (256 * 1024)
+/* Steps a match makes holding the GIL; one that needs more starts again
+ * detached (releasing the GIL). Detaching costs about a microsecond, more
+ * than most matches take; 20000 steps are tens of microseconds, so the
+ * work done twice stays small next to a search that long. */
+#define MINI_RE_ATTACHED_LIMIT 20000u
 
 #endif
