@@ -402,10 +402,58 @@ static bool valid_name(TState *ts, Tr *t, const char *s, size_t len) {
     return IS_BOOL(r) && AS_BOOL(r);
 }
 
+/* Bytes of CPython's token at `at`: a character, or a backslash and the
+ * character after it. */
+static size_t token_len(const Tr *t, size_t at) {
+    size_t k = 0;
+    if (t->p[at] == '\\' && at + 1 < t->n) k = 1;
+    if (!t->text) return k + 1;
+    size_t n;
+    str_utf8_decode(t->p + at + k, t->n - at - k, &n);
+    return k + n;
+}
+
+/* An error naming a group name as CPython does, with its repr (a bytes
+ * pattern's name read as Latin-1). */
+static bool tr_name_error(TState *ts, Tr *t, size_t pos, const char *before, const char *name, size_t len,
+                          const char *after) {
+    StrBuf sb;
+    sb_init(&sb);
+    bool ok = true;
+    if (t->text) {
+        ok = sb_append(&sb, name, len);
+    } else {
+        for (size_t k = 0; ok && k < len; k++) {
+            char u[4];
+            ok = sb_append(&sb, u, str_utf8_encode((unsigned char)name[k], u));
+        }
+    }
+    ObjStr *str = ok ? str_from_sb(ts, &sb) : (sb_free(&sb), NULL);
+    Value r = str ? ops_repr(ts, OBJ_VAL(str)) : ERROR_VAL;
+    if (IS_ERROR(r)) {
+        err_clear(ts);
+        return tr_oom(t);
+    }
+    /* a bytes pattern's messages are bytes read as Latin-1 (compile_error
+     * escapes them): the repr back to Latin-1 */
+    char latin[256];
+    size_t n = 0;
+    const char *q = AS_STR(r)->data, *e = q + AS_STR(r)->len;
+    while (!t->text && q < e && n + 1 < sizeof latin) {
+        size_t k;
+        latin[n++] = (char)str_utf8_decode(q, (size_t)(e - q), &k);
+        q += k;
+    }
+    latin[n] = 0;
+    return tr_error(t, pos, "%s%s%s", before, t->text ? AS_STR(r)->data : latin, after);
+}
+
 /* Reads a group name up to `term` into (*s, *len). */
 static bool read_name(Tr *t, char term, const char **s, size_t *len, const char *terms) {
     size_t from = t->i;
-    while (!at_end(t) && peek(t) != term) t->i++;
+    /* CPython reads names token by token: a backslash takes the next
+     * character with it */
+    while (!at_end(t) && peek(t) != term) t->i += peek(t) == '\\' && t->i + 1 < t->n ? 2 : 1;
     if (at_end(t) && t->i == from) return tr_error(t, from, "missing group name");
     if (at_end(t)) return tr_error(t, from, "missing %s, unterminated name", terms);
     *s = t->p + from;
@@ -549,11 +597,8 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
             if (at_end(t)) return tr_error(t, t->i, "unexpected end of pattern");
             int d = t->p[t->i++];
             if (d != '=' && d != '!') {
-                t->i--;
-                size_t k = t->i;
-                uint32_t ch = next_cp(t);
-                (void)ch;
-                return tr_error(t, start + 1, "unknown extension ?<%.*s", (int)(t->i - k), t->p + k);
+                size_t k = t->i - 1;
+                return tr_error(t, start + 1, "unknown extension ?<%.*s", (int)token_len(t, k), t->p + k);
             }
             if (!emits(t, d == '=' ? "(?<=" : "(?<!")) return false;
             lookbehind = true;
@@ -569,11 +614,13 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 size_t at = t->i;
                 if (!read_name(t, '>', &name, &len, ">")) return false;
                 if (!valid_name(ts, t, name, len))
-                    return tr_error(t, at, "bad character in group name '%.*s'", (int)len, name);
+                    return tr_name_error(ts, t, at, "bad character in group name ", name, len, "");
                 int old = find_name(t, name, len);
-                if (old)
-                    return tr_error(t, at, "redefinition of group name '%.*s' as group %d; was group %d",
-                                    (int)len, name, t->groups + 1, old);
+                if (old) {
+                    char tail[64];
+                    snprintf(tail, sizeof tail, " as group %d; was group %d", t->groups + 1, old);
+                    return tr_name_error(ts, t, at, "redefinition of group name ", name, len, tail);
+                }
                 if (t->nnames == t->capnames) {
                     size_t cap = t->capnames ? t->capnames * 2 : 8;
                     Name *nn = realloc(t->names, cap * sizeof *nn);
@@ -591,23 +638,21 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 size_t at = t->i;
                 if (!read_name(t, ')', &name, &len, ")")) return false;
                 if (!valid_name(ts, t, name, len))
-                    return tr_error(t, at, "bad character in group name '%.*s'", (int)len, name);
+                    return tr_name_error(ts, t, at, "bad character in group name ", name, len, "");
                 int g = find_name(t, name, len);
-                if (!g) return tr_error(t, at, "unknown group name '%.*s'", (int)len, name);
+                if (!g) return tr_name_error(ts, t, at, "unknown group name ", name, len, "");
                 if (t->open[g]) return tr_error(t, at, "cannot refer to an open group");
                 if (t->lookbehind && g >= t->lookbehind)
                     return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
                 return group_ref(t, g, at, len);
             } else {
-                t->i--;
-                size_t k = t->i;
-                next_cp(t);
-                return tr_error(t, start + 1, "unknown extension ?P%.*s", (int)(t->i - k), t->p + k);
+                size_t k = t->i - 1;
+                return tr_error(t, start + 1, "unknown extension ?P%.*s", (int)token_len(t, k), t->p + k);
             }
             break;
         }
         case '#': {
-            while (!at_end(t) && peek(t) != ')') t->i++;
+            while (!at_end(t) && peek(t) != ')') t->i += peek(t) == '\\' && t->i + 1 < t->n ? 2 : 1;
             if (at_end(t)) return tr_error(t, start, "missing ), unterminated comment");
             t->i++;
             *kind = IT_NONE;
@@ -621,12 +666,12 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
             int g = 0;
             if (valid_name(ts, t, name, len)) {
                 g = find_name(t, name, len);
-                if (!g) return tr_error(t, at, "unknown group name '%.*s'", (int)len, name);
+                if (!g) return tr_name_error(ts, t, at, "unknown group name ", name, len, "");
             } else {
                 if (t->failed) return false;
                 for (size_t k = 0; k < len; k++)
                     if (!is_digit(name[k]))
-                        return tr_error(t, at, "bad character in group name '%.*s'", (int)len, name);
+                        return tr_name_error(ts, t, at, "bad character in group name ", name, len, "");
                 for (size_t k = 0; k < len && g <= MINI_RE_MAX_GROUPS; k++) g = g * 10 + name[k] - '0';
                 if (g == 0) return tr_error(t, at, "bad group number");
                 if (g > MINI_RE_MAX_GROUPS) return tr_error(t, at, "invalid group reference %.*s", (int)len, name);
@@ -670,11 +715,9 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 }
                 break;
             }
-            t->i--;
             {
-                size_t k = t->i;
-                next_cp(t);
-                return tr_error(t, start + 1, "unknown extension ?%.*s", (int)(t->i - k), t->p + k);
+                size_t k = t->i - 1;
+                return tr_error(t, start + 1, "unknown extension ?%.*s", (int)token_len(t, k), t->p + k);
             }
         }
     } else {
@@ -764,13 +807,14 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                 any = true;
                 continue;
             }
-            if (last == IT_NONE || last == IT_AT) return tr_error(t, here, "nothing to repeat");
-            if (last == IT_REPEAT) return tr_error(t, here, "multiple repeat");
+            /* in CPython's order: the count is checked before what it repeats */
             if (q == '{' && (lo == 0xffffffffu || (has_hi && hi == 0xffffffffu))) {
                 t->overflow = true;
                 return tr_error(t, here, "the repetition number is too large");
             }
             if (q == '{' && has_hi && hi < lo) return tr_error(t, here + 1, "min repeat greater than max repeat");
+            if (last == IT_NONE || last == IT_AT) return tr_error(t, here, "nothing to repeat");
+            if (last == IT_REPEAT) return tr_error(t, here, "multiple repeat");
             if (!mark(t, here)) return false;
             char buf[48];
             if (q != '{') {
@@ -978,6 +1022,18 @@ static Value compile_error(TState *ts, Tr *t, bool text) {
         tr_free(t);
         return r;
     }
+    if (!text) {
+        /* as CPython: bytes in the message backslash-escaped */
+        char esc[sizeof t->msg];
+        size_t n = 0;
+        for (const char *q = t->msg; *q && n + 5 < sizeof esc; q++) {
+            unsigned char c = (unsigned char)*q;
+            if (c < 0x80) esc[n++] = (char)c;
+            else n += (size_t)snprintf(esc + n, sizeof esc - n, "\\x%02x", c);
+        }
+        esc[n] = 0;
+        memcpy(t->msg, esc, n + 1);
+    }
     ObjStr *msg = str_from_cstr(ts, t->msg);
     bool nopos = t->errpos == (size_t)-1;
     size_t pos = nopos ? 0 : text ? pattern_chars(t->p, t->errpos) : t->errpos;
@@ -1046,6 +1102,17 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
                 tr_error(&t, (size_t)t.cond_refs[k + 1], "invalid group reference %d", t.cond_refs[k]);
                 break;
             }
+    }
+    /* CPython's tokenizer reads one token ahead: a lone backslash at the
+     * end is its error as soon as parsing reaches the token before it. */
+    if (t.failed && !t.oom && !t.overflow) {
+        size_t trail = t.n, k = t.n;
+        while (k > 0 && t.p[k - 1] == '\\') k--;
+        if ((t.n - k) % 2 == 1) trail = t.n - 1;
+        if (trail < t.n && t.i >= trail) {
+            t.failed = false;
+            tr_error(&t, trail, "bad escape (end of pattern)");
+        }
     }
     if (!t.failed && t.text && (t.flags & F_LOCALE)) {
         Value r = err_set_str(ts, EXC(ts)->ValueError, "cannot use LOCALE flag with a str pattern");
