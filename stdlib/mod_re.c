@@ -383,16 +383,29 @@ static int find_name(const Tr *t, const char *s, size_t len) {
     return 0;
 }
 
-/* Python's rule for group names: str.isidentifier() (ASCII for bytes). */
+/* A name from the pattern as a str: a bytes pattern's read as Latin-1, as
+ * CPython reads it. NULL after raising. */
+static ObjStr *name_str(TState *ts, const Tr *t, const char *s, size_t len) {
+    if (t->text) return str_new(ts, s, len);
+    StrBuf sb;
+    sb_init(&sb);
+    bool ok = true;
+    for (size_t k = 0; ok && k < len; k++) {
+        char u[4];
+        ok = sb_append(&sb, u, str_utf8_encode((unsigned char)s[k], u));
+    }
+    if (!ok) {
+        sb_free(&sb);
+        err_no_memory(ts);
+        return NULL;
+    }
+    return str_from_sb(ts, &sb);
+}
+
+/* Python's rule for group names: str.isidentifier(). */
 static bool valid_name(TState *ts, Tr *t, const char *s, size_t len) {
     if (len == 0) return false;
-    if (!t->text) {
-        if (!(is_alpha(s[0]) || s[0] == '_')) return false;
-        for (size_t k = 0; k < len; k++)
-            if (!(is_alpha(s[k]) || is_digit(s[k]) || s[k] == '_')) return false;
-        return true;
-    }
-    ObjStr *name = str_new(ts, s, len);
+    ObjStr *name = name_str(ts, t, s, len);
     Value m = name ? ops_getattr(ts, OBJ_VAL(name), str_intern_cstr(ts, "isidentifier")) : ERROR_VAL;
     Value r = IS_ERROR(m) ? m : ops_call(ts, m, NULL, 0, NULL);
     if (IS_ERROR(r)) {
@@ -417,18 +430,7 @@ static size_t token_len(const Tr *t, size_t at) {
  * pattern's name read as Latin-1). */
 static bool tr_name_error(TState *ts, Tr *t, size_t pos, const char *before, const char *name, size_t len,
                           const char *after) {
-    StrBuf sb;
-    sb_init(&sb);
-    bool ok = true;
-    if (t->text) {
-        ok = sb_append(&sb, name, len);
-    } else {
-        for (size_t k = 0; ok && k < len; k++) {
-            char u[4];
-            ok = sb_append(&sb, u, str_utf8_encode((unsigned char)name[k], u));
-        }
-    }
-    ObjStr *str = ok ? str_from_sb(ts, &sb) : (sb_free(&sb), NULL);
+    ObjStr *str = name_str(ts, t, name, len);
     Value r = str ? ops_repr(ts, OBJ_VAL(str)) : ERROR_VAL;
     if (IS_ERROR(r)) {
         err_clear(ts);
@@ -1183,7 +1185,7 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         r->text = t.text;
         r->groupindex = OBJ_VAL(gi);
         for (size_t k = 0; k < t.nnames; k++) {
-            ObjStr *name = str_new(ts, t.names[k].name, t.names[k].len);
+            ObjStr *name = name_str(ts, &t, t.names[k].name, t.names[k].len);
             if (!name || dict_set(ts, gi, OBJ_VAL(name), INT_VAL(t.names[k].index)) < 0) {
                 tr_free(&t);
                 if (have_buf) buffer_release(ts, &b);
