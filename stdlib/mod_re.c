@@ -981,11 +981,15 @@ typedef struct ObjRegex {
     int flags;         /* Python's flags, inline ones and UNICODE included */
     bool text;         /* a str pattern */
     Value groupindex;  /* dict name -> index */
+    Value match_type;  /* _re.Match, looked up once */
 } ObjRegex;
 
 #define AS_REGEX(v) ((ObjRegex *)AS_OBJ(v))
 
-static void regex_trace(GcMarker *m, Obj *self) { gc_mark_value(m, ((ObjRegex *)self)->groupindex); }
+static void regex_trace(GcMarker *m, Obj *self) {
+    gc_mark_value(m, ((ObjRegex *)self)->groupindex);
+    gc_mark_value(m, ((ObjRegex *)self)->match_type);
+}
 static void regex_finalize(Obj *self) {
     ObjRegex *r = (ObjRegex *)self;
     pcre2_code_free(r->code);
@@ -1164,7 +1168,8 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         int *parent = malloc((size_t)(t.groups + 1) * sizeof *parent);
         ObjDict *gi = dict_new(ts);
         ObjType *type = re_type(ts, "Regex");
-        ObjRegex *r = gi && mctx && mctx_attached && parent && type ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
+        ObjType *mtype = type ? re_type(ts, "Match") : NULL;
+        ObjRegex *r = gi && mctx && mctx_attached && parent && mtype ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
                                                    : NULL;
         if (!r) {
             pcre2_code_free(code);
@@ -1184,6 +1189,7 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         r->flags = pflags;
         r->text = t.text;
         r->groupindex = OBJ_VAL(gi);
+        r->match_type = OBJ_VAL(mtype);
         for (size_t k = 0; k < t.nnames; k++) {
             ObjStr *name = name_str(ts, &t, t.names[k].name, t.names[k].len);
             if (!name || dict_set(ts, gi, OBJ_VAL(name), INT_VAL(t.names[k].index)) < 0) {
@@ -1423,9 +1429,10 @@ static const char *const RANGE_NAMES[] = {"string", "pos", "endpos"};
 
 /* ---- Match objects ------------------------------------------------------------------------------ */
 
-/* re.Match: the spans (code points, -1 for a group that did not match)
- * and values (str/bytes, None) of every group, made at once from PCRE2's
- * ovector. */
+/* re.Match: the spans of every group in code points (-1 for a group that
+ * did not match) and in bytes, and their values. A str or bytes subject's
+ * values are sliced on first use (most matches read one group, or none);
+ * another subject's are made at once, as it may change. */
 typedef struct ObjMatch {
     Obj obj;
     Value pattern;     /* the re.Pattern */
@@ -1434,23 +1441,24 @@ typedef struct ObjMatch {
     int64_t pos, endpos;
     int lastindex;     /* 0: none */
     int ng;            /* groups + 1 */
-    Value items[];     /* start0, end0, start1, end1, ..., value0, value1, ... */
+    Value items[];     /* start0, end0, start1, end1, ...; byte spans alike; value0, value1, ...
+                        * (EMPTY_VAL: not sliced yet) */
 } ObjMatch;
 
 #define AS_MATCH(v) ((ObjMatch *)AS_OBJ(v))
 #define M_START(m, g) AS_INT((m)->items[2 * (g)])
 #define M_END(m, g) AS_INT((m)->items[2 * (g) + 1])
-#define M_VALUE(m, g) ((m)->items[2 * (m)->ng + (g)])
-
+#define M_BYTE_START(m, g) AS_INT((m)->items[2 * (m)->ng + 2 * (g)])
+#define M_BYTE_END(m, g) AS_INT((m)->items[2 * (m)->ng + 2 * (g) + 1])
+#define M_VALUE(m, g) ((m)->items[4 * (m)->ng + (g)])
 
 /* A Match from the ovector of a match over s (whose cursor it moves). */
 static Value match_new(TState *ts, Value pattern, Value string, Value regex, Subject *s, const PCRE2_SIZE *ov,
                        int64_t pos, int64_t endpos) {
     ObjRegex *re = AS_REGEX(regex);
     int ng = re->groups + 1;
-    ObjType *type = re_type(ts, "Match");
-    if (!type) return ERROR_VAL;
-    ObjMatch *m = (ObjMatch *)gc_alloc(ts, sizeof(ObjMatch) + 3 * (size_t)ng * sizeof(Value), OBJ_OPAQUE, type);
+    ObjMatch *m = (ObjMatch *)gc_alloc(ts, sizeof(ObjMatch) + 5 * (size_t)ng * sizeof(Value), OBJ_OPAQUE,
+                                       AS_TYPE(re->match_type));
     if (!m) return ERROR_VAL;
     m->pattern = pattern;
     m->string = string;
@@ -1460,18 +1468,40 @@ static Value match_new(TState *ts, Value pattern, Value string, Value regex, Sub
     int64_t len = (int64_t)(s->ascii ? s->len : (s->text ? AS_STR(string)->nchars : s->len));
     m->pos = pos < 0 ? 0 : pos > len ? len : pos;
     m->endpos = endpos < 0 ? 0 : endpos > len ? len : endpos;
-    for (int g = 0; g < ng; g++) m->items[2 * ng + g] = NONE_VAL;
+    bool lazy = IS_STR(string) || IS_BYTES(string);
+    for (int g = 0; g < ng; g++) M_VALUE(m, g) = NONE_VAL;
     for (int g = 0; g < ng; g++) {
         bool set = group_set(ov, g);
         m->items[2 * g] = INT_VAL(set ? (int64_t)subject_chars(s, ov[2 * g]) : -1);
         m->items[2 * g + 1] = INT_VAL(set ? (int64_t)subject_chars(s, ov[2 * g + 1]) : -1);
-        if (set) {
+        m->items[2 * ng + 2 * g] = INT_VAL(set ? (int64_t)ov[2 * g] : -1);
+        m->items[2 * ng + 2 * g + 1] = INT_VAL(set ? (int64_t)ov[2 * g + 1] : -1);
+        if (set && lazy) {
+            M_VALUE(m, g) = EMPTY_VAL;
+        } else if (set) {
             Value v = subject_slice(ts, s, ov[2 * g], ov[2 * g + 1]);
             if (IS_ERROR(v)) return v;
-            m->items[2 * ng + g] = v;
+            M_VALUE(m, g) = v;
         }
     }
     return OBJ_VAL(m);
+}
+
+/* Group g's value, sliced on first use. Two threads may both slice it:
+ * each publishes an equal value whole (one word, release). */
+static Value match_value(TState *ts, ObjMatch *m, int g) {
+    Value v = __atomic_load_n(&M_VALUE(m, g), __ATOMIC_ACQUIRE);
+    if (!IS_EMPTY(v)) return v;
+    size_t a = (size_t)M_BYTE_START(m, g), b = (size_t)M_BYTE_END(m, g);
+    if (IS_STR(m->string)) {
+        ObjStr *r = str_new(ts, AS_STR(m->string)->data + a, b - a);
+        v = r ? OBJ_VAL(r) : ERROR_VAL;
+    } else {
+        ObjBytes *r = bytes_new(ts, AS_BYTES(m->string)->data + a, b - a);
+        v = r ? OBJ_VAL(r) : ERROR_VAL;
+    }
+    if (!IS_ERROR(v)) __atomic_store_n(&M_VALUE(m, g), v, __ATOMIC_RELEASE);
+    return v;
 }
 
 static void match_trace(GcMarker *mk, Obj *self) {
@@ -1482,7 +1512,7 @@ static void match_trace(GcMarker *mk, Obj *self) {
     for (int g = 0; g < m->ng; g++) gc_mark_value(mk, M_VALUE(m, g));
 }
 
-static size_t match_obj_size(Obj *self) { return sizeof(ObjMatch) + 3 * (size_t)((ObjMatch *)self)->ng * sizeof(Value); }
+static size_t match_obj_size(Obj *self) { return sizeof(ObjMatch) + 5 * (size_t)((ObjMatch *)self)->ng * sizeof(Value); }
 
 /* A group argument (number, name, or an object with __index__) as a
  * group number, or -1 after raising IndexError. */
@@ -1512,24 +1542,25 @@ static int match_index(TState *ts, ObjMatch *m, Value g) {
 static Value m_group(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "group", 0, kwnames, 0, 0)) return ERROR_VAL;
     ObjMatch *m = AS_MATCH(args[0]);
-    if (nargs == 1) return M_VALUE(m, 0);
+    if (nargs == 1) return match_value(ts, m, 0);
     if (nargs == 2) {
         int g = match_index(ts, m, args[1]);
-        return g < 0 ? ERROR_VAL : M_VALUE(m, g);
+        return g < 0 ? ERROR_VAL : match_value(ts, m, g);
     }
     ObjTuple *t = tuple_new(ts, (size_t)nargs - 1);
     if (!t) return ERROR_VAL;
     for (int k = 1; k < nargs; k++) {
         int g = match_index(ts, m, args[k]);
-        if (g < 0) return ERROR_VAL;
-        t->items[k - 1] = M_VALUE(m, g);
+        Value v = g < 0 ? ERROR_VAL : match_value(ts, m, g);
+        if (IS_ERROR(v)) return v;
+        t->items[k - 1] = v;
     }
     return OBJ_VAL(t);
 }
 
 static Value m_getitem(TState *ts, Value self, Value key) {
     int g = match_index(ts, AS_MATCH(self), key);
-    return g < 0 ? ERROR_VAL : M_VALUE(AS_MATCH(self), g);
+    return g < 0 ? ERROR_VAL : match_value(ts, AS_MATCH(self), g);
 }
 
 static const char *const DEFAULT_NAME[] = {"default"};
@@ -1541,7 +1572,11 @@ static Value m_groups(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ObjMatch *m = AS_MATCH(args[0]);
     ObjTuple *t = tuple_new(ts, (size_t)m->ng - 1);
     if (!t) return ERROR_VAL;
-    for (int g = 1; g < m->ng; g++) t->items[g - 1] = IS_NONE(M_VALUE(m, g)) ? d : M_VALUE(m, g);
+    for (int g = 1; g < m->ng; g++) {
+        Value v = match_value(ts, m, g);
+        if (IS_ERROR(v)) return v;
+        t->items[g - 1] = IS_NONE(v) ? d : v;
+    }
     return OBJ_VAL(t);
 }
 
@@ -1556,7 +1591,8 @@ static Value m_groupdict(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     size_t it = 0;
     Value k, v;
     while (dict_next(gi, &it, &k, &v)) {
-        Value x = M_VALUE(m, (int)AS_INT(v));
+        Value x = match_value(ts, m, (int)AS_INT(v));
+        if (IS_ERROR(x)) return x;
         if (dict_set(ts, out, k, IS_NONE(x) ? d : x) < 0) return ERROR_VAL;
     }
     return OBJ_VAL(out);
@@ -1594,7 +1630,8 @@ static Value m_self(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value m_repr(TState *ts, Value self) {
     ObjMatch *m = AS_MATCH(self);
-    Value r = ops_repr(ts, M_VALUE(m, 0));
+    Value g0 = match_value(ts, m, 0);
+    Value r = IS_ERROR(g0) ? g0 : ops_repr(ts, g0);
     if (IS_ERROR(r)) return r;
     /* the match's repr cut at 50 characters, as CPython's %.50R */
     ObjStr *rs = AS_STR(r);
