@@ -2,7 +2,9 @@
 # Redraws docs/timeline_gil_{on,off}.{svg,png}: the article's performance
 # comparison (scripts/article/6_performance_comparison.mini: sequential, a
 # thread pool, a process pool) traced with the GIL on and with it off, and
-# each SVG rendered to PNG by headless Chromium (installed if missing).
+# each SVG rendered to PNG by headless Chromium (installed if missing); and
+# docs/timeline_design_NAME.svg: the convoy experiment (scripts/convoy.mini,
+# 20 short sleeps next to a CPU-bound thread) under each GIL design.
 #   docs/render_timelines.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,4 +21,7 @@ for mode in on off; do
     chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
         --window-size="$size" --screenshot="$PWD/docs/timeline_gil_$mode.png" \
         "file://$PWD/$svg" 2> /dev/null
+done
+for design in mini cpython legacy fifo off; do
+    build/mini --gil=$design --gil-timeline=docs/timeline_design_$design.svg scripts/convoy.mini 20 > /dev/null
 done

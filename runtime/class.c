@@ -1161,9 +1161,13 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
         if (!IS_TYPE(bases->items[i]))
             return err_format(ts, interp->exc.TypeError, "bases must be types");
         ObjType *b = AS_TYPE(bases->items[i]);
+        /* Named as CPython's tp_name: with the module of a C module's type. */
         if (!(b->flags & TYPEF_BASETYPE))
-            return err_format(ts, interp->exc.TypeError, "type '%s' is not an acceptable base type",
-                              b->name->data);
+            return IS_STR(b->module) && strcmp(AS_STR(b->module)->data, "builtins") != 0
+                       ? err_format(ts, interp->exc.TypeError, "type '%s.%s' is not an acceptable base type",
+                                    AS_STR(b->module)->data, b->name->data)
+                       : err_format(ts, interp->exc.TypeError, "type '%s' is not an acceptable base type",
+                                    b->name->data);
         for (size_t j = 0; j < i; j++)
             if (bases->items[j] == bases->items[i])
                 return err_format(ts, interp->exc.TypeError, "duplicate base class %s", b->name->data);

@@ -526,6 +526,14 @@ ObjType *exc_oserror_type(Interp *interp, int err) {
     case EPIPE:
     case ESHUTDOWN: return interp->exc.BrokenPipeError;
     case ECHILD: return interp->exc.ChildProcessError;
+    case EAGAIN:
+    case EALREADY:
+    case EINPROGRESS: return interp->exc.BlockingIOError;
+    case ECONNABORTED: return interp->exc.ConnectionAbortedError;
+    case ECONNREFUSED: return interp->exc.ConnectionRefusedError;
+    case ECONNRESET: return interp->exc.ConnectionResetError;
+    case EINTR: return interp->exc.InterruptedError;
+    case ENOTDIR: return interp->exc.NotADirectoryError;
     case ESRCH: return interp->exc.ProcessLookupError;
     default: return interp->exc.OSError;
     }

@@ -179,6 +179,10 @@ static const BuiltinModule builtin_modules[] = {
     {"array", mod_array_init},
     {"_re", mod_re_init},
     {"gil", mod_gil_init},
+    {"_hashlib", mod_hashlib_init},
+    {"zlib", mod_zlib_init},
+    {"_socket", mod_socket_init},
+    {"select", mod_select_init},
     {NULL, NULL},
 };
 

@@ -70,17 +70,6 @@
 
 /* ---- time and waiting ---------------------------------------------------- */
 
-/* Milliseconds from now until *until, rounded up (poll's unit); -1: none. */
-static int ms_until(const struct timespec *until) {
-    if (!until) return -1;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!sync_before(&now, until)) return 0;
-    int64_t ns = (int64_t)(until->tv_sec - now.tv_sec) * 1000000000 + (until->tv_nsec - now.tv_nsec);
-    int64_t ms = (ns + 999999) / 1000000;
-    return ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
 /* The CLOCK_REALTIME time of a CLOCK_MONOTONIC deadline, for the waits
  * that only take the former (pthread_mutex_timedlock, sem_timedwait: their
  * clock-choosing variants are not seen by ThreadSanitizer). */
@@ -681,32 +670,11 @@ static Value load_payload(TState *ts, char *buf, size_t len) {
     return v;
 }
 
-typedef struct PollCtx {
-    struct pollfd *fds;
-    nfds_t n;
-} PollCtx;
-
-static int poll_step(void *ctx, const struct timespec *until) {
-    PollCtx *p = ctx;
-    int r = poll(p->fds, p->n, ms_until(until));
-    if (r > 0) return 1;
-    if (r == 0 || errno == EINTR) return 0;
-    return -errno;
-}
-
 /* Is fd readable (data or end of file) within timeout seconds (< 0: no
  * limit)? 1 yes, 0 no, -1 after raising. */
 static int wait_readable(TState *ts, int fd, double timeout) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    int r = poll(&pfd, 1, 0);
-    if (r > 0) return 1;
-    if (r < 0 && errno != EINTR) {
-        file_raise_oserror(ts, errno, NONE_VAL);
-        return -1;
-    }
-    if (timeout == 0) return 0;
-    PollCtx ctx = {&pfd, 1};
-    return thread_wait(ts, poll_step, &ctx, timeout);
+    return thread_poll(ts, &pfd, 1, timeout);
 }
 
 /* ---- Message: a value serialized now, sent later ------------------------- */
@@ -1808,8 +1776,8 @@ static int child_step(void *ctx, const struct timespec *until) {
     int pidfd = c->pidfd;
     if (pidfd >= 0) {
         struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-        PollCtx p = {&pfd, 1};
-        return poll_step(&p, until);
+        ThreadPoll p = {&pfd, 1};
+        return thread_poll_step(&p, until);
     }
     /* No pidfd (an old kernel): look every millisecond. */
     for (;;) {
@@ -2014,11 +1982,7 @@ static Value mp_wait_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
         }
         p[i].events = POLLIN;
     }
-    PollCtx ctx = {p, (nfds_t)n};
-    int r = poll(p, (nfds_t)n, 0);
-    if (r < 0 && errno == EINTR) r = 0;
-    if (r < 0) file_raise_oserror(ts, errno, NONE_VAL);
-    else if (r == 0 && timeout != 0) r = thread_wait(ts, poll_step, &ctx, timeout);
+    int r = thread_poll(ts, p, (nfds_t)n, timeout);
     ObjList *ready = r < 0 ? NULL : list_new(ts, 0);
     for (size_t i = 0; ready && i < n; i++)
         if (p[i].revents && list_append(ts, ready, INT_VAL(p[i].fd)) < 0) ready = NULL;

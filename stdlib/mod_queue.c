@@ -35,6 +35,7 @@ typedef struct ObjSimpleQueue {
     Value *items; /* ring buffer: count items from head */
     size_t head, count, capacity;
     ObjType *empty; /* _queue.Empty, raised by get */
+    TState *putter; /* the last putter, for TState.woken_by; guarded by mutex */
 } ObjSimpleQueue;
 
 static void queue_trace(GcMarker *m, Obj *self) {
@@ -76,6 +77,7 @@ static Value queue_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTup
     q->items = NULL;
     q->head = q->count = q->capacity = 0;
     q->empty = empty;
+    q->putter = NULL;
     return OBJ_VAL(q);
 }
 
@@ -103,18 +105,26 @@ static Value queue_put(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (ok) {
         q->items[(q->head + q->count) % q->capacity] = v[1];
         q->count++;
+        q->putter = ts;
         COND_SIGNAL(&q->nonempty);
     }
     MUTEX_UNLOCK(&q->mutex);
     return ok ? NONE_VAL : err_no_memory(ts);
 }
 
+typedef struct QueueWait {
+    ObjSimpleQueue *queue;
+    TState *waiter;
+} QueueWait;
+
 /* Waits detached until the queue has an item (see ThreadWaitStep). */
 static int nonempty_step(void *ctx, const struct timespec *until) {
-    ObjSimpleQueue *q = ctx;
+    QueueWait *w = ctx;
+    ObjSimpleQueue *q = w->queue;
     MUTEX_LOCK(&q->mutex);
     while (q->count == 0 && sync_cond_wait_until(&q->nonempty, &q->mutex, until)) {}
     bool ready = q->count > 0;
+    if (ready) w->waiter->woken_by = q->putter;
     MUTEX_UNLOCK(&q->mutex);
     return ready;
 }
@@ -148,7 +158,8 @@ static Value queue_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Value item;
     while (!queue_pop(q, &item)) {
         double left = timeout < 0 ? -1 : sync_seconds_until(&deadline);
-        int r = block && left != 0 ? thread_wait(ts, nonempty_step, q, left) : 0;
+        QueueWait w = {q, ts};
+        int r = block && left != 0 ? thread_wait(ts, nonempty_step, &w, left) : 0;
         if (r < 0) return ERROR_VAL;
         /* Another getter may take the item between the wait and the pop. */
         if (r == 0) return queue_pop(q, &item) ? item : err_raise(ts, OBJ_VAL(q->empty));

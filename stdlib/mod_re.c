@@ -1341,7 +1341,7 @@ static int run_match(TState *ts, ObjRegex *re, const Subject *s, size_t end, siz
     if (!s->immutable) return match_with(re, s, end, start, opts, md, re->mctx);
     int rc = match_with(re, s, end, start, opts, md, re->mctx_attached);
     if (rc != PCRE2_ERROR_MATCHLIMIT) return rc;
-    thread_detach(ts);
+    thread_detach_to_compute(ts);
     rc = match_with(re, s, end, start, opts, md, re->mctx);
     thread_attach(ts);
     return rc;

@@ -37,6 +37,7 @@ typedef struct ObjLock {
     bool locked;          /* guarded by mutex */
     bool recursive;
     _Atomic uint64_t owner; /* RLock: the holder's ident, 0 when free */
+    TState *releaser;     /* the last releaser, for TState.woken_by; guarded by mutex */
     uint64_t count;       /* RLock: touched only by the holder */
 } ObjLock;
 
@@ -61,16 +62,26 @@ static ObjLock *lock_new(TState *ts, ObjType *type, bool recursive) {
     l->recursive = recursive;
     atomic_init(&l->owner, 0);
     l->count = 0;
+    l->releaser = NULL;
     return l;
 }
 
+typedef struct LockWait {
+    ObjLock *lock;
+    TState *waiter;
+} LockWait;
+
 /* One wait for the lock (see ThreadWaitStep): takes it if it is free. */
 static int lock_step(void *ctx, const struct timespec *until) {
-    ObjLock *l = ctx;
+    LockWait *w = ctx;
+    ObjLock *l = w->lock;
     MUTEX_LOCK(&l->mutex);
     while (l->locked && sync_cond_wait_until(&l->cond, &l->mutex, until)) {}
     bool got = !l->locked;
-    if (got) l->locked = true;
+    if (got) {
+        l->locked = true;
+        w->waiter->woken_by = l->releaser;
+    }
     MUTEX_UNLOCK(&l->mutex);
     return got;
 }
@@ -103,7 +114,8 @@ static Value lock_acquire(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     }
     bool got = lock_try(l);
     if (!got && blocking) {
-        int r = thread_wait(ts, lock_step, l, timeout);
+        LockWait w = {l, ts};
+        int r = thread_wait(ts, lock_step, &w, timeout);
         if (r < 0) return ERROR_VAL;
         got = r == 1;
     }
@@ -126,6 +138,7 @@ static bool lock_release_raw(TState *ts, ObjLock *l) {
     MUTEX_LOCK(&l->mutex);
     bool was = l->locked;
     l->locked = false;
+    l->releaser = ts;
     if (was) COND_SIGNAL(&l->cond);
     MUTEX_UNLOCK(&l->mutex);
     if (!was) err_format(ts, ts->interp->exc.RuntimeError, "release unlocked lock");
@@ -178,8 +191,9 @@ static Value rlock_acquire_restore(TState *ts, Value *args, int nargs, ObjTuple 
     if (!lock_try(l)) {
         /* Re-taking a Condition's lock is not interruptible: the waiter
          * must own it again before any exception can propagate. */
+        LockWait w = {l, ts};
         thread_detach(ts);
-        lock_step(l, NULL);
+        lock_step(&w, NULL);
         thread_attach(ts);
     }
     atomic_store(&l->owner, ts->ident);
@@ -293,6 +307,7 @@ static void *thread_main(void *arg) {
         gil_record_thread(ts->interp, ts);
     }
     gc_adopt_thread_heap(ts);
+    thread_will_end(ts);
     thread_detach(ts);
     trace_thread_end(ts);
     tstate_free(ts);
@@ -307,6 +322,7 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     if (nargs == 3 && !IS_DICT(args[2]))
         return err_format(ts, interp->exc.TypeError, "optional 3rd arg must be a dictionary");
     if (interp_sandbox_refuses(ts, "starting a thread")) return ERROR_VAL;
+    thread_join_ended(interp);
     TState *child = tstate_new(interp);
     if (!child) return err_format(ts, interp->exc.RuntimeError, "can't start new thread");
     Frame *root = &child->frames[0];
@@ -314,11 +330,12 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     root->base[1] = args[1];
     root->base[2] = nargs == 3 ? args[2] : NONE_VAL;
     root->sp = root->base + 3;
+    /* Started by this thread: no priority over it for the GIL. */
+    child->woken_by = ts;
 
     pthread_attr_t attr;
     PT_CHECK(pthread_attr_init(&attr));
     PT_CHECK(pthread_attr_setstacksize(&attr, MINI_THREAD_STACK_BYTES));
-    PT_CHECK(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
     pthread_t tid;
     int err = pthread_create(&tid, &attr, thread_main, child);
     PT_CHECK(pthread_attr_destroy(&attr));

@@ -22,6 +22,10 @@ bool mod_queue_init(TState *ts, struct ObjDict *ns);
 bool mod_struct_init(TState *ts, struct ObjDict *ns);
 bool mod_array_init(TState *ts, struct ObjDict *ns);
 bool mod_gil_init(TState *ts, struct ObjDict *ns);
+bool mod_hashlib_init(TState *ts, struct ObjDict *ns);
+bool mod_zlib_init(TState *ts, struct ObjDict *ns);
+bool mod_socket_init(TState *ts, struct ObjDict *ns);
+bool mod_select_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
 
 #endif

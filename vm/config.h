@@ -71,6 +71,16 @@
  * repeated lines ("[Previous line repeated N more times]"). */
 #define MINI_TRACEBACK_REPEAT_FOLD 3
 
+/* --gil-timeline: the narrowest rectangle drawn, in pixels of a 900-pixel
+ * plot. Narrower intervals join their neighbour (vm/trace.c, write_svg):
+ * what can't be seen need not be written. */
+#define MINI_TIMELINE_MIN_PX 0.25
+
+/* hashlib and zlib release the GIL for buffers at least this large (as
+ * CPython's HASHLIB_GIL_MINSIZE): below it, a hand-off costs more than the
+ * work. */
+#define MINI_HASH_GIL_MIN_BYTES 2048
+
 /* Entries the prompt keeps in ~/.mini_history: enough for weeks of use,
  * small enough to load at once (CPython's readline keeps what it is given;
  * a cap stops the file growing forever). */

@@ -76,6 +76,7 @@ pid_t fork_process(TState *ts) {
      * is still buffered at the fork stays the parent's: file_after_fork.) */
     file_flush_std(ts);
     thread_stop_world(ts);
+    thread_join_ended(ts->interp);
     uint64_t forked_ns = gil_now_ns();
     pid_t pid = fork();
     if (pid != 0) {

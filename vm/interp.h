@@ -121,6 +121,11 @@ struct TState {
     bool tracing;       /* either is set (counted by vm_count_traced_thread) */
     bool in_tracer;     /* a trace or profile function is running: not traced */
     int gil_ticks;      /* legacy GIL: ticks left before the next check */
+    /* The thread whose release (of a lock, a queue put, a start) ended this
+     * thread's last wait, or NULL (a timed or I/O wait): a thread gets no
+     * GIL priority over the thread that woke it (vm/gil.c, the mini
+     * design). Compared, never dereferenced. */
+    TState *woken_by;
 
     TState *next;       /* interp->threads */
     TState *prev;
@@ -213,6 +218,7 @@ struct Interp {
     TState *threads;
     TState *main_thread;
     int thread_count;
+    struct ThreadEnd *ended;     /* threads to join: thread_join_ended; guarded by threads_lock */
 
     _Atomic int recursion_limit;
     _Atomic uint32_t next_type_id;

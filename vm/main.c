@@ -121,6 +121,11 @@ static void usage(FILE *out) {
           out);
 }
 
+static bool has_suffix(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
 static int usage_error(const char *fmt, const char *arg) {
     fputs("mini: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -215,6 +220,13 @@ static int parse_long_option(int argc, char **argv, int *i, Options *o) {
         case LONG_GIL_TRACE:
         case LONG_GIL_TIMELINE:
             if (!*value) return usage_error("--%s needs a file name", long_options[k].name);
+            /* What is written is JSON or SVG whatever the name says: a name
+             * ending otherwise (x.png) is a mistake to report now. */
+            if (!has_suffix(value, long_options[k].id == LONG_GIL_TRACE ? ".json" : ".svg"))
+                return usage_error(long_options[k].id == LONG_GIL_TRACE
+                                       ? "--gil-trace writes a Chrome trace (JSON): its file name must end in .json, not '%s'"
+                                       : "--gil-timeline draws an SVG picture: its file name must end in .svg, not '%s'",
+                                   value);
             if (long_options[k].id == LONG_GIL_TRACE) o->gil_trace = value;
             else o->gil_timeline = value;
             return -1;
@@ -597,8 +609,33 @@ static int read_program(const Options *o, const char *run_path, char **source, s
 /* The prompt after the program (-i) or instead of it; its status. */
 static int interactive(TState *ts, const Options *o, bool banner) {
     repl_run(ts, banner && !o->quiet);
-    int status = err_occurred(ts) ? report_exception(ts) : 0;
-    return finish_threads(ts, status);
+    return err_occurred(ts) ? report_exception(ts) : 0;
+}
+
+/* The end of every run, a session at the prompt included: the program's
+ * threads, then --gil-stats, --gil-trace and --gil-timeline, then the
+ * interpreter. */
+static int finish_run(TState *ts, const Options *o, int status) {
+    Interp *interp = ts->interp;
+    if (status == 130) {
+        /* After Ctrl-C, don't wait for worker threads: leave now; stop the
+         * child processes rather than wait for them. */
+        run_exit_hook(ts, status, interp->names.mp_process, interp->names.exit_after_interrupt);
+    } else {
+        status = finish_threads(ts, status);
+    }
+    file_flush_std(ts);
+    if (o->gil_stats || interp->tracing) thread_wait_teardown(interp);
+    if (o->gil_stats) gil_print_stats(interp, ts, stderr);
+    if (interp->tracing && !trace_write(interp, o->gil_trace, o->gil_timeline) && status == 0) status = 1;
+    /* Daemon threads may still run: tearing the interpreter down under
+     * them would pull their objects away, so leave that to the OS. */
+    MUTEX_LOCK(&interp->threads_lock);
+    bool others = interp->thread_count > 1;
+    MUTEX_UNLOCK(&interp->threads_lock);
+    if (others) _exit(status);
+    interp_free(interp);
+    return status;
 }
 
 int main(int argc, char **argv) {
@@ -688,12 +725,8 @@ int main(int argc, char **argv) {
         return status;
     }
 
-    if (!o.command && !o.script && isatty(STDIN_FILENO) && !o.dump_ast && !o.disassemble) {
-        status = interactive(ts, &o, true);
-        file_flush_std(ts);
-        interp_free(interp);
-        return status;
-    }
+    if (!o.command && !o.script && isatty(STDIN_FILENO) && !o.dump_ast && !o.disassemble)
+        return finish_run(ts, &o, interactive(ts, &o, true));
 
     char *source = NULL;
     size_t len = 0;
@@ -732,26 +765,7 @@ int main(int argc, char **argv) {
     }
     free(source);
     free(run_path);
-    if (o.inspect && !o.dump_ast && !o.disassemble) {
-        /* -i: the prompt opens whatever happened, as in CPython. */
-        status = interactive(ts, &o, false);
-    } else if (status == 130) {
-        /* After Ctrl-C, don't wait for worker threads: leave now; stop the
-         * child processes rather than wait for them. */
-        run_exit_hook(ts, status, interp->names.mp_process, interp->names.exit_after_interrupt);
-    } else {
-        status = finish_threads(ts, status);
-    }
-    file_flush_std(ts);
-    if (o.gil_stats || interp->tracing) thread_wait_teardown(interp);
-    if (o.gil_stats) gil_print_stats(interp, ts, stderr);
-    if (interp->tracing && !trace_write(interp, o.gil_trace, o.gil_timeline) && status == 0) status = 1;
-    /* Daemon threads may still run: tearing the interpreter down under
-     * them would pull their objects away, so leave that to the OS. */
-    MUTEX_LOCK(&interp->threads_lock);
-    bool others = interp->thread_count > 1;
-    MUTEX_UNLOCK(&interp->threads_lock);
-    if (others) _exit(status);
-    interp_free(interp);
-    return status;
+    /* -i: the prompt opens whatever happened, as in CPython. */
+    if (o.inspect && !o.dump_ast && !o.disassemble) status = interactive(ts, &o, false);
+    return finish_run(ts, &o, status);
 }

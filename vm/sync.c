@@ -1,6 +1,7 @@
 #include "vm/sync.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,4 +50,14 @@ double sync_seconds_until(const struct timespec *deadline) {
     struct timespec now = sync_deadline(0);
     if (!sync_before(&now, deadline)) return 0;
     return (double)(deadline->tv_sec - now.tv_sec) + (double)(deadline->tv_nsec - now.tv_nsec) / 1e9;
+}
+
+int sync_ms_until(const struct timespec *until) {
+    if (!until) return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!sync_before(&now, until)) return 0;
+    int64_t ns = (int64_t)(until->tv_sec - now.tv_sec) * 1000000000 + (until->tv_nsec - now.tv_nsec);
+    int64_t ms = (ns + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }

@@ -21,6 +21,9 @@ bool sync_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, const st
 /* CLOCK_MONOTONIC now plus `seconds` (>= 0). */
 struct timespec sync_deadline(double seconds);
 bool sync_before(const struct timespec *a, const struct timespec *b);
+/* Milliseconds from now until *until, rounded up (poll's unit); -1: no
+ * deadline (NULL). */
+int sync_ms_until(const struct timespec *until);
 /* Seconds from now to a sync_deadline, 0 once it has passed. */
 double sync_seconds_until(const struct timespec *deadline);
 

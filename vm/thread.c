@@ -1,5 +1,7 @@
 #include "vm/thread.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "runtime/file.h"
@@ -15,15 +17,28 @@ static void wait_world_running(Interp *interp, TState *ts) {
         COND_WAIT(&interp->world_cond, &interp->threads_lock);
 }
 
-void thread_detach(TState *ts) {
+static void detach_as(TState *ts, ThreadActivity activity) {
     Interp *interp = ts->interp;
     atomic_store_explicit(&ts->status, THREAD_DETACHED, memory_order_release);
-    trace_activity(ts, ACTIVITY_BLOCKED);
+    trace_activity(ts, activity);
     if (interp->gil_enabled) gil_drop(&interp->gil, ts, false);
     /* A stopper may be waiting for this thread to stop running. */
     MUTEX_LOCK(&interp->threads_lock);
     if (interp->world_stopped) COND_BROADCAST(&interp->world_cond);
     MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_detach(TState *ts) { detach_as(ts, ACTIVITY_BLOCKED); }
+
+void thread_detach_to_compute(TState *ts) { detach_as(ts, ACTIVITY_COMPUTING); }
+
+void thread_lock_mutex(TState *ts, pthread_mutex_t *m) {
+    int err = pthread_mutex_trylock(m);
+    if (err == 0) return;
+    if (err != EBUSY) PT_CHECK(err);
+    thread_detach(ts);
+    MUTEX_LOCK(m);
+    thread_attach(ts);
 }
 
 void thread_attach(TState *ts) {
@@ -153,6 +168,61 @@ int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout) {
             if (!sync_before(&now, &deadline)) return 0;
         }
     }
+}
+
+typedef struct ThreadEnd {
+    pthread_t id;
+    struct ThreadEnd *next;
+} ThreadEnd;
+
+void thread_will_end(TState *ts) {
+    Interp *interp = ts->interp;
+    ThreadEnd *end = malloc(sizeof *end);
+    /* Without memory to be remembered, nobody can join it: it is left to
+     * end on its own. */
+    if (!end) {
+        PT_CHECK(pthread_detach(pthread_self()));
+        return;
+    }
+    end->id = pthread_self();
+    MUTEX_LOCK(&interp->threads_lock);
+    end->next = interp->ended;
+    interp->ended = end;
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_join_ended(Interp *interp) {
+    MUTEX_LOCK(&interp->threads_lock);
+    ThreadEnd *end = interp->ended;
+    interp->ended = NULL;
+    MUTEX_UNLOCK(&interp->threads_lock);
+    while (end) {
+        ThreadEnd *next = end->next;
+        PT_CHECK(pthread_join(end->id, NULL));
+        free(end);
+        end = next;
+    }
+}
+
+int thread_poll_step(void *ctx, const struct timespec *until) {
+    ThreadPoll *p = ctx;
+    int r = poll(p->fds, p->n, sync_ms_until(until));
+    if (r > 0) return 1;
+    if (r == 0 || errno == EINTR) return 0;
+    return -errno;
+}
+
+int thread_poll(TState *ts, struct pollfd *fds, nfds_t n, double timeout) {
+    /* Ready already: no need to detach. */
+    int r = poll(fds, n, 0);
+    if (r > 0) return 1;
+    if (r < 0 && errno != EINTR) {
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return -1;
+    }
+    if (timeout == 0) return 0;
+    ThreadPoll ctx = {fds, n};
+    return thread_wait(ts, thread_poll_step, &ctx, timeout);
 }
 
 void thread_wait_teardown(Interp *interp) {

@@ -8,10 +8,21 @@
  * (and so release the GIL when it is on): copy what you need out of mini
  * objects, thread_detach, block, thread_attach, then touch objects again. */
 
+#include <poll.h>
+
 #include "vm/interp.h"
 
 void thread_detach(TState *ts);
 void thread_attach(TState *ts);
+/* Takes a C mutex that a thread working without the GIL may hold for a
+ * while (a hash or zlib object's): waits for it detached, so the GIL is
+ * not held meanwhile. */
+void thread_lock_mutex(TState *ts, pthread_mutex_t *m);
+
+/* thread_detach for C code that goes on computing without the GIL
+ * (hashing, compressing a large buffer): --gil-timeline draws it as
+ * running C code, not as blocked. */
+void thread_detach_to_compute(TState *ts);
 
 /* One attempt at a blocking operation, made detached: it waits at most
  * until *until (CLOCK_MONOTONIC; NULL: no limit). Returns 1 done, 0 not yet
@@ -24,6 +35,17 @@ typedef int (*ThreadWaitStep)(void *ctx, const struct timespec *until);
  * Ctrl-C raises KeyboardInterrupt. Returns 1 done, 0 timed out, -1 after
  * raising (KeyboardInterrupt, or OSError for -errno). */
 int thread_wait(TState *ts, ThreadWaitStep step, void *ctx, double timeout);
+
+/* Waiting for file descriptors: a ThreadWaitStep over poll(2), and
+ * thread_wait with it. thread_poll returns 1 when a descriptor is ready
+ * (see the revents), 0 after timeout seconds (< 0: no limit), -1 after
+ * raising. */
+typedef struct ThreadPoll {
+    struct pollfd *fds;
+    nfds_t n;
+} ThreadPoll;
+int thread_poll_step(void *ctx, const struct timespec *until);
+int thread_poll(TState *ts, struct pollfd *fds, nfds_t n, double timeout);
 
 /* Stop-the-world for the collector (and, later, fork): returns with every
  * other thread parked or detached and unable to attach until
@@ -38,6 +60,16 @@ void thread_yield_gil(TState *ts, bool forced);
 
 /* At a safepoint when BREAK_GC is set by someone else's stop request. */
 void thread_park(TState *ts);
+
+/* A thread started by _thread ends with thread_will_end (attached, as
+ * its last step with objects) and is joined later by thread_join_ended,
+ * called before a fork and before starting another thread. Fork must wait
+ * for an ending thread to be gone entirely: the C teardown after its
+ * detach (its frames, the C library's and a sanitizer's per-thread state)
+ * may hold an allocator lock, which the child would then wait on for ever.
+ * Joining at thread start bounds the ended threads not yet joined. */
+void thread_will_end(TState *ts);
+void thread_join_ended(Interp *interp);
 
 /* Joined threads still run a few instructions of C teardown, where they
  * hand over their statistics and trace: gives them up to 200 ms (daemon

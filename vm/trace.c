@@ -1,11 +1,13 @@
 #include "vm/trace.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vm/config.h"
 #include "vm/gil.h"
 #include "vm/interp.h"
 #include "vm/sync.h"
@@ -202,8 +204,9 @@ static int by_process_start(const void *a, const void *b) {
     return x->spool_index < y->spool_index ? -1 : x->spool_index > y->spool_index;
 }
 
-static const char *const activity_names[] = {"", "running", "waiting for the GIL", "blocked (GIL released)"};
-static const char *const activity_colors[] = {"", "#2e7d32", "#c62828", "#b0bec5"};
+static const char *const activity_names[] = {"", "running", "waiting for the GIL", "blocked (GIL released)",
+                                             "running C code (GIL released)"};
+static const char *const activity_colors[] = {"", "#2e7d32", "#c62828", "#b0bec5", "#00acc1"};
 
 static uint64_t first_start(const ThreadTrace *t) { return t->count ? t->intervals[0].start_ns : UINT64_MAX; }
 
@@ -293,7 +296,8 @@ static void json_string(FILE *f, const char *s) {
 static void write_json(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, const Interp *interp) {
     bool gil_on = interp->gil_enabled;
     fputs("{\"displayTimeUnit\": \"ms\", \"otherData\": {\"gil\": ", f);
-    fputs(gil_on ? "\"on\"" : "\"off\"", f);
+    fprintf(f, "\"%s\", \"design\": \"%s\"", gil_on ? "on" : "off",
+            gil_design_name(gil_on ? interp->gil.design : GIL_DESIGN_OFF));
     fputs("}, \"traceEvents\": [\n", f);
     fputs("  {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"args\": {\"name\": \"mini\"}}", f);
     size_t pid = 1;
@@ -343,6 +347,16 @@ static void lane_label(const ThreadTrace *t, char *out, size_t size) {
     else snprintf(out, size, "%s", t->name);
 }
 
+/* The time axis's step, in seconds: 1, 2 or 5 times a power of ten, the
+ * smallest that needs at most 10 steps for the span (round labels). */
+static double tick_step(double span_s) {
+    double unit = pow(10, floor(log10(span_s / 10)));
+    static const double multiples[] = {1, 2, 5};
+    for (size_t i = 0; i < sizeof multiples / sizeof multiples[0]; i++)
+        if (multiples[i] * unit * 10 >= span_s) return multiples[i] * unit;
+    return 10 * unit;
+}
+
 /* One lane per thread, a rectangle per interval, a time axis below. */
 static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t t1, const Interp *interp) {
     bool gil_on = interp->gil_enabled;
@@ -355,7 +369,10 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
     /* About 7 pixels per character of the 12-pixel sans-serif font. */
     const double label_w = 20 + 7.0 * (double)longest, plot_w = 900, lane_h = 26, top = 40;
     double width = label_w + plot_w + 20;
-    double height = top + (double)n * lane_h + 70;
+    bool other_processes = false;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].process[0]) other_processes = true;
+    double height = top + (double)n * lane_h + (other_processes ? 90 : 70);
     double span = t1 > t0 ? (double)(t1 - t0) : 1.0;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -363,7 +380,7 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
             width, height, width, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"15\">mini GIL timeline (GIL %s), %.3f s</text>\n",
-            gil_on ? "on" : "off", span / 1e9);
+            gil_design_name(gil_on ? interp->gil.design : GIL_DESIGN_OFF), span / 1e9);
     for (size_t i = 0; i < n; i++) {
         double y = top + (double)i * lane_h;
         lane_label(&all[i], label, sizeof label);
@@ -373,13 +390,37 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
         xml_text(f, label);
         fprintf(f, "</text>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f5f5f5\"/>\n", label_w,
                 y + 3, plot_w, lane_h - 6);
-        for (size_t k = 0; k < all[i].count; k++) {
-            TraceInterval *iv = &all[i].intervals[k];
-            double x = label_w + (double)(iv->start_ns - t0) / span * plot_w;
-            double w = (double)(iv->end_ns - iv->start_ns) / span * plot_w;
-            if (w < 0.2) w = 0.2;
-            fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", x, y + 3, w,
-                    lane_h - 6, activity_colors[iv->activity]);
+        /* A rectangle is drawn once it can grow no more: an interval of the
+         * same activity that touches it, or one too narrow to see, joins
+         * it (the legacy design releases the GIL every 100 ticks: drawn one
+         * by one, its lanes made SVGs of megabytes that showed no more). */
+        int act = -1;
+        double x0 = 0, x1 = 0;
+        for (size_t k = 0; k <= all[i].count; k++) {
+            TraceInterval *iv = k < all[i].count ? &all[i].intervals[k] : NULL;
+            double x = iv ? label_w + (double)(iv->start_ns - t0) / span * plot_w : 0;
+            double end = iv ? label_w + (double)(iv->end_ns - t0) / span * plot_w : 0;
+            if (iv && act >= 0 && x - x1 < MINI_TIMELINE_MIN_PX) {
+                bool joins = iv->activity == act || end - x < MINI_TIMELINE_MIN_PX;
+                /* Too narrow to see itself, the rectangle so far joins this one. */
+                if (!joins && x1 - x0 < MINI_TIMELINE_MIN_PX) {
+                    act = (int)iv->activity;
+                    joins = true;
+                }
+                if (joins) {
+                    if (end > x1) x1 = end;
+                    continue;
+                }
+            }
+            if (act >= 0)
+                fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"/>\n", x0, y + 3,
+                        x1 - x0 < MINI_TIMELINE_MIN_PX ? MINI_TIMELINE_MIN_PX : x1 - x0, lane_h - 6,
+                        activity_colors[act]);
+            if (iv) {
+                act = (int)iv->activity;
+                x0 = x;
+                x1 = end;
+            }
         }
         fputs("</g>\n", f);
     }
@@ -396,20 +437,28 @@ static void write_svg(FILE *f, ThreadTrace *all, size_t n, uint64_t t0, uint64_t
     }
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", label_w, axis_y,
             label_w + plot_w, axis_y);
-    for (int tick = 0; tick <= 10; tick++) {
-        double x = label_w + plot_w * tick / 10.0;
+    double step = tick_step(span / 1e9);
+    bool in_ms = span < 2e9;
+    for (int k = 0; k * step <= span / 1e9 * (1 + 1e-9); k++) {
+        double x = label_w + k * step * 1e9 / span * plot_w;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", x, axis_y, x,
                 axis_y + 5);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.3g s</text>\n", x, axis_y + 18,
-                span / 1e9 * tick / 10.0);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.6g %s</text>\n", x, axis_y + 18,
+                in_ms ? k * step * 1e3 : k * step, in_ms ? "ms" : "s");
     }
     double legend_y = axis_y + 40;
-    for (int a = ACTIVITY_RUNNING; a <= ACTIVITY_BLOCKED; a++) {
+    for (int a = ACTIVITY_RUNNING; a <= ACTIVITY_COMPUTING; a++) {
         double x = label_w + (a - 1) * 220.0;
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", x, legend_y - 11,
                 activity_colors[a]);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 20, legend_y, activity_names[a]);
     }
+    /* Each process has a GIL of its own: its lanes say nothing of the
+     * other processes', which run at the same time on other cores. */
+    if (other_processes)
+        fprintf(f, "<text class=\"note\" x=\"%.1f\" y=\"%.1f\">Each process has its own GIL: a process's lanes show "
+                   "its threads' GIL, not the CPU (processes run at once).</text>\n",
+                label_w, legend_y + 22);
     fputs("</svg>\n", f);
 }
 

@@ -23,6 +23,7 @@ typedef enum ThreadActivity {
     ACTIVITY_RUNNING,  /* holds the GIL (or runs, with the GIL off) */
     ACTIVITY_WAITING,  /* waits for the GIL */
     ACTIVITY_BLOCKED,  /* in a blocking call, GIL released */
+    ACTIVITY_COMPUTING, /* in C code that works without the GIL (hashing, compressing) */
 } ThreadActivity;
 
 typedef struct TraceInterval {

@@ -386,6 +386,37 @@ static void test_inspect_after_program(void **state) {
     assert_int_equal(finish(&s), 0);
 }
 
+/* --gil-stats and --gil-timeline serve a session at the prompt too: the
+ * statistics print and the picture is written when it ends. */
+static void test_gil_flags_at_prompt(void **state) {
+    (void)state;
+    char svg[64], flag[96];
+    snprintf(svg, sizeof svg, "/tmp/mini-repl-timeline-%d.svg", (int)getpid());
+    snprintf(flag, sizeof flag, "--gil-timeline=%s", svg);
+    unlink(svg);
+    const char *args[] = {"--gil-stats", flag, NULL};
+    Session s;
+    start_with(&s, args, NULL);
+    assert_true(read_until(&s, 0, ">>> "));
+    size_t m = send_line(&s, "import threading\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "t = threading.Thread(target=sum, args=(range(100000),), name='worker'); t.start(); t.join()\n");
+    assert_true(read_until(&s, m, ">>> "));
+    m = send_line(&s, "\x04");
+    assert_true(read_until(&s, m, "GIL switches:"));
+    s.out[s.len] = '\0';
+    assert_non_null(strstr(s.out + m, "worker"));
+    assert_int_equal(finish(&s), 0);
+    FILE *f = fopen(svg, "r");
+    assert_non_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(svg);
+    assert_non_null(strstr(buf, "data-thread=\"worker\""));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expression_echo),
@@ -402,6 +433,7 @@ int main(void) {
         cmocka_unit_test(test_corrupt_history_warns),
         cmocka_unit_test(test_help_exit_and_prompts),
         cmocka_unit_test(test_inspect_after_program),
+        cmocka_unit_test(test_gil_flags_at_prompt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,11 +279,23 @@ static void test_phase_marks(void **state) {
     trace_done(&o);
 }
 
+/* C code that works without the GIL (hashlib on a large buffer) has a
+ * lane state of its own, apart from blocking calls. */
+static void test_c_code_without_gil(void **state) {
+    (void)state;
+    Outputs o;
+    trace_run(&o, "fixtures/hashing_threads.mini");
+    assert_true(count(o.json, "\"name\": \"running C code (GIL released)\"") >= 2);
+    assert_non_null(strstr(o.svg, "fill=\"#00acc1\""));
+    trace_done(&o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_and_timeline),
         cmocka_unit_test(test_child_processes),
         cmocka_unit_test(test_phase_marks),
+        cmocka_unit_test(test_c_code_without_gil),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
