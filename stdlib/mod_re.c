@@ -76,6 +76,16 @@ static const Range DIGIT_ASCII[] = {{0x30, 0x39}};
 static const Range WORD_ASCII[] = {{0x30, 0x39}, {0x41, 0x5a}, {0x5f, 0x5f}, {0x61, 0x7a}};
 #define NRANGES(a) (sizeof(a) / sizeof(a)[0])
 
+/* The width range of a piece of pattern, in characters (W_INF: no bound),
+ * for CPython's rule that a look-behind has a fixed width. */
+typedef struct Width {
+    uint64_t lo, hi;
+} Width;
+#define W_INF UINT64_MAX
+
+static uint64_t w_add(uint64_t a, uint64_t b) { return a > W_INF - b ? W_INF : a + b; }
+static uint64_t w_mul(uint64_t a, uint64_t b) { return a && b > W_INF / a ? W_INF : a * b; }
+
 typedef struct Name {
     char *name; /* UTF-8 */
     size_t len;
@@ -94,6 +104,9 @@ typedef struct Tr {
     int groups;        /* capturing groups opened so far */
     int *parent;       /* enclosing group of each group (0: none); [0] unused */
     bool *open;
+    Width *widths;     /* of each closed group, for back references */
+    Width item;        /* the width of the item parse_group just read */
+    bool variable_lookbehind; /* CPython's compile error, once parsing succeeds */
     int cap_groups;
     int cur;           /* innermost open capturing group */
     int lookbehind;    /* inside a look-behind: its first group, else 0 */
@@ -474,29 +487,32 @@ static bool open_group(Tr *t) {
         bool *o = realloc(t->open, (size_t)cap * sizeof *o);
         if (!o) return tr_oom(t);
         t->open = o;
+        Width *w = realloc(t->widths, (size_t)cap * sizeof *w);
+        if (!w) return tr_oom(t);
+        t->widths = w;
         t->cap_groups = cap;
     }
     if (t->groups >= MINI_RE_MAX_GROUPS) return tr_error(t, t->i, "too many groups");
     t->groups++;
     t->parent[t->groups] = t->cur;
     t->open[t->groups] = true;
+    t->widths[t->groups] = (Width){0, 0};
     t->cur = t->groups;
     return emits(t, "(");
 }
 
-static bool group_ref(Tr *t, int g, size_t pos, size_t len) {
+static bool group_ref(Tr *t, int g, size_t pos) {
     if (t->open[g]) return tr_error(t, pos, "cannot refer to an open group");
-    (void)len;
     char buf[32];
     snprintf(buf, sizeof buf, "(?:\\g{%d})", g);
     return emits(t, buf);
 }
 
-static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, size_t *second_bar);
+static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, size_t *second_bar, Width *w);
 
 /* Inline flags after "(?": global (then `*global` is set) or scoped (the
  * scope is updated and "(?flags:" emitted). */
-static bool parse_flags(Tr *t, Scope *sc, size_t qpos, bool *global, int *add_out) {
+static bool parse_flags(Tr *t, Scope *sc, bool *global, int *add_out) {
     int add = 0, del = 0;
     int c = peek(t);
     static const char letters[] = "aiLmsux";
@@ -552,7 +568,6 @@ static bool parse_flags(Tr *t, Scope *sc, size_t qpos, bool *global, int *add_ou
     }
     t->i++; /* ':' */
     if (add & del) return tr_error(t, t->i - 1, "bad inline flags: flag turned on and off");
-    (void)qpos;
     *global = false;
     if (add & F_VERBOSE) sc->verbose = true;
     if (del & F_VERBOSE) sc->verbose = false;
@@ -646,7 +661,8 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 if (t->open[g]) return tr_error(t, at, "cannot refer to an open group");
                 if (t->lookbehind && g >= t->lookbehind)
                     return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
-                return group_ref(t, g, at, len);
+                t->item = t->widths[g];
+                return group_ref(t, g, at);
             } else {
                 size_t k = t->i - 1;
                 return tr_error(t, start + 1, "unknown extension ?P%.*s", (int)token_len(t, k), t->p + k);
@@ -696,10 +712,13 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
             if (!emits(t, buf)) return false;
             int branches = 0;
             size_t bar = 0;
-            if (!parse_sub(ts, t, sc, nested + 1, &branches, &bar)) return false;
+            Width cw;
+            if (!parse_sub(ts, t, sc, nested + 1, &branches, &bar, &cw)) return false;
             if (branches > 2) return tr_error(t, bar, "conditional backref with more than two branches");
             if (at_end(t)) return tr_error(t, start, "missing ), unterminated subpattern");
             t->i++;
+            if (branches == 1) cw.lo = 0; /* no "no" branch: it matches nothing */
+            t->item = cw;
             return emits(t, ")");
         }
         default:
@@ -707,7 +726,7 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
                 t->i--;
                 bool global = false;
                 int add = 0;
-                if (!parse_flags(t, &inner, start + 1, &global, &add)) return false;
+                if (!parse_flags(t, &inner, &global, &add)) return false;
                 if (global) {
                     if (!first_item)
                         return tr_error(t, start, "global flags not at the start of the expression");
@@ -728,14 +747,21 @@ static bool parse_group(TState *ts, Tr *t, Scope sc, int nested, int *kind, bool
     }
     int branches = 0;
     size_t bar = 0;
-    if (!parse_sub(ts, t, inner, nested + 1, &branches, &bar)) return false;
+    Width cw;
+    if (!parse_sub(ts, t, inner, nested + 1, &branches, &bar, &cw)) return false;
     if (at_end(t)) return tr_error(t, start, "missing ), unterminated subpattern");
     t->i++;
     if (capture) {
         t->open[capture] = false;
         t->cur = t->parent[capture];
+        t->widths[capture] = cw;
     }
-    if (lookbehind) t->lookbehind = saved_lb;
+    if (lookbehind) {
+        t->lookbehind = saved_lb;
+        if (cw.lo != cw.hi || cw.hi == W_INF) t->variable_lookbehind = true;
+    }
+    bool assertion = lookbehind || (t->p[start + 1] == '?' && (t->p[start + 2] == '=' || t->p[start + 2] == '!'));
+    t->item = assertion ? (Width){0, 0} : cw;
     return emits(t, ")");
 }
 
@@ -778,11 +804,13 @@ static int parse_quantifier(Tr *t, uint32_t *lo, uint32_t *hi, bool *has_hi) {
 }
 
 /* One alternative: items up to '|', ')' or the end. */
-static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
+static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first, Width *w) {
     int last = IT_NONE;
-    bool any = false;
+    /* the width so far, before the last item, and the last item's */
+    Width total = {0, 0}, before = {0, 0}, lastw = {0, 0};
     for (;;) {
         if (t->failed) return false;
+        *w = total;
         if (at_end(t)) return true;
         int c = peek(t);
         if (c == '|' || c == ')') {
@@ -806,7 +834,9 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                 t->i++;
                 if (!mark(t, here) || !emit_cp(t, '{')) return false;
                 last = IT_ATOM;
-                any = true;
+                before = total;
+                lastw = (Width){1, 1};
+                total = (Width){w_add(total.lo, 1), w_add(total.hi, 1)};
                 continue;
             }
             /* in CPython's order: the count is checked before what it repeats */
@@ -832,11 +862,16 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                 char m[2] = {(char)t->p[t->i++], 0};
                 if (!emits(t, m)) return false;
             }
+            uint64_t qlo = q == '{' ? lo : q == '+' ? 1 : 0;
+            uint64_t qhi = q == '{' ? (has_hi ? hi : W_INF) : q == '?' ? 1 : W_INF;
+            Width rw = {w_mul(lastw.lo, qlo), qhi == W_INF ? (lastw.hi ? W_INF : 0) : w_mul(lastw.hi, qhi)};
+            total = (Width){w_add(before.lo, rw.lo), w_add(before.hi, rw.hi)};
+            lastw = rw;
             last = IT_REPEAT;
             continue;
         }
         t->i++;
-        any = true;
+        Width iw = {1, 1};
         switch (c) {
         case '(': {
             int kind;
@@ -846,8 +881,10 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                 if (t->flags & F_VERBOSE) sc->verbose = true;
                 if (t->flags & (F_ASCII | F_LOCALE)) t->ascii = true;
                 if (!t->text && (t->flags & F_LOCALE)) t->ascii = true;
+                continue;
             }
-            if (kind != IT_NONE) last = kind;
+            last = kind;
+            iw = t->item;
             break;
         }
         case '[':
@@ -862,6 +899,7 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
         case '$':
             if (!mark(t, here) || !emits(t, c == '^' ? "^" : "$")) return false;
             last = IT_AT;
+            iw = (Width){0, 0};
             break;
         case '\\': {
             if (!mark(t, here)) return false;
@@ -876,11 +914,13 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
             if (e == 'A' || e == 'Z') {
                 if (!emits(t, e == 'A' ? "\\A" : "\\z")) return false;
                 last = IT_AT;
+                iw = (Width){0, 0};
                 break;
             }
             if (e == 'b' || e == 'B') {
                 if (!emit_boundary(t, e, *sc)) return false;
                 last = IT_AT;
+                iw = (Width){0, 0};
                 break;
             }
             if (strchr("dDsSwW", e)) {
@@ -909,8 +949,9 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                         if (g > t->groups) return tr_error(t, here + 1, "invalid group reference %d", g);
                         if (t->lookbehind && g >= t->lookbehind)
                             return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
-                        if (!group_ref(t, g, here, 3)) return false;
+                        if (!group_ref(t, g, here)) return false;
                         last = IT_ATOM;
+                        iw = t->widths[g];
                         break;
                     }
                 } else {
@@ -918,8 +959,9 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
                     if (g > t->groups) return tr_error(t, here + 1, "invalid group reference %d", g);
                     if (t->lookbehind && g >= t->lookbehind)
                         return tr_error(t, t->i, "cannot refer to group defined in the same lookbehind subpattern");
-                    if (!group_ref(t, g, here, 2)) return false;
+                    if (!group_ref(t, g, here)) return false;
                     last = IT_ATOM;
+                    iw = t->widths[g];
                     break;
                 }
             }
@@ -937,18 +979,23 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first) {
             last = IT_ATOM;
             break;
         }
+        before = total;
+        lastw = iw;
+        total = (Width){w_add(total.lo, iw.lo), w_add(total.hi, iw.hi)};
     }
-    (void)any;
 }
 
-/* Alternatives separated by '|'; *branches counts them and *second_bar
- * is where the second '|' was (for conditionals' error). */
-static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, size_t *second_bar) {
+/* Alternatives separated by '|'; *branches counts them, *second_bar is
+ * where the second '|' was (for conditionals' error), *w their widths. */
+static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, size_t *second_bar, Width *w) {
     Scope cur = sc;
     bool first = nested == 0;
     for (;;) {
         (*branches)++;
-        if (!parse_seq(ts, t, &cur, nested, first)) return false;
+        Width bw;
+        if (!parse_seq(ts, t, &cur, nested, first, &bw)) return false;
+        if (*branches == 1 || bw.lo < w->lo) w->lo = bw.lo;
+        if (*branches == 1 || bw.hi > w->hi) w->hi = bw.hi;
         if (peek(t) != '|') return true;
         if (*branches == 2) *second_bar = t->i;
         t->i++;
@@ -964,6 +1011,7 @@ static void tr_free(Tr *t) {
     free(t->map);
     free(t->parent);
     free(t->open);
+    free(t->widths);
     for (size_t k = 0; k < t->nnames; k++) free(t->names[k].name);
     free(t->names);
     free(t->cond_refs);
@@ -1095,13 +1143,16 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Scope sc = {(flags & F_VERBOSE) != 0, 0};
     t.parent = malloc(16 * sizeof *t.parent);
     t.open = malloc(16 * sizeof *t.open);
-    if (!t.parent || !t.open) goto oom;
+    t.widths = malloc(16 * sizeof *t.widths);
+    if (!t.parent || !t.open || !t.widths) goto oom;
     t.cap_groups = 16;
     t.parent[0] = 0; /* slot 0: the whole match */
     t.open[0] = false;
     int branches = 0;
     size_t bar = 0;
-    parse_sub(ts, &t, sc, 0, &branches, &bar);
+    Width whole;
+    if (parse_sub(ts, &t, sc, 0, &branches, &bar, &whole) && t.variable_lookbehind)
+        tr_error(&t, (size_t)-1, "look-behind requires fixed-width pattern");
     if (!t.failed) {
         for (size_t k = 0; k < t.ncond; k += 2)
             if (t.cond_refs[k] > t.groups) {
