@@ -1749,14 +1749,18 @@ static const TypeSpec match_spec = {
 
 /* ---- searching -------------------------------------------------------------------------------------- */
 
-/* Regex._match(pattern, string, pos, endpos, mode): a Match or None. mode
- * bits: 1 anchored at pos, 2 anchored at endpos, 4 not empty at pos. */
+/* Regex._match(pattern, string, pos, endpos, mode[, shown_pos]): a Match
+ * or None. mode bits: 1 anchored at pos, 2 anchored at endpos, 4 not empty
+ * at pos. shown_pos is the Match's pos when it is not where the search
+ * starts (a scanner's later matches). */
 static Value rx_match(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("_match", 5, 5);
+    ARGS_CHECK_METHOD("_match", 5, 6);
     ObjRegex *re = AS_REGEX(args[0]);
-    int64_t mode, posarg = 0, endarg = INT64_MAX;
+    int64_t mode, posarg = 0, endarg = INT64_MAX, shown;
     if (!args_int(ts, args[5], &mode) || !ops_index(ts, args[3], &posarg) || !ops_index(ts, args[4], &endarg))
         return ERROR_VAL;
+    shown = posarg;
+    if (nargs == 7 && !args_int(ts, args[6], &shown)) return ERROR_VAL;
     Subject s;
     if (!subject_get(ts, re, args[2], &s)) return ERROR_VAL;
     size_t pos = subject_bytes(&s, posarg), end = subject_bytes(&s, endarg);
@@ -1775,7 +1779,7 @@ static Value rx_match(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Value r = rc == PCRE2_ERROR_NOMATCH ? NONE_VAL
             : rc < 0                    ? match_failure(ts, rc)
                                         : match_new(ts, args[1], args[2], args[0], &s, pcre2_get_ovector_pointer(md),
-                                                    posarg, endarg);
+                                                    shown, endarg);
     pcre2_match_data_free(md);
     subject_release(ts, &s);
     return r;
