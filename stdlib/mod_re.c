@@ -123,7 +123,8 @@ typedef struct Tr {
 
 typedef struct Scope {
     bool verbose;
-    int mode; /* 0: the pattern's own, 1: ASCII, 2: Unicode */
+    int mode;    /* 0: the pattern's own, 1: ASCII, 2: Unicode */
+    bool icase;  /* IGNORECASE */
 } Scope;
 
 static bool tr_error(Tr *t, size_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -187,6 +188,28 @@ static bool emit_cp(Tr *t, uint32_t c) {
     if (c >= 0x80 && t->text) return emit(t, buf, str_utf8_encode(c, buf));
     int n = snprintf(buf, sizeof buf, "\\x{%x}", c);
     return emit(t, buf, (size_t)n);
+}
+
+/* CPython's case-insensitive Unicode matching also makes i, I, dotless
+ * i (U+0131) and dotted I (U+0130) one letter; PCRE2's folding does not. */
+static bool turkish_i(Tr *t, Scope sc) {
+    bool unicode = sc.mode == 2 || (sc.mode == 0 && !t->ascii);
+    return sc.icase && t->text && unicode;
+}
+
+/* A literal outside a set. */
+static bool emit_literal(Tr *t, Scope sc, uint32_t c) {
+    if (turkish_i(t, sc) && (c == 'i' || c == 'I' || c == 0x130 || c == 0x131)) return emits(t, "[i\\x{130}\\x{131}]");
+    return emit_cp(t, c);
+}
+
+/* The extra set items a set item lo-hi needs for the same reason. */
+static bool emit_class_extra(Tr *t, Scope sc, uint32_t lo, uint32_t hi) {
+    if (!turkish_i(t, sc)) return true;
+    bool has_i = (lo <= 'i' && 'i' <= hi) || (lo <= 'I' && 'I' <= hi);
+    bool has_dotted = lo <= 0x131 && 0x130 <= hi;
+    if (has_i && !emits(t, "\\x{130}\\x{131}")) return false;
+    return !has_dotted || emits(t, "i");
 }
 
 /* Ranges as a class (outside one) or as class items (inside one); negated
@@ -383,10 +406,10 @@ static bool parse_class(Tr *t, Scope sc) {
             }
             if (cat || hcat || hi < lo)
                 return tr_error(t, here, "bad character range %.*s", (int)(t->i - here), t->p + here);
-            if (!emit_cp(t, lo) || !emits(t, "-") || !emit_cp(t, hi)) return false;
+            if (!emit_cp(t, lo) || !emits(t, "-") || !emit_cp(t, hi) || !emit_class_extra(t, sc, lo, hi)) return false;
             continue;
         }
-        if (cat ? !emit_category(t, cat, sc, true) : !emit_cp(t, lo)) return false;
+        if (cat ? !emit_category(t, cat, sc, true) : !emit_cp(t, lo) || !emit_class_extra(t, sc, lo, lo)) return false;
     }
 }
 
@@ -571,6 +594,8 @@ static bool parse_flags(Tr *t, Scope *sc, bool *global, int *add_out) {
     *global = false;
     if (add & F_VERBOSE) sc->verbose = true;
     if (del & F_VERBOSE) sc->verbose = false;
+    if (add & F_IGNORECASE) sc->icase = true;
+    if (del & F_IGNORECASE) sc->icase = false;
     if (add & (F_ASCII | F_LOCALE)) sc->mode = 1;
     if (add & F_UNICODE) sc->mode = 2;
     char buf[16];
@@ -879,6 +904,7 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first, Widt
             if (kind == IT_NONE) {
                 /* global flags at the start: they decide the whole pattern's mode */
                 if (t->flags & F_VERBOSE) sc->verbose = true;
+                if (t->flags & F_IGNORECASE) sc->icase = true;
                 if (t->flags & (F_ASCII | F_LOCALE)) t->ascii = true;
                 if (!t->text && (t->flags & F_LOCALE)) t->ascii = true;
                 continue;
@@ -906,7 +932,7 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first, Widt
             if (at_end(t)) return tr_error(t, here, "bad escape (end of pattern)");
             int e = peek(t);
             if (e >= 0x80) {
-                if (!emit_cp(t, next_cp(t))) return false;
+                if (!emit_literal(t, *sc, next_cp(t))) return false;
                 last = IT_ATOM;
                 break;
             }
@@ -969,13 +995,13 @@ static bool parse_seq(TState *ts, Tr *t, Scope *sc, int nested, bool first, Widt
                 if (is_alpha(e) || is_digit(e)) return tr_error(t, here, "bad escape \\%c", e);
                 cp = (uint32_t)e;
             }
-            if (!emit_cp(t, cp)) return false;
+            if (!emit_literal(t, *sc, cp)) return false;
             last = IT_ATOM;
             break;
         }
         default:
             t->i = here;
-            if (!mark(t, here) || !emit_cp(t, next_cp(t))) return false;
+            if (!mark(t, here) || !emit_literal(t, *sc, next_cp(t))) return false;
             last = IT_ATOM;
             break;
         }
@@ -1002,7 +1028,10 @@ static bool parse_sub(TState *ts, Tr *t, Scope sc, int nested, int *branches, si
         if (!mark(t, t->i - 1) || !emits(t, "|")) return false;
         first = false;
         /* a top-level (?x) applies to every later alternative */
-        if (nested == 0) cur.verbose = cur.verbose || (t->flags & F_VERBOSE);
+        if (nested == 0) {
+            cur.verbose = cur.verbose || (t->flags & F_VERBOSE);
+            cur.icase = cur.icase || (t->flags & F_IGNORECASE);
+        }
     }
 }
 
@@ -1140,7 +1169,7 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     }
     t.flags = (int)flags;
     t.ascii = !t.text || (flags & (F_ASCII | F_LOCALE));
-    Scope sc = {(flags & F_VERBOSE) != 0, 0};
+    Scope sc = {(flags & F_VERBOSE) != 0, 0, (flags & F_IGNORECASE) != 0};
     t.parent = malloc(16 * sizeof *t.parent);
     t.open = malloc(16 * sizeof *t.open);
     t.widths = malloc(16 * sizeof *t.widths);
@@ -1162,11 +1191,11 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     }
     /* CPython's tokenizer reads one token ahead: a lone backslash at the
      * end is its error as soon as parsing reaches the token before it. */
-    if (t.failed && !t.oom && !t.overflow) {
+    if (!t.oom && !t.overflow) {
         size_t trail = t.n, k = t.n;
         while (k > 0 && t.p[k - 1] == '\\') k--;
         if ((t.n - k) % 2 == 1) trail = t.n - 1;
-        if (trail < t.n && t.i >= trail) {
+        if (trail < t.n && (!t.failed || t.i >= trail)) {
             t.failed = false;
             tr_error(&t, trail, "bad escape (end of pattern)");
         }
