@@ -197,14 +197,37 @@ static bool turkish_i(Tr *t, Scope sc) {
     return sc.icase && t->text && unicode;
 }
 
+/* With ASCII and IGNORECASE, CPython folds ASCII letters only; PCRE2 in
+ * UTF mode folds every letter. Such a str pattern's non-ASCII literals
+ * are matched exactly, and its sets are matched exactly with the other
+ * case of their ASCII letters added. */
+static bool ascii_icase(Tr *t, Scope sc) {
+    bool ascii = sc.mode == 1 || (sc.mode == 0 && t->ascii);
+    return sc.icase && t->text && ascii;
+}
+
 /* A literal outside a set. */
 static bool emit_literal(Tr *t, Scope sc, uint32_t c) {
     if (turkish_i(t, sc) && (c == 'i' || c == 'I' || c == 0x130 || c == 0x131)) return emits(t, "[i\\x{130}\\x{131}]");
+    if (c >= 0x80 && ascii_icase(t, sc)) return emits(t, "(?-i:") && emit_cp(t, c) && emits(t, ")");
+    /* k and s also fold to the Kelvin sign and the long s in PCRE2 */
+    if ((c | 0x20) == 'k' && ascii_icase(t, sc)) return emits(t, "(?-i:[kK])");
+    if ((c | 0x20) == 's' && ascii_icase(t, sc)) return emits(t, "(?-i:[sS])");
     return emit_cp(t, c);
 }
 
-/* The extra set items a set item lo-hi needs for the same reason. */
+/* The extra set items a set item lo-hi needs for the same reasons. */
 static bool emit_class_extra(Tr *t, Scope sc, uint32_t lo, uint32_t hi) {
+    if (ascii_icase(t, sc)) {
+        /* the other case of the ASCII letters in lo-hi */
+        for (int upper = 0; upper < 2; upper++) {
+            uint32_t a = upper ? 'A' : 'a', z = upper ? 'Z' : 'z';
+            uint32_t from = lo > a ? lo : a, to = hi < z ? hi : z;
+            if (from > to) continue;
+            if (!emit_cp(t, from ^ 0x20) || !emits(t, "-") || !emit_cp(t, to ^ 0x20)) return false;
+        }
+        return true;
+    }
     if (!turkish_i(t, sc)) return true;
     bool has_i = (lo <= 'i' && 'i' <= hi) || (lo <= 'I' && 'I' <= hi);
     bool has_dotted = lo <= 0x131 && 0x130 <= hi;
@@ -368,9 +391,21 @@ static int class_escape(Tr *t, size_t start, uint32_t *cp, int *cat) {
     return 1;
 }
 
+/* Bytes of CPython's token at `at`: a character, or a backslash and the
+ * character after it. */
+static size_t token_len(const Tr *t, size_t at) {
+    size_t k = 0;
+    if (t->p[at] == '\\' && at + 1 < t->n) k = 1;
+    if (!t->text) return k + 1;
+    size_t n;
+    str_utf8_decode(t->p + at + k, t->n - at - k, &n);
+    return k + n;
+}
+
 static bool parse_class(Tr *t, Scope sc) {
     size_t start = t->i - 1;
-    if (!mark(t, start) || !emits(t, "[")) return false;
+    bool exact = ascii_icase(t, sc);
+    if (!mark(t, start) || !emits(t, exact ? "(?-i:[" : "[")) return false;
     if (peek(t) == '^') {
         t->i++;
         if (!emits(t, "^")) return false;
@@ -381,7 +416,7 @@ static bool parse_class(Tr *t, Scope sc) {
         size_t here = t->i;
         if (peek(t) == ']' && !first) {
             t->i++;
-            return emits(t, "]");
+            return emits(t, exact ? "])" : "]");
         }
         first = false;
         uint32_t lo = 0;
@@ -404,8 +439,14 @@ static bool parse_class(Tr *t, Scope sc) {
             } else {
                 hi = next_cp(t);
             }
-            if (cat || hcat || hi < lo)
-                return tr_error(t, here, "bad character range %.*s", (int)(t->i - here), t->p + here);
+            if (cat || hcat || hi < lo) {
+                /* CPython names the range by its first tokens (a backslash
+                 * and one character for an escape) and counts back from
+                 * its end by their length */
+                size_t a = token_len(t, here), b = token_len(t, hi_start);
+                return tr_error(t, t->i - (a + 1 + b), "bad character range %.*s-%.*s", (int)a, t->p + here,
+                                (int)b, t->p + hi_start);
+            }
             if (!emit_cp(t, lo) || !emits(t, "-") || !emit_cp(t, hi) || !emit_class_extra(t, sc, lo, hi)) return false;
             continue;
         }
@@ -449,17 +490,6 @@ static bool valid_name(TState *ts, Tr *t, const char *s, size_t len) {
         return tr_oom(t);
     }
     return IS_BOOL(r) && AS_BOOL(r);
-}
-
-/* Bytes of CPython's token at `at`: a character, or a backslash and the
- * character after it. */
-static size_t token_len(const Tr *t, size_t at) {
-    size_t k = 0;
-    if (t->p[at] == '\\' && at + 1 < t->n) k = 1;
-    if (!t->text) return k + 1;
-    size_t n;
-    str_utf8_decode(t->p + at + k, t->n - at - k, &n);
-    return k + n;
 }
 
 /* An error naming a group name as CPython does, with its repr (a bytes
