@@ -39,9 +39,11 @@ void ast_visit_children(const AstNode *n, void (*fn)(AstNode *child, void *data)
     case AST_BREAK:
     case AST_CONTINUE:
     case AST_PASS:
-    case AST_ARG:
     case AST_ALIAS:
     case AST_KIND_COUNT:
+        break;
+    case AST_ARG:
+        visit(n->u.arg.annotation, fn, data);
         break;
     case AST_JOINED_STR:
         visit_seq(&n->u.joined_str.values, fn, data);
@@ -125,6 +127,7 @@ void ast_visit_children(const AstNode *n, void (*fn)(AstNode *child, void *data)
     case AST_FUNCTION_DEF:
         visit_seq(&n->u.function_def.decorators, fn, data);
         visit(n->u.function_def.args, fn, data);
+        visit(n->u.function_def.returns, fn, data);
         visit_seq(&n->u.function_def.body, fn, data);
         break;
     case AST_CLASS_DEF:
@@ -150,6 +153,7 @@ void ast_visit_children(const AstNode *n, void (*fn)(AstNode *child, void *data)
         break;
     case AST_ANN_ASSIGN:
         visit(n->u.ann_assign.target, fn, data);
+        visit(n->u.ann_assign.annotation, fn, data);
         visit(n->u.ann_assign.value, fn, data);
         break;
     case AST_IF:

@@ -201,7 +201,8 @@ struct AstNode {
         struct { AstNode *target, *value; } named_expr;
 
         /* Statements. ARGS is an Arguments node. */
-        struct { AstStr name; AstNode *args; AstSeq body; AstSeq decorators; } function_def;
+        /* RETURNS (the `->` annotation) may be NULL. */
+        struct { AstStr name; AstNode *args; AstNode *returns; AstSeq body; AstSeq decorators; } function_def;
         struct { AstStr name; AstSeq bases; AstSeq keywords; AstSeq body; AstSeq decorators; } class_def;
         /* Return (VALUE may be NULL), Expr. */
         struct { AstNode *value; } value_stmt;
@@ -209,8 +210,9 @@ struct AstNode {
         /* `a = b = c` has targets a, b. */
         struct { AstSeq targets; AstNode *value; } assign;
         struct { AstNode *target; AstOperator op; AstNode *value; } aug_assign;
-        /* The annotation is parsed and dropped; VALUE may be NULL. */
-        struct { AstNode *target; AstNode *value; } ann_assign;
+        /* VALUE may be NULL; SIMPLE: the target is a bare name, whose
+         * annotation a module or class body records in __annotations__. */
+        struct { AstNode *target; AstNode *annotation; AstNode *value; bool simple; } ann_assign;
         /* If, While: `elif` is an If alone in ORELSE. */
         struct { AstNode *test; AstSeq body; AstSeq orelse; } cond_stmt;
         struct { AstNode *target, *iter; AstSeq body; AstSeq orelse; } for_stmt;
@@ -240,7 +242,8 @@ struct AstNode {
             AstSeq kwonlyargs, kw_defaults;
             AstNode *kwarg;
         } arguments;
-        struct { AstStr name; } arg;
+        /* ANNOTATION may be NULL. */
+        struct { AstStr name; AstNode *annotation; } arg;
         /* NAME.s is NULL for `**value`. */
         struct { AstStr name; AstNode *value; } keyword;
         struct { AstNode *target, *iter; AstSeq ifs; } comprehension;

@@ -1,5 +1,4 @@
-/* Grammar of mini: Python 3's syntax without async, match or type hints
- * (annotations are parsed and dropped). Pure LALR(1) parser; the token
+/* Grammar of mini: Python 3's syntax without async. Pure LALR(1) parser; the token
  * stream, with NEWLINE/INDENT/DEDENT, comes from lexer.l. */
 
 %require "3.6"
@@ -461,7 +460,8 @@ static AstNode *aug_assign_stmt(ParseContext *ctx, AstNode *target, int op, AstN
     return n;
 }
 
-static AstNode *ann_assign_stmt(ParseContext *ctx, AstNode *target, AstNode *value, const YYLTYPE *loc)
+static AstNode *ann_assign_stmt(ParseContext *ctx, AstNode *target, AstNode *annotation, AstNode *value,
+                                const YYLTYPE *loc)
 {
     if (!simple_target(target)) {
         if (target->kind == AST_TUPLE || target->kind == AST_LIST)
@@ -474,7 +474,9 @@ static AstNode *ann_assign_stmt(ParseContext *ctx, AstNode *target, AstNode *val
     ast_set_context(target, AST_STORE);
     AstNode *n = mk(ctx, AST_ANN_ASSIGN, loc);
     n->u.ann_assign.target = target;
+    n->u.ann_assign.annotation = annotation;
     n->u.ann_assign.value = value;
+    n->u.ann_assign.simple = target->kind == AST_NAME;
     return n;
 }
 
@@ -674,12 +676,14 @@ static ParamList *param_push(ParseContext *ctx, ParamList *l, Param p)
     return l;
 }
 
-static Param param(ParseContext *ctx, int kind, const AstStr *name, AstNode *def, const YYLTYPE *loc)
+static Param param(ParseContext *ctx, int kind, const AstStr *name, AstNode *annotation, AstNode *def,
+                   const YYLTYPE *loc)
 {
     Param p = { kind, NULL, def, loc->first_line, loc->first_column };
     if (name) {
         p.arg = mk(ctx, AST_ARG, loc);
         p.arg->u.arg.name = *name;
+        p.arg->u.arg.annotation = annotation;
         p.arg->depth = 1;
     }
     return p;
@@ -1077,8 +1081,8 @@ expr_stmt
         $$->u.value_stmt.value = $1;
     }
     | testlist_star_expr augassign assign_rhs { TRY($$ = aug_assign_stmt(ctx, $1, $2, $3, &@$)); }
-    | testlist_star_expr ':' test { TRY($$ = ann_assign_stmt(ctx, $1, NULL, &@$)); }
-    | testlist_star_expr ':' test '=' assign_rhs { TRY($$ = ann_assign_stmt(ctx, $1, $5, &@$)); }
+    | testlist_star_expr ':' test { TRY($$ = ann_assign_stmt(ctx, $1, $3, NULL, &@$)); }
+    | testlist_star_expr ':' test '=' assign_rhs { TRY($$ = ann_assign_stmt(ctx, $1, $3, $5, &@$)); }
     | testlist_star_expr assign_tail { TRY($$ = assign_stmt(ctx, $1, $2.items, &@$)); }
     ;
 
@@ -1492,6 +1496,7 @@ funcdef
         $$ = mk(ctx, AST_FUNCTION_DEF, &@$);
         $$->u.function_def.name = $2;
         $$->u.function_def.args = args;
+        $$->u.function_def.returns = $6;
         $$->u.function_def.body = seq($8);
     }
     ;
@@ -1512,18 +1517,17 @@ param_items
     | param_items ',' param { $$ = param_push(ctx, $1, $3); }
     ;
 
-/* Annotations are parsed and dropped. */
 param
-    : NAME { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, &@$); }
-    | NAME ':' test { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, &@$); }
-    | NAME '=' test { $$ = param(ctx, PARAM_PLAIN, &$1, $3, &@$); }
-    | NAME ':' test '=' test { $$ = param(ctx, PARAM_PLAIN, &$1, $5, &@$); }
-    | '*' { $$ = param(ctx, PARAM_STAR, NULL, NULL, &@$); }
-    | '*' NAME { $$ = param(ctx, PARAM_STAR, &$2, NULL, &@$); }
-    | '*' NAME ':' test { $$ = param(ctx, PARAM_STAR, &$2, NULL, &@$); }
-    | POW NAME { $$ = param(ctx, PARAM_DSTAR, &$2, NULL, &@$); }
-    | POW NAME ':' test { $$ = param(ctx, PARAM_DSTAR, &$2, NULL, &@$); }
-    | '/' { $$ = param(ctx, PARAM_SLASH, NULL, NULL, &@$); }
+    : NAME { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, NULL, &@$); }
+    | NAME ':' test { $$ = param(ctx, PARAM_PLAIN, &$1, $3, NULL, &@$); }
+    | NAME '=' test { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, $3, &@$); }
+    | NAME ':' test '=' test { $$ = param(ctx, PARAM_PLAIN, &$1, $3, $5, &@$); }
+    | '*' { $$ = param(ctx, PARAM_STAR, NULL, NULL, NULL, &@$); }
+    | '*' NAME { $$ = param(ctx, PARAM_STAR, &$2, NULL, NULL, &@$); }
+    | '*' NAME ':' test { $$ = param(ctx, PARAM_STAR, &$2, $4, NULL, &@$); }
+    | POW NAME { $$ = param(ctx, PARAM_DSTAR, &$2, NULL, NULL, &@$); }
+    | POW NAME ':' test { $$ = param(ctx, PARAM_DSTAR, &$2, $4, NULL, &@$); }
+    | '/' { $$ = param(ctx, PARAM_SLASH, NULL, NULL, NULL, &@$); }
     | '*' NAME '=' test { FAIL_LOC(@3, "var-positional argument cannot have default value"); }
     | '*' NAME ':' test '=' test { FAIL_LOC(@5, "var-positional argument cannot have default value"); }
     | POW NAME '=' test { FAIL_LOC(@3, "var-keyword argument cannot have default value"); }
@@ -1621,12 +1625,12 @@ lparam_items
     ;
 
 lparam
-    : NAME { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, &@$); }
-    | NAME '=' test { $$ = param(ctx, PARAM_PLAIN, &$1, $3, &@$); }
-    | '*' { $$ = param(ctx, PARAM_STAR, NULL, NULL, &@$); }
-    | '*' NAME { $$ = param(ctx, PARAM_STAR, &$2, NULL, &@$); }
-    | POW NAME { $$ = param(ctx, PARAM_DSTAR, &$2, NULL, &@$); }
-    | '/' { $$ = param(ctx, PARAM_SLASH, NULL, NULL, &@$); }
+    : NAME { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, NULL, &@$); }
+    | NAME '=' test { $$ = param(ctx, PARAM_PLAIN, &$1, NULL, $3, &@$); }
+    | '*' { $$ = param(ctx, PARAM_STAR, NULL, NULL, NULL, &@$); }
+    | '*' NAME { $$ = param(ctx, PARAM_STAR, &$2, NULL, NULL, &@$); }
+    | POW NAME { $$ = param(ctx, PARAM_DSTAR, &$2, NULL, NULL, &@$); }
+    | '/' { $$ = param(ctx, PARAM_SLASH, NULL, NULL, NULL, &@$); }
     | '*' NAME '=' test { FAIL_LOC(@3, "var-positional argument cannot have default value"); }
     | POW NAME '=' test { FAIL_LOC(@3, "var-keyword argument cannot have default value"); }
     ;

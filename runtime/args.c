@@ -105,3 +105,9 @@ bool args_str(TState *ts, Value v, const char *fname, ObjStr **out) {
                ops_type_name(ts, v));
     return false;
 }
+
+bool args_ssize(TState *ts, Value v, int64_t *out) {
+    if (IS_BIGINT(v) ? int_to_i64(v, out) : ops_index(ts, v, out)) return true;
+    if (!err_occurred(ts)) err_format(ts, ts->interp->exc.OverflowError, "Python int too large to convert to C ssize_t");
+    return false;
+}

@@ -38,6 +38,9 @@ bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnam
 /* Conversions with TypeErrors naming the function and parameter. */
 bool args_int(TState *ts, Value v, int64_t *out);       /* via __index__ */
 bool args_float(TState *ts, Value v, double *out);      /* int or float */
+/* An index-sized int (via __index__), with CPython's OverflowError
+ * "Python int too large to convert to C ssize_t" for a bigger int. */
+bool args_ssize(TState *ts, Value v, int64_t *out);
 bool args_str(TState *ts, Value v, const char *fname, struct ObjStr **out);
 
 #endif

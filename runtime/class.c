@@ -8,6 +8,7 @@
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/generic.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -342,22 +343,24 @@ static Value object_hash_method(TState *ts, Value *args, int nargs, ObjTuple *kw
     return INT_VAL(h >> 16);
 }
 
+/* The __setattr__ (VALUE given) and __delattr__ (EMPTY_VAL) methods of
+ * object and of type: the name checked, then SET. */
+static Value setattr_method(TState *ts, Value self, Value name, Value value,
+                            int (*set)(TState *, Value, ObjStr *, Value)) {
+    if (!IS_STR(name))
+        return err_format(ts, ts->interp->exc.TypeError, "attribute name must be string, not '%s'",
+                          ops_type_name(ts, name));
+    return set(ts, self, str_intern_obj(ts, AS_STR(name)), value) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
 static Value object_setattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__setattr__", nargs, kwnames, 3, 3)) return ERROR_VAL;
-    if (!IS_STR(args[1]))
-        return err_format(ts, ts->interp->exc.TypeError, "attribute name must be string, not '%s'",
-                          ops_type_name(ts, args[1]));
-    ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    return class_generic_setattr(ts, args[0], name, args[2]) < 0 ? ERROR_VAL : NONE_VAL;
+    return setattr_method(ts, args[0], args[1], args[2], class_generic_setattr);
 }
 
 static Value object_delattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__delattr__", nargs, kwnames, 2, 2)) return ERROR_VAL;
-    if (!IS_STR(args[1]))
-        return err_format(ts, ts->interp->exc.TypeError, "attribute name must be string, not '%s'",
-                          ops_type_name(ts, args[1]));
-    ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    return class_generic_setattr(ts, args[0], name, EMPTY_VAL) < 0 ? ERROR_VAL : NONE_VAL;
+    return setattr_method(ts, args[0], args[1], EMPTY_VAL, class_generic_setattr);
 }
 
 static Value object_getattribute_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -486,6 +489,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
     /* The metatype's own data descriptors, as type.__name__ in Python:
      * they win over what the class (or its instances) define. */
     if (name == interp->names.name) return OBJ_VAL(type->name);
+    if (name == interp->names.class_) return OBJ_VAL(val_type(ts, self));
     if (name == interp->names.qualname) {
         Value q = type->dict ? dict_get_str(type->dict, interp->names.qualname) : EMPTY_VAL;
         return IS_STR(q) ? q : OBJ_VAL(type->name);
@@ -605,7 +609,31 @@ static Value type_subclasscheck(TState *ts, Value *args, int nargs, ObjTuple *kw
     return BOOL_VAL(type_is_subtype(AS_TYPE(args[1]), AS_TYPE(args[0])));
 }
 
+/* type.__setattr__ and __delattr__: a metaclass's super().__setattr__
+ * reaches the class-changing path (caches, slots), not object's. */
+static Value type_setattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__setattr__", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    return setattr_method(ts, args[0], args[1], args[2], type_setattr);
+}
+
+static Value type_delattr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__delattr__", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    return setattr_method(ts, args[0], args[1], EMPTY_VAL, type_setattr);
+}
+
+/* type.__repr__, for a metaclass's super().__repr__(). */
+static Value type_repr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__repr__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    return type_repr(ts, args[0]);
+}
+
 static const NativeDef type_methods[] = {
+    {"__repr__", type_repr_method},
+    {"__setattr__", type_setattr_method},
+    {"__delattr__", type_delattr_method},
     {"mro", type_mro_method},
     {"__init__", type_init_method},
     {"__call__", type_call_method},
@@ -614,6 +642,7 @@ static const NativeDef type_methods[] = {
 };
 
 const TypeSpec type_type_spec = {
+    .classmethods = generic_classmethods,
     .name = "type",
     .kind = OBJ_TYPE,
     .flags = TYPEF_BASETYPE,
@@ -624,6 +653,7 @@ const TypeSpec type_type_spec = {
     .new_ = type_new,
     .trace = type_trace,
     .methods = type_methods,
+    .binop = generic_type_binop,
 };
 
 /* ---- user classes ---------------------------------------------------- */
@@ -1253,6 +1283,50 @@ Value class_new(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDic
     return class_create(ts, meta, name, bases, ns, NULL, NULL);
 }
 
+/* PEP 560: a base that is not a class (typing's Generic[T], list[int])
+ * names the classes to use in its place through __mro_entries__(bases).
+ * BASES itself when none does, else a new tuple; NULL after raising. */
+static ObjTuple *resolve_bases(TState *ts, ObjTuple *bases) {
+    ObjList *out = NULL;
+    for (size_t i = 0; i < bases->len; i++) {
+        Value b = bases->items[i];
+        Value meth = IS_TYPE(b) ? EMPTY_VAL : ops_getattr_opt(ts, b, ts->interp->names.mro_entries);
+        if (IS_ERROR(meth)) goto fail;
+        if (IS_EMPTY(meth)) {
+            if (out && list_append(ts, out, b) < 0) goto fail;
+            continue;
+        }
+        if (!out) {
+            vm_push(ts, meth);
+            out = list_from(ts, bases->items, i);
+            vm_pop(ts);
+            if (!out) return NULL;
+            vm_push(ts, OBJ_VAL(out));
+        }
+        vm_push(ts, meth);
+        Value arg = OBJ_VAL(bases);
+        Value entries = vm_call(ts, meth, &arg, 1, NULL);
+        vm_pop(ts);
+        if (IS_ERROR(entries)) goto fail;
+        if (!IS_TUPLE(entries)) {
+            err_format(ts, ts->interp->exc.TypeError, "__mro_entries__ must return a tuple");
+            goto fail;
+        }
+        for (size_t j = 0; j < AS_TUPLE(entries)->len; j++)
+            if (list_append(ts, out, AS_TUPLE(entries)->items[j]) < 0) goto fail;
+    }
+    if (!out) return bases;
+    size_t n;
+    Value *items = list_snapshot(ts, out, &n);
+    ObjTuple *t = items ? tuple_from(ts, items, n) : NULL;
+    if (items) gc_free_buffer(items, n * sizeof(Value));
+    vm_pop(ts);
+    return t;
+fail:
+    if (out) vm_pop(ts);
+    return NULL;
+}
+
 /* __build_class__(func, name, *bases, metaclass=..., **kwargs): the
  * metaclass (given, or the most derived of the bases'), its __prepare__
  * namespace, the body run in it, then metaclass(name, bases, ns, **kwargs). */
@@ -1263,8 +1337,14 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         return err_format(ts, interp->exc.TypeError, "__build_class__: bad arguments");
     ObjFunction *body = AS_FUNCTION(args[0]);
     ObjStr *name = str_intern_obj(ts, AS_STR(args[1]));
-    ObjTuple *bases = tuple_from(ts, args + 2, (size_t)(npos - 2));
-    if (!bases) return ERROR_VAL;
+    ObjTuple *orig_bases = tuple_from(ts, args + 2, (size_t)(npos - 2));
+    if (!orig_bases) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(orig_bases));
+    ObjTuple *bases = resolve_bases(ts, orig_bases);
+    if (!bases) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
     vm_push(ts, OBJ_VAL(bases));
     /* The keywords other than metaclass=, for the metaclass call. */
     size_t nkw = kwnames ? kwnames->len : 0;
@@ -1274,6 +1354,7 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!kw || !kwn) {
         free(kw);
         free(kwn);
+        vm_pop(ts);
         vm_pop(ts);
         return err_no_memory(ts);
     }
@@ -1328,6 +1409,9 @@ Value class_build(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!IS_EMPTY(module_name)) dict_set_str(ts, ns, interp->names.module, module_name);
     dict_set_str(ts, ns, interp->names.qualname, OBJ_VAL(body->qualname));
     Value r = vm_run_class_body(ts, body, ns);
+    if (!IS_ERROR(r) && bases != orig_bases &&
+        dict_set_str(ts, ns, interp->names.orig_bases, OBJ_VAL(orig_bases)) < 0)
+        r = ERROR_VAL;
     if (!IS_ERROR(r)) {
         if (IS_TYPE(meta) && AS_TYPE(meta) == interp->types.type) {
             cls = class_create(ts, AS_TYPE(meta), name, bases, ns, kw + 3, rest_names);
@@ -1345,6 +1429,7 @@ pop_names:
     if (rest_names) vm_pop(ts);
 done:
     free(kw);
+    vm_pop(ts);
     vm_pop(ts);
     return cls;
 }

@@ -23,6 +23,7 @@
 #include "runtime/error.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
+#include "runtime/generic.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -1044,6 +1045,7 @@ static const NativeDef dict_methods[] = {
 
 static const NativeDef dict_classmethods[] = {
     {"fromkeys", dict_m_fromkeys},
+    {"__class_getitem__", generic_class_getitem},
     {NULL, NULL},
 };
 

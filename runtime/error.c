@@ -23,6 +23,7 @@
 #include "vm/code.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
+#include "vm/settrace.h"
 #include "vm/vm.h"
 
 bool err_occurred(const TState *ts) { return !IS_EMPTY(ts->exc); }
@@ -282,7 +283,7 @@ static bool embedded_line(const char *path, int line, char *buf, size_t size) {
 /* Reads line `line` (1-based) of a file (or of a stdlib module compiled
  * into the binary), stripped of surrounding spaces, into buf. Files are
  * re-read per line: tracebacks are rare and short. */
-static bool source_line(const char *path, int line, char *buf, size_t size) {
+bool err_source_line(const char *path, int line, char *buf, size_t size) {
     if (!path) return false;
     bool found = false;
     if (path[0] == '<') {
@@ -337,7 +338,7 @@ static void print_traceback(TState *ts, Value tb, FILE *out) {
         if (i++ >= skip) entries[i - 1 - skip] = (ObjTraceback *)AS_OBJ(t);
     n -= skip;
     fputs("Traceback (most recent call last):\n", out);
-    char line[1024];
+    char line[MINI_SOURCE_LINE_MAX];
     size_t repeat = 0;
     for (i = 0; i < n; i++) {
         ObjTraceback *e = entries[i];
@@ -353,7 +354,7 @@ static void print_traceback(TState *ts, Value tb, FILE *out) {
         }
         fprintf(out, "  File \"%s\", line %d, in %s\n", e->code->filename->data, e->line,
                 e->code->name->data);
-        if (source_line(e->code->filename->data, e->line, line, sizeof line))
+        if (err_source_line(e->code->filename->data, e->line, line, sizeof line))
             fprintf(out, "    %s\n", line);
     }
     free(entries);
@@ -472,17 +473,17 @@ static ObjStr *suggestion(TState *ts, Value exc) {
     return s;
 }
 
-static void print_exception_line(TState *ts, Value exc, FILE *out) {
+void err_print_exception_only(TState *ts, Value exc, FILE *out, bool hint) {
     if (print_syntax_error(ts, exc, out)) return;
     ObjType *type = OBJ_TYPE(exc);
     ObjStr *msg = err_message(ts, exc);
     const char *module = IS_STR(type->module) ? AS_STR(type->module)->data : NULL;
     if (module && strcmp(module, "builtins") != 0 && strcmp(module, "__main__") != 0)
         fprintf(out, "%s.", module);
-    ObjStr *hint = suggestion(ts, exc);
+    ObjStr *close = hint ? suggestion(ts, exc) : NULL;
     if (msg && msg->len > 0) fprintf(out, "%s: %s", type->name->data, msg->data);
     else fprintf(out, "%s", type->name->data);
-    if (hint) fprintf(out, ". Did you mean: '%s'?", hint->data);
+    if (close) fprintf(out, ". Did you mean: '%s'?", close->data);
     fputc('\n', out);
 }
 
@@ -498,7 +499,7 @@ static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
         }
     }
     print_traceback(ts, e->traceback, out);
-    print_exception_line(ts, exc, out);
+    err_print_exception_only(ts, exc, out, true);
 }
 
 void err_print(TState *ts, Value exc) {
@@ -762,8 +763,22 @@ static Value traceback_lineno(TState *ts, Value self) {
     return INT_VAL(((ObjTraceback *)AS_OBJ(self))->line);
 }
 
+static Value traceback_next(TState *ts, Value self) {
+    (void)ts;
+    Value next = ((ObjTraceback *)AS_OBJ(self))->next;
+    return IS_KIND(next, OBJ_TRACEBACK) ? next : NONE_VAL;
+}
+
+/* The entry's frame has ended by the time anyone reads this: a snapshot. */
+static Value traceback_frame(TState *ts, Value self) {
+    ObjTraceback *tb = (ObjTraceback *)AS_OBJ(self);
+    return tb->fn ? frame_snapshot(ts, tb->fn, tb->line) : NONE_VAL;
+}
+
 static const GetSetDef traceback_getsets[] = {
     {"tb_lineno", traceback_lineno, NULL},
+    {"tb_next", traceback_next, NULL},
+    {"tb_frame", traceback_frame, NULL},
     {NULL, NULL, NULL},
 };
 

@@ -7,6 +7,7 @@
  * so no lock is ever left held by an unwinding error. */
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "runtime/object.h"
 
@@ -72,6 +73,13 @@ Value err_set_missing_name(TState *ts, struct ObjStr *name, Value obj);
 /* Prints "Traceback (most recent call last):" ... to stderr, Python's
  * layout, with the source lines when the file is readable. */
 void err_print(TState *ts, Value exc);
+/* The exception's last line ("TypeError: msg"), as err_print ends;
+ * traceback.format_exception_only uses it without the "Did you mean" hint
+ * (CPython 3.11 gives that hint only to an uncaught exception). */
+void err_print_exception_only(TState *ts, Value exc, FILE *out, bool hint);
+/* Line `line` (1-based) of a file or an embedded stdlib module, stripped
+ * of surrounding blanks, into buf; false when there is none. */
+bool err_source_line(const char *path, int line, char *buf, size_t size);
 /* str(exc) as Python gives it (the message, or the repr of the key for
  * KeyError). */
 struct ObjStr *err_message(TState *ts, Value exc);

@@ -31,6 +31,7 @@ ObjFunction *function_new(TState *ts, ObjCode *code, ObjDict *globals) {
     fn->builtins = function_builtins(ts, globals);
     fn->defaults = NULL;
     fn->kwdefaults = NULL;
+    fn->annotations = NULL;
     fn->closure = NULL;
     fn->dict = NULL;
     fn->name = code->name;
@@ -54,6 +55,7 @@ static void function_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)fn->builtins);
     gc_mark_obj(m, (Obj *)fn->defaults);
     gc_mark_obj(m, (Obj *)fn->kwdefaults);
+    gc_mark_obj(m, (Obj *)fn->annotations);
     gc_mark_obj(m, (Obj *)fn->closure);
     gc_mark_obj(m, (Obj *)fn->dict);
     gc_mark_obj(m, (Obj *)fn->name);
@@ -100,6 +102,24 @@ static Value fn_get_kwdefaults(TState *ts, Value self) {
     ObjDict *d = AS_FUNCTION(self)->kwdefaults;
     return d ? OBJ_VAL(d) : NONE_VAL;
 }
+/* Made empty on first read, as CPython's. */
+static Value fn_get_annotations(TState *ts, Value self) {
+    ObjFunction *fn = AS_FUNCTION(self);
+    if (!fn->annotations) {
+        ObjDict *d = dict_new(ts);
+        if (!d) return ERROR_VAL;
+        fn->annotations = d;
+    }
+    return OBJ_VAL(fn->annotations);
+}
+static int fn_set_annotations(TState *ts, Value self, Value v) {
+    if (!IS_NONE(v) && !IS_DICT(v)) {
+        err_format(ts, ts->interp->exc.TypeError, "__annotations__ must be set to a dict object");
+        return -1;
+    }
+    AS_FUNCTION(self)->annotations = IS_NONE(v) ? NULL : AS_DICT(v);
+    return 0;
+}
 static Value fn_get_globals(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_FUNCTION(self)->globals); }
 
 static const GetSetDef function_getsets[] = {
@@ -111,6 +131,7 @@ static const GetSetDef function_getsets[] = {
     {"__defaults__", fn_get_defaults, NULL},
     {"__kwdefaults__", fn_get_kwdefaults, NULL},
     {"__globals__", fn_get_globals, NULL},
+    {"__annotations__", fn_get_annotations, fn_set_annotations},
     {NULL, NULL, NULL},
 };
 

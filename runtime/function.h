@@ -19,6 +19,7 @@ typedef struct ObjFunction {
     struct ObjDict *builtins;      /* from globals' __builtins__ when made, as CPython's */
     struct ObjTuple *defaults;     /* positional defaults, or NULL */
     struct ObjDict *kwdefaults;    /* keyword-only defaults, or NULL */
+    struct ObjDict *annotations;   /* __annotations__, or NULL until asked for */
     struct ObjTuple *closure;      /* cells of free variables, or NULL */
     struct ObjDict *dict;          /* function attributes, lazily */
     struct ObjStr *name;

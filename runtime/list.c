@@ -16,6 +16,7 @@
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/generic.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/ops.h"
@@ -1123,6 +1124,7 @@ static const NativeDef list_methods[] = {
 };
 
 const TypeSpec list_type_spec = {
+    .classmethods = generic_classmethods,
     .name = "list",
     .kind = OBJ_LIST,
     .obj_size = list_obj_size,

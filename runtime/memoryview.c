@@ -452,6 +452,7 @@ const TypeSpec memoryview_type_spec = {
     .name = "memoryview",
     .kind = OBJ_MEMORYVIEW,
     .obj_size = mv_obj_size,
+    .flags = TYPEF_SEQUENCE,
     .repr = mv_repr,
     .hash = mv_hash,
     .richcmp = mv_richcmp,

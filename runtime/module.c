@@ -175,6 +175,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
+    {"_collections", mod_collections_init},
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
     {"_re", mod_re_init},
@@ -183,6 +184,8 @@ static const BuiltinModule builtin_modules[] = {
     {"zlib", mod_zlib_init},
     {"_socket", mod_socket_init},
     {"select", mod_select_init},
+    {"_traceback", mod_traceback_init},
+    {"_platform", mod_platform_init},
     {NULL, NULL},
 };
 

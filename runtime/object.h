@@ -124,6 +124,12 @@ typedef void (*ReleaseBufferFn)(TState *ts, struct Buffer *view);
 #define TYPEF_NO_DICT 0x10     /* a user class whose __slots__ leave its instances without __dict__ */
 #define TYPEF_DICT_PREFIX 0x08 /* a user subclass of a built-in type whose layout has no dict field:
                                  instances get OBJF_DICT_PREFIX */
+/* A sequence (mapping) for match's sequence (mapping) patterns, as CPython's
+ * Py_TPFLAGS_SEQUENCE/MAPPING: deque, and the classes collections.abc's
+ * Sequence (Mapping) derive or register; list, tuple, range and dict are
+ * recognised by type. Inherited by subclasses. */
+#define TYPEF_SEQUENCE 0x40
+#define TYPEF_MAPPING 0x80
 
 typedef struct ObjType {
     Obj obj;

@@ -130,11 +130,14 @@ static Value binary_dispatch(TState *ts, BinOp op, Value a, Value b) {
     ObjType *ta = val_type(ts, a), *tb = val_type(ts, b);
     if (!vm_enter_native(ts)) return ERROR_VAL;
     Value r = NOT_IMPLEMENTED_VAL;
-    /* A subclass's reflected method wins, as in Python (2 | re.I). */
-    bool reflected_first = ta != tb && tb->binop && tb->binop != ta->binop && type_is_subtype(tb, ta);
-    if (reflected_first) r = tb->binop(ts, op, a, b);
+    /* As CPython: the right operand goes first when its type is a subclass
+     * of the left's that changes the operator ({} | defaultdict(...) is a
+     * defaultdict, through its __ror__). */
+    bool other_slot = tb->binop && tb->binop != ta->binop;
+    bool right_first = other_slot && tb != ta && type_is_subtype(tb, ta);
+    if (right_first) r = tb->binop(ts, op, a, b);
     if (IS_NOT_IMPLEMENTED(r) && ta->binop) r = ta->binop(ts, op, a, b);
-    if (IS_NOT_IMPLEMENTED(r) && !reflected_first && tb->binop && tb->binop != ta->binop) r = tb->binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r) && other_slot && !right_first) r = tb->binop(ts, op, a, b);
     vm_leave_native(ts);
     return r;
 }
@@ -184,9 +187,8 @@ Value ops_getitem(TState *ts, Value obj, Value key) {
             fn = class_bind(ts, fn, EMPTY_VAL, AS_TYPE(obj));
             return IS_ERROR(fn) ? fn : vm_call(ts, fn, &key, 1, NULL);
         }
-        /* list[int] and friends: generic aliases are not modelled; the
-         * class itself stands in, which is what annotations need. */
-        return obj;
+        return err_format(ts, ts->interp->exc.TypeError, "type '%s' is not subscriptable",
+                          AS_TYPE(obj)->name->data);
     }
     return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not subscriptable", t->name->data);
 }

@@ -8,6 +8,7 @@
 #include "runtime/args.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/generic.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -1237,6 +1238,7 @@ static const NativeDef frozenset_methods[] = {
 };
 
 const TypeSpec set_type_spec = {
+    .classmethods = generic_classmethods,
     .name = "set",
     .kind = OBJ_SET,
     .obj_size = set_obj_size,
@@ -1256,6 +1258,7 @@ const TypeSpec set_type_spec = {
 };
 
 const TypeSpec frozenset_type_spec = {
+    .classmethods = generic_classmethods,
     .name = "frozenset",
     .kind = OBJ_SET,
     .obj_size = set_obj_size,

@@ -5,6 +5,7 @@
 
 #include "runtime/args.h"
 #include "runtime/error.h"
+#include "runtime/generic.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
@@ -347,6 +348,7 @@ static const NativeDef tuple_methods[] = {
 };
 
 const TypeSpec tuple_type_spec = {
+    .classmethods = generic_classmethods,
     .name = "tuple",
     .kind = OBJ_TUPLE,
     .obj_size = tuple_obj_size,

@@ -152,6 +152,12 @@ static bool finish_type(TState *ts, ObjType *t, const TypeSpec *spec) {
     if (spec->new_ && !install_new(ts, t)) return false;
     bool ok = install_natives(ts, t, spec->methods, false) && install_natives(ts, t, spec->classmethods, true) &&
               install_getsets(ts, t, spec->getsets);
+    /* An unhashable type says so in its __dict__, as in CPython:
+     * collections.abc.Hashable looks there. */
+    if (ok && !t->hash && t->base) {
+        ObjStr *hash = str_intern_cstr(ts, "__hash__");
+        ok = hash && dict_set_str(ts, t->dict, hash, NONE_VAL) == 0;
+    }
     /* Lookups cached while the type was being filled are stale now. */
     atomic_fetch_add(&ts->interp->type_epoch, 1);
     return ok;

@@ -1128,12 +1128,12 @@ static Value builtin_callable(TState *ts, Value *args, int nargs, ObjTuple *kwna
     return BOOL_VAL(is_callable(ts, args[0]));
 }
 
-/* isinstance's second argument: a class or a (nested) tuple of them.
- * 1, 0, or -1 after raising. */
 /* A user metaclass's __instancecheck__ / __subclasscheck__ (abc.ABCMeta's
- * registry): 1, 0, -1 after raising, or 2 when the metaclass has none. */
+ * registry), or for a CLS that is not a class, its own class's
+ * (types.UnionType, typing's aliases): 1, 0, -1 after raising, or 2 when
+ * there is none. */
 static int meta_check(TState *ts, Value cls, const char *dunder, Value arg) {
-    ObjType *meta = OBJ_TYPE(cls);
+    ObjType *meta = val_type(ts, cls);
     if (!(meta->flags & TYPEF_HEAPTYPE)) return 2;
     Value fn = type_lookup(meta, str_intern_cstr(ts, dunder));
     if (!IS_FUNCTION(fn)) return 2;
@@ -1159,6 +1159,8 @@ static int instance_of(TState *ts, Value obj, Value cls, int depth) {
         }
         return 0;
     }
+    int r = meta_check(ts, cls, "__instancecheck__", obj);
+    if (r != 2) return r;
     err_format(ts, EXCS(ts)->TypeError, "isinstance() arg 2 must be a type, a tuple of types, or a union");
     return -1;
 }
@@ -1175,6 +1177,10 @@ static int subclass_of(TState *ts, Value derived, Value cls, int depth) {
             if (r != 0) return r;
         }
         return 0;
+    }
+    if (!IS_TYPE(cls)) {
+        int r = meta_check(ts, cls, "__subclasscheck__", derived);
+        if (r != 2) return r;
     }
     if (!IS_TYPE(derived)) {
         err_format(ts, EXCS(ts)->TypeError, "issubclass() arg 1 must be a class");

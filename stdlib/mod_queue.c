@@ -16,6 +16,7 @@
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/generic.h"
 #include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
@@ -208,6 +209,7 @@ static const NativeDef queue_methods[] = {
 
 static const TypeSpec simple_queue_spec = {
     .name = "SimpleQueue",
+    .classmethods = generic_classmethods,
     .kind = OBJ_OPAQUE,
     .new_ = queue_new,
     .trace = queue_trace,

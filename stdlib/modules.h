@@ -19,6 +19,7 @@ bool mod_os_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
+bool mod_collections_init(TState *ts, struct ObjDict *ns);
 bool mod_struct_init(TState *ts, struct ObjDict *ns);
 bool mod_array_init(TState *ts, struct ObjDict *ns);
 bool mod_gil_init(TState *ts, struct ObjDict *ns);
@@ -26,6 +27,8 @@ bool mod_hashlib_init(TState *ts, struct ObjDict *ns);
 bool mod_zlib_init(TState *ts, struct ObjDict *ns);
 bool mod_socket_init(TState *ts, struct ObjDict *ns);
 bool mod_select_init(TState *ts, struct ObjDict *ns);
+bool mod_traceback_init(TState *ts, struct ObjDict *ns);
+bool mod_platform_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
 
 #endif

@@ -47,6 +47,18 @@ static bool set_flags(TState *ts, Value sys, const BootConfig *c) {
     if (ops_setattr(ts, sys, str_intern_cstr(ts, "flags"), OBJ_VAL(flags)) < 0) return false;
     ObjList *warn = list_new(ts, 0);
     if (!warn || ops_setattr(ts, sys, str_intern_cstr(ts, "warnoptions"), OBJ_VAL(warn)) < 0) return false;
+    /* $MINIWARNINGS (CPython's PYTHONWARNINGS): comma-separated filters,
+     * before the -W ones so that those take precedence. */
+    const char *env = c->ignore_environment ? NULL : getenv("MINIWARNINGS");
+    while (env && *env) {
+        const char *end = strchr(env, ',');
+        size_t n = end ? (size_t)(end - env) : strlen(env);
+        while (n > 0 && *env == ' ') env++, n--;
+        while (n > 0 && env[n - 1] == ' ') n--;
+        ObjStr *w = n ? str_new(ts, env, n) : NULL;
+        if (n && (!w || list_append(ts, warn, OBJ_VAL(w)) < 0)) return false;
+        env = end ? end + 1 : NULL;
+    }
     for (int i = 0; i < c->warnoption_count; i++) {
         ObjStr *w = str_from_cstr(ts, c->warnoptions[i]);
         if (!w || list_append(ts, warn, OBJ_VAL(w)) < 0) return false;

@@ -1,4 +1,5 @@
 #include "vm/compiler.h"
+#include "vm/unparse.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,6 +133,7 @@ typedef struct CompileState {
     uint32_t nscopes, cap_scopes;
     PosIndex node_index;
     CompileMode mode;
+    bool future_annotations; /* `from __future__ import annotations`: annotations are kept as text */
 } CompileState;
 
 static void syntax_error(CompileState *cs, int line, int col, const char *fmt, ...)
@@ -296,6 +298,27 @@ static void collect_arguments_defaults(CompileState *cs, Scope *s, const AstNode
         if (args->u.arguments.kw_defaults.items[i]) collect_expr(cs, s, args->u.arguments.kw_defaults.items[i]);
 }
 
+/* Parameter annotations, in the order CPython 3.11 lists them in
+ * __annotations__ (ARGS before POSONLYARGS); FN sees each Arg. */
+static void for_each_annotated(const AstNode *args, void (*fn)(const AstNode *arg, void *data), void *data) {
+    if (!args) return;
+    const AstSeq *lists[] = {&args->u.arguments.args, &args->u.arguments.posonlyargs};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->count; i++)
+            if (lists[l]->items[i]->u.arg.annotation) fn(lists[l]->items[i], data);
+    if (args->u.arguments.vararg && args->u.arguments.vararg->u.arg.annotation) fn(args->u.arguments.vararg, data);
+    for (size_t i = 0; i < args->u.arguments.kwonlyargs.count; i++)
+        if (args->u.arguments.kwonlyargs.items[i]->u.arg.annotation) fn(args->u.arguments.kwonlyargs.items[i], data);
+    if (args->u.arguments.kwarg && args->u.arguments.kwarg->u.arg.annotation) fn(args->u.arguments.kwarg, data);
+}
+
+typedef struct { CompileState *cs; Scope *s; } CollectCtx;
+
+static void collect_annotation(const AstNode *arg, void *data) {
+    CollectCtx *cc = data;
+    collect_expr(cc->cs, cc->s, arg->u.arg.annotation);
+}
+
 static void collect_params(CompileState *cs, Scope *fs, const AstNode *args) {
     if (!args) return;
     const AstSeq *lists[] = {&args->u.arguments.posonlyargs, &args->u.arguments.args,
@@ -457,6 +480,9 @@ static void collect_function(CompileState *cs, Scope *s, const AstNode *st) {
     for (size_t i = 0; i < st->u.function_def.decorators.count; i++)
         collect_expr(cs, s, st->u.function_def.decorators.items[i]);
     collect_arguments_defaults(cs, s, st->u.function_def.args);
+    CollectCtx cc = {cs, s};
+    for_each_annotated(st->u.function_def.args, collect_annotation, &cc);
+    collect_expr(cs, s, st->u.function_def.returns);
     define(cs, s, st->u.function_def.name, DEF_LOCAL, st);
     Scope *fs = scope_new(cs, SCOPE_FUNCTION, st, s, st->u.function_def.name.s, st->u.function_def.name.len);
     if (!fs) return;
@@ -503,6 +529,7 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
         break;
     case AST_ANN_ASSIGN:
         /* `x: int` alone still makes x local, as CPython. */
+        collect_expr(cs, s, st->u.ann_assign.annotation);
         collect_expr(cs, s, st->u.ann_assign.value);
         collect_target(cs, s, st->u.ann_assign.target);
         break;
@@ -1301,8 +1328,35 @@ static void compile_subscript_index(Compiler *c, const AstNode *index) {
     compile_expr(c, index);
 }
 
-/* Defaults, keyword defaults and closure cells, then MAKE_FUNCTION. */
-static void make_function(Compiler *c, ObjCode *code, const AstNode *args, Scope *child) {
+/* An annotation's value: under `from __future__ import annotations` its
+ * text (PEP 563), else the expression itself. A form the unparser does not
+ * write (a lambda, a comprehension) is evaluated instead. */
+static void compile_annotation(Compiler *c, const AstNode *e) {
+    if (c->cs->future_annotations) {
+        StrBuf sb;
+        sb_init(&sb);
+        if (unparse_expr(c->cs->ts, e, &sb)) {
+            emit_const(c, str_constant(c, (AstStr){sb.data, sb.len}));
+            sb_free(&sb);
+            return;
+        }
+        sb_free(&sb);
+    }
+    compile_expr(c, e);
+}
+
+typedef struct { Compiler *c; uint32_t count; } AnnotationsCtx;
+
+static void compile_param_annotation(const AstNode *arg, void *data) {
+    AnnotationsCtx *ac = data;
+    emit_const(ac->c, str_constant(ac->c, arg->u.arg.name));
+    compile_annotation(ac->c, arg->u.arg.annotation);
+    ac->count++;
+}
+
+/* Defaults, keyword defaults, annotations (RETURNS is the `->` one, or NULL)
+ * and closure cells, then MAKE_FUNCTION. */
+static void make_function(Compiler *c, ObjCode *code, const AstNode *args, const AstNode *returns, Scope *child) {
     uint32_t flags = 0;
     if (args && args->u.arguments.defaults.count) {
         for (size_t i = 0; i < args->u.arguments.defaults.count; i++) compile_expr(c, args->u.arguments.defaults.items[i]);
@@ -1322,6 +1376,17 @@ static void make_function(Compiler *c, ObjCode *code, const AstNode *args, Scope
             emit(c, OP_BUILD_MAP, (uint32_t)n);
             flags |= 2;
         }
+    }
+    AnnotationsCtx ac = {c, 0};
+    for_each_annotated(args, compile_param_annotation, &ac);
+    if (returns) {
+        emit_const(c, str_constant(c, (AstStr){"return", 6}));
+        compile_annotation(c, returns);
+        ac.count++;
+    }
+    if (ac.count) {
+        emit(c, OP_BUILD_MAP, ac.count);
+        flags |= 8;
     }
     if (code->nfree) {
         uint32_t first = code->nlocals - code->nfree;
@@ -1346,7 +1411,7 @@ static void compile_lambda(Compiler *c, const AstNode *e) {
     Scope *s = scope_of(c->cs, e);
     ObjCode *code = compile_scope(c->cs, c, s, e->u.lambda.args, NULL, e->u.lambda.body, "<lambda>", 8, e->line);
     if (!code) return;
-    make_function(c, code, e->u.lambda.args, s);
+    make_function(c, code, e->u.lambda.args, NULL, s);
 }
 
 static void compile_comprehension(Compiler *c, const AstNode *e) {
@@ -1357,7 +1422,7 @@ static void compile_comprehension(Compiler *c, const AstNode *e) {
                                                   : "<genexpr>";
     ObjCode *code = compile_scope(c->cs, c, s, NULL, NULL, e, name, strlen(name), e->line);
     if (!code) return;
-    make_function(c, code, NULL, s);
+    make_function(c, code, NULL, NULL, s);
     compile_expr(c, e->u.comp.generators.items[0]->u.comprehension.iter);
     emit(c, OP_GET_ITER, 0);
     emit(c, OP_CALL, 1);
@@ -2483,6 +2548,71 @@ static void compile_import_from(Compiler *c, const AstNode *st) {
     emit(c, OP_POP_TOP, 0);
 }
 
+/* A module or class body records a bare name's annotation in
+ * __annotations__ and evaluates any other target's (unless annotations are
+ * kept as text); a function body evaluates none, as CPython. Without a
+ * value, an attribute or subscript target's object (and index) is still
+ * evaluated. */
+static void compile_ann_assign(Compiler *c, const AstNode *st) {
+    const AstNode *t = st->u.ann_assign.target;
+    if (st->u.ann_assign.value) {
+        compile_expr(c, st->u.ann_assign.value);
+        compile_store(c, t);
+    } else if (t->kind == AST_ATTRIBUTE || t->kind == AST_SUBSCRIPT) {
+        compile_expr(c, t->kind == AST_ATTRIBUTE ? t->u.attribute.value : t->u.subscript.value);
+        emit(c, OP_POP_TOP, 0);
+        if (t->kind == AST_SUBSCRIPT) {
+            compile_subscript_index(c, t->u.subscript.index);
+            emit(c, OP_POP_TOP, 0);
+        }
+    }
+    if (c->scope->kind == SCOPE_FUNCTION) return;
+    if (!st->u.ann_assign.simple) {
+        if (!c->cs->future_annotations) {
+            compile_expr(c, st->u.ann_assign.annotation);
+            emit(c, OP_POP_TOP, 0);
+        }
+        return;
+    }
+    compile_annotation(c, st->u.ann_assign.annotation);
+    emit(c, OP_LOAD_NAME, add_name(c, "__annotations__", 15));
+    emit_const(c, str_constant(c, t->u.name.id));
+    emit(c, OP_STORE_SUBSCR, 0);
+}
+
+/* Whether BODY annotates a name outside nested functions and classes, so
+ * that its module or class needs __annotations__ (CPython's find_ann). */
+static bool has_annotations(const AstSeq *body) {
+    for (size_t i = 0; i < body->count; i++) {
+        const AstNode *st = body->items[i];
+        bool found = false;
+        switch (st->kind) {
+        case AST_ANN_ASSIGN: found = true; break;
+        case AST_IF:
+        case AST_WHILE:
+            found = has_annotations(&st->u.cond_stmt.body) || has_annotations(&st->u.cond_stmt.orelse);
+            break;
+        case AST_FOR:
+            found = has_annotations(&st->u.for_stmt.body) || has_annotations(&st->u.for_stmt.orelse);
+            break;
+        case AST_WITH: found = has_annotations(&st->u.with.body); break;
+        case AST_TRY:
+            found = has_annotations(&st->u.try_stmt.body) || has_annotations(&st->u.try_stmt.orelse) ||
+                    has_annotations(&st->u.try_stmt.finalbody);
+            for (size_t h = 0; !found && h < st->u.try_stmt.handlers.count; h++)
+                found = has_annotations(&st->u.try_stmt.handlers.items[h]->u.except_handler.body);
+            break;
+        case AST_MATCH:
+            for (size_t m = 0; !found && m < st->u.match.cases.count; m++)
+                found = has_annotations(&st->u.match.cases.items[m]->u.match_case.body);
+            break;
+        default: break;
+        }
+        if (found) return true;
+    }
+    return false;
+}
+
 static void compile_decorated_def(Compiler *c, const AstNode *st) {
     bool is_class = st->kind == AST_CLASS_DEF;
     const AstSeq *decorators = is_class ? &st->u.class_def.decorators : &st->u.function_def.decorators;
@@ -2494,7 +2624,7 @@ static void compile_decorated_def(Compiler *c, const AstNode *st) {
         ObjCode *code = compile_scope(c->cs, c, s, NULL, &st->u.class_def.body, NULL, name.s, name.len, st->line);
         if (!code) return;
         emit(c, OP_LOAD_BUILD_CLASS, 0);
-        make_function(c, code, NULL, s);
+        make_function(c, code, NULL, NULL, s);
         emit_const(c, str_constant(c, name));
         const AstSeq *bases = &st->u.class_def.bases, *kws = &st->u.class_def.keywords;
         if (has_starred(bases) || kws->count) {
@@ -2526,7 +2656,7 @@ static void compile_decorated_def(Compiler *c, const AstNode *st) {
         ObjCode *code = compile_scope(c->cs, c, s, st->u.function_def.args, &st->u.function_def.body,
                                       NULL, name.s, name.len, st->line);
         if (!code) return;
-        make_function(c, code, st->u.function_def.args, s);
+        make_function(c, code, st->u.function_def.args, st->u.function_def.returns, s);
     }
     for (size_t i = 0; i < decorators->count; i++) emit(c, OP_CALL, 1);
     compile_name(c, is_class ? st->u.class_def.name : st->u.function_def.name, NAME_STORE);
@@ -2556,12 +2686,7 @@ static void compile_stmt(Compiler *c, const AstNode *st) {
         break;
     }
     case AST_AUG_ASSIGN: compile_aug_assign(c, st); break;
-    case AST_ANN_ASSIGN:
-        if (st->u.ann_assign.value) {
-            compile_expr(c, st->u.ann_assign.value);
-            compile_store(c, st->u.ann_assign.target);
-        }
-        break;
+    case AST_ANN_ASSIGN: compile_ann_assign(c, st); break;
     case AST_EXPR: {
         const AstNode *v = st->u.value_stmt.value;
         if (c->cs->mode == COMPILE_INTERACTIVE && c->scope->kind == SCOPE_MODULE) {
@@ -2797,6 +2922,7 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
             add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value));
             code->flags |= CODE_HAS_DOC;
         }
+        if (scope->kind != SCOPE_FUNCTION && has_annotations(body)) emit(&c, OP_SETUP_ANNOTATIONS, 0);
         compile_stmts(&c, body);
         emit(&c, OP_LOAD_NONE, 0);
         emit(&c, OP_RETURN_VALUE, 0);
@@ -2854,6 +2980,46 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
     return code;
 }
 
+/* `from __future__ import ...` at the top of a module: the features
+ * CPython 3.11 knows (all but annotations are always on), with its errors
+ * for an unknown one and for one after other statements. */
+static void check_future_imports(CompileState *cs, const AstSeq *body) {
+    static const char *const features[] = {
+        "nested_scopes", "generators", "division", "absolute_import", "with_statement",
+        "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop", "annotations",
+    };
+    bool at_top = true;
+    for (size_t i = 0; i < body->count && !cs->failed; i++) {
+        const AstNode *st = body->items[i];
+        if (i == 0 && is_docstring(st)) continue;
+        bool future = st->kind == AST_IMPORT_FROM && st->u.import_from.level == 0 && st->u.import_from.module.s &&
+                      strcmp(st->u.import_from.module.s, "__future__") == 0;
+        if (!future) {
+            at_top = false;
+            continue;
+        }
+        if (!at_top) {
+            syntax_error(cs, st->line, st->col, "from __future__ imports must occur at the beginning of the file");
+            return;
+        }
+        const AstSeq *names = &st->u.import_from.names;
+        for (size_t n = 0; n < names->count; n++) {
+            const char *name = names->items[n]->u.alias.name.s;
+            size_t f = 0;
+            while (f < sizeof features / sizeof features[0] && strcmp(features[f], name) != 0) f++;
+            if (strcmp(name, "braces") == 0) {
+                syntax_error(cs, st->line, st->col, "not a chance");
+                return;
+            }
+            if (f == sizeof features / sizeof features[0]) {
+                syntax_error(cs, st->line, st->col, "future feature %s is not defined", name);
+                return;
+            }
+            if (strcmp(name, "annotations") == 0) cs->future_annotations = true;
+        }
+    }
+}
+
 ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename, CompileMode mode,
                         SyntaxErrorInfo *err) {
     CompileState cs = {.ts = ts, .filename = filename, .err = err, .mode = mode};
@@ -2863,6 +3029,7 @@ ObjCode *compile_module(TState *ts, const AstNode *module, const char *filename,
      * of its own, the expression may be a lambda or a comprehension. */
     AstNode top_node = {.kind = AST_MODULE, .line = module->line, .col = module->col};
     Scope *top = scope_new(&cs, SCOPE_MODULE, is_expr ? &top_node : module, NULL, "<module>", 8);
+    if (!is_expr) check_future_imports(&cs, &module->u.module.body);
     if (top && is_expr) collect_expr(&cs, top, module);
     else if (top) collect_stmts(&cs, top, &module->u.module.body);
     if (!cs.failed) resolve_all(&cs);

@@ -70,6 +70,9 @@
 /* Frames shown at the head and tail of a long traceback, as CPython folds
  * repeated lines ("[Previous line repeated N more times]"). */
 #define MINI_TRACEBACK_REPEAT_FOLD 3
+/* The longest source line a traceback or a warning shows (the rest is cut):
+ * read into a stack buffer per line. */
+#define MINI_SOURCE_LINE_MAX 1024
 
 /* --gil-timeline: the narrowest rectangle drawn, in pixels of a 900-pixel
  * plot. Narrower intervals join their neighbour (vm/trace.c, write_svg):

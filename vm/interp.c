@@ -154,6 +154,7 @@ Interp *interp_new(GilDesign design) {
 
 void interp_free(Interp *interp) {
     interp->in_teardown = true;
+    thread_join_ended(interp);
     gc_free_all(interp);
     while (interp->threads) tstate_free(interp->threads);
     for (int i = 0; i < interp->spare_stack_count; i++)

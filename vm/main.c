@@ -82,7 +82,8 @@ static void usage(FILE *out) {
           "  -I             isolate: -E, and leave the program's folder off sys.path\n"
           "  -B, -O         accepted for CPython's sake: mini writes no bytecode files;\n"
           "                 -O sets sys.flags.optimize (asserts still run)\n"
-          "  -W arg         a warning control, stored in sys.warnoptions\n"
+          "  -W arg         a warning filter action:message:category:module:lineno\n"
+          "                 (as python -W: -W error, -W ignore::DeprecationWarning)\n"
           "  -X opt         an implementation option; mini knows gil=DESIGN as --gil\n"
           "                 (gil=0 and gil=1 are --gil=off and --gil=on)\n"
           "  --gil=DESIGN   the global interpreter lock's design: mini (the default,\n"
@@ -114,6 +115,7 @@ static void usage(FILE *out) {
           "Environment variables:\n"
           "  MINI_GIL=DESIGN     the GIL's design, as --gil; 0|1 off or on (a flag wins)\n"
           "  MINI_UNBUFFERED=x   a non-empty value acts as -u\n"
+          "  MINIWARNINGS=A,B    warning filters as -W (PYTHONWARNINGS), before -W's\n"
           "Exit status:\n"
           "  0 on success, 1 after an uncaught exception or a syntax error, 2 on a\n"
           "  usage error or a program file that can't be read, 130 after Ctrl-C\n"
@@ -377,10 +379,13 @@ static int run_exit_hook(TState *ts, int status, ObjStr *module, ObjStr *functio
     return status;
 }
 
-/* Python's exit: run threading's shutdown (atexit hooks, then wait for
- * every non-daemon thread), if the program used threading. */
+/* Python's exit, in CPython's order: threading's shutdown (its own
+ * _register_atexit hooks, then wait for every non-daemon thread), then the
+ * atexit module's handlers, each only if the program imported the module. */
 static int finish_threads(TState *ts, int status) {
-    return run_exit_hook(ts, status, ts->interp->names.threading, ts->interp->names.shutdown);
+    Interp *interp = ts->interp;
+    status = run_exit_hook(ts, status, interp->names.threading, interp->names.shutdown);
+    return run_exit_hook(ts, status, interp->names.atexit, interp->names.run_exitfuncs);
 }
 
 /* PATH with ".LABEL" before its extension (t.json -> t.on.json), for a
@@ -621,6 +626,7 @@ static int finish_run(TState *ts, const Options *o, int status) {
         /* After Ctrl-C, don't wait for worker threads: leave now; stop the
          * child processes rather than wait for them. */
         run_exit_hook(ts, status, interp->names.mp_process, interp->names.exit_after_interrupt);
+        run_exit_hook(ts, status, interp->names.atexit, interp->names.run_exitfuncs);
     } else {
         status = finish_threads(ts, status);
     }
@@ -628,8 +634,10 @@ static int finish_run(TState *ts, const Options *o, int status) {
     if (o->gil_stats || interp->tracing) thread_wait_teardown(interp);
     if (o->gil_stats) gil_print_stats(interp, ts, stderr);
     if (interp->tracing && !trace_write(interp, o->gil_trace, o->gil_timeline) && status == 0) status = 1;
-    /* Daemon threads may still run: tearing the interpreter down under
-     * them would pull their objects away, so leave that to the OS. */
+    /* Threads that ended are joined (sanitizers count an unjoined one as
+     * leaked). Daemon threads may still run: tearing the interpreter down
+     * under them would pull their objects away, so leave that to the OS. */
+    thread_join_ended(interp);
     MUTEX_LOCK(&interp->threads_lock);
     bool others = interp->thread_count > 1;
     MUTEX_UNLOCK(&interp->threads_lock);

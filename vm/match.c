@@ -17,10 +17,16 @@ bool match_is_sequence(TState *ts, Value v) {
     BuiltinTypes *t = &ts->interp->types;
     if (IS_LIST(v) || IS_TUPLE(v)) return true;
     ObjType *type = val_type(ts, v);
-    return type_is_subtype(type, t->list) || type_is_subtype(type, t->tuple) || type_is_subtype(type, t->range);
+    if (type->flags & TYPEF_MAPPING) return false;
+    return (type->flags & TYPEF_SEQUENCE) || type_is_subtype(type, t->list) || type_is_subtype(type, t->tuple) ||
+           type_is_subtype(type, t->range);
 }
 
-bool match_is_mapping(TState *ts, Value v) { return type_is_subtype(val_type(ts, v), ts->interp->types.dict); }
+bool match_is_mapping(TState *ts, Value v) {
+    ObjType *type = val_type(ts, v);
+    if (type->flags & TYPEF_SEQUENCE) return false;
+    return (type->flags & TYPEF_MAPPING) || type_is_subtype(type, ts->interp->types.dict);
+}
 
 /* map.get(key, sentinel) for a dict subclass (it may define get), a plain
  * lookup for a dict. EMPTY_VAL when missing. */
@@ -73,7 +79,16 @@ Value match_keys(TState *ts, Value map, ObjTuple *keys) {
 }
 
 Value match_rest(TState *ts, Value map, ObjTuple *keys) {
-    ObjDict *rest = dict_copy(ts, AS_DICT(map));
+    /* A mapping that is no dict (a collections.abc.Mapping) is copied as
+     * dict(map) does. */
+    ObjDict *rest = NULL;
+    if (IS_DICT(map)) {
+        rest = dict_copy(ts, AS_DICT(map));
+    } else {
+        Value d = ops_call(ts, OBJ_VAL(ts->interp->types.dict), &map, 1, NULL);
+        if (IS_ERROR(d)) return d;
+        rest = AS_DICT(d);
+    }
     if (!rest) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(rest));
     bool ok = true;

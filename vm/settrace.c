@@ -74,6 +74,17 @@ static Value frame_object(TState *ts, int index) {
     return TRACE(ts, f)->obj;
 }
 
+Value frame_snapshot(TState *ts, ObjFunction *fn, int line) {
+    /* Index 0 is never a live frame: the object only keeps what was copied. */
+    ObjFrame *fo = (ObjFrame *)gc_alloc(ts, sizeof(ObjFrame), OBJ_FRAME, ts->interp->types.frame);
+    if (!fo) return ERROR_VAL;
+    fo->ts = ts;
+    fo->index = 0;
+    fo->fn = fn;
+    fo->lineno = line;
+    return OBJ_VAL(fo);
+}
+
 static void frame_trace(GcMarker *m, Obj *self) { gc_mark_obj(m, (Obj *)((ObjFrame *)self)->fn); }
 
 static Value frame_repr(TState *ts, Value self) {

@@ -31,6 +31,9 @@ bool tracer_exception(TState *ts, Frame *f);
 bool tracer_unwind(TState *ts, Frame *f);
 
 extern const struct TypeSpec frame_type_spec;
+/* A frame object for a frame that has ended (a traceback entry's tb_frame):
+ * its code, globals and the line it was at; no locals, no f_back. */
+Value frame_snapshot(TState *ts, struct ObjFunction *fn, int line);
 
 /* sys.settrace, sys.gettrace, sys.setprofile, sys.getprofile. */
 Value tracer_settrace(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);

@@ -553,8 +553,23 @@ static inline __attribute__((always_inline)) Value load_global(TState *ts, ObjFu
     return name_error(ts, name);
 }
 
+/* The namespace a class body runs in when __prepare__ made it a dict
+ * subclass: its __getitem__/__setitem__/__delitem__ run, as CPython's item
+ * protocol on a namespace that is not exactly a dict (enum's member dict
+ * sees each name the body binds). NULL for a plain dict. */
+static ObjDict *custom_namespace(TState *ts, Frame *frame) {
+    ObjDict *l = frame->locals;
+    return l && l->obj.type != ts->interp->types.dict ? l : NULL;
+}
+
 static Value load_name(TState *ts, Frame *frame, ObjStr *name) {
-    if (frame->locals) {
+    ObjDict *custom = custom_namespace(ts, frame);
+    if (custom) {
+        Value v = ops_getitem(ts, OBJ_VAL(custom), OBJ_VAL(name));
+        if (!IS_ERROR(v)) return v;
+        if (!err_matches(ts, ts->interp->exc.KeyError)) return v;
+        err_clear(ts);
+    } else if (frame->locals) {
         Value v = dict_get(ts, frame->locals, OBJ_VAL(name));
         if (!IS_EMPTY(v)) return v;
     }
@@ -1165,14 +1180,36 @@ dispatch_op:
     TARGET(STORE_NAME) {
         SAVE_STATE();
         ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        if (dict_set_str(ts, ns, code->names[arg], TOP()) < 0) goto error;
+        ObjDict *custom = custom_namespace(ts, frame);
+        if (custom ? ops_setitem(ts, OBJ_VAL(custom), OBJ_VAL(code->names[arg]), TOP()) < 0
+                   : dict_set_str(ts, ns, code->names[arg], TOP()) < 0)
+            goto error;
         sp--;
+        DISPATCH();
+    }
+    TARGET(SETUP_ANNOTATIONS) {
+        SAVE_STATE();
+        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
+        if (IS_EMPTY(dict_get_str(ns, ts->interp->names.annotations))) {
+            ObjDict *d = dict_new(ts);
+            if (!d || dict_set_str(ts, ns, ts->interp->names.annotations, OBJ_VAL(d)) < 0) goto error;
+        }
         DISPATCH();
     }
     TARGET(DELETE_NAME) {
         SAVE_STATE();
         ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        int r = dict_delete(ts, ns, OBJ_VAL(code->names[arg]));
+        ObjDict *custom = custom_namespace(ts, frame);
+        int r;
+        if (custom) {
+            r = ops_setitem(ts, OBJ_VAL(custom), OBJ_VAL(code->names[arg]), EMPTY_VAL) < 0 ? -1 : 1;
+            if (r < 0 && err_matches(ts, ts->interp->exc.KeyError)) {
+                err_clear(ts);
+                r = 0;
+            }
+        } else {
+            r = dict_delete(ts, ns, OBJ_VAL(code->names[arg]));
+        }
         if (r < 0) goto error;
         if (r == 0) {
             name_error(ts, code->names[arg]);
@@ -1876,6 +1913,7 @@ dispatch_op:
         ObjFunction *fn = function_new(ts, fcode, frame->fn->globals);
         if (!fn) goto error;
         if (arg & 4) fn->closure = AS_TUPLE(POP());
+        if (arg & 8) fn->annotations = AS_DICT(POP());
         if (arg & 2) fn->kwdefaults = AS_DICT(POP());
         if (arg & 1) fn->defaults = AS_TUPLE(POP());
         PUSH(OBJ_VAL(fn));
