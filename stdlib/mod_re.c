@@ -116,6 +116,11 @@ typedef struct Tr {
     size_t ncond, capcond;
     bool oom;
     bool overflow; /* the error is CPython's OverflowError, not re.error */
+    /* CPython's FutureWarnings about sets that may change meaning: their
+     * kinds (WARN_*) and pattern offsets */
+    int nwarn;
+    int wkind[8];
+    size_t wpos[8];
     char msg[256];
     size_t errpos; /* byte offset in the pattern */
     bool failed;
@@ -143,6 +148,15 @@ static bool tr_oom(Tr *t) {
     t->oom = true;
     t->failed = true;
     return false;
+}
+
+enum { WARN_NESTED, WARN_DIFFERENCE, WARN_INTERSECTION, WARN_SYMMETRIC, WARN_UNION };
+
+static void tr_warn(Tr *t, int kind, size_t pos) {
+    if (t->nwarn < 8) {
+        t->wkind[t->nwarn] = kind;
+        t->wpos[t->nwarn++] = pos;
+    }
 }
 
 static bool emit(Tr *t, const char *s, size_t n) { return sb_append(&t->out, s, n) || tr_oom(t); }
@@ -406,6 +420,7 @@ static bool parse_class(Tr *t, Scope sc) {
     size_t start = t->i - 1;
     bool exact = ascii_icase(t, sc);
     if (!mark(t, start) || !emits(t, exact ? "(?-i:[" : "[")) return false;
+    if (peek(t) == '[') tr_warn(t, WARN_NESTED, t->i);
     if (peek(t) == '^') {
         t->i++;
         if (!emits(t, "^")) return false;
@@ -418,7 +433,6 @@ static bool parse_class(Tr *t, Scope sc) {
             t->i++;
             return emits(t, exact ? "])" : "]");
         }
-        first = false;
         uint32_t lo = 0;
         int cat = 0;
         if (peek(t) == '\\') {
@@ -426,11 +440,19 @@ static bool parse_class(Tr *t, Scope sc) {
             int r = class_escape(t, here, &lo, &cat);
             if (r < 0) return false;
         } else {
+            int c = peek(t);
+            /* a doubled -, &, ~ or | after the first item: a set operation
+             * in some future Python */
+            if (!first && t->i + 1 < t->n && t->p[t->i + 1] == c && strchr("-&~|", c) && c)
+                tr_warn(t, c == '-' ? WARN_DIFFERENCE : c == '&' ? WARN_INTERSECTION
+                           : c == '~' ? WARN_SYMMETRIC : WARN_UNION, t->i);
             lo = next_cp(t);
         }
+        first = false;
         if (peek(t) == '-' && t->i + 1 < t->n && t->p[t->i + 1] != ']') {
             t->i++;
             size_t hi_start = t->i;
+            if (peek(t) == '-') tr_warn(t, WARN_DIFFERENCE, t->i - 1);
             uint32_t hi = 0;
             int hcat = 0;
             if (peek(t) == '\\') {
@@ -1089,6 +1111,7 @@ typedef struct ObjRegex {
     bool text;         /* a str pattern */
     Value groupindex;  /* dict name -> index */
     Value match_type;  /* _re.Match, looked up once */
+    Value warnings;    /* FutureWarning messages for re.mini to give, a list */
 } ObjRegex;
 
 #define AS_REGEX(v) ((ObjRegex *)AS_OBJ(v))
@@ -1096,6 +1119,7 @@ typedef struct ObjRegex {
 static void regex_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, ((ObjRegex *)self)->groupindex);
     gc_mark_value(m, ((ObjRegex *)self)->match_type);
+    gc_mark_value(m, ((ObjRegex *)self)->warnings);
 }
 static void regex_finalize(Obj *self) {
     ObjRegex *r = (ObjRegex *)self;
@@ -1117,12 +1141,30 @@ static Value g_groupindex(TState *ts, Value self) {
     (void)ts;
     return AS_REGEX(self)->groupindex;
 }
+static Value g_warnings(TState *ts, Value self) {
+    (void)ts;
+    return AS_REGEX(self)->warnings;
+}
 
 /* Code points in a str before byte offset `off` (0..len). */
 static size_t pattern_chars(const char *p, size_t off) {
     size_t n = 0;
     for (size_t k = 0; k < off; k++) n += ((unsigned char)p[k] & 0xc0) != 0x80;
     return n;
+}
+
+/* The FutureWarnings a pattern gives, as messages (CPython gives them while
+ * parsing, so before any error). NULL after raising. */
+static ObjList *warning_list(TState *ts, const Tr *t) {
+    static const char *const what[] = {"nested set", "set difference", "set intersection",
+                                       "set symmetric difference", "set union"};
+    ObjList *warns = list_new(ts, 0);
+    for (int k = 0; warns && k < t->nwarn; k++) {
+        size_t pos = t->text ? pattern_chars(t->p, t->wpos[k]) : t->wpos[k];
+        ObjStr *msg = str_printf(ts, "Possible %s at position %zu", what[t->wkind[k]], pos);
+        if (!msg || list_append(ts, warns, OBJ_VAL(msg)) < 0) return NULL;
+    }
+    return warns;
 }
 
 static Value compile_error(TState *ts, Tr *t, bool text) {
@@ -1148,11 +1190,13 @@ static Value compile_error(TState *ts, Tr *t, bool text) {
         memcpy(t->msg, esc, n + 1);
     }
     ObjStr *msg = str_from_cstr(ts, t->msg);
+    ObjList *warns = msg ? warning_list(ts, t) : NULL;
     bool nopos = t->errpos == (size_t)-1;
     size_t pos = nopos ? 0 : text ? pattern_chars(t->p, t->errpos) : t->errpos;
     tr_free(t);
-    if (!msg) return ERROR_VAL;
-    ObjTuple *r = tuple_pack2(ts, OBJ_VAL(msg), nopos ? NONE_VAL : INT_VAL((int64_t)pos));
+    if (!warns) return ERROR_VAL;
+    Value items[3] = {OBJ_VAL(msg), nopos ? NONE_VAL : INT_VAL((int64_t)pos), OBJ_VAL(warns)};
+    ObjTuple *r = tuple_from(ts, items, 3);
     return r ? OBJ_VAL(r) : ERROR_VAL;
 }
 
@@ -1176,7 +1220,8 @@ static Value pcre2_compile_error(TState *ts, Tr *t, int code, size_t erroff) {
 
 static ObjType *re_type(TState *ts, const char *name);
 
-/* compile(pattern, flags): a Regex, or (message, position) for re.error. */
+/* compile(pattern, flags): a Regex, or (message, position, warnings) for
+ * re.error. */
 static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "compile", nargs, kwnames, 2, 2)) return ERROR_VAL;
     Value pat = args[0];
@@ -1277,9 +1322,10 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         pcre2_match_context *mctx_attached = pcre2_match_context_create(NULL);
         int *parent = malloc((size_t)(t.groups + 1) * sizeof *parent);
         ObjDict *gi = dict_new(ts);
+        ObjList *warns = gi ? warning_list(ts, &t) : NULL;
         ObjType *type = re_type(ts, "Regex");
         ObjType *mtype = type ? re_type(ts, "Match") : NULL;
-        ObjRegex *r = gi && mctx && mctx_attached && parent && mtype ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
+        ObjRegex *r = warns && mctx && mctx_attached && parent && mtype ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
                                                    : NULL;
         if (!r) {
             pcre2_code_free(code);
@@ -1300,6 +1346,7 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         r->text = t.text;
         r->groupindex = OBJ_VAL(gi);
         r->match_type = OBJ_VAL(mtype);
+        r->warnings = OBJ_VAL(warns);
         for (size_t k = 0; k < t.nnames; k++) {
             ObjStr *name = name_str(ts, &t, t.names[k].name, t.names[k].len);
             if (!name || dict_set(ts, gi, OBJ_VAL(name), INT_VAL(t.names[k].index)) < 0) {
@@ -2112,6 +2159,7 @@ static const GetSetDef regex_getsets[] = {
     {"groups", g_groups, NULL},
     {"flags", g_flags, NULL},
     {"groupindex", g_groupindex, NULL},
+    {"_warnings", g_warnings, NULL},
     {NULL, NULL, NULL},
 };
 
