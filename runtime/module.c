@@ -176,6 +176,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
     {"_collections", mod_collections_init},
+    {"_random", mod_random_init},
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
     {"_re", mod_re_init},

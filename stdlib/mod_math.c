@@ -104,13 +104,105 @@ static Value math_radians(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 /* Gamma(n) = (n-1)! is exact in a double up to n = 23 (the odd part of 22!
- * fits 53 bits), where libm's tgamma can be a few ulps off. */
+ * fits 53 bits). */
 #define GAMMA_EXACT_MAX 23
 
-/* gamma and lgamma have poles at 0 and the negative integers (domain
- * errors) and overflow for large arguments. Non-integral arguments use
- * libm, which may differ from CPython's own Lanczos implementation in the
- * last digit. */
+/* gamma and lgamma follow CPython's own algorithm rather than libm's, so
+ * that results agree to the last bit: the Lanczos approximation with
+ * N = 13, g = 6.024680040776729583740234375 (Godfrey's coefficients, the
+ * denominator being x(x+1)...(x+11) expanded), evaluated as a rational
+ * function in x (x < 5) or in 1/x (x >= 5), with a reflection through
+ * sin(pi x) for negative arguments. */
+#define LANCZOS_N 13
+static const double lanczos_g = 6.024680040776729583740234375;
+static const double lanczos_g_minus_half = 5.524680040776729583740234375;
+static const double lanczos_num[LANCZOS_N] = {
+    23531376880.410759688572007674451636754734846804940,
+    42919803642.649098768957899047001988850926355848959,
+    35711959237.355668049440185451547166705960488635843,
+    17921034426.037209699919755754458931112671403265390,
+    6039542586.3520280050642916443072979210699388420708,
+    1439720407.3117216736632230727949123939715485786772,
+    248874557.86205415651146038641322942321632125127801,
+    31426415.585400194380614231628318205362874684987640,
+    2876370.6289353724412254090516208496135991145378768,
+    186056.26539522349504029498971604569928220784236328,
+    8071.6720023658162106380029022722506138218516325024,
+    210.82427775157934587250973392071336271166969580291,
+    2.5066282746310002701649081771338373386264310793408,
+};
+static const double lanczos_den[LANCZOS_N] = {
+    0.0, 39916800.0, 120543840.0, 150917976.0, 105258076.0, 45995730.0, 13339535.0,
+    2637558.0, 357423.0, 32670.0, 1925.0, 66.0, 1.0,
+};
+static const double LOG_PI = 1.144729885849400174143427351353058711647;
+
+static double lanczos_sum(double x) {
+    double num = 0.0, den = 0.0;
+    if (x < 5.0) {
+        for (int i = LANCZOS_N - 1; i >= 0; i--) {
+            num = num * x + lanczos_num[i];
+            den = den * x + lanczos_den[i];
+        }
+    } else {
+        for (int i = 0; i < LANCZOS_N; i++) {
+            num = num / x + lanczos_num[i];
+            den = den / x + lanczos_den[i];
+        }
+    }
+    return num / den;
+}
+
+/* sin(pi * x), exact at the integers and half-integers. */
+static double sin_pi(double x) {
+    double y = fmod(fabs(x), 2.0), r = 0.0;
+    switch ((int)round(2.0 * y)) {
+    case 0: r = sin(M_PI * y); break;
+    case 1: r = cos(M_PI * (y - 0.5)); break;
+    case 2: r = sin(M_PI * (1.0 - y)); break;
+    case 3: r = -cos(M_PI * (y - 1.5)); break;
+    default: r = sin(M_PI * (y - 2.0)); break;
+    }
+    return copysign(1.0, x) * r;
+}
+
+/* Gamma of a finite, non-integral (or large integral) x with |x| <= 200. */
+static double lanczos_gamma(double x) {
+    double absx = fabs(x), y = absx + lanczos_g_minus_half, q, z, r;
+    if (absx > lanczos_g_minus_half) {
+        q = y - absx;
+        z = q - lanczos_g_minus_half;
+    } else {
+        q = y - lanczos_g_minus_half;
+        z = q - absx;
+    }
+    z = z * lanczos_g / y;
+    if (x < 0.0) {
+        r = -M_PI / sin_pi(absx) / absx * exp(y) / lanczos_sum(absx);
+        r -= z * r;
+        if (absx < 140.0) {
+            r /= pow(y, absx - 0.5);
+        } else {
+            double sqrtpow = pow(y, absx / 2.0 - 0.25);
+            r /= sqrtpow;
+            r /= sqrtpow;
+        }
+    } else {
+        r = lanczos_sum(absx) / exp(y);
+        r += z * r;
+        if (absx < 140.0) {
+            r *= pow(y, absx - 0.5);
+        } else {
+            double sqrtpow = pow(y, absx / 2.0 - 0.25);
+            r *= sqrtpow;
+            r *= sqrtpow;
+        }
+    }
+    return r;
+}
+
+/* Poles at 0 and the negative integers are domain errors; results too
+ * big for a double are range errors (tiny ones quietly underflow). */
 static Value gamma_like(TState *ts, const char *name, bool logarithm, Value *args, int nargs,
                         ObjTuple *kwnames) {
     if (!args_check(ts, name, nargs, kwnames, 1, 1)) return ERROR_VAL;
@@ -121,14 +213,25 @@ static Value gamma_like(TState *ts, const char *name, bool logarithm, Value *arg
         if (x < 0 && !logarithm) return domain_error(ts);
         return FLOAT_VAL(INFINITY);
     }
-    if (x <= 0 && x == floor(x)) return domain_error(ts);
-    if (!logarithm && x == floor(x) && x <= GAMMA_EXACT_MAX) {
-        double f = 1.0;
-        for (int i = 2; i < (int)x; i++) f *= i;
-        return FLOAT_VAL(f);
+    if (x == floor(x) && x <= 0) return domain_error(ts);
+    double absx = fabs(x), r;
+    if (logarithm) {
+        if (x == floor(x) && x <= 2.0) return FLOAT_VAL(0.0);
+        if (absx < 1e-20) return FLOAT_VAL(-log(absx));
+        r = log(lanczos_sum(absx)) - lanczos_g;
+        r += (absx - 0.5) * (log(absx + lanczos_g - 0.5) - 1);
+        if (x < 0.0) r = LOG_PI - log(fabs(sin_pi(absx))) - log(absx) - r;
+    } else if (x == floor(x) && x <= GAMMA_EXACT_MAX) {
+        r = 1.0;
+        for (int i = 2; i < (int)x; i++) r *= i;
+    } else if (absx < 1e-20) {
+        r = 1.0 / x;
+    } else if (absx > 200.0) {
+        if (x > 0.0) return range_error(ts);
+        r = 0.0 / sin_pi(x);
+    } else {
+        r = lanczos_gamma(x);
     }
-    int sign;
-    double r = logarithm ? lgamma_r(x, &sign) : tgamma(x);
     if (isinf(r)) return range_error(ts);
     return FLOAT_VAL(r);
 }

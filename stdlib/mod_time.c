@@ -401,6 +401,20 @@ static Value time_ctime(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return format_asctime(ts, &tm);
 }
 
+/* strptime(string, format="%a %b %d %H:%M:%S %Y"): parsed by the
+ * strptime of stdlib/datetime.mini, as CPython's time.strptime is by its
+ * _strptime module. */
+static Value time_strptime(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "strptime", nargs, kwnames, 1, 2)) return ERROR_VAL;
+    ObjStr *module_name = str_intern_cstr(ts, "datetime");
+    Value m = module_name ? module_import(ts, module_name, NONE_VAL, 0, ts->interp->builtins) : ERROR_VAL;
+    if (IS_ERROR(m)) return ERROR_VAL;
+    ObjStr *fn_name = str_intern_cstr(ts, "_strptime_time");
+    Value fn = fn_name ? ops_getattr(ts, m, fn_name) : ERROR_VAL;
+    if (IS_ERROR(fn)) return ERROR_VAL;
+    return vm_call(ts, fn, args, nargs, NULL);
+}
+
 static const NativeDef time_functions[] = {
     {"time", time_time},
     {"time_ns", time_time_ns},
@@ -417,6 +431,7 @@ static const NativeDef time_functions[] = {
     {"gmtime", time_gmtime},
     {"mktime", time_mktime},
     {"strftime", time_strftime},
+    {"strptime", time_strptime},
     {"asctime", time_asctime},
     {"ctime", time_ctime},
     {NULL, NULL},

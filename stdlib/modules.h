@@ -20,6 +20,7 @@ bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
 bool mod_collections_init(TState *ts, struct ObjDict *ns);
+bool mod_random_init(TState *ts, struct ObjDict *ns);
 bool mod_struct_init(TState *ts, struct ObjDict *ns);
 bool mod_array_init(TState *ts, struct ObjDict *ns);
 bool mod_gil_init(TState *ts, struct ObjDict *ns);
