@@ -4,6 +4,8 @@
  * the GIL and never holds up a collection. */
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +366,13 @@ static Value thread_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return INT_VAL(n);
 }
 
+/* The operating system's id of the calling thread (gettid). */
+static Value thread_get_native_id(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    if (!args_check(ts, "get_native_id", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    return INT_VAL((int64_t)syscall(SYS_gettid));
+}
+
 static Value thread_allocate_lock(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     (void)args;
     if (!args_check(ts, "allocate_lock", nargs, kwnames, 0, 0)) return ERROR_VAL;
@@ -376,7 +385,8 @@ static Value thread_stack_size(TState *ts, Value *args, int nargs, ObjTuple *kwn
     if (nargs == 1 && !(IS_INT(args[0]) && AS_INT(args[0]) == 0))
         return err_format(ts, ts->interp->exc.ValueError,
                           "mini threads have a fixed stack size of %d bytes", MINI_THREAD_STACK_BYTES);
-    return INT_VAL(MINI_THREAD_STACK_BYTES);
+    /* 0, as CPython's: the default size (for mini, always). */
+    return INT_VAL(0);
 }
 
 /* Prints an exception's traceback to stderr (threading's excepthook). */
@@ -401,6 +411,7 @@ static const NativeDef thread_functions[] = {
     {"start_new_thread", thread_start_new},
     {"start_new", thread_start_new},
     {"get_ident", thread_get_ident},
+    {"get_native_id", thread_get_native_id},
     {"_count", thread_count},
     {"allocate_lock", thread_allocate_lock},
     {"allocate", thread_allocate_lock},

@@ -30,6 +30,9 @@ bool mod_socket_init(TState *ts, struct ObjDict *ns);
 bool mod_select_init(TState *ts, struct ObjDict *ns);
 bool mod_traceback_init(TState *ts, struct ObjDict *ns);
 bool mod_platform_init(TState *ts, struct ObjDict *ns);
+bool mod_itertools_init(TState *ts, struct ObjDict *ns);
+bool mod_operator_init(TState *ts, struct ObjDict *ns);
+bool mod_functools_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
 
 #endif

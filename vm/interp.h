@@ -198,6 +198,7 @@ struct Interp {
     struct ObjDict *builtins;    /* the builtins module's namespace */
     Value sys_module;
     Value argv;                  /* list of str */
+    Value orig_argv;             /* list of str: sys.orig_argv */
     Value memory_error;          /* raised when not even a MemoryError can be allocated */
     Value no_args;               /* (): MemoryError's args, made up front */
     char *exe_dir;               /* where the binary lives: stdlib lookup */
