@@ -98,15 +98,34 @@ static inline int file_fd(ObjFile *f) { return atomic_load_explicit(&f->fd, memo
 /* ---- errors ---------------------------------------------------------- */
 
 Value file_raise_oserror(TState *ts, int err, Value filename) {
+    return file_raise_oserror2(ts, err, filename, NONE_VAL);
+}
+
+Value file_raise_oserror2(TState *ts, int err, Value filename, Value filename2) {
     Interp *interp = ts->interp;
     char buf[256];
     const char *msg = strerror_r(err, buf, sizeof buf);
     ObjStr *strerr = str_from_cstr(ts, msg);
     if (!strerr) return ERROR_VAL;
-    Value args[3] = {INT_VAL(err), OBJ_VAL(strerr), filename};
-    Value exc = vm_call(ts, OBJ_VAL(interp->exc.OSError), args, IS_NONE(filename) ? 2 : 3, NULL);
+    Value args[5] = {INT_VAL(err), OBJ_VAL(strerr), filename, NONE_VAL, filename2};
+    int nargs = !IS_NONE(filename2) ? 5 : !IS_NONE(filename) ? 3 : 2;
+    Value exc = vm_call(ts, OBJ_VAL(interp->exc.OSError), args, nargs, NULL);
     if (IS_ERROR(exc)) return exc;
     return err_raise(ts, exc);
+}
+
+Value file_fspath(TState *ts, Value path) {
+    if (IS_STR(path) || IS_BYTES(path)) return path;
+    ObjStr *name = str_intern_cstr(ts, "__fspath__");
+    ObjType *type = val_type(ts, path);
+    Value method = name ? type_lookup(type, name) : EMPTY_VAL;
+    if (IS_EMPTY(method) || IS_NONE(method))
+        return err_format(ts, ts->interp->exc.TypeError, "expected str, bytes or os.PathLike object, not %s",
+                          type->name->data);
+    Value r = vm_call(ts, method, &path, 1, NULL);
+    if (IS_ERROR(r) || IS_STR(r) || IS_BYTES(r)) return r;
+    return err_format(ts, ts->interp->exc.TypeError, "expected %s.__fspath__() to return str or bytes, not %s",
+                      type->name->data, ops_type_name(ts, r));
 }
 
 /* io.UnsupportedOperation derives from OSError and ValueError; mini's
@@ -777,12 +796,13 @@ static bool check_text_options(TState *ts, int64_t buffering, Value encoding, Va
 
 /* open(2) detached, retrying after signals. -1 after raising. */
 static int open_path(TState *ts, Value file, int oflags) {
-    ObjStr *path = AS_STR(file);
-    if (memchr(path->data, '\0', path->len)) {
+    const char *data = IS_STR(file) ? AS_STR(file)->data : AS_BYTES(file)->data;
+    size_t len = IS_STR(file) ? AS_STR(file)->len : AS_BYTES(file)->len;
+    if (memchr(data, '\0', len)) {
         err_format(ts, ts->interp->exc.ValueError, "embedded null byte");
         return -1;
     }
-    char *cpath = strdup(path->data);
+    char *cpath = strdup(data);
     if (!cpath) {
         err_no_memory(ts);
         return -1;
@@ -817,17 +837,11 @@ static int call_opener(TState *ts, Value opener, Value file, int oflags) {
     return (int)fd;
 }
 
-Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"file", "mode", "buffering", "encoding",
-                                        "errors", "newline", "closefd", "opener"};
-    Value a[8];
-    if (!args_bind(ts, "open", args, nargs, kwnames, names, 8, 1, 8, a)) return ERROR_VAL;
+/* open() once its arguments are bound: a[0] is a descriptor, or (by_path)
+ * a str or bytes path. */
+static Value open_file(TState *ts, Value *a, bool by_path) {
     Interp *interp = ts->interp;
     Value file = a[0];
-    bool by_path = IS_STR(file);
-    if (!by_path && !IS_INT(file) && !IS_BOOL(file))
-        return err_format(ts, interp->exc.TypeError,
-                          "expected str, bytes or os.PathLike object, not %s", ops_type_name(ts, file));
     Value mode = IS_EMPTY(a[1]) ? EMPTY_VAL : a[1];
     if (!IS_EMPTY(mode) && !IS_STR(mode))
         return err_format(ts, interp->exc.TypeError, "open() argument 'mode' must be str, not %s",
@@ -922,6 +936,22 @@ Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         return ERROR_VAL;
     }
     return OBJ_VAL(f);
+}
+
+Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"file", "mode", "buffering", "encoding",
+                                        "errors", "newline", "closefd", "opener"};
+    Value a[8];
+    if (!args_bind(ts, "open", args, nargs, kwnames, names, 8, 1, 8, a)) return ERROR_VAL;
+    if (IS_INT(a[0]) || IS_BOOL(a[0])) return open_file(ts, a, false);
+    /* A path: str or bytes, or what an os.PathLike's __fspath__ gives
+     * (kept on the stack: an opener may run mini code). */
+    a[0] = file_fspath(ts, a[0]);
+    if (IS_ERROR(a[0])) return ERROR_VAL;
+    vm_push(ts, a[0]);
+    Value r = open_file(ts, a, true);
+    vm_pop(ts);
+    return r;
 }
 
 /* ---- methods ----------------------------------------------------------- */

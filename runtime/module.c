@@ -172,7 +172,7 @@ static const BuiltinModule builtin_modules[] = {
     {"time", mod_time_init},
     {"math", mod_math_init},
     {"cmath", mod_cmath_init},
-    {"os", mod_os_init},
+    {"posix", mod_posix_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},

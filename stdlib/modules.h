@@ -15,7 +15,7 @@ bool mod_sys_init(TState *ts, struct ObjDict *ns);
 bool mod_time_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
 bool mod_cmath_init(TState *ts, struct ObjDict *ns);
-bool mod_os_init(TState *ts, struct ObjDict *ns);
+bool mod_posix_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
