@@ -869,6 +869,18 @@ static Value open_file(TState *ts, Value *a, bool by_path) {
     if (!parse_mode(ts, AS_STR(mode), &oflags, &flags)) return ERROR_VAL;
     if (by_path && !closefd)
         return err_format(ts, interp->exc.ValueError, "Cannot use closefd=False with file name");
+    if (flags & FILE_BINARY) {
+        /* A binary file's mode is its raw FileIO's, in CPython's words:
+         * 'w+b' reads 'rb+'. */
+        bool rw = (flags & FILE_READABLE) && (flags & FILE_WRITABLE);
+        const char *raw = (oflags & O_EXCL)     ? (rw ? "xb+" : "xb")
+                          : (oflags & O_APPEND) ? (rw ? "ab+" : "ab")
+                          : (flags & FILE_READABLE) ? (rw ? "rb+" : "rb")
+                                                    : "wb";
+        ObjStr *m = str_intern_cstr(ts, raw);
+        if (!m) return ERROR_VAL;
+        mode = OBJ_VAL(m);
+    }
 
     int fd;
     if (!by_path) {

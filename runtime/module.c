@@ -173,6 +173,7 @@ static const BuiltinModule builtin_modules[] = {
     {"math", mod_math_init},
     {"cmath", mod_cmath_init},
     {"posix", mod_posix_init},
+    {"errno", mod_errno_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},

@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -624,6 +625,36 @@ static Value os_stat_raw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     return v;
 }
 
+/* _statvfs(path or fd): (f_bsize, f_frsize, f_blocks, f_bfree, f_bavail,
+ * f_files, f_ffree, f_favail, f_flag, f_namemax, f_fsid). */
+static Value os_statvfs_raw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "statvfs", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    PathArg p;
+    if (!path_arg(ts, "statvfs", args[0], PATH_OR_FD, &p)) return ERROR_VAL;
+    struct statvfs st;
+    int r, err;
+    if (p.c) SYSCALL(ts, r, err, statvfs(p.c, &st));
+    else SYSCALL(ts, r, err, fstatvfs(p.fd, &st));
+    Value v = r < 0 ? fail(ts, err, p.obj, NONE_VAL) : NONE_VAL;
+    ObjTuple *t = r < 0 ? NULL : tuple_new(ts, 11);
+    if (t) {
+        vm_push(ts, OBJ_VAL(t));
+        uint64_t fields[11] = {st.f_bsize, st.f_frsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files,
+                               st.f_ffree, st.f_favail, st.f_flag, st.f_namemax, st.f_fsid};
+        v = OBJ_VAL(t);
+        for (int i = 0; i < 11 && !IS_ERROR(v); i++) {
+            Value n = int_from_u64(ts, fields[i]);
+            if (IS_ERROR(n)) v = n;
+            else t->items[i] = n;
+        }
+        vm_pop(ts);
+    } else if (r >= 0) {
+        v = ERROR_VAL;
+    }
+    path_done(ts, &p);
+    return v;
+}
+
 /* remove/unlink, rmdir: path, *, dir_fd=None. */
 static Value unlink_call(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *kwnames, int flags) {
     static const char *const names[] = {"path", "dir_fd"};
@@ -1116,6 +1147,7 @@ static const NativeDef os_functions[] = {
     {"listdir", os_listdir},
     {"_scandir", os_scandir_list},
     {"_stat", os_stat_raw},
+    {"_statvfs", os_statvfs_raw},
     {"remove", os_remove},
     {"unlink", os_unlink},
     {"rmdir", os_rmdir},

@@ -16,6 +16,7 @@ bool mod_time_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
 bool mod_cmath_init(TState *ts, struct ObjDict *ns);
 bool mod_posix_init(TState *ts, struct ObjDict *ns);
+bool mod_errno_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
