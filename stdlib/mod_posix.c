@@ -396,7 +396,7 @@ static Value os_umask(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 /* ---- the environment ----------------------------------------------------------- */
 
-/* putenv(key, value), unsetenv(key): str or bytes. */
+/* putenv(key, value), unsetenv(key): str or bytes (key: putenv's name). */
 static bool env_arg(TState *ts, Value v, bool key, const char **out) {
     Interp *interp = ts->interp;
     if (!IS_STR(v) && !IS_BYTES(v)) {
@@ -409,7 +409,9 @@ static bool env_arg(TState *ts, Value v, bool key, const char **out) {
         err_format(ts, interp->exc.ValueError, "embedded null byte");
         return false;
     }
-    if (key && (n == 0 || strchr(s, '='))) {
+    /* An empty name, or '=' in unsetenv's, is left to the system (EINVAL),
+     * as in CPython. */
+    if (key && n > 0 && strchr(s, '=')) {
         err_format(ts, interp->exc.ValueError, "illegal environment variable name");
         return false;
     }
@@ -428,7 +430,7 @@ static Value os_putenv(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 static Value os_unsetenv(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "unsetenv", nargs, kwnames, 1, 1)) return ERROR_VAL;
     const char *key;
-    if (!env_arg(ts, args[0], true, &key)) return ERROR_VAL;
+    if (!env_arg(ts, args[0], false, &key)) return ERROR_VAL;
     if (unsetenv(key) < 0) return file_raise_oserror(ts, errno, NONE_VAL);
     return NONE_VAL;
 }
@@ -719,11 +721,6 @@ static Value two_paths(TState *ts, const char *fname, Value *args, int nargs, Ob
         path_done(ts, &src);
         return ERROR_VAL;
     }
-    if (src.bytes != dst.bytes) {
-        path_done(ts, &dst);
-        path_done(ts, &src);
-        return err_format(ts, ts->interp->exc.TypeError, "%s: src and dst must be the same type", fname);
-    }
     switch (op) {
     case TWO_RENAME: SYSCALL(ts, r, err, renameat(src_fd, src.c, dst_fd, dst.c)); break;
     case TWO_LINK: SYSCALL(ts, r, err, linkat(src_fd, src.c, dst_fd, dst.c, follow ? AT_SYMLINK_FOLLOW : 0)); break;
@@ -811,7 +808,7 @@ static Value os_chmod(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 /* A time in seconds (int or float) as a timespec. */
 static bool timespec_arg(TState *ts, Value v, struct timespec *out) {
-    if (IS_INTLIKE(v)) {
+    if (!IS_FLOAT(v) && !ops_isinstance(ts, v, ts->interp->types.float_)) {
         int64_t s;
         if (!args_int(ts, v, &s)) return false;
         *out = (struct timespec){.tv_sec = s, .tv_nsec = 0};
@@ -840,8 +837,8 @@ static bool ns_timespec_arg(TState *ts, Value v, struct timespec *out) {
 /* A pair (atime, mtime) of times=. or ns=. */
 static bool time_pair(TState *ts, Value v, const char *what, bool ns, struct timespec out[2]) {
     if (!IS_TUPLE(v) || AS_TUPLE(v)->len != 2) {
-        err_format(ts, ts->interp->exc.TypeError, "utime: '%s' must be a tuple of two %s", what,
-                   ns ? "ints" : "ints or floats");
+        err_format(ts, ts->interp->exc.TypeError, "utime: '%s' must be %sa tuple of two ints%s", what,
+                   ns ? "" : "either ", ns ? "" : " or None");
         return false;
     }
     for (int i = 0; i < 2; i++)
@@ -867,7 +864,7 @@ static Value os_utime(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!path_arg(ts, "utime", a[0], PATH_OR_FD, &p)) return ERROR_VAL;
     if (p.c) SYSCALL(ts, r, err, utimensat(dir_fd, p.c, tv, follow ? 0 : AT_SYMLINK_NOFOLLOW));
     else SYSCALL(ts, r, err, futimens(p.fd, tv));
-    Value v = none_or_error(ts, r, err, p.obj);
+    Value v = none_or_error(ts, r, err, NONE_VAL); /* CPython names no file here */
     path_done(ts, &p);
     return v;
 }
@@ -1046,7 +1043,7 @@ static Value os_read(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     int fd, err;
     int64_t n;
     if (!c_int_arg(ts, args[0], &fd) || !args_int(ts, args[1], &n)) return ERROR_VAL;
-    if (n < 0) return err_format(ts, ts->interp->exc.ValueError, "negative count");
+    if (n < 0) return file_raise_oserror(ts, EINVAL, NONE_VAL);
     char *buf = malloc(n ? (size_t)n : 1);
     if (!buf) return err_no_memory(ts);
     ssize_t r;
