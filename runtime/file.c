@@ -1150,15 +1150,18 @@ static Value file_seek(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (whence < 0 || whence > 2)
         return err_format(ts, interp->exc.ValueError, "invalid whence (%lld, should be 0, 1 or 2)",
                           (long long)whence);
-    if (whence == SEEK_CUR && offset != 0) {
+    /* A text file's positions are opaque cookies; a binary file's are
+     * byte offsets, relative to anything. */
+    bool binary = is_binary(args[0]);
+    if (!binary && whence == SEEK_CUR && offset != 0) {
         unsupported(ts, "can't do nonzero cur-relative seeks");
         return ERROR_VAL;
     }
-    if (whence == SEEK_END && offset != 0) {
+    if (!binary && whence == SEEK_END && offset != 0) {
         unsupported(ts, "can't do nonzero end-relative seeks");
         return ERROR_VAL;
     }
-    if (whence == SEEK_SET && offset < 0)
+    if (!binary && whence == SEEK_SET && offset < 0)
         return err_format(ts, interp->exc.ValueError, "negative seek position %lld", (long long)offset);
     ObjFile *f = io_of(args[0]);
     file_lock(ts, f);
@@ -1166,11 +1169,15 @@ static Value file_seek(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (check_open(ts, f) && flush_locked(ts, f)) {
         off_t target = (off_t)offset;
         int how = (int)whence;
+        bool ok = true;
         if (how == SEEK_CUR) {
-            target = position_locked(ts, f);
+            /* From where the reader is, not the descriptor (read-ahead). */
+            off_t here = position_locked(ts, f);
+            ok = here >= 0;
+            target = here + (off_t)offset;
             how = SEEK_SET;
         }
-        if (target >= 0) {
+        if (ok) {
             f->rpos = f->rlen = 0;
             pos = lseek(file_fd(f), target, how);
             if (pos < 0) file_raise_oserror(ts, errno, NONE_VAL);
