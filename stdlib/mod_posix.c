@@ -199,40 +199,19 @@ static Value none_or_error(TState *ts, int r, int err, Value file) {
 
 /* ---- process ----------------------------------------------------------------- */
 
-static Value os_getpid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "getpid", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(getpid());
-}
-
-static Value os_getppid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "getppid", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(getppid());
-}
-
-static Value os_getuid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "getuid", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(getuid());
-}
-
-static Value os_geteuid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "geteuid", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(geteuid());
-}
-
-static Value os_getgid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "getgid", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(getgid());
-}
-
-static Value os_getegid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "getegid", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(getegid());
-}
-
-static Value os_getpgrp(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "getpgrp", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    return INT_VAL(getpgrp());
-}
+/* The process's ids: no arguments, one int. */
+#define ID_FN(NAME)                                                                                \
+    static Value os_##NAME(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {                \
+        if (!args_check(ts, #NAME, nargs, kwnames, 0, 0)) return ERROR_VAL;                        \
+        return INT_VAL(NAME());                                                                    \
+    }
+ID_FN(getpid)
+ID_FN(getppid)
+ID_FN(getuid)
+ID_FN(geteuid)
+ID_FN(getgid)
+ID_FN(getegid)
+ID_FN(getpgrp)
 
 /* kill(pid, sig), killpg(pgid, sig) */
 static Value signal_call(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *kwnames,
