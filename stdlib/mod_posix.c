@@ -292,6 +292,180 @@ static Value os_waitstatus_to_exitcode(TState *ts, Value *args, int nargs, ObjTu
     return err_format(ts, ts->interp->exc.ValueError, "invalid wait status: %d", status);
 }
 
+/* A path, or an argument or environment string of exec: str, bytes or
+ * os.PathLike, as a malloc'd C string. NULL after raising. */
+static char *c_string_arg(TState *ts, Value v) {
+    Value s = file_fspath(ts, v);
+    if (IS_ERROR(s)) return NULL;
+    const char *data = IS_STR(s) ? AS_STR(s)->data : AS_BYTES(s)->data;
+    size_t len = IS_STR(s) ? AS_STR(s)->len : AS_BYTES(s)->len;
+    if (memchr(data, '\0', len)) {
+        err_format(ts, ts->interp->exc.ValueError, "embedded null byte");
+        return NULL;
+    }
+    char *c = strdup(data);
+    if (!c) err_no_memory(ts);
+    return c;
+}
+
+static void free_strings(char **list) {
+    for (char **p = list; p && *p; p++) free(*p);
+    free(list);
+}
+
+/* exec's argv: a non-empty tuple or list whose first item is not empty. */
+static char **argv_arg(TState *ts, const char *fname, Value v) {
+    Interp *interp = ts->interp;
+    if (!IS_TUPLE(v) && !IS_LIST(v)) {
+        err_format(ts, interp->exc.TypeError, "%s() arg 2 must be a tuple or list", fname);
+        return NULL;
+    }
+    ObjList *items = ops_to_list(ts, v);
+    if (!items) return NULL;
+    size_t n = list_len(items);
+    if (n == 0) {
+        err_format(ts, interp->exc.ValueError, "%s() arg 2 must not be empty", fname);
+        return NULL;
+    }
+    vm_push(ts, OBJ_VAL(items));
+    char **argv = calloc(n + 1, sizeof *argv);
+    bool ok = argv != NULL;
+    if (!ok) err_no_memory(ts);
+    for (size_t i = 0; ok && i < n; i++) ok = (argv[i] = c_string_arg(ts, list_get(items, i))) != NULL;
+    vm_pop(ts);
+    if (ok && !argv[0][0]) {
+        err_format(ts, interp->exc.ValueError, "%s() arg 2 first element cannot be empty", fname);
+        ok = false;
+    }
+    if (!ok) {
+        free_strings(argv);
+        return NULL;
+    }
+    return argv;
+}
+
+/* exec's environment: a mapping of names to values, as "NAME=VALUE". */
+static char **env_list_arg(TState *ts, Value env) {
+    ObjList *keys = ops_to_list(ts, env);
+    if (!keys) return NULL;
+    vm_push(ts, OBJ_VAL(keys));
+    size_t n = list_len(keys);
+    char **list = calloc(n + 1, sizeof *list);
+    bool ok = list != NULL;
+    if (!ok) err_no_memory(ts);
+    for (size_t i = 0; ok && i < n; i++) {
+        Value key = list_get(keys, i);
+        Value value = ops_getitem(ts, env, key);
+        char *k = IS_ERROR(value) ? NULL : c_string_arg(ts, key);
+        char *val = k ? c_string_arg(ts, value) : NULL;
+        if (val && (!k[0] || strchr(k, '='))) {
+            err_format(ts, ts->interp->exc.ValueError, "illegal environment variable name");
+        } else if (val) {
+            size_t len = strlen(k) + strlen(val) + 2;
+            list[i] = malloc(len);
+            if (list[i]) snprintf(list[i], len, "%s=%s", k, val);
+            else err_no_memory(ts);
+        }
+        ok = list[i] != NULL;
+        free(k);
+        free(val);
+    }
+    vm_pop(ts);
+    if (!ok) {
+        free_strings(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* execv(path, argv), execve(path, argv, env): replace the process. */
+static Value exec_call(TState *ts, const char *fname, Value path, Value args_v, Value env) {
+    if (interp_sandbox_refuses(ts, "os.exec*()")) return ERROR_VAL;
+    char *cpath = c_string_arg(ts, path);
+    char **argv = cpath ? argv_arg(ts, fname, args_v) : NULL;
+    char **envp = argv && !IS_EMPTY(env) ? env_list_arg(ts, env) : NULL;
+    if (argv && (IS_EMPTY(env) || envp)) {
+        if (IS_EMPTY(env)) execv(cpath, argv);
+        else execve(cpath, argv, envp);
+        file_raise_oserror(ts, errno, NONE_VAL);
+    }
+    free(cpath);
+    free_strings(argv);
+    free_strings(envp);
+    return ERROR_VAL;
+}
+
+static Value os_execv(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "execv", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    return exec_call(ts, "execv", args[0], args[1], EMPTY_VAL);
+}
+
+static Value os_execve(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"path", "argv", "env"};
+    Value a[3];
+    if (!args_bind(ts, "execve", args, nargs, kwnames, names, 3, 3, 3, a)) return ERROR_VAL;
+    return exec_call(ts, "execve", a[0], a[1], a[2]);
+}
+
+/* system(command) -> the wait status of "/bin/sh -c command", detached. */
+static Value os_system(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"command"};
+    Value a[1];
+    if (!args_bind(ts, "system", args, nargs, kwnames, names, 1, 1, 1, a)) return ERROR_VAL;
+    if (interp_sandbox_refuses(ts, "os.system()")) return ERROR_VAL;
+    char *command = c_string_arg(ts, a[0]);
+    if (!command) return ERROR_VAL;
+    file_flush_std(ts); /* what was printed comes before the command's output */
+    thread_detach(ts);
+    int status = system(command);
+    thread_attach(ts);
+    free(command);
+    return INT_VAL(status);
+}
+
+static Value os_nice(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "nice", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int increment;
+    if (!c_int_arg(ts, args[0], &increment)) return ERROR_VAL;
+    errno = 0;
+    int r = nice(increment);
+    if (r == -1 && errno) return file_raise_oserror(ts, errno, NONE_VAL);
+    return INT_VAL(r);
+}
+
+static Value os_setsid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "setsid", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    if (setsid() < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return NONE_VAL;
+}
+
+/* getpgid(pid), getsid(pid): one pid in, one id out. */
+static Value pid_query(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *kwnames,
+                       pid_t (*op)(pid_t)) {
+    if (!args_check(ts, fname, nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int pid;
+    if (!c_int_arg(ts, args[0], &pid)) return ERROR_VAL;
+    pid_t r = op(pid);
+    if (r < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return INT_VAL(r);
+}
+
+static Value os_getpgid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    return pid_query(ts, "getpgid", args, nargs, kwnames, getpgid);
+}
+
+static Value os_getsid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    return pid_query(ts, "getsid", args, nargs, kwnames, getsid);
+}
+
+static Value os_setpgid(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "setpgid", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    int pid, pgrp;
+    if (!c_int_arg(ts, args[0], &pid) || !c_int_arg(ts, args[1], &pgrp)) return ERROR_VAL;
+    if (setpgid(pid, pgrp) < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return NONE_VAL;
+}
+
 /* Ends the process at once: no cleanup, no flushing of sys.stdout. */
 static Value os_exit_now(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "_exit", nargs, kwnames, 1, 1)) return ERROR_VAL;
@@ -1109,6 +1283,14 @@ static const NativeDef os_functions[] = {
     {"WIFCONTINUED", os_WIFCONTINUED},
     {"waitstatus_to_exitcode", os_waitstatus_to_exitcode},
     {"_exit", os_exit_now},
+    {"execv", os_execv},
+    {"execve", os_execve},
+    {"system", os_system},
+    {"nice", os_nice},
+    {"setsid", os_setsid},
+    {"getpgid", os_getpgid},
+    {"getsid", os_getsid},
+    {"setpgid", os_setpgid},
     {"times", os_times},
     {"uname", os_uname},
     {"cpu_count", os_cpu_count},
