@@ -740,7 +740,7 @@ static bool optional_str_arg(TState *ts, Value v, const char *what) {
     return false;
 }
 
-static bool is_utf8_name(const char *name) {
+bool file_is_utf8_encoding(const char *name) {
     char norm[16];
     size_t n = strlen(name);
     if (n >= sizeof norm) return false;
@@ -749,7 +749,9 @@ static bool is_utf8_name(const char *name) {
            !strcasecmp(norm, "utf") || !strcasecmp(norm, "cp65001");
 }
 
-/* Encodings CPython knows but mini does not decode. */
+/* Encodings CPython knows but mini does not decode (ascii, latin-1 and
+ * utf-8-sig come here only when open() is called from C: the built-in
+ * open serves them through io.TextIOWrapper). */
 static bool is_known_encoding(const char *name) {
     static const char *const known[] = {
         "ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252",
@@ -769,7 +771,7 @@ static bool check_text_options(TState *ts, int64_t buffering, Value encoding, Va
         err_format(ts, interp->exc.ValueError, "can't have unbuffered text I/O");
         return false;
     }
-    if (IS_STR(encoding) && !is_utf8_name(AS_STR(encoding)->data)) {
+    if (IS_STR(encoding) && !file_is_utf8_encoding(AS_STR(encoding)->data)) {
         const char *name = AS_STR(encoding)->data;
         if (is_known_encoding(name))
             err_format(ts, interp->exc.ValueError,

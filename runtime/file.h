@@ -28,6 +28,9 @@ Value file_new_fd(TState *ts, int fd, const char *name, const char *mode);
  * errors=None, newline=None, closefd=True, opener=None). */
 Value file_open(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
+/* Is this an encoding name of UTF-8 ("utf-8", "UTF8", "u8", ...)? */
+bool file_is_utf8_encoding(const char *name);
+
 /* Writes UTF-8 text to a file object (translating newlines as its mode
  * says). The caller keeps `file` reachable; `data` must stay valid while
  * the thread is detached: a C buffer, or the bytes of an object the caller
