@@ -764,14 +764,17 @@ static Value stat_tuple(TState *ts, const struct stat *st) {
     return OBJ_VAL(t);
 }
 
-/* _stat(path, dir_fd, follow_symlinks): the raw fields of stat, lstat, fstat. */
+/* _stat(path, dir_fd, follow_symlinks, lstat): the raw fields of stat,
+ * lstat (which takes no descriptor) and fstat. */
 static Value os_stat_raw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "stat", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    if (!args_check(ts, "_stat", nargs, kwnames, 4, 4)) return ERROR_VAL;
     int dir_fd, err, r;
-    bool follow;
-    if (!dir_fd_arg(ts, args[1], &dir_fd) || !flag_arg(ts, args[2], true, &follow)) return ERROR_VAL;
+    bool follow, is_lstat;
+    if (!dir_fd_arg(ts, args[1], &dir_fd) || !flag_arg(ts, args[2], true, &follow) ||
+        !flag_arg(ts, args[3], false, &is_lstat))
+        return ERROR_VAL;
     PathArg p;
-    if (!path_arg(ts, "stat", args[0], PATH_OR_FD, &p)) return ERROR_VAL;
+    if (!path_arg(ts, is_lstat ? "lstat" : "stat", args[0], is_lstat ? PATH_ONLY : PATH_OR_FD, &p)) return ERROR_VAL;
     struct stat st;
     if (p.c) SYSCALL(ts, r, err, fstatat(dir_fd, p.c, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW));
     else SYSCALL(ts, r, err, fstat(p.fd, &st));
