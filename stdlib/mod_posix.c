@@ -783,6 +783,24 @@ static Value os_stat_raw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     return v;
 }
 
+/* _mode(path, follow_symlinks): the st_mode of a path, or -1 when stat
+ * fails with an OSError: os.path's questions (exists, isdir, ...) ask
+ * this without building a stat_result. */
+static Value os_mode(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_mode", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    bool follow;
+    if (!flag_arg(ts, args[1], true, &follow)) return ERROR_VAL;
+    PathArg p;
+    if (!path_arg(ts, follow ? "stat" : "lstat", args[0], follow ? PATH_OR_FD : PATH_ONLY, &p)) return ERROR_VAL;
+    struct stat st;
+    int r, err;
+    if (p.c) SYSCALL(ts, r, err, fstatat(AT_FDCWD, p.c, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW));
+    else SYSCALL(ts, r, err, fstat(p.fd, &st));
+    path_done(ts, &p);
+    if (r < 0) return err == EINTR ? ERROR_VAL : INT_VAL(-1);
+    return INT_VAL(st.st_mode);
+}
+
 /* _statvfs(path or fd): (f_bsize, f_frsize, f_blocks, f_bfree, f_bavail,
  * f_files, f_ffree, f_favail, f_flag, f_namemax, f_fsid). */
 static Value os_statvfs_raw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1309,6 +1327,7 @@ static const NativeDef os_functions[] = {
     {"_scandir", os_scandir_list},
     {"_stat", os_stat_raw},
     {"_statvfs", os_statvfs_raw},
+    {"_mode", os_mode},
     {"remove", os_remove},
     {"unlink", os_unlink},
     {"rmdir", os_rmdir},
