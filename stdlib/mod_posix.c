@@ -37,6 +37,7 @@
 
 #include "runtime/args.h"
 #include "runtime/buffer.h"
+#include "runtime/class.h"
 #include "runtime/bytes.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
@@ -738,49 +739,98 @@ static Value os_scandir_list(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     return list_dir(ts, "scandir", args, nargs, kwnames, true);
 }
 
-/* The stat fields as a tuple: (mode, ino, dev, nlink, uid, gid, size,
- * atime_ns, mtime_ns, ctime_ns, blksize, blocks, rdev). */
-static Value stat_tuple(TState *ts, const struct stat *st) {
-    int64_t ns[3] = {
-        (int64_t)st->st_atim.tv_sec * 1000000000 + st->st_atim.tv_nsec,
-        (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-        (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
-    };
-    ObjTuple *t = tuple_new(ts, 13);
-    if (!t) return ERROR_VAL;
-    vm_push(ts, OBJ_VAL(t));
-    Value v[13] = {
-        INT_VAL(st->st_mode), int_from_u64(ts, st->st_ino), int_from_u64(ts, st->st_dev),
-        int_from_u64(ts, st->st_nlink), INT_VAL(st->st_uid), INT_VAL(st->st_gid),
-        int_from_i64(ts, st->st_size), int_from_i64(ts, ns[0]), int_from_i64(ts, ns[1]),
-        int_from_i64(ts, ns[2]), int_from_i64(ts, st->st_blksize), int_from_i64(ts, st->st_blocks),
-        int_from_u64(ts, st->st_rdev),
-    };
-    vm_pop(ts);
-    for (int i = 0; i < 13; i++) {
-        if (IS_ERROR(v[i])) return ERROR_VAL;
-        t->items[i] = v[i];
+/* os.stat_result, which os.mini defines and hands to this module as
+ * posix.stat_result; NULL (and no error) before that. */
+static ObjType *stat_result_class(TState *ts) {
+    ObjStr *mod_name = str_intern_cstr(ts, "posix"), *cls_name = str_intern_cstr(ts, "stat_result");
+    if (!mod_name || !cls_name) {
+        err_clear(ts);
+        return NULL;
     }
-    return OBJ_VAL(t);
+    Value mod = dict_get_str(ts->interp->modules, mod_name);
+    Value cls = IS_MODULE(mod) ? dict_get_str(AS_MODULE(mod)->dict, cls_name) : EMPTY_VAL;
+    return IS_TYPE(cls) && type_is_subtype(AS_TYPE(cls), ts->interp->types.tuple) ? AS_TYPE(cls) : NULL;
 }
 
-/* _stat(path, dir_fd, follow_symlinks, lstat): the raw fields of stat,
- * lstat (which takes no descriptor) and fstat. */
-static Value os_stat_raw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "_stat", nargs, kwnames, 4, 4)) return ERROR_VAL;
+/* A struct stat as os.stat_result: the ten fields of the sequence (the
+ * times in whole seconds) and, in the attribute _extra, the float times,
+ * the times in ns, st_blksize, st_blocks and st_rdev. Without the class
+ * (os not imported): the 19 values as a plain tuple. */
+static Value stat_result(TState *ts, const struct stat *st) {
+    const struct timespec *times[3] = {&st->st_atim, &st->st_mtim, &st->st_ctim};
+    Value v[19] = {INT_VAL(st->st_mode), int_from_u64(ts, st->st_ino), int_from_u64(ts, st->st_dev),
+                   int_from_u64(ts, st->st_nlink), INT_VAL(st->st_uid), INT_VAL(st->st_gid),
+                   int_from_i64(ts, st->st_size)};
+    for (int i = 0; i < 3; i++) {
+        v[7 + i] = int_from_i64(ts, times[i]->tv_sec);
+        v[10 + i] = FLOAT_VAL((double)times[i]->tv_sec + (double)times[i]->tv_nsec * 1e-9);
+        v[13 + i] = int_from_i64(ts, (int64_t)times[i]->tv_sec * 1000000000 + times[i]->tv_nsec);
+    }
+    v[16] = int_from_i64(ts, st->st_blksize);
+    v[17] = int_from_i64(ts, st->st_blocks);
+    v[18] = int_from_u64(ts, st->st_rdev);
+    /* Big ints are fresh objects: nothing collects before they are stored
+     * (no safepoint until this returns). */
+    for (int i = 0; i < 19; i++)
+        if (IS_ERROR(v[i])) return ERROR_VAL;
+    ObjType *cls = stat_result_class(ts);
+    if (!cls) {
+        ObjTuple *t = tuple_from(ts, v, 19);
+        return t ? OBJ_VAL(t) : ERROR_VAL;
+    }
+    ObjTuple *extra = tuple_from(ts, v + 10, 9);
+    if (!extra) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(extra));
+    ObjTuple *t = tuple_new_of(ts, cls, 10);
+    if (t) {
+        memcpy(t->items, v, 10 * sizeof(Value));
+        vm_push(ts, OBJ_VAL(t));
+        ObjStr *name = str_intern_cstr(ts, "_extra");
+        if (!name || ops_setattr(ts, OBJ_VAL(t), name, OBJ_VAL(extra)) < 0) t = NULL;
+        vm_pop(ts);
+    }
+    vm_pop(ts);
+    return t ? OBJ_VAL(t) : ERROR_VAL;
+}
+
+/* stat(path, *, dir_fd=None, follow_symlinks=True), lstat(path, *,
+ * dir_fd=None) (no descriptor) and fstat(fd). */
+static Value stat_call(TState *ts, const char *fname, Value path, Value dir_fd_v, bool follow, int allow) {
     int dir_fd, err, r;
-    bool follow, is_lstat;
-    if (!dir_fd_arg(ts, args[1], &dir_fd) || !flag_arg(ts, args[2], true, &follow) ||
-        !flag_arg(ts, args[3], false, &is_lstat))
-        return ERROR_VAL;
+    if (!dir_fd_arg(ts, dir_fd_v, &dir_fd)) return ERROR_VAL;
     PathArg p;
-    if (!path_arg(ts, is_lstat ? "lstat" : "stat", args[0], is_lstat ? PATH_ONLY : PATH_OR_FD, &p)) return ERROR_VAL;
+    if (!path_arg(ts, fname, path, allow, &p)) return ERROR_VAL;
     struct stat st;
     if (p.c) SYSCALL(ts, r, err, fstatat(dir_fd, p.c, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW));
     else SYSCALL(ts, r, err, fstat(p.fd, &st));
-    Value v = r < 0 ? fail(ts, err, p.obj, NONE_VAL) : stat_tuple(ts, &st);
+    Value v = r < 0 ? fail(ts, err, p.obj, NONE_VAL) : stat_result(ts, &st);
     path_done(ts, &p);
     return v;
+}
+
+static Value os_stat(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"path", "dir_fd", "follow_symlinks"};
+    Value a[3];
+    bool follow;
+    if (!args_bind(ts, "stat", args, nargs, kwnames, names, 3, 1, 1, a) || !flag_arg(ts, a[2], true, &follow))
+        return ERROR_VAL;
+    return stat_call(ts, "stat", a[0], a[1], follow, PATH_OR_FD);
+}
+
+static Value os_lstat(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"path", "dir_fd"};
+    Value a[2];
+    if (!args_bind(ts, "lstat", args, nargs, kwnames, names, 2, 1, 1, a)) return ERROR_VAL;
+    return stat_call(ts, "lstat", a[0], a[1], false, PATH_ONLY);
+}
+
+static Value os_fstat(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"fd"};
+    Value a[1];
+    int fd;
+    if (!args_bind(ts, "fstat", args, nargs, kwnames, names, 1, 1, 1, a) || !c_int_arg(ts, a[0], &fd))
+        return ERROR_VAL;
+    return stat_call(ts, "fstat", INT_VAL(fd), EMPTY_VAL, true, PATH_OR_FD);
 }
 
 /* _mode(path, follow_symlinks): the st_mode of a path, or -1 when stat
@@ -1325,7 +1375,9 @@ static const NativeDef os_functions[] = {
     {"chdir", os_chdir},
     {"listdir", os_listdir},
     {"_scandir", os_scandir_list},
-    {"_stat", os_stat_raw},
+    {"stat", os_stat},
+    {"lstat", os_lstat},
+    {"fstat", os_fstat},
     {"_statvfs", os_statvfs_raw},
     {"_mode", os_mode},
     {"remove", os_remove},
