@@ -523,17 +523,9 @@ ObjType *exc_oserror_type(Interp *interp, int err) {
     case EACCES:
     case EPERM: return interp->exc.PermissionError;
     case EISDIR: return interp->exc.IsADirectoryError;
-    case ENOTDIR: return interp->exc.NotADirectoryError;
-    case EINTR: return interp->exc.InterruptedError;
-    case EAGAIN:
-    case EALREADY:
-    case EINPROGRESS: return interp->exc.BlockingIOError;
     case ETIMEDOUT: return interp->exc.TimeoutError;
     case EPIPE:
     case ESHUTDOWN: return interp->exc.BrokenPipeError;
-    case ECONNABORTED: return interp->exc.ConnectionAbortedError;
-    case ECONNREFUSED: return interp->exc.ConnectionRefusedError;
-    case ECONNRESET: return interp->exc.ConnectionResetError;
     case ECHILD: return interp->exc.ChildProcessError;
     case EAGAIN:
     case EALREADY:
