@@ -11,8 +11,10 @@
  *   KeyboardInterrupt there) and retries (SYSCALL).
  * - Errors: OSError subclasses with errno, strerror and the file names,
  *   through runtime/file.c's file_raise_oserror2.
- * - Results the os module dresses as named tuples (stat_result,
- *   uname_result, times_result, terminal_size) are plain tuples here.
+ * - stat, lstat and fstat make os.stat_result here (os.mini hands the
+ *   class over as posix.stat_result: os.stat is hot); the other named
+ *   results (uname_result, times_result, terminal_size, statvfs_result)
+ *   are plain tuples that os.mini dresses.
  * - fork goes through vm/fork.c's fork_process (the world stopped, the
  *   child's runtime rebuilt). */
 
