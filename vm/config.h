@@ -45,6 +45,11 @@
  * thread then maps nothing. Beyond this many, they are unmapped. */
 #define MINI_SPARE_THREAD_STACKS 16
 
+/* OS threads kept parked after their Python thread ended, for the next
+ * start_new_thread: starting one then creates no OS thread (a third of the
+ * cost of start+join). Beyond this many, ended threads exit. */
+#define MINI_SPARE_THREADS 8
+
 /* Default GIL switch interval, microseconds (CPython: 5 ms). */
 #define MINI_SWITCH_INTERVAL_US 5000
 /* --gil=legacy: ticks (eval-breaker check points) between checks, where
