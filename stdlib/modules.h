@@ -34,5 +34,6 @@ bool mod_platform_init(TState *ts, struct ObjDict *ns);
 bool mod_itertools_init(TState *ts, struct ObjDict *ns);
 bool mod_operator_init(TState *ts, struct ObjDict *ns);
 bool mod_functools_init(TState *ts, struct ObjDict *ns);
+bool mod_subprocess_init(TState *ts, struct ObjDict *ns);
 
 #endif
