@@ -192,6 +192,7 @@ static const BuiltinModule builtin_modules[] = {
     {"itertools", mod_itertools_init},
     {"operator", mod_operator_init},
     {"_functools", mod_functools_init},
+    {"_posixsubprocess", mod_subprocess_init},
     {NULL, NULL},
 };
 

@@ -34,6 +34,7 @@ bool mod_platform_init(TState *ts, struct ObjDict *ns);
 bool mod_itertools_init(TState *ts, struct ObjDict *ns);
 bool mod_operator_init(TState *ts, struct ObjDict *ns);
 bool mod_functools_init(TState *ts, struct ObjDict *ns);
+bool mod_subprocess_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
 
 #endif
