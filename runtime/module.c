@@ -172,7 +172,8 @@ static const BuiltinModule builtin_modules[] = {
     {"time", mod_time_init},
     {"math", mod_math_init},
     {"cmath", mod_cmath_init},
-    {"os", mod_os_init},
+    {"posix", mod_posix_init},
+    {"errno", mod_errno_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
@@ -180,6 +181,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_random", mod_random_init},
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
+    {"_re", mod_re_init},
     {"gil", mod_gil_init},
     {"_hashlib", mod_hashlib_init},
     {"zlib", mod_zlib_init},
@@ -190,6 +192,7 @@ static const BuiltinModule builtin_modules[] = {
     {"itertools", mod_itertools_init},
     {"operator", mod_operator_init},
     {"_functools", mod_functools_init},
+    {"_posixsubprocess", mod_subprocess_init},
     {NULL, NULL},
 };
 

@@ -269,13 +269,12 @@ const TypeSpec rlock_type_spec = {
 
 /* ---- threads ----------------------------------------------------------- */
 
-/* The new thread: its callable and arguments were pushed on its own root
- * frame by the starter, so they are rooted from the start. */
-static void *thread_main(void *arg) {
-    TState *ts = arg;
+/* One Python thread's life on this OS thread: its callable and arguments
+ * were pushed on its own root frame by the starter, so they are rooted
+ * from the start. Returns whether this OS thread stays as a spare. */
+static bool run_thread(TState *ts) {
     ts->pthread = pthread_self();
     ts->ident = (uint64_t)pthread_self();
-    signals_block_in_thread();
     thread_attach(ts);
 
     Frame *root = &ts->frames[0];
@@ -309,10 +308,20 @@ static void *thread_main(void *arg) {
         gil_record_thread(ts->interp, ts);
     }
     gc_adopt_thread_heap(ts);
-    thread_will_end(ts);
+    bool spare = thread_keep_as_spare(ts);
+    if (!spare) thread_will_end(ts);
     thread_detach(ts);
     trace_thread_end(ts);
     tstate_free(ts);
+    return spare;
+}
+
+/* An OS thread: runs Python threads until it is not kept as a spare. */
+static void *thread_main(void *arg) {
+    TState *ts = arg;
+    Interp *interp = ts->interp;
+    signals_block_in_thread();
+    while (run_thread(ts)) ts = thread_park_as_spare(interp);
     return NULL;
 }
 
@@ -335,6 +344,8 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     /* Started by this thread: no priority over it for the GIL. */
     child->woken_by = ts;
 
+    uint64_t ident;
+    if (thread_hand_to_spare(interp, child, &ident)) return int_from_u64(ts, ident);
     pthread_attr_t attr;
     PT_CHECK(pthread_attr_init(&attr));
     PT_CHECK(pthread_attr_setstacksize(&attr, MINI_THREAD_STACK_BYTES));
