@@ -41,6 +41,19 @@ ObjModule *module_new(TState *ts, ObjStr *name) {
     return ok ? m : NULL;
 }
 
+Value module_call(TState *ts, const char *module, const char *name, Value *args, int nargs) {
+    Value m = module_import(ts, str_intern_cstr(ts, module), NONE_VAL, 0, NULL);
+    if (IS_ERROR(m)) return m;
+    vm_push(ts, m);
+    Value fn = ops_getattr(ts, m, str_intern_cstr(ts, name));
+    vm_pop(ts);
+    if (IS_ERROR(fn)) return fn;
+    vm_push(ts, fn);
+    Value r = vm_call(ts, fn, args, nargs, NULL);
+    vm_pop(ts);
+    return r;
+}
+
 static Value module_repr(TState *ts, Value self) {
     ObjModule *m = AS_MODULE(self);
     Value file = dict_get_str(m->dict, ts->interp->names.file);
