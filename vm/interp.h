@@ -223,6 +223,7 @@ struct Interp {
     struct SpareThread *spares;  /* parked OS threads (vm/thread.c); guarded by threads_lock */
     int spare_count;             /* parked, or on their way (reserved) */
     int spares_arriving;         /* reserved, not parked yet */
+    bool exiting;                /* thread_exiting was called; guarded by threads_lock */
 
     _Atomic int recursion_limit;
     _Atomic uint32_t next_type_id;
