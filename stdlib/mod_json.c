@@ -684,10 +684,14 @@ static bool encode_float(Enc *en, double d) {
 }
 
 static bool encode_int(Enc *en, Value v) {
-    if (IS_INT(v)) {
-        char buf[24];
-        int n = snprintf(buf, sizeof buf, "%lld", (long long)AS_INT(v));
-        return put(en, buf, (size_t)n);
+    if (IS_INT(v)) { /* digits right to left: no printf on the hot path */
+        char buf[24], *p = buf + sizeof buf;
+        int64_t i = AS_INT(v);
+        uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+        do *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        if (i < 0) *--p = '-';
+        return put(en, p, (size_t)(buf + sizeof buf - p));
     }
     ObjStr *s = int_to_str(en->ts, v, 10, false); /* int.__repr__, whatever a subclass says */
     return s && put(en, s->data, s->len);
@@ -726,20 +730,37 @@ static bool put_item_separator(Enc *en, int64_t level) {
     return put_str(en, en->e->item_sep) && (IS_NONE(en->e->indent) || put_newline_indent(en, level));
 }
 
+/* The items of a list or tuple subclass: iterated, as CPython's
+ * PySequence_Fast (exact lists and tuples are read in place). */
+static Value sequence_items(TState *ts, Value v) {
+    ObjType *t = OBJ_TYPE(v);
+    if (t == ts->interp->types.list || t == ts->interp->types.tuple) return v;
+    ObjList *l = list_new(ts, 0);
+    if (!l) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(l));
+    int r = list_extend(ts, l, v);
+    vm_pop(ts);
+    return r < 0 ? ERROR_VAL : OBJ_VAL(l);
+}
+
 static bool encode_sequence(Enc *en, Value v, int64_t level) {
-    bool is_list = IS_LIST(v);
-    size_t n = is_list ? list_len(AS_LIST(v)) : AS_TUPLE(v)->len;
+    size_t n = IS_LIST(v) ? list_len(AS_LIST(v)) : AS_TUPLE(v)->len;
     if (n == 0) return put(en, "[]", 2);
     if (!mark_open(en, AS_OBJ(v))) return false;
-    bool ok = open_container(en, '[', &level);
+    Value seq = sequence_items(en->ts, v);
+    bool ok = !IS_ERROR(seq);
+    if (ok) vm_push(en->ts, seq);
+    bool is_list = IS_LIST(seq);
+    ok = ok && open_container(en, '[', &level);
     for (size_t i = 0; ok; i++) {
         Value item;
-        if (is_list) item = list_get(AS_LIST(v), i);
-        else item = i < AS_TUPLE(v)->len ? AS_TUPLE(v)->items[i] : EMPTY_VAL;
+        if (is_list) item = list_get(AS_LIST(seq), i);
+        else item = i < AS_TUPLE(seq)->len ? AS_TUPLE(seq)->items[i] : EMPTY_VAL;
         if (IS_EMPTY(item)) break;
         ok = (i == 0 || put_item_separator(en, level)) && encode_value(en, item, level);
     }
     ok = ok && close_container(en, ']', level);
+    if (!IS_ERROR(seq)) vm_pop(en->ts);
     mark_closed(en);
     return ok;
 }
