@@ -386,8 +386,9 @@ static Value scan_number(Scan *s, size_t start, size_t *end) {
         for (size_t k = start + neg; k < i; k++) v = v * 10 + (p[k] - '0');
         return int_from_i64(ts, neg ? -v : v);
     }
-    Value v = int_from_literal(ts, p + start + neg, ndig, 10);
-    return neg && !IS_ERROR(v) ? int_unop(ts, UN_NEG, v) : v;
+    /* int(text): CPython's limit on the digits of a decimal conversion. */
+    ObjStr *text = str_new(ts, p + start, len);
+    return text ? int_new_value(ts, OBJ_VAL(text), EMPTY_VAL) : ERROR_VAL;
 }
 
 static Value scan_constant(Scan *s, const char *name, size_t i, size_t *end) {
