@@ -114,6 +114,16 @@ typedef struct ObjScanner {
     Value object_hook, object_pairs_hook, parse_float, parse_int, parse_constant;
 } ObjScanner;
 
+/* The keys one scan has made, by their bytes: a key met again is the same
+ * str (CPython's memo), so a document of many records holds one copy of
+ * each key and allocates it once. An open-addressed table of strs that the
+ * list `keep` (on the VM stack) keeps alive while hooks run. */
+typedef struct KeyMemo {
+    ObjStr **slots;
+    size_t cap, count; /* cap: 0 or a power of two */
+    ObjList *keep;
+} KeyMemo;
+
 typedef struct Scan {
     TState *ts;
     ObjScanner *sc;
@@ -121,6 +131,7 @@ typedef struct Scan {
     const char *p;
     size_t n;        /* bytes */
     int depth_left;
+    KeyMemo memo;
 } Scan;
 
 #define IS_WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
@@ -232,6 +243,45 @@ nomem:
 
 static Value scan_value(Scan *s, size_t i, size_t *end);
 
+static bool memo_grow(KeyMemo *m) {
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    ObjStr **slots = calloc(cap, sizeof *slots);
+    if (!slots) return false;
+    for (size_t k = 0; k < m->cap; k++) {
+        ObjStr *key = m->slots[k];
+        if (!key) continue;
+        size_t j = (size_t)key->hash & (cap - 1);
+        while (slots[j]) j = (j + 1) & (cap - 1);
+        slots[j] = key;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return true;
+}
+
+/* A key whose opening quote is at begin - 1: from the memo when it has no
+ * escapes (most keys), else as any string. */
+static Value scan_key(Scan *s, size_t begin, size_t *end) {
+    const char *p = s->p;
+    size_t i = begin;
+    while (i < s->n && p[i] != '"' && p[i] != '\\' && (unsigned char)p[i] >= 0x20) i++;
+    if (i >= s->n || p[i] != '"') return scan_string(s->ts, s->doc, p, s->n, begin, s->sc->strict, end);
+    *end = i + 1;
+    size_t len = i - begin;
+    KeyMemo *m = &s->memo;
+    if (2 * (m->count + 1) > m->cap && !memo_grow(m)) return err_no_memory(s->ts);
+    int64_t h = str_hash_bytes(p + begin, len);
+    size_t j = (size_t)h & (m->cap - 1);
+    for (ObjStr *k; (k = m->slots[j]); j = (j + 1) & (m->cap - 1))
+        if (k->hash == h && k->len == len && memcmp(k->data, p + begin, len) == 0) return OBJ_VAL(k);
+    ObjStr *key = str_new(s->ts, p + begin, len);
+    if (!key || list_append(s->ts, m->keep, OBJ_VAL(key)) < 0) return ERROR_VAL;
+    m->slots[j] = key;
+    m->count++;
+    return OBJ_VAL(key);
+}
+
 static bool enter_level(Scan *s, const char *what) {
     if (--s->depth_left >= 0) return true;
     s->depth_left++;
@@ -261,7 +311,7 @@ static Value scan_object(Scan *s, size_t i, size_t *end) {
                 decode_error(ts, "Expecting property name enclosed in double quotes", s->doc, i);
                 goto done;
             }
-            Value key = scan_string(ts, s->doc, s->p, s->n, i + 1, s->sc->strict, &i);
+            Value key = scan_key(s, i + 1, &i);
             if (IS_ERROR(key)) goto done;
             i = skip_ws(s, i);
             if (i >= s->n || s->p[i] != ':') {
@@ -487,9 +537,14 @@ static Value scanner_call(TState *ts, Value self, Value *args, int nargs, ObjTup
     ObjStr *doc = AS_STR(a[0]);
     if (idx < 0) return err_set_str(ts, EXC(ts)->ValueError, "idx cannot be negative");
     if ((uint64_t)idx >= doc->nchars) return err_set_value(ts, EXC(ts)->StopIteration, INT_VAL(idx));
-    Scan s = {ts, (ObjScanner *)AS_OBJ(self), doc, doc->data, doc->len, depth_allowed(ts)};
+    ObjList *keep = list_new(ts, 0);
+    if (!keep) return ERROR_VAL;
+    Scan s = {ts, (ObjScanner *)AS_OBJ(self), doc, doc->data, doc->len, depth_allowed(ts), {NULL, 0, 0, keep}};
+    vm_push(ts, OBJ_VAL(keep));
     size_t start = byte_offset(doc, (size_t)idx), end;
     Value v = scan_value(&s, start, &end);
+    vm_pop(ts);
+    free(s.memo.slots);
     if (IS_ERROR(v)) return v;
     size_t endc = STR_IS_ASCII(doc) ? end : (size_t)idx + (char_index(doc, end) - char_index(doc, start));
     ObjTuple *t = tuple_pack2(ts, v, INT_VAL((int64_t)endc));
