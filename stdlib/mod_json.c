@@ -260,22 +260,29 @@ static bool memo_grow(KeyMemo *m) {
     return true;
 }
 
-/* A key whose opening quote is at begin - 1: from the memo when it has no
- * escapes (most keys), else as any string. */
+/* A key whose opening quote is at begin - 1, through the memo: made once
+ * per distinct text (a key with escapes is decoded first). */
 static Value scan_key(Scan *s, size_t begin, size_t *end) {
-    const char *p = s->p;
+    const char *p = s->p, *text = p + begin;
     size_t i = begin;
     while (i < s->n && p[i] != '"' && p[i] != '\\' && (unsigned char)p[i] >= 0x20) i++;
-    if (i >= s->n || p[i] != '"') return scan_string(s->ts, s->doc, p, s->n, begin, s->sc->strict, end);
-    *end = i + 1;
+    Value decoded = EMPTY_VAL;
     size_t len = i - begin;
+    if (i < s->n && p[i] == '"') {
+        *end = i + 1;
+    } else {
+        decoded = scan_string(s->ts, s->doc, p, s->n, begin, s->sc->strict, end);
+        if (IS_ERROR(decoded)) return decoded;
+        text = AS_STR(decoded)->data;
+        len = AS_STR(decoded)->len;
+    }
     KeyMemo *m = &s->memo;
     if (2 * (m->count + 1) > m->cap && !memo_grow(m)) return err_no_memory(s->ts);
-    int64_t h = str_hash_bytes(p + begin, len);
+    int64_t h = str_hash_bytes(text, len);
     size_t j = (size_t)h & (m->cap - 1);
     for (ObjStr *k; (k = m->slots[j]); j = (j + 1) & (m->cap - 1))
-        if (k->hash == h && k->len == len && memcmp(k->data, p + begin, len) == 0) return OBJ_VAL(k);
-    ObjStr *key = str_new(s->ts, p + begin, len);
+        if (k->hash == h && k->len == len && memcmp(k->data, text, len) == 0) return OBJ_VAL(k);
+    ObjStr *key = IS_EMPTY(decoded) ? str_new(s->ts, text, len) : AS_STR(decoded);
     if (!key || list_append(s->ts, m->keep, OBJ_VAL(key)) < 0) return ERROR_VAL;
     m->slots[j] = key;
     m->count++;
