@@ -870,10 +870,11 @@ static ObjList *dict_items_list(Enc *en, Value d) {
     vm_push(ts, OBJ_VAL(items));
     bool ok;
     if (OBJ_TYPE(d) == ts->interp->types.dict) {
+        ObjDict *src = dict_for_reading(ts, AS_DICT(d)); /* one state of it, with the GIL off */
         size_t pos = 0;
         Value k, v;
-        ok = true;
-        while (ok && dict_next(AS_DICT(d), &pos, &k, &v)) {
+        ok = src != NULL;
+        while (ok && dict_next(src, &pos, &k, &v)) {
             ObjTuple *t = tuple_pack2(ts, k, v);
             ok = t && list_append(ts, items, OBJ_VAL(t)) == 0;
         }
