@@ -731,7 +731,12 @@ static const char *float_text(Enc *en, double d, char *buf, size_t *n) {
         return buf;
     }
     if (!en->e->allow_nan) {
-        err_set_str(en->ts, EXC(en->ts)->ValueError, "Out of range float values are not JSON compliant");
+        /* CPython's Python encoder, which it uses for indent, names the value. */
+        if (IS_NONE(en->e->indent))
+            err_set_str(en->ts, EXC(en->ts)->ValueError, "Out of range float values are not JSON compliant");
+        else
+            err_format(en->ts, EXC(en->ts)->ValueError, "Out of range float values are not JSON compliant: %s",
+                       isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
         return NULL;
     }
     const char *t = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
@@ -947,7 +952,8 @@ static bool encode_value(Enc *en, Value v, int64_t level) {
     if (--en->depth_left < 0) {
         en->depth_left++;
         err_set_str(en->ts, EXC(en->ts)->RecursionError,
-                    "maximum recursion depth exceeded while encoding a JSON object");
+                    IS_NONE(en->e->indent) ? "maximum recursion depth exceeded while encoding a JSON object"
+                                           : "maximum recursion depth exceeded while calling a Python object");
         return false;
     }
     vm_push(en->ts, v);
