@@ -74,7 +74,8 @@ static bool no_memory(TState *ts) {
 
 /* The code point index of byte offset off of s. */
 static size_t char_index(const ObjStr *s, size_t off) {
-    if (STR_IS_ASCII(s)) return off;
+    /* (size_t)-1, the quote before scanstring(s, 0)'s start, stays -1. */
+    if (STR_IS_ASCII(s) || off > s->len) return off;
     size_t n = 0;
     for (size_t i = 0; i < off; i++) n += ((unsigned char)s->data[i] & 0xC0) != 0x80;
     return n;
