@@ -17,9 +17,13 @@
  * - encode_basestring / encode_basestring_ascii: a str as a JSON literal.
  *
  * The scanner works on the string's UTF-8 bytes: every byte JSON's syntax
- * looks at is ASCII, and a code point's bytes are never below 0x80. Indices
- * crossing the Python interface count code points, so offsets are converted
- * where they enter and leave (free for ASCII strings).
+ * looks at is ASCII, and the bytes of a non-ASCII code point are all 0x80
+ * or above. Indices crossing the Python interface count code points, so
+ * offsets are converted where they enter and leave (free for ASCII
+ * strings). Keys go through a memo, as CPython's: one str per distinct key
+ * of a document. The encoder's circular-reference check (when markers is
+ * not None) is a stack of the containers being encoded, not the markers
+ * dict itself.
  *
  * Nesting recurses in C. Both halves count the levels against the
  * recursion limit, as CPython does (RecursionError "maximum recursion
