@@ -157,6 +157,7 @@ typedef struct BuiltinTypes {
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
     ObjType *bytearray, *memoryview;
+    ObjType *coroutine, *coroutine_wrapper, *async_generator, *async_generator_asend, *async_generator_athrow;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */

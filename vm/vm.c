@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "runtime/class.h"
+#include "runtime/coroutine.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
@@ -439,10 +440,13 @@ Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run
 static Value generator_outcome(TState *ts, ObjGenerator *gen, Value r, Value *result) {
     if (IS_ERROR(r)) {
         atomic_store(&gen->state, GEN_CLOSED);
-        if (err_matches(ts, ts->interp->exc.StopIteration)) {
+        /* And an async generator's StopAsyncIteration (PEP 525). */
+        bool stop = err_matches(ts, ts->interp->exc.StopIteration);
+        if (stop || (generator_is_async(gen) && err_matches(ts, ts->interp->exc.StopAsyncIteration))) {
             Value exc = err_fetch(ts);
             vm_push(ts, exc);
-            err_format(ts, ts->interp->exc.RuntimeError, "generator raised StopIteration");
+            err_format(ts, ts->interp->exc.RuntimeError, "%s raised %s", generator_kind(gen),
+                       stop ? "StopIteration" : "StopAsyncIteration");
             AS_EXCEPTION(ts->exc)->cause = exc;
             AS_EXCEPTION(ts->exc)->context = exc;
             vm_pop(ts);
@@ -462,13 +466,15 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
         if (expected == GEN_CREATED) {
             if (!IS_NONE(sent))
-                return err_format(ts, ts->interp->exc.TypeError,
-                                  "can't send non-None value to a just-started generator");
+                return err_format(ts, ts->interp->exc.TypeError, "can't send non-None value to a just-started %s",
+                                  generator_kind(gen));
             if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING))
-                return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+                return err_format(ts, ts->interp->exc.ValueError, "%s already executing", generator_kind(gen));
             first = true;
         } else if (expected == GEN_RUNNING) {
-            return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+            return err_format(ts, ts->interp->exc.ValueError, "%s already executing", generator_kind(gen));
+        } else if (generator_is_coroutine(gen)) {
+            return err_format(ts, ts->interp->exc.RuntimeError, "cannot reuse already awaited coroutine");
         } else {
             *result = NONE_VAL;
             return EMPTY_VAL;
@@ -898,7 +904,9 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
     int expected = GEN_SUSPENDED;
     if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
         if (expected == GEN_RUNNING)
-            return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+            return err_format(ts, ts->interp->exc.ValueError, "%s already executing", generator_kind(gen));
+        if (expected == GEN_CLOSED && generator_is_coroutine(gen))
+            return err_format(ts, ts->interp->exc.RuntimeError, "cannot reuse already awaited coroutine");
         if (expected == GEN_CREATED) {
             atomic_store(&gen->state, GEN_CLOSED);
             err_restore(ts, exc);
@@ -1950,14 +1958,16 @@ dispatch_op:
         bool heap = IS_OBJ(sub) && (OBJ_TYPE(sub)->flags & TYPEF_HEAPTYPE);
         if (IS_GENERATOR(sub)) {
             v = generator_resume(ts, AS_GENERATOR(sub), sent, &result);
-        } else if (IS_NONE(sent) && !heap) {
-            v = ops_next(ts, sub);
         } else {
-            /* send(), or a class's __next__: its StopIteration carries the
-             * result of the yield from. */
-            Value send = ops_getattr(ts, sub, IS_NONE(sent) ? ts->interp->names.next : ts->interp->names.send);
-            CHECK(send);
-            v = vm_call(ts, send, IS_NONE(sent) ? NULL : &sent, IS_NONE(sent) ? 0 : 1, NULL);
+            if (IS_NONE(sent) && !heap) {
+                v = ops_next(ts, sub);
+            } else {
+                Value send = ops_getattr(ts, sub, IS_NONE(sent) ? ts->interp->names.next : ts->interp->names.send);
+                CHECK(send);
+                v = vm_call(ts, send, IS_NONE(sent) ? NULL : &sent, IS_NONE(sent) ? 0 : 1, NULL);
+            }
+            /* send(), a class's __next__ or a built-in awaitable's: its
+             * StopIteration carries the result of the yield from. */
             if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.StopIteration)) {
                 Value exc = err_fetch(ts);
                 ObjTuple *a = AS_TUPLE(AS_EXCEPTION(exc)->args);
@@ -1980,6 +1990,36 @@ dispatch_op:
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
         return v;
+    }
+    TARGET(GET_AWAITABLE) {
+        SAVE_STATE();
+        Value aw = coro_get_awaitable(ts, TOP(), (int)arg);
+        CHECK(aw);
+        TOP() = aw;
+        DISPATCH();
+    }
+    TARGET(GET_AITER) {
+        SAVE_STATE();
+        Value it = coro_get_aiter(ts, TOP());
+        CHECK(it);
+        TOP() = it;
+        DISPATCH();
+    }
+    TARGET(GET_ANEXT) {
+        SAVE_STATE();
+        Value aw = coro_get_anext(ts, TOP());
+        CHECK(aw);
+        PUSH(aw);
+        DISPATCH();
+    }
+    TARGET(END_ASYNC_FOR) {
+        Value exc = POP();
+        sp--;
+        if (exc_matches(ts, exc, OBJ_VAL(ts->interp->exc.StopAsyncIteration))) DISPATCH();
+        SAVE_STATE();
+        err_restore(ts, exc);
+        add_traceback = false;
+        goto error;
     }
     TARGET(IMPORT_NAME) {
         Value fromlist = POP();
@@ -2071,12 +2111,12 @@ dispatch_op:
         Value mgr = TOP();
         Interp *interp = ts->interp;
         SAVE_STATE();
-        Value enter = type_lookup(val_type(ts, mgr), interp->names.enter);
-        Value exitfn = type_lookup(val_type(ts, mgr), interp->names.exit);
+        Value enter = type_lookup(val_type(ts, mgr), arg ? interp->names.aenter : interp->names.enter);
+        Value exitfn = type_lookup(val_type(ts, mgr), arg ? interp->names.aexit : interp->names.exit);
         if (IS_EMPTY(enter) || IS_EMPTY(exitfn)) {
             err_format(ts, interp->exc.TypeError,
-                       "'%s' object does not support the context manager protocol",
-                       ops_type_name(ts, mgr));
+                       "'%s' object does not support the %scontext manager protocol",
+                       ops_type_name(ts, mgr), arg ? "asynchronous " : "");
             goto error;
         }
         Value bound_exit = class_bind(ts, exitfn, mgr, val_type(ts, mgr));
