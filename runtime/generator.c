@@ -33,6 +33,7 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->name = fn->name;
     gen->qualname = fn->qualname;
     gen->async_flags = 0;
+    gen->handled = EMPTY_VAL;
     atomic_init(&gen->state, GEN_CREATED);
     return gen;
 }
@@ -51,6 +52,7 @@ void generator_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)gen->fn);
     gc_mark_obj(m, (Obj *)gen->name);
     gc_mark_obj(m, (Obj *)gen->qualname);
+    gc_mark_value(m, gen->handled);
     /* A running generator's live values are scanned through its frame;
      * only the suspended part below the saved top is valid here. */
     int state = atomic_load(&gen->state);

@@ -19,6 +19,10 @@ typedef struct ObjGenerator {
     Value *sp;             /* saved stack top inside values */
     _Atomic int state;     /* GenState; RUNNING guards against re-entry */
     uint8_t async_flags;   /* async generators: AG_* */
+    /* The exception it was handling where it is suspended (a yield inside
+     * an except or finally block), EMPTY_VAL if none: it is the handled
+     * exception again when it resumes, and not its caller's meanwhile. */
+    Value handled;
     struct ObjStr *name;
     struct ObjStr *qualname;
     size_t nvalues;

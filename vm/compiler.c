@@ -867,6 +867,7 @@ struct Compiler {
     uint32_t nhandlers, cap_handlers;
     FBlock fblocks[MAX_FBLOCKS];
     int nfblocks;
+    int in_with_handler; /* emitting a with block's exception path */
     int depth, max_depth;
     int line;
     ObjStr *qualname;
@@ -1443,13 +1444,22 @@ static void make_function(Compiler *c, ObjCode *code, const AstNode *args, const
     emit(c, OP_MAKE_FUNCTION, (k << 4) | flags);
 }
 
+/* 1 when the code being emitted runs inside an except or finally block
+ * (an exception is being handled), which a yield there must know. */
+static uint32_t in_handler(Compiler *c) {
+    if (c->in_with_handler) return 1;
+    for (int i = 0; i < c->nfblocks; i++)
+        if (c->fblocks[i].kind == FB_HANDLER || c->fblocks[i].kind == FB_FINALLY_END) return 1;
+    return 0;
+}
+
 /* Awaits the value on top: its awaitable (`kind` names what gave it, for
  * the error: 0 an await, 1 __aenter__, 2 __aexit__), delegated to by
  * YIELD_FROM as `yield from` would. */
 static void emit_await(Compiler *c, uint32_t kind) {
     emit(c, OP_GET_AWAITABLE, kind);
     emit(c, OP_LOAD_NONE, 0);
-    emit(c, OP_YIELD_FROM, 0);
+    emit(c, OP_YIELD_FROM, in_handler(c));
 }
 
 static void compile_lambda(Compiler *c, const AstNode *e) {
@@ -1624,13 +1634,13 @@ static void compile_expr(Compiler *c, const AstNode *e) {
     case AST_YIELD:
         if (e->u.yield.value) compile_expr(c, e->u.yield.value);
         else emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_YIELD_VALUE, 0);
+        emit(c, OP_YIELD_VALUE, in_handler(c));
         break;
     case AST_YIELD_FROM:
         compile_expr(c, e->u.yield.value);
         emit(c, OP_GET_ITER, 0);
         emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_YIELD_FROM, 0);
+        emit(c, OP_YIELD_FROM, in_handler(c));
         break;
     case AST_AWAIT:
         compile_expr(c, e->u.yield.value);
@@ -2567,7 +2577,9 @@ static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     emit(c, OP_PUSH_EXC_INFO, 0);
     uint32_t start = c->ninstrs;
     emit(c, OP_WITH_EXCEPT, 0);
+    c->in_with_handler++;
     if (is_async) emit_await(c, 2);
+    c->in_with_handler--;
     emit_jump(c, OP_POP_JUMP_IF_TRUE, suppress);
     emit(c, OP_RERAISE, 0);
     add_handler(c, start, c->ninstrs, cleanup, (uint32_t)base_depth + 1);

@@ -321,6 +321,7 @@ static Frame *push_frame(TState *ts, ObjFunction *fn, Value *base) {
 }
 
 static Value run(TState *ts);
+static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing);
 
 /* Calls a generator function: binds into a scratch area on the thread
  * stack, then moves the locals into a new generator object. */
@@ -498,7 +499,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     f->gen = gen;
     f->flags = FRAME_ENTRY;
     if (!first) *f->sp++ = sent;
-    Value r = run(ts);
+    Value r = run_generator(ts, gen, false);
     vm_leave_native(ts);
     return generator_outcome(ts, gen, r, result);
 }
@@ -900,6 +901,19 @@ static Value run_loop(TState *ts, bool throwing);
 
 static Value run(TState *ts) { return run_loop(ts, false); }
 
+/* Runs a generator's frame, just pushed, until it yields, returns or
+ * raises. While it runs, the handled exception is the one it was handling
+ * where it last stopped, if it was in a handler, else its caller's; the
+ * caller's is back when it stops (CPython's gi_exc_state). */
+static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing) {
+    Value caller_handled = ts->handled;
+    vm_push(ts, caller_handled);
+    if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
+    Value r = run_loop(ts, throwing);
+    ts->handled = vm_pop(ts);
+    return r;
+}
+
 Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result) {
     int expected = GEN_SUSPENDED;
     if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
@@ -928,7 +942,7 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
     f->gen = gen;
     f->flags = FRAME_ENTRY;
     err_restore(ts, exc);
-    Value r = run_loop(ts, true);
+    Value r = run_generator(ts, gen, true);
     vm_leave_native(ts);
     return generator_outcome(ts, gen, r, result);
 }
@@ -1945,6 +1959,7 @@ dispatch_op:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip;
         gen->sp = sp;
+        gen->handled = arg ? ts->handled : EMPTY_VAL;
         ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
@@ -1986,6 +2001,7 @@ dispatch_op:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip - 1;
         gen->sp = sp;
+        gen->handled = arg ? ts->handled : EMPTY_VAL;
         ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
