@@ -17,6 +17,9 @@
  *   when it returns.
  * - coro_get_awaitable, coro_get_aiter, coro_get_anext: the await and
  *   `async for` protocol, with CPython's TypeErrors.
+ * - aiter(), anext(): the built-ins; anext() with a default returns an
+ *   anext_awaitable, which awaits __anext__()'s result and turns its
+ *   StopAsyncIteration into the default.
  *
  * Not done: the "coroutine ... was never awaited" RuntimeWarning. A
  * coroutine is collected in a sweep, where the names it would print may
@@ -24,6 +27,8 @@
  * and cr_origin tracking do not exist either. */
 
 #include "runtime/coroutine.h"
+
+#include <string.h>
 
 #include "runtime/args.h"
 #include "runtime/class.h"
@@ -543,4 +548,137 @@ const TypeSpec async_generator_athrow_type_spec = {
     .next = athrow_next,
     .trace = agen_await_trace,
     .methods = athrow_methods,
+};
+
+/* ---- aiter(), anext() ---------------------------------------------------- */
+
+Value coro_aiter(TState *ts, Value v) {
+    Value it = call_special(ts, v, ts->interp->names.aiter);
+    if (IS_EMPTY(it))
+        return err_format(ts, EXC(ts)->TypeError, "'%s' object is not an async iterable", ops_type_name(ts, v));
+    if (IS_ERROR(it)) return it;
+    if (IS_EMPTY(type_lookup(val_type(ts, it), ts->interp->names.anext)))
+        return err_format(ts, EXC(ts)->TypeError, "aiter() returned not an async iterator of type '%s'",
+                          ops_type_name(ts, it));
+    return it;
+}
+
+/* anext(aiter, default): awaits aiter.__anext__() and gives `default` in
+ * place of its StopAsyncIteration. */
+typedef struct ObjANextAwaitable {
+    Obj obj;
+    Value wrapped;       /* what __anext__() returned */
+    Value default_value;
+    Value it;            /* the iterator awaiting `wrapped` runs, once made */
+} ObjANextAwaitable;
+
+#define AS_ANEXT(v) ((ObjANextAwaitable *)AS_OBJ(v))
+
+Value coro_anext(TState *ts, Value aiter, Value default_value) {
+    Value next = call_special(ts, aiter, ts->interp->names.anext);
+    if (IS_EMPTY(next))
+        return err_format(ts, EXC(ts)->TypeError, "'%s' object is not an async iterator", ops_type_name(ts, aiter));
+    if (IS_ERROR(next) || IS_EMPTY(default_value)) return next;
+    vm_push(ts, next);
+    ObjANextAwaitable *o = (ObjANextAwaitable *)gc_alloc(ts, sizeof(ObjANextAwaitable), OBJ_OPAQUE,
+                                                         ts->interp->types.anext_awaitable);
+    vm_pop(ts);
+    if (!o) return ERROR_VAL;
+    o->wrapped = next;
+    o->default_value = default_value;
+    o->it = EMPTY_VAL;
+    return OBJ_VAL(o);
+}
+
+static void anext_trace(GcMarker *m, Obj *self) {
+    ObjANextAwaitable *o = (ObjANextAwaitable *)self;
+    gc_mark_value(m, o->wrapped);
+    gc_mark_value(m, o->default_value);
+    gc_mark_value(m, o->it);
+}
+
+/* The iterator that runs the wrapped awaitable (a coroutine's wrapper). */
+static Value anext_iter_of(TState *ts, ObjANextAwaitable *o) {
+    if (!IS_EMPTY(o->it)) return o->it;
+    Value it = coro_get_awaitable(ts, o->wrapped, 0);
+    if (IS_ERROR(it)) return it;
+    if (is_coroutine(it)) {
+        ObjCoroWrapper *w = (ObjCoroWrapper *)gc_alloc(ts, sizeof(ObjCoroWrapper), OBJ_OPAQUE,
+                                                       ts->interp->types.coroutine_wrapper);
+        if (!w) return ERROR_VAL;
+        w->coro = AS_GENERATOR(it);
+        it = OBJ_VAL(w);
+    }
+    o->it = it;
+    return it;
+}
+
+/* The awaited iterator's step, its StopAsyncIteration made the end of this
+ * awaitable with the default as its value. */
+static Value anext_result(TState *ts, ObjANextAwaitable *o, Value v) {
+    if (IS_EMPTY(v)) return err_raise(ts, OBJ_VAL(EXC(ts)->StopIteration));
+    if (IS_ERROR(v) && err_matches(ts, EXC(ts)->StopAsyncIteration)) {
+        err_clear(ts);
+        return err_set_value(ts, EXC(ts)->StopIteration, o->default_value);
+    }
+    return v;
+}
+
+/* Calls the awaited iterator's method `name` (send, throw or close). */
+static Value anext_forward(TState *ts, Value self, const char *name, Value *args, int nargs) {
+    ObjANextAwaitable *o = AS_ANEXT(self);
+    Value it = anext_iter_of(ts, o);
+    if (IS_ERROR(it)) return it;
+    Value meth = ops_getattr_opt(ts, it, str_intern_cstr(ts, name));
+    if (IS_ERROR(meth)) return meth;
+    if (IS_EMPTY(meth)) {
+        if (strcmp(name, "close") == 0) return NONE_VAL;
+        if (strcmp(name, "send") == 0 && IS_NONE(args[0])) return anext_result(ts, o, ops_next(ts, it));
+        return err_format(ts, EXC(ts)->AttributeError, "'%s' object has no attribute '%s'", ops_type_name(ts, it),
+                          name);
+    }
+    return anext_result(ts, o, vm_call(ts, meth, args, nargs, NULL));
+}
+
+static Value anext_next(TState *ts, Value self) {
+    Value none = NONE_VAL;
+    return anext_forward(ts, self, "send", &none, 1);
+}
+
+static Value anext_next_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__next__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return anext_next(ts, args[0]);
+}
+
+static Value anext_send(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "send", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    return anext_forward(ts, args[0], "send", args + 1, 1);
+}
+
+static Value anext_throw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "throw", nargs, kwnames, 2, 4)) return ERROR_VAL;
+    return anext_forward(ts, args[0], "throw", args + 1, nargs - 1);
+}
+
+static Value anext_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return anext_forward(ts, args[0], "close", NULL, 0);
+}
+
+static const NativeDef anext_methods[] = {
+    {"__next__", anext_next_method},
+    {"send", anext_send},
+    {"throw", anext_throw},
+    {"close", anext_close},
+    {"__await__", await_self},
+    {NULL, NULL},
+};
+
+const TypeSpec anext_awaitable_type_spec = {
+    .name = "anext_awaitable",
+    .kind = OBJ_OPAQUE,
+    .iter = await_iter,
+    .next = anext_next,
+    .trace = anext_trace,
+    .methods = anext_methods,
 };

@@ -16,10 +16,16 @@ Value coro_get_aiter(TState *ts, Value v);
 /* `async for`: the awaitable of aiter.__anext__(). */
 Value coro_get_anext(TState *ts, Value aiter);
 
+/* The built-ins aiter(v) and anext(aiter[, default]) (default EMPTY_VAL
+ * when not given). */
+Value coro_aiter(TState *ts, Value v);
+Value coro_anext(TState *ts, Value aiter, Value default_value);
+
 extern const struct TypeSpec coroutine_type_spec;
 extern const struct TypeSpec coroutine_wrapper_type_spec;
 extern const struct TypeSpec async_generator_type_spec;
 extern const struct TypeSpec async_generator_asend_type_spec;
 extern const struct TypeSpec async_generator_athrow_type_spec;
+extern const struct TypeSpec anext_awaitable_type_spec;
 
 #endif

@@ -210,6 +210,7 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(async_generator), &async_generator_type_spec, FIELD(object)},
     {FIELD(async_generator_asend), &async_generator_asend_type_spec, FIELD(object)},
     {FIELD(async_generator_athrow), &async_generator_athrow_type_spec, FIELD(object)},
+    {FIELD(anext_awaitable), &anext_awaitable_type_spec, FIELD(object)},
     {FIELD(iterator), &iterator_type_spec, FIELD(object)},
     {FIELD(traceback), &traceback_type_spec, FIELD(object)},
     {FIELD(frame), &frame_type_spec, FIELD(object)},

@@ -158,6 +158,7 @@ typedef struct BuiltinTypes {
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
     ObjType *bytearray, *memoryview;
     ObjType *coroutine, *coroutine_wrapper, *async_generator, *async_generator_asend, *async_generator_athrow;
+    ObjType *anext_awaitable;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
