@@ -906,10 +906,13 @@ static Value run(TState *ts) { return run_loop(ts, false); }
  * where it last stopped, if it was in a handler, else its caller's; the
  * caller's is back when it stops (CPython's gi_exc_state). */
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing) {
-    Value caller_handled = ts->handled;
+    Value caller_handled = ts->handled, outer = ts->gen_caller_handled;
     vm_push(ts, caller_handled);
+    vm_push(ts, outer);
+    ts->gen_caller_handled = caller_handled;
     if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
     Value r = run_loop(ts, throwing);
+    ts->gen_caller_handled = vm_pop(ts);
     ts->handled = vm_pop(ts);
     return r;
 }
@@ -2092,13 +2095,14 @@ dispatch_op:
     }
     TARGET(PUSH_EXC_INFO) {
         Value exc = TOP();
-        TOP() = ts->handled;
+        TOP() = frame->gen && ts->handled == ts->gen_caller_handled ? EMPTY_VAL : ts->handled;
         PUSH(exc);
         ts->handled = exc;
         DISPATCH();
     }
     TARGET(POP_EXCEPT) {
-        ts->handled = POP();
+        Value prev = POP();
+        ts->handled = IS_EMPTY(prev) ? ts->gen_caller_handled : prev;
         DISPATCH();
     }
     TARGET(CHECK_EXC_MATCH) {
