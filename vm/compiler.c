@@ -1453,13 +1453,19 @@ static uint32_t in_handler(Compiler *c) {
     return 0;
 }
 
+/* Runs the awaitable iterator on top to its end, passing what it yields
+ * up and what is sent down (the `yield from` machinery). */
+static void emit_delegate(Compiler *c) {
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_YIELD_FROM, in_handler(c));
+}
+
 /* Awaits the value on top: its awaitable (`kind` names what gave it, for
  * the error: 0 an await, 1 __aenter__, 2 __aexit__), delegated to by
  * YIELD_FROM as `yield from` would. */
 static void emit_await(Compiler *c, uint32_t kind) {
     emit(c, OP_GET_AWAITABLE, kind);
-    emit(c, OP_LOAD_NONE, 0);
-    emit(c, OP_YIELD_FROM, in_handler(c));
+    emit_delegate(c);
 }
 
 static void compile_lambda(Compiler *c, const AstNode *e) {
@@ -1639,8 +1645,7 @@ static void compile_expr(Compiler *c, const AstNode *e) {
     case AST_YIELD_FROM:
         compile_expr(c, e->u.yield.value);
         emit(c, OP_GET_ITER, 0);
-        emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_YIELD_FROM, in_handler(c));
+        emit_delegate(c);
         break;
     case AST_AWAIT:
         compile_expr(c, e->u.yield.value);
@@ -2026,7 +2031,7 @@ static void emit_for_iter(Compiler *c, bool is_async, int exhausted) {
     int handler = new_label(c), body = new_label(c);
     uint32_t depth = (uint32_t)c->depth, start = c->ninstrs;
     emit(c, OP_GET_ANEXT, 0);
-    emit_await(c, 0);
+    emit_delegate(c);
     add_handler(c, start, c->ninstrs, handler, depth);
     int body_depth = c->depth;
     emit_jump(c, OP_JUMP, body);
