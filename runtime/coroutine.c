@@ -28,6 +28,7 @@
 
 #include "runtime/coroutine.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -44,6 +45,15 @@
 #include "vm/vm.h"
 
 #define EXC(ts) (&(ts)->interp->exc)
+
+/* The arguments of a slot method (__await__, __anext__, __next__...):
+ * none besides self, or CPython's slot-wrapper error. */
+static bool no_args(TState *ts, int nargs, ObjTuple *kwnames) {
+    int n = nargs - 1 + (kwnames ? (int)kwnames->len : 0);
+    if (n == 0) return true;
+    err_format(ts, EXC(ts)->TypeError, "expected 0 arguments, got %d", n);
+    return false;
+}
 
 static bool is_coroutine(Value v) { return IS_GENERATOR(v) && generator_is_coroutine(AS_GENERATOR(v)); }
 
@@ -141,7 +151,7 @@ static Value coro_repr(TState *ts, Value self) {
 }
 
 static Value coro_await(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__await__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     ObjCoroWrapper *w = (ObjCoroWrapper *)gc_alloc(ts, sizeof(ObjCoroWrapper), OBJ_OPAQUE,
                                                    ts->interp->types.coroutine_wrapper);
     if (!w) return ERROR_VAL;
@@ -198,26 +208,28 @@ static Value wrapper_next(TState *ts, Value self) {
 }
 
 static Value wrapper_next_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__next__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return wrapper_next(ts, args[0]);
 }
 
 /* The wrapper's send/throw/close are the coroutine's, called on it. */
 static Value wrapper_forward(TState *ts, NativeFn fn, Value *args, int nargs, ObjTuple *kwnames) {
-    Value a[4];
-    if (nargs > 4) return fn(ts, args, nargs, kwnames); /* its own argument error */
+    Value a[4]; /* the callers checked: at most self and three */
     for (int i = 1; i < nargs; i++) a[i] = args[i];
     a[0] = OBJ_VAL(AS_CORO_WRAPPER(args[0])->coro);
     return fn(ts, a, nargs, kwnames);
 }
 
 static Value wrapper_send(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("coroutine_wrapper.send", 1, 1);
     return wrapper_forward(ts, generator_send_method, args, nargs, kwnames);
 }
 static Value wrapper_throw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("throw", 1, 3);
     return wrapper_forward(ts, generator_throw_method, args, nargs, kwnames);
 }
 static Value wrapper_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("coroutine_wrapper.close", 0, 0);
     return wrapper_forward(ts, generator_close_method, args, nargs, kwnames);
 }
 
@@ -292,29 +304,30 @@ static Value agen_unwrap(TState *ts, ObjGenerator *gen, Value v) {
 }
 
 static Value agen_aiter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__aiter__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return args[0];
 }
 
 static Value agen_anext(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__anext__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return agen_await_new(ts, ts->interp->types.async_generator_asend, AS_GENERATOR(args[0]), NONE_VAL);
 }
 
 static Value agen_asend(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "asend", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("async_generator.asend", 1, 1);
     return agen_await_new(ts, ts->interp->types.async_generator_asend, AS_GENERATOR(args[0]), args[1]);
 }
 
 static Value agen_athrow(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "athrow", nargs, kwnames, 2, 4)) return ERROR_VAL;
+    /* The arguments are checked when it is awaited, as CPython 3.11 does. */
+    if (!args_check(ts, "athrow", 0, kwnames, 0, 0)) return ERROR_VAL;
     ObjTuple *t = tuple_from(ts, args + 1, nargs - 1);
     if (!t) return ERROR_VAL;
     return agen_await_new(ts, ts->interp->types.async_generator_athrow, AS_GENERATOR(args[0]), OBJ_VAL(t));
 }
 
 static Value agen_aclose(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "aclose", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("async_generator.aclose", 0, 0);
     return agen_await_new(ts, ts->interp->types.async_generator_athrow, AS_GENERATOR(args[0]), EMPTY_VAL);
 }
 
@@ -359,12 +372,14 @@ static Value await_iter(TState *ts, Value self) {
 }
 
 static Value await_self(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__await__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return args[0];
 }
 
 static Value await_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    char name[64];
+    snprintf(name, sizeof name, "%s.close", val_type(ts, args[0])->name->data);
+    ARGS_CHECK_METHOD(name, 0, 0);
     AS_AGEN_AWAIT(args[0])->state = AW_CLOSED;
     return NONE_VAL;
 }
@@ -389,18 +404,18 @@ static Value asend_send(TState *ts, ObjAGenAwait *o, Value arg) {
 static Value asend_next(TState *ts, Value self) { return asend_send(ts, AS_AGEN_AWAIT(self), NONE_VAL); }
 
 static Value asend_next_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__next__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return asend_send(ts, AS_AGEN_AWAIT(args[0]), NONE_VAL);
 }
 
 static Value asend_send_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "send", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("async_generator_asend.send", 1, 1);
     return asend_send(ts, AS_AGEN_AWAIT(args[0]), args[1]);
 }
 
 /* throw()'s arguments after self: checked and made into the exception. */
 static Value throw_args_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "throw", nargs, kwnames, 2, 4)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("throw", 1, 3);
     return generator_throw_exception(ts, args + 1, nargs - 1);
 }
 
@@ -499,7 +514,8 @@ static Value athrow_send(TState *ts, ObjAGenAwait *o, Value arg) {
         ntargs = 1;
     } else {
         ObjTuple *t = AS_TUPLE(o->arg);
-        exc = generator_throw_exception(ts, t->items, (int)t->len);
+        exc = args_check(ts, "athrow", (int)t->len, NULL, 1, 3) ? generator_throw_exception(ts, t->items, (int)t->len)
+                                                                : ERROR_VAL;
         targs = t->items;
         ntargs = (int)t->len;
     }
@@ -513,12 +529,12 @@ static Value athrow_send(TState *ts, ObjAGenAwait *o, Value arg) {
 static Value athrow_next(TState *ts, Value self) { return athrow_send(ts, AS_AGEN_AWAIT(self), NONE_VAL); }
 
 static Value athrow_next_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__next__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return athrow_send(ts, AS_AGEN_AWAIT(args[0]), NONE_VAL);
 }
 
 static Value athrow_send_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "send", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("async_generator_athrow.send", 1, 1);
     return athrow_send(ts, AS_AGEN_AWAIT(args[0]), args[1]);
 }
 
@@ -646,22 +662,22 @@ static Value anext_next(TState *ts, Value self) {
 }
 
 static Value anext_next_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "__next__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!no_args(ts, nargs, kwnames)) return ERROR_VAL;
     return anext_next(ts, args[0]);
 }
 
 static Value anext_send(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "send", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("anext_awaitable.send", 1, 1);
     return anext_forward(ts, args[0], "send", args + 1, 1);
 }
 
 static Value anext_throw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "throw", nargs, kwnames, 2, 4)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("throw", 1, 3);
     return anext_forward(ts, args[0], "throw", args + 1, nargs - 1);
 }
 
 static Value anext_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ARGS_CHECK_METHOD("anext_awaitable.close", 0, 0);
     return anext_forward(ts, args[0], "close", NULL, 0);
 }
 
