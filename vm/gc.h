@@ -31,6 +31,10 @@
  * walks every thread's list during the stop-the-world pause; objects of
  * threads that have exited move to the interpreter's orphan list.
  *
+ * Weak references (runtime/weakref.h) are cleared after marking, with the
+ * world still stopped; their callbacks run after the world resumes, at the
+ * collecting thread's safepoint (gc_run), like gc.callbacks.
+ *
  * Stress mode (MINI_GC_STRESS, and `mini --gc-stress`) requests a collection
  * at every allocation, so the next safepoint collects: a missing root shows
  * up at once as a use-after-free under AddressSanitizer. */
@@ -59,6 +63,12 @@ void gc_retire_buffer(TState *ts, void *p, size_t size);
 /* Called at a safepoint when GC_REQUESTED is set: stops the world,
  * collects, resumes. */
 void gc_collect(TState *ts);
+
+/* A collection with what the language adds around it, at a safepoint or
+ * from gc.collect(): gc.callbacks with "start", the collection, the weak
+ * reference callbacks, gc.callbacks with "stop". Returns how many objects
+ * it freed. Runs mini code: the caller's values must be rooted. */
+size_t gc_run(TState *ts);
 
 /* Marking interface used by TraceFn slots. */
 void gc_mark_value(GcMarker *m, Value v);

@@ -8,6 +8,7 @@
  * state through ts->interp, as Lua passes lua_State and Wren WrenVM. */
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -156,7 +157,7 @@ typedef struct BuiltinTypes {
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
-    ObjType *bytearray, *memoryview;
+    ObjType *bytearray, *memoryview, *weakref;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
@@ -185,6 +186,17 @@ typedef struct GcState {
     size_t live_bytes;
     bool stress;
     atomic_bool memory_short;    /* an allocation failed: collect at the next safepoint */
+    _Atomic bool disabled;       /* gc.disable(): automatic collections wait longer */
+    int thresholds[3];           /* gc.set_threshold's numbers, as given */
+    size_t min_threshold;        /* bytes: the threshold never falls below it */
+    size_t last_found;           /* objects the last collection freed */
+    _Atomic bool running;        /* a gc.callbacks call is under way: no nested "start" */
+    Value callbacks;             /* gc.callbacks (a list), or NONE_VAL before gc is imported */
+    /* Every live weak reference (runtime/weakref.c), guarded by weak_lock;
+     * those whose referent died, waiting for their callback to run. */
+    pthread_mutex_t weak_lock;
+    struct ObjWeakref *weakrefs;
+    struct ObjWeakref *weak_pending;
 } GcState;
 
 struct Interp {
@@ -236,6 +248,9 @@ struct Interp {
     TraceMark *trace_marks;      /* gil.mark(), in time order */
     size_t trace_mark_count;
     int trace_spool_fd;          /* children's lanes (vm/trace.h), or -1 */
+    /* signal.signal's handlers by signal number: a callable, an int
+     * (SIG_DFL, SIG_IGN) or None (never set: SIGINT raises KeyboardInterrupt). */
+    Value signal_handlers[NSIG];
     bool in_teardown;
     /* Runs programs inside another process (the fuzz harness): refuses
      * what would leave it or outlive the run (interp_sandbox_refuses). */
