@@ -189,6 +189,9 @@ static const BuiltinModule builtin_modules[] = {
     {"itertools", mod_itertools_init},
     {"operator", mod_operator_init},
     {"_functools", mod_functools_init},
+    {"_signal", mod_signal_init},
+    {"gc", mod_gc_init},
+    {"_weakref", mod_weakref_init},
     {NULL, NULL},
 };
 

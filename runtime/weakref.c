@@ -46,6 +46,7 @@ bool weakref_allowed(TState *ts, Value v) {
     case OBJ_FLOAT:
     case OBJ_COMPLEX:
     case OBJ_BYTEARRAY:
+    case OBJ_WEAKREF: /* WeakMethod, KeyedRef */
         return !builtin;
     default:
         (void)ts;

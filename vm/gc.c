@@ -365,6 +365,7 @@ void gc_collect(TState *ts) {
 
     gc->live_bytes = live;
     gc->last_found = freed;
+    gc->total_found += freed;
     gc->collections++;
     atomic_store_explicit(&gc->memory_short, false, memory_order_relaxed);
     size_t next = live * MINI_GC_GROWTH;
@@ -419,6 +420,29 @@ size_t gc_run(TState *ts) {
     vm_pop(ts);
     if (!IS_EMPTY(saved)) err_restore(ts, saved);
     return found;
+}
+
+static size_t count_list(Obj *list, Value *out, size_t n) {
+    for (Obj *o = list; o; o = o->gc_next) {
+        if (out) out[n] = OBJ_VAL(o);
+        n++;
+    }
+    return n;
+}
+
+Value *gc_all_objects(TState *ts, size_t *count) {
+    Interp *interp = ts->interp;
+    thread_stop_world(ts);
+    size_t n = count_list(interp->gc.orphans, NULL, 0);
+    for (TState *t = interp->threads; t; t = t->next) n = count_list(t->heap, NULL, n);
+    Value *out = malloc((n ? n : 1) * sizeof *out);
+    if (out) {
+        size_t i = count_list(interp->gc.orphans, out, 0);
+        for (TState *t = interp->threads; t; t = t->next) i = count_list(t->heap, out, i);
+    }
+    thread_resume_world(ts);
+    *count = out ? n : 0;
+    return out;
 }
 
 /* An exiting thread's free blocks become spares other threads take. */

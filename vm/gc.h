@@ -70,6 +70,11 @@ void gc_collect(TState *ts);
  * it freed. Runs mini code: the caller's values must be rooted. */
 size_t gc_run(TState *ts);
 
+/* Every object of every thread's heap (gc.get_objects), gathered with the
+ * world stopped; a malloc'd array the caller frees (NULL: no memory). The
+ * objects stay alive while the caller reaches no safepoint. */
+Value *gc_all_objects(TState *ts, size_t *count);
+
 /* Marking interface used by TraceFn slots. */
 void gc_mark_value(GcMarker *m, Value v);
 void gc_mark_obj(GcMarker *m, Obj *o);

@@ -174,6 +174,9 @@ typedef struct InternTable {
     pthread_mutex_t lock;
 } InternTable;
 
+/* Why automatic collections are held back (GcState.disabled). */
+enum { GC_OFF_DISABLED = 1u << 0, GC_OFF_THRESHOLD = 1u << 1 };
+
 typedef struct GcState {
     pthread_mutex_t lock;        /* one collector at a time */
     atomic_size_t allocated;     /* bytes published since the last collection */
@@ -186,10 +189,11 @@ typedef struct GcState {
     size_t live_bytes;
     bool stress;
     atomic_bool memory_short;    /* an allocation failed: collect at the next safepoint */
-    _Atomic bool disabled;       /* gc.disable(): automatic collections wait longer */
-    int thresholds[3];           /* gc.set_threshold's numbers, as given */
+    atomic_uint disabled;        /* GC_OFF_* bits: automatic collections wait longer */
+    _Atomic int thresholds[3];   /* gc.set_threshold's numbers, as given */
     size_t min_threshold;        /* bytes: the threshold never falls below it */
     size_t last_found;           /* objects the last collection freed */
+    size_t total_found;          /* and all of them, for gc.get_stats() */
     _Atomic bool running;        /* a gc.callbacks call is under way: no nested "start" */
     Value callbacks;             /* gc.callbacks (a list), or NONE_VAL before gc is imported */
     /* Every live weak reference (runtime/weakref.c), guarded by weak_lock;

@@ -96,7 +96,7 @@ static void safepoint_gc(TState *ts) {
     size_t threshold = gc->threshold;
     /* gc.disable(), or gc.set_threshold(0): fewer collections, never none
      * (see MINI_GC_DISABLED_FACTOR). */
-    if (atomic_load_explicit(&gc->disabled, memory_order_relaxed) || gc->thresholds[0] == 0)
+    if (atomic_load_explicit(&gc->disabled, memory_order_relaxed))
         threshold *= MINI_GC_DISABLED_FACTOR;
     if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= threshold ||
         atomic_load_explicit(&gc->memory_short, memory_order_relaxed))
@@ -2213,6 +2213,10 @@ do_call:
         CHECK(r);
         sp = call_result;
         PUSH(r);
+        /* As CPython after a call: what the callee set off (a signal it
+         * sent, a collection it asked for) is handled before the next
+         * instruction. */
+        SAFEPOINT();
         DISPATCH();
     }
 
