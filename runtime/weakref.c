@@ -150,8 +150,16 @@ static Value weakref_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return NONE_VAL;
 }
 
+/* ref.__call__(r), as WeakMethod calls it. */
+static Value weakref_call_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__call__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_WEAKREF(args[0])) return err_type_not(ts, args[0], "weakref");
+    return AS_WEAKREF(args[0])->referent;
+}
+
 static const NativeDef weakref_methods[] = {
     {"__init__", weakref_init},
+    {"__call__", weakref_call_method},
     {NULL, NULL},
 };
 

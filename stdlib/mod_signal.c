@@ -174,9 +174,9 @@ static Value sig_pause(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 
 static Value sig_raise_signal(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "raise_signal", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    int sig;
-    if (!signum_arg(ts, args[0], &sig)) return ERROR_VAL;
-    if (raise(sig) != 0) return raise_errno(ts, errno);
+    int64_t sig;
+    if (!args_int(ts, args[0], &sig)) return ERROR_VAL;
+    if (raise((int)sig) != 0) return raise_errno(ts, errno);
     return after_signal(ts);
 }
 
