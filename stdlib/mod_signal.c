@@ -131,7 +131,9 @@ static Value itimer_error(TState *ts, int err) {
     Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_signal"));
     Value e = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "ItimerError")) : EMPTY_VAL;
     if (IS_ERROR(e) || IS_EMPTY(e)) return raise_errno(ts, err);
-    Value exc_args[2] = {INT_VAL(err), OBJ_VAL(str_from_cstr(ts, strerror(err)))};
+    ObjStr *text = str_from_cstr(ts, strerror(err));
+    if (!text) return ERROR_VAL;
+    Value exc_args[2] = {INT_VAL(err), OBJ_VAL(text)};
     Value exc = vm_call(ts, e, exc_args, 2, NULL);
     return IS_ERROR(exc) ? exc : err_raise(ts, exc);
 }
@@ -227,8 +229,13 @@ static Value sig_pthread_sigmask(TState *ts, Value *args, int nargs, ObjTuple *k
     int err = pthread_sigmask((int)how, &set, &old);
     if (err) return raise_errno(ts, err);
     Value r = sigset_value(ts, &old);
-    /* A signal just unblocked is handled now, as in CPython. */
-    return IS_ERROR(r) || IS_ERROR(after_signal(ts)) ? ERROR_VAL : r;
+    if (IS_ERROR(r)) return r;
+    /* A signal just unblocked is handled now, as in CPython (its handler
+     * may collect: the result is rooted meanwhile). */
+    vm_push(ts, r);
+    bool ok = !IS_ERROR(after_signal(ts));
+    vm_pop(ts);
+    return ok ? r : ERROR_VAL;
 }
 
 static Value sig_sigpending(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

@@ -89,6 +89,11 @@ bool signals_pending(void) { return any_pending != 0; }
 bool signals_take_sigint(void) {
     if (!pending[SIGINT]) return false;
     pending[SIGINT] = 0;
+    /* Still pending only if another signal is (a handler setting the
+     * flag meanwhile sets it again after this). */
+    any_pending = 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (pending[sig]) any_pending = 1;
     return true;
 }
 
