@@ -20,7 +20,7 @@
 /* CPython's rule: objects with a weak reference list. Built-in ints, strs,
  * bytes, tuples (and their subclasses: variable-sized) and built-in lists
  * and dicts (their subclasses may) cannot be. */
-bool weakref_allowed(TState *ts, Value v) {
+bool weakref_allowed(Value v) {
     if (!IS_OBJ(v)) return false;
     Obj *o = AS_OBJ(v);
     bool builtin = !(o->type->flags & TYPEF_HEAPTYPE);
@@ -49,7 +49,6 @@ bool weakref_allowed(TState *ts, Value v) {
     case OBJ_WEAKREF: /* WeakMethod, KeyedRef */
         return !builtin;
     default:
-        (void)ts;
         return false;
     }
 }
@@ -79,7 +78,7 @@ static Value weakref_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
         return err_format(ts, ts->interp->exc.TypeError, "__new__ expected at most 2 arguments, got %d", nargs);
     Value referent = args[0];
     Value callback = nargs > 1 ? args[1] : NONE_VAL;
-    if (!weakref_allowed(ts, referent))
+    if (!weakref_allowed(referent))
         return err_format(ts, ts->interp->exc.TypeError, "cannot create weak reference to '%s' object",
                           val_type(ts, referent)->name->data);
     Interp *interp = ts->interp;

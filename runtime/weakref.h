@@ -30,7 +30,7 @@ typedef struct ObjWeakref {
 #define AS_WEAKREF(v) ((ObjWeakref *)AS_OBJ(v))
 
 /* May v be weakly referenced? (CPython: not int, str, tuple, list, dict...) */
-bool weakref_allowed(TState *ts, Value v);
+bool weakref_allowed(Value v);
 /* How many weak references to v, and a list of them. */
 int64_t weakref_count(TState *ts, Value v);
 Value weakref_list(TState *ts, Value v);

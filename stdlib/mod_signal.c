@@ -178,7 +178,11 @@ static Value sig_raise_signal(TState *ts, Value *args, int nargs, ObjTuple *kwna
     if (!args_check(ts, "raise_signal", nargs, kwnames, 1, 1)) return ERROR_VAL;
     int64_t sig;
     if (!args_int(ts, args[0], &sig)) return ERROR_VAL;
-    if (raise((int)sig) != 0) return raise_errno(ts, errno);
+    /* From another thread, to the main thread: the others block signals
+     * (vm/signals.h), and CPython's handler would run there anyway. */
+    TState *main = ts->interp->main_thread;
+    if (ts == main ? raise((int)sig) != 0 : (errno = pthread_kill(main->pthread, (int)sig)) != 0)
+        return raise_errno(ts, errno);
     return after_signal(ts);
 }
 
