@@ -90,8 +90,8 @@ static Value weakref_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     if (!w) return ERROR_VAL;
     w->referent = referent;
     w->callback = callback;
-    w->hashed = false;
-    w->hash = 0;
+    atomic_init(&w->hashed, false);
+    atomic_init(&w->hash, 0);
     link_ref(interp, w);
     return OBJ_VAL(w);
 }
@@ -115,7 +115,7 @@ static Value weakref_repr(TState *ts, Value self) {
 
 static int weakref_hash(TState *ts, Value self, int64_t *out) {
     ObjWeakref *w = AS_WEAKREF(self);
-    if (!w->hashed) {
+    if (!atomic_load_explicit(&w->hashed, memory_order_acquire)) {
         Value r = w->referent;
         if (IS_NONE(r)) {
             err_format(ts, ts->interp->exc.TypeError, "weak object has gone away");
@@ -123,10 +123,10 @@ static int weakref_hash(TState *ts, Value self, int64_t *out) {
         }
         int64_t h;
         if (ops_hash(ts, r, &h) < 0) return -1;
-        w->hash = h;
-        w->hashed = true;
+        atomic_store_explicit(&w->hash, h, memory_order_relaxed);
+        atomic_store_explicit(&w->hashed, true, memory_order_release);
     }
-    *out = w->hash;
+    *out = atomic_load_explicit(&w->hash, memory_order_relaxed);
     return 0;
 }
 

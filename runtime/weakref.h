@@ -13,6 +13,7 @@
  * collection (the referent is then on its stack: marked, not cleared) or
  * after (it reads None): a racing reader never sees a freed object. */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "runtime/object.h"
@@ -21,8 +22,9 @@ typedef struct ObjWeakref {
     Obj obj;
     Value referent;          /* None once cleared; written only with the world stopped */
     Value callback;          /* None: none, or it already ran */
-    int64_t hash;            /* the referent's, once asked */
-    bool hashed;
+    /* The referent's hash once asked (threads may ask at once: atomics). */
+    _Atomic int64_t hash;
+    atomic_bool hashed;
     struct ObjWeakref *next; /* GcState.weakrefs while alive, then weak_pending */
 } ObjWeakref;
 
