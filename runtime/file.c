@@ -98,15 +98,34 @@ static inline int file_fd(ObjFile *f) { return atomic_load_explicit(&f->fd, memo
 /* ---- errors ---------------------------------------------------------- */
 
 Value file_raise_oserror(TState *ts, int err, Value filename) {
+    return file_raise_oserror2(ts, err, filename, NONE_VAL);
+}
+
+Value file_raise_oserror2(TState *ts, int err, Value filename, Value filename2) {
     Interp *interp = ts->interp;
     char buf[256];
     const char *msg = strerror_r(err, buf, sizeof buf);
     ObjStr *strerr = str_from_cstr(ts, msg);
     if (!strerr) return ERROR_VAL;
-    Value args[3] = {INT_VAL(err), OBJ_VAL(strerr), filename};
-    Value exc = vm_call(ts, OBJ_VAL(interp->exc.OSError), args, IS_NONE(filename) ? 2 : 3, NULL);
+    Value args[5] = {INT_VAL(err), OBJ_VAL(strerr), filename, NONE_VAL, filename2};
+    int nargs = !IS_NONE(filename2) ? 5 : !IS_NONE(filename) ? 3 : 2;
+    Value exc = vm_call(ts, OBJ_VAL(interp->exc.OSError), args, nargs, NULL);
     if (IS_ERROR(exc)) return exc;
     return err_raise(ts, exc);
+}
+
+Value file_fspath(TState *ts, Value path) {
+    if (IS_STR(path) || IS_BYTES(path)) return path;
+    ObjStr *name = str_intern_cstr(ts, "__fspath__");
+    ObjType *type = val_type(ts, path);
+    Value method = name ? type_lookup(type, name) : EMPTY_VAL;
+    if (IS_EMPTY(method) || IS_NONE(method))
+        return err_format(ts, ts->interp->exc.TypeError, "expected str, bytes or os.PathLike object, not %s",
+                          type->name->data);
+    Value r = vm_call(ts, method, &path, 1, NULL);
+    if (IS_ERROR(r) || IS_STR(r) || IS_BYTES(r)) return r;
+    return err_format(ts, ts->interp->exc.TypeError, "expected %s.__fspath__() to return str or bytes, not %s",
+                      type->name->data, ops_type_name(ts, r));
 }
 
 /* io.UnsupportedOperation derives from OSError and ValueError; mini's
@@ -721,7 +740,7 @@ static bool optional_str_arg(TState *ts, Value v, const char *what) {
     return false;
 }
 
-static bool is_utf8_name(const char *name) {
+bool file_is_utf8_encoding(const char *name) {
     char norm[16];
     size_t n = strlen(name);
     if (n >= sizeof norm) return false;
@@ -730,7 +749,9 @@ static bool is_utf8_name(const char *name) {
            !strcasecmp(norm, "utf") || !strcasecmp(norm, "cp65001");
 }
 
-/* Encodings CPython knows but mini does not decode. */
+/* Encodings CPython knows but mini does not decode (ascii, latin-1 and
+ * utf-8-sig come here only when open() is called from C: the built-in
+ * open serves them through io.TextIOWrapper). */
 static bool is_known_encoding(const char *name) {
     static const char *const known[] = {
         "ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252",
@@ -750,7 +771,7 @@ static bool check_text_options(TState *ts, int64_t buffering, Value encoding, Va
         err_format(ts, interp->exc.ValueError, "can't have unbuffered text I/O");
         return false;
     }
-    if (IS_STR(encoding) && !is_utf8_name(AS_STR(encoding)->data)) {
+    if (IS_STR(encoding) && !file_is_utf8_encoding(AS_STR(encoding)->data)) {
         const char *name = AS_STR(encoding)->data;
         if (is_known_encoding(name))
             err_format(ts, interp->exc.ValueError,
@@ -777,12 +798,13 @@ static bool check_text_options(TState *ts, int64_t buffering, Value encoding, Va
 
 /* open(2) detached, retrying after signals. -1 after raising. */
 static int open_path(TState *ts, Value file, int oflags) {
-    ObjStr *path = AS_STR(file);
-    if (memchr(path->data, '\0', path->len)) {
+    const char *data = IS_STR(file) ? AS_STR(file)->data : AS_BYTES(file)->data;
+    size_t len = IS_STR(file) ? AS_STR(file)->len : AS_BYTES(file)->len;
+    if (memchr(data, '\0', len)) {
         err_format(ts, ts->interp->exc.ValueError, "embedded null byte");
         return -1;
     }
-    char *cpath = strdup(path->data);
+    char *cpath = strdup(data);
     if (!cpath) {
         err_no_memory(ts);
         return -1;
@@ -817,17 +839,11 @@ static int call_opener(TState *ts, Value opener, Value file, int oflags) {
     return (int)fd;
 }
 
-Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"file", "mode", "buffering", "encoding",
-                                        "errors", "newline", "closefd", "opener"};
-    Value a[8];
-    if (!args_bind(ts, "open", args, nargs, kwnames, names, 8, 1, 8, a)) return ERROR_VAL;
+/* open() once its arguments are bound: a[0] is a descriptor, or (by_path)
+ * a str or bytes path. */
+static Value open_file(TState *ts, Value *a, bool by_path) {
     Interp *interp = ts->interp;
     Value file = a[0];
-    bool by_path = IS_STR(file);
-    if (!by_path && !IS_INT(file) && !IS_BOOL(file))
-        return err_format(ts, interp->exc.TypeError,
-                          "expected str, bytes or os.PathLike object, not %s", ops_type_name(ts, file));
     Value mode = IS_EMPTY(a[1]) ? EMPTY_VAL : a[1];
     if (!IS_EMPTY(mode) && !IS_STR(mode))
         return err_format(ts, interp->exc.TypeError, "open() argument 'mode' must be str, not %s",
@@ -855,6 +871,18 @@ Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!parse_mode(ts, AS_STR(mode), &oflags, &flags)) return ERROR_VAL;
     if (by_path && !closefd)
         return err_format(ts, interp->exc.ValueError, "Cannot use closefd=False with file name");
+    if (flags & FILE_BINARY) {
+        /* A binary file's mode is its raw FileIO's, in CPython's words:
+         * 'w+b' reads 'rb+'. */
+        bool rw = (flags & FILE_READABLE) && (flags & FILE_WRITABLE);
+        const char *raw = (oflags & O_EXCL)     ? (rw ? "xb+" : "xb")
+                          : (oflags & O_APPEND) ? (rw ? "ab+" : "ab")
+                          : (flags & FILE_READABLE) ? (rw ? "rb+" : "rb")
+                                                    : "wb";
+        ObjStr *m = str_intern_cstr(ts, raw);
+        if (!m) return ERROR_VAL;
+        mode = OBJ_VAL(m);
+    }
 
     int fd;
     if (!by_path) {
@@ -922,6 +950,22 @@ Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         return ERROR_VAL;
     }
     return OBJ_VAL(f);
+}
+
+Value file_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"file", "mode", "buffering", "encoding",
+                                        "errors", "newline", "closefd", "opener"};
+    Value a[8];
+    if (!args_bind(ts, "open", args, nargs, kwnames, names, 8, 1, 8, a)) return ERROR_VAL;
+    if (IS_INT(a[0]) || IS_BOOL(a[0])) return open_file(ts, a, false);
+    /* A path: str or bytes, or what an os.PathLike's __fspath__ gives
+     * (kept on the stack: an opener may run mini code). */
+    a[0] = file_fspath(ts, a[0]);
+    if (IS_ERROR(a[0])) return ERROR_VAL;
+    vm_push(ts, a[0]);
+    Value r = open_file(ts, a, true);
+    vm_pop(ts);
+    return r;
 }
 
 /* ---- methods ----------------------------------------------------------- */
@@ -1108,15 +1152,18 @@ static Value file_seek(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (whence < 0 || whence > 2)
         return err_format(ts, interp->exc.ValueError, "invalid whence (%lld, should be 0, 1 or 2)",
                           (long long)whence);
-    if (whence == SEEK_CUR && offset != 0) {
+    /* A text file's positions are opaque cookies; a binary file's are
+     * byte offsets, relative to anything. */
+    bool binary = is_binary(args[0]);
+    if (!binary && whence == SEEK_CUR && offset != 0) {
         unsupported(ts, "can't do nonzero cur-relative seeks");
         return ERROR_VAL;
     }
-    if (whence == SEEK_END && offset != 0) {
+    if (!binary && whence == SEEK_END && offset != 0) {
         unsupported(ts, "can't do nonzero end-relative seeks");
         return ERROR_VAL;
     }
-    if (whence == SEEK_SET && offset < 0)
+    if (!binary && whence == SEEK_SET && offset < 0)
         return err_format(ts, interp->exc.ValueError, "negative seek position %lld", (long long)offset);
     ObjFile *f = io_of(args[0]);
     file_lock(ts, f);
@@ -1124,11 +1171,15 @@ static Value file_seek(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (check_open(ts, f) && flush_locked(ts, f)) {
         off_t target = (off_t)offset;
         int how = (int)whence;
+        bool ok = true;
         if (how == SEEK_CUR) {
-            target = position_locked(ts, f);
+            /* From where the reader is, not the descriptor (read-ahead). */
+            off_t here = position_locked(ts, f);
+            ok = here >= 0;
+            target = here + (off_t)offset;
             how = SEEK_SET;
         }
-        if (target >= 0) {
+        if (ok) {
             f->rpos = f->rlen = 0;
             pos = lseek(file_fd(f), target, how);
             if (pos < 0) file_raise_oserror(ts, errno, NONE_VAL);

@@ -28,6 +28,9 @@ Value file_new_fd(TState *ts, int fd, const char *name, const char *mode);
  * errors=None, newline=None, closefd=True, opener=None). */
 Value file_open(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
+/* Is this an encoding name of UTF-8 ("utf-8", "UTF8", "u8", ...)? */
+bool file_is_utf8_encoding(const char *name);
+
 /* Writes UTF-8 text to a file object (translating newlines as its mode
  * says). The caller keeps `file` reachable; `data` must stay valid while
  * the thread is detached: a C buffer, or the bytes of an object the caller
@@ -54,6 +57,14 @@ char *file_slurp(FILE *f, size_t *len);
  * "[Errno 2] No such file or directory: 'x.txt'" and the attributes errno,
  * strerror and filename. filename may be NONE_VAL. Returns ERROR_VAL. */
 Value file_raise_oserror(TState *ts, int err, Value filename);
+/* The same with a second file name (rename's destination): "[Errno 2] No
+ * such file or directory: 'a' -> 'b'". */
+Value file_raise_oserror2(TState *ts, int err, Value filename, Value filename2);
+
+/* os.fspath(path): a str or bytes path as it is, else what the type's
+ * __fspath__ returns (which must be str or bytes). ERROR_VAL after raising
+ * CPython's TypeError. */
+Value file_fspath(TState *ts, Value path);
 
 extern const struct TypeSpec file_type_spec;
 

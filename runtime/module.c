@@ -16,6 +16,7 @@
 #include "runtime/file.h"
 #include "runtime/list.h"
 #include "runtime/ops.h"
+#include "runtime/set.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
@@ -171,7 +172,8 @@ static const BuiltinModule builtin_modules[] = {
     {"time", mod_time_init},
     {"math", mod_math_init},
     {"cmath", mod_cmath_init},
-    {"os", mod_os_init},
+    {"posix", mod_posix_init},
+    {"errno", mod_errno_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
     {"_queue", mod_queue_init},
@@ -179,6 +181,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_random", mod_random_init},
     {"_struct", mod_struct_init},
     {"array", mod_array_init},
+    {"_re", mod_re_init},
     {"gil", mod_gil_init},
     {"_hashlib", mod_hashlib_init},
     {"zlib", mod_zlib_init},
@@ -189,6 +192,7 @@ static const BuiltinModule builtin_modules[] = {
     {"itertools", mod_itertools_init},
     {"operator", mod_operator_init},
     {"_functools", mod_functools_init},
+    {"_posixsubprocess", mod_subprocess_init},
     {"_signal", mod_signal_init},
     {"gc", mod_gc_init},
     {"_weakref", mod_weakref_init},
@@ -614,4 +618,47 @@ Value module_run_main(TState *ts, const char *name, bool set_argv0, bool *not_fo
     }
     location_free(&loc);
     return r;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+Value module_builtin_names(TState *ts) {
+    size_t n = 0;
+    while (builtin_modules[n].name) n++;
+    const char *names[n + 2];
+    for (size_t i = 0; i < n; i++) names[i] = builtin_modules[i].name;
+    names[n++] = "builtins";
+    qsort(names, n, sizeof names[0], by_name);
+    ObjTuple *t = tuple_new(ts, n);
+    if (!t) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(t));
+    for (size_t i = 0; i < n; i++) {
+        ObjStr *s = str_intern_cstr(ts, names[i]);
+        if (!s) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+        t->items[i] = OBJ_VAL(s);
+    }
+    vm_pop(ts);
+    return OBJ_VAL(t);
+}
+
+Value module_stdlib_names(TState *ts) {
+    ObjList *names = list_new(ts, 0);
+    if (!names) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(names));
+    bool ok = true;
+    for (const BuiltinModule *b = builtin_modules; ok && b->name; b++) {
+        ObjStr *s = str_intern_cstr(ts, b->name);
+        ok = s && list_append(ts, names, OBJ_VAL(s)) == 0;
+    }
+    for (const EmbeddedModule *e = embedded_modules; ok && e->name; e++) {
+        const char *dot = strchr(e->name, '.');
+        ObjStr *s = str_new(ts, e->name, dot ? (size_t)(dot - e->name) : strlen(e->name));
+        ok = s && list_append(ts, names, OBJ_VAL(s)) == 0;
+    }
+    Value set = ok ? set_from_iterable(ts, ts->interp->types.frozenset, OBJ_VAL(names)) : ERROR_VAL;
+    vm_pop(ts);
+    return set;
 }

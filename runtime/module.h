@@ -38,6 +38,11 @@ Value module_run_main(TState *ts, const char *name, bool set_argv0, bool *not_fo
 /* The source of the stdlib module compiled into the binary whose code
  * carries `filename` (such as "<stdlib/threading.mini>"): for tracebacks. */
 bool module_embedded_source(const char *filename, const char **source, size_t *length);
+/* sys.builtin_module_names (a sorted tuple of the C modules' names) and
+ * sys.stdlib_module_names (a frozenset of the top-level names of every
+ * module mini brings, C or mini); ERROR_VAL after raising. */
+Value module_builtin_names(TState *ts);
+Value module_stdlib_names(TState *ts);
 
 /* For C modules: class NAME(base) in namespace ns, its __module__ set to
  * `module` and its __doc__ to doc (NULL: none); the class, or ERROR_VAL. */

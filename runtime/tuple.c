@@ -32,7 +32,11 @@ static ObjTuple *tuple_alloc(TState *ts, ObjType *type, size_t n) {
 }
 
 ObjTuple *tuple_new(TState *ts, size_t n) {
-    ObjTuple *t = tuple_alloc(ts, NULL, n);
+    return tuple_new_of(ts, NULL, n);
+}
+
+ObjTuple *tuple_new_of(TState *ts, ObjType *type, size_t n) {
+    ObjTuple *t = tuple_alloc(ts, type, n);
     if (t)
         for (size_t i = 0; i < n; i++) t->items[i] = NONE_VAL;
     return t;

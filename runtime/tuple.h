@@ -16,6 +16,10 @@ typedef struct ObjTuple {
 
 /* A tuple of n items, each None until the caller fills it. */
 ObjTuple *tuple_new(TState *ts, size_t n);
+/* A tuple of n Nones whose type is `type`, a subclass of tuple (with the
+ * __dict__ its instances have): how C code makes a named result such as
+ * os.stat_result without running the class's __new__. */
+ObjTuple *tuple_new_of(TState *ts, ObjType *type, size_t n);
 ObjTuple *tuple_from(TState *ts, const Value *items, size_t n);
 ObjTuple *tuple_pack2(TState *ts, Value a, Value b);
 

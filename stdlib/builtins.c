@@ -25,6 +25,7 @@
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
+#include "runtime/codec.h"
 #include "runtime/module.h"
 #include "runtime/numfmt.h"
 #include "runtime/ops.h"
@@ -335,8 +336,65 @@ done:
     return result;
 }
 
+/* open(): mini's C files are UTF-8 text (or bytes). A text file in
+ * another codec mini knows (ascii, latin-1, utf-8-sig) is, as in CPython's
+ * layering, an io.TextIOWrapper over the file opened in binary mode. */
 static Value builtin_open(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    return file_open(ts, args, nargs, kwnames);
+    static const char *const names[] = {"file", "mode", "buffering", "encoding",
+                                        "errors", "newline", "closefd", "opener"};
+    Value a[8];
+    if (!args_bind(ts, "open", args, nargs, kwnames, names, 8, 1, 8, a)) return ERROR_VAL;
+    Value mode = a[1], enc = a[3];
+    bool text = IS_EMPTY(mode) || (IS_STR(mode) && !memchr(AS_STR(mode)->data, 'b', AS_STR(mode)->len));
+    if (!text || !IS_STR(enc) || file_is_utf8_encoding(AS_STR(enc)->data) ||
+        (!IS_EMPTY(mode) && AS_STR(mode)->len > 8))
+        return file_open(ts, args, nargs, kwnames);
+    Value probe = codec_decode(ts, "", 0, enc, EMPTY_VAL);
+    if (IS_ERROR(probe)) {
+        /* Not a codec of mini's: file_open says so as CPython would. */
+        err_clear(ts);
+        return file_open(ts, args, nargs, kwnames);
+    }
+    char bmode[10] = "rb";
+    if (!IS_EMPTY(mode)) {
+        size_t n = 0;
+        for (const char *c = AS_STR(mode)->data; *c; c++)
+            if (*c != 't') bmode[n++] = *c;
+        bmode[n++] = 'b';
+        bmode[n] = '\0';
+    }
+    ObjStr *bmode_str = str_from_cstr(ts, bmode);
+    if (!bmode_str) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(bmode_str));
+    int64_t buffering = -1;
+    bool ok = IS_EMPTY(a[2]) || args_int(ts, a[2], &buffering);
+    Value bin_args[8] = {a[0], OBJ_VAL(bmode_str), buffering == 1 ? INT_VAL(-1) : IS_EMPTY(a[2]) ? INT_VAL(-1) : a[2],
+                         NONE_VAL, NONE_VAL, NONE_VAL, IS_EMPTY(a[6]) ? TRUE_VAL : a[6],
+                         IS_EMPTY(a[7]) ? NONE_VAL : a[7]};
+    Value binary = ok ? file_open(ts, bin_args, 8, NULL) : ERROR_VAL;
+    vm_pop(ts);
+    if (IS_ERROR(binary)) return binary;
+    vm_push(ts, binary);
+    ObjStr *io_name = str_intern_cstr(ts, "io"), *cls_name = str_intern_cstr(ts, "TextIOWrapper");
+    ObjStr *mode_name = str_intern_cstr(ts, "mode"), *r_mode = str_intern_cstr(ts, "r");
+    Value io = io_name && cls_name && mode_name && r_mode ? module_import(ts, io_name, NONE_VAL, 0, NULL) : ERROR_VAL;
+    Value cls = IS_ERROR(io) ? ERROR_VAL : ops_getattr(ts, io, cls_name);
+    Value wrap_args[5] = {binary, enc, IS_EMPTY(a[4]) ? NONE_VAL : a[4], IS_EMPTY(a[5]) ? NONE_VAL : a[5],
+                          BOOL_VAL(buffering == 1)};
+    Value r = IS_ERROR(cls) ? ERROR_VAL : vm_call(ts, cls, wrap_args, 5, NULL);
+    /* CPython's open() sets the wrapper's mode to the one asked for. */
+    if (!IS_ERROR(r) && ops_setattr(ts, r, mode_name, IS_EMPTY(mode) ? OBJ_VAL(r_mode) : mode) < 0) r = ERROR_VAL;
+    if (IS_ERROR(r)) {
+        /* Nothing will close the binary file: close it now, keeping the error. */
+        vm_push(ts, err_fetch(ts));
+        ObjStr *close_name = str_intern_cstr(ts, "close");
+        Value close = close_name ? ops_getattr(ts, binary, close_name) : ERROR_VAL;
+        if (!IS_ERROR(close)) vm_call(ts, close, NULL, 0, NULL);
+        err_clear(ts);
+        err_restore(ts, vm_pop(ts));
+    }
+    vm_pop(ts);
+    return r;
 }
 
 /* ---- sum, min, max, any, all -------------------------------------------- */

@@ -1,9 +1,10 @@
 /* The _mp module: what the multiprocessing package and the process pool
  * (stdlib/multiprocessing/, stdlib/concurrent/futures.mini) are built on.
  *
- *  - fork() (vm/fork.c) and exit_child(); Child, a handle on a forked
- *    process that reaps it exactly once (waitpid under a mutex) and waits
- *    on it through a pidfd, so join(timeout) needs no polling.
+ *  - exit_child() (the fork itself is os.fork, over vm/fork.c); Child, a
+ *    handle on a forked process that reaps it exactly once (waitpid under
+ *    a mutex) and waits on it through a pidfd, so join(timeout) needs no
+ *    polling.
  *  - Synchronisation between processes, in shared memory mapped before
  *    fork (MAP_SHARED | MAP_ANONYMOUS, so children inherit it and it dies
  *    with the last process): Lock and RLock are robust process-shared
@@ -60,7 +61,6 @@
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "stdlib/modules.h"
-#include "vm/fork.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
 #include "vm/signals.h"
@@ -1868,13 +1868,6 @@ static const TypeSpec mp_child_spec = {
 
 /* ---- module functions ------------------------------------------------------ */
 
-/* fork() -> the child's pid in the parent, 0 in the child. */
-static Value mp_fork(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "fork", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    pid_t pid = fork_process(ts);
-    return pid < 0 ? ERROR_VAL : INT_VAL(pid);
-}
-
 /* exit_child(code): the end of a forked child. Flushes the standard
  * streams and leaves at once: no parent code runs after the target. */
 static Value mp_exit_child(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1991,7 +1984,6 @@ static Value mp_wait_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static const NativeDef mp_functions[] = {
-    {"fork", mp_fork},
     {"exit_child", mp_exit_child},
     {"cpu_count", mp_cpu_count},
     {"socketpair", mp_socketpair},

@@ -15,6 +15,7 @@
 #include "runtime/function.h"
 #include "runtime/int.h"
 #include "runtime/list.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
@@ -240,10 +241,21 @@ bool mod_sys_init(TState *ts, ObjDict *ns) {
         if (!empty) return false;
         argv = OBJ_VAL(empty);
     }
+    Value orig_argv = interp->orig_argv;
+    if (!IS_LIST(orig_argv)) {
+        ObjList *empty = list_new(ts, 0);
+        if (!empty) return false;
+        orig_argv = OBJ_VAL(empty);
+    }
     ObjList *path = list_new(ts, 0);
-    if (!path || !builtins_add_value(ts, ns, "argv", argv) || !builtins_add_value(ts, ns, "path", OBJ_VAL(path)) ||
+    if (!path || !builtins_add_value(ts, ns, "argv", argv) || !builtins_add_value(ts, ns, "orig_argv", orig_argv) ||
+        !builtins_add_value(ts, ns, "path", OBJ_VAL(path)) ||
         !builtins_add_value(ts, ns, "modules", OBJ_VAL(interp->modules)))
         return false;
+    Value builtin_names = module_builtin_names(ts);
+    if (IS_ERROR(builtin_names) || !builtins_add_value(ts, ns, "builtin_module_names", builtin_names)) return false;
+    Value stdlib_names = module_stdlib_names(ts);
+    if (IS_ERROR(stdlib_names) || !builtins_add_value(ts, ns, "stdlib_module_names", stdlib_names)) return false;
 
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

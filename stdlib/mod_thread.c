@@ -4,6 +4,8 @@
  * the GIL and never holds up a collection. */
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,13 +269,12 @@ const TypeSpec rlock_type_spec = {
 
 /* ---- threads ----------------------------------------------------------- */
 
-/* The new thread: its callable and arguments were pushed on its own root
- * frame by the starter, so they are rooted from the start. */
-static void *thread_main(void *arg) {
-    TState *ts = arg;
+/* One Python thread's life on this OS thread: its callable and arguments
+ * were pushed on its own root frame by the starter, so they are rooted
+ * from the start. Returns whether this OS thread stays as a spare. */
+static bool run_thread(TState *ts) {
     ts->pthread = pthread_self();
     ts->ident = (uint64_t)pthread_self();
-    signals_block_in_thread();
     thread_attach(ts);
 
     Frame *root = &ts->frames[0];
@@ -307,10 +308,20 @@ static void *thread_main(void *arg) {
         gil_record_thread(ts->interp, ts);
     }
     gc_adopt_thread_heap(ts);
-    thread_will_end(ts);
+    bool spare = thread_keep_as_spare(ts);
+    if (!spare) thread_will_end(ts);
     thread_detach(ts);
     trace_thread_end(ts);
     tstate_free(ts);
+    return spare;
+}
+
+/* An OS thread: runs Python threads until it is not kept as a spare. */
+static void *thread_main(void *arg) {
+    TState *ts = arg;
+    Interp *interp = ts->interp;
+    signals_block_in_thread();
+    while (run_thread(ts)) ts = thread_park_as_spare(interp);
     return NULL;
 }
 
@@ -333,6 +344,8 @@ static Value thread_start_new(TState *ts, Value *args, int nargs, ObjTuple *kwna
     /* Started by this thread: no priority over it for the GIL. */
     child->woken_by = ts;
 
+    uint64_t ident;
+    if (thread_hand_to_spare(interp, child, &ident)) return int_from_u64(ts, ident);
     pthread_attr_t attr;
     PT_CHECK(pthread_attr_init(&attr));
     PT_CHECK(pthread_attr_setstacksize(&attr, MINI_THREAD_STACK_BYTES));
@@ -364,6 +377,13 @@ static Value thread_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return INT_VAL(n);
 }
 
+/* The operating system's id of the calling thread (gettid). */
+static Value thread_get_native_id(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    if (!args_check(ts, "get_native_id", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    return INT_VAL((int64_t)syscall(SYS_gettid));
+}
+
 static Value thread_allocate_lock(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     (void)args;
     if (!args_check(ts, "allocate_lock", nargs, kwnames, 0, 0)) return ERROR_VAL;
@@ -376,7 +396,8 @@ static Value thread_stack_size(TState *ts, Value *args, int nargs, ObjTuple *kwn
     if (nargs == 1 && !(IS_INT(args[0]) && AS_INT(args[0]) == 0))
         return err_format(ts, ts->interp->exc.ValueError,
                           "mini threads have a fixed stack size of %d bytes", MINI_THREAD_STACK_BYTES);
-    return INT_VAL(MINI_THREAD_STACK_BYTES);
+    /* 0, as CPython's: the default size (for mini, always). */
+    return INT_VAL(0);
 }
 
 /* Prints an exception's traceback to stderr (threading's excepthook). */
@@ -401,6 +422,7 @@ static const NativeDef thread_functions[] = {
     {"start_new_thread", thread_start_new},
     {"start_new", thread_start_new},
     {"get_ident", thread_get_ident},
+    {"get_native_id", thread_get_native_id},
     {"_count", thread_count},
     {"allocate_lock", thread_allocate_lock},
     {"allocate", thread_allocate_lock},

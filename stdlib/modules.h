@@ -18,7 +18,8 @@ bool mod_gc_init(TState *ts, struct ObjDict *ns);
 bool mod_weakref_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
 bool mod_cmath_init(TState *ts, struct ObjDict *ns);
-bool mod_os_init(TState *ts, struct ObjDict *ns);
+bool mod_posix_init(TState *ts, struct ObjDict *ns);
+bool mod_errno_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
@@ -36,5 +37,7 @@ bool mod_platform_init(TState *ts, struct ObjDict *ns);
 bool mod_itertools_init(TState *ts, struct ObjDict *ns);
 bool mod_operator_init(TState *ts, struct ObjDict *ns);
 bool mod_functools_init(TState *ts, struct ObjDict *ns);
+bool mod_subprocess_init(TState *ts, struct ObjDict *ns);
+bool mod_re_init(TState *ts, struct ObjDict *ns);
 
 #endif

@@ -5,7 +5,8 @@
 # fails.
 
 MINI_DEB_PACKAGES=(cmake make gcc libc6-dev flex bison pkg-config
-                   libcmocka-dev libgmp-dev libedit-dev libssl-dev libb2-dev zlib1g-dev)
+                   libcmocka-dev libgmp-dev libedit-dev libssl-dev libb2-dev zlib1g-dev
+                   libpcre2-dev)
 
 mini_install_deps() {
   local missing=() pkg

@@ -85,6 +85,14 @@ bool boot_interp(TState *ts, const BootConfig *c) {
         if (!s || list_append(ts, args, OBJ_VAL(s)) < 0) return false;
     }
 
+    ObjList *orig = list_new(ts, 0);
+    if (!orig) return false;
+    interp->orig_argv = OBJ_VAL(orig);
+    for (int i = 0; i < c->orig_argc; i++) {
+        s = str_from_cstr(ts, c->orig_argv[i]);
+        if (!s || list_append(ts, orig, OBJ_VAL(s)) < 0) return false;
+    }
+
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {

@@ -19,6 +19,8 @@ typedef struct BootConfig {
     int optimize;
     const char **warnoptions; /* sys.warnoptions */
     int warnoption_count;
+    int orig_argc;           /* sys.orig_argv: the interpreter's own command line */
+    char **orig_argv;
 } BootConfig;
 
 /* Fills the builtins (__build_class__, super, and exit, quit, help... as

@@ -57,6 +57,11 @@
  * thread then maps nothing. Beyond this many, they are unmapped. */
 #define MINI_SPARE_THREAD_STACKS 16
 
+/* OS threads kept parked after their Python thread ended, for the next
+ * start_new_thread: starting one then creates no OS thread (a third of the
+ * cost of start+join). Beyond this many, ended threads exit. */
+#define MINI_SPARE_THREADS 8
+
 /* Default GIL switch interval, microseconds (CPython: 5 ms). */
 #define MINI_SWITCH_INTERVAL_US 5000
 /* --gil=legacy: ticks (eval-breaker check points) between checks, where
@@ -111,5 +116,20 @@
 /* After the budget is spent, the harness pokes the running thread this
  * often (milliseconds) so that sleeps and waits end too. */
 #define MINI_FUZZ_REPOKE_MS 10
+
+/* re (stdlib/mod_re.c). Capturing groups in one pattern: PCRE2's own
+ * ceiling (CPython allows more; none of its users come near). */
+#define MINI_RE_MAX_GROUPS 65535
+/* Backtracking steps of one match before it gives up with RecursionError:
+ * CPython's engine would run on for hours on such a pattern; 10x PCRE2's
+ * default leaves every reasonable pattern alone. */
+#define MINI_RE_MATCH_LIMIT 100000000u
+/* Largest JIT stack a match may grow to before running without the JIT. */
+#define MINI_RE_JIT_STACK_MAX (8 * 1024 * 1024)
+/* Steps a match makes holding the GIL; one that needs more starts again
+ * detached (releasing the GIL). Detaching costs about a microsecond, more
+ * than most matches take; 20000 steps are tens of microseconds, so the
+ * work done twice stays small next to a search that long. */
+#define MINI_RE_ATTACHED_LIMIT 20000u
 
 #endif

@@ -44,6 +44,7 @@ static void drop_other_threads(TState *ts) {
     interp->world_stopped = false;
     interp->stopper = NULL;
     interp->main_thread = ts;
+    thread_spares_after_fork(interp);
     atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GIL_DROP);
 }
 
@@ -66,6 +67,7 @@ pid_t fork_process(TState *ts) {
     file_flush_std(ts);
     bool was_main = ts == ts->interp->main_thread;
     thread_stop_world(ts);
+    thread_settle_spares(ts->interp);
     thread_join_ended(ts->interp);
     uint64_t forked_ns = gil_now_ns();
     pid_t pid = fork();

@@ -275,6 +275,7 @@ static void mark_roots(GcMarker *m, Interp *interp) {
     gc_mark_obj(m, (Obj *)interp->builtins);
     gc_mark_value(m, interp->sys_module);
     gc_mark_value(m, interp->argv);
+    gc_mark_value(m, interp->orig_argv);
     gc_mark_value(m, interp->memory_error);
     gc_mark_value(m, interp->no_args);
     gc_mark_value(m, interp->gc.callbacks);

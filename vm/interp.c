@@ -137,6 +137,7 @@ Interp *interp_new(GilDesign design) {
 #endif
     interp->sys_module = NONE_VAL;
     interp->argv = NONE_VAL;
+    interp->orig_argv = NONE_VAL;
     interp->memory_error = NONE_VAL;
     interp->no_args = NONE_VAL;
 

@@ -214,6 +214,7 @@ struct Interp {
     struct ObjDict *builtins;    /* the builtins module's namespace */
     Value sys_module;
     Value argv;                  /* list of str */
+    Value orig_argv;             /* list of str: sys.orig_argv */
     Value memory_error;          /* raised when not even a MemoryError can be allocated */
     Value no_args;               /* (): MemoryError's args, made up front */
     char *exe_dir;               /* where the binary lives: stdlib lookup */
@@ -235,6 +236,9 @@ struct Interp {
     TState *main_thread;
     int thread_count;
     struct ThreadEnd *ended;     /* threads to join: thread_join_ended; guarded by threads_lock */
+    struct SpareThread *spares;  /* parked OS threads (vm/thread.c); guarded by threads_lock */
+    int spare_count;             /* parked, or on their way (reserved) */
+    int spares_arriving;         /* reserved, not parked yet */
 
     _Atomic int recursion_limit;
     _Atomic uint32_t next_type_id;

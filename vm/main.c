@@ -726,6 +726,8 @@ int main(int argc, char **argv) {
         .optimize = o.optimize,
         .warnoptions = o.warnoptions,
         .warnoption_count = o.warnoption_count,
+        .orig_argc = argc,
+        .orig_argv = argv,
     };
     if (!boot_interp(ts, &boot)) {
         status = report_exception(ts);

@@ -225,6 +225,65 @@ int thread_poll(TState *ts, struct pollfd *fds, nfds_t n, double timeout) {
     return thread_wait(ts, thread_poll_step, &ctx, timeout);
 }
 
+typedef struct SpareThread {
+    pthread_t id;
+    TState *work;        /* set by thread_hand_to_spare */
+    pthread_cond_t wake;
+    struct SpareThread *next;
+} SpareThread;
+
+bool thread_keep_as_spare(TState *ts) {
+    Interp *interp = ts->interp;
+    MUTEX_LOCK(&interp->threads_lock);
+    bool keep = interp->spare_count < MINI_SPARE_THREADS && !interp->in_teardown;
+    if (keep) {
+        interp->spare_count++;
+        interp->spares_arriving++;
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+    return keep;
+}
+
+TState *thread_park_as_spare(Interp *interp) {
+    SpareThread me = {.id = pthread_self(), .work = NULL};
+    sync_cond_init(&me.wake);
+    MUTEX_LOCK(&interp->threads_lock);
+    me.next = interp->spares;
+    interp->spares = &me;
+    interp->spares_arriving--;
+    COND_BROADCAST(&interp->world_cond);
+    while (!me.work) COND_WAIT(&me.wake, &interp->threads_lock);
+    MUTEX_UNLOCK(&interp->threads_lock);
+    pthread_cond_destroy(&me.wake);
+    return me.work;
+}
+
+bool thread_hand_to_spare(Interp *interp, TState *child, uint64_t *ident) {
+    MUTEX_LOCK(&interp->threads_lock);
+    SpareThread *s = interp->spares;
+    if (s) {
+        interp->spares = s->next;
+        interp->spare_count--;
+        s->work = child;
+        *ident = (uint64_t)s->id;
+        COND_SIGNAL(&s->wake);
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+    return s != NULL;
+}
+
+void thread_settle_spares(Interp *interp) {
+    MUTEX_LOCK(&interp->threads_lock);
+    while (interp->spares_arriving > 0) COND_WAIT(&interp->world_cond, &interp->threads_lock);
+    MUTEX_UNLOCK(&interp->threads_lock);
+}
+
+void thread_spares_after_fork(Interp *interp) {
+    interp->spares = NULL;
+    interp->spare_count = 0;
+    interp->spares_arriving = 0;
+}
+
 void thread_wait_teardown(Interp *interp) {
     for (int i = 0; i < 200; i++) {
         MUTEX_LOCK(&interp->threads_lock);

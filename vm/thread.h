@@ -71,6 +71,21 @@ void thread_park(TState *ts);
 void thread_will_end(TState *ts);
 void thread_join_ended(Interp *interp);
 
+/* Spare OS threads. A thread whose Python work ended may stay, parked,
+ * for the next start_new_thread (MINI_SPARE_THREADS of them at most):
+ * thread_keep_as_spare (attached, instead of thread_will_end) reserves a
+ * place, and after its teardown thread_park_as_spare waits for the next
+ * TState to run. thread_hand_to_spare gives a new thread's TState to a
+ * parked one (false: none; *ident: that OS thread's ident).
+ * thread_settle_spares, before a fork (world stopped), waits until every
+ * reserved thread is parked, so none is in its teardown at the fork;
+ * thread_spares_after_fork forgets them in the child. */
+bool thread_keep_as_spare(TState *ts);
+TState *thread_park_as_spare(Interp *interp);
+bool thread_hand_to_spare(Interp *interp, TState *child, uint64_t *ident);
+void thread_settle_spares(Interp *interp);
+void thread_spares_after_fork(Interp *interp);
+
 /* Joined threads still run a few instructions of C teardown, where they
  * hand over their statistics and trace: gives them up to 200 ms (daemon
  * threads that still run are left out). */
