@@ -342,6 +342,9 @@ void gc_collect(TState *ts) {
     Interp *interp = ts->interp;
     GcState *gc = &interp->gc;
     thread_stop_world(ts);
+    /* Held while the thread list is walked: a thread that is ending
+     * (detached, so counted as stopped) still unlinks itself from it. */
+    MUTEX_LOCK(&interp->threads_lock);
 
     GcMarker m = {0};
     mark_roots(&m, interp);
@@ -373,6 +376,7 @@ void gc_collect(TState *ts) {
     gc->threshold = next > gc->min_threshold ? next : gc->min_threshold;
     atomic_store(&gc->allocated, 0);
     atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GC);
+    MUTEX_UNLOCK(&interp->threads_lock);
     thread_resume_world(ts);
 }
 
@@ -434,6 +438,7 @@ static size_t count_list(Obj *list, Value *out, size_t n) {
 Value *gc_all_objects(TState *ts, size_t *count) {
     Interp *interp = ts->interp;
     thread_stop_world(ts);
+    MUTEX_LOCK(&interp->threads_lock);
     size_t n = count_list(interp->gc.orphans, NULL, 0);
     for (TState *t = interp->threads; t; t = t->next) n = count_list(t->heap, NULL, n);
     Value *out = malloc((n ? n : 1) * sizeof *out);
@@ -441,6 +446,7 @@ Value *gc_all_objects(TState *ts, size_t *count) {
         size_t i = count_list(interp->gc.orphans, out, 0);
         for (TState *t = interp->threads; t; t = t->next) i = count_list(t->heap, out, i);
     }
+    MUTEX_UNLOCK(&interp->threads_lock);
     thread_resume_world(ts);
     *count = out ? n : 0;
     return out;
