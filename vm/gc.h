@@ -15,7 +15,9 @@
  *     stack (vm_push) or in an object that is itself reachable.
  *  3. While a collection runs every other thread is stopped: parked at its
  *     own safepoint or detached (blocked in a call, touching no object).
- *     A detached thread re-attaches only after the collection ends.
+ *     A detached thread re-attaches only after the collection ends, and
+ *     an ending thread leaves the thread list only after it (the collector
+ *     holds threads_lock while it walks the list).
  *  4. The frame stack records each frame's stack top (frame->sp) whenever
  *     its thread leaves the dispatch loop's registers, so the collector
  *     scans exactly the live slots [base, sp) of every frame.
