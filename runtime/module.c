@@ -180,6 +180,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_collections", mod_collections_init},
     {"_random", mod_random_init},
     {"_struct", mod_struct_init},
+    {"_json", mod_json_init},
     {"array", mod_array_init},
     {"_re", mod_re_init},
     {"gil", mod_gil_init},

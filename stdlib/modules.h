@@ -39,5 +39,6 @@ bool mod_operator_init(TState *ts, struct ObjDict *ns);
 bool mod_functools_init(TState *ts, struct ObjDict *ns);
 bool mod_subprocess_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
+bool mod_json_init(TState *ts, struct ObjDict *ns);
 
 #endif

@@ -15,6 +15,11 @@
 #define MINI_MAX_RECURSION_LIMIT 100000
 /* Nested native->VM re-entries before RecursionError: bounds C stack use. */
 #define MINI_MAX_NATIVE_DEPTH 200
+/* Nesting json's C scanner and encoder follow at most (below that, the
+ * recursion limit bounds them as in CPython): each level is two C frames
+ * of well under 200 bytes, so 10000 levels fit the 8 MiB main stack even
+ * with sanitizers' larger frames. */
+#define MINI_JSON_MAX_DEPTH 10000
 
 /* Initial VM value stack per thread, in values; it grows on demand. */
 #define MINI_STACK_INITIAL 1024

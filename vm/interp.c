@@ -62,6 +62,7 @@ TState *tstate_new(Interp *interp) {
     ts->frame_count = 1;
     ts->exc = EMPTY_VAL;
     ts->handled = NONE_VAL;
+    ts->gen_caller_handled = NONE_VAL;
     ts->thread_obj = NONE_VAL;
     ts->tracefunc = NONE_VAL;
     ts->profilefunc = NONE_VAL;

@@ -93,6 +93,13 @@ struct TState {
 
     Value exc;          /* the exception being raised, or EMPTY_VAL */
     Value handled;      /* the exception an except block is handling */
+    /* While a generator's frame runs: what its caller was handling when it
+     * resumed it. A handler in that frame entered with exactly this as the
+     * handled exception saves EMPTY_VAL in its place, and leaving it
+     * restores the caller's of the moment, however often the generator was
+     * suspended and resumed in between (CPython chains the generator's
+     * exception state to its caller's). */
+    Value gen_caller_handled;
     int native_depth;   /* C re-entries into the VM */
     struct ReprGuard *repr_guard; /* containers being repr'd: cycles */
     /* How the last generator frame this thread ran ended: true for a
@@ -158,6 +165,8 @@ typedef struct BuiltinTypes {
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
     ObjType *bytearray, *memoryview, *weakref;
+    ObjType *coroutine, *coroutine_wrapper, *async_generator, *async_generator_asend, *async_generator_athrow;
+    ObjType *anext_awaitable;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
@@ -239,6 +248,7 @@ struct Interp {
     struct SpareThread *spares;  /* parked OS threads (vm/thread.c); guarded by threads_lock */
     int spare_count;             /* parked, or on their way (reserved) */
     int spares_arriving;         /* reserved, not parked yet */
+    bool exiting;                /* thread_exiting was called; guarded by threads_lock */
 
     _Atomic int recursion_limit;
     _Atomic uint32_t next_type_id;
