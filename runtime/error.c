@@ -502,6 +502,20 @@ static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
     err_print_exception_only(ts, exc, out, true);
 }
 
+void err_write_unraisable(TState *ts, Value obj) {
+    Value exc = err_fetch(ts);
+    vm_push(ts, exc);
+    Value r = ops_repr(ts, obj);
+    if (IS_ERROR(r)) {
+        err_clear(ts);
+        fprintf(stderr, "Exception ignored in: <object repr() failed>\n");
+    } else {
+        fprintf(stderr, "Exception ignored in: %s\n", AS_STR(r)->data);
+    }
+    err_print(ts, exc);
+    vm_pop(ts);
+}
+
 void err_print(TState *ts, Value exc) {
     fflush(stdout);
     if (!IS_EXCEPTION(exc)) {

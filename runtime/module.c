@@ -207,6 +207,9 @@ static const BuiltinModule builtin_modules[] = {
     {"operator", mod_operator_init},
     {"_functools", mod_functools_init},
     {"_posixsubprocess", mod_subprocess_init},
+    {"_signal", mod_signal_init},
+    {"gc", mod_gc_init},
+    {"_weakref", mod_weakref_init},
     {NULL, NULL},
 };
 

@@ -36,6 +36,7 @@ extern const TypeSpec rlock_type_spec;
 extern const TypeSpec bytes_type_spec;
 extern const TypeSpec bytearray_type_spec;
 extern const TypeSpec memoryview_type_spec;
+extern const TypeSpec weakref_type_spec;
 
 /* Allocates a type object and copies the spec's slots; name, dict and MRO
  * come later (finish_type), since during bootstrap the str, dict and tuple
@@ -228,6 +229,7 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(rlock), &rlock_type_spec, FIELD(object)},
     {FIELD(member), &member_type_spec, FIELD(object)},
     {FIELD(complex), &complex_type_spec, FIELD(object)},
+    {FIELD(weakref), &weakref_type_spec, FIELD(object)},
 };
 
 #define TYPE_FIELD(types, off) ((ObjType **)((char *)(types) + (off)))

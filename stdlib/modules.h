@@ -13,6 +13,9 @@ struct ObjDict;
 
 bool mod_sys_init(TState *ts, struct ObjDict *ns);
 bool mod_time_init(TState *ts, struct ObjDict *ns);
+bool mod_signal_init(TState *ts, struct ObjDict *ns);
+bool mod_gc_init(TState *ts, struct ObjDict *ns);
+bool mod_weakref_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
 bool mod_cmath_init(TState *ts, struct ObjDict *ns);
 bool mod_posix_init(TState *ts, struct ObjDict *ns);

@@ -94,9 +94,14 @@ bool vm_super_context(TState *ts, ObjType **type, Value *self) {
 static void safepoint_gc(TState *ts) {
     thread_park(ts);
     GcState *gc = &ts->interp->gc;
-    if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold ||
+    size_t threshold = gc->threshold;
+    /* gc.disable(), or gc.set_threshold(0): fewer collections, never none
+     * (see MINI_GC_DISABLED_FACTOR). */
+    if (atomic_load_explicit(&gc->disabled, memory_order_relaxed))
+        threshold *= MINI_GC_DISABLED_FACTOR;
+    if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= threshold ||
         atomic_load_explicit(&gc->memory_short, memory_order_relaxed))
-        gc_collect(ts);
+        gc_run(ts);
 }
 
 bool vm_safepoint(TState *ts) {
@@ -110,12 +115,12 @@ bool vm_safepoint(TState *ts) {
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts, true);
     else if (bits & BREAK_GIL_TICK && gil_tick_due(&ts->interp->gil, ts)) thread_yield_gil(ts, false);
     if (bits & BREAK_GC) safepoint_gc(ts);
-    if (bits & BREAK_BUDGET || (ts == ts->interp->main_thread && signals_take())) {
+    if (bits & BREAK_BUDGET) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
-        AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
+        AS_EXCEPTION(ts->exc)->args = ts->interp->no_args;
         return false;
     }
-    return true;
+    return ts != ts->interp->main_thread || signals_run_handlers(ts);
 }
 
 /* ---- argument binding -------------------------------------------------- */
@@ -2268,6 +2273,10 @@ do_call:
         CHECK(r);
         sp = call_result;
         PUSH(r);
+        /* As CPython after a call: what the callee set off (a signal it
+         * sent, a collection it asked for) is handled before the next
+         * instruction. */
+        SAFEPOINT();
         DISPATCH();
     }
 
