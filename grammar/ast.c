@@ -118,6 +118,7 @@ void ast_visit_children(const AstNode *n, void (*fn)(AstNode *child, void *data)
         break;
     case AST_YIELD:
     case AST_YIELD_FROM:
+    case AST_AWAIT:
         visit(n->u.yield.value, fn, data);
         break;
     case AST_NAMED_EXPR:
@@ -293,6 +294,7 @@ const char *ast_expr_name(const AstNode *e)
     case AST_GENERATOR_EXP: return "generator expression";
     case AST_YIELD:
     case AST_YIELD_FROM: return "yield expression";
+    case AST_AWAIT: return "await expression";
     case AST_LIST_COMP: return "list comprehension";
     case AST_SET_COMP: return "set comprehension";
     case AST_DICT_COMP: return "dict comprehension";
@@ -401,6 +403,7 @@ static const char *const kind_names[AST_KIND_COUNT] = {
     [AST_YIELD] = "Yield",
     [AST_YIELD_FROM] = "YieldFrom",
     [AST_NAMED_EXPR] = "NamedExpr",
+    [AST_AWAIT] = "Await",
     [AST_FUNCTION_DEF] = "FunctionDef",
     [AST_CLASS_DEF] = "ClassDef",
     [AST_RETURN] = "Return",
@@ -725,6 +728,7 @@ static void dump_node(const AstNode *n, FILE *out)
         break;
     case AST_YIELD:
     case AST_YIELD_FROM:
+    case AST_AWAIT:
         if (n->u.yield.value)
             dump_child(n->u.yield.value, out);
         break;

@@ -44,6 +44,7 @@ typedef enum AstKind {
     AST_YIELD,
     AST_YIELD_FROM,
     AST_NAMED_EXPR,
+    AST_AWAIT,
     /* Statements. */
     AST_FUNCTION_DEF,
     AST_CLASS_DEF,
@@ -195,14 +196,16 @@ struct AstNode {
         struct { AstNode *args; AstNode *body; } lambda;
         struct { AstNode *test, *body, *orelse; } if_exp;
         struct { AstNode *value; AstCtx ctx; } starred;
-        /* Yield (VALUE may be NULL), YieldFrom. */
+        /* Yield (VALUE may be NULL), YieldFrom, Await. */
         struct { AstNode *value; } yield;
         /* TARGET is a Name. */
         struct { AstNode *target, *value; } named_expr;
 
         /* Statements. ARGS is an Arguments node. */
         /* RETURNS (the `->` annotation) may be NULL. */
-        struct { AstStr name; AstNode *args; AstNode *returns; AstSeq body; AstSeq decorators; } function_def;
+        /* IS_ASYNC: `async def`, likewise `async for`, `async with` and a
+         * comprehension's `async for` clause. */
+        struct { AstStr name; AstNode *args; AstNode *returns; AstSeq body; AstSeq decorators; bool is_async; } function_def;
         struct { AstStr name; AstSeq bases; AstSeq keywords; AstSeq body; AstSeq decorators; } class_def;
         /* Return (VALUE may be NULL), Expr. */
         struct { AstNode *value; } value_stmt;
@@ -215,7 +218,7 @@ struct AstNode {
         struct { AstNode *target; AstNode *annotation; AstNode *value; bool simple; } ann_assign;
         /* If, While: `elif` is an If alone in ORELSE. */
         struct { AstNode *test; AstSeq body; AstSeq orelse; } cond_stmt;
-        struct { AstNode *target, *iter; AstSeq body; AstSeq orelse; } for_stmt;
+        struct { AstNode *target, *iter; AstSeq body; AstSeq orelse; bool is_async; } for_stmt;
         /* Global, Nonlocal: NAMES are Name nodes. */
         struct { AstSeq names; } scope_stmt;
         /* NAMES are Alias nodes. */
@@ -225,7 +228,7 @@ struct AstNode {
         struct { AstNode *exc, *cause; } raise;
         struct { AstSeq body; AstSeq handlers; AstSeq orelse; AstSeq finalbody; } try_stmt;
         /* ITEMS are WithItem nodes. */
-        struct { AstSeq items; AstSeq body; } with;
+        struct { AstSeq items; AstSeq body; bool is_async; } with;
         struct { AstNode *test, *msg; } assert_stmt;
         /* CASES are MatchCase nodes. */
         struct { AstNode *subject; AstSeq cases; } match;
@@ -246,7 +249,7 @@ struct AstNode {
         struct { AstStr name; AstNode *annotation; } arg;
         /* NAME.s is NULL for `**value`. */
         struct { AstStr name; AstNode *value; } keyword;
-        struct { AstNode *target, *iter; AstSeq ifs; } comprehension;
+        struct { AstNode *target, *iter; AstSeq ifs; bool is_async; } comprehension;
         /* NAME is dotted ("a.b.c") or "*"; ASNAME.s may be NULL. */
         struct { AstStr name; AstStr asname; } alias;
         /* TYPE and NAME.s may be NULL. */

@@ -1,4 +1,4 @@
-/* Grammar of mini: Python 3's syntax without async. Pure LALR(1) parser; the token
+/* Grammar of mini: Python 3.11's syntax. Pure LALR(1) parser; the token
  * stream, with NEWLINE/INDENT/DEDENT, comes from lexer.l. */
 
 %require "3.6"
@@ -855,6 +855,20 @@ static AstNode *try_stmt(ParseContext *ctx, NodeList *body, NodeList *handlers, 
     return n;
 }
 
+/* `async def`, `async for`, `async with`: the statement starts at `async`. */
+static AstNode *async_stmt(AstNode *st, const YYLTYPE *loc)
+{
+    if (st->kind == AST_FUNCTION_DEF)
+        st->u.function_def.is_async = true;
+    else if (st->kind == AST_FOR)
+        st->u.for_stmt.is_async = true;
+    else
+        st->u.with.is_async = true;
+    st->line = loc->first_line;
+    st->col = loc->first_column;
+    return st;
+}
+
 static AstNode *decorate(AstNode *def, NodeList *decorators, const YYLTYPE *loc)
 {
     if (def->kind == AST_FUNCTION_DEF)
@@ -994,7 +1008,7 @@ static void mini_yyerror(YYLTYPE *loc, yyscan_t scanner, ParseContext *ctx, cons
 %type <node> if_stmt while_stmt for_stmt try_stmt except_clause with_stmt with_item
 %type <node> funcdef classdef decorated decorator ret_annot
 %type <node> namedexpr_test test or_test and_test not_test comparison star_expr expr xor_expr
-%type <node> and_expr shift_expr arith_expr term factor power atom_expr atom
+%type <node> and_expr shift_expr arith_expr term factor power await_primary atom_expr atom
 %type <node> testlist_star_expr tse_elem tc_elem yield_expr lambdef comp_clause
 %type <node> subscriptlist subscript opt_test argument
 %type <node> elif_head genexp_arg
@@ -1247,6 +1261,9 @@ compound_stmt
     | classdef
     | decorated
     | match_stmt
+    | ASYNC funcdef { $$ = async_stmt($2, &@$); }
+    | ASYNC for_stmt { $$ = async_stmt($2, &@$); }
+    | ASYNC with_stmt { $$ = async_stmt($2, &@$); }
     ;
 
 match_stmt
@@ -1552,6 +1569,7 @@ class_args
 decorated
     : decorators funcdef { $$ = decorate($2, $1, &@$); }
     | decorators classdef { $$ = decorate($2, $1, &@$); }
+    | decorators ASYNC funcdef { $$ = decorate(async_stmt($3, &@3), $1, &@$); }
     ;
 
 decorators
@@ -1751,8 +1769,17 @@ factor
     ;
 
 power
+    : await_primary
+    | await_primary POW factor { TRY($$ = binop(ctx, $1, AST_OP_POW, $3, &@$)); }
+    ;
+
+await_primary
     : atom_expr
-    | atom_expr POW factor { TRY($$ = binop(ctx, $1, AST_OP_POW, $3, &@$)); }
+    | AWAIT atom_expr {
+        $$ = mk(ctx, AST_AWAIT, &@$);
+        $$->u.yield.value = $2;
+        TRY(fin(ctx, $$));
+    }
     ;
 
 atom_expr
@@ -1853,6 +1880,12 @@ comp_clause
         AstNode *target = seq_node(ctx, $2, &@2);
         TRY(target);
         TRY($$ = comprehension(ctx, target, $4, $5, &@$));
+    }
+    | ASYNC FOR exprlist IN or_test comp_ifs {
+        AstNode *target = seq_node(ctx, $3, &@3);
+        TRY(target);
+        TRY($$ = comprehension(ctx, target, $5, $6, &@$));
+        $$->u.comprehension.is_async = true;
     }
     ;
 

@@ -399,6 +399,28 @@ static Value object_init_subclass(TState *ts, Value *args, int nargs, ObjTuple *
     return NONE_VAL;
 }
 
+/* object.__reduce_ex__(protocol), object.__reduce__() and
+ * object.__getstate__(): written in mini, in copyreg (CPython's are C, but
+ * call copyreg for the same helpers). */
+static Value object_reduce_ex_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce_ex__", nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_INT(args[1]))
+        return err_format(ts, ts->interp->exc.TypeError, "'%s' object cannot be interpreted as an integer",
+                          ops_type_name(ts, args[1]));
+    return module_call(ts, "copyreg", "_object_reduce_ex", args, 2);
+}
+
+static Value object_reduce_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
+    Value call[3] = {args[0], INT_VAL(0), FALSE_VAL};
+    return module_call(ts, "copyreg", "_object_reduce_ex", call, 3);
+}
+
+static Value object_getstate_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__getstate__", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
+    return module_call(ts, "copyreg", "_object_getstate", args, 1);
+}
+
 static const NativeDef object_methods[] = {
     {"__init__", object_init_method},
     {"__repr__", object_repr_method},
@@ -410,6 +432,9 @@ static const NativeDef object_methods[] = {
     {"__delattr__", object_delattr_method},
     {"__getattribute__", object_getattribute_method},
     {"__format__", object_format_method},
+    {"__reduce_ex__", object_reduce_ex_method},
+    {"__reduce__", object_reduce_method},
+    {"__getstate__", object_getstate_method},
     {NULL, NULL},
 };
 

@@ -502,6 +502,20 @@ static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
     err_print_exception_only(ts, exc, out, true);
 }
 
+void err_write_unraisable(TState *ts, Value obj) {
+    Value exc = err_fetch(ts);
+    vm_push(ts, exc);
+    Value r = ops_repr(ts, obj);
+    if (IS_ERROR(r)) {
+        err_clear(ts);
+        fprintf(stderr, "Exception ignored in: <object repr() failed>\n");
+    } else {
+        fprintf(stderr, "Exception ignored in: %s\n", AS_STR(r)->data);
+    }
+    err_print(ts, exc);
+    vm_pop(ts);
+}
+
 void err_print(TState *ts, Value exc) {
     fflush(stdout);
     if (!IS_EXCEPTION(exc)) {
@@ -714,8 +728,20 @@ static Value get_first_arg(TState *ts, Value self) {
     return NONE_VAL;
 }
 
+/* BaseException.__reduce__: (type, args), with the instance dict as
+ * state when it has attributes, as CPython's (for pickle and copy). */
+static Value exception_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
+    ObjException *e = AS_EXCEPTION(args[0]);
+    Value parts[3] = {OBJ_VAL(val_type(ts, args[0])), e->args, e->dict ? OBJ_VAL(e->dict) : NONE_VAL};
+    bool state = e->dict && dict_len(e->dict) > 0;
+    ObjTuple *r = tuple_from(ts, parts, state ? 3 : 2);
+    return r ? OBJ_VAL(r) : ERROR_VAL;
+}
+
 static const NativeDef exception_methods[] = {
     {"__init__", exception_init},
+    {"__reduce__", exception_reduce},
     {"with_traceback", exception_with_traceback},
     {NULL, NULL},
 };

@@ -73,6 +73,10 @@ Value err_set_missing_name(TState *ts, struct ObjStr *name, Value obj);
 /* Prints "Traceback (most recent call last):" ... to stderr, Python's
  * layout, with the source lines when the file is readable. */
 void err_print(TState *ts, Value exc);
+/* Takes the pending exception and prints it after "Exception ignored in:
+ * <repr of obj>", as CPython reports an exception nobody can catch (a
+ * weakref or gc callback's). */
+void err_write_unraisable(TState *ts, Value obj);
 /* The exception's last line ("TypeError: msg"), as err_print ends;
  * traceback.format_exception_only uses it without the "Did you mean" hint
  * (CPython 3.11 gives that hint only to an uncaught exception). */

@@ -13,13 +13,17 @@
 #include "vm/code.h"
 #include "vm/gc.h"
 #include "vm/opcodes.h"
+#include "vm/settrace.h"
 #include "vm/vm.h"
 
 ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     ObjCode *code = fn->code;
     size_t n = CODE_FRAME_SIZE(code);
-    ObjGenerator *gen = (ObjGenerator *)gc_alloc(ts, sizeof(ObjGenerator) + n * sizeof(Value),
-                                                 OBJ_GENERATOR, ts->interp->types.generator);
+    BuiltinTypes *types = &ts->interp->types;
+    ObjType *type = (code->flags & CODE_COROUTINE)         ? types->coroutine
+                    : (code->flags & CODE_ASYNC_GENERATOR) ? types->async_generator
+                                                           : types->generator;
+    ObjGenerator *gen = (ObjGenerator *)gc_alloc(ts, sizeof(ObjGenerator) + n * sizeof(Value), OBJ_GENERATOR, type);
     if (!gen) return NULL;
     gen->fn = fn;
     gen->ip = code->instrs;
@@ -28,15 +32,27 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->nvalues = n;
     gen->name = fn->name;
     gen->qualname = fn->qualname;
+    gen->async_flags = 0;
+    gen->handled = EMPTY_VAL;
     atomic_init(&gen->state, GEN_CREATED);
     return gen;
 }
 
-static void generator_trace(GcMarker *m, Obj *self) {
+const char *generator_kind(const ObjGenerator *gen) {
+    uint32_t flags = gen->fn->code->flags;
+    return (flags & CODE_COROUTINE) ? "coroutine" : (flags & CODE_ASYNC_GENERATOR) ? "async generator" : "generator";
+}
+
+bool generator_is_coroutine(const ObjGenerator *gen) { return gen->fn->code->flags & CODE_COROUTINE; }
+
+bool generator_is_async(const ObjGenerator *gen) { return gen->fn->code->flags & CODE_ASYNC_GENERATOR; }
+
+void generator_trace(GcMarker *m, Obj *self) {
     ObjGenerator *gen = (ObjGenerator *)self;
     gc_mark_obj(m, (Obj *)gen->fn);
     gc_mark_obj(m, (Obj *)gen->name);
     gc_mark_obj(m, (Obj *)gen->qualname);
+    gc_mark_value(m, gen->handled);
     /* A running generator's live values are scanned through its frame;
      * only the suspended part below the saved top is valid here. */
     int state = atomic_load(&gen->state);
@@ -60,7 +76,7 @@ static Value generator_next(TState *ts, Value self) {
 }
 
 /* Turns "the generator returned `result`" into StopIteration(result). */
-static Value stop_iteration(TState *ts, Value result) {
+Value generator_stop_iteration(TState *ts, Value result) {
     if (IS_NONE(result)) {
         Value exc = exc_new(ts, ts->interp->exc.StopIteration, NULL, 0);
         if (IS_ERROR(exc)) return exc;
@@ -73,20 +89,19 @@ static Value generator_next_method(TState *ts, Value *args, int nargs, ObjTuple 
     if (!args_check(ts, "__next__", nargs, kwnames, 1, 1)) return ERROR_VAL;
     Value result = NONE_VAL;
     Value v = generator_resume(ts, AS_GENERATOR(args[0]), NONE_VAL, &result);
-    if (IS_EMPTY(v)) return stop_iteration(ts, result);
+    if (IS_EMPTY(v)) return generator_stop_iteration(ts, result);
     return v;
 }
 
-static Value generator_send(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+Value generator_send_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "send", nargs, kwnames, 2, 2)) return ERROR_VAL;
     Value result = NONE_VAL;
     Value v = generator_resume(ts, AS_GENERATOR(args[0]), args[1], &result);
-    if (IS_EMPTY(v)) return stop_iteration(ts, result);
+    if (IS_EMPTY(v)) return generator_stop_iteration(ts, result);
     return v;
 }
 
-/* The exception gen.throw(typ[, val[, tb]]) raises, as CPython builds it. */
-static Value throw_exception(TState *ts, Value *args, int nargs) {
+Value generator_throw_exception(TState *ts, Value *args, int nargs) {
     Interp *interp = ts->interp;
     Value typ = args[0], val = nargs > 1 ? args[1] : NONE_VAL;
     if (IS_KIND(typ, OBJ_TYPE) && type_is_subtype(AS_TYPE(typ), interp->exc.BaseException)) {
@@ -105,11 +120,9 @@ static Value throw_exception(TState *ts, Value *args, int nargs) {
                       ops_type_name(ts, typ));
 }
 
-static Value close_generator(TState *ts, ObjGenerator *gen);
-
 /* iterator.close() of the delegate of a `yield from`, when it has one. */
 static Value close_iterator(TState *ts, Value it) {
-    if (IS_GENERATOR(it)) return close_generator(ts, AS_GENERATOR(it));
+    if (IS_GENERATOR(it)) return generator_close(ts, AS_GENERATOR(it));
     Value meth = ops_getattr_opt(ts, it, str_intern_cstr(ts, "close"));
     if (IS_ERROR(meth) || IS_EMPTY(meth)) return meth;
     return vm_call(ts, meth, NULL, 0, NULL);
@@ -122,14 +135,14 @@ static Value close_iterator(TState *ts, Value it) {
  * and gen sees what comes of it: a value sub yields is yielded, sub's
  * return (StopIteration) ends the `yield from`, an exception is raised in
  * gen at the `yield from`. */
-static Value throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, int nargs, Value *result) {
+Value generator_throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, int nargs, Value *result) {
     Interp *interp = ts->interp;
     Value sub = vm_generator_delegate(gen);
     vm_push(ts, exc);
     int expected = GEN_SUSPENDED;
     if (!IS_EMPTY(sub) && !atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
         vm_pop(ts);
-        return err_format(ts, interp->exc.ValueError, "generator already executing");
+        return err_format(ts, interp->exc.ValueError, "%s already executing", generator_kind(gen));
     }
     /* Ours now (RUNNING): read the delegate again, another thread may have
      * moved the generator on before the exchange. */
@@ -148,7 +161,7 @@ static Value throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, i
         } else {
             bool thrown = true;
             if (IS_GENERATOR(sub)) {
-                r = throw_into(ts, AS_GENERATOR(sub), exc, args, nargs, &sub_result);
+                r = generator_throw_into(ts, AS_GENERATOR(sub), exc, args, nargs, &sub_result);
             } else {
                 Value meth = ops_getattr_opt(ts, sub, str_intern_cstr(ts, "throw"));
                 if (IS_ERROR(meth) && err_matches(ts, interp->exc.AttributeError)) {
@@ -182,20 +195,20 @@ static Value throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, i
     return v;
 }
 
-static Value generator_throw(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+Value generator_throw_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "throw", nargs, kwnames, 1, INT32_MAX)) return ERROR_VAL;
     if (nargs < 2 || nargs > 4)
         return err_format(ts, ts->interp->exc.TypeError, "throw expected at %s %d argument%s, got %d",
                           nargs < 2 ? "least" : "most", nargs < 2 ? 1 : 3, nargs < 2 ? "" : "s", nargs - 1);
-    Value exc = throw_exception(ts, args + 1, nargs - 1);
+    Value exc = generator_throw_exception(ts, args + 1, nargs - 1);
     if (IS_ERROR(exc)) return exc;
     Value result = NONE_VAL;
-    Value v = throw_into(ts, AS_GENERATOR(args[0]), exc, args + 1, nargs - 1, &result);
-    if (IS_EMPTY(v)) return stop_iteration(ts, result);
+    Value v = generator_throw_into(ts, AS_GENERATOR(args[0]), exc, args + 1, nargs - 1, &result);
+    if (IS_EMPTY(v)) return generator_stop_iteration(ts, result);
     return v;
 }
 
-static Value close_generator(TState *ts, ObjGenerator *gen) {
+Value generator_close(TState *ts, ObjGenerator *gen) {
     int state = atomic_load(&gen->state);
     if (state == GEN_CREATED || state == GEN_CLOSED) {
         atomic_store(&gen->state, GEN_CLOSED);
@@ -204,7 +217,7 @@ static Value close_generator(TState *ts, ObjGenerator *gen) {
     Value exc = exc_new(ts, ts->interp->exc.GeneratorExit, NULL, 0);
     if (IS_ERROR(exc)) return exc;
     Value result;
-    Value v = throw_into(ts, gen, exc, &exc, 1, &result);
+    Value v = generator_throw_into(ts, gen, exc, &exc, 1, &result);
     if (IS_ERROR(v)) {
         if (err_matches(ts, ts->interp->exc.GeneratorExit) || err_matches(ts, ts->interp->exc.StopIteration)) {
             err_clear(ts);
@@ -213,33 +226,58 @@ static Value close_generator(TState *ts, ObjGenerator *gen) {
         return ERROR_VAL;
     }
     if (IS_EMPTY(v)) return NONE_VAL;
-    return err_format(ts, ts->interp->exc.RuntimeError, "generator ignored GeneratorExit");
+    return err_format(ts, ts->interp->exc.RuntimeError, "%s ignored GeneratorExit", generator_kind(gen));
 }
 
-static Value generator_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+Value generator_close_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "close", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    return close_generator(ts, AS_GENERATOR(args[0]));
+    return generator_close(ts, AS_GENERATOR(args[0]));
 }
 
-static Value gen_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_GENERATOR(self)->name); }
-static Value gen_get_qualname(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_GENERATOR(self)->qualname); }
-static Value gen_get_running(TState *ts, Value self) {
+Value generator_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_GENERATOR(self)->name); }
+Value generator_get_qualname(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_GENERATOR(self)->qualname); }
+Value generator_get_running(TState *ts, Value self) {
     (void)ts;
     return BOOL_VAL(atomic_load(&AS_GENERATOR(self)->state) == GEN_RUNNING);
 }
 
+/* gi_frame: None once it has ended; else a snapshot of the frame where it
+ * stands (its code and line), which does not follow it as it runs on. */
+Value generator_get_frame(TState *ts, Value self) {
+    ObjGenerator *gen = AS_GENERATOR(self);
+    if (atomic_load(&gen->state) == GEN_CLOSED) return NONE_VAL;
+    ObjCode *code = gen->fn->code;
+    size_t pc = (size_t)(gen->ip - code->instrs);
+    int line = pc == 0 ? code->first_line : (int)code->lines[pc - 1];
+    return frame_snapshot(ts, gen->fn, line);
+}
+
+Value generator_get_code(TState *ts, Value self) {
+    (void)ts;
+    return OBJ_VAL(AS_GENERATOR(self)->fn->code);
+}
+
+Value generator_get_delegate(TState *ts, Value self) {
+    (void)ts;
+    Value sub = vm_generator_delegate(AS_GENERATOR(self));
+    return IS_EMPTY(sub) ? NONE_VAL : sub;
+}
+
 static const NativeDef generator_methods[] = {
     {"__next__", generator_next_method},
-    {"send", generator_send},
-    {"throw", generator_throw},
-    {"close", generator_close},
+    {"send", generator_send_method},
+    {"throw", generator_throw_method},
+    {"close", generator_close_method},
     {NULL, NULL},
 };
 
 static const GetSetDef generator_getsets[] = {
-    {"__name__", gen_get_name, NULL},
-    {"__qualname__", gen_get_qualname, NULL},
-    {"gi_running", gen_get_running, NULL},
+    {"__name__", generator_get_name, NULL},
+    {"__qualname__", generator_get_qualname, NULL},
+    {"gi_running", generator_get_running, NULL},
+    {"gi_frame", generator_get_frame, NULL},
+    {"gi_code", generator_get_code, NULL},
+    {"gi_yieldfrom", generator_get_delegate, NULL},
     {NULL, NULL, NULL},
 };
 

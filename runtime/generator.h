@@ -3,7 +3,9 @@
 
 /* Generators: a suspended frame. The frame's values live in the generator
  * object, so suspending is saving ip and sp; resuming pushes a frame whose
- * base points back into the object. */
+ * base points back into the object. Coroutines and async generators are the
+ * same object under other types (their code says which: CODE_COROUTINE,
+ * CODE_ASYNC_GENERATOR); runtime/coroutine.c holds their types. */
 
 #include "runtime/object.h"
 #include "vm/interp.h"
@@ -16,12 +18,23 @@ typedef struct ObjGenerator {
     const uint32_t *ip;
     Value *sp;             /* saved stack top inside values */
     _Atomic int state;     /* GenState; RUNNING guards against re-entry */
+    uint8_t async_flags;   /* async generators: AG_* */
+    /* The exception it was handling where it is suspended (a yield inside
+     * an except or finally block), EMPTY_VAL if none: it is the handled
+     * exception again when it resumes, and not its caller's meanwhile. */
+    Value handled;
     struct ObjStr *name;
     struct ObjStr *qualname;
     size_t nvalues;
     Value values[];        /* the frame: locals then evaluation stack */
 } ObjGenerator;
 
+/* An asend()/athrow() awaitable is being awaited (ag_running). */
+#define AG_RUNNING_ASYNC 0x01
+/* aclose() ran, or the generator raised: __anext__ raises StopAsyncIteration. */
+#define AG_CLOSED 0x02
+
+/* A generator, coroutine or async generator (their frames work alike). */
 #define IS_GENERATOR(v) IS_KIND(v, OBJ_GENERATOR)
 #define AS_GENERATOR(v) ((ObjGenerator *)AS_OBJ(v))
 
@@ -32,6 +45,34 @@ ObjGenerator *generator_new(TState *ts, struct ObjFunction *fn, const Value *loc
  * it returned (the return value, if any, in *result), ERROR_VAL after
  * raising. */
 Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result);
+
+/* "generator", "coroutine" or "async generator", for messages. */
+const char *generator_kind(const ObjGenerator *gen);
+bool generator_is_coroutine(const ObjGenerator *gen);
+bool generator_is_async(const ObjGenerator *gen);
+/* The exception gen.throw(typ[, val[, tb]]) raises, as CPython builds it. */
+Value generator_throw_exception(TState *ts, Value *args, int nargs);
+/* Throws exc into gen (through the iterator it delegates to, if any);
+ * args/nargs are throw()'s arguments, passed on to a delegate's throw.
+ * Returns as generator_resume does. */
+Value generator_throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args, int nargs, Value *result);
+/* gen.close(). */
+Value generator_close(TState *ts, ObjGenerator *gen);
+/* Raises StopIteration carrying `result` (none when it is None). */
+Value generator_stop_iteration(TState *ts, Value result);
+
+/* The slots, methods and attributes the generator-like types share. */
+void generator_trace(GcMarker *m, Obj *self);
+Value generator_send_method(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+Value generator_throw_method(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+Value generator_close_method(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+Value generator_get_name(TState *ts, Value self);
+Value generator_get_qualname(TState *ts, Value self);
+Value generator_get_running(TState *ts, Value self);
+Value generator_get_frame(TState *ts, Value self);
+Value generator_get_code(TState *ts, Value self);
+/* What it awaits or yields from (cr_await, gi_yieldfrom), or None. */
+Value generator_get_delegate(TState *ts, Value self);
 
 extern const struct TypeSpec generator_type_spec;
 

@@ -42,6 +42,19 @@ ObjModule *module_new(TState *ts, ObjStr *name) {
     return ok ? m : NULL;
 }
 
+Value module_call(TState *ts, const char *module, const char *name, Value *args, int nargs) {
+    Value m = module_import(ts, str_intern_cstr(ts, module), NONE_VAL, 0, NULL);
+    if (IS_ERROR(m)) return m;
+    vm_push(ts, m);
+    Value fn = ops_getattr(ts, m, str_intern_cstr(ts, name));
+    vm_pop(ts);
+    if (IS_ERROR(fn)) return fn;
+    vm_push(ts, fn);
+    Value r = vm_call(ts, fn, args, nargs, NULL);
+    vm_pop(ts);
+    return r;
+}
+
 static Value module_repr(TState *ts, Value self) {
     ObjModule *m = AS_MODULE(self);
     Value file = dict_get_str(m->dict, ts->interp->names.file);
@@ -180,6 +193,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_collections", mod_collections_init},
     {"_random", mod_random_init},
     {"_struct", mod_struct_init},
+    {"_json", mod_json_init},
     {"array", mod_array_init},
     {"_re", mod_re_init},
     {"gil", mod_gil_init},
@@ -193,6 +207,9 @@ static const BuiltinModule builtin_modules[] = {
     {"operator", mod_operator_init},
     {"_functools", mod_functools_init},
     {"_posixsubprocess", mod_subprocess_init},
+    {"_signal", mod_signal_init},
+    {"gc", mod_gc_init},
+    {"_weakref", mod_weakref_init},
     {NULL, NULL},
 };
 

@@ -25,6 +25,10 @@ ObjModule *module_new(TState *ts, struct ObjStr *name);
  * Python's __import__. ERROR_VAL after raising ImportError etc. */
 Value module_import(TState *ts, struct ObjStr *name, Value fromlist, int level,
                     struct ObjDict *globals);
+/* module.NAME(args), the module imported on first use: for a runtime
+ * method whose body is written in mini (types.GenericAlias, copyreg's
+ * object.__reduce_ex__). */
+Value module_call(TState *ts, const char *module, const char *name, Value *args, int nargs);
 /* Runs a file as __main__ (or a given name); returns the module. */
 Value module_run_file(TState *ts, const char *path, const char *name);
 Value module_run_source(TState *ts, const char *source, size_t len, const char *filename,

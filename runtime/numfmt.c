@@ -267,17 +267,62 @@ static bool bump_mantissa(char *buf) {
     return false;
 }
 
+/* "%.{p-1}e" of a double (p = 15 or 16) from its 17-digit "%.16e" text
+ * `full`, without another conversion: the dropped digits decide the
+ * rounding unless they read exactly half (5, or 50), where the exact
+ * value may lie on either side. False in that case. */
+static bool round_e(const char *full, int p, char *out) {
+    char dig[17];
+    dig[0] = full[0];
+    memcpy(dig + 1, full + 2, 16);
+    int tail = p == 16 ? dig[16] - '0' : (dig[15] - '0') * 10 + (dig[16] - '0');
+    int half = p == 16 ? 5 : 50;
+    if (tail == half)
+        return false;
+    long exp = strtol(full + 19, NULL, 10); /* after "D.DDDDDDDDDDDDDDDDe" */
+    if (tail > half) {
+        int k = p - 1;
+        while (k >= 0 && dig[k] == '9')
+            dig[k--] = '0';
+        if (k < 0) { /* 9.99..9 rounds up to 1.00..0e(exp+1) */
+            dig[0] = '1';
+            exp++;
+        } else {
+            dig[k]++;
+        }
+    }
+    char *o = out;
+    *o++ = dig[0];
+    *o++ = '.';
+    memcpy(o, dig + 1, (size_t)p - 1);
+    o += p - 1;
+    snprintf(o, 8, "e%+03ld", exp);
+    return true;
+}
+
 /* snprintf "%.{p-1}e" of |d| with the fewest digits p that reads back as
  * |d|, i.e. the shortest repr; among equally short ones the closest to d,
  * half-even on ties, as dtoa's mode 0.  For normal doubles DBL_DIG
  * guarantees that if some <= 15-digit decimal round-trips, the 15-digit
  * rounding is that decimal padded with zeros, so only 15, 16 and 17 need
- * trying.  Subnormals have less precision and need the full search. */
+ * trying; the 15- and 16-digit texts are derived from the 17-digit one
+ * (one binary-to-decimal conversion instead of three), and 17 digits
+ * always read back.  Subnormals have less precision and need the full
+ * search. */
 static void shortest_e(double d, char *buf) {
     int e;
     bool pow2 = d >= 2 * DBL_MIN && frexp(d, &e) == 0.5;
-    for (int p = d >= DBL_MIN ? 15 : 1; p <= 17; p++) {
-        snprintf(buf, DIGBUF, "%.*e", p - 1, d);
+    char full[32];
+    bool normal = d >= DBL_MIN;
+    if (normal)
+        snprintf(full, sizeof full, "%.16e", d);
+    for (int p = normal ? 15 : 1; p <= 17; p++) {
+        if (normal && p == 17) {
+            strcpy(buf, full);
+            return;
+        }
+        if (!normal || !round_e(full, p, buf))
+            snprintf(buf, DIGBUF, "%.*e", p - 1, d);
         double back = strtod(buf, NULL);
         if (back == d)
             return;

@@ -55,6 +55,7 @@ typedef enum ObjKind {
     OBJ_COMPLEX,
     OBJ_FLOAT, /* an instance of a float subclass (floats themselves are unboxed) */
     OBJ_FRAME,  /* a running frame as sys.settrace's tracers see it */
+    OBJ_WEAKREF, /* weakref.ref (runtime/weakref.h) */
     OBJ_KIND_COUNT
 } ObjKind;
 

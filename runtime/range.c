@@ -249,8 +249,27 @@ static Value slice_m_indices(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     return OBJ_VAL(t);
 }
 
+/* slice.__reduce__ and range.__reduce__: (type, (start, stop, step)), as
+ * CPython's, for pickle and copy. */
+static Value reduce_triple(TState *ts, Value self, const Value parts[3]) {
+    ObjTuple *args = tuple_from(ts, parts, 3);
+    if (!args) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(args));
+    ObjTuple *r = tuple_pack2(ts, OBJ_VAL(val_type(ts, self)), OBJ_VAL(args));
+    vm_pop(ts);
+    return r ? OBJ_VAL(r) : ERROR_VAL;
+}
+
+static Value slice_m_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("slice.__reduce__", 0, 0);
+    ObjSlice *s = AS_SLICE(args[0]);
+    Value parts[3] = {s->start, s->stop, s->step};
+    return reduce_triple(ts, args[0], parts);
+}
+
 static const NativeDef slice_methods[] = {
     {"indices", slice_m_indices},
+    {"__reduce__", slice_m_reduce},
     {NULL, NULL},
 };
 
@@ -796,8 +815,27 @@ static Value range_m_ne(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return range_richcmp(ts, args[0], args[1], CMP_NE);
 }
 
+static Value range_m_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("range.__reduce__", 0, 0);
+    /* A bound beyond the tagged ints is allocated: each stays on the
+     * stack while the next is made. */
+    Value (*const get[3])(TState *, Value) = {range_get_start, range_get_stop, range_get_step};
+    Value parts[3];
+    int pushed = 0;
+    Value r = ERROR_VAL;
+    for (; pushed < 3; pushed++) {
+        parts[pushed] = get[pushed](ts, args[0]);
+        if (IS_ERROR(parts[pushed])) break;
+        vm_push(ts, parts[pushed]);
+    }
+    if (pushed == 3) r = reduce_triple(ts, args[0], parts);
+    while (pushed-- > 0) vm_pop(ts);
+    return r;
+}
+
 static const NativeDef range_methods[] = {
     {"index", range_m_index},
+    {"__reduce__", range_m_reduce},
     {"count", range_m_count},
     {"__reversed__", range_m_reversed},
     {"__len__", range_m_len},

@@ -34,6 +34,8 @@
  * the C stack (a thread's stack is 16 MiB; a level takes a few hundred
  * bytes). */
 #define SER_MAX_DEPTH 20000
+/* What a value the format cannot hold is pickled with. */
+#define SER_PICKLE_PROTOCOL 5
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -51,6 +53,9 @@ typedef struct Dumper {
     MemoMap memo;
     int depth;
     int max_depth;
+    bool unsupported; /* failed on a type the format has no tag for */
+    ObjType *plain;   /* the last class own_pickling cleared: lists of like
+                         instances look once */
 } Dumper;
 
 static size_t memo_slot(const MemoMap *m, const Obj *o) {
@@ -112,6 +117,7 @@ static bool put_tagged_u64(Dumper *d, char tag, uint64_t v) { return put_tag(d, 
 static bool put_text(Dumper *d, const char *s, size_t n) { return put_u64(d, n) && put_bytes(d, s, n); }
 
 static bool cannot(Dumper *d, Value v) {
+    d->unsupported = true;
     err_format(d->ts, d->ts->interp->exc.TypeError, "cannot serialize '%s' object", ops_type_name(d->ts, v));
     return false;
 }
@@ -282,13 +288,30 @@ static int memo_container(Dumper *d, Value v) {
     return 0;
 }
 
+/* Does the class define (or inherit from a class of its own) one of the
+ * methods pickle would use instead of its attribute dict? */
+static bool own_pickling(Dumper *d, ObjType *type) {
+    if (type == d->plain) return false;
+    Interp *interp = d->ts->interp;
+    ObjStr *const names[] = {interp->names.reduce_ex,     interp->names.reduce,     interp->names.getstate,
+                             interp->names.getnewargs_ex, interp->names.getnewargs, interp->names.setstate};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        Value m = type_lookup(type, names[i]);
+        if (!IS_EMPTY(m) && m != type_lookup(interp->types.object, names[i])) return true;
+    }
+    d->plain = type;
+    return false;
+}
+
 /* An instance of a plain user class travels as pickle's default does: its
  * class by name, then its attributes; the receiver makes the instance
  * without calling __init__. */
 static bool dump_instance(Dumper *d, Value v) {
     ObjType *type = OBJ_TYPE(v);
-    /* The format carries an instance's dict, not its __slots__ values. */
-    if (!(type->flags & TYPEF_HEAPTYPE) || type->nslots) return cannot(d, v);
+    /* The format carries an instance's dict, not its __slots__ values,
+     * and knows nothing of a class's own pickling methods: those go to
+     * pickle (serialize_dump). */
+    if (!(type->flags & TYPEF_HEAPTYPE) || type->nslots || own_pickling(d, type)) return cannot(d, v);
     int m = memo_container(d, v);
     if (m != 0) return m == 1;
     ObjDict *attrs = AS_INSTANCE(v)->dict;
@@ -382,10 +405,26 @@ bool serialize_dump(TState *ts, Value v, StrBuf *out) {
     int limit = atomic_load(&ts->interp->recursion_limit);
     Dumper d = {.ts = ts, .out = out, .max_depth = limit < SER_MAX_DEPTH ? limit : SER_MAX_DEPTH};
     const char header[2] = {SER_MAGIC, SER_VERSION};
+    size_t start = out->len;
     bool ok = put_bytes(&d, header, 2) && dump_value(&d, v);
     free(d.memo.keys);
     free(d.memo.numbers);
-    return ok;
+    if (ok || !d.unsupported) return ok;
+    /* A type the format has no tag for: the value travels as a pickle
+     * when pickle can take it, else the format's own error stands. */
+    Value why = err_fetch(ts);
+    vm_push(ts, why);
+    Value args[2] = {v, INT_VAL(SER_PICKLE_PROTOCOL)};
+    Value pickled = module_call(ts, "pickle", "dumps", args, 2);
+    vm_pop(ts);
+    if (IS_ERROR(pickled) || !IS_KIND(pickled, OBJ_BYTES)) {
+        err_clear(ts);
+        err_restore(ts, why);
+        return false;
+    }
+    out->len = start;
+    ObjBytes *b = AS_BYTES(pickled);
+    return put_bytes(&d, header, 2) && put_tag(&d, 'P') && put_text(&d, b->data, b->len);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -671,6 +710,18 @@ Value serialize_load(TState *ts, const char *data, size_t len) {
     Loader l = {.ts = ts, .p = (const unsigned char *)data, .end = (const unsigned char *)data + len};
     if (len < 2 || data[0] != SER_MAGIC || data[1] != SER_VERSION) return malformed(&l);
     l.p += 2;
+    if (l.p < l.end && *l.p == 'P') {
+        l.p++;
+        uint64_t n;
+        if (!get_u64(&l, &n) || n != (uint64_t)(l.end - l.p)) return malformed(&l);
+        ObjBytes *b = bytes_new(ts, (const char *)l.p, n);
+        if (!b) return ERROR_VAL;
+        vm_push(ts, OBJ_VAL(b));
+        Value arg = OBJ_VAL(b);
+        Value v = module_call(ts, "pickle", "loads", &arg, 1);
+        vm_pop(ts);
+        return v;
+    }
     l.memo = list_new(ts, 0);
     if (!l.memo) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(l.memo));

@@ -24,6 +24,7 @@
  *                                                       its class, its attribute dict
  *                                                       (memoized)
  *              | 'r' len                                the n-th memoized container
+ *   message   := 'm' VERSION 'P' len pickle                a value the above cannot hold
  *
  * Memoized values are numbered in the order their tag appears; a
  * container met again (shared, or a cycle through lists and dicts) is
@@ -34,9 +35,12 @@
  * follows the dotted qualified name, so they must be reachable that way
  * (no lambdas, no nested functions) and the receiver must have the same
  * code (a forked child has). Built-in functions and types are module
- * "builtins". Anything else (generators, files, locks, instances of
- * subclasses of the built-in types, instances with __slots__) raises TypeError
- * "cannot serialize 'X' object" in the caller. */
+ * "builtins". A value with anything else in it (instances with __slots__
+ * or their own __reduce__/__getstate__..., subclasses of the built-in
+ * types, range, slice...) travels whole as a pickle (protocol 5), so the
+ * common values pay nothing for it; what pickle cannot take either
+ * (generators, files, locks) raises the format's TypeError "cannot
+ * serialize 'X' object" in the caller. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,8 +50,9 @@
 struct StrBuf;
 
 /* Appends the message for v to out (which may already hold a header).
- * Runs no mini code. False after raising TypeError, RecursionError or
- * MemoryError; out may then hold a partial message. */
+ * Runs mini code only for a value that falls back to pickle. False after
+ * raising TypeError, RecursionError or MemoryError; out may then hold a
+ * partial message. */
 bool serialize_dump(TState *ts, Value v, struct StrBuf *out);
 
 /* Rebuilds the value of the message data[0..len). May import modules, so

@@ -18,6 +18,7 @@
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/file.h"
+#include "runtime/coroutine.h"
 #include "runtime/generator.h"
 #include "vm/code.h"
 #include "vm/gc.h"
@@ -35,6 +36,7 @@ extern const TypeSpec rlock_type_spec;
 extern const TypeSpec bytes_type_spec;
 extern const TypeSpec bytearray_type_spec;
 extern const TypeSpec memoryview_type_spec;
+extern const TypeSpec weakref_type_spec;
 
 /* Allocates a type object and copies the spec's slots; name, dict and MRO
  * come later (finish_type), since during bootstrap the str, dict and tuple
@@ -204,6 +206,12 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(bound_method), &bound_method_type_spec, FIELD(object)},
     {FIELD(module), &module_type_spec, FIELD(object)},
     {FIELD(generator), &generator_type_spec, FIELD(object)},
+    {FIELD(coroutine), &coroutine_type_spec, FIELD(object)},
+    {FIELD(coroutine_wrapper), &coroutine_wrapper_type_spec, FIELD(object)},
+    {FIELD(async_generator), &async_generator_type_spec, FIELD(object)},
+    {FIELD(async_generator_asend), &async_generator_asend_type_spec, FIELD(object)},
+    {FIELD(async_generator_athrow), &async_generator_athrow_type_spec, FIELD(object)},
+    {FIELD(anext_awaitable), &anext_awaitable_type_spec, FIELD(object)},
     {FIELD(iterator), &iterator_type_spec, FIELD(object)},
     {FIELD(traceback), &traceback_type_spec, FIELD(object)},
     {FIELD(frame), &frame_type_spec, FIELD(object)},
@@ -221,6 +229,7 @@ static const BuiltinEntry builtin_entries[] = {
     {FIELD(rlock), &rlock_type_spec, FIELD(object)},
     {FIELD(member), &member_type_spec, FIELD(object)},
     {FIELD(complex), &complex_type_spec, FIELD(object)},
+    {FIELD(weakref), &weakref_type_spec, FIELD(object)},
 };
 
 #define TYPE_FIELD(types, off) ((ObjType **)((char *)(types) + (off)))

@@ -21,6 +21,7 @@
 #include "runtime/file.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
+#include "runtime/coroutine.h"
 #include "runtime/generator.h"
 #include "runtime/int.h"
 #include "runtime/iterator.h"
@@ -1013,6 +1014,16 @@ static Value builtin_next(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return IS_ERROR(exc) ? exc : err_raise(ts, exc);
 }
 
+static Value builtin_aiter(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "aiter", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    return coro_aiter(ts, args[0]);
+}
+
+static Value builtin_anext(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "anext", nargs, kwnames, 1, 2)) return ERROR_VAL;
+    return coro_anext(ts, args[0], nargs == 2 ? args[1] : EMPTY_VAL);
+}
+
 /* ---- numbers ---------------------------------------------------------------- */
 
 static Value builtin_abs(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1452,6 +1463,8 @@ static const NativeDef builtin_functions[] = {
     {"filter", builtin_filter},
     {"iter", builtin_iter},
     {"next", builtin_next},
+    {"aiter", builtin_aiter},
+    {"anext", builtin_anext},
     {"isinstance", builtin_isinstance},
     {"issubclass", builtin_issubclass},
     {"hasattr", builtin_hasattr},

@@ -13,6 +13,9 @@ struct ObjDict;
 
 bool mod_sys_init(TState *ts, struct ObjDict *ns);
 bool mod_time_init(TState *ts, struct ObjDict *ns);
+bool mod_signal_init(TState *ts, struct ObjDict *ns);
+bool mod_gc_init(TState *ts, struct ObjDict *ns);
+bool mod_weakref_init(TState *ts, struct ObjDict *ns);
 bool mod_math_init(TState *ts, struct ObjDict *ns);
 bool mod_cmath_init(TState *ts, struct ObjDict *ns);
 bool mod_posix_init(TState *ts, struct ObjDict *ns);
@@ -36,5 +39,6 @@ bool mod_operator_init(TState *ts, struct ObjDict *ns);
 bool mod_functools_init(TState *ts, struct ObjDict *ns);
 bool mod_subprocess_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
+bool mod_json_init(TState *ts, struct ObjDict *ns);
 
 #endif

@@ -116,7 +116,9 @@ static Value code_get_flags(TState *ts, Value self) {
     if (f & CODE_VARARGS) out |= 0x04;
     if (f & CODE_VARKW) out |= 0x08;
     if (f & CODE_NESTED) out |= 0x10;
-    if (f & CODE_GENERATOR) out |= 0x20;
+    if (f & CODE_COROUTINE) out |= 0x80;
+    else if (f & CODE_ASYNC_GENERATOR) out |= 0x200;
+    else if (f & CODE_GENERATOR) out |= 0x20;
     return INT_VAL(out);
 }
 

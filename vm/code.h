@@ -12,7 +12,7 @@
 struct ObjStr;
 struct ObjTuple;
 
-#define CODE_GENERATOR 0x01 /* contains yield: calling it makes a generator */
+#define CODE_GENERATOR 0x01 /* contains yield or is async: calling it makes a generator (or coroutine) */
 #define CODE_VARARGS 0x02   /* has *args */
 #define CODE_VARKW 0x04     /* has **kwargs */
 #define CODE_NESTED 0x08    /* has free variables */
@@ -21,6 +21,10 @@ struct ObjTuple;
  * calls with the exact number of arguments bind by leaving them in place. */
 #define CODE_SIMPLE 0x20
 #define CODE_HAS_DOC 0x40   /* consts[0] is the function's docstring */
+/* async def (with CODE_GENERATOR: its frame suspends like a generator's):
+ * calling it makes a coroutine, or an async generator when it yields. */
+#define CODE_COROUTINE 0x80
+#define CODE_ASYNC_GENERATOR 0x100
 
 /* One protected range of instructions [start, end): an exception raised
  * there unwinds the stack to `depth` values, pushes the exception and

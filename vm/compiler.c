@@ -114,6 +114,7 @@ typedef struct Scope {
     size_t nsyms, capacity;
     PosIndex sym_index;
     bool generator;
+    bool coroutine; /* async def, or a comprehension that awaits: with `generator`, an async generator */
     bool has_free; /* uses free variables */
     const char *name;
     size_t name_len;
@@ -354,6 +355,15 @@ static void collect_comprehension(CompileState *cs, Scope *s, const AstNode *e) 
     }
     collect_expr(cs, cscope, e->u.comp.elt);
     if (e->u.comp.value) collect_expr(cs, cscope, e->u.comp.value);
+    for (size_t i = 0; i < gens->count; i++)
+        if (gens->items[i]->u.comprehension.is_async) cscope->coroutine = true;
+    /* A generator expression that awaits is an async generator, fine
+     * anywhere; another comprehension is awaited where it is built, so its
+     * own scope must be able to await. */
+    if (!cscope->coroutine || e->kind == AST_GENERATOR_EXP) return;
+    if (s->kind == SCOPE_COMPREHENSION) s->coroutine = true;
+    else if (!(s->kind == SCOPE_FUNCTION && s->coroutine))
+        syntax_error(cs, e->line, e->col, "asynchronous comprehension outside of an asynchronous function");
 }
 
 static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
@@ -387,7 +397,23 @@ static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
             syntax_error(cs, e->line, e->col, "'yield' inside list comprehension");
             return;
         }
+        if (e->kind == AST_YIELD_FROM && s->kind == SCOPE_FUNCTION && s->coroutine) {
+            syntax_error(cs, e->line, e->col, "'yield from' inside async function");
+            return;
+        }
         s->generator = true;
+        collect_expr(cs, s, e->u.yield.value);
+        return;
+    case AST_AWAIT:
+        if (s->kind == SCOPE_MODULE || s->kind == SCOPE_CLASS) {
+            syntax_error(cs, e->line, e->col, "'await' outside function");
+            return;
+        }
+        if (s->kind == SCOPE_FUNCTION && !s->coroutine) {
+            syntax_error(cs, e->line, e->col, "'await' outside async function");
+            return;
+        }
+        s->coroutine = true; /* a comprehension: collect_comprehension checks where it is */
         collect_expr(cs, s, e->u.yield.value);
         return;
     case AST_NAMED_EXPR: {
@@ -486,6 +512,7 @@ static void collect_function(CompileState *cs, Scope *s, const AstNode *st) {
     define(cs, s, st->u.function_def.name, DEF_LOCAL, st);
     Scope *fs = scope_new(cs, SCOPE_FUNCTION, st, s, st->u.function_def.name.s, st->u.function_def.name.len);
     if (!fs) return;
+    fs->coroutine = st->u.function_def.is_async;
     collect_params(cs, fs, st->u.function_def.args);
     collect_stmts(cs, fs, &st->u.function_def.body);
 }
@@ -541,6 +568,10 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
         collect_stmts(cs, s, &st->u.cond_stmt.orelse);
         break;
     case AST_FOR:
+        if (st->u.for_stmt.is_async && !(s->kind == SCOPE_FUNCTION && s->coroutine)) {
+            syntax_error(cs, st->line, st->col, "'async for' outside async function");
+            return;
+        }
         collect_expr(cs, s, st->u.for_stmt.iter);
         collect_target(cs, s, st->u.for_stmt.target);
         collect_stmts(cs, s, &st->u.for_stmt.body);
@@ -620,6 +651,10 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
         collect_stmts(cs, s, &st->u.try_stmt.finalbody);
         break;
     case AST_WITH:
+        if (st->u.with.is_async && !(s->kind == SCOPE_FUNCTION && s->coroutine)) {
+            syntax_error(cs, st->line, st->col, "'async with' outside async function");
+            return;
+        }
         for (size_t i = 0; i < st->u.with.items.count; i++) {
             const AstNode *item = st->u.with.items.items[i];
             collect_expr(cs, s, item->u.with_item.context_expr);
@@ -786,6 +821,7 @@ typedef struct FBlock {
     FBlockKind kind;
     int break_label, continue_label; /* loops */
     bool for_loop;
+    bool is_async;                   /* FB_WITH: `async with`, whose exit is awaited */
     int handler_label;               /* blocks that protect a range */
     uint32_t depth;                  /* stack depth the handler unwinds to */
     int64_t range_start;             /* open protected range, or -1 */
@@ -831,6 +867,7 @@ struct Compiler {
     uint32_t nhandlers, cap_handlers;
     FBlock fblocks[MAX_FBLOCKS];
     int nfblocks;
+    int in_with_handler; /* emitting a with block's exception path */
     int depth, max_depth;
     int line;
     ObjStr *qualname;
@@ -1407,6 +1444,30 @@ static void make_function(Compiler *c, ObjCode *code, const AstNode *args, const
     emit(c, OP_MAKE_FUNCTION, (k << 4) | flags);
 }
 
+/* 1 when the code being emitted runs inside an except or finally block
+ * (an exception is being handled), which a yield there must know. */
+static uint32_t in_handler(Compiler *c) {
+    if (c->in_with_handler) return 1;
+    for (int i = 0; i < c->nfblocks; i++)
+        if (c->fblocks[i].kind == FB_HANDLER || c->fblocks[i].kind == FB_FINALLY_END) return 1;
+    return 0;
+}
+
+/* Runs the awaitable iterator on top to its end, passing what it yields
+ * up and what is sent down (the `yield from` machinery). */
+static void emit_delegate(Compiler *c) {
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_YIELD_FROM, in_handler(c));
+}
+
+/* Awaits the value on top: its awaitable (`kind` names what gave it, for
+ * the error: 0 an await, 1 __aenter__, 2 __aexit__), delegated to by
+ * YIELD_FROM as `yield from` would. */
+static void emit_await(Compiler *c, uint32_t kind) {
+    emit(c, OP_GET_AWAITABLE, kind);
+    emit_delegate(c);
+}
+
 static void compile_lambda(Compiler *c, const AstNode *e) {
     Scope *s = scope_of(c->cs, e);
     ObjCode *code = compile_scope(c->cs, c, s, e->u.lambda.args, NULL, e->u.lambda.body, "<lambda>", 8, e->line);
@@ -1424,8 +1485,9 @@ static void compile_comprehension(Compiler *c, const AstNode *e) {
     if (!code) return;
     make_function(c, code, NULL, NULL, s);
     compile_expr(c, e->u.comp.generators.items[0]->u.comprehension.iter);
-    emit(c, OP_GET_ITER, 0);
+    emit(c, e->u.comp.generators.items[0]->u.comprehension.is_async ? OP_GET_AITER : OP_GET_ITER, 0);
     emit(c, OP_CALL, 1);
+    if (s->coroutine && e->kind != AST_GENERATOR_EXP) emit_await(c, 0);
 }
 
 static void compile_joined_str(Compiler *c, const AstNode *e) {
@@ -1578,13 +1640,17 @@ static void compile_expr(Compiler *c, const AstNode *e) {
     case AST_YIELD:
         if (e->u.yield.value) compile_expr(c, e->u.yield.value);
         else emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_YIELD_VALUE, 0);
+        emit(c, OP_YIELD_VALUE, in_handler(c));
         break;
     case AST_YIELD_FROM:
         compile_expr(c, e->u.yield.value);
         emit(c, OP_GET_ITER, 0);
-        emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_YIELD_FROM, 0);
+        emit_delegate(c);
+        break;
+    case AST_AWAIT:
+        compile_expr(c, e->u.yield.value);
+        set_line(c, e);
+        emit_await(c, 0);
         break;
     case AST_NAMED_EXPR:
         compile_expr(c, e->u.named_expr.value);
@@ -1808,6 +1874,17 @@ static void inline_finally(Compiler *c, int index, int preserve) {
     c->nfblocks = n;
 }
 
+/* exit(None, None, None) for a with block left without an exception, its
+ * result awaited for `async with`, then dropped. */
+static void emit_exit_call(Compiler *c, bool is_async) {
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_CALL, 3);
+    if (is_async) emit_await(c, 2);
+    emit(c, OP_POP_TOP, 0);
+}
+
 /* Emits the code that leaves block `index` early, with `preserve` values
  * (a return value) on top of the stack that must survive. */
 static void unwind_block(Compiler *c, int index, int preserve) {
@@ -1840,11 +1917,7 @@ static void unwind_block(Compiler *c, int index, int preserve) {
         break;
     case FB_WITH:
         if (preserve) emit(c, OP_SWAP, 2);
-        emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_LOAD_NONE, 0);
-        emit(c, OP_CALL, 3);
-        emit(c, OP_POP_TOP, 0);
+        emit_exit_call(c, b->is_async);
         break;
     case FB_POP_VALUE:
         if (preserve) emit(c, OP_SWAP, 2);
@@ -1870,6 +1943,10 @@ static void resume_after_unwind(Compiler *c, int stop) {
 }
 
 static void compile_return(Compiler *c, const AstNode *st) {
+    if (st->u.value_stmt.value && c->scope->coroutine && c->scope->generator) {
+        syntax_error(c->cs, st->line, st->col, "'return' with value in async generator");
+        return;
+    }
     int depth = c->depth;
     if (st->u.value_stmt.value) compile_expr(c, st->u.value_stmt.value);
     else emit(c, OP_LOAD_NONE, 0);
@@ -1942,13 +2019,38 @@ static void compile_while(Compiler *c, const AstNode *st) {
     bind_label(c, end);
 }
 
+/* The head of a for loop over the iterator on the stack: pushes the next
+ * item, or leaves the loop for `exhausted` with the iterator popped. An
+ * `async for` awaits __anext__() under a handler that ends the loop on
+ * StopAsyncIteration (END_ASYNC_FOR) and re-raises anything else. */
+static void emit_for_iter(Compiler *c, bool is_async, int exhausted) {
+    if (!is_async) {
+        emit_jump(c, OP_FOR_ITER, exhausted);
+        return;
+    }
+    int handler = new_label(c), body = new_label(c);
+    uint32_t depth = (uint32_t)c->depth, start = c->ninstrs;
+    emit(c, OP_GET_ANEXT, 0);
+    emit_delegate(c);
+    add_handler(c, start, c->ninstrs, handler, depth);
+    int body_depth = c->depth;
+    emit_jump(c, OP_JUMP, body);
+    bind_label(c, handler);
+    c->depth = (int)depth + 1;
+    emit(c, OP_END_ASYNC_FOR, 0);
+    emit_jump(c, OP_JUMP, exhausted);
+    bind_label(c, body);
+    c->depth = body_depth;
+}
+
 static void compile_for(Compiler *c, const AstNode *st) {
     int top = new_label(c), exhausted = new_label(c), end = new_label(c);
+    bool is_async = st->u.for_stmt.is_async;
     compile_expr(c, st->u.for_stmt.iter);
     set_line(c, st);
-    emit(c, OP_GET_ITER, 0);
+    emit(c, is_async ? OP_GET_AITER : OP_GET_ITER, 0);
     bind_label(c, top);
-    emit_jump(c, OP_FOR_ITER, exhausted);
+    emit_for_iter(c, is_async, exhausted);
     FBlock *b = push_fblock(c, FB_LOOP, st);
     if (!b) return;
     b->break_label = end;
@@ -2452,12 +2554,15 @@ static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     const AstNode *item = st->u.with.items.items[index];
     int handler = new_label(c), end = new_label(c), cleanup = new_label(c), suppress = new_label(c);
     int outer_depth = c->depth;
+    bool is_async = st->u.with.is_async;
     compile_expr(c, item->u.with_item.context_expr);
     set_line(c, item);
-    emit(c, OP_BEFORE_WITH, 0);
+    emit(c, OP_BEFORE_WITH, is_async);
+    if (is_async) emit_await(c, 1);
     int base_depth = c->depth - 1; /* with the exit function below */
     FBlock *b = push_fblock(c, FB_WITH, st);
     if (!b) return;
+    b->is_async = is_async;
     protect(c, b, handler);
     b->depth = (uint32_t)base_depth;
     if (item->u.with_item.optional_vars) compile_store(c, item->u.with_item.optional_vars);
@@ -2468,11 +2573,7 @@ static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     c->nfblocks--;
     /* Normal exit: exit(None, None, None). */
     set_line(c, st);
-    emit(c, OP_LOAD_NONE, 0);
-    emit(c, OP_LOAD_NONE, 0);
-    emit(c, OP_LOAD_NONE, 0);
-    emit(c, OP_CALL, 3);
-    emit(c, OP_POP_TOP, 0);
+    emit_exit_call(c, is_async);
     emit_jump(c, OP_JUMP, end);
 
     /* Exception: [exit, exc] -> [exit, prev, exc]; exit(type, exc, tb). */
@@ -2481,6 +2582,9 @@ static void compile_with_items(Compiler *c, const AstNode *st, size_t index) {
     emit(c, OP_PUSH_EXC_INFO, 0);
     uint32_t start = c->ninstrs;
     emit(c, OP_WITH_EXCEPT, 0);
+    c->in_with_handler++;
+    if (is_async) emit_await(c, 2);
+    c->in_with_handler--;
     emit_jump(c, OP_POP_JUMP_IF_TRUE, suppress);
     emit(c, OP_RERAISE, 0);
     add_handler(c, start, c->ninstrs, cleanup, (uint32_t)base_depth + 1);
@@ -2816,10 +2920,10 @@ static void compile_comprehension_body(Compiler *c, const AstNode *e, size_t gen
         emit(c, OP_LOAD_FAST, 0); /* .0: the first iterator, made by the caller */
     } else {
         compile_expr(c, g->u.comprehension.iter);
-        emit(c, OP_GET_ITER, 0);
+        emit(c, g->u.comprehension.is_async ? OP_GET_AITER : OP_GET_ITER, 0);
     }
     bind_label(c, top);
-    emit_jump(c, OP_FOR_ITER, exhausted);
+    emit_for_iter(c, g->u.comprehension.is_async, exhausted);
     compile_store(c, g->u.comprehension.target);
     for (size_t i = 0; i < g->u.comprehension.ifs.count; i++)
         compile_jump_if(c, g->u.comprehension.ifs.items[i], false, top);
@@ -2902,7 +3006,8 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
             add_varname(&c, sym->name, sym->len);
     }
     uint32_t nfree = c.nvarnames - first_free;
-    if (scope->generator) code->flags |= CODE_GENERATOR;
+    if (scope->generator || scope->coroutine) code->flags |= CODE_GENERATOR;
+    if (scope->coroutine) code->flags |= scope->generator ? CODE_ASYNC_GENERATOR : CODE_COROUTINE;
     if (scope->kind == SCOPE_CLASS) code->flags |= CODE_CLASS_BODY;
 
     if (scope->kind == SCOPE_COMPREHENSION) {

@@ -15,6 +15,11 @@
 #define MINI_MAX_RECURSION_LIMIT 100000
 /* Nested native->VM re-entries before RecursionError: bounds C stack use. */
 #define MINI_MAX_NATIVE_DEPTH 200
+/* Nesting json's C scanner and encoder follow at most (below that, the
+ * recursion limit bounds them as in CPython): each level is two C frames
+ * of well under 200 bytes, so 10000 levels fit the 8 MiB main stack even
+ * with sanitizers' larger frames. */
+#define MINI_JSON_MAX_DEPTH 10000
 
 /* Initial VM value stack per thread, in values; it grows on demand. */
 #define MINI_STACK_INITIAL 1024
@@ -36,6 +41,18 @@
  * grown by MINI_GC_GROWTH times what survived the last collection. */
 #define MINI_GC_INITIAL_THRESHOLD (8 * 1024 * 1024)
 #define MINI_GC_GROWTH 2
+/* gc.get_threshold()'s first number as CPython's default (700 objects);
+ * gc.set_threshold(n) scales the smallest byte threshold above by
+ * n / MINI_GC_THRESHOLD0, so a program that raises it collects less often. */
+#define MINI_GC_THRESHOLD0 700
+/* Bytes per object gc.get_count() assumes when it reports the allocations
+ * since the last collection as CPython's object count. */
+#define MINI_GC_COUNT_BYTES 64
+/* With gc.disable() mini still collects (it has no reference counting to
+ * free memory otherwise), but only once this many times the threshold is
+ * allocated: a program that disables the collector for speed gets fewer
+ * pauses, never unbounded memory. */
+#define MINI_GC_DISABLED_FACTOR 8
 
 /* C stack of threads mini starts: nested C->mini re-entries
  * (MINI_MAX_NATIVE_DEPTH) must fit, a few KiB each. */

@@ -22,6 +22,7 @@ static void reinit_runtime_locks(TState *ts) {
     PT_CHECK(pthread_mutex_init(&interp->threads_lock, NULL));
     PT_CHECK(pthread_cond_init(&interp->world_cond, NULL));
     PT_CHECK(pthread_mutex_init(&interp->gc.lock, NULL));
+    PT_CHECK(pthread_mutex_init(&interp->gc.weak_lock, NULL));
     PT_CHECK(pthread_mutex_init(&interp->interned.lock, NULL));
     if (interp->gil_enabled) gil_reinit_after_fork(&interp->gil, ts);
 }
@@ -59,23 +60,12 @@ static void objects_after_fork(TState *ts) {
             if (o->type->after_fork) o->type->after_fork(o);
 }
 
-/* The forking thread is the child's main thread: Ctrl-C is its to handle.
- * A Ctrl-C the parent had not handled yet is the parent's. */
-static void adopt_signals(TState *ts) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    signals_take();
-    atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_SIGNAL);
-    signals_install(ts->interp);
-}
-
 pid_t fork_process(TState *ts) {
     if (interp_sandbox_refuses(ts, "forking")) return -1;
     /* Output printed before the fork comes out before the child's. (What
      * is still buffered at the fork stays the parent's: file_after_fork.) */
     file_flush_std(ts);
+    bool was_main = ts == ts->interp->main_thread;
     thread_stop_world(ts);
     thread_settle_spares(ts->interp);
     thread_join_ended(ts->interp);
@@ -94,6 +84,6 @@ pid_t fork_process(TState *ts) {
     drop_other_threads(ts);
     objects_after_fork(ts);
     trace_after_fork(ts, forked_ns);
-    adopt_signals(ts);
+    signals_adopt_after_fork(ts, was_main);
     return 0;
 }

@@ -5,11 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/list.h"
+#include "runtime/str.h"
+#include "runtime/tuple.h"
 #include "runtime/types.h"
+#include "runtime/weakref.h"
 #include "vm/interp.h"
 #include "vm/sync.h"
 #include "vm/thread.h"
+#include "vm/vm.h"
 
 struct GcMarker {
     Obj **stack;
@@ -255,6 +261,7 @@ static void mark_thread(GcMarker *m, TState *t) {
     gc_mark_value(m, t->profilefunc);
     gc_mark_value(m, t->exc);
     gc_mark_value(m, t->handled);
+    gc_mark_value(m, t->gen_caller_handled);
     gc_mark_value(m, t->thread_obj);
 }
 
@@ -272,6 +279,9 @@ static void mark_roots(GcMarker *m, Interp *interp) {
     gc_mark_value(m, interp->orig_argv);
     gc_mark_value(m, interp->memory_error);
     gc_mark_value(m, interp->no_args);
+    gc_mark_value(m, interp->gc.callbacks);
+    gc_mark_values(m, interp->signal_handlers, NSIG);
+    weakref_mark_pending(m, interp);
     for (TState *t = interp->threads; t; t = t->next) mark_thread(m, t);
 }
 
@@ -286,7 +296,7 @@ static void free_object(TState *owner, Obj *o) {
  * objects (interned names) stay whatever the marks say. Dead types go to
  * *dead_types, freed after every list is swept: a finalizer may look at its
  * object's type, which can sit in another thread's list. */
-static Obj *sweep_list(TState *owner, Obj *list, size_t *live_bytes, Obj **dead_types) {
+static Obj *sweep_list(TState *owner, Obj *list, size_t *live_bytes, Obj **dead_types, size_t *freed) {
     Obj *kept = NULL;
     Obj **tail = &kept;
     Obj *next;
@@ -298,9 +308,11 @@ static Obj *sweep_list(TState *owner, Obj *list, size_t *live_bytes, Obj **dead_
             *tail = o;
             tail = &o->gc_next;
         } else if (o->kind == OBJ_TYPE) {
+            (*freed)++;
             o->gc_next = *dead_types;
             *dead_types = o;
         } else {
+            (*freed)++;
             free_object(owner, o);
         }
     }
@@ -331,6 +343,9 @@ void gc_collect(TState *ts) {
     Interp *interp = ts->interp;
     GcState *gc = &interp->gc;
     thread_stop_world(ts);
+    /* Held while the thread list is walked: a thread that is ending
+     * (detached, so counted as stopped) still unlinks itself from it. */
+    MUTEX_LOCK(&interp->threads_lock);
 
     GcMarker m = {0};
     mark_roots(&m, interp);
@@ -341,25 +356,101 @@ void gc_collect(TState *ts) {
         rescan_heap_list(&m, gc->orphans);
     }
     free(m.stack);
+    weakref_sweep(interp);
 
-    size_t live = 0;
+    size_t live = 0, freed = 0;
     Obj *dead_types = NULL;
     for (TState *t = interp->threads; t; t = t->next)
-        t->heap = sweep_list(t, t->heap, &live, &dead_types);
-    gc->orphans = sweep_list(ts, gc->orphans, &live, &dead_types);
+        t->heap = sweep_list(t, t->heap, &live, &dead_types, &freed);
+    gc->orphans = sweep_list(ts, gc->orphans, &live, &dead_types, &freed);
     free_chain(ts, dead_types);
     MUTEX_LOCK(&gc->lock);
     free_retired(gc);
     MUTEX_UNLOCK(&gc->lock);
 
     gc->live_bytes = live;
+    gc->last_found = freed;
+    gc->total_found += freed;
     gc->collections++;
     atomic_store_explicit(&gc->memory_short, false, memory_order_relaxed);
     size_t next = live * MINI_GC_GROWTH;
-    gc->threshold = next > MINI_GC_INITIAL_THRESHOLD ? next : MINI_GC_INITIAL_THRESHOLD;
+    gc->threshold = next > gc->min_threshold ? next : gc->min_threshold;
     atomic_store(&gc->allocated, 0);
     atomic_fetch_and(&ts->eval_breaker, ~(unsigned)BREAK_GC);
+    MUTEX_UNLOCK(&interp->threads_lock);
     thread_resume_world(ts);
+}
+
+/* Calls every gc.callbacks entry with (phase, info); an exception in one is
+ * printed, as CPython does, and the others still run. */
+static void run_callbacks(TState *ts, const char *phase, size_t found) {
+    GcState *gc = &ts->interp->gc;
+    if (!IS_LIST(gc->callbacks) || list_len(AS_LIST(gc->callbacks)) == 0) return;
+    size_t n;
+    Value *items = list_snapshot(ts, AS_LIST(gc->callbacks), &n);
+    ObjTuple *snapshot = items || !n ? tuple_from(ts, items, n) : NULL;
+    if (items) gc_free_buffer(items, n * sizeof(Value));
+    ObjDict *info = snapshot ? dict_new(ts) : NULL;
+    ObjStr *name = info ? str_intern_cstr(ts, phase) : NULL;
+    if (!name || dict_set_str(ts, info, str_intern_cstr(ts, "generation"), INT_VAL(2)) < 0 ||
+        dict_set_str(ts, info, str_intern_cstr(ts, "collected"), INT_VAL((int64_t)found)) < 0 ||
+        dict_set_str(ts, info, str_intern_cstr(ts, "uncollectable"), INT_VAL(0)) < 0) {
+        err_write_unraisable(ts, gc->callbacks);
+        return;
+    }
+    vm_push(ts, OBJ_VAL(snapshot));
+    vm_push(ts, OBJ_VAL(info));
+    for (size_t i = 0; i < snapshot->len; i++) {
+        Value args[2] = {OBJ_VAL(name), OBJ_VAL(info)};
+        if (IS_ERROR(vm_call(ts, snapshot->items[i], args, 2, NULL))) err_write_unraisable(ts, snapshot->items[i]);
+    }
+    vm_pop(ts);
+    vm_pop(ts);
+}
+
+size_t gc_run(TState *ts) {
+    GcState *gc = &ts->interp->gc;
+    /* A callback that allocates may reach a safepoint that collects: that
+     * collection calls no callback of its own. */
+    bool outer = !atomic_exchange(&gc->running, true);
+    Value saved = err_fetch(ts);
+    vm_push(ts, saved);
+    if (outer) run_callbacks(ts, "start", 0);
+    gc_collect(ts);
+    size_t found = gc->last_found;
+    weakref_run_callbacks(ts);
+    if (outer) {
+        run_callbacks(ts, "stop", found);
+        atomic_store(&gc->running, false);
+    }
+    vm_pop(ts);
+    if (!IS_EMPTY(saved)) err_restore(ts, saved);
+    return found;
+}
+
+static size_t count_list(Obj *list, Value *out, size_t n) {
+    for (Obj *o = list; o; o = o->gc_next) {
+        if (out) out[n] = OBJ_VAL(o);
+        n++;
+    }
+    return n;
+}
+
+Value *gc_all_objects(TState *ts, size_t *count) {
+    Interp *interp = ts->interp;
+    thread_stop_world(ts);
+    MUTEX_LOCK(&interp->threads_lock);
+    size_t n = count_list(interp->gc.orphans, NULL, 0);
+    for (TState *t = interp->threads; t; t = t->next) n = count_list(t->heap, NULL, n);
+    Value *out = malloc((n ? n : 1) * sizeof *out);
+    if (out) {
+        size_t i = count_list(interp->gc.orphans, out, 0);
+        for (TState *t = interp->threads; t; t = t->next) i = count_list(t->heap, out, i);
+    }
+    MUTEX_UNLOCK(&interp->threads_lock);
+    thread_resume_world(ts);
+    *count = out ? n : 0;
+    return out;
 }
 
 /* An exiting thread's free blocks become spares other threads take. */
@@ -393,14 +484,14 @@ void gc_adopt_thread_heap(TState *ts) {
 /* Teardown: finalizes every object, frees the large ones, then the chunks
  * the small ones live in. */
 void gc_free_all(Interp *interp) {
-    size_t live = 0;
+    size_t live = 0, freed = 0;
     Obj *dead_types = NULL;
     TState *main = interp->main_thread;
     for (TState *t = interp->threads; t; t = t->next) {
-        free_chain(t, sweep_list(t, t->heap, &live, &dead_types));
+        free_chain(t, sweep_list(t, t->heap, &live, &dead_types, &freed));
         t->heap = NULL;
     }
-    free_chain(main, sweep_list(main, interp->gc.orphans, &live, &dead_types));
+    free_chain(main, sweep_list(main, interp->gc.orphans, &live, &dead_types, &freed));
     interp->gc.orphans = NULL;
     free_chain(main, dead_types);
     free_retired(&interp->gc);

@@ -15,7 +15,9 @@
  *     stack (vm_push) or in an object that is itself reachable.
  *  3. While a collection runs every other thread is stopped: parked at its
  *     own safepoint or detached (blocked in a call, touching no object).
- *     A detached thread re-attaches only after the collection ends.
+ *     A detached thread re-attaches only after the collection ends, and
+ *     an ending thread leaves the thread list only after it (the collector
+ *     holds threads_lock while it walks the list).
  *  4. The frame stack records each frame's stack top (frame->sp) whenever
  *     its thread leaves the dispatch loop's registers, so the collector
  *     scans exactly the live slots [base, sp) of every frame.
@@ -30,6 +32,10 @@
  * the shared atomic counter every MINI_GC_LOCAL_QUANTUM bytes. The sweep
  * walks every thread's list during the stop-the-world pause; objects of
  * threads that have exited move to the interpreter's orphan list.
+ *
+ * Weak references (runtime/weakref.h) are cleared after marking, with the
+ * world still stopped; their callbacks run after the world resumes, at the
+ * collecting thread's safepoint (gc_run), like gc.callbacks.
  *
  * Stress mode (MINI_GC_STRESS, and `mini --gc-stress`) requests a collection
  * at every allocation, so the next safepoint collects: a missing root shows
@@ -59,6 +65,17 @@ void gc_retire_buffer(TState *ts, void *p, size_t size);
 /* Called at a safepoint when GC_REQUESTED is set: stops the world,
  * collects, resumes. */
 void gc_collect(TState *ts);
+
+/* A collection with what the language adds around it, at a safepoint or
+ * from gc.collect(): gc.callbacks with "start", the collection, the weak
+ * reference callbacks, gc.callbacks with "stop". Returns how many objects
+ * it freed. Runs mini code: the caller's values must be rooted. */
+size_t gc_run(TState *ts);
+
+/* Every object of every thread's heap (gc.get_objects), gathered with the
+ * world stopped; a malloc'd array the caller frees (NULL: no memory). The
+ * objects stay alive while the caller reaches no safepoint. */
+Value *gc_all_objects(TState *ts, size_t *count);
 
 /* Marking interface used by TraceFn slots. */
 void gc_mark_value(GcMarker *m, Value v);

@@ -62,6 +62,7 @@ TState *tstate_new(Interp *interp) {
     ts->frame_count = 1;
     ts->exc = EMPTY_VAL;
     ts->handled = NONE_VAL;
+    ts->gen_caller_handled = NONE_VAL;
     ts->thread_obj = NONE_VAL;
     ts->tracefunc = NONE_VAL;
     ts->profilefunc = NONE_VAL;
@@ -124,6 +125,12 @@ Interp *interp_new(GilDesign design) {
     init_mutex(&interp->interned.lock);
     init_mutex(&interp->gc.lock);
     interp->gc.threshold = MINI_GC_INITIAL_THRESHOLD;
+    interp->gc.min_threshold = MINI_GC_INITIAL_THRESHOLD;
+    interp->gc.thresholds[0] = MINI_GC_THRESHOLD0;
+    interp->gc.thresholds[1] = interp->gc.thresholds[2] = 10;
+    interp->gc.callbacks = NONE_VAL;
+    init_mutex(&interp->gc.weak_lock);
+    for (int sig = 0; sig < NSIG; sig++) interp->signal_handlers[sig] = NONE_VAL;
     gil_init(&interp->gil);
     if (interp->gil_enabled) interp->gil.design = design;
 #ifdef MINI_GC_STRESS
@@ -171,6 +178,7 @@ void interp_free(Interp *interp) {
     pthread_cond_destroy(&interp->world_cond);
     pthread_mutex_destroy(&interp->interned.lock);
     pthread_mutex_destroy(&interp->gc.lock);
+    pthread_mutex_destroy(&interp->gc.weak_lock);
     gil_destroy(&interp->gil);
     free(interp);
 }

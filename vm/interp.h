@@ -8,6 +8,7 @@
  * state through ts->interp, as Lua passes lua_State and Wren WrenVM. */
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -92,6 +93,13 @@ struct TState {
 
     Value exc;          /* the exception being raised, or EMPTY_VAL */
     Value handled;      /* the exception an except block is handling */
+    /* While a generator's frame runs: what its caller was handling when it
+     * resumed it. A handler in that frame entered with exactly this as the
+     * handled exception saves EMPTY_VAL in its place, and leaving it
+     * restores the caller's of the moment, however often the generator was
+     * suspended and resumed in between (CPython chains the generator's
+     * exception state to its caller's). */
+    Value gen_caller_handled;
     int native_depth;   /* C re-entries into the VM */
     struct ReprGuard *repr_guard; /* containers being repr'd: cycles */
     /* How the last generator frame this thread ran ended: true for a
@@ -156,7 +164,9 @@ typedef struct BuiltinTypes {
     ObjType *generator, *iterator, *traceback, *property, *staticmethod;
     ObjType *classmethod, *super, *file, *not_implemented, *ellipsis;
     ObjType *lock, *rlock, *dict_keys, *dict_values, *dict_items, *member, *complex, *frame;
-    ObjType *bytearray, *memoryview;
+    ObjType *bytearray, *memoryview, *weakref;
+    ObjType *coroutine, *coroutine_wrapper, *async_generator, *async_generator_asend, *async_generator_athrow;
+    ObjType *anext_awaitable;
 } BuiltinTypes;
 
 /* Names the runtime looks up often, interned once. */
@@ -173,6 +183,9 @@ typedef struct InternTable {
     pthread_mutex_t lock;
 } InternTable;
 
+/* Why automatic collections are held back (GcState.disabled). */
+enum { GC_OFF_DISABLED = 1u << 0, GC_OFF_THRESHOLD = 1u << 1 };
+
 typedef struct GcState {
     pthread_mutex_t lock;        /* one collector at a time */
     atomic_size_t allocated;     /* bytes published since the last collection */
@@ -185,6 +198,18 @@ typedef struct GcState {
     size_t live_bytes;
     bool stress;
     atomic_bool memory_short;    /* an allocation failed: collect at the next safepoint */
+    atomic_uint disabled;        /* GC_OFF_* bits: automatic collections wait longer */
+    _Atomic int thresholds[3];   /* gc.set_threshold's numbers, as given */
+    size_t min_threshold;        /* bytes: the threshold never falls below it */
+    size_t last_found;           /* objects the last collection freed */
+    size_t total_found;          /* and all of them, for gc.get_stats() */
+    _Atomic bool running;        /* a gc.callbacks call is under way: no nested "start" */
+    Value callbacks;             /* gc.callbacks (a list), or NONE_VAL before gc is imported */
+    /* Every live weak reference (runtime/weakref.c), guarded by weak_lock;
+     * those whose referent died, waiting for their callback to run. */
+    pthread_mutex_t weak_lock;
+    struct ObjWeakref *weakrefs;
+    struct ObjWeakref *weak_pending;
 } GcState;
 
 struct Interp {
@@ -223,6 +248,7 @@ struct Interp {
     struct SpareThread *spares;  /* parked OS threads (vm/thread.c); guarded by threads_lock */
     int spare_count;             /* parked, or on their way (reserved) */
     int spares_arriving;         /* reserved, not parked yet */
+    bool exiting;                /* thread_exiting was called; guarded by threads_lock */
 
     _Atomic int recursion_limit;
     _Atomic uint32_t next_type_id;
@@ -240,6 +266,9 @@ struct Interp {
     TraceMark *trace_marks;      /* gil.mark(), in time order */
     size_t trace_mark_count;
     int trace_spool_fd;          /* children's lanes (vm/trace.h), or -1 */
+    /* signal.signal's handlers by signal number: a callable, an int
+     * (SIG_DFL, SIG_IGN) or None (never set: SIGINT raises KeyboardInterrupt). */
+    Value signal_handlers[NSIG];
     bool in_teardown;
     /* Runs programs inside another process (the fuzz harness): refuses
      * what would leave it or outlive the run (interp_sandbox_refuses). */

@@ -637,7 +637,7 @@ static int finish_run(TState *ts, const Options *o, int status) {
     /* Threads that ended are joined (sanitizers count an unjoined one as
      * leaked). Daemon threads may still run: tearing the interpreter down
      * under them would pull their objects away, so leave that to the OS. */
-    thread_join_ended(interp);
+    thread_exiting(interp);
     MUTEX_LOCK(&interp->threads_lock);
     bool others = interp->thread_count > 1;
     MUTEX_UNLOCK(&interp->threads_lock);

@@ -628,7 +628,7 @@ void repl_run(TState *ts, bool banner) {
         else set_prompt(&st, "ps1", ">>> ");
         const char *line = read_line(&st, &rd);
         if (err_occurred(ts)) break;
-        if (signals_take()) {
+        if (signals_take_sigint()) {
             /* Ctrl-C: drop what was typed so far. */
             fputs("\nKeyboardInterrupt\n", stdout);
             fflush(stdout);

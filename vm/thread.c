@@ -186,9 +186,23 @@ void thread_will_end(TState *ts) {
     }
     end->id = pthread_self();
     MUTEX_LOCK(&interp->threads_lock);
-    end->next = interp->ended;
-    interp->ended = end;
+    bool exiting = interp->exiting;
+    if (!exiting) {
+        end->next = interp->ended;
+        interp->ended = end;
+    }
     MUTEX_UNLOCK(&interp->threads_lock);
+    if (exiting) {
+        free(end);
+        PT_CHECK(pthread_detach(pthread_self()));
+    }
+}
+
+void thread_exiting(Interp *interp) {
+    MUTEX_LOCK(&interp->threads_lock);
+    interp->exiting = true;
+    MUTEX_UNLOCK(&interp->threads_lock);
+    thread_join_ended(interp);
 }
 
 void thread_join_ended(Interp *interp) {
@@ -235,7 +249,7 @@ typedef struct SpareThread {
 bool thread_keep_as_spare(TState *ts) {
     Interp *interp = ts->interp;
     MUTEX_LOCK(&interp->threads_lock);
-    bool keep = interp->spare_count < MINI_SPARE_THREADS && !interp->in_teardown;
+    bool keep = interp->spare_count < MINI_SPARE_THREADS && !interp->in_teardown && !interp->exiting;
     if (keep) {
         interp->spare_count++;
         interp->spares_arriving++;

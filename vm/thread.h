@@ -70,6 +70,10 @@ void thread_park(TState *ts);
  * Joining at thread start bounds the ended threads not yet joined. */
 void thread_will_end(TState *ts);
 void thread_join_ended(Interp *interp);
+/* At exit: joins the threads that ended; from then on an ending thread
+ * detaches itself instead (nobody will join it, and a sanitizer counts an
+ * ended, unjoined thread as leaked). */
+void thread_exiting(Interp *interp);
 
 /* Spare OS threads. A thread whose Python work ended may stay, parked,
  * for the next start_new_thread (MINI_SPARE_THREADS of them at most):

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "runtime/class.h"
+#include "runtime/coroutine.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
@@ -93,9 +94,14 @@ bool vm_super_context(TState *ts, ObjType **type, Value *self) {
 static void safepoint_gc(TState *ts) {
     thread_park(ts);
     GcState *gc = &ts->interp->gc;
-    if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= gc->threshold ||
+    size_t threshold = gc->threshold;
+    /* gc.disable(), or gc.set_threshold(0): fewer collections, never none
+     * (see MINI_GC_DISABLED_FACTOR). */
+    if (atomic_load_explicit(&gc->disabled, memory_order_relaxed))
+        threshold *= MINI_GC_DISABLED_FACTOR;
+    if (gc->stress || atomic_load_explicit(&gc->allocated, memory_order_relaxed) >= threshold ||
         atomic_load_explicit(&gc->memory_short, memory_order_relaxed))
-        gc_collect(ts);
+        gc_run(ts);
 }
 
 bool vm_safepoint(TState *ts) {
@@ -109,12 +115,12 @@ bool vm_safepoint(TState *ts) {
     if (bits & BREAK_GIL_DROP) thread_yield_gil(ts, true);
     else if (bits & BREAK_GIL_TICK && gil_tick_due(&ts->interp->gil, ts)) thread_yield_gil(ts, false);
     if (bits & BREAK_GC) safepoint_gc(ts);
-    if (bits & BREAK_BUDGET || (ts == ts->interp->main_thread && signals_take())) {
+    if (bits & BREAK_BUDGET) {
         err_set_value(ts, ts->interp->exc.KeyboardInterrupt, NONE_VAL);
-        AS_EXCEPTION(ts->exc)->args = OBJ_VAL(tuple_new(ts, 0));
+        AS_EXCEPTION(ts->exc)->args = ts->interp->no_args;
         return false;
     }
-    return true;
+    return ts != ts->interp->main_thread || signals_run_handlers(ts);
 }
 
 /* ---- argument binding -------------------------------------------------- */
@@ -320,6 +326,7 @@ static Frame *push_frame(TState *ts, ObjFunction *fn, Value *base) {
 }
 
 static Value run(TState *ts);
+static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing);
 
 /* Calls a generator function: binds into a scratch area on the thread
  * stack, then moves the locals into a new generator object. */
@@ -439,10 +446,13 @@ Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run
 static Value generator_outcome(TState *ts, ObjGenerator *gen, Value r, Value *result) {
     if (IS_ERROR(r)) {
         atomic_store(&gen->state, GEN_CLOSED);
-        if (err_matches(ts, ts->interp->exc.StopIteration)) {
+        /* And an async generator's StopAsyncIteration (PEP 525). */
+        bool stop = err_matches(ts, ts->interp->exc.StopIteration);
+        if (stop || (generator_is_async(gen) && err_matches(ts, ts->interp->exc.StopAsyncIteration))) {
             Value exc = err_fetch(ts);
             vm_push(ts, exc);
-            err_format(ts, ts->interp->exc.RuntimeError, "generator raised StopIteration");
+            err_format(ts, ts->interp->exc.RuntimeError, "%s raised %s", generator_kind(gen),
+                       stop ? "StopIteration" : "StopAsyncIteration");
             AS_EXCEPTION(ts->exc)->cause = exc;
             AS_EXCEPTION(ts->exc)->context = exc;
             vm_pop(ts);
@@ -462,13 +472,15 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
         if (expected == GEN_CREATED) {
             if (!IS_NONE(sent))
-                return err_format(ts, ts->interp->exc.TypeError,
-                                  "can't send non-None value to a just-started generator");
+                return err_format(ts, ts->interp->exc.TypeError, "can't send non-None value to a just-started %s",
+                                  generator_kind(gen));
             if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING))
-                return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+                return err_format(ts, ts->interp->exc.ValueError, "%s already executing", generator_kind(gen));
             first = true;
         } else if (expected == GEN_RUNNING) {
-            return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+            return err_format(ts, ts->interp->exc.ValueError, "%s already executing", generator_kind(gen));
+        } else if (generator_is_coroutine(gen)) {
+            return err_format(ts, ts->interp->exc.RuntimeError, "cannot reuse already awaited coroutine");
         } else {
             *result = NONE_VAL;
             return EMPTY_VAL;
@@ -492,7 +504,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
     f->gen = gen;
     f->flags = FRAME_ENTRY;
     if (!first) *f->sp++ = sent;
-    Value r = run(ts);
+    Value r = run_generator(ts, gen, false);
     vm_leave_native(ts);
     return generator_outcome(ts, gen, r, result);
 }
@@ -894,11 +906,29 @@ static Value run_loop(TState *ts, bool throwing);
 
 static Value run(TState *ts) { return run_loop(ts, false); }
 
+/* Runs a generator's frame, just pushed, until it yields, returns or
+ * raises. While it runs, the handled exception is the one it was handling
+ * where it last stopped, if it was in a handler, else its caller's; the
+ * caller's is back when it stops (CPython's gi_exc_state). */
+static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing) {
+    Value caller_handled = ts->handled, outer = ts->gen_caller_handled;
+    vm_push(ts, caller_handled);
+    vm_push(ts, outer);
+    ts->gen_caller_handled = caller_handled;
+    if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
+    Value r = run_loop(ts, throwing);
+    ts->gen_caller_handled = vm_pop(ts);
+    ts->handled = vm_pop(ts);
+    return r;
+}
+
 Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result) {
     int expected = GEN_SUSPENDED;
     if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)) {
         if (expected == GEN_RUNNING)
-            return err_format(ts, ts->interp->exc.ValueError, "generator already executing");
+            return err_format(ts, ts->interp->exc.ValueError, "%s already executing", generator_kind(gen));
+        if (expected == GEN_CLOSED && generator_is_coroutine(gen))
+            return err_format(ts, ts->interp->exc.RuntimeError, "cannot reuse already awaited coroutine");
         if (expected == GEN_CREATED) {
             atomic_store(&gen->state, GEN_CLOSED);
             err_restore(ts, exc);
@@ -920,7 +950,7 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
     f->gen = gen;
     f->flags = FRAME_ENTRY;
     err_restore(ts, exc);
-    Value r = run_loop(ts, true);
+    Value r = run_generator(ts, gen, true);
     vm_leave_native(ts);
     return generator_outcome(ts, gen, r, result);
 }
@@ -1937,6 +1967,7 @@ dispatch_op:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip;
         gen->sp = sp;
+        gen->handled = arg ? ts->handled : EMPTY_VAL;
         ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
@@ -1950,14 +1981,16 @@ dispatch_op:
         bool heap = IS_OBJ(sub) && (OBJ_TYPE(sub)->flags & TYPEF_HEAPTYPE);
         if (IS_GENERATOR(sub)) {
             v = generator_resume(ts, AS_GENERATOR(sub), sent, &result);
-        } else if (IS_NONE(sent) && !heap) {
-            v = ops_next(ts, sub);
         } else {
-            /* send(), or a class's __next__: its StopIteration carries the
-             * result of the yield from. */
-            Value send = ops_getattr(ts, sub, IS_NONE(sent) ? ts->interp->names.next : ts->interp->names.send);
-            CHECK(send);
-            v = vm_call(ts, send, IS_NONE(sent) ? NULL : &sent, IS_NONE(sent) ? 0 : 1, NULL);
+            if (IS_NONE(sent) && !heap) {
+                v = ops_next(ts, sub);
+            } else {
+                Value send = ops_getattr(ts, sub, IS_NONE(sent) ? ts->interp->names.next : ts->interp->names.send);
+                CHECK(send);
+                v = vm_call(ts, send, IS_NONE(sent) ? NULL : &sent, IS_NONE(sent) ? 0 : 1, NULL);
+            }
+            /* send(), a class's __next__ or a built-in awaitable's: its
+             * StopIteration carries the result of the yield from. */
             if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.StopIteration)) {
                 Value exc = err_fetch(ts);
                 ObjTuple *a = AS_TUPLE(AS_EXCEPTION(exc)->args);
@@ -1976,10 +2009,41 @@ dispatch_op:
         ObjGenerator *gen = frame->gen;
         gen->ip = ip - 1;
         gen->sp = sp;
+        gen->handled = arg ? ts->handled : EMPTY_VAL;
         ts->gen_returned = false;
         atomic_store(&gen->state, GEN_SUSPENDED);
         ts->frame_count--;
         return v;
+    }
+    TARGET(GET_AWAITABLE) {
+        SAVE_STATE();
+        Value aw = coro_get_awaitable(ts, TOP(), (int)arg);
+        CHECK(aw);
+        TOP() = aw;
+        DISPATCH();
+    }
+    TARGET(GET_AITER) {
+        SAVE_STATE();
+        Value it = coro_get_aiter(ts, TOP());
+        CHECK(it);
+        TOP() = it;
+        DISPATCH();
+    }
+    TARGET(GET_ANEXT) {
+        SAVE_STATE();
+        Value aw = coro_get_anext(ts, TOP());
+        CHECK(aw);
+        PUSH(aw);
+        DISPATCH();
+    }
+    TARGET(END_ASYNC_FOR) {
+        Value exc = POP();
+        sp--;
+        if (exc_matches(ts, exc, OBJ_VAL(ts->interp->exc.StopAsyncIteration))) DISPATCH();
+        SAVE_STATE();
+        err_restore(ts, exc);
+        add_traceback = false;
+        goto error;
     }
     TARGET(IMPORT_NAME) {
         Value fromlist = POP();
@@ -2036,13 +2100,14 @@ dispatch_op:
     }
     TARGET(PUSH_EXC_INFO) {
         Value exc = TOP();
-        TOP() = ts->handled;
+        TOP() = frame->gen && ts->handled == ts->gen_caller_handled ? EMPTY_VAL : ts->handled;
         PUSH(exc);
         ts->handled = exc;
         DISPATCH();
     }
     TARGET(POP_EXCEPT) {
-        ts->handled = POP();
+        Value prev = POP();
+        ts->handled = IS_EMPTY(prev) ? ts->gen_caller_handled : prev;
         DISPATCH();
     }
     TARGET(CHECK_EXC_MATCH) {
@@ -2071,12 +2136,12 @@ dispatch_op:
         Value mgr = TOP();
         Interp *interp = ts->interp;
         SAVE_STATE();
-        Value enter = type_lookup(val_type(ts, mgr), interp->names.enter);
-        Value exitfn = type_lookup(val_type(ts, mgr), interp->names.exit);
+        Value enter = type_lookup(val_type(ts, mgr), arg ? interp->names.aenter : interp->names.enter);
+        Value exitfn = type_lookup(val_type(ts, mgr), arg ? interp->names.aexit : interp->names.exit);
         if (IS_EMPTY(enter) || IS_EMPTY(exitfn)) {
             err_format(ts, interp->exc.TypeError,
-                       "'%s' object does not support the context manager protocol",
-                       ops_type_name(ts, mgr));
+                       "'%s' object does not support the %scontext manager protocol",
+                       ops_type_name(ts, mgr), arg ? "asynchronous " : "");
             goto error;
         }
         Value bound_exit = class_bind(ts, exitfn, mgr, val_type(ts, mgr));
@@ -2208,6 +2273,10 @@ do_call:
         CHECK(r);
         sp = call_result;
         PUSH(r);
+        /* As CPython after a call: what the callee set off (a signal it
+         * sent, a collection it asked for) is handled before the next
+         * instruction. */
+        SAFEPOINT();
         DISPATCH();
     }
 

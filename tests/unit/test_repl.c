@@ -402,8 +402,15 @@ static void test_gil_flags_at_prompt(void **state) {
     assert_true(read_until(&s, m, ">>> "));
     m = send_line(&s, "t = threading.Thread(target=sum, args=(range(100000),), name='worker'); t.start(); t.join()\n");
     assert_true(read_until(&s, m, ">>> "));
+    /* End-of-file can be lost as libedit switches modes (see finish):
+     * typed again until the statistics come. */
     m = send_line(&s, "\x04");
-    assert_true(read_until(&s, m, "GIL switches:"));
+    bool ended = false;
+    for (int i = 0; i < 4 && !ended; i++) {
+        ended = read_until(&s, m, "GIL switches:");
+        if (!ended) send_line(&s, "\n\x04");
+    }
+    assert_true(ended);
     s.out[s.len] = '\0';
     assert_non_null(strstr(s.out + m, "worker"));
     assert_int_equal(finish(&s), 0);
