@@ -631,7 +631,7 @@ static int finish_run(TState *ts, const Options *o, int status) {
         status = finish_threads(ts, status);
     }
     file_flush_std(ts);
-    if (o->gil_stats || interp->tracing) thread_wait_teardown(interp);
+    if (o->gil_stats || interp->tracing) thread_wait_teardown(ts);
     if (o->gil_stats) gil_print_stats(interp, ts, stderr);
     if (interp->tracing && !trace_write(interp, o->gil_trace, o->gil_timeline) && status == 0) status = 1;
     /* Threads that ended are joined (sanitizers count an unjoined one as

@@ -298,12 +298,17 @@ void thread_spares_after_fork(Interp *interp) {
     interp->spares_arriving = 0;
 }
 
-void thread_wait_teardown(Interp *interp) {
+void thread_wait_teardown(TState *ts) {
+    Interp *interp = ts->interp;
+    /* Detached: a joined thread may still need the GIL for its last
+     * instructions before it hands over its statistics and trace. */
+    thread_detach(ts);
     for (int i = 0; i < 200; i++) {
         MUTEX_LOCK(&interp->threads_lock);
         int n = interp->thread_count;
         MUTEX_UNLOCK(&interp->threads_lock);
-        if (n <= 1) return;
+        if (n <= 1) break;
         usleep(1000);
     }
+    thread_attach(ts);
 }

@@ -93,6 +93,6 @@ void thread_spares_after_fork(Interp *interp);
 /* Joined threads still run a few instructions of C teardown, where they
  * hand over their statistics and trace: gives them up to 200 ms (daemon
  * threads that still run are left out). */
-void thread_wait_teardown(Interp *interp);
+void thread_wait_teardown(TState *ts);
 
 #endif

@@ -257,7 +257,7 @@ void trace_spool_child(TState *ts, const char *process) {
     Interp *interp = ts->interp;
     if (!interp->tracing || interp->trace_spool_fd < 0) return;
     /* A thread the child joined may not have handed over its lane yet. */
-    thread_wait_teardown(interp);
+    thread_wait_teardown(ts);
     size_t n, own_from;
     ThreadTrace *all = gather(interp, false, &n, &own_from);
     if (!all) return;
