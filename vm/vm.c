@@ -1820,13 +1820,15 @@ dispatch_op:
         SAVE_STATE();
         Value src = TOP();
         ObjDict *dst = AS_DICT(sp[-2 - (int)arg]);
-        ObjStr *fname = function_display_name(ts, sp[-4 - (int)arg]);
-        if (!fname) goto error;
+        /* The function's name is made only for an error: a fresh string
+         * would not be rooted across the mapping's keys() and __getitem__. */
+        ObjStr *fname;
         if (!IS_DICT(src)) {
             /* Any mapping (keys() and __getitem__) is copied into a dict. */
             Value keys = ops_getattr_opt(ts, src, str_intern_cstr(ts, "keys"));
             CHECK(keys);
             if (IS_EMPTY(keys)) {
+                if (!(fname = function_display_name(ts, sp[-4 - (int)arg]))) goto error;
                 err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s",
                            fname->data, ops_type_name(ts, src));
                 goto error;
@@ -1843,6 +1845,7 @@ dispatch_op:
             Value old = dict_get(ts, dst, key);
             CHECK(old);
             if (!IS_EMPTY(old)) {
+                if (!(fname = function_display_name(ts, sp[-4 - (int)arg]))) goto error;
                 err_format(ts, ts->interp->exc.TypeError, "%s got multiple values for keyword argument '%s'",
                            fname->data, IS_STR(key) ? AS_STR(key)->data : "?");
                 goto error;
