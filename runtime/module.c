@@ -55,6 +55,21 @@ Value module_call(TState *ts, const char *module, const char *name, Value *args,
     return r;
 }
 
+Value module_attr(TState *ts, const char *module, const char *name) {
+    ObjStr *mod_name = str_intern_cstr(ts, module);
+    ObjStr *attr = mod_name ? str_intern_cstr(ts, name) : NULL;
+    if (!attr) return ERROR_VAL;
+    Value m = dict_get_str(ts->interp->modules, mod_name);
+    return IS_OBJ(m) ? ops_getattr_opt(ts, m, attr) : EMPTY_VAL;
+}
+
+ObjType *module_type(TState *ts, const char *module, const char *name) {
+    Value t = module_attr(ts, module, name);
+    if (IS_TYPE(t)) return AS_TYPE(t);
+    if (!IS_ERROR(t)) err_format(ts, ts->interp->exc.RuntimeError, "%s.%s is missing", module, name);
+    return NULL;
+}
+
 static Value module_repr(TState *ts, Value self) {
     ObjModule *m = AS_MODULE(self);
     Value file = dict_get_str(m->dict, ts->interp->names.file);

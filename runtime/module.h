@@ -29,6 +29,14 @@ Value module_import(TState *ts, struct ObjStr *name, Value fromlist, int level,
  * method whose body is written in mini (types.GenericAlias, copyreg's
  * object.__reduce_ex__). */
 Value module_call(TState *ts, const char *module, const char *name, Value *args, int nargs);
+/* MODULE.NAME of a loaded module, without importing it: how a C module
+ * finds its own types and exceptions (they belong to an interpreter, not to
+ * C globals). EMPTY_VAL when the module or the name is missing, ERROR_VAL
+ * after raising. */
+Value module_attr(TState *ts, const char *module, const char *name);
+/* The type MODULE.NAME; NULL after raising RuntimeError "MODULE.NAME is
+ * missing" (or MemoryError). */
+ObjType *module_type(TState *ts, const char *module, const char *name);
 /* Runs a file as __main__ (or a given name); returns the module. */
 Value module_run_file(TState *ts, const char *path, const char *name);
 Value module_run_source(TState *ts, const char *source, size_t len, const char *filename,

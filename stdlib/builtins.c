@@ -1506,6 +1506,12 @@ bool builtins_add_value(TState *ts, ObjDict *ns, const char *name, Value value) 
     return key && dict_set_str(ts, ns, key, value) == 0;
 }
 
+bool builtins_add_ints(TState *ts, ObjDict *ns, const IntConstant *table) {
+    for (const IntConstant *c = table; c->name; c++)
+        if (!builtins_add_value(ts, ns, c->name, INT_VAL(c->value))) return false;
+    return true;
+}
+
 static bool add_type(TState *ts, ObjDict *ns, const char *name, ObjType *type) {
     return !type || builtins_add_value(ts, ns, name, OBJ_VAL(type));
 }

@@ -19,4 +19,14 @@ bool builtins_init(TState *ts, struct ObjDict *ns);
 bool builtins_add_natives(TState *ts, struct ObjDict *ns, const NativeDef *defs);
 bool builtins_add_value(TState *ts, struct ObjDict *ns, const char *name, Value value);
 
+/* A C module's integer constant (socket.AF_INET, zlib.MAX_WBITS...). */
+typedef struct IntConstant {
+    const char *name;
+    int64_t value;
+} IntConstant;
+
+/* ns[name] = value for each entry of a table ended by {NULL, 0}. False
+ * after raising. */
+bool builtins_add_ints(TState *ts, struct ObjDict *ns, const IntConstant *table);
+
 #endif

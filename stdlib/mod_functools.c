@@ -23,6 +23,7 @@
 #include "runtime/args.h"
 #include "runtime/class.h"
 #include "runtime/dict.h"
+#include "runtime/module.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
 #include "runtime/int.h"
@@ -327,13 +328,12 @@ static Value lru_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple
     }
     int typed = ops_truth(ts, v[2]);
     if (typed < 0) return ERROR_VAL;
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_functools"));
-    Value link_type = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "_lru_list_elem")) : EMPTY_VAL;
-    if (!IS_TYPE(link_type)) return err_format(ts, EXCS(ts)->RuntimeError, "_functools._lru_list_elem is missing");
+    ObjType *link_type = module_type(ts, "_functools", "_lru_list_elem");
+    if (!link_type) return ERROR_VAL;
     ObjDict *cache = dict_new(ts);
     if (!cache) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(cache));
-    LruLink *root = link_new(ts, AS_TYPE(link_type));
+    LruLink *root = link_new(ts, link_type);
     ObjLru *w = root ? (ObjLru *)gc_alloc(ts, sizeof(ObjLru), OBJ_OPAQUE, type) : NULL;
     vm_pop(ts);
     if (!w) return ERROR_VAL;

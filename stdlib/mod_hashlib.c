@@ -79,17 +79,8 @@ static void hash_finalize(Obj *self) {
 /* A parent thread may have held the mutex at the fork. */
 static void hash_after_fork(Obj *self) { PT_CHECK(pthread_mutex_init(&((ObjHash *)self)->mutex, NULL)); }
 
-static ObjType *module_type(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_hashlib"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
-}
-
 static ObjHash *hash_alloc(TState *ts, ObjType *type, HashKind kind, const char *name) {
-    if (!type) {
-        err_set_str(ts, ts->interp->exc.RuntimeError, "_hashlib is not initialised");
-        return NULL;
-    }
+    if (!type) return NULL;
     ObjHash *h = (ObjHash *)gc_alloc(ts, sizeof(ObjHash), OBJ_OPAQUE, type);
     if (!h) return NULL;
     PT_CHECK(pthread_mutex_init(&h->mutex, NULL));
@@ -352,7 +343,7 @@ static Value hash_new(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     const EVP_MD *md = evp_digest(ts, v[0], &e);
     if (!md) return ERROR_VAL;
     bool xof = EVP_MD_get_flags(md) & EVP_MD_FLAG_XOF;
-    ObjHash *h = hash_alloc(ts, module_type(ts, xof ? "HASHXOF" : "HASH"), HASH_EVP, e->python);
+    ObjHash *h = hash_alloc(ts, module_type(ts, "_hashlib", xof ? "HASHXOF" : "HASH"), HASH_EVP, e->python);
     if (!h) return ERROR_VAL;
     if (!EVP_DigestInit_ex(h->u.evp, md, NULL)) return err_set_str(ts, ts->interp->exc.ValueError, "unsupported hash type");
     if (!IS_EMPTY(data) && !IS_NONE(data)) {

@@ -112,14 +112,6 @@ static ObjIt *it_new(TState *ts, ObjType *type, Value src) {
 
 static Value it_value(ObjIt *it) { return it ? OBJ_VAL(it) : ERROR_VAL; }
 
-/* The types of this interpreter's itertools, found through the module (no
- * C globals: types belong to an interpreter). */
-static ObjType *it_type(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "itertools"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
-}
-
 /* "NAME expected N arguments, got M" and friends, for the types whose
  * CPython constructors take positional arguments only. */
 static bool positional_only(TState *ts, const char *name, int nargs, ObjTuple *kwnames, int min, int max) {
@@ -573,8 +565,8 @@ static Value groupby_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     static const char *const names[] = {"iterable", "key"};
     Value v[2];
     if (!args_bind(ts, "groupby", args, nargs, kwnames, names, 2, 1, 2, v)) return ERROR_VAL;
-    ObjType *grouper = it_type(ts, "_grouper");
-    if (!grouper) return err_format(ts, EXCS(ts)->RuntimeError, "itertools._grouper is missing");
+    ObjType *grouper = module_type(ts, "itertools", "_grouper");
+    if (!grouper) return ERROR_VAL;
     Value src = ops_iter(ts, v[0]);
     if (IS_ERROR(src)) return src;
     ObjIt *it = it_new(ts, type, src);
@@ -1059,8 +1051,9 @@ static TeeBlock *tee_block_new(TState *ts, ObjIt *shared) {
 static Value tee_copy_of(TState *ts, Value self);
 
 static Value tee_from_iterator(TState *ts, ObjType *tee_type, Value src) {
-    ObjType *st = it_type(ts, "_tee_source"), *bt = it_type(ts, "_tee_dataobject");
-    if (!st || !bt) return err_format(ts, EXCS(ts)->RuntimeError, "itertools' tee types are missing");
+    ObjType *st = module_type(ts, "itertools", "_tee_source");
+    ObjType *bt = st ? module_type(ts, "itertools", "_tee_dataobject") : NULL;
+    if (!bt) return ERROR_VAL;
     vm_push(ts, src);
     ObjIt *shared = it_new(ts, st, src);
     Value r = ERROR_VAL;
@@ -1181,8 +1174,8 @@ static Value itertools_tee(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     int64_t n = 2;
     if (nargs == 2 && !args_int(ts, args[1], &n)) return ERROR_VAL;
     if (n < 0) return err_format(ts, EXCS(ts)->ValueError, "n must be >= 0");
-    ObjType *tee_type = it_type(ts, "_tee");
-    if (!tee_type) return err_format(ts, EXCS(ts)->RuntimeError, "itertools._tee is missing");
+    ObjType *tee_type = module_type(ts, "itertools", "_tee");
+    if (!tee_type) return ERROR_VAL;
     Value src = ops_iter(ts, args[0]);
     if (IS_ERROR(src)) return src;
     vm_push(ts, src);

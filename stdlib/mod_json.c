@@ -96,8 +96,7 @@ static size_t byte_offset(const ObjStr *s, size_t idx) {
  * the same text if json.decoder is not loaded). */
 static Value decode_error(TState *ts, const char *msg, ObjStr *doc, size_t off) {
     size_t pos = char_index(doc, off);
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "json.decoder"));
-    Value cls = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "JSONDecodeError")) : EMPTY_VAL;
+    Value cls = module_attr(ts, "json.decoder", "JSONDecodeError");
     if (IS_ERROR(cls)) return cls;
     if (!IS_TYPE(cls)) return err_format(ts, EXC(ts)->ValueError, "%s: char %zu", msg, pos);
     ObjStr *ms = str_from_cstr(ts, msg);

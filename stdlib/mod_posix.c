@@ -744,13 +744,8 @@ static Value os_scandir_list(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 /* os.stat_result, which os.mini defines and hands to this module as
  * posix.stat_result; NULL (and no error) before that. */
 static ObjType *stat_result_class(TState *ts) {
-    ObjStr *mod_name = str_intern_cstr(ts, "posix"), *cls_name = str_intern_cstr(ts, "stat_result");
-    if (!mod_name || !cls_name) {
-        err_clear(ts);
-        return NULL;
-    }
-    Value mod = dict_get_str(ts->interp->modules, mod_name);
-    Value cls = IS_MODULE(mod) ? dict_get_str(AS_MODULE(mod)->dict, cls_name) : EMPTY_VAL;
+    Value cls = module_attr(ts, "posix", "stat_result");
+    if (IS_ERROR(cls)) err_clear(ts);
     return IS_TYPE(cls) && type_is_subtype(AS_TYPE(cls), ts->interp->types.tuple) ? AS_TYPE(cls) : NULL;
 }
 
@@ -1417,10 +1412,7 @@ static const NativeDef os_functions[] = {
     {NULL, NULL},
 };
 
-static const struct {
-    const char *name;
-    int value;
-} os_constants[] = {
+static const IntConstant os_constants[] = {
     {"O_RDONLY", O_RDONLY}, {"O_WRONLY", O_WRONLY}, {"O_RDWR", O_RDWR}, {"O_APPEND", O_APPEND},
     {"O_CREAT", O_CREAT}, {"O_EXCL", O_EXCL}, {"O_TRUNC", O_TRUNC}, {"O_NONBLOCK", O_NONBLOCK},
     {"O_NDELAY", O_NDELAY}, {"O_SYNC", O_SYNC}, {"O_DSYNC", O_DSYNC}, {"O_NOCTTY", O_NOCTTY},
@@ -1441,8 +1433,7 @@ static const struct {
 
 bool mod_posix_init(TState *ts, ObjDict *ns) {
     if (!builtins_add_natives(ts, ns, os_functions)) return false;
-    for (size_t i = 0; os_constants[i].name; i++)
-        if (!builtins_add_value(ts, ns, os_constants[i].name, INT_VAL(os_constants[i].value))) return false;
+    if (!builtins_add_ints(ts, ns, os_constants)) return false;
     ObjDict *env = environ_snapshot(ts);
     return env && builtins_add_value(ts, ns, "environ", OBJ_VAL(env));
 }

@@ -58,19 +58,13 @@ static void queue_after_fork(Obj *self) {
     sync_cond_init(&q->nonempty);
 }
 
-static ObjType *empty_type(TState *ts) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_queue"));
-    Value e = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "Empty")) : EMPTY_VAL;
-    return IS_TYPE(e) ? AS_TYPE(e) : NULL;
-}
-
 static Value queue_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
     (void)args;
     if (kwnames && kwnames->len > 0)
         return err_format(ts, ts->interp->exc.TypeError, "SimpleQueue() takes no keyword arguments");
     if (nargs > 0) return err_format(ts, ts->interp->exc.TypeError, "SimpleQueue() takes no positional arguments");
-    ObjType *empty = empty_type(ts);
-    if (!empty) return err_format(ts, ts->interp->exc.RuntimeError, "_queue.Empty is missing");
+    ObjType *empty = module_type(ts, "_queue", "Empty");
+    if (!empty) return ERROR_VAL;
     ObjSimpleQueue *q = (ObjSimpleQueue *)gc_alloc(ts, sizeof(ObjSimpleQueue), OBJ_OPAQUE, type);
     if (!q) return ERROR_VAL;
     PT_CHECK(pthread_mutex_init(&q->mutex, NULL));

@@ -1218,7 +1218,6 @@ static Value pcre2_compile_error(TState *ts, Tr *t, int code, size_t erroff) {
     return compile_error(ts, t, t->text);
 }
 
-static ObjType *re_type(TState *ts, const char *name);
 
 /* compile(pattern, flags): a Regex, or (message, position, warnings) for
  * re.error. */
@@ -1323,8 +1322,8 @@ static Value f_compile(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
         int *parent = malloc((size_t)(t.groups + 1) * sizeof *parent);
         ObjDict *gi = dict_new(ts);
         ObjList *warns = gi ? warning_list(ts, &t) : NULL;
-        ObjType *type = re_type(ts, "Regex");
-        ObjType *mtype = type ? re_type(ts, "Match") : NULL;
+        ObjType *type = module_type(ts, "_re", "Regex");
+        ObjType *mtype = type ? module_type(ts, "_re", "Match") : NULL;
         ObjRegex *r = warns && mctx && mctx_attached && parent && mtype ? (ObjRegex *)gc_alloc(ts, sizeof(ObjRegex), OBJ_OPAQUE, type)
                                                    : NULL;
         if (!r) {
@@ -1772,10 +1771,7 @@ static Value m_span(TState *ts, Value *args, int nargs, ObjTuple *kw) { return m
 /* expand's template parsing lives in re.mini (re._expand_match). */
 static Value m_expand(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("expand", 1, 1);
-    Value mod = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "re"));
-    Value f = IS_OBJ(mod) ? ops_getattr(ts, mod, str_intern_cstr(ts, "_expand_match")) : ERROR_VAL;
-    if (IS_ERROR(f)) return f;
-    return ops_call(ts, f, args, 2, NULL);
+    return module_call(ts, "re", "_expand_match", args, 2);
 }
 
 static Value m_self(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -2171,17 +2167,6 @@ static const TypeSpec regex_spec = {
     .methods = regex_methods,
     .getsets = regex_getsets,
 };
-
-/* One of _re's types, by name. */
-static ObjType *re_type(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_re"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-    if (!IS_TYPE(t)) {
-        err_format(ts, EXC(ts)->RuntimeError, "_re.%s is missing", name);
-        return NULL;
-    }
-    return AS_TYPE(t);
-}
 
 static const NativeDef re_functions[] = {
     {"compile", f_compile},

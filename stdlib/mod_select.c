@@ -14,6 +14,7 @@
 #include "runtime/args.h"
 #include "runtime/class.h"
 #include "runtime/dict.h"
+#include "runtime/module.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
 #include "runtime/list.h"
@@ -182,17 +183,11 @@ typedef struct ObjPoll {
 
 static void poll_finalize(Obj *self) { free(((ObjPoll *)self)->fds); }
 
-static ObjType *select_type(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "select"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
-}
-
 static Value f_poll(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     (void)args;
     if (!args_check(ts, "poll", nargs, kwnames, 0, 0)) return ERROR_VAL;
-    ObjType *type = select_type(ts, "_poll");
-    if (!type) return err_set_str(ts, ts->interp->exc.RuntimeError, "select is not initialised");
+    ObjType *type = module_type(ts, "select", "_poll");
+    if (!type) return ERROR_VAL;
     ObjPoll *p = (ObjPoll *)gc_alloc(ts, sizeof(ObjPoll), OBJ_OPAQUE, type);
     if (!p) return ERROR_VAL;
     p->fds = NULL;
@@ -498,11 +493,6 @@ static const NativeDef select_functions[] = {
     {NULL, NULL},
 };
 
-typedef struct IntConstant {
-    const char *name;
-    int64_t value;
-} IntConstant;
-
 static const IntConstant select_constants[] = {
     {"POLLIN", POLLIN},       {"POLLPRI", POLLPRI},     {"POLLOUT", POLLOUT},       {"POLLERR", POLLERR},
     {"POLLHUP", POLLHUP},     {"POLLNVAL", POLLNVAL},   {"POLLRDNORM", POLLRDNORM}, {"POLLRDBAND", POLLRDBAND},
@@ -512,6 +502,7 @@ static const IntConstant select_constants[] = {
     {"EPOLLEXCLUSIVE", EPOLLEXCLUSIVE}, {"EPOLLRDHUP", EPOLLRDHUP}, {"EPOLLRDNORM", EPOLLRDNORM},
     {"EPOLLRDBAND", EPOLLRDBAND}, {"EPOLLWRNORM", EPOLLWRNORM}, {"EPOLLWRBAND", EPOLLWRBAND}, {"EPOLLMSG", EPOLLMSG},
     {"EPOLL_CLOEXEC", EPOLL_CLOEXEC},
+    {NULL, 0},
 };
 
 bool mod_select_init(TState *ts, ObjDict *ns) {
@@ -525,7 +516,6 @@ bool mod_select_init(TState *ts, ObjDict *ns) {
         t->module = OBJ_VAL(module);
         if (!builtins_add_value(ts, ns, names[i], OBJ_VAL(t))) return false;
     }
-    for (size_t i = 0; i < sizeof select_constants / sizeof select_constants[0]; i++)
-        if (!builtins_add_value(ts, ns, select_constants[i].name, INT_VAL(select_constants[i].value))) return false;
+    if (!builtins_add_ints(ts, ns, select_constants)) return false;
     return builtins_add_value(ts, ns, "error", OBJ_VAL(ts->interp->exc.OSError));
 }

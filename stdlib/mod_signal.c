@@ -128,8 +128,7 @@ static Value itimer_pair(TState *ts, const struct itimerval *v) {
 }
 
 static Value itimer_error(TState *ts, int err) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_signal"));
-    Value e = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "ItimerError")) : EMPTY_VAL;
+    Value e = module_attr(ts, "_signal", "ItimerError");
     if (IS_ERROR(e) || IS_EMPTY(e)) return raise_errno(ts, err);
     ObjStr *text = str_from_cstr(ts, strerror(err));
     if (!text) return ERROR_VAL;
@@ -326,12 +325,7 @@ static const NativeDef signal_functions[] = {
     {NULL, NULL},
 };
 
-typedef struct SigConstant {
-    const char *name;
-    int value;
-} SigConstant;
-
-static const SigConstant signal_constants[] = {
+static const IntConstant signal_constants[] = {
     {"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGILL", SIGILL},
     {"SIGTRAP", SIGTRAP}, {"SIGABRT", SIGABRT}, {"SIGIOT", SIGIOT}, {"SIGBUS", SIGBUS},
     {"SIGFPE", SIGFPE}, {"SIGKILL", SIGKILL}, {"SIGUSR1", SIGUSR1}, {"SIGSEGV", SIGSEGV},
@@ -347,9 +341,7 @@ static const SigConstant signal_constants[] = {
 };
 
 bool mod_signal_init(TState *ts, ObjDict *ns) {
-    if (!builtins_add_natives(ts, ns, signal_functions)) return false;
-    for (const SigConstant *c = signal_constants; c->name; c++)
-        if (!builtins_add_value(ts, ns, c->name, INT_VAL(c->value))) return false;
+    if (!builtins_add_natives(ts, ns, signal_functions) || !builtins_add_ints(ts, ns, signal_constants)) return false;
     /* Real-time signals are numbered at run time (the C library keeps some). */
     if (!builtins_add_value(ts, ns, "SIGRTMIN", INT_VAL(SIGRTMIN)) ||
         !builtins_add_value(ts, ns, "SIGRTMAX", INT_VAL(SIGRTMAX)))

@@ -57,15 +57,9 @@ typedef struct ObjSocket {
 /* The default timeout of new sockets (setdefaulttimeout): per interpreter,
  * kept in the module's namespace as _default_timeout. */
 static double default_timeout(TState *ts) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_socket"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "_default_timeout")) : EMPTY_VAL;
+    Value t = module_attr(ts, "_socket", "_default_timeout");
+    if (IS_ERROR(t)) err_clear(ts);
     return IS_FLOAT(t) && AS_FLOAT(t) >= 0 ? AS_FLOAT(t) : -1;
-}
-
-static ObjType *module_value_type(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_socket"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
 }
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -78,7 +72,7 @@ static Value raise_timeout(TState *ts) { return err_set_str(ts, ts->interp->exc.
  * not known". */
 static Value raise_gai(TState *ts, int code) {
     if (code == EAI_SYSTEM) return raise_errno(ts, errno);
-    ObjType *t = module_value_type(ts, "gaierror");
+    ObjType *t = module_type(ts, "_socket", "gaierror");
     ObjStr *msg = str_from_cstr(ts, gai_strerror(code));
     if (!t || !msg) return ERROR_VAL;
     Value args[2] = {INT_VAL(code), OBJ_VAL(msg)};
@@ -1019,11 +1013,6 @@ static const NativeDef socket_functions[] = {
     {NULL, NULL},
 };
 
-typedef struct IntConstant {
-    const char *name;
-    int64_t value;
-} IntConstant;
-
 static const IntConstant socket_constants[] = {
     {"AF_UNSPEC", AF_UNSPEC}, {"AF_INET", AF_INET}, {"AF_INET6", AF_INET6}, {"AF_UNIX", AF_UNIX},
     {"SOCK_STREAM", SOCK_STREAM}, {"SOCK_DGRAM", SOCK_DGRAM}, {"SOCK_RAW", SOCK_RAW},
@@ -1046,6 +1035,7 @@ static const IntConstant socket_constants[] = {
     {"EAI_NONAME", EAI_NONAME}, {"EAI_AGAIN", EAI_AGAIN}, {"EAI_FAIL", EAI_FAIL}, {"EAI_SERVICE", EAI_SERVICE},
     {"INADDR_ANY", INADDR_ANY}, {"INADDR_LOOPBACK", INADDR_LOOPBACK}, {"INADDR_BROADCAST", INADDR_BROADCAST},
     {"INADDR_NONE", INADDR_NONE},
+    {NULL, 0},
 };
 
 bool mod_socket_init(TState *ts, ObjDict *ns) {
@@ -1060,7 +1050,6 @@ bool mod_socket_init(TState *ts, ObjDict *ns) {
     Value gai = module_add_exception(ts, ns, module, "gaierror", ts->interp->exc.OSError, NULL);
     Value herror = IS_ERROR(gai) ? gai : module_add_exception(ts, ns, module, "herror", ts->interp->exc.OSError, NULL);
     if (IS_ERROR(herror)) return false;
-    for (size_t i = 0; i < sizeof socket_constants / sizeof socket_constants[0]; i++)
-        if (!builtins_add_value(ts, ns, socket_constants[i].name, INT_VAL(socket_constants[i].value))) return false;
+    if (!builtins_add_ints(ts, ns, socket_constants)) return false;
     return builtins_add_value(ts, ns, "_default_timeout", NONE_VAL) && builtins_add_value(ts, ns, "has_ipv6", TRUE_VAL);
 }

@@ -65,8 +65,7 @@ static Value struct_error(TState *ts, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_struct"));
-    Value e = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "error")) : EMPTY_VAL;
+    Value e = module_attr(ts, "_struct", "error");
     return err_set_str(ts, IS_TYPE(e) ? AS_TYPE(e) : EXC(ts)->ValueError, msg);
 }
 
@@ -493,12 +492,6 @@ static Value do_iter_unpack(TState *ts, Value st, Value buffer) {
 
 /* ---- Struct ------------------------------------------------------------------------------------- */
 
-static ObjType *struct_type(TState *ts) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_struct"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "Struct")) : EMPTY_VAL;
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
-}
-
 static Value struct_make(TState *ts, ObjType *type, Value format) {
     const char *f;
     size_t n;
@@ -523,9 +516,8 @@ static Value struct_make(TState *ts, ObjType *type, Value format) {
 /* The Struct for a module-level call's format (a Struct made per call:
  * CPython caches them, parsing is cheap here). */
 static Value struct_for(TState *ts, Value format) {
-    ObjType *t = struct_type(ts);
-    if (!t) return err_set_str(ts, EXC(ts)->RuntimeError, "_struct.Struct is missing");
-    return struct_make(ts, t, format);
+    ObjType *t = module_type(ts, "_struct", "Struct");
+    return t ? struct_make(ts, t, format) : ERROR_VAL;
 }
 
 static Value struct_new_slot(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {

@@ -227,14 +227,8 @@ static Value struct_time_new_class(TState *ts) {
 
 /* time.struct_time of the imported time module, or NULL. */
 static ObjType *struct_time_class(TState *ts) {
-    ObjStr *mod_name = str_intern_cstr(ts, "time");
-    ObjStr *cls_name = mod_name ? str_intern_cstr(ts, "struct_time") : NULL;
-    if (!cls_name) {
-        err_clear(ts);
-        return NULL;
-    }
-    Value mod = dict_get_str(ts->interp->modules, mod_name);
-    Value cls = IS_MODULE(mod) ? dict_get_str(AS_MODULE(mod)->dict, cls_name) : EMPTY_VAL;
+    Value cls = module_attr(ts, "time", "struct_time");
+    if (IS_ERROR(cls)) err_clear(ts);
     return IS_TYPE(cls) ? AS_TYPE(cls) : NULL;
 }
 

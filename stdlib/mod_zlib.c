@@ -39,8 +39,7 @@
 /* ---- errors -------------------------------------------------------------- */
 
 static ObjType *zlib_error_type(TState *ts) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "zlib"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, "error")) : EMPTY_VAL;
+    Value t = module_attr(ts, "zlib", "error");
     return IS_TYPE(t) ? AS_TYPE(t) : ts->interp->exc.RuntimeError;
 }
 
@@ -333,18 +332,9 @@ static void zstream_finalize(Obj *self) {
 
 static void zstream_after_fork(Obj *self) { PT_CHECK(pthread_mutex_init(&((ObjZStream *)self)->mutex, NULL)); }
 
-static ObjType *zlib_type(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "zlib"));
-    Value t = IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
-}
-
 static ObjZStream *zstream_new(TState *ts, bool inflating) {
-    ObjType *type = zlib_type(ts, inflating ? "_Decompress" : "_Compress");
-    if (!type) {
-        err_set_str(ts, ts->interp->exc.RuntimeError, "zlib is not initialised");
-        return NULL;
-    }
+    ObjType *type = module_type(ts, "zlib", inflating ? "_Decompress" : "_Compress");
+    if (!type) return NULL;
     ObjBytes *empty = bytes_new(ts, "", 0);
     ObjZStream *z = empty ? (ObjZStream *)gc_alloc(ts, sizeof(ObjZStream), OBJ_OPAQUE, type) : NULL;
     if (!z) return NULL;
@@ -642,11 +632,6 @@ static const NativeDef zlib_functions[] = {
     {NULL, NULL},
 };
 
-typedef struct IntConstant {
-    const char *name;
-    int64_t value;
-} IntConstant;
-
 static const IntConstant zlib_constants[] = {
     {"MAX_WBITS", MAX_WBITS},
     {"DEFLATED", Z_DEFLATED},
@@ -668,6 +653,7 @@ static const IntConstant zlib_constants[] = {
     {"Z_FINISH", Z_FINISH},
     {"Z_BLOCK", Z_BLOCK},
     {"Z_TREES", Z_TREES},
+    {NULL, 0},
 };
 
 bool mod_zlib_init(TState *ts, ObjDict *ns) {
@@ -683,8 +669,7 @@ bool mod_zlib_init(TState *ts, ObjDict *ns) {
         t->module = OBJ_VAL(module);
         if (!builtins_add_value(ts, ns, names[i], OBJ_VAL(t))) return false;
     }
-    for (size_t i = 0; i < sizeof zlib_constants / sizeof zlib_constants[0]; i++)
-        if (!builtins_add_value(ts, ns, zlib_constants[i].name, INT_VAL(zlib_constants[i].value))) return false;
+    if (!builtins_add_ints(ts, ns, zlib_constants)) return false;
     ObjStr *version = str_from_cstr(ts, ZLIB_VERSION);
     if (!version || !builtins_add_value(ts, ns, "ZLIB_VERSION", OBJ_VAL(version))) return false;
     ObjStr *runtime = str_from_cstr(ts, zlibVersion());
