@@ -640,56 +640,29 @@ static const NativeDef hashlib_functions[] = {
     {NULL, NULL},
 };
 
-static const TypeSpec hash_spec = {
-    .name = "HASH",
-    .kind = OBJ_OPAQUE,
-    .repr = hash_repr,
-    .finalize = hash_finalize,
-    .after_fork = hash_after_fork,
-    .methods = hash_methods,
-    .getsets = hash_getsets,
-};
+/* The four hash types differ only in name and constructor: HASH and
+ * HASHXOF are made by new()/the named constructors, blake2b/blake2s are
+ * classes called directly. */
+#define HASH_SPEC(NAME, NEW)                                                                                           \
+    {                                                                                                                  \
+        .name = NAME, .kind = OBJ_OPAQUE, .repr = hash_repr, .new_ = NEW, .finalize = hash_finalize,                   \
+        .after_fork = hash_after_fork, .methods = hash_methods, .getsets = hash_getsets,                               \
+    }
 
-static const TypeSpec hashxof_spec = {
-    .name = "HASHXOF",
-    .kind = OBJ_OPAQUE,
-    .repr = hash_repr,
-    .finalize = hash_finalize,
-    .after_fork = hash_after_fork,
-    .methods = hash_methods,
-    .getsets = hash_getsets,
-};
-
-static const TypeSpec blake2b_spec = {
-    .name = "blake2b",
-    .kind = OBJ_OPAQUE,
-    .repr = hash_repr,
-    .new_ = blake2b_type_new,
-    .finalize = hash_finalize,
-    .after_fork = hash_after_fork,
-    .methods = hash_methods,
-    .getsets = hash_getsets,
-};
-
-static const TypeSpec blake2s_spec = {
-    .name = "blake2s",
-    .kind = OBJ_OPAQUE,
-    .repr = hash_repr,
-    .new_ = blake2s_type_new,
-    .finalize = hash_finalize,
-    .after_fork = hash_after_fork,
-    .methods = hash_methods,
-    .getsets = hash_getsets,
+static const TypeSpec hash_specs[] = {
+    HASH_SPEC("HASH", NULL),
+    HASH_SPEC("HASHXOF", NULL),
+    HASH_SPEC("blake2b", blake2b_type_new),
+    HASH_SPEC("blake2s", blake2s_type_new),
 };
 
 bool mod_hashlib_init(TState *ts, ObjDict *ns) {
     if (!builtins_add_natives(ts, ns, hashlib_functions)) return false;
-    const TypeSpec *specs[] = {&hash_spec, &hashxof_spec, &blake2b_spec, &blake2s_spec};
     const char *modules[] = {"_hashlib", "_hashlib", "_blake2", "_blake2"};
     ObjType *base = NULL;
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    for (size_t i = 0; i < sizeof hash_specs / sizeof hash_specs[0]; i++) {
         /* HASHXOF derives from HASH, as in CPython. */
-        ObjType *t = type_from_spec(ts, specs[i], i == 1 ? base : NULL);
+        ObjType *t = type_from_spec(ts, &hash_specs[i], i == 1 ? base : NULL);
         ObjStr *module = str_intern_cstr(ts, modules[i]);
         if (!t || !module) return false;
         if (i == 0) base = t;
