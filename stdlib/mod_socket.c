@@ -540,6 +540,16 @@ static Value sock_sendto(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     return r < 0 ? ERROR_VAL : INT_VAL(r);
 }
 
+/* recvfrom's and recvfrom_into's (result, address): the address None when
+ * the sender has none (an unnamed Unix socket). */
+static Value with_sender(TState *ts, Value result, const IoCtx *c) {
+    Value addr = c->addr_len ? addr_to_value(ts, &c->addr, c->addr_len) : NONE_VAL;
+    if (IS_ERROR(addr)) return addr;
+    Value items[2] = {result, addr};
+    ObjTuple *t = tuple_from(ts, items, 2);
+    return t ? OBJ_VAL(t) : ERROR_VAL;
+}
+
 /* recv(bufsize[, flags]) and recvfrom(bufsize[, flags]). */
 static Value recv_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, bool from) {
     const char *name = from ? "recvfrom" : "recv";
@@ -555,14 +565,7 @@ static Value recv_common(TState *ts, Value *args, int nargs, ObjTuple *kwnames, 
     ObjBytes *b = r < 0 ? NULL : bytes_new(ts, c.buf, (size_t)r);
     free(c.buf);
     if (!b) return ERROR_VAL;
-    if (!from) return OBJ_VAL(b);
-    vm_push(ts, OBJ_VAL(b));
-    Value addr = c.addr_len ? addr_to_value(ts, &c.addr, c.addr_len) : NONE_VAL;
-    vm_pop(ts);
-    if (IS_ERROR(addr)) return addr;
-    Value items[2] = {OBJ_VAL(b), addr};
-    ObjTuple *t = tuple_from(ts, items, 2);
-    return t ? OBJ_VAL(t) : ERROR_VAL;
+    return from ? with_sender(ts, OBJ_VAL(b), &c) : OBJ_VAL(b);
 }
 
 static Value sock_recv(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -599,12 +602,7 @@ static Value recv_into_common(TState *ts, Value *args, int nargs, ObjTuple *kwna
     ssize_t r = sock_call(ts, AS_SOCKET(v[0]), POLLIN, recv_op, &c);
     buffer_release(ts, &view);
     if (r < 0) return ERROR_VAL;
-    if (!from) return INT_VAL(r);
-    Value addr = c.addr_len ? addr_to_value(ts, &c.addr, c.addr_len) : NONE_VAL;
-    if (IS_ERROR(addr)) return addr;
-    Value items[2] = {INT_VAL(r), addr};
-    ObjTuple *t = tuple_from(ts, items, 2);
-    return t ? OBJ_VAL(t) : ERROR_VAL;
+    return from ? with_sender(ts, INT_VAL(r), &c) : INT_VAL(r);
 }
 
 static Value sock_recv_into(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
