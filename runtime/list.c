@@ -256,17 +256,10 @@ restart:;
     if (hi < 0 && (hi += n) < 0) hi = 0;
     for (int64_t i = lo; i < hi && i < (int64_t)len_locked(l); i++) {
         Value v = slot_get(&array_locked(l)->items[i]);
-        /* Small ints are equal only when identical: the common case. */
-        int eq = v == x ? 1 : IS_INT(v) && IS_INT(x) ? 0 : dict_key_eq_fast(ts, v, x);
-        if (eq < 0) {
-            obj_unlock(ts, &l->obj);
-            vm_push(ts, v);
-            eq = ops_equal(ts, v, x);
-            vm_pop(ts);
-            obj_lock(ts, &l->obj);
-            if (eq < 0) return -2;
-            if (i >= (int64_t)len_locked(l) || slot_get(&array_locked(l)->items[i]) != v) goto restart;
-        }
+        bool released;
+        int eq = ops_equal_holding(ts, &l->obj, v, x, &released);
+        if (eq < 0) return -2;
+        if (released && (i >= (int64_t)len_locked(l) || slot_get(&array_locked(l)->items[i]) != v)) goto restart;
         if (eq && !count) return i;
         found += eq;
     }

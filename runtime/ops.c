@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "runtime/class.h"
+#include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
@@ -122,6 +123,19 @@ int ops_equal(TState *ts, Value a, Value b) {
     if (IS_ERROR(r)) return -1;
     if (IS_BOOL(r)) return AS_BOOL(r);
     return ops_truth(ts, r);
+}
+
+int ops_equal_holding(TState *ts, Obj *owner, Value item, Value x, bool *released) {
+    /* Small ints are equal only when identical: the common case. */
+    int eq = item == x ? 1 : IS_INT(item) && IS_INT(x) ? 0 : dict_key_eq_fast(ts, item, x);
+    *released = eq < 0;
+    if (eq >= 0) return eq;
+    obj_unlock(ts, owner);
+    vm_push(ts, item);
+    eq = ops_equal(ts, item, x);
+    vm_pop(ts);
+    obj_lock(ts, owner);
+    return eq;
 }
 
 /* Each operand's type gets its turn; NOT_IMPLEMENTED_VAL when neither

@@ -19,6 +19,12 @@ int ops_hash(TState *ts, Value v, int64_t *out);
 /* -1 error, 0 false, 1 true */
 int ops_truth(TState *ts, Value v);
 int ops_equal(TState *ts, Value a, Value b);
+/* item == x for a container's scan (index, count, remove, `in`) holding
+ * owner's lock: decided under the lock when no mini code is needed;
+ * otherwise the lock is released while __eq__ runs (it may use the
+ * container) and *released is set, so the caller checks the container
+ * again. -1 after raising; the lock is held on return either way. */
+int ops_equal_holding(TState *ts, Obj *owner, Value item, Value x, bool *released);
 /* a <op> b as a value (may be any object for user __lt__) */
 Value ops_compare(TState *ts, Value a, Value b, CmpOp op);
 Value ops_binary(TState *ts, BinOp op, Value a, Value b);

@@ -244,18 +244,12 @@ static int64_t scan_locked(TState *ts, ObjDeque *d, Value x, int64_t start, int6
     int64_t found = 0;
     for (int64_t i = start; i < stop && i < (int64_t)dq_len(d); i++) {
         Value v = *dq_at(d, (size_t)i);
-        int eq = v == x ? 1 : IS_INT(v) && IS_INT(x) ? 0 : dict_key_eq_fast(ts, v, x);
-        if (eq < 0) {
-            obj_unlock(ts, &d->obj);
-            vm_push(ts, v);
-            eq = ops_equal(ts, v, x);
-            vm_pop(ts);
-            obj_lock(ts, &d->obj);
-            if (eq < 0) return -2;
-            if (d->state != state) {
-                err_format(ts, mutated_type, "%s", mutated);
-                return -2;
-            }
+        bool released;
+        int eq = ops_equal_holding(ts, &d->obj, v, x, &released);
+        if (eq < 0) return -2;
+        if (released && d->state != state) {
+            err_format(ts, mutated_type, "%s", mutated);
+            return -2;
         }
         if (eq && !count) return i;
         found += eq;
