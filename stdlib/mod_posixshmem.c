@@ -133,17 +133,23 @@ static Value mapping_close(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     return NONE_VAL;
 }
 
+/* Is the mapping still there? (Under its lock: close() may run in another
+ * thread with the GIL off.) */
+static bool mapping_open(TState *ts, ObjMapping *m) {
+    obj_lock(ts, &m->obj);
+    bool open = m->addr != NULL;
+    obj_unlock(ts, &m->obj);
+    return open;
+}
+
 static int64_t mapping_len(TState *ts, Value self) {
     ObjMapping *m = AS_MAPPING(self);
-    if (m->addr) return (int64_t)m->len;
+    if (mapping_open(ts, m)) return (int64_t)m->len;
     err_format(ts, EXC(ts)->ValueError, "mmap closed or invalid");
     return -1;
 }
 
-static Value mapping_get_closed(TState *ts, Value self) {
-    (void)ts;
-    return BOOL_VAL(AS_MAPPING(self)->addr == NULL);
-}
+static Value mapping_get_closed(TState *ts, Value self) { return BOOL_VAL(!mapping_open(ts, AS_MAPPING(self))); }
 
 static const NativeDef mapping_methods[] = {
     {"close", mapping_close},
