@@ -179,10 +179,7 @@ static const NativeDef posixshmem_functions[] = {
 };
 
 bool mod_posixshmem_init(TState *ts, ObjDict *ns) {
-    for (const NativeDef *d = posixshmem_functions; d->name; d++) {
-        ObjNative *fn = native_new(ts, d->name, d->fn, NULL);
-        if (!fn || dict_set_str(ts, ns, str_intern_cstr(ts, d->name), OBJ_VAL(fn)) < 0) return false;
-    }
+    if (!builtins_add_natives(ts, ns, posixshmem_functions)) return false;
     ObjType *t = type_from_spec(ts, &mapping_spec, NULL);
     ObjStr *module = str_intern_cstr(ts, "_posixshmem");
     if (!t || !module) return false;
