@@ -605,6 +605,54 @@ static uint32_t type_epoch(TState *ts) {
     return atomic_load_explicit(&ts->interp->type_epoch, memory_order_relaxed);
 }
 
+/* An attribute cache payload with this bit names a __slots__ value (the
+ * index after the instance header) rather than an instance dict entry. */
+#define ATTR_SLOT 0x8000u
+
+/* An instance's attribute where its cache entry says, or EMPTY_VAL when it
+ * is not there (unset slot, entry moved): the caller takes the slow path.
+ * A slot is one word, loaded whole (GIL off: old or new value, no mix). */
+static Value attr_cached_get(Value obj, ObjStr *name, uint32_t pos) {
+    if (pos & ATTR_SLOT)
+        return __atomic_load_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], __ATOMIC_ACQUIRE);
+    ObjDict *idict = instance_dict_fast(obj);
+    return idict ? dict_cached_get(idict, name, pos) : EMPTY_VAL;
+}
+
+static bool attr_cached_set(TState *ts, Value obj, ObjStr *name, uint32_t pos, Value value) {
+    if (pos & ATTR_SLOT) {
+        __atomic_store_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], value, __ATOMIC_RELEASE);
+        return true;
+    }
+    ObjDict *idict = instance_dict_fast(obj);
+    return idict && dict_cached_set(ts, idict, name, pos, value);
+}
+
+/* After a slow attribute load or store on an instance whose class uses the
+ * generic protocol, remembers where the attribute lives: a __slots__ member
+ * of the class (a data descriptor, so it wins over any dict), or, when the
+ * class has nothing of that name, the entry in the instance dict. `epoch`
+ * is the one read before the access, so a class changed meanwhile leaves a
+ * stale entry that never hits. */
+static void attr_cache_fill(TState *ts, _Atomic uint64_t *cache, Value obj, ObjStr *name, uint32_t epoch,
+                            bool store) {
+    ObjType *type = OBJ_TYPE(obj), *object = ts->interp->types.object;
+    if (store ? type->setattr != object->setattr : type->getattr != object->getattr) return;
+    Value attr = type_lookup(type, name);
+    uint32_t pos;
+    if (IS_KIND(attr, OBJ_MEMBER)) {
+        ObjMember *m = (ObjMember *)AS_OBJ(attr);
+        if (m->index >= ATTR_SLOT || !type_is_subtype(type, m->owner)) return;
+        pos = m->index | ATTR_SLOT;
+    } else {
+        ObjDict *idict = IS_EMPTY(attr) ? instance_dict_fast(obj) : NULL;
+        int64_t idx = idict ? dict_find_str_index(idict, name) : -1;
+        if (idx < 0 || idx >= ATTR_SLOT) return;
+        pos = (uint32_t)idx;
+    }
+    atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, pos), memory_order_relaxed);
+}
+
 /* Where along the MRO a method lives, packed as MRO index << 12 | entry.
  * The MRO tuple never changes, so the index names the same class until the
  * cache's type id or epoch stops matching. */
@@ -1265,25 +1313,22 @@ dispatch_op:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = TOP();
         ObjStr *name = code->names[arg];
-        ObjDict *idict = instance_dict_fast(obj);
-        if (idict) {
-            /* An instance attribute of a class without a descriptor of that
-             * name: the entry position in the instance dict. */
-            ObjType *type = OBJ_TYPE(obj);
+        if (IS_INSTANCE(obj)) {
             uint32_t epoch = type_epoch(ts);
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-            if (ATTR_CACHE_HIT(c, type, epoch)) {
-                Value v = dict_cached_get(idict, name, ATTR_CACHE_PAYLOAD(c));
+            if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch)) {
+                Value v = attr_cached_get(obj, name, ATTR_CACHE_PAYLOAD(c));
                 if (!IS_EMPTY(v)) {
                     TOP() = v;
                     DISPATCH();
                 }
             }
-            if (type->getattr == ts->interp->types.object->getattr) {
-                int64_t idx = dict_find_str_index(idict, name);
-                if (idx >= 0 && idx < 0x10000 && IS_EMPTY(type_lookup(type, name)))
-                    atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
-            }
+            SAVE_STATE();
+            Value v = ops_getattr(ts, obj, name);
+            CHECK(v);
+            attr_cache_fill(ts, cache, obj, name, epoch, false);
+            TOP() = v;
+            DISPATCH();
         }
         SAVE_STATE();
         Value v = ops_getattr(ts, obj, name);
@@ -1295,27 +1340,18 @@ dispatch_op:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = sp[-1];
         ObjStr *name = code->names[arg];
-        ObjDict *idict = instance_dict_fast(obj);
         uint32_t epoch = type_epoch(ts);
-        if (idict) {
+        if (IS_INSTANCE(obj)) {
             uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
             if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch) &&
-                dict_cached_set(ts, idict, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
+                attr_cached_set(ts, obj, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
                 sp -= 2;
                 DISPATCH();
             }
         }
         SAVE_STATE();
         if (ops_setattr(ts, obj, name, sp[-2]) < 0) goto error;
-        /* Plain instance attribute (generic setattr, no descriptor of that
-         * name): remember its position for next time. */
-        ObjType *type = val_type(ts, obj);
-        idict = instance_dict_fast(obj);
-        if (idict && type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
-            int64_t idx = dict_find_str_index(idict, name);
-            if (idx >= 0 && idx < 0x10000)
-                atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
-        }
+        if (IS_INSTANCE(obj)) attr_cache_fill(ts, cache, obj, name, epoch, true);
         sp -= 2;
         DISPATCH();
     }
