@@ -31,6 +31,12 @@
  * result of an MRO walk, per (class, name), valid while no class changes.
  * 4096 covers the working set of class-heavy programs in 128 KiB. */
 #define MINI_TYPE_CACHE_SIZE 4096
+/* Entries (ways) of each attribute and method inline cache in the bytecode,
+ * one per class: a base class's method that runs on instances of a few
+ * subclasses (a scheduler's task kinds, a solver's constraint kinds) reads
+ * self's attributes and calls self's methods at sites that see each of
+ * those classes in turn, and keeps hitting with one way per class. */
+#define MINI_ATTR_CACHE_WAYS 4
 /* Objects up to this size come from per-thread free lists of 16-byte size
  * classes (no malloc, no lock); larger ones from malloc. */
 #define MINI_GC_SMALL_MAX 256

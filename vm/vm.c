@@ -605,6 +605,34 @@ static uint32_t type_epoch(TState *ts) {
     return atomic_load_explicit(&ts->interp->type_epoch, memory_order_relaxed);
 }
 
+/* Finds the way of a site's cache (MINI_ATTR_CACHE_WAYS entries) filled
+ * for `type` under `epoch`: its entry in *out. */
+static bool attr_cache_way(_Atomic uint64_t *cache, ObjType *type, uint32_t epoch, uint64_t *out) {
+    for (int w = 0; w < MINI_ATTR_CACHE_WAYS; w++) {
+        uint64_t c = atomic_load_explicit(&cache[w], memory_order_relaxed);
+        if (ATTR_CACHE_HIT(c, type, epoch)) {
+            *out = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Puts a fresh entry first in a site's cache. The entries of other types
+ * move one way down (the last falls off) unless the first is stale or for
+ * the same type, which the new entry replaces. Each way is one atomic word
+ * naming its own type and epoch, so with the GIL off a reader that sees
+ * ways from before and after a store still only uses entries that match. */
+static void attr_cache_store(_Atomic uint64_t *cache, uint64_t entry, uint32_t epoch) {
+    uint64_t first = atomic_load_explicit(&cache[0], memory_order_relaxed);
+    bool live = first != 0 && ((first >> 16) & 0xffff) == (epoch & 0xffff);
+    if (live && (first >> 32) != (entry >> 32))
+        for (int w = MINI_ATTR_CACHE_WAYS - 1; w > 0; w--)
+            atomic_store_explicit(&cache[w], atomic_load_explicit(&cache[w - 1], memory_order_relaxed),
+                                  memory_order_relaxed);
+    atomic_store_explicit(&cache[0], entry, memory_order_relaxed);
+}
+
 /* An attribute cache payload with this bit names a __slots__ value (the
  * index after the instance header) rather than an instance dict entry. */
 #define ATTR_SLOT 0x8000u
@@ -650,7 +678,7 @@ static void attr_cache_fill(TState *ts, _Atomic uint64_t *cache, Value obj, ObjS
         if (idx < 0 || idx >= ATTR_SLOT) return;
         pos = (uint32_t)idx;
     }
-    atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, pos), memory_order_relaxed);
+    attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
 }
 
 /* Where along the MRO a method lives, packed as MRO index << 12 | entry.
@@ -700,8 +728,7 @@ static bool load_method(TState *ts, Value obj, ObjStr *name, Value *out_func, Va
             *out_func = attr;
             *out_self = obj;
             uint32_t pos;
-            if (method_position(type, name, &pos))
-                atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, pos), memory_order_relaxed);
+            if (method_position(type, name, &pos)) attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
             return true;
         }
     }
@@ -1315,8 +1342,8 @@ dispatch_op:
         ObjStr *name = code->names[arg];
         if (IS_INSTANCE(obj)) {
             uint32_t epoch = type_epoch(ts);
-            uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-            if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch)) {
+            uint64_t c;
+            if (attr_cache_way(cache, OBJ_TYPE(obj), epoch, &c)) {
                 Value v = attr_cached_get(obj, name, ATTR_CACHE_PAYLOAD(c));
                 if (!IS_EMPTY(v)) {
                     TOP() = v;
@@ -1341,13 +1368,11 @@ dispatch_op:
         Value obj = sp[-1];
         ObjStr *name = code->names[arg];
         uint32_t epoch = type_epoch(ts);
-        if (IS_INSTANCE(obj)) {
-            uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-            if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch) &&
-                attr_cached_set(ts, obj, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
-                sp -= 2;
-                DISPATCH();
-            }
+        uint64_t c;
+        if (IS_INSTANCE(obj) && attr_cache_way(cache, OBJ_TYPE(obj), epoch, &c) &&
+            attr_cached_set(ts, obj, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
+            sp -= 2;
+            DISPATCH();
         }
         SAVE_STATE();
         if (ops_setattr(ts, obj, name, sp[-2]) < 0) goto error;
@@ -1366,8 +1391,8 @@ dispatch_op:
         Value obj = TOP();
         ObjStr *name = code->names[arg];
         ObjType *type = val_type(ts, obj);
-        uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-        if (ATTR_CACHE_HIT(c, type, type_epoch(ts))) {
+        uint64_t c;
+        if (attr_cache_way(cache, type, type_epoch(ts), &c)) {
             Value m = cached_method(type, name, ATTR_CACHE_PAYLOAD(c));
             if (!IS_EMPTY(m) && !shadowed_by_instance(obj, name)) {
                 sp[-1] = m;
