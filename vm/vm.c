@@ -711,7 +711,7 @@ static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
     ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
     ObjDict *d = slot ? obj_dict_load(slot) : NULL;
-    return d && !IS_EMPTY(dict_get_str(d, name));
+    return d && dict_may_have_hash(d, name->hash) && !IS_EMPTY(dict_get_str(d, name));
 }
 
 /* Attribute load for method calls: [function, self] when the attribute is
