@@ -760,16 +760,21 @@ static bool valid_except_type(Value type) {
     return IS_TYPE(type) && (AS_TYPE(type)->flags & TYPEF_EXCEPTION);
 }
 
+/* Exactly a list or a tuple, not an instance of a subclass (which may
+ * override __getitem__, __setitem__ or __iter__): the fast paths' test. */
+#define IS_EXACT_LIST(ts, v) (IS_LIST(v) && OBJ_TYPE(v) == (ts)->interp->types.list)
+#define IS_EXACT_TUPLE(ts, v) (IS_TUPLE(v) && OBJ_TYPE(v) == (ts)->interp->types.tuple)
+
 /* UNPACK_SEQUENCE / UNPACK_EX: writes the items, first on top. */
 static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, bool starred) {
     Interp *interp = ts->interp;
     Value *items = NULL;
     size_t n = 0;
     Value *owned = NULL;
-    if (IS_TUPLE(seq)) {
+    if (IS_EXACT_TUPLE(ts, seq)) {
         items = AS_TUPLE(seq)->items;
         n = AS_TUPLE(seq)->len;
-    } else if (IS_LIST(seq)) {
+    } else if (IS_EXACT_LIST(ts, seq)) {
         owned = list_snapshot(ts, AS_LIST(seq), &n);
         if (!owned && n) return false;
         items = owned;
@@ -1411,7 +1416,7 @@ dispatch_op:
         Value key = sp[-1], obj = sp[-2];
         if (IS_INT(key)) {
             int64_t i = AS_INT(key);
-            if (IS_LIST(obj)) {
+            if (IS_EXACT_LIST(ts, obj)) {
                 ObjList *list = AS_LIST(obj);
                 int64_t n = (int64_t)list_len(list);
                 if (i < 0) i += n;
@@ -1421,7 +1426,7 @@ dispatch_op:
                     TOP() = v;
                     DISPATCH();
                 }
-            } else if (IS_TUPLE(obj)) {
+            } else if (IS_EXACT_TUPLE(ts, obj)) {
                 ObjTuple *t = AS_TUPLE(obj);
                 if (i < 0) i += (int64_t)t->len;
                 if (i >= 0 && i < (int64_t)t->len) {
@@ -1440,6 +1445,10 @@ dispatch_op:
     }
     TARGET(STORE_SUBSCR) {
         Value key = sp[-1], obj = sp[-2], value = sp[-3];
+        if (IS_INT(key) && IS_EXACT_LIST(ts, obj) && list_set_index(ts, AS_LIST(obj), AS_INT(key), value)) {
+            sp -= 3;
+            DISPATCH();
+        }
         SAVE_STATE();
         if (ops_setitem(ts, obj, key, value) < 0) goto error;
         sp -= 3;
@@ -1935,7 +1944,7 @@ dispatch_op:
     }
     TARGET(UNPACK_SEQUENCE) {
         Value seq = TOP();
-        if (IS_TUPLE(seq) && AS_TUPLE(seq)->len == arg) {
+        if (IS_EXACT_TUPLE(ts, seq) && AS_TUPLE(seq)->len == arg) {
             ObjTuple *t = AS_TUPLE(seq);
             sp--;
             for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
