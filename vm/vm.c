@@ -709,8 +709,13 @@ static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
 
 static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
-    ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-    ObjDict *d = slot ? obj_dict_load(slot) : NULL;
+    ObjDict *d;
+    if (IS_INSTANCE(obj)) {
+        d = instance_dict_fast(obj); /* the common case, inline */
+    } else {
+        ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
+        d = slot ? obj_dict_load(slot) : NULL;
+    }
     return d && dict_may_have_hash(d, name->hash) && !IS_EMPTY(dict_get_str(d, name));
 }
 
