@@ -1003,6 +1003,14 @@ static bool base_has_dict(ObjType *b) {
     }
 }
 
+size_t class_private_prefix(const char *cls, size_t cls_len, const char *name, size_t len, const char **prefix) {
+    if (!cls || len < 3 || name[0] != '_' || name[1] != '_') return 0;
+    if ((name[len - 2] == '_' && name[len - 1] == '_') || memchr(name, '.', len)) return 0;
+    while (cls_len && *cls == '_') cls++, cls_len--;
+    *prefix = cls;
+    return cls_len;
+}
+
 /* __slots__: a member descriptor per name, stored in the class namespace;
  * the instance gets a __dict__ only if '__dict__' is listed or a base has
  * one. Slot values live after the ObjInstance header, so only classes of
@@ -1028,7 +1036,29 @@ static bool install_slots(TState *ts, ObjType *t, ObjTuple *bases, ObjDict *ns) 
                 ok = false;
                 break;
             }
-            ObjStr *name = str_intern_obj(ts, AS_STR(v));
+            ObjStr *name = AS_STR(v);
+            const char *prefix;
+            size_t plen = class_private_prefix(t->name->data, t->name->len, name->data, name->len, &prefix);
+            if (plen) {
+                /* Copied out first: interning allocates, and v's text must not move under it. */
+                char *text = malloc(1 + plen + name->len);
+                if (text) {
+                    text[0] = '_';
+                    memcpy(text + 1, prefix, plen);
+                    memcpy(text + 1 + plen, name->data, name->len);
+                    name = str_intern(ts, text, 1 + plen + name->len);
+                    free(text);
+                } else {
+                    name = NULL;
+                    err_no_memory(ts);
+                }
+            } else {
+                name = str_intern_obj(ts, name);
+            }
+            if (!name) {
+                ok = false;
+                break;
+            }
             if (name == interp->names.dict) {
                 dict = true;
                 continue;
