@@ -34,8 +34,31 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->qualname = fn->qualname;
     gen->async_flags = 0;
     gen->handled = EMPTY_VAL;
+    gen->finalize_next = NULL;
     atomic_init(&gen->state, GEN_CREATED);
+    GcState *gc = &ts->interp->gc;
+    if (code->nhandlers && !atomic_load_explicit(&gc->finalizers, memory_order_relaxed))
+        atomic_store(&gc->finalizers, true);
     return gen;
+}
+
+bool generator_needs_finalizer(const ObjGenerator *gen) {
+    if (atomic_load(&gen->state) != GEN_SUSPENDED) return false;
+    const ObjCode *code = gen->fn->code;
+    /* ip is past the instruction it stopped at, as in the dispatch loop. */
+    uint32_t pc = (uint32_t)(gen->ip - code->instrs) - 1;
+    for (uint32_t i = 0; i < code->nhandlers; i++)
+        if (pc >= code->handlers[i].start && pc < code->handlers[i].end) return true;
+    return false;
+}
+
+void generator_finalize(TState *ts, ObjGenerator *gen) {
+    if (atomic_load(&gen->state) != GEN_SUSPENDED) return;
+    Value saved = err_fetch(ts);
+    vm_push(ts, saved);
+    if (IS_ERROR(generator_close(ts, gen))) err_write_unraisable(ts, OBJ_VAL(gen));
+    vm_pop(ts);
+    if (!IS_EMPTY(saved)) err_restore(ts, saved);
 }
 
 const char *generator_kind(const ObjGenerator *gen) {

@@ -71,6 +71,7 @@ typedef struct Obj {
 
 #define OBJF_IMMORTAL 0x01 /* never freed: interned names */
 #define OBJF_DICT_PREFIX 0x02 /* the __dict__ pointer sits GC_DICT_PREFIX bytes before the header */
+#define OBJF_FINALIZED 0x04 /* its finalizer ran or is queued: never again (PEP 442); see vm/gc.h */
 /* 16, not 8: objects stay 16-byte aligned. */
 #define GC_DICT_PREFIX 16
 /* Bits 3..7: the allocator's size class (0: allocated with malloc). */

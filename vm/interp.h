@@ -210,6 +210,12 @@ typedef struct GcState {
     pthread_mutex_t weak_lock;
     struct ObjWeakref *weakrefs;
     struct ObjWeakref *weak_pending;
+    /* Dead generators kept alive until their finalizer runs (vm/gc.h),
+     * linked through finalize_next; guarded by weak_lock like weak_pending. */
+    struct ObjGenerator *finalize_pending;
+    /* A generator that may need a finalizer was made: from then on each
+     * collection looks for dead ones (before, it skips the walk). */
+    atomic_bool finalizers;
 } GcState;
 
 struct Interp {
