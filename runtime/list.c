@@ -591,7 +591,7 @@ Value list_reversed(TState *ts, ObjList *list) {
 }
 
 int list_extend(TState *ts, ObjList *list, Value iterable) {
-    if (IS_LIST(iterable) || IS_TUPLE(iterable)) {
+    if (IS_LIST_ITER(ts, iterable) || IS_TUPLE_ITER(ts, iterable)) {
         size_t m;
         Value *owned = NULL, *src;
         if (IS_LIST(iterable)) {

@@ -342,8 +342,8 @@ ObjList *ops_to_list(TState *ts, Value iterable) {
 }
 
 ObjTuple *ops_to_tuple(TState *ts, Value iterable) {
-    if (IS_TUPLE(iterable)) return AS_TUPLE(iterable);
-    if (IS_LIST(iterable)) {
+    if (IS_TUPLE_ITER(ts, iterable)) return AS_TUPLE(iterable);
+    if (IS_LIST_ITER(ts, iterable)) {
         size_t n;
         Value *items = list_snapshot(ts, AS_LIST(iterable), &n);
         if (!items && n) return NULL;

@@ -1273,12 +1273,12 @@ static Value str_m_join(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Value *items;
     size_t n;
     Value *owned = NULL; /* snapshot to free */
-    if (IS_TUPLE(seq)) {
+    if (IS_TUPLE_ITER(ts, seq)) {
         items = AS_TUPLE(seq)->items;
         n = AS_TUPLE(seq)->len;
     } else {
         ObjList *list;
-        if (IS_LIST(seq)) {
+        if (IS_LIST_ITER(ts, seq)) {
             list = AS_LIST(seq);
         } else {
             ObjType *t = val_type(ts, seq);

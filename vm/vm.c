@@ -691,10 +691,10 @@ static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, boo
     Value *items = NULL;
     size_t n = 0;
     Value *owned = NULL;
-    if (IS_TUPLE(seq)) {
+    if (IS_TUPLE_ITER(ts, seq)) {
         items = AS_TUPLE(seq)->items;
         n = AS_TUPLE(seq)->len;
-    } else if (IS_LIST(seq)) {
+    } else if (IS_LIST_ITER(ts, seq)) {
         owned = list_snapshot(ts, AS_LIST(seq), &n);
         if (!owned && n) return false;
         items = owned;
@@ -1348,7 +1348,8 @@ dispatch_op:
     }
     TARGET(BINARY_SUBSCR) {
         Value key = sp[-1], obj = sp[-2];
-        if (IS_INT(key)) {
+        /* Exact types only: a subclass may override __getitem__. */
+        if (IS_INT(key) && IS_OBJ(obj) && !(AS_OBJ(obj)->type->flags & TYPEF_HEAPTYPE)) {
             int64_t i = AS_INT(key);
             if (IS_LIST(obj)) {
                 ObjList *list = AS_LIST(obj);
@@ -1874,7 +1875,7 @@ dispatch_op:
     }
     TARGET(UNPACK_SEQUENCE) {
         Value seq = TOP();
-        if (IS_TUPLE(seq) && AS_TUPLE(seq)->len == arg) {
+        if (IS_TUPLE_ITER(ts, seq) && AS_TUPLE(seq)->len == arg) {
             ObjTuple *t = AS_TUPLE(seq);
             sp--;
             for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
