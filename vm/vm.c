@@ -410,13 +410,13 @@ Value vm_run_class_body(TState *ts, ObjFunction *body, ObjDict *ns) {
         return ERROR_VAL;
     }
     f->flags = FRAME_ENTRY;
-    f->locals = ns;
+    f->locals = &ns->obj;
     Value r = run(ts);
     vm_leave_native(ts);
     return r;
 }
 
-Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) {
+Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, Value locals) {
     ObjFunction *fn = function_new(ts, code, globals);
     if (!fn) return ERROR_VAL;
     Frame *owner = stack_owner(ts);
@@ -429,7 +429,7 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) 
         Frame *f = push_frame(ts, fn, base);
         if (f) {
             f->flags = FRAME_ENTRY;
-            f->locals = locals;
+            f->locals = AS_OBJ(locals);
             r = run(ts);
         }
         vm_leave_native(ts);
@@ -438,7 +438,7 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) 
     return r;
 }
 
-Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, globals); }
+Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, OBJ_VAL(globals)); }
 
 /* What a generator's run came to: the frame's exit said how it ended (a
  * return or a yield, in ts->gen_returned). A StopIteration escaping the
@@ -565,24 +565,30 @@ static inline __attribute__((always_inline)) Value load_global(TState *ts, ObjFu
     return name_error(ts, name);
 }
 
-/* The namespace a class body runs in when __prepare__ made it a dict
- * subclass: its __getitem__/__setitem__/__delitem__ run, as CPython's item
- * protocol on a namespace that is not exactly a dict (enum's member dict
- * sees each name the body binds). NULL for a plain dict. */
-static ObjDict *custom_namespace(TState *ts, Frame *frame) {
-    ObjDict *l = frame->locals;
-    return l && l->obj.type != ts->interp->types.dict ? l : NULL;
+/* The namespace a body runs in when it is not exactly a dict (a class's
+ * __prepare__ made a dict subclass, exec got a mapping): its
+ * __getitem__/__setitem__/__delitem__ run, as CPython's item protocol
+ * (enum's member dict sees each name the body binds). NULL for a plain
+ * dict. */
+static Obj *custom_namespace(TState *ts, Frame *frame) {
+    Obj *l = frame->locals;
+    return l && l->type != ts->interp->types.dict ? l : NULL;
+}
+
+/* Where STORE_NAME and friends write when the namespace is a plain dict. */
+static ObjDict *plain_namespace(Frame *frame) {
+    return frame->locals ? (ObjDict *)frame->locals : frame->fn->globals;
 }
 
 static Value load_name(TState *ts, Frame *frame, ObjStr *name) {
-    ObjDict *custom = custom_namespace(ts, frame);
+    Obj *custom = custom_namespace(ts, frame);
     if (custom) {
         Value v = ops_getitem(ts, OBJ_VAL(custom), OBJ_VAL(name));
         if (!IS_ERROR(v)) return v;
         if (!err_matches(ts, ts->interp->exc.KeyError)) return v;
         err_clear(ts);
     } else if (frame->locals) {
-        Value v = dict_get(ts, frame->locals, OBJ_VAL(name));
+        Value v = dict_get(ts, (ObjDict *)frame->locals, OBJ_VAL(name));
         if (!IS_EMPTY(v)) return v;
     }
     Value v = dict_get_str(frame->fn->globals, name);
@@ -805,7 +811,14 @@ static Value import_from(TState *ts, Value module, ObjStr *name) {
                       partly, m->name->data, why, IS_STR(file) ? AS_STR(file)->data : "unknown location");
 }
 
-static bool import_star(TState *ts, Value module, ObjDict *globals) {
+/* Binds a name in a namespace: a dict, or any mapping (exec's locals). */
+static bool namespace_set(TState *ts, Value target, Value name, Value v) {
+    if (IS_DICT(target) && AS_OBJ(target)->type == ts->interp->types.dict)
+        return dict_set(ts, AS_DICT(target), name, v) == 0;
+    return ops_setitem(ts, target, name, v) == 0;
+}
+
+static bool import_star(TState *ts, Value module, Value target) {
     if (!IS_MODULE(module)) {
         err_format(ts, ts->interp->exc.TypeError, "import * needs a module");
         return false;
@@ -820,7 +833,7 @@ static bool import_star(TState *ts, Value module, ObjDict *globals) {
             if (!IS_STR(names->items[i])) continue;
             ObjStr *name = str_intern_obj(ts, AS_STR(names->items[i]));
             Value v = ops_getattr(ts, module, name);
-            if (IS_ERROR(v) || dict_set_str(ts, globals, name, v) < 0) {
+            if (IS_ERROR(v) || !namespace_set(ts, target, OBJ_VAL(name), v)) {
                 vm_pop(ts);
                 return false;
             }
@@ -832,7 +845,7 @@ static bool import_star(TState *ts, Value module, ObjDict *globals) {
     Value key, value;
     while (dict_next(ns, &pos, &key, &value)) {
         if (IS_STR(key) && AS_STR(key)->data[0] != '_')
-            if (dict_set(ts, globals, key, value) < 0) return false;
+            if (!namespace_set(ts, target, key, value)) return false;
     }
     return true;
 }
@@ -1209,8 +1222,8 @@ dispatch_op:
     }
     TARGET(STORE_NAME) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        ObjDict *custom = custom_namespace(ts, frame);
+        ObjDict *ns = plain_namespace(frame);
+        Obj *custom = custom_namespace(ts, frame);
         if (custom ? ops_setitem(ts, OBJ_VAL(custom), OBJ_VAL(code->names[arg]), TOP()) < 0
                    : dict_set_str(ts, ns, code->names[arg], TOP()) < 0)
             goto error;
@@ -1219,17 +1232,28 @@ dispatch_op:
     }
     TARGET(SETUP_ANNOTATIONS) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        if (IS_EMPTY(dict_get_str(ns, ts->interp->names.annotations))) {
+        Obj *custom = custom_namespace(ts, frame);
+        Value name = OBJ_VAL(ts->interp->names.annotations);
+        Value have = custom ? ops_getitem(ts, OBJ_VAL(custom), name)
+                            : dict_get_str(plain_namespace(frame), ts->interp->names.annotations);
+        if (IS_ERROR(have)) {
+            if (!err_matches(ts, ts->interp->exc.KeyError)) goto error;
+            err_clear(ts);
+            have = EMPTY_VAL;
+        }
+        if (IS_EMPTY(have)) {
             ObjDict *d = dict_new(ts);
-            if (!d || dict_set_str(ts, ns, ts->interp->names.annotations, OBJ_VAL(d)) < 0) goto error;
+            if (!d) goto error;
+            if (custom ? ops_setitem(ts, OBJ_VAL(custom), name, OBJ_VAL(d)) < 0
+                       : dict_set_str(ts, plain_namespace(frame), ts->interp->names.annotations, OBJ_VAL(d)) < 0)
+                goto error;
         }
         DISPATCH();
     }
     TARGET(DELETE_NAME) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        ObjDict *custom = custom_namespace(ts, frame);
+        ObjDict *ns = plain_namespace(frame);
+        Obj *custom = custom_namespace(ts, frame);
         int r;
         if (custom) {
             r = ops_setitem(ts, OBJ_VAL(custom), OBJ_VAL(code->names[arg]), EMPTY_VAL) < 0 ? -1 : 1;
@@ -1248,8 +1272,16 @@ dispatch_op:
         DISPATCH();
     }
     TARGET(LOAD_CLASSDEREF) {
+        SAVE_STATE();
         ObjStr *name = code->varnames[arg >> 12];
-        Value v = frame->locals ? dict_get_str(frame->locals, name) : EMPTY_VAL;
+        Obj *custom = custom_namespace(ts, frame);
+        Value v = custom ? ops_getitem(ts, OBJ_VAL(custom), OBJ_VAL(name))
+                  : frame->locals ? dict_get_str((ObjDict *)frame->locals, name) : EMPTY_VAL;
+        if (IS_ERROR(v)) {
+            if (!err_matches(ts, ts->interp->exc.KeyError)) goto error;
+            err_clear(ts);
+            v = EMPTY_VAL;
+        }
         if (IS_EMPTY(v)) {
             v = cell_get(AS_CELL(locals[arg >> 12]));
             if (IS_EMPTY(v)) {
@@ -2067,8 +2099,7 @@ dispatch_op:
     }
     TARGET(IMPORT_STAR) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        if (!import_star(ts, TOP(), ns)) goto error;
+        if (!import_star(ts, TOP(), frame->locals ? OBJ_VAL(frame->locals) : OBJ_VAL(frame->fn->globals))) goto error;
         sp--;
         DISPATCH();
     }
@@ -2351,13 +2382,19 @@ Value vm_locals(TState *ts) {
 }
 
 Value vm_frame_locals(TState *ts, Frame *f) {
-    if (f->locals) return OBJ_VAL(f->locals);
-    /* A function's locals live in its frame: a snapshot of the bound ones,
-     * cells and free variables read through. */
+    if (f->locals && !(f->flags & FRAME_LOCALS_DICT)) return OBJ_VAL(f->locals);
+    /* A function's locals live in its frame: its dict (made at the first
+     * call, kept by the frame, as CPython's f_locals) gets the bound ones,
+     * cells and free variables read through, and loses the unbound ones;
+     * other names (put there by exec) stay. */
     ObjCode *code = f->fn->code;
-    ObjDict *d = dict_new(ts);
-    if (!d) return ERROR_VAL;
-    vm_push(ts, OBJ_VAL(d));
+    if (!f->locals) {
+        ObjDict *made = dict_new(ts);
+        if (!made) return ERROR_VAL;
+        f->locals = &made->obj;
+        f->flags |= FRAME_LOCALS_DICT;
+    }
+    ObjDict *d = (ObjDict *)f->locals;
     uint32_t first_free = code->nlocals - code->nfree;
     for (uint32_t i = 0; i < code->nlocals; i++) {
         Value v = f->base[i];
@@ -2365,11 +2402,9 @@ Value vm_frame_locals(TState *ts, Frame *f) {
         for (uint32_t k = 0; k < code->ncells && !cell; k++) cell = code->cell_locals[k] == i;
         if (cell && IS_CELL(v)) v = AS_CELL(v)->value;
         else if (cell) v = EMPTY_VAL; /* not made yet: the frame has not started */
-        if (!IS_EMPTY(v) && dict_set_str(ts, d, code->varnames[i], v) < 0) {
-            vm_pop(ts);
+        if (IS_EMPTY(v) ? dict_delete(ts, d, OBJ_VAL(code->varnames[i])) < 0
+                        : dict_set_str(ts, d, code->varnames[i], v) < 0)
             return ERROR_VAL;
-        }
     }
-    vm_pop(ts);
     return OBJ_VAL(d);
 }

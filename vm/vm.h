@@ -24,7 +24,7 @@ Value vm_call_method(TState *ts, Value func, Value self, Value *args, int nargs,
 /* Runs a module's top-level code with `globals` as its namespace. */
 Value vm_run_module(TState *ts, struct ObjCode *code, struct ObjDict *globals);
 /* Runs top-level code (exec, eval) with its names in `locals` first. */
-Value vm_run_code(TState *ts, struct ObjCode *code, struct ObjDict *globals, struct ObjDict *locals);
+Value vm_run_code(TState *ts, struct ObjCode *code, struct ObjDict *globals, Value locals);
 /* Calls a mini function: binds arguments into a new frame and runs it. */
 Value vm_call_function(TState *ts, struct ObjFunction *fn, Value *args, int nargs,
                        struct ObjTuple *kwnames);
