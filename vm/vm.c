@@ -2302,6 +2302,8 @@ do_call:
             r = make_generator(ts, AS_FUNCTION(callee), call_args, call_nargs, call_kwnames);
         } else if (!t->call) {
             r = err_type_not(ts, callee, "callable");
+        } else if (ts->tracing) {
+            r = tracer_call(ts, frame, callee, call_args, call_nargs, call_kwnames);
         } else {
             r = t->call(ts, callee, call_args, call_nargs, call_kwnames);
         }
