@@ -247,7 +247,7 @@ static Value object_richcmp(TState *ts, Value a, Value b, CmpOp op) {
 static Value abstract_error(TState *ts, ObjType *type) {
     Value set = type_lookup(type, ts->interp->names.abstractmethods);
     if (IS_EMPTY(set))
-        return err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s", type->name->data);
+        return err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s", ops_tp_name(ts, type));
     ObjList *names = ops_to_list(ts, set);
     if (!names) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(names));
@@ -277,7 +277,7 @@ static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
     /* object() takes no arguments unless a subclass has an __init__ that
      * takes them (checked when __init__ is called). */
     if ((nargs > 0 || kwnames) && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
-        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", ops_tp_name(ts, type));
     if (type->flags & TYPEF_ABSTRACT) return abstract_error(ts, type);
     ObjInstance *inst = class_instance_alloc(ts, type);
     return inst ? OBJ_VAL(inst) : ERROR_VAL;
@@ -306,7 +306,7 @@ static Value object_init_method(TState *ts, Value *args, int nargs, ObjTuple *kw
     ObjType *type = val_type(ts, args[0]);
     bool overridden = type_lookup(type, ts->interp->names.init) != type_lookup(ts->interp->types.object, ts->interp->names.init);
     if ((nargs > 1 || kwnames) && !overridden)
-        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", ops_tp_name(ts, type));
     if (nargs > 1 || kwnames)
         return err_format(ts, ts->interp->exc.TypeError,
                           "object.__init__() takes exactly one argument (the instance to initialize)");
@@ -487,7 +487,7 @@ static Value type_call(TState *ts, Value callee, Value *args, int nargs, ObjTupl
     } else if (type->new_) {
         obj = type->new_(ts, type, args, nargs, kwnames);
     } else {
-        return err_format(ts, interp->exc.TypeError, "cannot create '%s' instances", type->name->data);
+        return err_format(ts, interp->exc.TypeError, "cannot create '%s' instances", ops_tp_name(ts, type));
     }
     if (IS_ERROR(obj) || !type_is_subtype(val_type(ts, obj), type)) return obj;
     /* Built-in types' new_ consumed the arguments; only a mini __init__
@@ -618,6 +618,7 @@ static void type_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)t->mro);
     gc_mark_obj(m, (Obj *)t->bases);
     gc_mark_value(m, t->module);
+    gc_mark_obj(m, (Obj *)atomic_load_explicit(&t->full_name, memory_order_relaxed));
 }
 
 static Value type_mro_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1272,6 +1273,7 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     }
     memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
     t->name = name;
+    atomic_store_explicit(&t->full_name, NULL, memory_order_relaxed);
     t->base = base;
     t->bases = bases;
     t->dict = ns;
