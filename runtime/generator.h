@@ -62,11 +62,14 @@ Value generator_close(TState *ts, ObjGenerator *gen);
 /* Raises StopIteration carrying `result` (none when it is None). */
 Value generator_stop_iteration(TState *ts, Value result);
 
-/* Whether gen, found dead by the collector, must be closed first: it is
+/* Whether gen, found dead by the collector, needs its finalizer: it is
  * suspended where a try, except, finally or with block covers its yield
- * (closing any other changes nothing a program can see). */
+ * (closing any other changes nothing a program can see), or it is a
+ * coroutine that never started. */
 bool generator_needs_finalizer(const ObjGenerator *gen);
-/* Its finalizer: close(), an error printed as "Exception ignored in". */
+/* Its finalizer: close(), or for a coroutine never awaited CPython's
+ * "RuntimeWarning: coroutine '...' was never awaited" (through warnings);
+ * an error printed as "Exception ignored in". */
 void generator_finalize(TState *ts, ObjGenerator *gen);
 
 /* The slots, methods and attributes the generator-like types share. */
