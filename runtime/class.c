@@ -1296,15 +1296,21 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
         vm_pop(ts);
         return ERROR_VAL;
     }
-    /* Methods remember their class, for super() without arguments. */
-    size_t pos = 0;
-    Value key, value;
-    while (dict_next(ns, &pos, &key, &value)) {
-        if (IS_KIND(value, OBJ_STATICMETHOD) || IS_KIND(value, OBJ_CLASSMETHOD))
-            value = ((ObjWrapper *)AS_OBJ(value))->func;
-        else if (IS_KIND(value, OBJ_PROPERTY))
-            value = ((ObjProperty *)AS_OBJ(value))->fget;
-        if (IS_FUNCTION(value) && !AS_FUNCTION(value)->klass) AS_FUNCTION(value)->klass = t;
+    /* The class body's __class__ cell (its functions' __class__ and
+     * super()) holds the class, as CPython's. */
+    Value classcell = dict_get_str(ns, interp->names.classcell);
+    if (!IS_EMPTY(classcell)) {
+        if (!IS_CELL(classcell)) {
+            err_format(ts, interp->exc.TypeError, "__classcell__ must be a nonlocal cell, not <class '%s'>",
+                       ops_type_name(ts, classcell));
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+        cell_set(AS_CELL(classcell), OBJ_VAL(t));
+        if (dict_delete(ts, ns, OBJ_VAL(interp->names.classcell)) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
     }
     /* Python: a class that defines __eq__ but not __hash__ gets
      * __hash__ = None (its instances are unhashable). */
@@ -1509,8 +1515,8 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ObjType *type;
     Value self;
     if (nargs == 0) {
-        if (!vm_super_context(ts, &type, &self))
-            return err_format(ts, interp->exc.RuntimeError, "super(): no arguments");
+        const char *why = vm_super_context(ts, &type, &self);
+        if (why) return err_format(ts, interp->exc.RuntimeError, "%s", why);
     } else if (nargs == 2) {
         if (!IS_TYPE(args[0]))
             return err_format(ts, interp->exc.TypeError, "super() argument 1 must be a type, not %s",

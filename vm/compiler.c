@@ -117,6 +117,7 @@ typedef struct Scope {
     bool generator;
     bool coroutine; /* async def, or a comprehension that awaits: with `generator`, an async generator */
     bool has_free; /* uses free variables */
+    bool class_cell; /* a class whose functions use __class__ (or super()) */
     const char *name;
     size_t name_len;
     /* The name of the innermost class around (or of this class), which
@@ -437,6 +438,10 @@ static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
     case AST_NAME:
         if (e->u.name.ctx == AST_LOAD) scope_add(cs, s, e->u.name.id.s, e->u.name.id.len, DEF_USE, e->line, e->col);
         else define(cs, s, e->u.name.id, DEF_LOCAL, e);
+        /* super() without arguments reads the __class__ cell, as CPython's. */
+        if (e->u.name.ctx == AST_LOAD && s->kind != SCOPE_MODULE && s->kind != SCOPE_CLASS &&
+            e->u.name.id.len == 5 && memcmp(e->u.name.id.s, "super", 5) == 0)
+            scope_add(cs, s, "__class__", 9, DEF_USE, e->line, e->col);
         return;
     case AST_LAMBDA: {
         collect_arguments_defaults(cs, s, e->u.lambda.args);
@@ -803,7 +808,16 @@ static void mark_path_free(CompileState *cs, Scope *s, Scope *p, Symbol *sym) {
  * binds it, and a cell there. False when no enclosing function binds it. */
 static bool resolve_free(CompileState *cs, Scope *s, Symbol *sym) {
     for (Scope *p = s->parent; p; p = p->parent) {
-        if (p->kind == SCOPE_CLASS) continue;
+        if (p->kind == SCOPE_CLASS) {
+            /* A class binds __class__ for the functions inside it: a cell
+             * of its body that the new class fills (__classcell__). */
+            if (sym->len != 9 || memcmp(sym->name, "__class__", 9) != 0) continue;
+            Symbol *cell = scope_add(cs, p, sym->name, sym->len, SYM_CELL, sym->line, sym->col);
+            if (!cell) return false;
+            p->class_cell = true;
+            mark_path_free(cs, s, p, sym);
+            return true;
+        }
         if (p->kind == SCOPE_MODULE) return false;
         Symbol *there = scope_get(p, sym->name, sym->len);
         if (!there) continue;
@@ -3073,6 +3087,8 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
             Symbol *sym = &scope->syms[i];
             if (binds_locally(sym) || (sym->flags & SYM_CELL)) add_varname(&c, sym->name, sym->len);
         }
+    } else if (scope->class_cell) {
+        add_varname(&c, "__class__", 9);
     }
     uint32_t first_free = c.nvarnames;
     for (size_t i = 0; i < scope->nsyms; i++) {
@@ -3104,6 +3120,12 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
         }
         if (scope->kind != SCOPE_FUNCTION && has_annotations(body)) emit(&c, OP_SETUP_ANNOTATIONS, 0);
         compile_stmts(&c, body);
+        if (scope->class_cell) {
+            /* The class creation fills the cell (type.__new__ takes it from
+             * the namespace). */
+            emit(&c, OP_LOAD_CLOSURE, (uint32_t)find_varname(&c, "__class__", 9));
+            emit(&c, OP_STORE_NAME, add_name(&c, "__classcell__", 13));
+        }
         emit(&c, OP_LOAD_NONE, 0);
         emit(&c, OP_RETURN_VALUE, 0);
     }

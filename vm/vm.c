@@ -80,15 +80,25 @@ int vm_current_line(TState *ts) {
     return 0;
 }
 
-bool vm_super_context(TState *ts, ObjType **type, Value *self) {
+const char *vm_super_context(TState *ts, ObjType **type, Value *self) {
     Frame *f = &ts->frames[ts->frame_count - 1];
-    if (!f->fn || !f->fn->klass || f->fn->code->argcount < 1) return false;
+    if (!f->fn) return "super(): no current frame";
+    ObjCode *code = f->fn->code;
+    if (code->argcount < 1) return "super(): no arguments";
     Value first = f->base[0];
     if (IS_CELL(first)) first = cell_get(AS_CELL(first));
-    if (IS_EMPTY(first)) return false;
-    *type = f->fn->klass;
-    *self = first;
-    return true;
+    if (IS_EMPTY(first)) return "super(): arg[0] deleted";
+    /* The __class__ cell the compiler gave the function (a free variable). */
+    for (uint32_t i = code->nlocals - code->nfree; i < code->nlocals; i++) {
+        if (code->varnames[i] != ts->interp->names.class_) continue;
+        Value cls = IS_CELL(f->base[i]) ? cell_get(AS_CELL(f->base[i])) : EMPTY_VAL;
+        if (IS_EMPTY(cls)) return "super(): empty __class__ cell";
+        if (!IS_TYPE(cls)) return "super(): __class__ is not a type";
+        *type = AS_TYPE(cls);
+        *self = first;
+        return NULL;
+    }
+    return "super(): __class__ cell not found";
 }
 
 static void safepoint_gc(TState *ts) {

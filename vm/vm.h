@@ -43,8 +43,9 @@ void vm_generator_finish_delegation(struct ObjGenerator *gen);
 /* Runs a class body with `ns` as its namespace (the class statement). */
 Value vm_run_class_body(TState *ts, struct ObjFunction *body, struct ObjDict *ns);
 /* For super() without arguments: the class the running method was defined
- * in (its __class__ cell) and its first argument. */
-bool vm_super_context(TState *ts, ObjType **type, Value *self);
+ * in (its __class__ cell) and its first argument; NULL, or CPython's
+ * RuntimeError message when there are none. */
+const char *vm_super_context(TState *ts, ObjType **type, Value *self);
 
 /* Counts a C-level re-entry (slots calling mini code recursively, e.g. a
  * __repr__ that reprs itself): false after raising RecursionError. */
