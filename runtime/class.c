@@ -218,13 +218,15 @@ readonly:
 
 /* ---- object ---------------------------------------------------------- */
 
+static ObjStr *type_qualname(const ObjType *t) { return t->qualname ? t->qualname : t->name; }
+
 static Value object_repr(TState *ts, Value self) {
     ObjType *type = val_type(ts, self);
     Value module = type->module;
     if (IS_STR(module) && strcmp(AS_STR(module)->data, "builtins") != 0)
         return OBJ_VAL(str_printf(ts, "<%s.%s object at %p>", AS_STR(module)->data,
-                                  type->name->data, (void *)AS_OBJ(self)));
-    return OBJ_VAL(str_printf(ts, "<%s object at %p>", type->name->data, (void *)AS_OBJ(self)));
+                                  type_qualname(type)->data, (void *)AS_OBJ(self)));
+    return OBJ_VAL(str_printf(ts, "<%s object at %p>", type_qualname(type)->data, (void *)AS_OBJ(self)));
 }
 
 static int object_hash(TState *ts, Value self, int64_t *out) {
@@ -467,8 +469,8 @@ const TypeSpec object_type_spec = {
 static Value type_repr(TState *ts, Value self) {
     ObjType *t = AS_TYPE(self);
     if (IS_STR(t->module) && strcmp(AS_STR(t->module)->data, "builtins") != 0)
-        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, t->name->data));
-    return OBJ_VAL(str_printf(ts, "<class '%s'>", t->name->data));
+        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, type_qualname(t)->data));
+    return OBJ_VAL(str_printf(ts, "<class '%s'>", type_qualname(t)->data));
 }
 
 /* Calling a class: __new__, then __init__ when the result is an instance
@@ -515,10 +517,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
      * they win over what the class (or its instances) define. */
     if (name == interp->names.name) return OBJ_VAL(type->name);
     if (name == interp->names.class_) return OBJ_VAL(val_type(ts, self));
-    if (name == interp->names.qualname) {
-        Value q = type->dict ? dict_get_str(type->dict, interp->names.qualname) : EMPTY_VAL;
-        return IS_STR(q) ? q : OBJ_VAL(type->name);
-    }
+    if (name == interp->names.qualname) return OBJ_VAL(type_qualname(type));
     Value attr = type_lookup(type, name);
     if (!IS_EMPTY(attr)) return class_bind(ts, attr, EMPTY_VAL, type);
     if (name == interp->names.module) return IS_NONE(type->module) ? OBJ_VAL(str_intern_cstr(ts, "builtins")) : type->module;
@@ -542,6 +541,20 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
         err_format(ts, ts->interp->exc.TypeError,
                    "cannot set '%s' attribute of immutable type '%s'", name->data, type->name->data);
         return -1;
+    }
+    if (name == ts->interp->names.qualname) {
+        if (IS_EMPTY(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "cannot delete '__qualname__' attribute of immutable type '%s'",
+                       type->name->data);
+            return -1;
+        }
+        if (!IS_STR(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "can only assign string to %s.__qualname__, not '%s'",
+                       type->name->data, ops_type_name(ts, value));
+            return -1;
+        }
+        type->qualname = AS_STR(value);
+        return 0;
     }
     int r;
     if (IS_EMPTY(value)) {
@@ -618,6 +631,7 @@ static void type_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)t->mro);
     gc_mark_obj(m, (Obj *)t->bases);
     gc_mark_value(m, t->module);
+    gc_mark_obj(m, (Obj *)t->qualname);
     gc_mark_obj(m, (Obj *)atomic_load_explicit(&t->full_name, memory_order_relaxed));
 }
 
@@ -1286,8 +1300,23 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
     t->module = IS_EMPTY(module) ? NONE_VAL : module;
+    t->qualname = NULL;
     vm_pop(ts);
     vm_push(ts, OBJ_VAL(t));
+    /* __qualname__ leaves the namespace for the type, as CPython's. */
+    Value qualname = dict_get_str(ns, interp->names.qualname);
+    if (!IS_EMPTY(qualname)) {
+        if (!IS_STR(qualname)) {
+            err_format(ts, interp->exc.TypeError, "type __qualname__ must be a str, not %s", ops_type_name(ts, qualname));
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+        t->qualname = AS_STR(qualname);
+        if (dict_delete(ts, ns, OBJ_VAL(interp->names.qualname)) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+    }
     /* __slots__ may be any iterable (mini code may run): t is rooted. */
     if (install_slots(ts, t, bases, ns)) t->mro = c3_mro(ts, t, bases);
     if (!t->mro || !wrap_implicit(ts, ns, interp->names.new_, interp->types.staticmethod, OBJ_STATICMETHOD) ||

@@ -146,6 +146,7 @@ typedef struct ObjType {
     uint8_t instance_kind;        /* ObjKind of instances */
     uint16_t nslots;              /* __slots__ values after an ObjInstance's dict field */
     Value module;                 /* __module__ as str, or NONE_VAL */
+    struct ObjStr *qualname;      /* a class's __qualname__ (not in its dict, as CPython); NULL: name */
     /* "module.name" for a built-in type of a module other than builtins,
      * made when a message first names it (ops_type_name), else NULL. */
     struct ObjStr *_Atomic full_name;
