@@ -218,15 +218,15 @@ readonly:
 
 /* ---- object ---------------------------------------------------------- */
 
-static ObjStr *type_qualname(const ObjType *t) { return t->qualname ? t->qualname : t->name; }
+ObjStr *class_qualname(const ObjType *t) { return t->qualname ? t->qualname : t->name; }
 
 static Value object_repr(TState *ts, Value self) {
     ObjType *type = val_type(ts, self);
     Value module = type->module;
     if (IS_STR(module) && strcmp(AS_STR(module)->data, "builtins") != 0)
         return OBJ_VAL(str_printf(ts, "<%s.%s object at %p>", AS_STR(module)->data,
-                                  type_qualname(type)->data, (void *)AS_OBJ(self)));
-    return OBJ_VAL(str_printf(ts, "<%s object at %p>", type_qualname(type)->data, (void *)AS_OBJ(self)));
+                                  class_qualname(type)->data, (void *)AS_OBJ(self)));
+    return OBJ_VAL(str_printf(ts, "<%s object at %p>", class_qualname(type)->data, (void *)AS_OBJ(self)));
 }
 
 static int object_hash(TState *ts, Value self, int64_t *out) {
@@ -469,8 +469,8 @@ const TypeSpec object_type_spec = {
 static Value type_repr(TState *ts, Value self) {
     ObjType *t = AS_TYPE(self);
     if (IS_STR(t->module) && strcmp(AS_STR(t->module)->data, "builtins") != 0)
-        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, type_qualname(t)->data));
-    return OBJ_VAL(str_printf(ts, "<class '%s'>", type_qualname(t)->data));
+        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, class_qualname(t)->data));
+    return OBJ_VAL(str_printf(ts, "<class '%s'>", class_qualname(t)->data));
 }
 
 /* Calling a class: __new__, then __init__ when the result is an instance
@@ -517,7 +517,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
      * they win over what the class (or its instances) define. */
     if (name == interp->names.name) return OBJ_VAL(type->name);
     if (name == interp->names.class_) return OBJ_VAL(val_type(ts, self));
-    if (name == interp->names.qualname) return OBJ_VAL(type_qualname(type));
+    if (name == interp->names.qualname) return OBJ_VAL(class_qualname(type));
     Value attr = type_lookup(type, name);
     if (!IS_EMPTY(attr)) return class_bind(ts, attr, EMPTY_VAL, type);
     if (name == interp->names.module) return IS_NONE(type->module) ? OBJ_VAL(str_intern_cstr(ts, "builtins")) : type->module;

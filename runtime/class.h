@@ -92,6 +92,8 @@ Value class_super(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
 /* Slot functions a user class gets when its body defines the dunder. */
 void class_install_slots(TState *ts, ObjType *type);
+/* A type's __qualname__ (its name unless a class says otherwise). */
+struct ObjStr *class_qualname(const ObjType *t);
 
 /* CPython's private name mangling: inside class CLS, NAME `__x` (not
  * `__x__`, not dotted) becomes `_` + CLS without its leading underscores
