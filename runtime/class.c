@@ -218,13 +218,15 @@ readonly:
 
 /* ---- object ---------------------------------------------------------- */
 
+ObjStr *class_qualname(const ObjType *t) { return t->qualname ? t->qualname : t->name; }
+
 static Value object_repr(TState *ts, Value self) {
     ObjType *type = val_type(ts, self);
     Value module = type->module;
     if (IS_STR(module) && strcmp(AS_STR(module)->data, "builtins") != 0)
         return OBJ_VAL(str_printf(ts, "<%s.%s object at %p>", AS_STR(module)->data,
-                                  type->name->data, (void *)AS_OBJ(self)));
-    return OBJ_VAL(str_printf(ts, "<%s object at %p>", type->name->data, (void *)AS_OBJ(self)));
+                                  class_qualname(type)->data, (void *)AS_OBJ(self)));
+    return OBJ_VAL(str_printf(ts, "<%s object at %p>", class_qualname(type)->data, (void *)AS_OBJ(self)));
 }
 
 static int object_hash(TState *ts, Value self, int64_t *out) {
@@ -247,7 +249,7 @@ static Value object_richcmp(TState *ts, Value a, Value b, CmpOp op) {
 static Value abstract_error(TState *ts, ObjType *type) {
     Value set = type_lookup(type, ts->interp->names.abstractmethods);
     if (IS_EMPTY(set))
-        return err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s", type->name->data);
+        return err_format(ts, ts->interp->exc.TypeError, "Can't instantiate abstract class %s", ops_tp_name(ts, type));
     ObjList *names = ops_to_list(ts, set);
     if (!names) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(names));
@@ -277,7 +279,7 @@ static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
     /* object() takes no arguments unless a subclass has an __init__ that
      * takes them (checked when __init__ is called). */
     if ((nargs > 0 || kwnames) && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
-        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", ops_tp_name(ts, type));
     if (type->flags & TYPEF_ABSTRACT) return abstract_error(ts, type);
     ObjInstance *inst = class_instance_alloc(ts, type);
     return inst ? OBJ_VAL(inst) : ERROR_VAL;
@@ -306,7 +308,7 @@ static Value object_init_method(TState *ts, Value *args, int nargs, ObjTuple *kw
     ObjType *type = val_type(ts, args[0]);
     bool overridden = type_lookup(type, ts->interp->names.init) != type_lookup(ts->interp->types.object, ts->interp->names.init);
     if ((nargs > 1 || kwnames) && !overridden)
-        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", type->name->data);
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", ops_tp_name(ts, type));
     if (nargs > 1 || kwnames)
         return err_format(ts, ts->interp->exc.TypeError,
                           "object.__init__() takes exactly one argument (the instance to initialize)");
@@ -467,8 +469,8 @@ const TypeSpec object_type_spec = {
 static Value type_repr(TState *ts, Value self) {
     ObjType *t = AS_TYPE(self);
     if (IS_STR(t->module) && strcmp(AS_STR(t->module)->data, "builtins") != 0)
-        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, t->name->data));
-    return OBJ_VAL(str_printf(ts, "<class '%s'>", t->name->data));
+        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, class_qualname(t)->data));
+    return OBJ_VAL(str_printf(ts, "<class '%s'>", class_qualname(t)->data));
 }
 
 /* Calling a class: __new__, then __init__ when the result is an instance
@@ -487,7 +489,7 @@ static Value type_call(TState *ts, Value callee, Value *args, int nargs, ObjTupl
     } else if (type->new_) {
         obj = type->new_(ts, type, args, nargs, kwnames);
     } else {
-        return err_format(ts, interp->exc.TypeError, "cannot create '%s' instances", type->name->data);
+        return err_format(ts, interp->exc.TypeError, "cannot create '%s' instances", ops_tp_name(ts, type));
     }
     if (IS_ERROR(obj) || !type_is_subtype(val_type(ts, obj), type)) return obj;
     /* Built-in types' new_ consumed the arguments; only a mini __init__
@@ -515,10 +517,7 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
      * they win over what the class (or its instances) define. */
     if (name == interp->names.name) return OBJ_VAL(type->name);
     if (name == interp->names.class_) return OBJ_VAL(val_type(ts, self));
-    if (name == interp->names.qualname) {
-        Value q = type->dict ? dict_get_str(type->dict, interp->names.qualname) : EMPTY_VAL;
-        return IS_STR(q) ? q : OBJ_VAL(type->name);
-    }
+    if (name == interp->names.qualname) return OBJ_VAL(class_qualname(type));
     Value attr = type_lookup(type, name);
     if (!IS_EMPTY(attr)) return class_bind(ts, attr, EMPTY_VAL, type);
     if (name == interp->names.module) return IS_NONE(type->module) ? OBJ_VAL(str_intern_cstr(ts, "builtins")) : type->module;
@@ -542,6 +541,20 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
         err_format(ts, ts->interp->exc.TypeError,
                    "cannot set '%s' attribute of immutable type '%s'", name->data, type->name->data);
         return -1;
+    }
+    if (name == ts->interp->names.qualname) {
+        if (IS_EMPTY(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "cannot delete '__qualname__' attribute of immutable type '%s'",
+                       type->name->data);
+            return -1;
+        }
+        if (!IS_STR(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "can only assign string to %s.__qualname__, not '%s'",
+                       type->name->data, ops_type_name(ts, value));
+            return -1;
+        }
+        type->qualname = AS_STR(value);
+        return 0;
     }
     int r;
     if (IS_EMPTY(value)) {
@@ -618,6 +631,8 @@ static void type_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)t->mro);
     gc_mark_obj(m, (Obj *)t->bases);
     gc_mark_value(m, t->module);
+    gc_mark_obj(m, (Obj *)t->qualname);
+    gc_mark_obj(m, (Obj *)atomic_load_explicit(&t->full_name, memory_order_relaxed));
 }
 
 static Value type_mro_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1003,6 +1018,14 @@ static bool base_has_dict(ObjType *b) {
     }
 }
 
+size_t class_private_prefix(const char *cls, size_t cls_len, const char *name, size_t len, const char **prefix) {
+    if (!cls || len < 3 || name[0] != '_' || name[1] != '_') return 0;
+    if ((name[len - 2] == '_' && name[len - 1] == '_') || memchr(name, '.', len)) return 0;
+    while (cls_len && *cls == '_') cls++, cls_len--;
+    *prefix = cls;
+    return cls_len;
+}
+
 /* __slots__: a member descriptor per name, stored in the class namespace;
  * the instance gets a __dict__ only if '__dict__' is listed or a base has
  * one. Slot values live after the ObjInstance header, so only classes of
@@ -1028,7 +1051,29 @@ static bool install_slots(TState *ts, ObjType *t, ObjTuple *bases, ObjDict *ns) 
                 ok = false;
                 break;
             }
-            ObjStr *name = str_intern_obj(ts, AS_STR(v));
+            ObjStr *name = AS_STR(v);
+            const char *prefix;
+            size_t plen = class_private_prefix(t->name->data, t->name->len, name->data, name->len, &prefix);
+            if (plen) {
+                /* Copied out first: interning allocates, and v's text must not move under it. */
+                char *text = malloc(1 + plen + name->len);
+                if (text) {
+                    text[0] = '_';
+                    memcpy(text + 1, prefix, plen);
+                    memcpy(text + 1 + plen, name->data, name->len);
+                    name = str_intern(ts, text, 1 + plen + name->len);
+                    free(text);
+                } else {
+                    name = NULL;
+                    err_no_memory(ts);
+                }
+            } else {
+                name = str_intern_obj(ts, name);
+            }
+            if (!name) {
+                ok = false;
+                break;
+            }
             if (name == interp->names.dict) {
                 dict = true;
                 continue;
@@ -1242,6 +1287,7 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     }
     memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
     t->name = name;
+    atomic_store_explicit(&t->full_name, NULL, memory_order_relaxed);
     t->base = base;
     t->bases = bases;
     t->dict = ns;
@@ -1254,8 +1300,23 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     t->id = atomic_fetch_add(&interp->next_type_id, 1) + 1;
     Value module = dict_get_str(ns, interp->names.module);
     t->module = IS_EMPTY(module) ? NONE_VAL : module;
+    t->qualname = NULL;
     vm_pop(ts);
     vm_push(ts, OBJ_VAL(t));
+    /* __qualname__ leaves the namespace for the type, as CPython's. */
+    Value qualname = dict_get_str(ns, interp->names.qualname);
+    if (!IS_EMPTY(qualname)) {
+        if (!IS_STR(qualname)) {
+            err_format(ts, interp->exc.TypeError, "type __qualname__ must be a str, not %s", ops_type_name(ts, qualname));
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+        t->qualname = AS_STR(qualname);
+        if (dict_delete(ts, ns, OBJ_VAL(interp->names.qualname)) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+    }
     /* __slots__ may be any iterable (mini code may run): t is rooted. */
     if (install_slots(ts, t, bases, ns)) t->mro = c3_mro(ts, t, bases);
     if (!t->mro || !wrap_implicit(ts, ns, interp->names.new_, interp->types.staticmethod, OBJ_STATICMETHOD) ||
@@ -1264,15 +1325,21 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
         vm_pop(ts);
         return ERROR_VAL;
     }
-    /* Methods remember their class, for super() without arguments. */
-    size_t pos = 0;
-    Value key, value;
-    while (dict_next(ns, &pos, &key, &value)) {
-        if (IS_KIND(value, OBJ_STATICMETHOD) || IS_KIND(value, OBJ_CLASSMETHOD))
-            value = ((ObjWrapper *)AS_OBJ(value))->func;
-        else if (IS_KIND(value, OBJ_PROPERTY))
-            value = ((ObjProperty *)AS_OBJ(value))->fget;
-        if (IS_FUNCTION(value) && !AS_FUNCTION(value)->klass) AS_FUNCTION(value)->klass = t;
+    /* The class body's __class__ cell (its functions' __class__ and
+     * super()) holds the class, as CPython's. */
+    Value classcell = dict_get_str(ns, interp->names.classcell);
+    if (!IS_EMPTY(classcell)) {
+        if (!IS_CELL(classcell)) {
+            err_format(ts, interp->exc.TypeError, "__classcell__ must be a nonlocal cell, not <class '%s'>",
+                       ops_type_name(ts, classcell));
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+        cell_set(AS_CELL(classcell), OBJ_VAL(t));
+        if (dict_delete(ts, ns, OBJ_VAL(interp->names.classcell)) < 0) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
     }
     /* Python: a class that defines __eq__ but not __hash__ gets
      * __hash__ = None (its instances are unhashable). */
@@ -1477,8 +1544,8 @@ Value class_super(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ObjType *type;
     Value self;
     if (nargs == 0) {
-        if (!vm_super_context(ts, &type, &self))
-            return err_format(ts, interp->exc.RuntimeError, "super(): no arguments");
+        const char *why = vm_super_context(ts, &type, &self);
+        if (why) return err_format(ts, interp->exc.RuntimeError, "%s", why);
     } else if (nargs == 2) {
         if (!IS_TYPE(args[0]))
             return err_format(ts, interp->exc.TypeError, "super() argument 1 must be a type, not %s",

@@ -92,6 +92,14 @@ Value class_super(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
 
 /* Slot functions a user class gets when its body defines the dunder. */
 void class_install_slots(TState *ts, ObjType *type);
+/* A type's __qualname__ (its name unless a class says otherwise). */
+struct ObjStr *class_qualname(const ObjType *t);
+
+/* CPython's private name mangling: inside class CLS, NAME `__x` (not
+ * `__x__`, not dotted) becomes `_` + CLS without its leading underscores
+ * + NAME. Returns that stripped class name's length (0: NAME stays as it
+ * is) and points *prefix at it. The compiler and __slots__ share it. */
+size_t class_private_prefix(const char *cls, size_t cls_len, const char *name, size_t len, const char **prefix);
 /* Whether t's unary operators are its class's dunders: their unop slot
  * returns EMPTY_VAL for a missing method, and a NotImplemented the method
  * returned is a result (built-in slots return NotImplemented for an

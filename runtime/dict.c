@@ -609,7 +609,7 @@ static int merge_mapping(TState *ts, ObjDict *dst, Value src, Value keys_fn) {
 /* The two items of one element of dict(pairs). */
 static bool pair_items(TState *ts, Value item, size_t index, Value *k, Value *v) {
     size_t n;
-    if (IS_TUPLE(item)) {
+    if (IS_TUPLE_ITER(ts, item)) {
         n = AS_TUPLE(item)->len;
         if (n == 2) {
             *k = AS_TUPLE(item)->items[0];
@@ -618,7 +618,7 @@ static bool pair_items(TState *ts, Value item, size_t index, Value *k, Value *v)
         }
     } else {
         ObjList *seq;
-        if (IS_LIST(item)) {
+        if (IS_LIST_ITER(ts, item)) {
             seq = AS_LIST(item);
         } else {
             ObjType *t = val_type(ts, item);

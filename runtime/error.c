@@ -512,7 +512,15 @@ void err_write_unraisable(TState *ts, Value obj) {
     } else {
         fprintf(stderr, "Exception ignored in: %s\n", AS_STR(r)->data);
     }
-    err_print(ts, exc);
+    /* CPython's default unraisable hook prints no chained exceptions. */
+    if (IS_EXCEPTION(exc)) {
+        fflush(stdout);
+        print_traceback(ts, AS_EXCEPTION(exc)->traceback, stderr);
+        err_print_exception_only(ts, exc, stderr, false);
+        fflush(stderr);
+    } else {
+        err_print(ts, exc);
+    }
     vm_pop(ts);
 }
 

@@ -36,7 +36,6 @@ ObjFunction *function_new(TState *ts, ObjCode *code, ObjDict *globals) {
     fn->dict = NULL;
     fn->name = code->name;
     fn->qualname = code->qualname;
-    fn->klass = NULL;
     Value module = dict_get_str(globals, ts->interp->names.name);
     fn->module = IS_EMPTY(module) ? NONE_VAL : module;
     fn->doc = code->flags & CODE_HAS_DOC ? code->consts[0] : NONE_VAL;
@@ -60,7 +59,6 @@ static void function_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)fn->dict);
     gc_mark_obj(m, (Obj *)fn->name);
     gc_mark_obj(m, (Obj *)fn->qualname);
-    gc_mark_obj(m, (Obj *)fn->klass);
     gc_mark_value(m, fn->module);
     gc_mark_value(m, fn->doc);
 }

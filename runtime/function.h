@@ -24,7 +24,6 @@ typedef struct ObjFunction {
     struct ObjDict *dict;          /* function attributes, lazily */
     struct ObjStr *name;
     struct ObjStr *qualname;
-    ObjType *klass;                /* class it was defined in: super() */
     Value module;                  /* __module__ */
     Value doc;
 } ObjFunction;

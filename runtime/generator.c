@@ -6,6 +6,7 @@
 #include "runtime/class.h"
 #include "runtime/error.h"
 #include "runtime/function.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
@@ -34,8 +35,39 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->qualname = fn->qualname;
     gen->async_flags = 0;
     gen->handled = EMPTY_VAL;
+    gen->finalize_next = NULL;
     atomic_init(&gen->state, GEN_CREATED);
+    GcState *gc = &ts->interp->gc;
+    if ((code->nhandlers || (code->flags & CODE_COROUTINE)) &&
+        !atomic_load_explicit(&gc->finalizers, memory_order_relaxed))
+        atomic_store(&gc->finalizers, true);
     return gen;
+}
+
+bool generator_needs_finalizer(const ObjGenerator *gen) {
+    int state = atomic_load(&gen->state);
+    if (state == GEN_CREATED) return generator_is_coroutine(gen); /* never awaited: a warning */
+    if (state != GEN_SUSPENDED) return false;
+    const ObjCode *code = gen->fn->code;
+    /* ip is past the instruction it stopped at, as in the dispatch loop. */
+    uint32_t pc = (uint32_t)(gen->ip - code->instrs) - 1;
+    for (uint32_t i = 0; i < code->nhandlers; i++)
+        if (pc >= code->handlers[i].start && pc < code->handlers[i].end) return true;
+    return false;
+}
+
+void generator_finalize(TState *ts, ObjGenerator *gen) {
+    int state = atomic_load(&gen->state);
+    bool unawaited = state == GEN_CREATED && generator_is_coroutine(gen);
+    if (state != GEN_SUSPENDED && !unawaited) return;
+    Value saved = err_fetch(ts);
+    vm_push(ts, saved);
+    Value arg = OBJ_VAL(gen);
+    if (unawaited ? IS_ERROR(module_call(ts, "warnings", "_warn_unawaited_coroutine", &arg, 1))
+                  : IS_ERROR(generator_close(ts, gen)))
+        err_write_unraisable(ts, OBJ_VAL(gen));
+    vm_pop(ts);
+    if (!IS_EMPTY(saved)) err_restore(ts, saved);
 }
 
 const char *generator_kind(const ObjGenerator *gen) {

@@ -25,6 +25,7 @@ typedef struct ObjGenerator {
     Value handled;
     struct ObjStr *name;
     struct ObjStr *qualname;
+    struct ObjGenerator *finalize_next; /* on GcState.finalize_pending */
     size_t nvalues;
     Value values[];        /* the frame: locals then evaluation stack */
 } ObjGenerator;
@@ -60,6 +61,16 @@ Value generator_throw_into(TState *ts, ObjGenerator *gen, Value exc, Value *args
 Value generator_close(TState *ts, ObjGenerator *gen);
 /* Raises StopIteration carrying `result` (none when it is None). */
 Value generator_stop_iteration(TState *ts, Value result);
+
+/* Whether gen, found dead by the collector, needs its finalizer: it is
+ * suspended where a try, except, finally or with block covers its yield
+ * (closing any other changes nothing a program can see), or it is a
+ * coroutine that never started. */
+bool generator_needs_finalizer(const ObjGenerator *gen);
+/* Its finalizer: close(), or for a coroutine never awaited CPython's
+ * "RuntimeWarning: coroutine '...' was never awaited" (through warnings);
+ * an error printed as "Exception ignored in". */
+void generator_finalize(TState *ts, ObjGenerator *gen);
 
 /* The slots, methods and attributes the generator-like types share. */
 void generator_trace(GcMarker *m, Obj *self);

@@ -605,9 +605,7 @@ Value list_reversed(TState *ts, ObjList *list) {
 }
 
 int list_extend(TState *ts, ObjList *list, Value iterable) {
-    /* Exact lists and tuples only: a subclass's own __iter__ decides. */
-    ObjType *type = IS_OBJ(iterable) ? OBJ_TYPE(iterable) : NULL;
-    if (type == ts->interp->types.list || type == ts->interp->types.tuple) {
+    if (IS_LIST_ITER(ts, iterable) || IS_TUPLE_ITER(ts, iterable)) {
         size_t m;
         Value *owned = NULL, *src;
         if (IS_LIST(iterable)) {

@@ -26,6 +26,10 @@ typedef struct ObjList {
 } ObjList;
 
 #define IS_LIST(v) IS_KIND(v, OBJ_LIST)
+/* A list whose type iterates it as list does (list itself, or a subclass
+ * that leaves __iter__ alone), so C code may read its items instead:
+ * CPython's fast paths check for the exact type. */
+#define IS_LIST_ITER(ts, v) (IS_LIST(v) && AS_OBJ(v)->type->iter == (ts)->interp->types.list->iter)
 #define AS_LIST(v) ((ObjList *)AS_OBJ(v))
 
 ObjList *list_new(TState *ts, size_t capacity);

@@ -71,6 +71,7 @@ typedef struct Obj {
 
 #define OBJF_IMMORTAL 0x01 /* never freed: interned names */
 #define OBJF_DICT_PREFIX 0x02 /* the __dict__ pointer sits GC_DICT_PREFIX bytes before the header */
+#define OBJF_FINALIZED 0x04 /* its finalizer ran or is queued: never again (PEP 442); see vm/gc.h */
 /* 16, not 8: objects stay 16-byte aligned. */
 #define GC_DICT_PREFIX 16
 /* Bits 3..7: the allocator's size class (0: allocated with malloc). */
@@ -145,6 +146,10 @@ typedef struct ObjType {
     uint8_t instance_kind;        /* ObjKind of instances */
     uint16_t nslots;              /* __slots__ values after an ObjInstance's dict field */
     Value module;                 /* __module__ as str, or NONE_VAL */
+    struct ObjStr *qualname;      /* a class's __qualname__ (not in its dict, as CPython); NULL: name */
+    /* "module.name" for a built-in type of a module other than builtins,
+     * made when a message first names it (ops_type_name), else NULL. */
+    struct ObjStr *_Atomic full_name;
 
     UnaryFn repr;
     UnaryFn str;

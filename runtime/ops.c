@@ -17,12 +17,31 @@
 #include "vm/interp.h"
 #include "vm/vm.h"
 
-const char *ops_type_name(TState *ts, Value v) { return val_type(ts, v)->name->data; }
+/* As CPython's tp_name: a built-in type defined by a module other than
+ * builtins carries the module ("collections.deque"); classes do not. */
+const char *ops_type_name(TState *ts, Value v) { return ops_tp_name(ts, val_type(ts, v)); }
+
+const char *ops_tp_name(TState *ts, ObjType *t) {
+    if ((t->flags & TYPEF_HEAPTYPE) || !IS_STR(t->module)) return t->name->data;
+    ObjStr *full = atomic_load_explicit(&t->full_name, memory_order_acquire);
+    if (full) return full->data;
+    const char *module = AS_STR(t->module)->data;
+    if (strcmp(module, "builtins") == 0) return t->name->data;
+    /* Usually called while an error is being made: keep the pending one. */
+    Value pending = err_fetch(ts);
+    full = str_printf(ts, "%s.%s", module, t->name->data);
+    if (!full) err_clear(ts);
+    if (!IS_EMPTY(pending)) err_restore(ts, pending);
+    if (!full) return t->name->data;
+    ObjStr *expected = NULL;
+    if (!atomic_compare_exchange_strong(&t->full_name, &expected, full)) full = expected;
+    return full->data;
+}
 
 Value ops_repr(TState *ts, Value v) {
     ObjType *t = val_type(ts, v);
     if (IS_STR(v) && t == ts->interp->types.str) return OBJ_VAL(str_repr(ts, AS_STR(v)));
-    if (!t->repr) return err_format(ts, ts->interp->exc.TypeError, "cannot repr '%s'", t->name->data);
+    if (!t->repr) return err_format(ts, ts->interp->exc.TypeError, "cannot repr '%s'", ops_tp_name(ts, t));
     if (!vm_enter_native(ts)) return ERROR_VAL;
     Value r = t->repr(ts, v);
     vm_leave_native(ts);
@@ -65,7 +84,7 @@ int ops_hash(TState *ts, Value v, int64_t *out) {
     }
     ObjType *t = val_type(ts, v);
     if (!t->hash) {
-        err_format(ts, ts->interp->exc.TypeError, "unhashable type: '%s'", t->name->data);
+        err_format(ts, ts->interp->exc.TypeError, "unhashable type: '%s'", ops_tp_name(ts, t));
         return -1;
     }
     return t->hash(ts, v, out);
@@ -112,7 +131,7 @@ Value ops_compare(TState *ts, Value a, Value b, CmpOp op) {
     if (op == CMP_NE) return BOOL_VAL(a != b);
     return err_format(ts, ts->interp->exc.TypeError,
                       "'%s' not supported between instances of '%s' and '%s'", cmp_symbols[op],
-                      ta->name->data, tb->name->data);
+                      ops_tp_name(ts, ta), ops_tp_name(ts, tb));
 }
 
 int ops_equal(TState *ts, Value a, Value b) {
@@ -179,14 +198,14 @@ Value ops_unary(TState *ts, UnOp op, Value a) {
     if (t->unop) r = t->unop(ts, op, a);
     if (IS_EMPTY(r) || (IS_NOT_IMPLEMENTED(r) && !class_unop_is_user(t)))
         return err_format(ts, ts->interp->exc.TypeError, "bad operand type for %s: '%s'",
-                          unop_names[op], t->name->data);
+                          unop_names[op], ops_tp_name(ts, t));
     return r;
 }
 
 int64_t ops_len(TState *ts, Value v) {
     ObjType *t = val_type(ts, v);
     if (!t->len) {
-        err_format(ts, ts->interp->exc.TypeError, "object of type '%s' has no len()", t->name->data);
+        err_format(ts, ts->interp->exc.TypeError, "object of type '%s' has no len()", ops_tp_name(ts, t));
         return -1;
     }
     return t->len(ts, v);
@@ -204,7 +223,7 @@ Value ops_getitem(TState *ts, Value obj, Value key) {
         return err_format(ts, ts->interp->exc.TypeError, "type '%s' is not subscriptable",
                           AS_TYPE(obj)->name->data);
     }
-    return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not subscriptable", t->name->data);
+    return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not subscriptable", ops_tp_name(ts, t));
 }
 
 int ops_setitem(TState *ts, Value obj, Value key, Value value) {
@@ -212,10 +231,10 @@ int ops_setitem(TState *ts, Value obj, Value key, Value value) {
     if (t->setitem) return t->setitem(ts, obj, key, value);
     if (IS_EMPTY(value))
         err_format(ts, ts->interp->exc.TypeError, "'%s' object doesn't support item deletion",
-                   t->name->data);
+                   ops_tp_name(ts, t));
     else
         err_format(ts, ts->interp->exc.TypeError, "'%s' object does not support item assignment",
-                   t->name->data);
+                   ops_tp_name(ts, t));
     return -1;
 }
 
@@ -224,7 +243,7 @@ int ops_contains(TState *ts, Value container, Value item) {
     if (t->contains) return t->contains(ts, container, item);
     if (!t->iter && !(t->getitem && (t->flags & TYPEF_HEAPTYPE))) {
         err_format(ts, ts->interp->exc.TypeError, "argument of type '%s' is not iterable",
-                   t->name->data);
+                   ops_tp_name(ts, t));
         return -1;
     }
     Value it = ops_iter(ts, container);
@@ -252,14 +271,14 @@ Value ops_iter(TState *ts, Value v) {
     ObjType *t = val_type(ts, v);
     if (t->iter) return t->iter(ts, v);
     if (t->getitem && (t->flags & TYPEF_HEAPTYPE)) return seq_iter_new(ts, v);
-    return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not iterable", t->name->data);
+    return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not iterable", ops_tp_name(ts, t));
 }
 
 Value ops_next(TState *ts, Value iterator) {
     ObjType *t = val_type(ts, iterator);
     if (!t->next)
         return err_format(ts, ts->interp->exc.TypeError, "'%s' object is not an iterator",
-                          t->name->data);
+                          ops_tp_name(ts, t));
     return t->next(ts, iterator);
 }
 
@@ -324,7 +343,7 @@ bool ops_index(TState *ts, Value v, int64_t *out) {
         }
     }
     err_format(ts, ts->interp->exc.TypeError, "'%s' object cannot be interpreted as an integer",
-               t->name->data);
+               ops_tp_name(ts, t));
     return false;
 }
 
@@ -342,9 +361,8 @@ ObjList *ops_to_list(TState *ts, Value iterable) {
 }
 
 ObjTuple *ops_to_tuple(TState *ts, Value iterable) {
-    /* Exact ones only: a subclass's own __iter__ decides. */
-    if (IS_TUPLE(iterable) && OBJ_TYPE(iterable) == ts->interp->types.tuple) return AS_TUPLE(iterable);
-    if (IS_LIST(iterable) && OBJ_TYPE(iterable) == ts->interp->types.list) {
+    if (IS_TUPLE_ITER(ts, iterable)) return AS_TUPLE(iterable);
+    if (IS_LIST_ITER(ts, iterable)) {
         size_t n;
         Value *items = list_snapshot(ts, AS_LIST(iterable), &n);
         if (!items && n) return NULL;

@@ -47,6 +47,8 @@ Value ops_call(TState *ts, Value callee, Value *args, int nargs, struct ObjTuple
 bool ops_index(TState *ts, Value v, int64_t *out);
 /* Python-style name of a value's type, for messages. */
 const char *ops_type_name(TState *ts, Value v);
+/* The same for a type: CPython's tp_name ("collections.deque"), for messages. */
+const char *ops_tp_name(TState *ts, ObjType *t);
 /* isinstance(v, type) */
 bool ops_isinstance(TState *ts, Value v, ObjType *type);
 /* Collects any iterable into a new list / tuple; NULL after raising. */

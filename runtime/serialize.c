@@ -125,7 +125,6 @@ static bool cannot(Dumper *d, Value v) {
 /* The module a function or class can be imported from, and its qualified
  * name; false when it has none. */
 static bool global_names(TState *ts, Value v, ObjStr **module, ObjStr **qualname) {
-    Interp *interp = ts->interp;
     if (IS_FUNCTION(v)) {
         ObjFunction *fn = AS_FUNCTION(v);
         if (!IS_STR(fn->module)) return false;
@@ -147,8 +146,7 @@ static bool global_names(TState *ts, Value v, ObjStr **module, ObjStr **qualname
         *module = str_intern_cstr(ts, "builtins");
         if (!*module) return false;
     }
-    Value q = t->dict ? dict_get_str(t->dict, interp->names.qualname) : EMPTY_VAL;
-    *qualname = IS_STR(q) ? AS_STR(q) : t->name;
+    *qualname = class_qualname(t);
     return true;
 }
 

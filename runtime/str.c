@@ -1273,12 +1273,12 @@ static Value str_m_join(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     Value *items;
     size_t n;
     Value *owned = NULL; /* snapshot to free */
-    if (IS_TUPLE(seq)) {
+    if (IS_TUPLE_ITER(ts, seq)) {
         items = AS_TUPLE(seq)->items;
         n = AS_TUPLE(seq)->len;
     } else {
         ObjList *list;
-        if (IS_LIST(seq)) {
+        if (IS_LIST_ITER(ts, seq)) {
             list = AS_LIST(seq);
         } else {
             ObjType *t = val_type(ts, seq);
@@ -1978,9 +1978,9 @@ static Value pct_int_arg(TState *ts, Value v, char conv) {
     }
     if (decimal)
         return err_format(ts, EXC(ts)->TypeError, "%%%c format: a real number is required, not %s", conv,
-                          t->name->data);
+                          ops_tp_name(ts, t));
     return err_format(ts, EXC(ts)->TypeError, "%%%c format: an integer is required, not %s", conv,
-                      t->name->data);
+                      ops_tp_name(ts, t));
 }
 
 static bool pct_int(TState *ts, StrBuf *out, Value v, char conv, const PctSpec *sp) {
@@ -2030,7 +2030,7 @@ static bool pct_float(TState *ts, StrBuf *out, Value v, char conv, const PctSpec
         ObjType *t = val_type(ts, v);
         Value fn = (t->flags & TYPEF_HEAPTYPE) ? type_lookup(t, ts->interp->names.float_) : EMPTY_VAL;
         if (IS_EMPTY(fn)) {
-            err_format(ts, EXC(ts)->TypeError, "must be real number, not %s", t->name->data);
+            err_format(ts, EXC(ts)->TypeError, "must be real number, not %s", ops_tp_name(ts, t));
             return false;
         }
         Value r = vm_call_method(ts, fn, v, NULL, 0, NULL);

@@ -12,6 +12,8 @@ typedef struct ObjTuple {
 } ObjTuple;
 
 #define IS_TUPLE(v) IS_KIND(v, OBJ_TUPLE)
+/* The same for tuples (see IS_LIST_ITER). */
+#define IS_TUPLE_ITER(ts, v) (IS_TUPLE(v) && AS_OBJ(v)->type->iter == (ts)->interp->types.tuple->iter)
 #define AS_TUPLE(v) ((ObjTuple *)AS_OBJ(v))
 
 /* A tuple of n items, each None until the caller fills it. */

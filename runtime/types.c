@@ -13,6 +13,7 @@
 #include "runtime/iterator.h"
 #include "runtime/list.h"
 #include "runtime/module.h"
+#include "runtime/ops.h"
 #include "runtime/range.h"
 #include "runtime/set.h"
 #include "runtime/str.h"
@@ -133,7 +134,7 @@ static Value type_new_method(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     if (nargs < 1 || !IS_KIND(args[0], OBJ_TYPE))
         return err_format(ts, ts->interp->exc.TypeError, "__new__(X): X is not a type object");
     ObjType *cls = (ObjType *)AS_OBJ(args[0]);
-    if (!cls->new_) return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances", cls->name->data);
+    if (!cls->new_) return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances", ops_tp_name(ts, cls));
     return cls->new_(ts, cls, args + 1, nargs - 1, kwnames);
 }
 

@@ -764,7 +764,7 @@ static Value builtin_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwna
     ObjStr *name = str_intern_cstr(ts, "__reversed__");
     if (!name) return ERROR_VAL;
     Value fn = type_lookup(t, name);
-    if (IS_NONE(fn)) return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not reversible", t->name->data);
+    if (IS_NONE(fn)) return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not reversible", ops_tp_name(ts, t));
     if (!IS_EMPTY(fn)) return vm_call_method(ts, fn, seq, NULL, 0, NULL);
     ObjIterator *it;
     if (t == interp->types.tuple) {
@@ -781,7 +781,7 @@ static Value builtin_reversed(TState *ts, Value *args, int nargs, ObjTuple *kwna
         it = iterator_new(ts, "reversed", reversed_seq_step, seq, NONE_VAL);
         if (it) it->index = n - 1;
     } else {
-        return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not reversible", t->name->data);
+        return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not reversible", ops_tp_name(ts, t));
     }
     return it ? OBJ_VAL(it) : ERROR_VAL;
 }
@@ -1000,7 +1000,7 @@ static Value builtin_iter(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 static Value builtin_next(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "next", nargs, kwnames, 1, 2)) return ERROR_VAL;
     ObjType *t = val_type(ts, args[0]);
-    if (!t->next) return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not an iterator", t->name->data);
+    if (!t->next) return err_format(ts, EXCS(ts)->TypeError, "'%s' object is not an iterator", ops_tp_name(ts, t));
     /* A generator's return value travels in StopIteration.value. */
     Value result = NONE_VAL;
     Value v = IS_GENERATOR(args[0]) ? generator_resume(ts, AS_GENERATOR(args[0]), NONE_VAL, &result)
@@ -1038,7 +1038,7 @@ static Value builtin_abs(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     ObjType *t = val_type(ts, v);
     Value fn = type_lookup(t, ts->interp->names.abs);
     if (IS_EMPTY(fn))
-        return err_format(ts, EXCS(ts)->TypeError, "bad operand type for abs(): '%s'", t->name->data);
+        return err_format(ts, EXCS(ts)->TypeError, "bad operand type for abs(): '%s'", ops_tp_name(ts, t));
     return vm_call_method(ts, fn, v, NULL, 0, NULL);
 }
 
@@ -1100,7 +1100,7 @@ static Value builtin_round(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     if (!name) return ERROR_VAL;
     Value fn = type_lookup(t, name);
     if (IS_EMPTY(fn))
-        return err_format(ts, EXCS(ts)->TypeError, "type %s doesn't define __round__ method", t->name->data);
+        return err_format(ts, EXCS(ts)->TypeError, "type %s doesn't define __round__ method", ops_tp_name(ts, t));
     if (IS_EMPTY(ndigits) || IS_NONE(ndigits)) return vm_call_method(ts, fn, v, NULL, 0, NULL);
     return vm_call_method(ts, fn, v, &ndigits, 1, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/bytes.h"
+#include "runtime/class.h"
 #include "runtime/complex.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
@@ -116,8 +117,13 @@ typedef struct Scope {
     bool generator;
     bool coroutine; /* async def, or a comprehension that awaits: with `generator`, an async generator */
     bool has_free; /* uses free variables */
+    bool class_cell; /* a class whose functions use __class__ (or super()) */
     const char *name;
     size_t name_len;
+    /* The name of the innermost class around (or of this class), which
+     * mangles private names (NULL: none). */
+    const char *private_name;
+    size_t private_len;
     struct Scope *next_all; /* every scope, for lookup by node and freeing */
 } Scope;
 
@@ -135,6 +141,8 @@ typedef struct CompileState {
     PosIndex node_index;
     CompileMode mode;
     bool future_annotations; /* `from __future__ import annotations`: annotations are kept as text */
+    char **mangled; /* the mangled names made, freed with the scopes */
+    size_t nmangled, cap_mangled;
 } CompileState;
 
 static void syntax_error(CompileState *cs, int line, int col, const char *fmt, ...)
@@ -159,6 +167,43 @@ static void out_of_memory(CompileState *cs) {
     err_no_memory(cs->ts);
 }
 
+/* Private names (class_private_prefix) are mangled in every table of
+ * names (symbols, names, varnames), so a name is mangled once whichever
+ * pass sees it first; a mangled name starts with one underscore, so
+ * mangling it again changes nothing. */
+static AstStr mangle(CompileState *cs, const Scope *s, const char *name, size_t len) {
+    AstStr out = {name, len};
+    const char *prefix;
+    size_t plen = s ? class_private_prefix(s->private_name, s->private_len, name, len, &prefix) : 0;
+    if (!plen) return out;
+    for (size_t i = 0; i < cs->nmangled; i++) {
+        const char *m = cs->mangled[i];
+        if (strlen(m) == 1 + plen + len && memcmp(m + 1, prefix, plen) == 0 && memcmp(m + 1 + plen, name, len) == 0)
+            return (AstStr){m, 1 + plen + len};
+    }
+    if (cs->nmangled == cs->cap_mangled) {
+        size_t cap = cs->cap_mangled ? cs->cap_mangled * 2 : 8;
+        char **grown = realloc(cs->mangled, cap * sizeof *grown);
+        if (!grown) {
+            out_of_memory(cs);
+            return out;
+        }
+        cs->mangled = grown;
+        cs->cap_mangled = cap;
+    }
+    char *m = malloc(1 + plen + len + 1);
+    if (!m) {
+        out_of_memory(cs);
+        return out;
+    }
+    m[0] = '_';
+    memcpy(m + 1, prefix, plen);
+    memcpy(m + 1 + plen, name, len);
+    m[1 + plen + len] = '\0';
+    cs->mangled[cs->nmangled++] = m;
+    return (AstStr){m, 1 + plen + len};
+}
+
 typedef struct NameKey {
     const char *name;
     size_t len;
@@ -171,15 +216,25 @@ static bool symbol_matches(const void *key, uint32_t pos) {
     return sym->len == k->len && memcmp(sym->name, k->name, k->len) == 0;
 }
 
-static Symbol *scope_find(Scope *s, const char *name, size_t len) {
+/* The symbol named exactly NAME (already mangled). */
+static Symbol *scope_get(Scope *s, const char *name, size_t len) {
     NameKey key = {name, len, s};
     int64_t pos = index_find(&s->sym_index, hash_bytes(name, len), symbol_matches, &key);
     return pos < 0 ? NULL : &s->syms[pos];
 }
 
+/* The symbol for NAME as written in S. */
+static Symbol *scope_find(CompileState *cs, Scope *s, const char *name, size_t len) {
+    AstStr m = mangle(cs, s, name, len);
+    return scope_get(s, m.s, m.len);
+}
+
 static Symbol *scope_add(CompileState *cs, Scope *s, const char *name, size_t len, unsigned flags,
                          int line, int col) {
-    Symbol *sym = scope_find(s, name, len);
+    AstStr m = mangle(cs, s, name, len);
+    name = m.s;
+    len = m.len;
+    Symbol *sym = scope_get(s, name, len);
     if (sym) {
         sym->flags |= flags;
         return sym;
@@ -215,6 +270,13 @@ static Scope *scope_new(CompileState *cs, ScopeKind kind, const AstNode *node, S
     s->parent = parent;
     s->name = name;
     s->name_len = name_len;
+    if (kind == SCOPE_CLASS) {
+        s->private_name = name;
+        s->private_len = name_len;
+    } else if (parent) {
+        s->private_name = parent->private_name;
+        s->private_len = parent->private_len;
+    }
     s->next_all = cs->scopes;
     cs->scopes = s;
     if (cs->nscopes == cs->cap_scopes) {
@@ -265,6 +327,10 @@ static void free_scopes(CompileState *cs) {
     cs->by_node = NULL;
     cs->nscopes = cs->cap_scopes = 0;
     index_free(&cs->node_index);
+    for (size_t i = 0; i < cs->nmangled; i++) free(cs->mangled[i]);
+    free(cs->mangled);
+    cs->mangled = NULL;
+    cs->nmangled = cs->cap_mangled = 0;
 }
 
 /* ---- pass 1: collect definitions and uses ---------------------------- */
@@ -274,7 +340,7 @@ static void collect_expr(CompileState *cs, Scope *s, const AstNode *e);
 static void collect_pattern(CompileState *cs, Scope *s, const AstNode *p);
 
 static void define(CompileState *cs, Scope *s, AstStr name, unsigned flags, const AstNode *at) {
-    Symbol *sym = scope_find(s, name.s, name.len);
+    Symbol *sym = scope_find(cs, s, name.s, name.len);
     if (sym && (flags & DEF_LOCAL) && (sym->flags & (DEF_GLOBAL | DEF_NONLOCAL))) return;
     scope_add(cs, s, name.s, name.len, flags, at->line, at->col);
 }
@@ -327,7 +393,7 @@ static void collect_params(CompileState *cs, Scope *fs, const AstNode *args) {
     for (int l = 0; l < 3; l++)
         for (size_t i = 0; i < lists[l]->count; i++) {
             const AstNode *a = lists[l]->items[i];
-            if (scope_find(fs, a->u.arg.name.s, a->u.arg.name.len)) {
+            if (scope_find(cs, fs, a->u.arg.name.s, a->u.arg.name.len)) {
                 syntax_error(cs, a->line, a->col, "duplicate argument '%s' in function definition",
                              a->u.arg.name.s);
                 return;
@@ -372,6 +438,10 @@ static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
     case AST_NAME:
         if (e->u.name.ctx == AST_LOAD) scope_add(cs, s, e->u.name.id.s, e->u.name.id.len, DEF_USE, e->line, e->col);
         else define(cs, s, e->u.name.id, DEF_LOCAL, e);
+        /* super() without arguments reads the __class__ cell, as CPython's. */
+        if (e->u.name.ctx == AST_LOAD && s->kind != SCOPE_MODULE && s->kind != SCOPE_CLASS &&
+            e->u.name.id.len == 5 && memcmp(e->u.name.id.s, "super", 5) == 0)
+            scope_add(cs, s, "__class__", 9, DEF_USE, e->line, e->col);
         return;
     case AST_LAMBDA: {
         collect_arguments_defaults(cs, s, e->u.lambda.args);
@@ -424,7 +494,7 @@ static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
         if (target != s) {
             define(cs, target, name->u.name.id, DEF_LOCAL, name);
             /* Global in the comprehensions when it is in that function. */
-            const Symbol *declared = scope_find(target, name->u.name.id.s, name->u.name.id.len);
+            const Symbol *declared = scope_find(cs, target, name->u.name.id.s, name->u.name.id.len);
             bool global = target->kind == SCOPE_MODULE || (declared && (declared->flags & DEF_GLOBAL));
             unsigned flag = global ? DEF_GLOBAL : DEF_NONLOCAL;
             for (Scope *c = s; c != target; c = c->parent) scope_add(cs, c, name->u.name.id.s, name->u.name.id.len, flag, name->line, name->col);
@@ -586,7 +656,7 @@ static void collect_stmt(CompileState *cs, Scope *s, const AstNode *st) {
         }
         for (size_t i = 0; i < st->u.scope_stmt.names.count; i++) {
             const AstNode *n = st->u.scope_stmt.names.items[i];
-            Symbol *sym = scope_find(s, n->u.name.id.s, n->u.name.id.len);
+            Symbol *sym = scope_find(cs, s, n->u.name.id.s, n->u.name.id.len);
             if (sym && (sym->flags & DEF_PARAM)) {
                 syntax_error(cs, n->line, n->col, "name '%s' is parameter and %s", n->u.name.id.s,
                              global ? "global" : "nonlocal");
@@ -738,9 +808,18 @@ static void mark_path_free(CompileState *cs, Scope *s, Scope *p, Symbol *sym) {
  * binds it, and a cell there. False when no enclosing function binds it. */
 static bool resolve_free(CompileState *cs, Scope *s, Symbol *sym) {
     for (Scope *p = s->parent; p; p = p->parent) {
-        if (p->kind == SCOPE_CLASS) continue;
+        if (p->kind == SCOPE_CLASS) {
+            /* A class binds __class__ for the functions inside it: a cell
+             * of its body that the new class fills (__classcell__). */
+            if (sym->len != 9 || memcmp(sym->name, "__class__", 9) != 0) continue;
+            Symbol *cell = scope_add(cs, p, sym->name, sym->len, SYM_CELL, sym->line, sym->col);
+            if (!cell) return false;
+            p->class_cell = true;
+            mark_path_free(cs, s, p, sym);
+            return true;
+        }
         if (p->kind == SCOPE_MODULE) return false;
-        Symbol *there = scope_find(p, sym->name, sym->len);
+        Symbol *there = scope_get(p, sym->name, sym->len);
         if (!there) continue;
         if (there->flags & DEF_GLOBAL) return false;
         if (binds_locally(there) || (there->flags & SYM_CELL)) {
@@ -1046,6 +1125,9 @@ static bool varname_matches(const void *key, uint32_t pos) {
  * variables): the position of s, appended if new. */
 static uint32_t add_to(Compiler *c, ObjStr ***array, uint32_t *n, uint32_t *cap, PosIndex *ix,
                        IndexMatch match, const char *s, size_t len) {
+    AstStr m = mangle(c->cs, c->scope, s, len);
+    s = m.s;
+    len = m.len;
     NameKey key = {s, len, c};
     uint32_t hash = hash_bytes(s, len);
     int64_t found = index_find(ix, hash, match, &key);
@@ -1066,6 +1148,9 @@ static uint32_t add_name(Compiler *c, const char *s, size_t len) {
 }
 
 static int find_varname(Compiler *c, const char *s, size_t len) {
+    AstStr m = mangle(c->cs, c->scope, s, len);
+    s = m.s;
+    len = m.len;
     NameKey key = {s, len, c};
     return (int)index_find(&c->varname_index, hash_bytes(s, len), varname_matches, &key);
 }
@@ -1081,7 +1166,7 @@ typedef enum NameOp { NAME_LOAD, NAME_STORE, NAME_DEL } NameOp;
 
 static void compile_name(Compiler *c, AstStr name, NameOp op) {
     Scope *s = c->scope;
-    Symbol *sym = scope_find(s, name.s, name.len);
+    Symbol *sym = scope_find(c->cs, s, name.s, name.len);
     unsigned flags = sym ? sym->flags : SYM_GLOBAL;
     if (s->kind == SCOPE_CLASS) {
         if ((flags & SYM_FREE) && op == NAME_LOAD) {
@@ -1159,6 +1244,10 @@ static Value str_constant(Compiler *c, AstStr s) {
     }
     return OBJ_VAL(str);
 }
+
+/* NAME as the scope being compiled names it (a parameter's or annotated
+ * name's key in __kwdefaults__ and __annotations__). */
+static AstStr mangled(Compiler *c, AstStr name) { return mangle(c->cs, c->scope, name.s, name.len); }
 
 static bool has_starred(const AstSeq *elts) {
     for (size_t i = 0; i < elts->count; i++)
@@ -1390,7 +1479,7 @@ typedef struct { Compiler *c; uint32_t count; } AnnotationsCtx;
 
 static void compile_param_annotation(const AstNode *arg, void *data) {
     AnnotationsCtx *ac = data;
-    emit_const(ac->c, str_constant(ac->c, arg->u.arg.name));
+    emit_const(ac->c, str_constant(ac->c, mangled(ac->c, arg->u.arg.name)));
     compile_annotation(ac->c, arg->u.arg.annotation);
     ac->count++;
 }
@@ -1409,7 +1498,7 @@ static void make_function(Compiler *c, ObjCode *code, const AstNode *args, const
         for (size_t i = 0; i < args->u.arguments.kwonlyargs.count; i++) {
             const AstNode *d = args->u.arguments.kw_defaults.items[i];
             if (!d) continue;
-            emit_const(c, str_constant(c, args->u.arguments.kwonlyargs.items[i]->u.arg.name));
+            emit_const(c, str_constant(c, mangled(c, args->u.arguments.kwonlyargs.items[i]->u.arg.name)));
             compile_expr(c, d);
             n++;
         }
@@ -2684,7 +2773,7 @@ static void compile_ann_assign(Compiler *c, const AstNode *st) {
     }
     compile_annotation(c, st->u.ann_assign.annotation);
     emit(c, OP_LOAD_NAME, add_name(c, "__annotations__", 15));
-    emit_const(c, str_constant(c, t->u.name.id));
+    emit_const(c, str_constant(c, mangled(c, t->u.name.id)));
     emit(c, OP_STORE_SUBSCR, 0);
 }
 
@@ -3002,6 +3091,8 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
             Symbol *sym = &scope->syms[i];
             if (binds_locally(sym) || (sym->flags & SYM_CELL)) add_varname(&c, sym->name, sym->len);
         }
+    } else if (scope->class_cell) {
+        add_varname(&c, "__class__", 9);
     }
     uint32_t first_free = c.nvarnames;
     for (size_t i = 0; i < scope->nsyms; i++) {
@@ -3033,6 +3124,12 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
         }
         if (scope->kind != SCOPE_FUNCTION && has_annotations(body)) emit(&c, OP_SETUP_ANNOTATIONS, 0);
         compile_stmts(&c, body);
+        if (scope->class_cell) {
+            /* The class creation fills the cell (type.__new__ takes it from
+             * the namespace). */
+            emit(&c, OP_LOAD_CLOSURE, (uint32_t)find_varname(&c, "__class__", 9));
+            emit(&c, OP_STORE_NAME, add_name(&c, "__classcell__", 13));
+        }
         emit(&c, OP_LOAD_NONE, 0);
         emit(&c, OP_RETURN_VALUE, 0);
     }
@@ -3063,7 +3160,7 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
     code->handlers = malloc((c.nhandlers ? c.nhandlers : 1) * sizeof *code->handlers);
     uint32_t ncells = 0;
     for (uint32_t i = 0; i < first_free; i++) {
-        Symbol *sym = scope_find(scope, c.varnames[i]->data, c.varnames[i]->len);
+        Symbol *sym = scope_get(scope, c.varnames[i]->data, c.varnames[i]->len);
         if (sym && (sym->flags & SYM_CELL)) ncells++;
     }
     code->cell_locals = malloc((ncells ? ncells : 1) * sizeof *code->cell_locals);
@@ -3073,7 +3170,7 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
         return NULL;
     }
     for (uint32_t i = 0; i < first_free; i++) {
-        Symbol *sym = scope_find(scope, c.varnames[i]->data, c.varnames[i]->len);
+        Symbol *sym = scope_get(scope, c.varnames[i]->data, c.varnames[i]->len);
         if (sym && (sym->flags & SYM_CELL)) code->cell_locals[code->ncells++] = i;
     }
     for (uint32_t i = 0; i < c.nhandlers; i++) {

@@ -92,14 +92,10 @@ static Value run_in(TState *ts, const char *fname, Value *args, int nargs, ObjTu
                                   : "globals must be a dict");
         return err_format(ts, interp->exc.TypeError, "exec() globals must be a dict, not %s", ops_type_name(ts, globals));
     }
-    if (!IS_NONE(locals) && !IS_DICT(locals)) {
-        if (!has_getitem(ts, locals))
-            return is_eval ? err_format(ts, interp->exc.TypeError, "locals must be a mapping")
-                           : err_format(ts, interp->exc.TypeError, "locals must be a mapping or None, not %s",
-                                        ops_type_name(ts, locals));
-        return err_format(ts, interp->exc.TypeError, "%s() locals must be a dict in mini, not %s", fname,
-                          ops_type_name(ts, locals));
-    }
+    if (!IS_NONE(locals) && !IS_DICT(locals) && !has_getitem(ts, locals))
+        return is_eval ? err_format(ts, interp->exc.TypeError, "locals must be a mapping")
+                       : err_format(ts, interp->exc.TypeError, "locals must be a mapping or None, not %s",
+                                    ops_type_name(ts, locals));
     if (IS_NONE(globals)) {
         globals = vm_globals(ts);
         if (IS_NONE(locals)) locals = vm_locals(ts);
@@ -123,7 +119,7 @@ static Value run_in(TState *ts, const char *fname, Value *args, int nargs, ObjTu
         err_format(ts, interp->exc.TypeError, "code object passed to %s() may not contain free variables", fname);
     else if (code) {
         vm_push(ts, OBJ_VAL(code));
-        r = vm_run_code(ts, code, g, AS_DICT(locals));
+        r = vm_run_code(ts, code, g, locals);
         vm_pop(ts);
     }
     vm_pop(ts);

@@ -11,6 +11,7 @@
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
+#include "runtime/generator.h"
 #include "runtime/weakref.h"
 #include "vm/interp.h"
 #include "vm/sync.h"
@@ -282,6 +283,7 @@ static void mark_roots(GcMarker *m, Interp *interp) {
     gc_mark_value(m, interp->gc.callbacks);
     gc_mark_values(m, interp->signal_handlers, NSIG);
     weakref_mark_pending(m, interp);
+    for (ObjGenerator *g = interp->gc.finalize_pending; g; g = g->finalize_next) gc_mark_obj(m, &g->obj);
     for (TState *t = interp->threads; t; t = t->next) mark_thread(m, t);
 }
 
@@ -339,6 +341,47 @@ static void free_retired(GcState *gc) {
     }
 }
 
+/* Marks from the gray stack until every object reachable from a marked
+ * one is marked, rescanning the heaps when the stack could not grow. */
+static void mark_all(GcMarker *m, Interp *interp) {
+    drain(m);
+    while (m->overflowed) {
+        m->overflowed = false;
+        for (TState *t = interp->threads; t; t = t->next) rescan_heap_list(m, t->heap);
+        rescan_heap_list(m, interp->gc.orphans);
+    }
+}
+
+/* The dead generators of one list that need a finalizer, flagged and
+ * linked onto *found. */
+static void find_finalizable(Obj *list, ObjGenerator **found) {
+    for (Obj *o = list; o; o = o->gc_next) {
+        if (o->gc_mark || o->kind != OBJ_GENERATOR || (o->flags & (OBJF_FINALIZED | OBJF_IMMORTAL))) continue;
+        ObjGenerator *g = (ObjGenerator *)o;
+        if (!generator_needs_finalizer(g)) continue;
+        o->flags |= OBJF_FINALIZED;
+        g->finalize_next = *found;
+        *found = g;
+    }
+}
+
+/* Resurrects the dead generators that need a finalizer, with everything
+ * they reach, and queues them for gc_run (see vm/gc.h). */
+static void resurrect_finalizable(GcMarker *m, Interp *interp) {
+    ObjGenerator *found = NULL;
+    for (TState *t = interp->threads; t; t = t->next) find_finalizable(t->heap, &found);
+    find_finalizable(interp->gc.orphans, &found);
+    if (!found) return;
+    ObjGenerator *last = found;
+    for (ObjGenerator *g = found; g; g = g->finalize_next) {
+        gc_mark_obj(m, &g->obj);
+        last = g;
+    }
+    mark_all(m, interp);
+    last->finalize_next = interp->gc.finalize_pending;
+    interp->gc.finalize_pending = found;
+}
+
 void gc_collect(TState *ts) {
     Interp *interp = ts->interp;
     GcState *gc = &interp->gc;
@@ -349,12 +392,8 @@ void gc_collect(TState *ts) {
 
     GcMarker m = {0};
     mark_roots(&m, interp);
-    drain(&m);
-    while (m.overflowed) {
-        m.overflowed = false;
-        for (TState *t = interp->threads; t; t = t->next) rescan_heap_list(&m, t->heap);
-        rescan_heap_list(&m, gc->orphans);
-    }
+    mark_all(&m, interp);
+    if (atomic_load_explicit(&gc->finalizers, memory_order_relaxed)) resurrect_finalizable(&m, interp);
     free(m.stack);
     weakref_sweep(interp);
 
@@ -419,6 +458,7 @@ size_t gc_run(TState *ts) {
     gc_collect(ts);
     size_t found = gc->last_found;
     weakref_run_callbacks(ts);
+    gc_run_finalizers(ts);
     if (outer) {
         run_callbacks(ts, "stop", found);
         atomic_store(&gc->running, false);
@@ -434,6 +474,43 @@ static size_t count_list(Obj *list, Value *out, size_t n) {
         n++;
     }
     return n;
+}
+
+void gc_run_finalizers(TState *ts) {
+    GcState *gc = &ts->interp->gc;
+    for (;;) {
+        MUTEX_LOCK(&gc->weak_lock);
+        ObjGenerator *g = gc->finalize_pending;
+        if (g) gc->finalize_pending = g->finalize_next;
+        MUTEX_UNLOCK(&gc->weak_lock);
+        if (!g) break;
+        g->finalize_next = NULL;
+        vm_push(ts, OBJ_VAL(g));
+        generator_finalize(ts, g);
+        vm_pop(ts);
+    }
+}
+
+void gc_finalize_all(TState *ts) {
+    GcState *gc = &ts->interp->gc;
+    if (!atomic_load_explicit(&gc->finalizers, memory_order_relaxed)) return;
+    size_t n;
+    Value *all = gc_all_objects(ts, &n);
+    if (!all) return;
+    /* Queued (so rooted) before any mini code runs; oldest first. */
+    MUTEX_LOCK(&gc->weak_lock);
+    for (size_t i = 0; i < n; i++) {
+        Obj *o = AS_OBJ(all[i]);
+        if (o->kind != OBJ_GENERATOR || (o->flags & OBJF_FINALIZED)) continue;
+        ObjGenerator *g = (ObjGenerator *)o;
+        if (!generator_needs_finalizer(g)) continue;
+        o->flags |= OBJF_FINALIZED;
+        g->finalize_next = gc->finalize_pending;
+        gc->finalize_pending = g;
+    }
+    MUTEX_UNLOCK(&gc->weak_lock);
+    free(all);
+    gc_run_finalizers(ts);
 }
 
 Value *gc_all_objects(TState *ts, size_t *count) {

@@ -37,6 +37,20 @@
  * world still stopped; their callbacks run after the world resumes, at the
  * collecting thread's safepoint (gc_run), like gc.callbacks.
  *
+ * Finalizers (PEP 442, for generators, coroutines and async generators
+ * that die suspended inside a try/with block: close()). After marking, with
+ * the world still stopped, the collector flags each dead object that needs
+ * one (OBJF_FINALIZED: at most once per object, even if resurrected),
+ * marks it and everything it reaches, so nothing it may touch is freed,
+ * and queues it on GcState.finalize_pending, which is a root until the
+ * finalizer has run. The finalizers run after the world resumes, at the
+ * collecting thread's safepoint (gc_run, after the weak reference
+ * callbacks), as ordinary mini code: they may allocate, collect and
+ * resurrect. An object whose finalizer ran is freed by the first
+ * collection that finds it dead again. At exit (after atexit's handlers)
+ * every generator still suspended in such a block is finalized, as
+ * CPython's teardown of the modules does.
+ *
  * Stress mode (MINI_GC_STRESS, and `mini --gc-stress`) requests a collection
  * at every allocation, so the next safepoint collects: a missing root shows
  * up at once as a use-after-free under AddressSanitizer. */
@@ -71,6 +85,13 @@ void gc_collect(TState *ts);
  * reference callbacks, gc.callbacks with "stop". Returns how many objects
  * it freed. Runs mini code: the caller's values must be rooted. */
 size_t gc_run(TState *ts);
+
+/* Runs the queued finalizers (see above); mini code: the caller's values
+ * must be rooted. */
+void gc_run_finalizers(TState *ts);
+/* At exit: finalizes every generator suspended where it needs it, dead or
+ * alive. */
+void gc_finalize_all(TState *ts);
 
 /* Every object of every thread's heap (gc.get_objects), gathered with the
  * world stopped; a malloc'd array the caller frees (NULL: no memory). The

@@ -44,7 +44,10 @@ typedef struct Frame {
     const uint32_t *ip;       /* next instruction (saved when not running) */
     Value *base;              /* locals, then the evaluation stack */
     Value *sp;                /* stack top, saved when the loop leaves */
-    struct ObjDict *locals;   /* class bodies: the namespace; else NULL */
+    /* The namespace of a module or class body or exec'd code: a dict, or
+     * (exec, or a class's __prepare__) any mapping; NULL in a function
+     * until locals() makes its dict (FRAME_LOCALS_DICT). */
+    struct Obj *locals;
     struct ObjGenerator *gen; /* the generator this frame runs, if any */
     uint8_t flags;            /* FRAME_* */
 } Frame;
@@ -64,6 +67,9 @@ typedef struct FrameTrace {
 /* The tracer has seen the frame (its call event is past, or it was running
  * when tracing began): its FrameTrace is set. */
 #define FRAME_TRACED 0x02
+/* locals holds the dict locals() returns for a function's frame: the same
+ * dict at each call, refreshed from the fast locals (CPython 3.11). */
+#define FRAME_LOCALS_DICT 0x04
 
 typedef enum ThreadStatus {
     THREAD_DETACHED,  /* blocked in a call or waiting for the GIL: holds no object */
@@ -210,6 +216,12 @@ typedef struct GcState {
     pthread_mutex_t weak_lock;
     struct ObjWeakref *weakrefs;
     struct ObjWeakref *weak_pending;
+    /* Dead generators kept alive until their finalizer runs (vm/gc.h),
+     * linked through finalize_next; guarded by weak_lock like weak_pending. */
+    struct ObjGenerator *finalize_pending;
+    /* A generator that may need a finalizer was made: from then on each
+     * collection looks for dead ones (before, it skips the walk). */
+    atomic_bool finalizers;
 } GcState;
 
 struct Interp {

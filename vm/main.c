@@ -29,6 +29,7 @@
 #include "vm/code.h"
 #include "vm/compiler.h"
 #include "vm/config.h"
+#include "vm/gc.h"
 #include "vm/interp.h"
 #include "vm/repl.h"
 #include "vm/signals.h"
@@ -630,6 +631,7 @@ static int finish_run(TState *ts, const Options *o, int status) {
     } else {
         status = finish_threads(ts, status);
     }
+    gc_finalize_all(ts);
     file_flush_std(ts);
     if (o->gil_stats || interp->tracing) thread_wait_teardown(ts);
     if (o->gil_stats) gil_print_stats(interp, ts, stderr);

@@ -281,6 +281,41 @@ bool tracer_unwind(TState *ts, Frame *f) {
     return leave(ts, f, NONE_VAL);
 }
 
+/* What the profiler sees for a call of callee: the built-in function, a
+ * bound built-in method (made for a method called with its self first, as
+ * CPython does), or EMPTY_VAL when the call gives no c_ events. */
+static Value builtin_shown(TState *ts, Value callee, Value *args, int nargs) {
+    if (IS_BOUND_METHOD(callee)) return IS_NATIVE(AS_BOUND_METHOD(callee)->func) ? callee : EMPTY_VAL;
+    if (!IS_NATIVE(callee)) return EMPTY_VAL;
+    if (!AS_NATIVE(callee)->owner) return callee;
+    if (nargs == 0) return EMPTY_VAL; /* no self: the call raises TypeError by itself */
+    ObjBoundMethod *bound = bound_method_new(ts, args[0], callee);
+    return bound ? OBJ_VAL(bound) : ERROR_VAL;
+}
+
+Value tracer_call(TState *ts, Frame *f, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
+    ObjType *t = val_type(ts, callee);
+    if (IS_NONE(ts->profilefunc) || ts->in_tracer) return t->call(ts, callee, args, nargs, kwnames);
+    Value shown = builtin_shown(ts, callee, args, nargs);
+    if (IS_EMPTY(shown)) return t->call(ts, callee, args, nargs, kwnames);
+    if (IS_ERROR(shown)) return shown;
+    vm_push(ts, shown);
+    Value r = ERROR_VAL;
+    if (!IS_ERROR(call_tracer(ts, ts->profilefunc, f, "c_call", shown))) {
+        r = t->call(ts, callee, args, nargs, kwnames);
+        /* The profiler may have been removed meanwhile (setprofile(None)). */
+        if (!IS_NONE(ts->profilefunc)) {
+            vm_push(ts, r);
+            bool raised = IS_ERROR(r);
+            if (IS_ERROR(call_tracer(ts, ts->profilefunc, f, raised ? "c_exception" : "c_return", shown)))
+                r = ERROR_VAL;
+            vm_pop(ts);
+        }
+    }
+    vm_pop(ts);
+    return r;
+}
+
 /* ---- sys.settrace / sys.setprofile ---------------------------------------- */
 
 /* Turns tracing on or off for the thread. The frames running now are not

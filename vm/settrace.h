@@ -29,6 +29,12 @@ bool tracer_instruction(TState *ts, Frame *f, uint32_t ins);
 bool tracer_exception(TState *ts, Frame *f);
 /* f is left by the pending exception: the return event with None. */
 bool tracer_unwind(TState *ts, Frame *f);
+/* A call from f's code to something that is not a mini function, while
+ * its thread traces (the dispatch loop tests ts->tracing only there): for
+ * a built-in function or method with a profiler set, the c_call event,
+ * the call, then c_return or c_exception, as CPython's; else just the
+ * call. */
+Value tracer_call(TState *ts, Frame *f, Value callee, Value *args, int nargs, struct ObjTuple *kwnames);
 
 extern const struct TypeSpec frame_type_spec;
 /* A frame object for a frame that has ended (a traceback entry's tb_frame):

@@ -80,15 +80,25 @@ int vm_current_line(TState *ts) {
     return 0;
 }
 
-bool vm_super_context(TState *ts, ObjType **type, Value *self) {
+const char *vm_super_context(TState *ts, ObjType **type, Value *self) {
     Frame *f = &ts->frames[ts->frame_count - 1];
-    if (!f->fn || !f->fn->klass || f->fn->code->argcount < 1) return false;
+    if (!f->fn) return "super(): no current frame";
+    ObjCode *code = f->fn->code;
+    if (code->argcount < 1) return "super(): no arguments";
     Value first = f->base[0];
     if (IS_CELL(first)) first = cell_get(AS_CELL(first));
-    if (IS_EMPTY(first)) return false;
-    *type = f->fn->klass;
-    *self = first;
-    return true;
+    if (IS_EMPTY(first)) return "super(): arg[0] deleted";
+    /* The __class__ cell the compiler gave the function (a free variable). */
+    for (uint32_t i = code->nlocals - code->nfree; i < code->nlocals; i++) {
+        if (code->varnames[i] != ts->interp->names.class_) continue;
+        Value cls = IS_CELL(f->base[i]) ? cell_get(AS_CELL(f->base[i])) : EMPTY_VAL;
+        if (IS_EMPTY(cls)) return "super(): empty __class__ cell";
+        if (!IS_TYPE(cls)) return "super(): __class__ is not a type";
+        *type = AS_TYPE(cls);
+        *self = first;
+        return NULL;
+    }
+    return "super(): __class__ cell not found";
 }
 
 static void safepoint_gc(TState *ts) {
@@ -410,13 +420,13 @@ Value vm_run_class_body(TState *ts, ObjFunction *body, ObjDict *ns) {
         return ERROR_VAL;
     }
     f->flags = FRAME_ENTRY;
-    f->locals = ns;
+    f->locals = &ns->obj;
     Value r = run(ts);
     vm_leave_native(ts);
     return r;
 }
 
-Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) {
+Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, Value locals) {
     ObjFunction *fn = function_new(ts, code, globals);
     if (!fn) return ERROR_VAL;
     Frame *owner = stack_owner(ts);
@@ -429,7 +439,7 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) 
         Frame *f = push_frame(ts, fn, base);
         if (f) {
             f->flags = FRAME_ENTRY;
-            f->locals = locals;
+            f->locals = AS_OBJ(locals);
             r = run(ts);
         }
         vm_leave_native(ts);
@@ -438,7 +448,7 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, ObjDict *locals) 
     return r;
 }
 
-Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, globals); }
+Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, OBJ_VAL(globals)); }
 
 /* What a generator's run came to: the frame's exit said how it ended (a
  * return or a yield, in ts->gen_returned). A StopIteration escaping the
@@ -565,24 +575,30 @@ static inline __attribute__((always_inline)) Value load_global(TState *ts, ObjFu
     return name_error(ts, name);
 }
 
-/* The namespace a class body runs in when __prepare__ made it a dict
- * subclass: its __getitem__/__setitem__/__delitem__ run, as CPython's item
- * protocol on a namespace that is not exactly a dict (enum's member dict
- * sees each name the body binds). NULL for a plain dict. */
-static ObjDict *custom_namespace(TState *ts, Frame *frame) {
-    ObjDict *l = frame->locals;
-    return l && l->obj.type != ts->interp->types.dict ? l : NULL;
+/* The namespace a body runs in when it is not exactly a dict (a class's
+ * __prepare__ made a dict subclass, exec got a mapping): its
+ * __getitem__/__setitem__/__delitem__ run, as CPython's item protocol
+ * (enum's member dict sees each name the body binds). NULL for a plain
+ * dict. */
+static Obj *custom_namespace(TState *ts, Frame *frame) {
+    Obj *l = frame->locals;
+    return l && l->type != ts->interp->types.dict ? l : NULL;
+}
+
+/* Where STORE_NAME and friends write when the namespace is a plain dict. */
+static ObjDict *plain_namespace(Frame *frame) {
+    return frame->locals ? (ObjDict *)frame->locals : frame->fn->globals;
 }
 
 static Value load_name(TState *ts, Frame *frame, ObjStr *name) {
-    ObjDict *custom = custom_namespace(ts, frame);
+    Obj *custom = custom_namespace(ts, frame);
     if (custom) {
         Value v = ops_getitem(ts, OBJ_VAL(custom), OBJ_VAL(name));
         if (!IS_ERROR(v)) return v;
         if (!err_matches(ts, ts->interp->exc.KeyError)) return v;
         err_clear(ts);
     } else if (frame->locals) {
-        Value v = dict_get(ts, frame->locals, OBJ_VAL(name));
+        Value v = dict_get(ts, (ObjDict *)frame->locals, OBJ_VAL(name));
         if (!IS_EMPTY(v)) return v;
     }
     Value v = dict_get_str(frame->fn->globals, name);
@@ -776,10 +792,10 @@ static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, boo
     Value *items = NULL;
     size_t n = 0;
     Value *owned = NULL;
-    if (IS_EXACT_TUPLE(ts, seq)) {
+    if (IS_TUPLE_ITER(ts, seq)) {
         items = AS_TUPLE(seq)->items;
         n = AS_TUPLE(seq)->len;
-    } else if (IS_EXACT_LIST(ts, seq)) {
+    } else if (IS_LIST_ITER(ts, seq)) {
         owned = list_snapshot(ts, AS_LIST(seq), &n);
         if (!owned && n) return false;
         items = owned;
@@ -890,7 +906,14 @@ static Value import_from(TState *ts, Value module, ObjStr *name) {
                       partly, m->name->data, why, IS_STR(file) ? AS_STR(file)->data : "unknown location");
 }
 
-static bool import_star(TState *ts, Value module, ObjDict *globals) {
+/* Binds a name in a namespace: a dict, or any mapping (exec's locals). */
+static bool namespace_set(TState *ts, Value target, Value name, Value v) {
+    if (IS_DICT(target) && AS_OBJ(target)->type == ts->interp->types.dict)
+        return dict_set(ts, AS_DICT(target), name, v) == 0;
+    return ops_setitem(ts, target, name, v) == 0;
+}
+
+static bool import_star(TState *ts, Value module, Value target) {
     if (!IS_MODULE(module)) {
         err_format(ts, ts->interp->exc.TypeError, "import * needs a module");
         return false;
@@ -905,7 +928,7 @@ static bool import_star(TState *ts, Value module, ObjDict *globals) {
             if (!IS_STR(names->items[i])) continue;
             ObjStr *name = str_intern_obj(ts, AS_STR(names->items[i]));
             Value v = ops_getattr(ts, module, name);
-            if (IS_ERROR(v) || dict_set_str(ts, globals, name, v) < 0) {
+            if (IS_ERROR(v) || !namespace_set(ts, target, OBJ_VAL(name), v)) {
                 vm_pop(ts);
                 return false;
             }
@@ -917,7 +940,7 @@ static bool import_star(TState *ts, Value module, ObjDict *globals) {
     Value key, value;
     while (dict_next(ns, &pos, &key, &value)) {
         if (IS_STR(key) && AS_STR(key)->data[0] != '_')
-            if (dict_set(ts, globals, key, value) < 0) return false;
+            if (!namespace_set(ts, target, key, value)) return false;
     }
     return true;
 }
@@ -1294,8 +1317,8 @@ dispatch_op:
     }
     TARGET(STORE_NAME) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        ObjDict *custom = custom_namespace(ts, frame);
+        ObjDict *ns = plain_namespace(frame);
+        Obj *custom = custom_namespace(ts, frame);
         if (custom ? ops_setitem(ts, OBJ_VAL(custom), OBJ_VAL(code->names[arg]), TOP()) < 0
                    : dict_set_str(ts, ns, code->names[arg], TOP()) < 0)
             goto error;
@@ -1304,17 +1327,28 @@ dispatch_op:
     }
     TARGET(SETUP_ANNOTATIONS) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        if (IS_EMPTY(dict_get_str(ns, ts->interp->names.annotations))) {
+        Obj *custom = custom_namespace(ts, frame);
+        Value name = OBJ_VAL(ts->interp->names.annotations);
+        Value have = custom ? ops_getitem(ts, OBJ_VAL(custom), name)
+                            : dict_get_str(plain_namespace(frame), ts->interp->names.annotations);
+        if (IS_ERROR(have)) {
+            if (!err_matches(ts, ts->interp->exc.KeyError)) goto error;
+            err_clear(ts);
+            have = EMPTY_VAL;
+        }
+        if (IS_EMPTY(have)) {
             ObjDict *d = dict_new(ts);
-            if (!d || dict_set_str(ts, ns, ts->interp->names.annotations, OBJ_VAL(d)) < 0) goto error;
+            if (!d) goto error;
+            if (custom ? ops_setitem(ts, OBJ_VAL(custom), name, OBJ_VAL(d)) < 0
+                       : dict_set_str(ts, plain_namespace(frame), ts->interp->names.annotations, OBJ_VAL(d)) < 0)
+                goto error;
         }
         DISPATCH();
     }
     TARGET(DELETE_NAME) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        ObjDict *custom = custom_namespace(ts, frame);
+        ObjDict *ns = plain_namespace(frame);
+        Obj *custom = custom_namespace(ts, frame);
         int r;
         if (custom) {
             r = ops_setitem(ts, OBJ_VAL(custom), OBJ_VAL(code->names[arg]), EMPTY_VAL) < 0 ? -1 : 1;
@@ -1333,8 +1367,16 @@ dispatch_op:
         DISPATCH();
     }
     TARGET(LOAD_CLASSDEREF) {
+        SAVE_STATE();
         ObjStr *name = code->varnames[arg >> 12];
-        Value v = frame->locals ? dict_get_str(frame->locals, name) : EMPTY_VAL;
+        Obj *custom = custom_namespace(ts, frame);
+        Value v = custom ? ops_getitem(ts, OBJ_VAL(custom), OBJ_VAL(name))
+                  : frame->locals ? dict_get_str((ObjDict *)frame->locals, name) : EMPTY_VAL;
+        if (IS_ERROR(v)) {
+            if (!err_matches(ts, ts->interp->exc.KeyError)) goto error;
+            err_clear(ts);
+            v = EMPTY_VAL;
+        }
         if (IS_EMPTY(v)) {
             v = cell_get(AS_CELL(locals[arg >> 12]));
             if (IS_EMPTY(v)) {
@@ -1419,6 +1461,7 @@ dispatch_op:
     }
     TARGET(BINARY_SUBSCR) {
         Value key = sp[-1], obj = sp[-2];
+        /* Exact types only: a subclass may override __getitem__. */
         if (IS_INT(key)) {
             int64_t i = AS_INT(key);
             if (IS_EXACT_LIST(ts, obj)) {
@@ -1949,7 +1992,7 @@ dispatch_op:
     }
     TARGET(UNPACK_SEQUENCE) {
         Value seq = TOP();
-        if (IS_EXACT_TUPLE(ts, seq) && AS_TUPLE(seq)->len == arg) {
+        if (IS_TUPLE_ITER(ts, seq) && AS_TUPLE(seq)->len == arg) {
             ObjTuple *t = AS_TUPLE(seq);
             sp--;
             for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
@@ -2141,8 +2184,7 @@ dispatch_op:
     }
     TARGET(IMPORT_STAR) {
         SAVE_STATE();
-        ObjDict *ns = frame->locals ? frame->locals : frame->fn->globals;
-        if (!import_star(ts, TOP(), ns)) goto error;
+        if (!import_star(ts, TOP(), frame->locals ? OBJ_VAL(frame->locals) : OBJ_VAL(frame->fn->globals))) goto error;
         sp--;
         DISPATCH();
     }
@@ -2345,6 +2387,8 @@ do_call:
             r = make_generator(ts, AS_FUNCTION(callee), call_args, call_nargs, call_kwnames);
         } else if (!t->call) {
             r = err_type_not(ts, callee, "callable");
+        } else if (ts->tracing) {
+            r = tracer_call(ts, frame, callee, call_args, call_nargs, call_kwnames);
         } else {
             r = t->call(ts, callee, call_args, call_nargs, call_kwnames);
         }
@@ -2425,13 +2469,19 @@ Value vm_locals(TState *ts) {
 }
 
 Value vm_frame_locals(TState *ts, Frame *f) {
-    if (f->locals) return OBJ_VAL(f->locals);
-    /* A function's locals live in its frame: a snapshot of the bound ones,
-     * cells and free variables read through. */
+    if (f->locals && !(f->flags & FRAME_LOCALS_DICT)) return OBJ_VAL(f->locals);
+    /* A function's locals live in its frame: its dict (made at the first
+     * call, kept by the frame, as CPython's f_locals) gets the bound ones,
+     * cells and free variables read through, and loses the unbound ones;
+     * other names (put there by exec) stay. */
     ObjCode *code = f->fn->code;
-    ObjDict *d = dict_new(ts);
-    if (!d) return ERROR_VAL;
-    vm_push(ts, OBJ_VAL(d));
+    if (!f->locals) {
+        ObjDict *made = dict_new(ts);
+        if (!made) return ERROR_VAL;
+        f->locals = &made->obj;
+        f->flags |= FRAME_LOCALS_DICT;
+    }
+    ObjDict *d = (ObjDict *)f->locals;
     uint32_t first_free = code->nlocals - code->nfree;
     for (uint32_t i = 0; i < code->nlocals; i++) {
         Value v = f->base[i];
@@ -2439,11 +2489,9 @@ Value vm_frame_locals(TState *ts, Frame *f) {
         for (uint32_t k = 0; k < code->ncells && !cell; k++) cell = code->cell_locals[k] == i;
         if (cell && IS_CELL(v)) v = AS_CELL(v)->value;
         else if (cell) v = EMPTY_VAL; /* not made yet: the frame has not started */
-        if (!IS_EMPTY(v) && dict_set_str(ts, d, code->varnames[i], v) < 0) {
-            vm_pop(ts);
+        if (IS_EMPTY(v) ? dict_delete(ts, d, OBJ_VAL(code->varnames[i])) < 0
+                        : dict_set_str(ts, d, code->varnames[i], v) < 0)
             return ERROR_VAL;
-        }
     }
-    vm_pop(ts);
     return OBJ_VAL(d);
 }

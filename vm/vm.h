@@ -24,7 +24,7 @@ Value vm_call_method(TState *ts, Value func, Value self, Value *args, int nargs,
 /* Runs a module's top-level code with `globals` as its namespace. */
 Value vm_run_module(TState *ts, struct ObjCode *code, struct ObjDict *globals);
 /* Runs top-level code (exec, eval) with its names in `locals` first. */
-Value vm_run_code(TState *ts, struct ObjCode *code, struct ObjDict *globals, struct ObjDict *locals);
+Value vm_run_code(TState *ts, struct ObjCode *code, struct ObjDict *globals, Value locals);
 /* Calls a mini function: binds arguments into a new frame and runs it. */
 Value vm_call_function(TState *ts, struct ObjFunction *fn, Value *args, int nargs,
                        struct ObjTuple *kwnames);
@@ -43,8 +43,9 @@ void vm_generator_finish_delegation(struct ObjGenerator *gen);
 /* Runs a class body with `ns` as its namespace (the class statement). */
 Value vm_run_class_body(TState *ts, struct ObjFunction *body, struct ObjDict *ns);
 /* For super() without arguments: the class the running method was defined
- * in (its __class__ cell) and its first argument. */
-bool vm_super_context(TState *ts, ObjType **type, Value *self);
+ * in (its __class__ cell) and its first argument; NULL, or CPython's
+ * RuntimeError message when there are none. */
+const char *vm_super_context(TState *ts, ObjType **type, Value *self);
 
 /* Counts a C-level re-entry (slots calling mini code recursively, e.g. a
  * __repr__ that reprs itself): false after raising RecursionError. */
