@@ -2262,6 +2262,92 @@ static Value mp_rebuild(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return err_format(ts, ts->interp->exc.TypeError, "_rebuild: %s objects are not rebuilt", type->name->data);
 }
 
+/* At most this many descriptors go in one send_fds() (Linux's SCM_MAX_FD). */
+#define MP_MAX_PASSED_FDS 253
+
+/* send_fds(sock, fds): one byte carrying the descriptors fds (SCM_RIGHTS)
+ * on a Unix socket: how a forkserver client hands over the descriptors a
+ * new child needs (multiprocessing/forkserver.mini). */
+static Value mp_send_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "send_fds", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    int sock;
+    if (!fd_arg(ts, args[0], &sock)) return ERROR_VAL;
+    ObjList *list = ops_to_list(ts, args[1]);
+    if (!list) return ERROR_VAL;
+    size_t n = list_len(list);
+    if (n > MP_MAX_PASSED_FDS)
+        return err_format(ts, ts->interp->exc.ValueError, "cannot pass more than %d descriptors",
+                          MP_MAX_PASSED_FDS);
+    int fds[MP_MAX_PASSED_FDS];
+    for (size_t i = 0; i < n; i++)
+        if (!fd_arg(ts, list_get(list, i), &fds[i])) return ERROR_VAL;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MP_MAX_PASSED_FDS)];
+    } control;
+    memset(&control, 0, sizeof control);
+    char byte = 'F';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    }
+    ssize_t r;
+    do r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return NONE_VAL;
+}
+
+/* recv_fds(sock) -> the descriptors of one send_fds() (a list, made
+ * close-on-exec), or None at the end of the stream. Waits detached. */
+static Value mp_recv_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "recv_fds", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int sock;
+    if (!fd_arg(ts, args[0], &sock)) return ERROR_VAL;
+    int w = wait_readable(ts, sock, -1);
+    if (w < 0) return ERROR_VAL;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MP_MAX_PASSED_FDS)];
+    } control;
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t r;
+    do r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    if (r == 0) return NONE_VAL;
+    ObjList *out = list_new(ts, 0);
+    vm_push(ts, out ? OBJ_VAL(out) : NONE_VAL);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int fds[MP_MAX_PASSED_FDS];
+        memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+        for (size_t i = 0; i < count; i++)
+            if (!out || list_append(ts, out, INT_VAL(fds[i])) < 0) {
+                close(fds[i]);
+                out = NULL;
+            }
+    }
+    vm_pop(ts);
+    if (msg.msg_flags & MSG_CTRUNC) {
+        if (out)
+            for (size_t i = 0; i < list_len(out); i++) close((int)AS_INT(list_get(out, i)));
+        return err_format(ts, ts->interp->exc.OSError, "recv_fds: descriptors were lost (too many)");
+    }
+    return out ? OBJ_VAL(out) : ERROR_VAL;
+}
+
 /* run_main(path): in a spawned child, runs the parent's main script as
  * module __mp_main__ (registered in sys.modules); returns the module. */
 static Value mp_run_main(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -2273,6 +2359,8 @@ static Value mp_run_main(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 
 static const NativeDef mp_functions[] = {
     {"run_main", mp_run_main},
+    {"send_fds", mp_send_fds},
+    {"recv_fds", mp_recv_fds},
     {"_rebuild", mp_rebuild},
     {"exit_child", mp_exit_child},
     {"cpu_count", mp_cpu_count},
