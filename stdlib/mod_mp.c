@@ -1654,7 +1654,9 @@ static Value shared_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     ObjStr *code = str_new(ts, &s->ctype->code, 1);
     if (!code) return ERROR_VAL;
     Value items[3] = {OBJ_VAL(code), INT_VAL(s->count), s->lock};
+    vm_push(ts, OBJ_VAL(code));
     ObjTuple *params = tuple_from(ts, items, 3);
+    vm_pop(ts);
     if (!params) return ERROR_VAL;
     return reduce_for_child(ts, args[0], &s->shm_fd, 1, OBJ_VAL(params));
 }
