@@ -216,6 +216,7 @@ static const BuiltinModule builtin_modules[] = {
     {"errno", mod_errno_init},
     {"_thread", mod_thread_init},
     {"_mp", mod_mp_init},
+    {"_posixshmem", mod_posixshmem_init},
     {"_queue", mod_queue_init},
     {"_collections", mod_collections_init},
     {"_random", mod_random_init},

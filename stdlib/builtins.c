@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "runtime/args.h"
+#include "runtime/buffer.h"
+#include "runtime/bytes.h"
 #include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
@@ -1128,15 +1130,27 @@ static Value builtin_bin(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 static Value builtin_ord(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "ord", nargs, kwnames, 1, 1)) return ERROR_VAL;
     Value v = args[0];
-    if (!IS_STR(v))
+    size_t len;
+    int64_t code = -1;
+    if (IS_STR(v)) {
+        ObjStr *s = AS_STR(v);
+        size_t n;
+        len = s->nchars;
+        if (len == 1) code = str_utf8_decode(s->data, s->len, &n);
+    } else if (IS_BYTES(v) || IS_BYTEARRAY(v)) {
+        Buffer view;
+        if (!buffer_get(ts, v, &view, BUF_READ)) return ERROR_VAL;
+        len = view.len;
+        if (len == 1) code = (unsigned char)view.buf[0];
+        buffer_release(ts, &view);
+    } else {
         return err_format(ts, EXCS(ts)->TypeError, "ord() expected string of length 1, but %s found",
                           ops_type_name(ts, v));
-    ObjStr *s = AS_STR(v);
-    if (s->nchars != 1)
+    }
+    if (code < 0)
         return err_format(ts, EXCS(ts)->TypeError, "ord() expected a character, but string of length %zu found",
-                          s->nchars);
-    size_t n;
-    return INT_VAL(str_utf8_decode(s->data, s->len, &n));
+                          len);
+    return INT_VAL(code);
 }
 
 static Value builtin_chr(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {

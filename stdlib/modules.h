@@ -22,6 +22,7 @@ bool mod_posix_init(TState *ts, struct ObjDict *ns);
 bool mod_errno_init(TState *ts, struct ObjDict *ns);
 bool mod_thread_init(TState *ts, struct ObjDict *ns);
 bool mod_mp_init(TState *ts, struct ObjDict *ns);
+bool mod_posixshmem_init(TState *ts, struct ObjDict *ns);
 bool mod_queue_init(TState *ts, struct ObjDict *ns);
 bool mod_collections_init(TState *ts, struct ObjDict *ns);
 bool mod_random_init(TState *ts, struct ObjDict *ns);
