@@ -82,6 +82,7 @@ static DictTable *table_new(TState *ts, size_t nslots) {
     t->nslots = nslots;
     t->nentries = 0;
     t->capacity = t->usable = usable_for(nslots);
+    atomic_init(&t->key_bits, 0);
     memset(t->indices, 0xFF, nslots * sizeof(int32_t)); /* IX_EMPTY */
     t->entries = (DictEntry *)((char *)t->indices + indices_bytes(nslots));
     return t;
@@ -115,15 +116,34 @@ static size_t free_slot(const DictTable *t, int64_t hash) {
 }
 
 /* Appends an entry and publishes it at index slot `slot` (lock held). */
+static void add_key_bit(DictTable *t, int64_t hash) {
+    atomic_store_explicit(&t->key_bits, atomic_load_explicit(&t->key_bits, memory_order_relaxed) | dict_key_bit(hash),
+                          memory_order_relaxed);
+}
+
 static void append_entry(DictTable *t, size_t slot, Value key, int64_t hash, Value value) {
     size_t pos = t->nentries;
     DictEntry *e = &t->entries[pos];
+    add_key_bit(t, hash);
     h_put(&e->hash, hash);
     v_put(&e->value, value);
     v_put(&e->key, key);
     ix_put(t, slot, (int32_t)pos);
     nentries_put(t, pos + 1);
     t->usable--;
+}
+
+/* Adds the live entries of `src` to the fresh, unpublished table t. */
+static void copy_entries(DictTable *t, const DictTable *src) {
+    for (size_t i = 0; i < src->nentries; i++) {
+        const DictEntry *e = &src->entries[i];
+        if (IS_EMPTY(e->key)) continue;
+        size_t slot = free_slot(t, e->hash);
+        t->entries[t->nentries] = *e;
+        t->indices[slot] = (int32_t)t->nentries++;
+        t->usable--;
+        add_key_bit(t, e->hash);
+    }
 }
 
 /* Rebuilds d's table with `nslots` index slots, dropping deleted entries
@@ -134,14 +154,7 @@ static bool rebuild_locked(TState *ts, ObjDict *d, size_t nslots) {
     DictTable *t = table_new(ts, nslots);
     if (!t) return false;
     if (old) {
-        for (size_t i = 0; i < old->nentries; i++) {
-            DictEntry *e = &old->entries[i];
-            if (IS_EMPTY(e->key)) continue;
-            size_t slot = free_slot(t, e->hash);
-            t->entries[t->nentries] = *e;
-            t->indices[slot] = (int32_t)t->nentries++;
-            t->usable--;
-        }
+        copy_entries(t, old);
     }
     atomic_store_explicit(&d->table, t, memory_order_release);
     version_bump(d);
@@ -532,14 +545,7 @@ ObjDict *dict_copy(TState *ts, ObjDict *d) {
         DictTable *t = table_new(ts, slots_for(n));
         ok = t != NULL;
         if (t) {
-            for (size_t i = 0; i < src->nentries; i++) {
-                DictEntry *e = &src->entries[i];
-                if (IS_EMPTY(e->key)) continue;
-                size_t slot = free_slot(t, e->hash);
-                t->entries[t->nentries] = *e;
-                t->indices[slot] = (int32_t)t->nentries++;
-                t->usable--;
-            }
+            copy_entries(t, src);
             atomic_store_explicit(&r->table, t, memory_order_relaxed);
             atomic_store_explicit(&r->count, t->nentries, memory_order_relaxed);
         }

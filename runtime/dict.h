@@ -29,6 +29,10 @@ typedef struct DictTable {
     size_t usable;    /* insertions left before a rebuild; deletions don't
                          give any back, so empty index slots never run out */
     DictEntry *entries;
+    /* Bit (hash & 63) of every key ever added (deletions clear none): a
+     * key whose bit is clear is surely absent. The VM asks that of an
+     * instance dict on every cached method call (is the method shadowed?). */
+    _Atomic uint64_t key_bits;
     int32_t indices[]; /* -1 empty, -2 deleted, else entry position */
 } DictTable;
 
@@ -38,6 +42,14 @@ typedef struct ObjDict {
     DictTable *_Atomic table;
     _Atomic uint32_t keys_version; /* bumped when a key is added or removed */
 } ObjDict;
+
+static inline uint64_t dict_key_bit(int64_t hash) { return (uint64_t)1 << ((uint64_t)hash & 63); }
+/* False when d surely has no key of this hash: one load and a test, no
+ * probing. */
+static inline bool dict_may_have_hash(ObjDict *d, int64_t hash) {
+    DictTable *t = atomic_load_explicit(&d->table, memory_order_acquire);
+    return t && (atomic_load_explicit(&t->key_bits, memory_order_relaxed) & dict_key_bit(hash));
+}
 
 #define IS_DICT(v) IS_KIND(v, OBJ_DICT)
 #define AS_DICT(v) ((ObjDict *)AS_OBJ(v))

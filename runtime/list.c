@@ -131,6 +131,16 @@ Value list_get(const ObjList *list, size_t index) {
     return slot_get(&a->items[index]);
 }
 
+bool list_set_index(TState *ts, ObjList *list, int64_t index, Value v) {
+    obj_lock(ts, &list->obj);
+    int64_t n = (int64_t)len_locked(list);
+    if (index < 0) index += n;
+    bool in_range = index >= 0 && index < n;
+    if (in_range) slot_put(&array_locked(list)->items[index], v);
+    obj_unlock(ts, &list->obj);
+    return in_range;
+}
+
 void list_set(TState *ts, ObjList *list, size_t index, Value v) {
     obj_lock(ts, &list->obj);
     if (index < len_locked(list)) slot_put(&array_locked(list)->items[index], v);
@@ -544,6 +554,11 @@ static int list_setitem(TState *ts, Value self, Value key, Value value) {
     int64_t i;
     switch (seq_subscript(ts, key, &i)) {
     case 1: {
+        if (!IS_EMPTY(value)) {
+            if (list_set_index(ts, l, i, value)) return 0;
+            err_format(ts, EXC(ts)->IndexError, "list assignment index out of range");
+            return -1;
+        }
         obj_lock(ts, &l->obj);
         int64_t n = (int64_t)len_locked(l);
         if (i < 0) i += n;
@@ -552,8 +567,7 @@ static int list_setitem(TState *ts, Value self, Value key, Value value) {
             err_format(ts, EXC(ts)->IndexError, "list assignment index out of range");
             return -1;
         }
-        if (IS_EMPTY(value)) replace_locked(ts, l, (size_t)i, (size_t)i + 1, NULL, 0);
-        else slot_put(&array_locked(l)->items[i], value);
+        replace_locked(ts, l, (size_t)i, (size_t)i + 1, NULL, 0);
         obj_unlock(ts, &l->obj);
         return 0;
     }
@@ -591,7 +605,9 @@ Value list_reversed(TState *ts, ObjList *list) {
 }
 
 int list_extend(TState *ts, ObjList *list, Value iterable) {
-    if (IS_LIST(iterable) || IS_TUPLE(iterable)) {
+    /* Exact lists and tuples only: a subclass's own __iter__ decides. */
+    ObjType *type = IS_OBJ(iterable) ? OBJ_TYPE(iterable) : NULL;
+    if (type == ts->interp->types.list || type == ts->interp->types.tuple) {
         size_t m;
         Value *owned = NULL, *src;
         if (IS_LIST(iterable)) {

@@ -36,6 +36,9 @@ size_t list_len(const ObjList *list);
 /* EMPTY_VAL when index is out of range (no exception raised). */
 Value list_get(const ObjList *list, size_t index);
 void list_set(TState *ts, ObjList *list, size_t index, Value v);
+/* list[index] = v as one step (a negative index counts from the end);
+ * false, raising nothing, when index is out of range. */
+bool list_set_index(TState *ts, ObjList *list, int64_t index, Value v);
 /* A snapshot of the items, for C code that iterates while mini code may
  * run: the caller frees it with gc_free_buffer(items, n * sizeof(Value)). */
 Value *list_snapshot(TState *ts, ObjList *list, size_t *n);

@@ -342,8 +342,9 @@ ObjList *ops_to_list(TState *ts, Value iterable) {
 }
 
 ObjTuple *ops_to_tuple(TState *ts, Value iterable) {
-    if (IS_TUPLE(iterable)) return AS_TUPLE(iterable);
-    if (IS_LIST(iterable)) {
+    /* Exact ones only: a subclass's own __iter__ decides. */
+    if (IS_TUPLE(iterable) && OBJ_TYPE(iterable) == ts->interp->types.tuple) return AS_TUPLE(iterable);
+    if (IS_LIST(iterable) && OBJ_TYPE(iterable) == ts->interp->types.list) {
         size_t n;
         Value *items = list_snapshot(ts, AS_LIST(iterable), &n);
         if (!items && n) return NULL;

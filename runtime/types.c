@@ -255,9 +255,8 @@ void types_init(TState *ts) {
     err_init_types(ts);
 }
 
-ObjType *val_type(TState *ts, Value v) {
+ObjType *val_type_unboxed(TState *ts, Value v) {
     BuiltinTypes *types = &ts->interp->types;
-    if (IS_OBJ(v)) return AS_OBJ(v)->type;
     if (IS_INT(v)) return types->int_;
     if (IS_FLOAT(v)) return types->float_;
     if (IS_BOOL(v)) return types->bool_;

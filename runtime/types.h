@@ -50,8 +50,13 @@ typedef struct TypeSpec {
 void types_init(TState *ts);
 /* Makes a type from a spec, deriving from base (NULL: object). */
 ObjType *type_from_spec(TState *ts, const TypeSpec *spec, ObjType *base);
-/* The type of any value, including unboxed ones. */
-ObjType *val_type(TState *ts, Value v);
+/* The type of an unboxed value (int, float, bool, None, ...). */
+ObjType *val_type_unboxed(TState *ts, Value v);
+/* The type of any value, including unboxed ones. Inline: the VM and the
+ * generic operations ask it on every step. */
+static inline ObjType *val_type(TState *ts, Value v) {
+    return IS_OBJ(v) ? AS_OBJ(v)->type : val_type_unboxed(ts, v);
+}
 /* Is `type` `base` or a subclass of it? */
 bool type_is_subtype(const ObjType *type, const ObjType *base);
 /* Attribute lookup along the MRO, no descriptors applied: EMPTY_VAL if

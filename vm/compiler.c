@@ -917,7 +917,11 @@ static uint32_t emit(Compiler *c, Opcode op, uint32_t arg) {
     }
     uint32_t at = emit_word(c, INSTR_MAKE(op, arg));
     adjust_depth(c, opcode_stack_effect(op, arg, 0));
-    if (opcode_words[op] == 2 && op != OP_COMPARE_JUMP_IF_FALSE) emit_word(c, c->ncaches++);
+    if (opcode_words[op] == 2 && op != OP_COMPARE_JUMP_IF_FALSE) {
+        emit_word(c, c->ncaches);
+        bool attr = op == OP_LOAD_ATTR || op == OP_STORE_ATTR || op == OP_LOAD_METHOD;
+        c->ncaches += attr ? MINI_ATTR_CACHE_WAYS : 1;
+    }
     return at;
 }
 

@@ -31,6 +31,12 @@
  * result of an MRO walk, per (class, name), valid while no class changes.
  * 4096 covers the working set of class-heavy programs in 128 KiB. */
 #define MINI_TYPE_CACHE_SIZE 4096
+/* Entries (ways) of each attribute and method inline cache in the bytecode,
+ * one per class: a base class's method that runs on instances of a few
+ * subclasses (a scheduler's task kinds, a solver's constraint kinds) reads
+ * self's attributes and calls self's methods at sites that see each of
+ * those classes in turn, and keeps hitting with one way per class. */
+#define MINI_ATTR_CACHE_WAYS 4
 /* Objects up to this size come from per-thread free lists of 16-byte size
  * classes (no malloc, no lock); larger ones from malloc. */
 #define MINI_GC_SMALL_MAX 256
@@ -38,8 +44,13 @@
 #define MINI_GC_CHUNK_BYTES (256 * 1024)
 
 /* First collection after this many bytes; later ones when the heap has
- * grown by MINI_GC_GROWTH times what survived the last collection. */
-#define MINI_GC_INITIAL_THRESHOLD (8 * 1024 * 1024)
+ * grown by MINI_GC_GROWTH times what survived the last collection, and
+ * never sooner than this. Small, so that a program with little live data
+ * reuses freed blocks while they are still in the CPU's cache (about the
+ * size of one core's L2): sweeping and re-allocating 8 MiB of cold blocks
+ * cost programs that make many short-lived objects up to half their time
+ * (bench/README.md), while a collection of a small heap costs about 30 us. */
+#define MINI_GC_INITIAL_THRESHOLD (1024 * 1024)
 #define MINI_GC_GROWTH 2
 /* gc.get_threshold()'s first number as CPython's default (700 objects);
  * gc.set_threshold(n) scales the smallest byte threshold above by

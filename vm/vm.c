@@ -605,6 +605,82 @@ static uint32_t type_epoch(TState *ts) {
     return atomic_load_explicit(&ts->interp->type_epoch, memory_order_relaxed);
 }
 
+/* Finds the way of a site's cache (MINI_ATTR_CACHE_WAYS entries) filled
+ * for `type` under `epoch`: its entry in *out. */
+static bool attr_cache_way(_Atomic uint64_t *cache, ObjType *type, uint32_t epoch, uint64_t *out) {
+    for (int w = 0; w < MINI_ATTR_CACHE_WAYS; w++) {
+        uint64_t c = atomic_load_explicit(&cache[w], memory_order_relaxed);
+        if (ATTR_CACHE_HIT(c, type, epoch)) {
+            *out = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Puts a fresh entry first in a site's cache. The entries of other types
+ * move one way down (the last falls off) unless the first is stale or for
+ * the same type, which the new entry replaces. Each way is one atomic word
+ * naming its own type and epoch, so with the GIL off a reader that sees
+ * ways from before and after a store still only uses entries that match. */
+static void attr_cache_store(_Atomic uint64_t *cache, uint64_t entry, uint32_t epoch) {
+    uint64_t first = atomic_load_explicit(&cache[0], memory_order_relaxed);
+    bool live = first != 0 && ((first >> 16) & 0xffff) == (epoch & 0xffff);
+    if (live && (first >> 32) != (entry >> 32))
+        for (int w = MINI_ATTR_CACHE_WAYS - 1; w > 0; w--)
+            atomic_store_explicit(&cache[w], atomic_load_explicit(&cache[w - 1], memory_order_relaxed),
+                                  memory_order_relaxed);
+    atomic_store_explicit(&cache[0], entry, memory_order_relaxed);
+}
+
+/* An attribute cache payload with this bit names a __slots__ value (the
+ * index after the instance header) rather than an instance dict entry. */
+#define ATTR_SLOT 0x8000u
+
+/* An instance's attribute where its cache entry says, or EMPTY_VAL when it
+ * is not there (unset slot, entry moved): the caller takes the slow path.
+ * A slot is one word, loaded whole (GIL off: old or new value, no mix). */
+static Value attr_cached_get(Value obj, ObjStr *name, uint32_t pos) {
+    if (pos & ATTR_SLOT)
+        return __atomic_load_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], __ATOMIC_ACQUIRE);
+    ObjDict *idict = instance_dict_fast(obj);
+    return idict ? dict_cached_get(idict, name, pos) : EMPTY_VAL;
+}
+
+static bool attr_cached_set(TState *ts, Value obj, ObjStr *name, uint32_t pos, Value value) {
+    if (pos & ATTR_SLOT) {
+        __atomic_store_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], value, __ATOMIC_RELEASE);
+        return true;
+    }
+    ObjDict *idict = instance_dict_fast(obj);
+    return idict && dict_cached_set(ts, idict, name, pos, value);
+}
+
+/* After a slow attribute load or store on an instance whose class uses the
+ * generic protocol, remembers where the attribute lives: a __slots__ member
+ * of the class (a data descriptor, so it wins over any dict), or, when the
+ * class has nothing of that name, the entry in the instance dict. `epoch`
+ * is the one read before the access, so a class changed meanwhile leaves a
+ * stale entry that never hits. */
+static void attr_cache_fill(TState *ts, _Atomic uint64_t *cache, Value obj, ObjStr *name, uint32_t epoch,
+                            bool store) {
+    ObjType *type = OBJ_TYPE(obj), *object = ts->interp->types.object;
+    if (store ? type->setattr != object->setattr : type->getattr != object->getattr) return;
+    Value attr = type_lookup(type, name);
+    uint32_t pos;
+    if (IS_KIND(attr, OBJ_MEMBER)) {
+        ObjMember *m = (ObjMember *)AS_OBJ(attr);
+        if (m->index >= ATTR_SLOT || !type_is_subtype(type, m->owner)) return;
+        pos = m->index | ATTR_SLOT;
+    } else {
+        ObjDict *idict = IS_EMPTY(attr) ? instance_dict_fast(obj) : NULL;
+        int64_t idx = idict ? dict_find_str_index(idict, name) : -1;
+        if (idx < 0 || idx >= ATTR_SLOT) return;
+        pos = (uint32_t)idx;
+    }
+    attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
+}
+
 /* Where along the MRO a method lives, packed as MRO index << 12 | entry.
  * The MRO tuple never changes, so the index names the same class until the
  * cache's type id or epoch stops matching. */
@@ -633,9 +709,14 @@ static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
 
 static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
-    ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-    ObjDict *d = slot ? obj_dict_load(slot) : NULL;
-    return d && !IS_EMPTY(dict_get_str(d, name));
+    ObjDict *d;
+    if (IS_INSTANCE(obj)) {
+        d = instance_dict_fast(obj); /* the common case, inline */
+    } else {
+        ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
+        d = slot ? obj_dict_load(slot) : NULL;
+    }
+    return d && dict_may_have_hash(d, name->hash) && !IS_EMPTY(dict_get_str(d, name));
 }
 
 /* Attribute load for method calls: [function, self] when the attribute is
@@ -652,8 +733,7 @@ static bool load_method(TState *ts, Value obj, ObjStr *name, Value *out_func, Va
             *out_func = attr;
             *out_self = obj;
             uint32_t pos;
-            if (method_position(type, name, &pos))
-                atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, pos), memory_order_relaxed);
+            if (method_position(type, name, &pos)) attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
             return true;
         }
     }
@@ -685,16 +765,21 @@ static bool valid_except_type(Value type) {
     return IS_TYPE(type) && (AS_TYPE(type)->flags & TYPEF_EXCEPTION);
 }
 
+/* Exactly a list or a tuple, not an instance of a subclass (which may
+ * override __getitem__, __setitem__ or __iter__): the fast paths' test. */
+#define IS_EXACT_LIST(ts, v) (IS_LIST(v) && OBJ_TYPE(v) == (ts)->interp->types.list)
+#define IS_EXACT_TUPLE(ts, v) (IS_TUPLE(v) && OBJ_TYPE(v) == (ts)->interp->types.tuple)
+
 /* UNPACK_SEQUENCE / UNPACK_EX: writes the items, first on top. */
 static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, bool starred) {
     Interp *interp = ts->interp;
     Value *items = NULL;
     size_t n = 0;
     Value *owned = NULL;
-    if (IS_TUPLE(seq)) {
+    if (IS_EXACT_TUPLE(ts, seq)) {
         items = AS_TUPLE(seq)->items;
         n = AS_TUPLE(seq)->len;
-    } else if (IS_LIST(seq)) {
+    } else if (IS_EXACT_LIST(ts, seq)) {
         owned = list_snapshot(ts, AS_LIST(seq), &n);
         if (!owned && n) return false;
         items = owned;
@@ -1265,25 +1350,22 @@ dispatch_op:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = TOP();
         ObjStr *name = code->names[arg];
-        ObjDict *idict = instance_dict_fast(obj);
-        if (idict) {
-            /* An instance attribute of a class without a descriptor of that
-             * name: the entry position in the instance dict. */
-            ObjType *type = OBJ_TYPE(obj);
+        if (IS_INSTANCE(obj)) {
             uint32_t epoch = type_epoch(ts);
-            uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-            if (ATTR_CACHE_HIT(c, type, epoch)) {
-                Value v = dict_cached_get(idict, name, ATTR_CACHE_PAYLOAD(c));
+            uint64_t c;
+            if (attr_cache_way(cache, OBJ_TYPE(obj), epoch, &c)) {
+                Value v = attr_cached_get(obj, name, ATTR_CACHE_PAYLOAD(c));
                 if (!IS_EMPTY(v)) {
                     TOP() = v;
                     DISPATCH();
                 }
             }
-            if (type->getattr == ts->interp->types.object->getattr) {
-                int64_t idx = dict_find_str_index(idict, name);
-                if (idx >= 0 && idx < 0x10000 && IS_EMPTY(type_lookup(type, name)))
-                    atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
-            }
+            SAVE_STATE();
+            Value v = ops_getattr(ts, obj, name);
+            CHECK(v);
+            attr_cache_fill(ts, cache, obj, name, epoch, false);
+            TOP() = v;
+            DISPATCH();
         }
         SAVE_STATE();
         Value v = ops_getattr(ts, obj, name);
@@ -1295,27 +1377,16 @@ dispatch_op:
         _Atomic uint64_t *cache = CACHE_SLOT();
         Value obj = sp[-1];
         ObjStr *name = code->names[arg];
-        ObjDict *idict = instance_dict_fast(obj);
         uint32_t epoch = type_epoch(ts);
-        if (idict) {
-            uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-            if (ATTR_CACHE_HIT(c, OBJ_TYPE(obj), epoch) &&
-                dict_cached_set(ts, idict, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
-                sp -= 2;
-                DISPATCH();
-            }
+        uint64_t c;
+        if (IS_INSTANCE(obj) && attr_cache_way(cache, OBJ_TYPE(obj), epoch, &c) &&
+            attr_cached_set(ts, obj, name, ATTR_CACHE_PAYLOAD(c), sp[-2])) {
+            sp -= 2;
+            DISPATCH();
         }
         SAVE_STATE();
         if (ops_setattr(ts, obj, name, sp[-2]) < 0) goto error;
-        /* Plain instance attribute (generic setattr, no descriptor of that
-         * name): remember its position for next time. */
-        ObjType *type = val_type(ts, obj);
-        idict = instance_dict_fast(obj);
-        if (idict && type->setattr == ts->interp->types.object->setattr && IS_EMPTY(type_lookup(type, name))) {
-            int64_t idx = dict_find_str_index(idict, name);
-            if (idx >= 0 && idx < 0x10000)
-                atomic_store_explicit(cache, ATTR_CACHE(type->id, epoch, idx), memory_order_relaxed);
-        }
+        if (IS_INSTANCE(obj)) attr_cache_fill(ts, cache, obj, name, epoch, true);
         sp -= 2;
         DISPATCH();
     }
@@ -1330,8 +1401,8 @@ dispatch_op:
         Value obj = TOP();
         ObjStr *name = code->names[arg];
         ObjType *type = val_type(ts, obj);
-        uint64_t c = atomic_load_explicit(cache, memory_order_relaxed);
-        if (ATTR_CACHE_HIT(c, type, type_epoch(ts))) {
+        uint64_t c;
+        if (attr_cache_way(cache, type, type_epoch(ts), &c)) {
             Value m = cached_method(type, name, ATTR_CACHE_PAYLOAD(c));
             if (!IS_EMPTY(m) && !shadowed_by_instance(obj, name)) {
                 sp[-1] = m;
@@ -1350,7 +1421,7 @@ dispatch_op:
         Value key = sp[-1], obj = sp[-2];
         if (IS_INT(key)) {
             int64_t i = AS_INT(key);
-            if (IS_LIST(obj)) {
+            if (IS_EXACT_LIST(ts, obj)) {
                 ObjList *list = AS_LIST(obj);
                 int64_t n = (int64_t)list_len(list);
                 if (i < 0) i += n;
@@ -1360,7 +1431,7 @@ dispatch_op:
                     TOP() = v;
                     DISPATCH();
                 }
-            } else if (IS_TUPLE(obj)) {
+            } else if (IS_EXACT_TUPLE(ts, obj)) {
                 ObjTuple *t = AS_TUPLE(obj);
                 if (i < 0) i += (int64_t)t->len;
                 if (i >= 0 && i < (int64_t)t->len) {
@@ -1379,6 +1450,10 @@ dispatch_op:
     }
     TARGET(STORE_SUBSCR) {
         Value key = sp[-1], obj = sp[-2], value = sp[-3];
+        if (IS_INT(key) && IS_EXACT_LIST(ts, obj) && list_set_index(ts, AS_LIST(obj), AS_INT(key), value)) {
+            sp -= 3;
+            DISPATCH();
+        }
         SAVE_STATE();
         if (ops_setitem(ts, obj, key, value) < 0) goto error;
         sp -= 3;
@@ -1874,7 +1949,7 @@ dispatch_op:
     }
     TARGET(UNPACK_SEQUENCE) {
         Value seq = TOP();
-        if (IS_TUPLE(seq) && AS_TUPLE(seq)->len == arg) {
+        if (IS_EXACT_TUPLE(ts, seq) && AS_TUPLE(seq)->len == arg) {
             ObjTuple *t = AS_TUPLE(seq);
             sp--;
             for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
