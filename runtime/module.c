@@ -43,10 +43,22 @@ ObjModule *module_new(TState *ts, ObjStr *name) {
 }
 
 Value module_call(TState *ts, const char *module, const char *name, Value *args, int nargs) {
-    Value m = module_import(ts, str_intern_cstr(ts, module), NONE_VAL, 0, NULL);
+    ObjStr *fn_name = str_intern_cstr(ts, name);
+    if (!fn_name) return ERROR_VAL;
+    /* A non-empty fromlist makes the import give a dotted module itself,
+     * not its top-level package. */
+    Value fromlist = NONE_VAL;
+    if (strchr(module, '.')) {
+        ObjTuple *t = tuple_from(ts, &(Value){OBJ_VAL(fn_name)}, 1);
+        if (!t) return ERROR_VAL;
+        fromlist = OBJ_VAL(t);
+    }
+    vm_push(ts, fromlist);
+    Value m = module_import(ts, str_intern_cstr(ts, module), fromlist, 0, NULL);
+    vm_pop(ts);
     if (IS_ERROR(m)) return m;
     vm_push(ts, m);
-    Value fn = ops_getattr(ts, m, str_intern_cstr(ts, name));
+    Value fn = ops_getattr(ts, m, fn_name);
     vm_pop(ts);
     if (IS_ERROR(fn)) return fn;
     vm_push(ts, fn);

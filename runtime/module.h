@@ -25,9 +25,9 @@ ObjModule *module_new(TState *ts, struct ObjStr *name);
  * Python's __import__. ERROR_VAL after raising ImportError etc. */
 Value module_import(TState *ts, struct ObjStr *name, Value fromlist, int level,
                     struct ObjDict *globals);
-/* module.NAME(args), the module imported on first use: for a runtime
- * method whose body is written in mini (types.GenericAlias, copyreg's
- * object.__reduce_ex__). */
+/* module.NAME(args), the module (for a dotted name, that submodule)
+ * imported on first use: for a runtime method whose body is written in
+ * mini (types.GenericAlias, copyreg's object.__reduce_ex__). */
 Value module_call(TState *ts, const char *module, const char *name, Value *args, int nargs);
 /* MODULE.NAME of a loaded module, without importing it: how a C module
  * finds its own types and exceptions (they belong to an interpreter, not to

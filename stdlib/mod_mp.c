@@ -45,6 +45,7 @@
 #include "runtime/args.h"
 #include "runtime/buffer.h"
 #include "runtime/bytes.h"
+#include "runtime/class.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
@@ -53,6 +54,7 @@
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/range.h"
 #include "runtime/serialize.h"
@@ -107,14 +109,85 @@ static bool block_timeout_args(TState *ts, Value block, Value timeout, double *o
 
 /* ---- shared memory and its locks ----------------------------------------- */
 
-/* Memory shared with every process forked after it was mapped. */
-static void *shm_map(TState *ts, size_t size) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+/* Memory shared with every process forked after it was mapped. With
+ * spawnable, the memory is a memory file whose descriptor (*fd, else -1)
+ * can be passed to a spawned child, which maps it again (shm_attach): an
+ * object made in a spawn or forkserver context. */
+static void *shm_map(TState *ts, size_t size, bool spawnable, int *fd) {
+    *fd = -1;
+    if (!spawnable) {
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) return p;
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return NULL;
+    }
+    int f = memfd_create("mini-mp-shared", MFD_CLOEXEC);
+    if (f < 0 || ftruncate(f, (off_t)size) != 0) {
+        int err = errno;
+        if (f >= 0) close(f);
+        file_raise_oserror(ts, err, NONE_VAL);
+        return NULL;
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+    if (p == MAP_FAILED) {
+        int err = errno;
+        close(f);
+        file_raise_oserror(ts, err, NONE_VAL);
+        return NULL;
+    }
+    *fd = f;
+    return p;
+}
+
+/* The memory of a passed memory file (see shm_map), which must hold at
+ * least size bytes. */
+static void *shm_attach(TState *ts, int fd, size_t size) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        file_raise_oserror(ts, errno, NONE_VAL);
+        return NULL;
+    }
+    if ((size_t)st.st_size < size) {
+        err_format(ts, ts->interp->exc.ValueError, "shared memory descriptor %d is too small", fd);
+        return NULL;
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
         file_raise_oserror(ts, errno, NONE_VAL);
         return NULL;
     }
     return p;
+}
+
+/* The spawnable argument of the constructors (False when not given). */
+static bool spawnable_arg(TState *ts, Value v, bool *out) {
+    int r = IS_EMPTY(v) ? 0 : ops_truth(ts, v);
+    *out = r > 0;
+    return r >= 0;
+}
+
+/* obj.__reduce__(): how a spawned child rebuilds obj, decided by
+ * multiprocessing.context (which refuses when no child is being spawned,
+ * or when the object was made for fork only: fds[0] < 0, and collects the
+ * descriptors to pass): (_mp._rebuild, (type(obj), fds, params)). */
+static Value reduce_for_child(TState *ts, Value self, const int *fds, int nfds, Value params) {
+    vm_push(ts, params);
+    Value fdv = NONE_VAL;
+    if (fds[0] >= 0) {
+        ObjTuple *t = tuple_new(ts, (size_t)nfds);
+        if (!t) {
+            vm_pop(ts);
+            return ERROR_VAL;
+        }
+        for (int i = 0; i < nfds; i++) t->items[i] = INT_VAL(fds[i]);
+        fdv = OBJ_VAL(t);
+    }
+    Value args[3] = {self, fdv, params};
+    vm_push(ts, fdv);
+    Value r = module_call(ts, "multiprocessing.context", "_reduce_for_child", args, 3);
+    vm_pop(ts);
+    vm_pop(ts);
+    return r;
 }
 
 /* A robust, process-shared mutex: if its holder dies, the next locker
@@ -220,6 +293,7 @@ static int sem_acquire(TState *ts, sem_t *s, double timeout) {
 typedef struct ObjMutex {
     Obj obj;
     pthread_mutex_t *m; /* in its own shared page */
+    int shm_fd;         /* its memory file (see shm_map), or -1 */
     bool recursive;
     /* Which thread of this process holds it, and how many times: only the
      * holder may unlock a pthread mutex, and asking the kernel who we are
@@ -231,16 +305,32 @@ typedef struct ObjMutex {
 static void mutex_finalize(Obj *self) {
     ObjMutex *l = (ObjMutex *)self;
     if (l->m && !held_in_this_process(l->m)) munmap(l->m, sizeof *l->m);
+    if (l->shm_fd >= 0) close(l->shm_fd);
 }
 
-static Value mutex_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, type->name->data, nargs, kwnames, 0, 0)) return ERROR_VAL;
+/* A Lock or RLock object around no mutex yet. */
+static ObjMutex *mutex_alloc(TState *ts, ObjType *type) {
     ObjMutex *l = (ObjMutex *)gc_alloc(ts, sizeof(ObjMutex), OBJ_OPAQUE, type);
-    if (!l) return ERROR_VAL;
+    if (!l) return NULL;
+    l->m = NULL;
+    l->shm_fd = -1;
     l->recursive = strcmp(type->name->data, "RLock") == 0;
     atomic_init(&l->owner, 0);
     l->depth = 0;
-    l->m = shm_map(ts, sizeof *l->m);
+    return l;
+}
+
+/* Lock(spawnable=False), RLock(spawnable=False) */
+static Value mutex_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"spawnable"};
+    Value v[1];
+    bool spawnable;
+    if (!args_bind(ts, type->name->data, args, nargs, kwnames, names, 1, 0, 1, v) ||
+        !spawnable_arg(ts, v[0], &spawnable))
+        return ERROR_VAL;
+    ObjMutex *l = mutex_alloc(ts, type);
+    if (!l) return ERROR_VAL;
+    l->m = shm_map(ts, sizeof *l->m, spawnable, &l->shm_fd);
     if (!l->m) return ERROR_VAL;
     int r = shared_mutex_init(l->m, l->recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK);
     if (r) return file_raise_oserror(ts, r, NONE_VAL);
@@ -331,7 +421,15 @@ static Value mutex_count(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     return INT_VAL(mine ? (int64_t)l->depth : 0);
 }
 
+static Value mutex_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjTuple *params = tuple_new(ts, 0);
+    if (!params) return ERROR_VAL;
+    return reduce_for_child(ts, args[0], &((ObjMutex *)AS_OBJ(args[0]))->shm_fd, 1, OBJ_VAL(params));
+}
+
 static const NativeDef mutex_methods[] = {
+    {"__reduce__", mutex_reduce},
     {"acquire", mutex_acquire},
     {"__enter__", mutex_acquire},
     {"release", mutex_release},
@@ -364,20 +462,25 @@ static const TypeSpec mp_rlock_spec = {
 typedef struct ObjSemaphore {
     Obj obj;
     sem_t *sem;       /* in its own shared page */
+    int shm_fd;       /* its memory file (see shm_map), or -1 */
     int64_t maxvalue; /* BoundedSemaphore's bound, else -1 */
 } ObjSemaphore;
 
 static void semaphore_finalize(Obj *self) {
     ObjSemaphore *s = (ObjSemaphore *)self;
+    if (s->shm_fd >= 0) close(s->shm_fd);
     if (!s->sem) return;
     sem_destroy(s->sem);
     munmap(s->sem, sizeof *s->sem);
 }
 
 static Value semaphore_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"value"};
-    Value v[1];
-    if (!args_bind(ts, type->name->data, args, nargs, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
+    static const char *const names[] = {"value", "spawnable"};
+    Value v[2];
+    bool spawnable;
+    if (!args_bind(ts, type->name->data, args, nargs, kwnames, names, 2, 0, 2, v) ||
+        !spawnable_arg(ts, v[1], &spawnable))
+        return ERROR_VAL;
     int64_t value = 1;
     if (!IS_EMPTY(v[0]) && !args_int(ts, v[0], &value)) return ERROR_VAL;
     if (value < 0) return err_format(ts, ts->interp->exc.ValueError, "semaphore initial value must be >= 0");
@@ -385,8 +488,9 @@ static Value semaphore_new(TState *ts, ObjType *type, Value *args, int nargs, Ob
     ObjSemaphore *s = (ObjSemaphore *)gc_alloc(ts, sizeof(ObjSemaphore), OBJ_OPAQUE, type);
     if (!s) return ERROR_VAL;
     s->sem = NULL;
+    s->shm_fd = -1;
     s->maxvalue = strcmp(type->name->data, "BoundedSemaphore") == 0 ? value : -1;
-    sem_t *sem = shm_map(ts, sizeof *sem);
+    sem_t *sem = shm_map(ts, sizeof *sem, spawnable, &s->shm_fd);
     if (!sem) return ERROR_VAL;
     if (sem_init(sem, 1, (unsigned)value) != 0) {
         int err = errno;
@@ -450,7 +554,17 @@ static Value semaphore_repr(TState *ts, Value self) {
     return OBJ_VAL(str_printf(ts, "<Semaphore(value=%d)>", value));
 }
 
+static Value semaphore_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjSemaphore *s = (ObjSemaphore *)AS_OBJ(args[0]);
+    Value max = INT_VAL(s->maxvalue);
+    ObjTuple *params = tuple_from(ts, &max, 1);
+    if (!params) return ERROR_VAL;
+    return reduce_for_child(ts, args[0], &s->shm_fd, 1, OBJ_VAL(params));
+}
+
 static const NativeDef semaphore_methods[] = {
+    {"__reduce__", semaphore_reduce},
     {"acquire", semaphore_acquire},
     {"__enter__", semaphore_acquire},
     {"release", semaphore_release},
@@ -488,18 +602,26 @@ typedef struct SharedFlag {
 typedef struct ObjEvent {
     Obj obj;
     SharedFlag *shared;
+    int shm_fd; /* its memory file (see shm_map), or -1 */
 } ObjEvent;
 
 static void event_finalize(Obj *self) {
     ObjEvent *e = (ObjEvent *)self;
     if (e->shared && !held_in_this_process(&e->shared->mutex)) munmap(e->shared, sizeof *e->shared);
+    if (e->shm_fd >= 0) close(e->shm_fd);
 }
 
+/* Event(spawnable=False) */
 static Value event_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, "Event", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    static const char *const names[] = {"spawnable"};
+    Value v[1];
+    bool spawnable;
+    if (!args_bind(ts, "Event", args, nargs, kwnames, names, 1, 0, 1, v) || !spawnable_arg(ts, v[0], &spawnable))
+        return ERROR_VAL;
     ObjEvent *e = (ObjEvent *)gc_alloc(ts, sizeof(ObjEvent), OBJ_OPAQUE, type);
     if (!e) return ERROR_VAL;
-    e->shared = shm_map(ts, sizeof *e->shared);
+    e->shm_fd = -1;
+    e->shared = shm_map(ts, sizeof *e->shared, spawnable, &e->shm_fd);
     if (!e->shared) return ERROR_VAL;
     int r = shared_mutex_init(&e->shared->mutex, PTHREAD_MUTEX_NORMAL);
     if (!r) r = shared_cond_init(&e->shared->cond);
@@ -553,7 +675,15 @@ static Value event_wait(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     return r < 0 ? ERROR_VAL : BOOL_VAL(r == 1);
 }
 
+static Value event_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjTuple *params = tuple_new(ts, 0);
+    if (!params) return ERROR_VAL;
+    return reduce_for_child(ts, args[0], &((ObjEvent *)AS_OBJ(args[0]))->shm_fd, 1, OBJ_VAL(params));
+}
+
 static const NativeDef event_methods[] = {
+    {"__reduce__", event_reduce},
     {"set", event_set},
     {"clear", event_clear},
     {"is_set", event_is_set},
@@ -863,7 +993,21 @@ static Value connection_get_writable(TState *ts, Value self) {
     return BOOL_VAL(((ObjConnection *)AS_OBJ(self))->writable);
 }
 
+/* A connection always travels to a spawned child (its descriptor is
+ * passed), whatever the context it was made in. */
+static Value connection_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjConnection *c = (ObjConnection *)AS_OBJ(args[0]);
+    int fd = connection_fd(ts, c, c->readable);
+    if (fd < 0) return ERROR_VAL;
+    Value items[2] = {BOOL_VAL(c->readable), BOOL_VAL(c->writable)};
+    ObjTuple *params = tuple_from(ts, items, 2);
+    if (!params) return ERROR_VAL;
+    return reduce_for_child(ts, args[0], &fd, 1, OBJ_VAL(params));
+}
+
 static const NativeDef connection_methods[] = {
+    {"__reduce__", connection_reduce},
     {"send", connection_send},
     {"recv", connection_recv},
     {"poll", connection_poll},
@@ -918,6 +1062,7 @@ typedef struct ObjChannel {
     Obj obj;
     int rfd, wfd; /* wfd is non-blocking: only whole frames go in */
     int spill_fd;
+    int shm_fd; /* the memory file of shared (see shm_map), or -1 */
     int64_t maxsize;
     ChannelShared *shared;
 } ObjChannel;
@@ -934,24 +1079,27 @@ static void channel_finalize(Obj *self) {
     if (c->rfd >= 0) close(c->rfd);
     if (c->wfd >= 0) close(c->wfd);
     if (c->spill_fd >= 0) close(c->spill_fd);
+    if (c->shm_fd >= 0) close(c->shm_fd);
     ChannelShared *s = c->shared;
     if (s && !held_in_this_process(&s->rlock) && !held_in_this_process(&s->wlock) &&
         !held_in_this_process(&s->tasks_lock) && !held_in_this_process(&s->spill_lock))
         munmap(s, sizeof *s);
 }
 
-/* Channel(maxsize=0) */
+/* Channel(maxsize=0, spawnable=False) */
 static Value channel_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"maxsize"};
-    Value v[1];
-    if (!args_bind(ts, "Channel", args, nargs, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
+    static const char *const names[] = {"maxsize", "spawnable"};
+    Value v[2];
+    bool spawnable;
+    if (!args_bind(ts, "Channel", args, nargs, kwnames, names, 2, 0, 2, v) || !spawnable_arg(ts, v[1], &spawnable))
+        return ERROR_VAL;
     int64_t maxsize = 0;
     if (!IS_EMPTY(v[0]) && !args_int(ts, v[0], &maxsize)) return ERROR_VAL;
     if (maxsize <= 0) maxsize = 0;
     if (maxsize > SEM_VALUE_MAX) maxsize = SEM_VALUE_MAX;
     ObjChannel *c = (ObjChannel *)gc_alloc(ts, sizeof(ObjChannel), OBJ_OPAQUE, type);
     if (!c) return ERROR_VAL;
-    c->rfd = c->wfd = c->spill_fd = -1;
+    c->rfd = c->wfd = c->spill_fd = c->shm_fd = -1;
     c->maxsize = maxsize;
     c->shared = NULL;
     int fds[2];
@@ -962,7 +1110,7 @@ static Value channel_new(TState *ts, ObjType *type, Value *args, int nargs, ObjT
     if (fcntl(c->wfd, F_SETFL, O_NONBLOCK) != 0) return file_raise_oserror(ts, errno, NONE_VAL);
     c->spill_fd = memfd_create("mini-queue-spill", MFD_CLOEXEC);
     if (c->spill_fd < 0) return file_raise_oserror(ts, errno, NONE_VAL);
-    ChannelShared *s = shm_map(ts, sizeof *s);
+    ChannelShared *s = shm_map(ts, sizeof *s, spawnable, &c->shm_fd);
     if (!s) return ERROR_VAL;
     c->shared = s;
     int r = shared_mutex_init(&s->rlock, PTHREAD_MUTEX_NORMAL);
@@ -1217,7 +1365,18 @@ static Value channel_join(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     return r < 0 ? ERROR_VAL : NONE_VAL;
 }
 
+static Value channel_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjChannel *c = (ObjChannel *)AS_OBJ(args[0]);
+    Value max = INT_VAL(c->maxsize);
+    ObjTuple *params = tuple_from(ts, &max, 1);
+    if (!params) return ERROR_VAL;
+    int fds[4] = {c->shm_fd, c->rfd, c->wfd, c->spill_fd};
+    return reduce_for_child(ts, args[0], fds, 4, OBJ_VAL(params));
+}
+
 static const NativeDef channel_methods[] = {
+    {"__reduce__", channel_reduce},
     {"put", channel_put},
     {"get", channel_get},
     {"qsize", channel_qsize},
@@ -1361,6 +1520,7 @@ typedef struct ObjShared {
     int64_t count;
     unsigned char *data;
     size_t map_bytes;
+    int shm_fd; /* the memory file of data (see shm_map), or -1 */
     Value lock;
 } ObjShared;
 
@@ -1369,6 +1529,7 @@ static void shared_trace(GcMarker *m, Obj *self) { gc_mark_value(m, ((ObjShared 
 static void shared_finalize(Obj *self) {
     ObjShared *s = (ObjShared *)self;
     if (s->data) munmap(s->data, s->map_bytes);
+    if (s->shm_fd >= 0) close(s->shm_fd);
 }
 
 /* Acquire or release the object's lock; false after raising. */
@@ -1386,19 +1547,28 @@ static bool shared_lock(TState *ts, ObjShared *s, bool acquire) {
     return !IS_ERROR(ops_call(ts, method, NULL, 0, NULL));
 }
 
-static ObjShared *shared_alloc(TState *ts, ObjType *type, const CType *ct, int64_t count, Value lock) {
+/* The object over count items of ct: new shared memory (see shm_map), or
+ * with fd >= 0, that of a passed memory file. */
+static ObjShared *shared_alloc(TState *ts, ObjType *type, const CType *ct, int64_t count, Value lock,
+                               bool spawnable, int fd) {
     size_t bytes = (size_t)count * ct->size;
-    unsigned char *data = shm_map(ts, bytes ? bytes : 1);
+    if (!bytes) bytes = 1;
+    int shm_fd = fd;
+    unsigned char *data = fd >= 0 ? shm_attach(ts, fd, bytes) : shm_map(ts, bytes, spawnable, &shm_fd);
     if (!data) return NULL;
+    vm_push(ts, lock);
     ObjShared *s = (ObjShared *)gc_alloc(ts, sizeof(ObjShared), OBJ_OPAQUE, type);
+    vm_pop(ts);
     if (!s) {
-        munmap(data, bytes ? bytes : 1);
+        munmap(data, bytes);
+        if (shm_fd >= 0) close(shm_fd);
         return NULL;
     }
     s->ctype = ct;
     s->count = count;
     s->data = data;
-    s->map_bytes = bytes ? bytes : 1;
+    s->map_bytes = bytes;
+    s->shm_fd = shm_fd;
     s->lock = lock;
     return s;
 }
@@ -1408,16 +1578,18 @@ static ObjShared *shared_alloc(TState *ts, ObjType *type, const CType *ct, int64
  * lock=True). */
 static Value lock_arg(Value lock) { return IS_EMPTY(lock) ? NONE_VAL : lock; }
 
-/* SharedValue(typecode, value=0, lock=None) */
+/* SharedValue(typecode, value=0, lock=None, spawnable=False) */
 static Value shared_value_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"typecode", "value", "lock"};
-    Value v[3];
-    if (!args_bind(ts, "Value", args, nargs, kwnames, names, 3, 1, 3, v)) return ERROR_VAL;
+    static const char *const names[] = {"typecode", "value", "lock", "spawnable"};
+    Value v[4];
+    bool spawnable;
+    if (!args_bind(ts, "Value", args, nargs, kwnames, names, 4, 1, 4, v) || !spawnable_arg(ts, v[3], &spawnable))
+        return ERROR_VAL;
     const CType *ct = ctype_find(ts, v[0]);
     if (!ct) return ERROR_VAL;
     unsigned char bytes[8] = {0};
     if (!IS_EMPTY(v[1]) && !ctype_convert(ts, ct, v[1], bytes)) return ERROR_VAL;
-    ObjShared *s = shared_alloc(ts, type, ct, 1, lock_arg(v[2]));
+    ObjShared *s = shared_alloc(ts, type, ct, 1, lock_arg(v[2]), spawnable, -1);
     if (!s) return ERROR_VAL;
     memcpy(s->data, bytes, ct->size);
     return OBJ_VAL(s);
@@ -1476,7 +1648,21 @@ static Value shared_value_repr(TState *ts, Value self) {
     return OBJ_VAL(str_printf(ts, "<Synchronized wrapper for %s(%s)>", s->ctype->name, AS_STR(r)->data));
 }
 
+static Value shared_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__reduce__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjShared *s = (ObjShared *)AS_OBJ(args[0]);
+    ObjStr *code = str_new(ts, &s->ctype->code, 1);
+    if (!code) return ERROR_VAL;
+    Value items[3] = {OBJ_VAL(code), INT_VAL(s->count), s->lock};
+    vm_push(ts, OBJ_VAL(code));
+    ObjTuple *params = tuple_from(ts, items, 3);
+    vm_pop(ts);
+    if (!params) return ERROR_VAL;
+    return reduce_for_child(ts, args[0], &s->shm_fd, 1, OBJ_VAL(params));
+}
+
 static const NativeDef shared_value_methods[] = {
+    {"__reduce__", shared_reduce},
     {"get_lock", shared_get_lock},
     {"get_obj", shared_get_obj},
     {"acquire", shared_enter},
@@ -1502,11 +1688,13 @@ static const TypeSpec mp_shared_value_spec = {
     .getsets = shared_value_getsets,
 };
 
-/* SharedArray(typecode, size_or_initializer, lock=None) */
+/* SharedArray(typecode, size_or_initializer, lock=None, spawnable=False) */
 static Value shared_array_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"typecode", "size_or_initializer", "lock"};
-    Value v[3];
-    if (!args_bind(ts, "Array", args, nargs, kwnames, names, 3, 2, 3, v)) return ERROR_VAL;
+    static const char *const names[] = {"typecode", "size_or_initializer", "lock", "spawnable"};
+    Value v[4];
+    bool spawnable;
+    if (!args_bind(ts, "Array", args, nargs, kwnames, names, 4, 2, 4, v) || !spawnable_arg(ts, v[3], &spawnable))
+        return ERROR_VAL;
     const CType *ct = ctype_find(ts, v[0]);
     if (!ct) return ERROR_VAL;
     ObjList *init = NULL;
@@ -1527,7 +1715,7 @@ static Value shared_array_new(TState *ts, ObjType *type, Value *args, int nargs,
     for (int64_t i = 0; ok && init && i < count; i++)
         ok = ctype_convert(ts, ct, list_get(init, (size_t)i), bytes + i * ct->size);
     if (init) vm_pop(ts);
-    ObjShared *s = ok ? shared_alloc(ts, type, ct, count, lock_arg(v[2])) : NULL;
+    ObjShared *s = ok ? shared_alloc(ts, type, ct, count, lock_arg(v[2]), spawnable, -1) : NULL;
     if (s) memcpy(s->data, bytes, (size_t)count * ct->size);
     free(bytes);
     return s ? OBJ_VAL(s) : ERROR_VAL;
@@ -1983,7 +2171,199 @@ static Value mp_wait_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
     return ready ? OBJ_VAL(ready) : ERROR_VAL;
 }
 
+/* ---- rebuilding objects in a spawned child ------------------------------- */
+
+/* The descriptors of _rebuild: count ints. */
+static bool rebuild_fds(TState *ts, Value v, int *fds, size_t count) {
+    if (!IS_TUPLE(v) || AS_TUPLE(v)->len != count) {
+        err_format(ts, ts->interp->exc.ValueError, "_rebuild: expected %zu descriptors", count);
+        return false;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (!fd_arg(ts, AS_TUPLE(v)->items[i], &fds[i])) return false;
+    return true;
+}
+
+static Value rebuild_mutex(TState *ts, ObjType *type, const int *fds) {
+    ObjMutex *l = mutex_alloc(ts, type);
+    if (!l) return ERROR_VAL;
+    if (!(l->m = shm_attach(ts, fds[0], sizeof *l->m))) return ERROR_VAL;
+    l->shm_fd = fds[0];
+    return OBJ_VAL(l);
+}
+
+static Value rebuild_semaphore(TState *ts, ObjType *type, const int *fds, ObjTuple *params) {
+    int64_t max;
+    if (params->len != 1 || !args_int(ts, params->items[0], &max)) return ERROR_VAL;
+    ObjSemaphore *s = (ObjSemaphore *)gc_alloc(ts, sizeof(ObjSemaphore), OBJ_OPAQUE, type);
+    if (!s) return ERROR_VAL;
+    s->shm_fd = -1;
+    s->maxvalue = max;
+    if (!(s->sem = shm_attach(ts, fds[0], sizeof *s->sem))) return ERROR_VAL;
+    s->shm_fd = fds[0];
+    return OBJ_VAL(s);
+}
+
+static Value rebuild_event(TState *ts, ObjType *type, const int *fds) {
+    ObjEvent *e = (ObjEvent *)gc_alloc(ts, sizeof(ObjEvent), OBJ_OPAQUE, type);
+    if (!e) return ERROR_VAL;
+    e->shm_fd = -1;
+    if (!(e->shared = shm_attach(ts, fds[0], sizeof *e->shared))) return ERROR_VAL;
+    e->shm_fd = fds[0];
+    return OBJ_VAL(e);
+}
+
+static Value rebuild_channel(TState *ts, ObjType *type, const int *fds, ObjTuple *params) {
+    int64_t maxsize;
+    if (params->len != 1 || !args_int(ts, params->items[0], &maxsize)) return ERROR_VAL;
+    ObjChannel *c = (ObjChannel *)gc_alloc(ts, sizeof(ObjChannel), OBJ_OPAQUE, type);
+    if (!c) return ERROR_VAL;
+    c->rfd = c->wfd = c->spill_fd = c->shm_fd = -1;
+    c->maxsize = maxsize;
+    if (!(c->shared = shm_attach(ts, fds[0], sizeof *c->shared))) return ERROR_VAL;
+    c->shm_fd = fds[0];
+    c->rfd = fds[1];
+    c->wfd = fds[2];
+    c->spill_fd = fds[3];
+    return OBJ_VAL(c);
+}
+
+static Value rebuild_shared(TState *ts, ObjType *type, const int *fds, ObjTuple *params) {
+    int64_t count;
+    const CType *ct;
+    if (params->len != 3 || !(ct = ctype_find(ts, params->items[0])) || !args_int(ts, params->items[1], &count))
+        return ERROR_VAL;
+    ObjShared *s = shared_alloc(ts, type, ct, count, params->items[2], false, fds[0]);
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static Value rebuild_connection(TState *ts, ObjType *type, const int *fds, ObjTuple *params) {
+    if (params->len != 2) return err_format(ts, ts->interp->exc.ValueError, "_rebuild: bad connection state");
+    Value args[3] = {INT_VAL(fds[0]), params->items[0], params->items[1]};
+    return connection_new(ts, type, args, 3, NULL);
+}
+
+/* _rebuild(type, fds, params): in a spawned child, the object whose
+ * __reduce__ gave these (see reduce_for_child); it owns the passed
+ * descriptors from now on. */
+static Value mp_rebuild(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "_rebuild", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    if (!IS_TYPE(args[0]) || !IS_TUPLE(args[2])) return err_format(ts, ts->interp->exc.TypeError, "_rebuild: bad state");
+    ObjType *type = (ObjType *)AS_OBJ(args[0]);
+    ObjTuple *params = AS_TUPLE(args[2]);
+    FinalizeFn kind = type->finalize;
+    int fds[4];
+    size_t count = kind == channel_finalize ? 4 : 1;
+    if (!rebuild_fds(ts, args[1], fds, count)) return ERROR_VAL;
+    if (kind == mutex_finalize) return rebuild_mutex(ts, type, fds);
+    if (kind == semaphore_finalize) return rebuild_semaphore(ts, type, fds, params);
+    if (kind == event_finalize) return rebuild_event(ts, type, fds);
+    if (kind == channel_finalize) return rebuild_channel(ts, type, fds, params);
+    if (kind == shared_finalize) return rebuild_shared(ts, type, fds, params);
+    if (kind == connection_finalize) return rebuild_connection(ts, type, fds, params);
+    return err_format(ts, ts->interp->exc.TypeError, "_rebuild: %s objects are not rebuilt", type->name->data);
+}
+
+/* At most this many descriptors go in one send_fds() (Linux's SCM_MAX_FD). */
+#define MP_MAX_PASSED_FDS 253
+
+/* send_fds(sock, fds): one byte carrying the descriptors fds (SCM_RIGHTS)
+ * on a Unix socket: how a forkserver client hands over the descriptors a
+ * new child needs (multiprocessing/forkserver.mini). */
+static Value mp_send_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "send_fds", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    int sock;
+    if (!fd_arg(ts, args[0], &sock)) return ERROR_VAL;
+    ObjList *list = ops_to_list(ts, args[1]);
+    if (!list) return ERROR_VAL;
+    size_t n = list_len(list);
+    if (n > MP_MAX_PASSED_FDS)
+        return err_format(ts, ts->interp->exc.ValueError, "cannot pass more than %d descriptors",
+                          MP_MAX_PASSED_FDS);
+    int fds[MP_MAX_PASSED_FDS];
+    for (size_t i = 0; i < n; i++)
+        if (!fd_arg(ts, list_get(list, i), &fds[i])) return ERROR_VAL;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MP_MAX_PASSED_FDS)];
+    } control;
+    memset(&control, 0, sizeof control);
+    char byte = 'F';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    }
+    ssize_t r;
+    do r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    return NONE_VAL;
+}
+
+/* recv_fds(sock) -> the descriptors of one send_fds() (a list, made
+ * close-on-exec), or None at the end of the stream. Waits detached. */
+static Value mp_recv_fds(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "recv_fds", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    int sock;
+    if (!fd_arg(ts, args[0], &sock)) return ERROR_VAL;
+    int w = wait_readable(ts, sock, -1);
+    if (w < 0) return ERROR_VAL;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MP_MAX_PASSED_FDS)];
+    } control;
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t r;
+    do r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return file_raise_oserror(ts, errno, NONE_VAL);
+    if (r == 0) return NONE_VAL;
+    ObjList *out = list_new(ts, 0);
+    vm_push(ts, out ? OBJ_VAL(out) : NONE_VAL);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int fds[MP_MAX_PASSED_FDS];
+        memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+        for (size_t i = 0; i < count; i++)
+            if (!out || list_append(ts, out, INT_VAL(fds[i])) < 0) {
+                close(fds[i]);
+                out = NULL;
+            }
+    }
+    vm_pop(ts);
+    if (msg.msg_flags & MSG_CTRUNC) {
+        if (out)
+            for (size_t i = 0; i < list_len(out); i++) close((int)AS_INT(list_get(out, i)));
+        return err_format(ts, ts->interp->exc.OSError, "recv_fds: descriptors were lost (too many)");
+    }
+    return out ? OBJ_VAL(out) : ERROR_VAL;
+}
+
+/* run_main(path): in a spawned child, runs the parent's main script as
+ * module __mp_main__ (registered in sys.modules); returns the module. */
+static Value mp_run_main(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ObjStr *path;
+    if (!args_check(ts, "run_main", nargs, kwnames, 1, 1) || !args_str(ts, args[0], "run_main", &path))
+        return ERROR_VAL;
+    return module_run_file(ts, path->data, "__mp_main__");
+}
+
 static const NativeDef mp_functions[] = {
+    {"run_main", mp_run_main},
+    {"send_fds", mp_send_fds},
+    {"recv_fds", mp_recv_fds},
+    {"_rebuild", mp_rebuild},
     {"exit_child", mp_exit_child},
     {"cpu_count", mp_cpu_count},
     {"socketpair", mp_socketpair},
