@@ -421,14 +421,27 @@ static void ctx_finalize(Obj *self) {
 
 static void ctx_after_fork(Obj *self) { PT_CHECK(pthread_mutex_init(&((ObjSSLContext *)self)->mutex, NULL)); }
 
-/* The server's ALPN choice: its first protocol the client offers too. */
+/* The server's ALPN choice: its first protocol the client offers too.
+ * *out points into the client's list (OpenSSL's memory), not into ours,
+ * which set_alpn_protocols may replace from another thread. */
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                        unsigned int inlen, void *arg) {
     (void)ssl;
     ObjSSLContext *c = arg;
-    if (!c->alpn) return SSL_TLSEXT_ERR_NOACK;
-    int r = SSL_select_next_proto((unsigned char **)out, outlen, c->alpn, (unsigned int)c->alpn_len, in, inlen);
-    return r == OPENSSL_NPN_NEGOTIATED ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+    int r = OPENSSL_NPN_NO_OVERLAP;
+    unsigned char *chosen = NULL, len = 0;
+    MUTEX_LOCK(&c->mutex);
+    if (c->alpn) r = SSL_select_next_proto(&chosen, &len, c->alpn, (unsigned int)c->alpn_len, in, inlen);
+    for (unsigned int i = 0; r == OPENSSL_NPN_NEGOTIATED && i < inlen; i += 1u + in[i]) {
+        if (in[i] == len && i + 1u + len <= inlen && memcmp(in + i + 1, chosen, len) == 0) {
+            *out = in + i + 1;
+            *outlen = len;
+            MUTEX_UNLOCK(&c->mutex);
+            return SSL_TLSEXT_ERR_OK;
+        }
+    }
+    MUTEX_UNLOCK(&c->mutex);
+    return SSL_TLSEXT_ERR_NOACK;
 }
 
 static Value ctx_type_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
@@ -736,15 +749,19 @@ static Value ctx_get_ca_certs(TState *ts, Value *args, int nargs, ObjTuple *kwna
     ObjList *out = list_new(ts, 0);
     if (!out) return ERROR_VAL;
     ObjSSLContext *c = AS_CTX(v[0]);
+    bool ok = true;
+    /* Allocation does not collect, so the list is built under the mutex. */
+    thread_lock_mutex(ts, &c->mutex);
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(c->ctx));
-    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+    for (int i = 0; ok && i < sk_X509_OBJECT_num(objs); i++) {
         X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
         if (X509_OBJECT_get_type(o) != X509_LU_X509 || !X509_check_ca(X509_OBJECT_get0_X509(o))) continue;
         X509 *cert = X509_OBJECT_get0_X509(o);
         Value item = binary ? cert_der(ts, cert) : cert_dict(ts, cert);
-        if (IS_ERROR(item) || list_append(ts, out, item) < 0) return ERROR_VAL;
+        ok = !IS_ERROR(item) && list_append(ts, out, item) == 0;
     }
-    return OBJ_VAL(out);
+    MUTEX_UNLOCK(&c->mutex);
+    return ok ? OBJ_VAL(out) : ERROR_VAL;
 }
 
 static Value ctx_get_verify_mode(TState *ts, Value self) {
@@ -1139,8 +1156,8 @@ static bool ssl_run(TState *ts, ObjSSLSocket *s, SslOp *op) {
 
 #define SSLSOCK AS_SSLSOCK(args[0])
 
-static bool handshake_done(ObjSSLSocket *s) {
-    MUTEX_LOCK(&s->mutex);
+static bool handshake_done(TState *ts, ObjSSLSocket *s) {
+    thread_lock_mutex(ts, &s->mutex);
     bool done = SSL_is_init_finished(s->ssl);
     MUTEX_UNLOCK(&s->mutex);
     return done;
@@ -1177,7 +1194,7 @@ static Value sslsock_read(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
     op.len = (size_t)len;
     bool ok = len == 0 || ssl_run(ts, SSLSOCK, &op);
     if (!ok && op.err == SSL_ERROR_ZERO_RETURN) {
-        MUTEX_LOCK(&SSLSOCK->mutex);
+        thread_lock_mutex(ts, &SSLSOCK->mutex);
         bool closed = SSL_get_shutdown(SSLSOCK->ssl) & SSL_RECEIVED_SHUTDOWN;
         MUTEX_UNLOCK(&SSLSOCK->mutex);
         if (closed) {
@@ -1297,11 +1314,17 @@ static Value sslsock_compression(TState *ts, Value *args, int nargs, ObjTuple *k
 static Value sslsock_shared_ciphers(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("shared_ciphers", 0, 0);
     ObjSSLSocket *s = SSLSOCK;
-    if (!handshake_done(s)) return NONE_VAL;
-    STACK_OF(SSL_CIPHER) *client = SSL_get_client_ciphers(s->ssl);
-    if (!client) return NONE_VAL;
-    STACK_OF(SSL_CIPHER) *ours = SSL_get1_supported_ciphers(s->ssl);
+    if (!handshake_done(ts, s)) return NONE_VAL;
     ObjList *out = list_new(ts, 0);
+    if (!out) return ERROR_VAL;
+    /* Allocation does not collect, so the list is built under the mutex. */
+    thread_lock_mutex(ts, &s->mutex);
+    STACK_OF(SSL_CIPHER) *client = SSL_get_client_ciphers(s->ssl);
+    if (!client) {
+        MUTEX_UNLOCK(&s->mutex);
+        return NONE_VAL;
+    }
+    STACK_OF(SSL_CIPHER) *ours = SSL_get1_supported_ciphers(s->ssl);
     bool ok = out != NULL;
     for (int i = 0; ok && i < sk_SSL_CIPHER_num(client); i++) {
         const SSL_CIPHER *c = sk_SSL_CIPHER_value(client, i);
@@ -1316,6 +1339,7 @@ static Value sslsock_shared_ciphers(TState *ts, Value *args, int nargs, ObjTuple
         ok = t && list_append(ts, out, OBJ_VAL(t)) == 0;
     }
     sk_SSL_CIPHER_free(ours);
+    MUTEX_UNLOCK(&s->mutex);
     return ok ? OBJ_VAL(out) : ERROR_VAL;
 }
 
@@ -1330,7 +1354,8 @@ static Value sslsock_get_channel_binding(TState *ts, Value *args, int nargs, Obj
     ObjSSLSocket *s = SSLSOCK;
     thread_lock_mutex(ts, &s->mutex);
     bool reused = SSL_session_reused(s->ssl);
-    size_t n = (reused != s->server_side) ? SSL_get_finished(s->ssl, buf, sizeof buf)
+    /* The first Finished message: the client's in a full handshake. */
+    size_t n = (reused ^ !s->server_side) ? SSL_get_finished(s->ssl, buf, sizeof buf)
                                           : SSL_get_peer_finished(s->ssl, buf, sizeof buf);
     MUTEX_UNLOCK(&s->mutex);
     if (n == 0) return NONE_VAL;
