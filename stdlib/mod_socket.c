@@ -373,8 +373,9 @@ static Value socket_type_new(TState *ts, ObjType *type, Value *args, int nargs, 
 }
 
 bool socket_peek(TState *ts, Value v, int *fd, double *timeout) {
-    ObjType *t = module_value_type(ts, "socket");
-    if (!t || !IS_OBJ(v) || !type_is_subtype(OBJ_TYPE(v), t)) {
+    ObjType *t = module_type(ts, "_socket", "socket");
+    if (!t) return false;
+    if (!IS_OBJ(v) || !type_is_subtype(OBJ_TYPE(v), t)) {
         err_format(ts, ts->interp->exc.TypeError, "a socket is required, not %s", ops_type_name(ts, v));
         return false;
     }

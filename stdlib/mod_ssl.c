@@ -87,22 +87,12 @@ typedef struct ObjSSLSocket {
 #define AS_CTX(v) ((ObjSSLContext *)AS_OBJ(v))
 #define AS_SSLSOCK(v) ((ObjSSLSocket *)AS_OBJ(v))
 
-static Value module_value(TState *ts, const char *name) {
-    Value m = dict_get_str(ts->interp->modules, str_intern_cstr(ts, "_ssl"));
-    return IS_OBJ(m) ? ops_getattr_opt(ts, m, str_intern_cstr(ts, name)) : EMPTY_VAL;
-}
-
-static ObjType *module_type(TState *ts, const char *name) {
-    Value t = module_value(ts, name);
-    return IS_TYPE(t) ? AS_TYPE(t) : NULL;
-}
-
 /* ---- errors ---------------------------------------------------------------------- */
 
 /* Raises type(args...) with attributes name=value (NULL-ended pairs). */
 static Value raise_with(TState *ts, ObjType *type, Value *args, int nargs, const char *const *names, Value *values,
                         int nvalues) {
-    if (!type) return err_set_str(ts, ts->interp->exc.RuntimeError, "_ssl is not initialised");
+    if (!type) return ERROR_VAL;
     for (int i = 0; i < nargs; i++) vm_push(ts, args[i]);
     for (int i = 0; i < nvalues; i++) vm_push(ts, values[i]);
     Value exc = vm_call(ts, OBJ_VAL(type), args, nargs, NULL);
@@ -117,7 +107,7 @@ static Value raise_simple(TState *ts, const char *type_name, int code, const cha
     ObjStr *msg = str_printf(ts, "%s (_ssl.c:%d)", text, line);
     if (!msg) return ERROR_VAL;
     Value args[2] = {INT_VAL(code), OBJ_VAL(msg)};
-    return raise_with(ts, module_type(ts, type_name), args, 2, NULL, NULL, 0);
+    return raise_with(ts, module_type(ts, "_ssl", type_name), args, 2, NULL, NULL, 0);
 }
 
 static const struct {
@@ -193,7 +183,7 @@ static Value raise_from_code(TState *ts, ObjSSLSocket *sock, const char *type_na
     Value values[4] = {r ? OBJ_VAL(r) : NONE_VAL, l ? OBJ_VAL(l) : NONE_VAL, int_from_i64(ts, verify),
                        verify_msg ? OBJ_VAL(verify_msg) : NONE_VAL};
     Value out = (reason[0] && !r) || (lib && !l) ? ERROR_VAL
-                : raise_with(ts, module_type(ts, type_name), args, 2, names, values, verify_msg ? 4 : 2);
+                : raise_with(ts, module_type(ts, "_ssl", type_name), args, 2, names, values, verify_msg ? 4 : 2);
     if (verify_msg) vm_pop(ts);
     vm_pop(ts);
     ERR_clear_error();
@@ -500,7 +490,7 @@ static Value ctx_set_ciphers(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     ObjStr *msg = str_from_cstr(ts, "No cipher can be selected.");
     if (!msg) return ERROR_VAL;
     Value a = OBJ_VAL(msg);
-    return raise_with(ts, module_type(ts, "SSLError"), &a, 1, NULL, NULL, 0);
+    return raise_with(ts, module_type(ts, "_ssl", "SSLError"), &a, 1, NULL, NULL, 0);
 }
 
 /* A path argument (str, bytes or os.PathLike) as a C string, or NULL for
@@ -983,8 +973,8 @@ static Value ctx_wrap_socket(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     if (IS_STR(host) && (AS_STR(host)->len == 0 || AS_STR(host)->data[0] == '.'))
         return err_set_str(ts, ts->interp->exc.ValueError, "server_hostname cannot be an empty string or start with a "
                                                            "leading dot.");
-    ObjType *type = module_type(ts, "_SSLSocket");
-    if (!type) return err_set_str(ts, ts->interp->exc.RuntimeError, "_ssl is not initialised");
+    ObjType *type = module_type(ts, "_ssl", "_SSLSocket");
+    if (!type) return ERROR_VAL;
     thread_lock_mutex(ts, &c->mutex);
     SSL *ssl = SSL_new(c->ctx);
     bool check = c->check_hostname;
@@ -1580,11 +1570,6 @@ static const NativeDef ssl_functions[] = {
     {NULL, NULL},
 };
 
-typedef struct IntConstant {
-    const char *name;
-    int64_t value;
-} IntConstant;
-
 static const IntConstant ssl_constants[] = {
     {"PROTOCOL_TLS", PROTO_TLS}, {"PROTOCOL_SSLv23", PROTO_TLS}, {"PROTOCOL_TLS_CLIENT", PROTO_TLS_CLIENT},
     {"PROTOCOL_TLS_SERVER", PROTO_TLS_SERVER},
@@ -1643,6 +1628,7 @@ static const IntConstant ssl_constants[] = {
     {"ALERT_DESCRIPTION_BAD_CERTIFICATE_HASH_VALUE", SSL_AD_BAD_CERTIFICATE_HASH_VALUE},
     {"ALERT_DESCRIPTION_UNKNOWN_PSK_IDENTITY", SSL_AD_UNKNOWN_PSK_IDENTITY},
     {"OPENSSL_VERSION_NUMBER", OPENSSL_VERSION_NUMBER},
+    {NULL, 0},
 };
 
 /* class NAME(*bases) in _ssl, __module__ 'ssl' as CPython's. */
@@ -1685,10 +1671,7 @@ bool mod_ssl_init(TState *ts, ObjDict *ns) {
         if (IS_ERROR(add_exception(ts, ns, subs[i], AS_TYPE(error), NULL))) return false;
     if (IS_ERROR(add_exception(ts, ns, "SSLCertVerificationError", AS_TYPE(error), ts->interp->exc.ValueError)))
         return false;
-    for (size_t i = 0; i < sizeof ssl_constants / sizeof ssl_constants[0]; i++) {
-        Value v = int_from_i64(ts, ssl_constants[i].value);
-        if (IS_ERROR(v) || !builtins_add_value(ts, ns, ssl_constants[i].name, v)) return false;
-    }
+    if (!builtins_add_ints(ts, ns, ssl_constants)) return false;
     unsigned long n = OpenSSL_version_num();
     Value info[5] = {INT_VAL((int64_t)(n >> 28) & 0xf), INT_VAL((int64_t)(n >> 20) & 0xff),
                      INT_VAL((int64_t)(n >> 12) & 0xff), INT_VAL((int64_t)(n >> 4) & 0xff), INT_VAL((int64_t)n & 0xf)};
