@@ -77,7 +77,8 @@ typedef struct ObjSSLSocket {
     Obj obj;
     pthread_mutex_t mutex;  /* one OpenSSL call on the connection at a time */
     SSL *ssl;
-    Value sock;             /* the _socket.socket whose descriptor it uses */
+    Value sock;             /* the _socket.socket whose descriptor it uses, or None */
+    Value inbio, outbio;    /* else the MemoryBIOs it reads from and writes to */
     Value owner;            /* the ssl.SSLSocket, or None */
     Value context;          /* the _SSLContext */
     Value hostname;         /* server_hostname: str or None */
@@ -929,6 +930,8 @@ static int ctx_set_hostflags(TState *ts, Value self, Value v) {
 static void sslsock_trace(GcMarker *m, Obj *self) {
     ObjSSLSocket *s = (ObjSSLSocket *)self;
     gc_mark_value(m, s->sock);
+    gc_mark_value(m, s->inbio);
+    gc_mark_value(m, s->outbio);
     gc_mark_value(m, s->owner);
     gc_mark_value(m, s->context);
     gc_mark_value(m, s->hostname);
@@ -948,19 +951,27 @@ static bool is_ip_address(const char *text) {
     return inet_pton(AF_INET, text, buf) == 1 || inet_pton(AF_INET6, text, buf) == 1;
 }
 
-/* _wrap_socket(sock, server_side, server_hostname=None, *, owner=None,
- * session=None) -> _SSLSocket. */
-static Value ctx_wrap_socket(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"$self", "sock", "server_side", "server_hostname", "owner", "session"};
-    Value v[6];
-    if (!args_bind(ts, "_wrap_socket", args, nargs, kwnames, names, 6, 3, 4, v)) return ERROR_VAL;
-    ObjSSLContext *c = AS_CTX(v[0]);
-    int fd;
+/* A memory BIO (MemoryBIO): bytes written by one side, read by the other. */
+typedef struct ObjMemoryBIO {
+    Obj obj;
+    pthread_mutex_t mutex;  /* its reads and writes, and the SSL's on it */
+    BIO *bio;
+    bool eof_written;
+} ObjMemoryBIO;
+
+#define AS_MEMBIO(v) ((ObjMemoryBIO *)AS_OBJ(v))
+
+/* A new _SSLSocket of context c over sock's descriptor or over two
+ * MemoryBIOs (sock None), after CPython's checks of its arguments. */
+static Value new_sslsock(TState *ts, Value ctx, Value server_v, Value host, Value owner, Value sock, Value in,
+                         Value out) {
+    ObjSSLContext *c = AS_CTX(ctx);
+    int fd = -1;
     double timeout;
-    if (!socket_peek(ts, v[1], &fd, &timeout)) return ERROR_VAL;
-    int server = ops_truth(ts, v[2]);
+    if (!IS_NONE(sock) && !socket_peek(ts, sock, &fd, &timeout)) return ERROR_VAL;
+    int server = ops_truth(ts, server_v);
     if (server < 0) return ERROR_VAL;
-    Value host = IS_EMPTY(v[3]) ? NONE_VAL : v[3];
+    if (IS_EMPTY(host)) host = NONE_VAL;
     if (!IS_NONE(host) && !IS_STR(host))
         return err_format(ts, ts->interp->exc.TypeError, "server_hostname must be str or None, not %s",
                           ops_type_name(ts, host));
@@ -980,7 +991,14 @@ static Value ctx_wrap_socket(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     bool check = c->check_hostname;
     MUTEX_UNLOCK(&c->mutex);
     if (!ssl) return raise_lib_error(ts, __LINE__);
-    SSL_set_fd(ssl, fd);
+    if (IS_NONE(sock)) {
+        /* The SSL takes a reference of each BIO; the MemoryBIOs keep theirs. */
+        BIO_up_ref(AS_MEMBIO(in)->bio);
+        BIO_up_ref(AS_MEMBIO(out)->bio);
+        SSL_set_bio(ssl, AS_MEMBIO(in)->bio, AS_MEMBIO(out)->bio);
+    } else {
+        SSL_set_fd(ssl, fd);
+    }
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
     if (IS_STR(host)) {
         const char *name = AS_STR(host)->data;
@@ -1002,12 +1020,39 @@ static Value ctx_wrap_socket(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     }
     PT_CHECK(pthread_mutex_init(&s->mutex, NULL));
     s->ssl = ssl;
-    s->sock = v[1];
-    s->owner = IS_EMPTY(v[4]) ? NONE_VAL : v[4];
-    s->context = v[0];
+    s->sock = sock;
+    s->inbio = in;
+    s->outbio = out;
+    s->owner = IS_EMPTY(owner) ? NONE_VAL : owner;
+    s->context = ctx;
     s->hostname = host;
     s->server_side = server;
     return OBJ_VAL(s);
+}
+
+/* _wrap_socket(sock, server_side, server_hostname=None, *, owner=None,
+ * session=None) -> _SSLSocket. */
+static Value ctx_wrap_socket(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "sock", "server_side", "server_hostname", "owner", "session"};
+    Value v[6];
+    if (!args_bind(ts, "_wrap_socket", args, nargs, kwnames, names, 6, 3, 4, v)) return ERROR_VAL;
+    return new_sslsock(ts, v[0], v[2], v[3], v[4], v[1], NONE_VAL, NONE_VAL);
+}
+
+/* _wrap_bio(incoming, outgoing, server_side, server_hostname=None, *,
+ * owner=None, session=None) -> _SSLSocket over two MemoryBIOs. */
+static Value ctx_wrap_bio(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"$self", "incoming", "outgoing", "server_side", "server_hostname", "owner",
+                                        "session"};
+    Value v[7];
+    if (!args_bind(ts, "_wrap_bio", args, nargs, kwnames, names, 7, 4, 5, v)) return ERROR_VAL;
+    ObjType *bio = module_type(ts, "_ssl", "MemoryBIO");
+    if (!bio) return ERROR_VAL;
+    for (int i = 1; i <= 2; i++)
+        if (!IS_OBJ(v[i]) || !type_is_subtype(OBJ_TYPE(v[i]), bio))
+            return err_format(ts, ts->interp->exc.TypeError, "_wrap_bio() argument '%s' must be _ssl.MemoryBIO, not %s",
+                              names[i], ops_type_name(ts, v[i]));
+    return new_sslsock(ts, v[0], v[3], v[4], v[5], NONE_VAL, v[1], v[2]);
 }
 
 typedef enum SslOpKind { SSLOP_HANDSHAKE, SSLOP_READ, SSLOP_WRITE, SSLOP_SHUTDOWN } SslOpKind;
@@ -1096,6 +1141,22 @@ static Value raise_op_error(TState *ts, ObjSSLSocket *s, const SslOp *op) {
 static bool ssl_run(TState *ts, ObjSSLSocket *s, SslOp *op) {
     int fd;
     double timeout;
+    if (IS_NONE(s->sock)) {
+        /* Over MemoryBIOs: one attempt; WANT_READ means "feed incoming". */
+        ObjMemoryBIO *in = AS_MEMBIO(s->inbio), *out = AS_MEMBIO(s->outbio);
+        thread_detach_to_compute(ts);
+        MUTEX_LOCK(&s->mutex);
+        MUTEX_LOCK(&in->mutex);
+        if (out != in) MUTEX_LOCK(&out->mutex);
+        ssl_attempt(s->ssl, op);
+        if (out != in) MUTEX_UNLOCK(&out->mutex);
+        MUTEX_UNLOCK(&in->mutex);
+        MUTEX_UNLOCK(&s->mutex);
+        thread_attach(ts);
+        if (op->err == SSL_ERROR_NONE) return true;
+        raise_op_error(ts, s, op);
+        return false;
+    }
     if (!socket_peek(ts, s->sock, &fd, &timeout)) return false;
     if (fd < 0) {
         err_set_str(ts, ts->interp->exc.ValueError, "Underlying socket has been closed.");
@@ -1143,6 +1204,126 @@ static bool ssl_run(TState *ts, ObjSSLSocket *s, SslOp *op) {
         }
     }
 }
+
+/* ---- MemoryBIO ----------------------------------------------------------------------- */
+
+static void membio_finalize(Obj *self) {
+    ObjMemoryBIO *b = (ObjMemoryBIO *)self;
+    PT_CHECK(pthread_mutex_destroy(&b->mutex));
+    BIO_free(b->bio);
+}
+
+static void membio_after_fork(Obj *self) { PT_CHECK(pthread_mutex_init(&((ObjMemoryBIO *)self)->mutex, NULL)); }
+
+static Value membio_type_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    if (!args_check(ts, "MemoryBIO", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio) return err_no_memory(ts);
+    /* Reading an empty BIO means "not yet" until write_eof(). */
+    BIO_set_mem_eof_return(bio, -1);
+    ObjMemoryBIO *b = (ObjMemoryBIO *)gc_alloc(ts, sizeof(ObjMemoryBIO), OBJ_OPAQUE, type);
+    if (!b) {
+        BIO_free(bio);
+        return ERROR_VAL;
+    }
+    PT_CHECK(pthread_mutex_init(&b->mutex, NULL));
+    b->bio = bio;
+    b->eof_written = false;
+    return OBJ_VAL(b);
+}
+
+#define MEMBIO AS_MEMBIO(args[0])
+
+/* read(size=-1): up to size bytes of what is buffered. */
+static Value membio_read(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("read", 0, 1);
+    int64_t size = -1;
+    if (nargs == 2 && !args_int(ts, args[1], &size)) return ERROR_VAL;
+    ObjMemoryBIO *b = MEMBIO;
+    thread_lock_mutex(ts, &b->mutex);
+    size_t avail = BIO_ctrl_pending(b->bio);
+    size_t n = size < 0 || (size_t)size > avail ? avail : (size_t)size;
+    ObjBytes *out = bytes_alloc(ts, n);
+    if (out && n) BIO_read(b->bio, out->data, (int)n);
+    MUTEX_UNLOCK(&b->mutex);
+    return out ? OBJ_VAL(out) : ERROR_VAL;
+}
+
+static Value membio_write(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("write", 1, 1);
+    ObjMemoryBIO *b = MEMBIO;
+    Buffer view;
+    if (!buffer_get(ts, args[1], &view, BUF_READ)) return ERROR_VAL;
+    if (view.len > INT32_MAX) {
+        buffer_release(ts, &view);
+        return err_format(ts, ts->interp->exc.OverflowError, "string longer than %d bytes", INT32_MAX);
+    }
+    thread_lock_mutex(ts, &b->mutex);
+    bool eof = b->eof_written;
+    int n = eof ? 0 : BIO_write(b->bio, view.buf, (int)view.len);
+    MUTEX_UNLOCK(&b->mutex);
+    size_t len = view.len;
+    buffer_release(ts, &view);
+    if (eof) {
+        ObjStr *msg = str_from_cstr(ts, "cannot write() after write_eof()");
+        if (!msg) return ERROR_VAL;
+        Value a = OBJ_VAL(msg);
+        return raise_with(ts, module_type(ts, "_ssl", "SSLError"), &a, 1, NULL, NULL, 0);
+    }
+    if (n < 0 && len > 0) return raise_lib_error(ts, __LINE__);
+    return INT_VAL(n < 0 ? 0 : n);
+}
+
+static Value membio_write_eof(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("write_eof", 0, 0);
+    ObjMemoryBIO *b = MEMBIO;
+    thread_lock_mutex(ts, &b->mutex);
+    b->eof_written = true;
+    /* Reading an empty BIO now means end of data. */
+    BIO_set_mem_eof_return(b->bio, 0);
+    MUTEX_UNLOCK(&b->mutex);
+    return NONE_VAL;
+}
+
+static Value membio_get_pending(TState *ts, Value self) {
+    ObjMemoryBIO *b = AS_MEMBIO(self);
+    thread_lock_mutex(ts, &b->mutex);
+    size_t n = BIO_ctrl_pending(b->bio);
+    MUTEX_UNLOCK(&b->mutex);
+    return INT_VAL((int64_t)n);
+}
+
+static Value membio_get_eof(TState *ts, Value self) {
+    ObjMemoryBIO *b = AS_MEMBIO(self);
+    thread_lock_mutex(ts, &b->mutex);
+    bool eof = b->eof_written && BIO_ctrl_pending(b->bio) == 0;
+    MUTEX_UNLOCK(&b->mutex);
+    return BOOL_VAL(eof);
+}
+
+static const NativeDef membio_methods[] = {
+    {"read", membio_read},
+    {"write", membio_write},
+    {"write_eof", membio_write_eof},
+    {NULL, NULL},
+};
+
+static const GetSetDef membio_getsets[] = {
+    {"pending", membio_get_pending, NULL},
+    {"eof", membio_get_eof, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const TypeSpec membio_spec = {
+    .name = "MemoryBIO",
+    .kind = OBJ_OPAQUE,
+    .new_ = membio_type_new,
+    .finalize = membio_finalize,
+    .after_fork = membio_after_fork,
+    .methods = membio_methods,
+    .getsets = membio_getsets,
+};
 
 #define SSLSOCK AS_SSLSOCK(args[0])
 
@@ -1220,7 +1401,7 @@ static Value sslsock_shutdown(TState *ts, Value *args, int nargs, ObjTuple *kwna
     ARGS_CHECK_METHOD("shutdown", 0, 0);
     SslOp op = {.kind = SSLOP_SHUTDOWN};
     if (!ssl_run(ts, SSLSOCK, &op)) return ERROR_VAL;
-    return SSLSOCK->sock;
+    return SSLSOCK->sock;  /* None over MemoryBIOs */
 }
 
 static Value sslsock_pending(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1488,6 +1669,7 @@ static const NativeDef ctx_methods[] = {
     {"set_default_verify_paths", ctx_set_default_verify_paths},
     {"_set_alpn_protocols", ctx_set_alpn_protocols},
     {"_wrap_socket", ctx_wrap_socket},
+    {"_wrap_bio", ctx_wrap_bio},
     {"cert_store_stats", ctx_cert_store_stats},
     {"get_ca_certs", ctx_get_ca_certs},
     {NULL, NULL},
@@ -1658,10 +1840,11 @@ bool mod_ssl_init(TState *ts, ObjDict *ns) {
     if (!builtins_add_natives(ts, ns, ssl_functions)) return false;
     ObjStr *c_module = str_intern_cstr(ts, "_ssl");
     ObjType *ctx = type_from_spec(ts, &ctx_spec, NULL), *sock = ctx ? type_from_spec(ts, &sslsock_spec, NULL) : NULL;
-    if (!c_module || !sock) return false;
-    ctx->module = sock->module = OBJ_VAL(c_module);
+    ObjType *bio = sock ? type_from_spec(ts, &membio_spec, NULL) : NULL;
+    if (!c_module || !bio) return false;
+    ctx->module = sock->module = bio->module = OBJ_VAL(c_module);
     if (!builtins_add_value(ts, ns, "_SSLContext", OBJ_VAL(ctx)) ||
-        !builtins_add_value(ts, ns, "_SSLSocket", OBJ_VAL(sock)))
+        !builtins_add_value(ts, ns, "_SSLSocket", OBJ_VAL(sock)) || !builtins_add_value(ts, ns, "MemoryBIO", OBJ_VAL(bio)))
         return false;
     Value error = add_exception(ts, ns, "SSLError", ts->interp->exc.OSError, NULL);
     if (IS_ERROR(error)) return false;
