@@ -444,7 +444,9 @@ static Value ctx_type_new(TState *ts, ObjType *type, Value *args, int nargs, Obj
     const SSL_METHOD *method = protocol == PROTO_TLS_CLIENT ? TLS_client_method()
                                : protocol == PROTO_TLS_SERVER ? TLS_server_method()
                                : protocol == PROTO_TLS ? TLS_method() : NULL;
-    if (!method) return err_set_str(ts, ts->interp->exc.ValueError, "invalid or unsupported protocol version");
+    if (!method)
+        return err_format(ts, ts->interp->exc.ValueError, "invalid or unsupported protocol version %lld",
+                          (long long)protocol);
     SSL_CTX *ctx = SSL_CTX_new(method);
     if (!ctx) return raise_lib_error(ts, __LINE__);
     ObjSSLContext *c = (ObjSSLContext *)gc_alloc(ts, sizeof(ObjSSLContext), OBJ_OPAQUE, type);
