@@ -67,7 +67,7 @@ typedef struct ObjSSLContext {
     pthread_mutex_t mutex;  /* configuration changes, and SSL_new reading it */
     SSL_CTX *ctx;
     int protocol;
-    bool check_hostname;
+    _Atomic bool check_hostname; /* read by wrap_socket in other threads */
     unsigned int hostflags;
     unsigned char *alpn;    /* the server's choices, wire format */
     size_t alpn_len;
@@ -461,7 +461,7 @@ static Value ctx_type_new(TState *ts, ObjType *type, Value *args, int nargs, Obj
     c->alpn_len = 0;
     c->hostflags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
     bool client = protocol == PROTO_TLS_CLIENT;
-    c->check_hostname = client;
+    atomic_init(&c->check_hostname, client);
     SSL_CTX_set_verify(ctx, client ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE, NULL);
     /* CPython 3.10+: TLS 1.2 at least; OP_ALL without the empty fragments. */
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -789,7 +789,7 @@ static int set_verify_mode(TState *ts, ObjSSLContext *c, int64_t n) {
 static int ctx_set_verify_mode(TState *ts, Value self, Value v) {
     int64_t n;
     if (!int_setting(ts, v, &n)) return -1;
-    if (n == CERT_NONE && AS_CTX(self)->check_hostname) {
+    if (n == CERT_NONE && atomic_load(&AS_CTX(self)->check_hostname)) {
         err_set_str(ts, ts->interp->exc.ValueError,
                     "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
         return -1;
@@ -799,7 +799,7 @@ static int ctx_set_verify_mode(TState *ts, Value self, Value v) {
 
 static Value ctx_get_check_hostname(TState *ts, Value self) {
     (void)ts;
-    return BOOL_VAL(AS_CTX(self)->check_hostname);
+    return BOOL_VAL(atomic_load(&AS_CTX(self)->check_hostname));
 }
 
 static int ctx_set_check_hostname(TState *ts, Value self, Value v) {
@@ -813,7 +813,7 @@ static int ctx_set_check_hostname(TState *ts, Value self, Value v) {
     /* Checking the name needs a verified certificate: CERT_REQUIRED. */
     if (on && SSL_CTX_get_verify_mode(c->ctx) == SSL_VERIFY_NONE && set_verify_mode(ts, c, CERT_REQUIRED) < 0)
         return -1;
-    c->check_hostname = on;
+    atomic_store(&c->check_hostname, on);
     return 0;
 }
 
@@ -990,7 +990,7 @@ static Value new_sslsock(TState *ts, Value ctx, Value server_v, Value host, Valu
     if (!type) return ERROR_VAL;
     thread_lock_mutex(ts, &c->mutex);
     SSL *ssl = SSL_new(c->ctx);
-    bool check = c->check_hostname;
+    bool check = atomic_load(&c->check_hostname);
     MUTEX_UNLOCK(&c->mutex);
     if (!ssl) return raise_lib_error(ts, __LINE__);
     if (IS_NONE(sock)) {
