@@ -757,13 +757,6 @@ static Value ctx_get_ca_certs(TState *ts, Value *args, int nargs, ObjTuple *kwna
     return ok ? OBJ_VAL(out) : ERROR_VAL;
 }
 
-static Value ctx_get_verify_mode(TState *ts, Value self) {
-    (void)ts;
-    int mode = SSL_CTX_get_verify_mode(AS_CTX(self)->ctx);
-    if (mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) return INT_VAL(CERT_REQUIRED);
-    return INT_VAL(mode & SSL_VERIFY_PEER ? CERT_OPTIONAL : CERT_NONE);
-}
-
 static bool int_setting(TState *ts, Value v, int64_t *out) {
     if (IS_EMPTY(v)) {
         err_set_str(ts, ts->interp->exc.AttributeError, "cannot delete attribute");
@@ -771,6 +764,144 @@ static bool int_setting(TState *ts, Value v, int64_t *out) {
     }
     return args_int(ts, v, out);
 }
+
+/* get_ciphers(): the enabled ciphers as CPython's dicts. */
+static Value cipher_dict(TState *ts, const SSL_CIPHER *c) {
+    char desc[256];
+    int alg_bits = 0;
+    int strength = SSL_CIPHER_get_bits(c, &alg_bits);
+    SSL_CIPHER_description(c, desc, sizeof desc);
+    size_t n = strlen(desc);
+    while (n && (desc[n - 1] == '\n' || desc[n - 1] == ' ')) desc[--n] = '\0';
+    int nids[4] = {SSL_CIPHER_get_cipher_nid(c), SSL_CIPHER_get_digest_nid(c), SSL_CIPHER_get_kx_nid(c),
+                   SSL_CIPHER_get_auth_nid(c)};
+    static const char *const nid_keys[4] = {"symmetric", "digest", "kea", "auth"};
+    ObjDict *d = dict_new(ts);
+    ObjStr *name = str_from_cstr(ts, SSL_CIPHER_get_name(c)), *proto = str_from_cstr(ts, SSL_CIPHER_get_version(c));
+    ObjStr *text = str_from_cstr(ts, desc);
+    if (!d || !name || !proto || !text || !set_item(ts, d, "id", int_from_u64(ts, SSL_CIPHER_get_id(c))) ||
+        !set_item(ts, d, "name", OBJ_VAL(name)) || !set_item(ts, d, "protocol", OBJ_VAL(proto)) ||
+        !set_item(ts, d, "description", OBJ_VAL(text)) || !set_item(ts, d, "strength_bits", INT_VAL(strength)) ||
+        !set_item(ts, d, "alg_bits", INT_VAL(alg_bits)) || !set_item(ts, d, "aead", BOOL_VAL(SSL_CIPHER_is_aead(c))))
+        return ERROR_VAL;
+    for (int i = 0; i < 4; i++) {
+        const char *ln = nids[i] != NID_undef ? OBJ_nid2ln(nids[i]) : NULL;
+        ObjStr *v = ln ? str_from_cstr(ts, ln) : NULL;
+        if ((ln && !v) || !set_item(ts, d, nid_keys[i], v ? OBJ_VAL(v) : NONE_VAL)) return ERROR_VAL;
+    }
+    return OBJ_VAL(d);
+}
+
+static Value ctx_get_ciphers(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("get_ciphers", 0, 0);
+    ObjList *out = list_new(ts, 0);
+    if (!out) return ERROR_VAL;
+    thread_lock_mutex(ts, &CTX->mutex);
+    SSL *ssl = SSL_new(CTX->ctx);
+    MUTEX_UNLOCK(&CTX->mutex);
+    if (!ssl) return raise_lib_error(ts, __LINE__);
+    STACK_OF(SSL_CIPHER) *ciphers = SSL_get_ciphers(ssl);
+    bool ok = true;
+    for (int i = 0; ok && i < sk_SSL_CIPHER_num(ciphers); i++) {
+        Value d = cipher_dict(ts, sk_SSL_CIPHER_value(ciphers, i));
+        ok = !IS_ERROR(d) && list_append(ts, out, d) == 0;
+    }
+    SSL_free(ssl);
+    return ok ? OBJ_VAL(out) : ERROR_VAL;
+}
+
+/* set_ecdh_curve(name): the one group for ECDH key exchange. */
+static Value ctx_set_ecdh_curve(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("set_ecdh_curve", 1, 1);
+    ObjStr *name;
+    if (IS_BYTES(args[1])) name = NULL;
+    else if (!args_str(ts, args[1], "set_ecdh_curve", &name)) return ERROR_VAL;
+    const char *text = name ? name->data : AS_BYTES(args[1])->data;
+    int nid = OBJ_sn2nid(text);
+    if (nid == NID_undef) {
+        ObjStr *r = str_repr(ts, name ? name : str_from_cstr(ts, text));
+        return r ? err_format(ts, ts->interp->exc.ValueError, "unknown elliptic curve name %s", r->data) : ERROR_VAL;
+    }
+    thread_lock_mutex(ts, &CTX->mutex);
+    int ok = SSL_CTX_set1_groups(CTX->ctx, &nid, 1);
+    MUTEX_UNLOCK(&CTX->mutex);
+    return ok ? NONE_VAL : raise_lib_error(ts, __LINE__);
+}
+
+/* load_dh_params(path): Diffie-Hellman parameters from a PEM file. */
+static Value ctx_load_dh_params(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("load_dh_params", 1, 1);
+    Value keep = NONE_VAL;
+    bool ok;
+    const char *path = path_arg(ts, args[1], &keep, &ok);
+    if (!ok) return ERROR_VAL;
+    if (!path) return err_set_str(ts, ts->interp->exc.TypeError, "path should be a valid filesystem path");
+    errno = 0;
+    BIO *bio = BIO_new_file(path, "r");
+    if (!bio) {
+        int err = errno;
+        ERR_clear_error();
+        return file_raise_oserror(ts, err ? err : ENOENT, NONE_VAL);
+    }
+    EVP_PKEY *dh = PEM_read_bio_Parameters(bio, NULL);
+    BIO_free(bio);
+    if (!dh) return raise_lib_error(ts, __LINE__);
+    thread_lock_mutex(ts, &CTX->mutex);
+    int r = SSL_CTX_set0_tmp_dh_pkey(CTX->ctx, dh);
+    MUTEX_UNLOCK(&CTX->mutex);
+    if (!r) {
+        EVP_PKEY_free(dh);
+        return raise_lib_error(ts, __LINE__);
+    }
+    return NONE_VAL;
+}
+
+static Value ctx_session_stats(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ARGS_CHECK_METHOD("session_stats", 0, 0);
+    SSL_CTX *c = CTX->ctx;
+    const char *keys[] = {"number", "connect", "connect_good", "connect_renegotiate", "accept", "accept_good",
+                          "accept_renegotiate", "hits", "misses", "timeouts", "cache_full"};
+    long values[] = {SSL_CTX_sess_number(c), SSL_CTX_sess_connect(c), SSL_CTX_sess_connect_good(c),
+                     SSL_CTX_sess_connect_renegotiate(c), SSL_CTX_sess_accept(c), SSL_CTX_sess_accept_good(c),
+                     SSL_CTX_sess_accept_renegotiate(c), SSL_CTX_sess_hits(c), SSL_CTX_sess_misses(c),
+                     SSL_CTX_sess_timeouts(c), SSL_CTX_sess_cache_full(c)};
+    ObjDict *d = dict_new(ts);
+    if (!d) return ERROR_VAL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!set_item(ts, d, keys[i], INT_VAL(values[i]))) return ERROR_VAL;
+    return OBJ_VAL(d);
+}
+
+static Value ctx_get_num_tickets(TState *ts, Value self) {
+    (void)ts;
+    return INT_VAL((int64_t)SSL_CTX_get_num_tickets(AS_CTX(self)->ctx));
+}
+
+static int ctx_set_num_tickets(TState *ts, Value self, Value v) {
+    int64_t n;
+    if (!int_setting(ts, v, &n)) return -1;
+    ObjSSLContext *c = AS_CTX(self);
+    if (n < 0) {
+        err_set_str(ts, ts->interp->exc.ValueError, "value must be non-negative");
+        return -1;
+    }
+    if (c->protocol != PROTO_TLS_SERVER) {
+        err_set_str(ts, ts->interp->exc.ValueError, "SSLContext is not a server context.");
+        return -1;
+    }
+    thread_lock_mutex(ts, &c->mutex);
+    SSL_CTX_set_num_tickets(c->ctx, (size_t)n);
+    MUTEX_UNLOCK(&c->mutex);
+    return 0;
+}
+
+static Value ctx_get_verify_mode(TState *ts, Value self) {
+    (void)ts;
+    int mode = SSL_CTX_get_verify_mode(AS_CTX(self)->ctx);
+    if (mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) return INT_VAL(CERT_REQUIRED);
+    return INT_VAL(mode & SSL_VERIFY_PEER ? CERT_OPTIONAL : CERT_NONE);
+}
+
 
 static int set_verify_mode(TState *ts, ObjSSLContext *c, int64_t n) {
     int mode = n == CERT_NONE ? SSL_VERIFY_NONE
@@ -1674,6 +1805,10 @@ static const NativeDef ctx_methods[] = {
     {"_wrap_bio", ctx_wrap_bio},
     {"cert_store_stats", ctx_cert_store_stats},
     {"get_ca_certs", ctx_get_ca_certs},
+    {"get_ciphers", ctx_get_ciphers},
+    {"set_ecdh_curve", ctx_set_ecdh_curve},
+    {"load_dh_params", ctx_load_dh_params},
+    {"session_stats", ctx_session_stats},
     {NULL, NULL},
 };
 
@@ -1686,6 +1821,7 @@ static const GetSetDef ctx_getsets[] = {
     {"maximum_version", ctx_get_maximum_version, ctx_set_maximum_version},
     {"protocol", ctx_get_protocol, NULL},
     {"security_level", ctx_get_security_level, NULL},
+    {"num_tickets", ctx_get_num_tickets, ctx_set_num_tickets},
     {"_host_flags", ctx_get_hostflags, ctx_set_hostflags},
     /* For ssl.mini's properties of the same names, which convert to enums. */
     {"_protocol", ctx_get_protocol, NULL},
