@@ -156,7 +156,8 @@ static Value raise_from_code(TState *ts, ObjSSLSocket *sock, const char *type_na
         if (!errstr) errstr = ERR_reason_error_string(code);
     }
     if (!errstr) errstr = "unknown error";
-    bool cert_error = code && ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+    bool cert_error =
+        code && ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED;
     ObjStr *verify_msg = NULL;
     if (cert_error) {
         type_name = "SSLCertVerificationError";
@@ -466,7 +467,8 @@ static Value ctx_type_new(TState *ts, ObjType *type, Value *args, int nargs, Obj
     /* CPython 3.10+: TLS 1.2 at least; OP_ALL without the empty fragments. */
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_clear_options(ctx, SSL_CTX_get_options(ctx));
-    SSL_CTX_set_options(ctx, (SSL_OP_ALL & ~SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS) | SSL_OP_NO_SSLv3 | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+    SSL_CTX_set_options(ctx, (SSL_OP_ALL & ~SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS) | SSL_OP_NO_SSLv3 |
+                                 SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_SINGLE_DH_USE | SSL_OP_SINGLE_ECDH_USE | SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"Python", 6);
@@ -1138,7 +1140,8 @@ static Value new_sslsock(TState *ts, Value ctx, Value server_v, Value host, Valu
         bool ip = is_ip_address(name);
         X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
         bool ok = (ip || SSL_set_tlsext_host_name(ssl, name)) &&
-                  (!check || (ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name) : X509_VERIFY_PARAM_set1_host(param, name, 0)));
+                  (!check || (ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name)
+                                 : X509_VERIFY_PARAM_set1_host(param, name, 0)));
         if (!ok) {
             SSL_free(ssl);
             return raise_lib_error(ts, __LINE__);
@@ -1320,14 +1323,11 @@ static bool ssl_run(TState *ts, ObjSSLSocket *s, SslOp *op) {
             if (ready < 0) return false;
         }
         if (ready == 0) {
+            /* CPython names the handshake's timeout with its source line. */
+            const char *text = timeout_texts[op->kind == SSLOP_SHUTDOWN && events == POLLOUT ? SSLOP_WRITE : op->kind];
             if (op->kind == SSLOP_HANDSHAKE)
-                err_format(ts, ts->interp->exc.TimeoutError, "_ssl.c:%d: %s", __LINE__, timeout_texts[op->kind]);
-            else if (op->kind == SSLOP_SHUTDOWN && events == POLLOUT)
-                err_format(ts, ts->interp->exc.TimeoutError, "_ssl.c:%d: %s", __LINE__,
-                           timeout_texts[SSLOP_WRITE]);
-            else if (op->kind == SSLOP_SHUTDOWN)
-                err_format(ts, ts->interp->exc.TimeoutError, "_ssl.c:%d: %s", __LINE__, timeout_texts[op->kind]);
-            else err_set_str(ts, ts->interp->exc.TimeoutError, timeout_texts[op->kind]);
+                err_format(ts, ts->interp->exc.TimeoutError, "_ssl.c:%d: %s", __LINE__, text);
+            else err_set_str(ts, ts->interp->exc.TimeoutError, text);
             return false;
         }
         if (!socket_peek(ts, s->sock, &fd, &timeout)) return false;
@@ -1982,7 +1982,8 @@ bool mod_ssl_init(TState *ts, ObjDict *ns) {
     if (!c_module || !bio) return false;
     ctx->module = sock->module = bio->module = OBJ_VAL(c_module);
     if (!builtins_add_value(ts, ns, "_SSLContext", OBJ_VAL(ctx)) ||
-        !builtins_add_value(ts, ns, "_SSLSocket", OBJ_VAL(sock)) || !builtins_add_value(ts, ns, "MemoryBIO", OBJ_VAL(bio)))
+        !builtins_add_value(ts, ns, "_SSLSocket", OBJ_VAL(sock)) ||
+        !builtins_add_value(ts, ns, "MemoryBIO", OBJ_VAL(bio)))
         return false;
     Value error = add_exception(ts, ns, "SSLError", ts->interp->exc.OSError, NULL);
     if (IS_ERROR(error)) return false;
