@@ -180,7 +180,8 @@ static Value raise_from_code(TState *ts, ObjSSLSocket *sock, const char *type_na
     if (verify_msg) vm_push(ts, OBJ_VAL(verify_msg));
     ObjStr *r = reason[0] ? str_from_cstr(ts, reason) : NULL;
     ObjStr *l = lib ? str_from_cstr(ts, lib) : NULL;
-    Value args[2] = {int_from_i64(ts, ssl_errno), OBJ_VAL(msg)};
+    /* CPython's errno is the reason part of the number. */
+    Value args[2] = {int_from_i64(ts, ERR_GET_REASON((unsigned long)ssl_errno)), OBJ_VAL(msg)};
     static const char *const names[] = {"reason", "library", "verify_code", "verify_message"};
     Value values[4] = {r ? OBJ_VAL(r) : NONE_VAL, l ? OBJ_VAL(l) : NONE_VAL, int_from_i64(ts, verify),
                        verify_msg ? OBJ_VAL(verify_msg) : NONE_VAL};
@@ -515,7 +516,7 @@ static const char *path_arg(TState *ts, Value v, Value *keep, bool *ok) {
 typedef struct Password {
     const char *data;
     size_t len;
-    bool too_long;
+    int too_long;  /* 0, or OpenSSL's limit when the password exceeded it */
 } Password;
 
 static int password_cb(char *buf, int size, int rwflag, void *userdata) {
@@ -523,7 +524,7 @@ static int password_cb(char *buf, int size, int rwflag, void *userdata) {
     Password *pw = userdata;
     if (!pw->data) return -1;
     if (pw->len > (size_t)size) {
-        pw->too_long = true;
+        pw->too_long = size;
         return -1;
     }
     memcpy(buf, pw->data, pw->len);
@@ -546,7 +547,7 @@ static Value ctx_load_cert_chain(TState *ts, Value *args, int nargs, ObjTuple *k
     if (!ok2) return ERROR_VAL;
     if (!certfile) return err_set_str(ts, ts->interp->exc.TypeError, "certfile should be a valid filesystem path");
     if (!keyfile) keyfile = certfile;
-    Password pw = {NULL, 0, false};
+    Password pw = {NULL, 0, 0};
     if (!IS_EMPTY(v[3]) && !IS_NONE(v[3])) {
         if (IS_STR(v[3])) pw.data = AS_STR(v[3])->data, pw.len = AS_STR(v[3])->len;
         else if (IS_BYTES(v[3])) pw.data = AS_BYTES(v[3])->data, pw.len = AS_BYTES(v[3])->len;
@@ -554,8 +555,11 @@ static Value ctx_load_cert_chain(TState *ts, Value *args, int nargs, ObjTuple *k
     }
     ObjSSLContext *c = AS_CTX(v[0]);
     thread_lock_mutex(ts, &c->mutex);
-    SSL_CTX_set_default_passwd_cb(c->ctx, password_cb);
-    SSL_CTX_set_default_passwd_cb_userdata(c->ctx, &pw);
+    /* Without a password OpenSSL asks on the terminal, as under CPython. */
+    if (pw.data) {
+        SSL_CTX_set_default_passwd_cb(c->ctx, password_cb);
+        SSL_CTX_set_default_passwd_cb_userdata(c->ctx, &pw);
+    }
     ERR_clear_error();
     errno = 0;
     int stage = 0;
@@ -569,7 +573,7 @@ static Value ctx_load_cert_chain(TState *ts, Value *args, int nargs, ObjTuple *k
     if (!stage) return NONE_VAL;
     if (pw.too_long) {
         ERR_clear_error();
-        return err_set_str(ts, ts->interp->exc.ValueError, "password cannot be longer than 1023 bytes");
+        return err_format(ts, ts->interp->exc.ValueError, "password cannot be longer than %d bytes", pw.too_long);
     }
     if (stage < 3 && err != 0) {
         ERR_clear_error();
