@@ -1256,10 +1256,14 @@ static Value raise_op_error(TState *ts, ObjSSLSocket *s, const SslOp *op) {
                             __LINE__);
     case SSL_ERROR_SYSCALL:
         if (op->code == 0) {
-            if (op->sys_errno && op->sys_errno != EAGAIN) {
+            /* As CPython: a failed read or write (result 0) is an EOF; a
+             * handshake or shutdown (-1) reports the system's error. */
+            if (op->ret == -1 && op->sys_errno && op->sys_errno != EAGAIN) {
                 ERR_clear_error();
                 return file_raise_oserror(ts, op->sys_errno, NONE_VAL);
             }
+            if (op->ret != 0 && op->ret != -1)
+                return raise_simple(ts, "SSLSyscallError", SSL_ERROR_SYSCALL, "Some I/O error occurred", __LINE__);
             return raise_simple(ts, "SSLEOFError", PY_SSL_ERROR_EOF, "EOF occurred in violation of protocol",
                                 __LINE__);
         }
