@@ -1090,6 +1090,135 @@ static bool is_ip_address(const char *text) {
     return inet_pton(AF_INET, text, buf) == 1 || inet_pton(AF_INET6, text, buf) == 1;
 }
 
+/* ---- SSLSession -------------------------------------------------------------------------- */
+
+/* A client's TLS session, to resume with another connection of the same
+ * context (wrap_socket(session=...)). */
+typedef struct ObjSSLSession {
+    Obj obj;
+    SSL_SESSION *session;
+    Value context;  /* the _SSLContext it belongs to */
+} ObjSSLSession;
+
+#define AS_SESSION(v) ((ObjSSLSession *)AS_OBJ(v))
+
+static void session_trace(GcMarker *m, Obj *self) { gc_mark_value(m, ((ObjSSLSession *)self)->context); }
+
+static void session_finalize(Obj *self) { SSL_SESSION_free(((ObjSSLSession *)self)->session); }
+
+static bool is_session(TState *ts, Value v) {
+    ObjType *t = module_type(ts, "_ssl", "SSLSession");
+    return t && IS_OBJ(v) && type_is_subtype(OBJ_TYPE(v), t);
+}
+
+/* Equal when they are the same session: the same id. */
+static Value session_richcmp(TState *ts, Value a, Value b, CmpOp op) {
+    if ((op != CMP_EQ && op != CMP_NE) || !is_session(ts, a) || !is_session(ts, b)) return NOT_IMPLEMENTED_VAL;
+    unsigned int na, nb;
+    const unsigned char *ida = SSL_SESSION_get_id(AS_SESSION(a)->session, &na);
+    const unsigned char *idb = SSL_SESSION_get_id(AS_SESSION(b)->session, &nb);
+    bool same = AS_SESSION(a)->session == AS_SESSION(b)->session || (na == nb && memcmp(ida, idb, na) == 0);
+    return BOOL_VAL(same == (op == CMP_EQ));
+}
+
+static Value session_get_id(TState *ts, Value self) {
+    unsigned int n;
+    const unsigned char *id = SSL_SESSION_get_id(AS_SESSION(self)->session, &n);
+    ObjBytes *b = bytes_new(ts, (const char *)id, n);
+    return b ? OBJ_VAL(b) : ERROR_VAL;
+}
+
+static Value session_get_time(TState *ts, Value self) {
+    return int_from_i64(ts, (int64_t)SSL_SESSION_get_time(AS_SESSION(self)->session));
+}
+
+static Value session_get_timeout(TState *ts, Value self) {
+    return int_from_i64(ts, (int64_t)SSL_SESSION_get_timeout(AS_SESSION(self)->session));
+}
+
+static Value session_get_ticket_lifetime_hint(TState *ts, Value self) {
+    return int_from_u64(ts, SSL_SESSION_get_ticket_lifetime_hint(AS_SESSION(self)->session));
+}
+
+static Value session_get_has_ticket(TState *ts, Value self) {
+    (void)ts;
+    return BOOL_VAL(SSL_SESSION_has_ticket(AS_SESSION(self)->session));
+}
+
+static const GetSetDef session_getsets[] = {
+    {"id", session_get_id, NULL},
+    {"time", session_get_time, NULL},
+    {"timeout", session_get_timeout, NULL},
+    {"ticket_lifetime_hint", session_get_ticket_lifetime_hint, NULL},
+    {"has_ticket", session_get_has_ticket, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const TypeSpec session_spec = {
+    .name = "SSLSession",
+    .kind = OBJ_OPAQUE,
+    .richcmp = session_richcmp,
+    .trace = session_trace,
+    .finalize = session_finalize,
+    .getsets = session_getsets,
+};
+
+/* Resumes `session` on s (a client's connection, before its handshake),
+ * with CPython's errors. */
+static bool set_session(TState *ts, ObjSSLSocket *s, Value session) {
+    if (!is_session(ts, session)) {
+        if (!err_occurred(ts)) err_set_str(ts, ts->interp->exc.TypeError, "Value is not a SSLSession.");
+        return false;
+    }
+    if (AS_CTX(AS_SESSION(session)->context)->ctx != AS_CTX(s->context)->ctx) {
+        err_set_str(ts, ts->interp->exc.ValueError, "Session refers to a different SSLContext.");
+        return false;
+    }
+    if (s->server_side) {
+        err_set_str(ts, ts->interp->exc.ValueError, "Cannot set session for server-side SSLSocket.");
+        return false;
+    }
+    thread_lock_mutex(ts, &s->mutex);
+    bool done = SSL_is_init_finished(s->ssl);
+    int ok = done ? 1 : SSL_set_session(s->ssl, AS_SESSION(session)->session);
+    MUTEX_UNLOCK(&s->mutex);
+    if (done) {
+        err_set_str(ts, ts->interp->exc.ValueError, "Cannot set session after handshake.");
+        return false;
+    }
+    if (!ok) {
+        raise_lib_error(ts, __LINE__);
+        return false;
+    }
+    return true;
+}
+
+static Value sslsock_get_session(TState *ts, Value self) {
+    ObjSSLSocket *s = AS_SSLSOCK(self);
+    ObjType *type = module_type(ts, "_ssl", "SSLSession");
+    if (!type) return ERROR_VAL;
+    thread_lock_mutex(ts, &s->mutex);
+    SSL_SESSION *session = SSL_get1_session(s->ssl);
+    MUTEX_UNLOCK(&s->mutex);
+    if (!session) return NONE_VAL;
+    ObjSSLSession *o = (ObjSSLSession *)gc_alloc(ts, sizeof(ObjSSLSession), OBJ_OPAQUE, type);
+    if (!o) {
+        SSL_SESSION_free(session);
+        return ERROR_VAL;
+    }
+    o->session = session;
+    o->context = s->context;
+    return OBJ_VAL(o);
+}
+
+static int sslsock_set_session(TState *ts, Value self, Value v) {
+    if (IS_EMPTY(v)) {
+        err_set_str(ts, ts->interp->exc.AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    return set_session(ts, AS_SSLSOCK(self), v) ? 0 : -1;
+}
+
 /* A memory BIO (MemoryBIO): bytes written by one side, read by the other. */
 typedef struct ObjMemoryBIO {
     Obj obj;
@@ -1102,8 +1231,8 @@ typedef struct ObjMemoryBIO {
 
 /* A new _SSLSocket of context c over sock's descriptor or over two
  * MemoryBIOs (sock None), after CPython's checks of its arguments. */
-static Value new_sslsock(TState *ts, Value ctx, Value server_v, Value host, Value owner, Value sock, Value in,
-                         Value out) {
+static Value new_sslsock(TState *ts, Value ctx, Value server_v, Value host, Value owner, Value session, Value sock,
+                         Value in, Value out) {
     ObjSSLContext *c = AS_CTX(ctx);
     int fd = -1;
     double timeout;
@@ -1167,7 +1296,11 @@ static Value new_sslsock(TState *ts, Value ctx, Value server_v, Value host, Valu
     s->context = ctx;
     s->hostname = host;
     s->server_side = server;
-    return OBJ_VAL(s);
+    if (IS_EMPTY(session) || IS_NONE(session)) return OBJ_VAL(s);
+    vm_push(ts, OBJ_VAL(s));
+    bool ok = set_session(ts, s, session);
+    vm_pop(ts);
+    return ok ? OBJ_VAL(s) : ERROR_VAL;
 }
 
 /* _wrap_socket(sock, server_side, server_hostname=None, *, owner=None,
@@ -1176,7 +1309,7 @@ static Value ctx_wrap_socket(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     static const char *const names[] = {"$self", "sock", "server_side", "server_hostname", "owner", "session"};
     Value v[6];
     if (!args_bind(ts, "_wrap_socket", args, nargs, kwnames, names, 6, 3, 4, v)) return ERROR_VAL;
-    return new_sslsock(ts, v[0], v[2], v[3], v[4], v[1], NONE_VAL, NONE_VAL);
+    return new_sslsock(ts, v[0], v[2], v[3], v[4], v[5], v[1], NONE_VAL, NONE_VAL);
 }
 
 /* _wrap_bio(incoming, outgoing, server_side, server_hostname=None, *,
@@ -1192,7 +1325,7 @@ static Value ctx_wrap_bio(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
         if (!IS_OBJ(v[i]) || !type_is_subtype(OBJ_TYPE(v[i]), bio))
             return err_format(ts, ts->interp->exc.TypeError, "_wrap_bio() argument '%s' must be _ssl.MemoryBIO, not %s",
                               names[i], ops_type_name(ts, v[i]));
-    return new_sslsock(ts, v[0], v[3], v[4], v[5], NONE_VAL, v[1], v[2]);
+    return new_sslsock(ts, v[0], v[3], v[4], v[5], v[6], NONE_VAL, v[1], v[2]);
 }
 
 typedef enum SslOpKind { SSLOP_HANDSHAKE, SSLOP_READ, SSLOP_WRITE, SSLOP_SHUTDOWN } SslOpKind;
@@ -1874,6 +2007,7 @@ static const GetSetDef sslsock_getsets[] = {
     {"server_hostname", sslsock_get_server_hostname, NULL},
     {"owner", sslsock_get_owner, sslsock_set_owner},
     {"session_reused", sslsock_get_session_reused, NULL},
+    {"session", sslsock_get_session, sslsock_set_session},
     {NULL, NULL, NULL},
 };
 
@@ -1987,11 +2121,13 @@ bool mod_ssl_init(TState *ts, ObjDict *ns) {
     ObjStr *c_module = str_intern_cstr(ts, "_ssl");
     ObjType *ctx = type_from_spec(ts, &ctx_spec, NULL), *sock = ctx ? type_from_spec(ts, &sslsock_spec, NULL) : NULL;
     ObjType *bio = sock ? type_from_spec(ts, &membio_spec, NULL) : NULL;
-    if (!c_module || !bio) return false;
-    ctx->module = sock->module = bio->module = OBJ_VAL(c_module);
+    ObjType *session = bio ? type_from_spec(ts, &session_spec, NULL) : NULL;
+    if (!c_module || !session) return false;
+    ctx->module = sock->module = bio->module = session->module = OBJ_VAL(c_module);
     if (!builtins_add_value(ts, ns, "_SSLContext", OBJ_VAL(ctx)) ||
         !builtins_add_value(ts, ns, "_SSLSocket", OBJ_VAL(sock)) ||
-        !builtins_add_value(ts, ns, "MemoryBIO", OBJ_VAL(bio)))
+        !builtins_add_value(ts, ns, "MemoryBIO", OBJ_VAL(bio)) ||
+        !builtins_add_value(ts, ns, "SSLSession", OBJ_VAL(session)))
         return false;
     Value error = add_exception(ts, ns, "SSLError", ts->interp->exc.OSError, NULL);
     if (IS_ERROR(error)) return false;
