@@ -1197,10 +1197,14 @@ static Value sslsock_get_session(TState *ts, Value self) {
     ObjSSLSocket *s = AS_SSLSOCK(self);
     ObjType *type = module_type(ts, "_ssl", "SSLSession");
     if (!type) return ERROR_VAL;
+    /* A copy, as CPython: the connection's own session is marked not
+     * resumable when the connection is freed without a close_notify. */
     thread_lock_mutex(ts, &s->mutex);
-    SSL_SESSION *session = SSL_get1_session(s->ssl);
+    SSL_SESSION *own = SSL_get0_session(s->ssl);
+    SSL_SESSION *session = own ? SSL_SESSION_dup(own) : NULL;
     MUTEX_UNLOCK(&s->mutex);
-    if (!session) return NONE_VAL;
+    if (!own) return NONE_VAL;
+    if (!session) return raise_lib_error(ts, __LINE__);
     ObjSSLSession *o = (ObjSSLSession *)gc_alloc(ts, sizeof(ObjSSLSession), OBJ_OPAQUE, type);
     if (!o) {
         SSL_SESSION_free(session);
