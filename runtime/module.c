@@ -228,6 +228,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_hashlib", mod_hashlib_init},
     {"zlib", mod_zlib_init},
     {"_socket", mod_socket_init},
+    {"_ssl", mod_ssl_init},
     {"select", mod_select_init},
     {"_traceback", mod_traceback_init},
     {"_platform", mod_platform_init},

@@ -38,6 +38,7 @@
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "stdlib/builtins.h"
+#include "stdlib/mod_socket.h"
 #include "stdlib/modules.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
@@ -369,6 +370,18 @@ static Value socket_type_new(TState *ts, ObjType *type, Value *args, int nargs, 
     s->proto = (int)proto;
     s->timeout = default_timeout(ts);
     return OBJ_VAL(s);
+}
+
+bool socket_peek(TState *ts, Value v, int *fd, double *timeout) {
+    ObjType *t = module_type(ts, "_socket", "socket");
+    if (!t) return false;
+    if (!IS_OBJ(v) || !type_is_subtype(OBJ_TYPE(v), t)) {
+        err_format(ts, ts->interp->exc.TypeError, "a socket is required, not %s", ops_type_name(ts, v));
+        return false;
+    }
+    *fd = atomic_load(&AS_SOCKET(v)->fd);
+    *timeout = AS_SOCKET(v)->timeout;
+    return true;
 }
 
 /* Methods take their socket as args[0]: of this type or a subclass. */

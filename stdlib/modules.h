@@ -41,5 +41,6 @@ bool mod_functools_init(TState *ts, struct ObjDict *ns);
 bool mod_subprocess_init(TState *ts, struct ObjDict *ns);
 bool mod_re_init(TState *ts, struct ObjDict *ns);
 bool mod_json_init(TState *ts, struct ObjDict *ns);
+bool mod_ssl_init(TState *ts, struct ObjDict *ns);
 
 #endif
