@@ -128,6 +128,7 @@ struct TState {
     Value profilefunc;  /* sys.setprofile's function, or NONE_VAL */
     Value asyncgen_firstiter; /* sys.set_asyncgen_hooks' functions, or NONE_VAL */
     Value asyncgen_finalizer;
+    Value context;      /* contextvars' current Context, or NONE_VAL */
     bool tracing;       /* either is set (counted by vm_count_traced_thread) */
     bool in_tracer;     /* a trace or profile function is running: not traced */
     int gil_ticks;      /* legacy GIL: ticks left before the next check */
