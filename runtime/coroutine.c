@@ -23,8 +23,9 @@
  *
  * Not done: the "coroutine ... was never awaited" RuntimeWarning. A
  * coroutine is collected in a sweep, where the names it would print may
- * already be freed, and at no point a user could place; sys.set_asyncgen_hooks
- * and cr_origin tracking do not exist either. */
+ * already be freed, and at no point a user could place; for the same
+ * reason sys.set_asyncgen_hooks' finalizer is never called (its firstiter
+ * is, see agen_init_hooks), and cr_origin tracking does not exist. */
 
 #include "runtime/coroutine.h"
 
@@ -265,8 +266,27 @@ typedef struct ObjAGenAwait {
 
 #define AS_AGEN_AWAIT(v) ((ObjAGenAwait *)AS_OBJ(v))
 
+/* The first __anext__/asend/athrow/aclose of an async generator calls the
+ * thread's firstiter hook with it (an event loop records the generator to
+ * close it at shutdown). */
+static bool agen_init_hooks(TState *ts, ObjGenerator *gen) {
+    if (gen->async_flags & AG_HOOKS_INITED) return true;
+    gen->async_flags |= AG_HOOKS_INITED;
+    Value hook = ts->asyncgen_firstiter;
+    if (IS_NONE(hook)) return true;
+    Value arg = OBJ_VAL(gen);
+    vm_push(ts, arg);
+    Value r = ops_call(ts, hook, &arg, 1, NULL);
+    vm_pop(ts);
+    return !IS_ERROR(r);
+}
+
 static Value agen_await_new(TState *ts, ObjType *type, ObjGenerator *gen, Value arg) {
-    ObjAGenAwait *o = (ObjAGenAwait *)gc_alloc(ts, sizeof(ObjAGenAwait), OBJ_OPAQUE, type);
+    vm_push(ts, arg);
+    ObjAGenAwait *o = agen_init_hooks(ts, gen)
+                          ? (ObjAGenAwait *)gc_alloc(ts, sizeof(ObjAGenAwait), OBJ_OPAQUE, type)
+                          : NULL;
+    vm_pop(ts);
     if (!o) return ERROR_VAL;
     o->gen = gen;
     o->arg = arg;

@@ -34,6 +34,8 @@ typedef struct ObjGenerator {
 #define AG_RUNNING_ASYNC 0x01
 /* aclose() ran, or the generator raised: __anext__ raises StopAsyncIteration. */
 #define AG_CLOSED 0x02
+/* sys.set_asyncgen_hooks' firstiter hook has been called for it. */
+#define AG_HOOKS_INITED 0x04
 
 /* A generator, coroutine or async generator (their frames work alike). */
 #define IS_GENERATOR(v) IS_KIND(v, OBJ_GENERATOR)

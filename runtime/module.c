@@ -239,6 +239,7 @@ static const BuiltinModule builtin_modules[] = {
     {"_signal", mod_signal_init},
     {"gc", mod_gc_init},
     {"_weakref", mod_weakref_init},
+    {"_contextvars", mod_contextvars_init},
     {NULL, NULL},
 };
 

@@ -147,7 +147,34 @@ static Value sys_getdefaultencoding(TState *ts, Value *args, int nargs, ObjTuple
     return s ? OBJ_VAL(s) : ERROR_VAL;
 }
 
+/* sys.set_asyncgen_hooks([firstiter] [, finalizer]): the thread's hooks;
+ * an argument not given leaves its hook as it is. */
+static Value sys_set_asyncgen_hooks(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    static const char *const names[] = {"firstiter", "finalizer"};
+    Value a[2];
+    if (!args_bind(ts, "set_asyncgen_hooks", args, nargs, kwnames, names, 2, 0, 2, a)) return ERROR_VAL;
+    /* CPython checks the finalizer first. */
+    for (int i = 1; i >= 0; i--)
+        if (!IS_EMPTY(a[i]) && !IS_NONE(a[i]) && !val_type(ts, a[i])->call)
+            return err_format(ts, ts->interp->exc.TypeError, "callable %s expected, got %s", names[i],
+                              ops_type_name(ts, a[i]));
+    if (!IS_EMPTY(a[0])) ts->asyncgen_firstiter = a[0];
+    if (!IS_EMPTY(a[1])) ts->asyncgen_finalizer = a[1];
+    return NONE_VAL;
+}
+
+/* sys.get_asyncgen_hooks(): (firstiter, finalizer), a plain tuple where
+ * CPython's is a named structseq (docs/language.md). */
+static Value sys_get_asyncgen_hooks(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    if (!args_check(ts, "get_asyncgen_hooks", nargs, kwnames, 0, 0)) return ERROR_VAL;
+    ObjTuple *t = tuple_from(ts, (Value[]){ts->asyncgen_firstiter, ts->asyncgen_finalizer}, 2);
+    return t ? OBJ_VAL(t) : ERROR_VAL;
+}
+
 static const NativeDef sys_functions[] = {
+    {"set_asyncgen_hooks", sys_set_asyncgen_hooks},
+    {"get_asyncgen_hooks", sys_get_asyncgen_hooks},
     {"exit", sys_exit},
     {"getrecursionlimit", sys_getrecursionlimit},
     {"setrecursionlimit", sys_setrecursionlimit},

@@ -260,6 +260,9 @@ static void mark_thread(GcMarker *m, TState *t) {
     }
     gc_mark_value(m, t->tracefunc);
     gc_mark_value(m, t->profilefunc);
+    gc_mark_value(m, t->asyncgen_firstiter);
+    gc_mark_value(m, t->asyncgen_finalizer);
+    gc_mark_value(m, t->context);
     gc_mark_value(m, t->exc);
     gc_mark_value(m, t->handled);
     gc_mark_value(m, t->gen_caller_handled);

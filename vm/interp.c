@@ -66,6 +66,9 @@ TState *tstate_new(Interp *interp) {
     ts->thread_obj = NONE_VAL;
     ts->tracefunc = NONE_VAL;
     ts->profilefunc = NONE_VAL;
+    ts->asyncgen_firstiter = NONE_VAL;
+    ts->asyncgen_finalizer = NONE_VAL;
+    ts->context = NONE_VAL;
     atomic_init(&ts->eval_breaker, 0);
     atomic_init(&ts->status, THREAD_DETACHED);
     ts->pthread = pthread_self();

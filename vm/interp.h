@@ -132,6 +132,9 @@ struct TState {
     FrameTrace *frame_trace; /* one per frame slot once tracing has started, else NULL */
     Value tracefunc;    /* sys.settrace's function, or NONE_VAL */
     Value profilefunc;  /* sys.setprofile's function, or NONE_VAL */
+    Value asyncgen_firstiter; /* sys.set_asyncgen_hooks' functions, or NONE_VAL */
+    Value asyncgen_finalizer;
+    Value context;      /* contextvars' current Context, or NONE_VAL */
     bool tracing;       /* either is set (counted by vm_count_traced_thread) */
     bool in_tracer;     /* a trace or profile function is running: not traced */
     int gil_ticks;      /* legacy GIL: ticks left before the next check */
