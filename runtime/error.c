@@ -134,6 +134,21 @@ Value err_import(TState *ts, ObjType *type, ObjStr *module, const char *fmt, ...
     return ERROR_VAL;
 }
 
+Value err_instantiate(TState *ts, Value type, Value *args, int nargs, bool class_repr) {
+    Value exc = vm_call(ts, type, args, nargs, NULL);
+    if (IS_ERROR(exc) || IS_EXCEPTION(exc)) return exc;
+    vm_push(ts, exc);
+    Value want = ops_repr(ts, type);
+    vm_push(ts, want);
+    Value got = IS_ERROR(want) || !class_repr ? want : ops_repr(ts, OBJ_VAL(val_type(ts, exc)));
+    if (!IS_ERROR(got))
+        err_format(ts, ts->interp->exc.TypeError, "calling %s should have returned an instance of BaseException, not %s",
+                   AS_STR(want)->data, class_repr ? AS_STR(got)->data : ops_type_name(ts, exc));
+    vm_pop(ts);
+    vm_pop(ts);
+    return ERROR_VAL;
+}
+
 Value err_raise(TState *ts, Value exc_or_type) {
     Interp *interp = ts->interp;
     Value exc = exc_or_type;
@@ -141,12 +156,8 @@ Value err_raise(TState *ts, Value exc_or_type) {
         if (!(AS_TYPE(exc_or_type)->flags & TYPEF_EXCEPTION))
             return err_format(ts, interp->exc.TypeError,
                               "exceptions must derive from BaseException");
-        exc = vm_call(ts, exc_or_type, NULL, 0, NULL);
+        exc = err_instantiate(ts, exc_or_type, NULL, 0, true);
         if (IS_ERROR(exc)) return exc;
-        if (!IS_EXCEPTION(exc))
-            return err_format(ts, interp->exc.TypeError,
-                              "calling %s should have returned an instance of BaseException, not %s",
-                              ops_type_name(ts, exc_or_type), ops_type_name(ts, exc));
     } else if (!IS_EXCEPTION(exc)) {
         return err_format(ts, interp->exc.TypeError, "exceptions must derive from BaseException");
     }
