@@ -627,6 +627,33 @@ static Value type_mro_method(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     return OBJ_VAL(list_from(ts, mro->items, mro->len));
 }
 
+static bool type_has_base(ObjType *t, ObjType *base) {
+    if (!t->bases) return t->base == base;
+    for (size_t i = 0; i < t->bases->len; i++)
+        if (AS_OBJ(t->bases->items[i]) == (Obj *)base) return true;
+    return false;
+}
+
+/* The classes naming this one among their bases, oldest first, found by a
+ * walk of the heap: mini keeps no per-class registry for so rare a question,
+ * and the heap lists each thread's objects newest first. */
+static Value type_subclasses_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__subclasses__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    ObjType *self = AS_TYPE(args[0]);
+    size_t n = 0;
+    Value *objs = gc_all_objects(ts, &n);
+    if (!objs && n) return err_no_memory(ts);
+    ObjList *list = list_new(ts, 0);
+    bool ok = list != NULL;
+    /* Nothing collects before the list holds them: no safepoint here. */
+    for (size_t i = n; ok && i-- > 0;)
+        if (IS_KIND(objs[i], OBJ_TYPE) && AS_TYPE(objs[i]) != self && type_has_base(AS_TYPE(objs[i]), self))
+            ok = list_append(ts, list, objs[i]) == 0;
+    free(objs);
+    return ok ? OBJ_VAL(list) : ERROR_VAL;
+}
+
 static Value type_subclasscheck(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__subclasscheck__", nargs, kwnames, 2, 2)) return ERROR_VAL;
     if (!IS_TYPE(args[0]) || !IS_TYPE(args[1]))
@@ -660,6 +687,7 @@ static const NativeDef type_methods[] = {
     {"__setattr__", type_setattr_method},
     {"__delattr__", type_delattr_method},
     {"mro", type_mro_method},
+    {"__subclasses__", type_subclasses_method},
     {"__init__", type_init_method},
     {"__call__", type_call_method},
     {"__subclasscheck__", type_subclasscheck},
