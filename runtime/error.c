@@ -484,8 +484,46 @@ static ObjStr *suggestion(TState *ts, Value exc) {
     return s;
 }
 
+static void print_message(TState *ts, Value exc, FILE *out, bool hint);
+
+static void print_note(TState *ts, Value note, FILE *out, bool as_repr, const char *failed) {
+    Value s = IS_STR(note) ? note : as_repr ? ops_repr(ts, note) : ops_str(ts, note);
+    if (IS_STR(s)) fwrite(AS_STR(s)->data, 1, AS_STR(s)->len, out);
+    else fputs(failed, out);
+    err_clear(ts);
+    fputc('\n', out);
+}
+
+/* The lines of __notes__ after the message (3.11's print_exception_notes):
+ * each note by its str(), a __notes__ that is no sequence by its repr. */
+static void print_notes(TState *ts, Value exc, FILE *out) {
+    Value saved = err_fetch(ts);
+    vm_push(ts, saved);
+    Value notes = ops_getattr_opt(ts, exc, str_intern_cstr(ts, "__notes__"));
+    err_clear(ts);
+    if (!IS_ERROR(notes) && !IS_EMPTY(notes)) {
+        vm_push(ts, notes);
+        ObjList *list = IS_LIST(notes) || IS_TUPLE(notes) || IS_STR(notes) ? ops_to_list(ts, notes) : NULL;
+        if (list) {
+            vm_push(ts, OBJ_VAL(list));
+            for (size_t i = 0; i < list_len(list); i++)
+                print_note(ts, list_get(list, i), out, false, "<note str() failed>");
+            vm_pop(ts);
+        } else {
+            print_note(ts, notes, out, true, "<__notes__ repr() failed>");
+        }
+        vm_pop(ts);
+    }
+    vm_pop(ts);
+    err_restore(ts, saved);
+}
+
 void err_print_exception_only(TState *ts, Value exc, FILE *out, bool hint) {
-    if (print_syntax_error(ts, exc, out)) return;
+    if (!print_syntax_error(ts, exc, out)) print_message(ts, exc, out, hint);
+    print_notes(ts, exc, out);
+}
+
+static void print_message(TState *ts, Value exc, FILE *out, bool hint) {
     ObjType *type = OBJ_TYPE(exc);
     ObjStr *msg = err_message(ts, exc);
     const char *module = IS_STR(type->module) ? AS_STR(type->module)->data : NULL;
@@ -750,7 +788,30 @@ static Value exception_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwna
     return r ? OBJ_VAL(r) : ERROR_VAL;
 }
 
+/* BaseException.add_note(note): appends to __notes__, made on first use. */
+static Value exception_add_note(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "add_note", nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_STR(args[1]))
+        return err_format(ts, ts->interp->exc.TypeError, "note must be a str, not '%s'", ops_type_name(ts, args[1]));
+    ObjStr *name = str_intern_cstr(ts, "__notes__");
+    Value notes = ops_getattr_opt(ts, args[0], name);
+    if (IS_ERROR(notes)) return notes;
+    if (IS_EMPTY(notes)) {
+        ObjList *list = list_new(ts, 0);
+        if (!list) return ERROR_VAL;
+        notes = OBJ_VAL(list);
+        vm_push(ts, notes);
+        int r = ops_setattr(ts, args[0], name, notes);
+        vm_pop(ts);
+        if (r < 0) return ERROR_VAL;
+    }
+    if (!IS_LIST(notes))
+        return err_format(ts, ts->interp->exc.TypeError, "Cannot add note: __notes__ is not a list");
+    return list_append(ts, AS_LIST(notes), args[1]) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
 static const NativeDef exception_methods[] = {
+    {"add_note", exception_add_note},
     {"__init__", exception_init},
     {"__reduce__", exception_reduce},
     {"with_traceback", exception_with_traceback},
