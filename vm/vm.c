@@ -2127,7 +2127,8 @@ dispatch_op:
         Value fromlist = POP();
         Value level = TOP();
         SAVE_STATE();
-        Value m = module_import(ts, code->names[arg], fromlist, (int)AS_INT(level), frame->fn->globals);
+        Value m = module_import_statement(ts, code->names[arg], fromlist, (int)AS_INT(level), frame->fn->globals,
+                                          frame->locals, frame->fn->builtins);
         CHECK(m);
         TOP() = m;
         DISPATCH();
