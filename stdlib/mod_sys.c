@@ -147,7 +147,21 @@ static Value sys_getdefaultencoding(TState *ts, Value *args, int nargs, ObjTuple
     return s ? OBJ_VAL(s) : ERROR_VAL;
 }
 
+/* sys.excepthook(type, value, traceback): prints the exception as an
+ * uncaught one is printed (sys.__excepthook__ keeps it when a program
+ * installs its own, which vm/main.c then calls). */
+static Value sys_excepthook(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "excepthook", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    if (!IS_EXCEPTION(args[1]))
+        return err_format(ts, ts->interp->exc.TypeError, "print_exception(): Exception expected for value, %s found",
+                          ops_type_name(ts, args[1]));
+    file_flush_std(ts);
+    err_print(ts, args[1]);
+    return NONE_VAL;
+}
+
 static const NativeDef sys_functions[] = {
+    {"excepthook", sys_excepthook},
     {"exit", sys_exit},
     {"getrecursionlimit", sys_getrecursionlimit},
     {"setrecursionlimit", sys_setrecursionlimit},
@@ -214,6 +228,8 @@ static bool add_implementation(TState *ts, ObjDict *ns, Value version_info) {
 bool mod_sys_init(TState *ts, ObjDict *ns) {
     Interp *interp = ts->interp;
     if (!builtins_add_natives(ts, ns, sys_functions) || !add_streams(ts, ns)) return false;
+    if (!builtins_add_value(ts, ns, "__excepthook__", dict_get_str(ns, str_intern_cstr(ts, "excepthook"))))
+        return false;
     if (interp->gil_enabled && interp->gil.design == GIL_DESIGN_LEGACY &&
         !builtins_add_natives(ts, ns, sys_legacy_gil_functions))
         return false;
