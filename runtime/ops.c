@@ -210,9 +210,11 @@ Value ops_getitem(TState *ts, Value obj, Value key) {
 int ops_setitem(TState *ts, Value obj, Value key, Value value) {
     ObjType *t = val_type(ts, obj);
     if (t->setitem) return t->setitem(ts, obj, key, value);
+    /* CPython words it by whether the type has the sequence protocol
+     * (every class statement's type does). */
     if (IS_EMPTY(value))
-        err_format(ts, ts->interp->exc.TypeError, "'%s' object doesn't support item deletion",
-                   t->name->data);
+        err_format(ts, ts->interp->exc.TypeError, "'%s' object %s support item deletion", t->name->data,
+                   t->getitem || t->contains || (t->flags & TYPEF_HEAPTYPE) ? "doesn't" : "does not");
     else
         err_format(ts, ts->interp->exc.TypeError, "'%s' object does not support item assignment",
                    t->name->data);
