@@ -29,6 +29,7 @@
 #include "runtime/range.h"
 #include "runtime/set.h"
 #include "runtime/str.h"
+#include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "vm/code.h"
@@ -125,6 +126,31 @@ bool vm_safepoint(TState *ts) {
 
 /* ---- argument binding -------------------------------------------------- */
 
+/* "f() got some positional-only arguments passed as keyword arguments:
+ * 'a, b'", CPython's message when keywords name positional-only
+ * parameters of a function without **kwargs. False: none did. */
+static bool posonly_passed_as_keyword(TState *ts, ObjFunction *fn, ObjTuple *kwnames) {
+    ObjCode *code = fn->code;
+    StrBuf sb;
+    sb_init(&sb);
+    bool any = false, ok = true;
+    for (uint32_t i = 0; ok && i < code->posonlycount; i++)
+        for (size_t k = 0; k < kwnames->len; k++)
+            if (str_equal(code->varnames[i], AS_STR(kwnames->items[k]))) {
+                ok = sb_appendf(&sb, "%s%s", any ? ", " : "", code->varnames[i]->data);
+                any = true;
+                break;
+            }
+    if (any && ok)
+        err_format(ts, ts->interp->exc.TypeError,
+                   "%s() got some positional-only arguments passed as keyword arguments: '%s'",
+                   fn->qualname->data, sb.data);
+    else if (any)
+        err_no_memory(ts);
+    sb_free(&sb);
+    return any;
+}
+
 static Value too_many_positional(TState *ts, ObjFunction *fn, int given, int kwgiven) {
     ObjCode *code = fn->code;
     int max = (int)code->argcount;
@@ -208,8 +234,9 @@ static bool bind_general(TState *ts, ObjFunction *fn, Value *dst, Value *args, i
         }
         if (found == UINT32_MAX) {
             if (!kwargs) {
-                err_format(ts, interp->exc.TypeError, "%s() got an unexpected keyword argument '%s'",
-                           fn->qualname->data, key->data);
+                if (!posonly_passed_as_keyword(ts, fn, kwnames))
+                    err_format(ts, interp->exc.TypeError, "%s() got an unexpected keyword argument '%s'",
+                               fn->qualname->data, key->data);
                 return false;
             }
             if (dict_set(ts, kwargs, OBJ_VAL(key), value) < 0) return false;
