@@ -60,7 +60,7 @@ static bool is_data_descriptor(TState *ts, Value attr) {
     return !IS_EMPTY(type_lookup(t, ts->interp->names.set)) || !IS_EMPTY(type_lookup(t, ts->interp->names.delete_));
 }
 
-static const char *type_qualname(TState *ts, ObjType *t) {
+const char *class_qualname(TState *ts, ObjType *t) {
     Value q = t->dict ? dict_get_str(t->dict, ts->interp->names.qualname) : EMPTY_VAL;
     return IS_STR(q) ? AS_STR(q)->data : t->name->data;
 }
@@ -68,7 +68,7 @@ static const char *type_qualname(TState *ts, ObjType *t) {
 /* "property 'x' of 'C' object has no setter": the name is the one
  * __set_name__ gave it, as CPython's. */
 static Value property_missing(TState *ts, ObjProperty *p, Value obj, const char *what) {
-    const char *owner = type_qualname(ts, val_type(ts, obj));
+    const char *owner = class_qualname(ts, val_type(ts, obj));
     if (p->name)
         return err_format(ts, ts->interp->exc.AttributeError, "property '%s' of '%s' object has no %s",
                           p->name->data, owner, what);
@@ -238,7 +238,7 @@ static Value object_repr(TState *ts, Value self) {
     Value module = type->module;
     if (IS_STR(module) && strcmp(AS_STR(module)->data, "builtins") != 0)
         return OBJ_VAL(str_printf(ts, "<%s.%s object at %p>", AS_STR(module)->data,
-                                  type->name->data, (void *)AS_OBJ(self)));
+                                  class_qualname(ts, type), (void *)AS_OBJ(self)));
     return OBJ_VAL(str_printf(ts, "<%s object at %p>", type->name->data, (void *)AS_OBJ(self)));
 }
 
@@ -482,8 +482,8 @@ const TypeSpec object_type_spec = {
 static Value type_repr(TState *ts, Value self) {
     ObjType *t = AS_TYPE(self);
     if (IS_STR(t->module) && strcmp(AS_STR(t->module)->data, "builtins") != 0)
-        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, t->name->data));
-    return OBJ_VAL(str_printf(ts, "<class '%s'>", t->name->data));
+        return OBJ_VAL(str_printf(ts, "<class '%s.%s'>", AS_STR(t->module)->data, class_qualname(ts, t)));
+    return OBJ_VAL(str_printf(ts, "<class '%s'>", class_qualname(ts, t)));
 }
 
 /* Calling a class: __new__, then __init__ when the result is an instance
@@ -566,7 +566,17 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
                        type->name->data, name->data);
         r = d > 0 ? 0 : -1;
     } else {
-        r = dict_set_str(ts, type->dict, name, value);
+        /* __name__ and __module__ live in the type; __qualname__ in its
+         * dict, but a str (as CPython's). */
+        bool named = name == ts->interp->names.name || name == ts->interp->names.qualname;
+        if (named && !IS_STR(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "can only assign string to %s.%s, not '%s'",
+                       type->name->data, name->data, ops_type_name(ts, value));
+            return -1;
+        }
+        if (name == ts->interp->names.module) type->module = value;
+        if (name == ts->interp->names.name) type->name = AS_STR(value);
+        r = name == ts->interp->names.name ? 0 : dict_set_str(ts, type->dict, name, value);
     }
     atomic_fetch_add(&ts->interp->type_epoch, 1);
     if (r == 0 && name == ts->interp->names.abstractmethods) {

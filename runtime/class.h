@@ -51,6 +51,9 @@ static inline Value *instance_slots(ObjInstance *inst) { return (Value *)(inst +
 /* A fresh instance of a user class whose layout is ObjInstance: no dict
  * yet, every slot unset. NULL after raising MemoryError. */
 ObjInstance *class_instance_alloc(TState *ts, ObjType *type);
+/* A class's __qualname__ (its name when it has none), as reprs and
+ * messages show it. */
+const char *class_qualname(TState *ts, ObjType *t);
 /* The instance dict slot of objects that have one, else NULL. */
 struct ObjDict **obj_dict_slot(Obj *o);
 /* The dict in such a slot, read with acquire: a dict another thread has

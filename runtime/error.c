@@ -530,8 +530,9 @@ static void print_message(TState *ts, Value exc, FILE *out, bool hint) {
     if (module && strcmp(module, "builtins") != 0 && strcmp(module, "__main__") != 0)
         fprintf(out, "%s.", module);
     ObjStr *close = hint ? suggestion(ts, exc) : NULL;
-    if (msg && msg->len > 0) fprintf(out, "%s: %s", type->name->data, msg->data);
-    else fprintf(out, "%s", type->name->data);
+    const char *shown = class_qualname(ts, type);
+    if (msg && msg->len > 0) fprintf(out, "%s: %s", shown, msg->data);
+    else fprintf(out, "%s", shown);
     if (close) fprintf(out, ". Did you mean: '%s'?", close->data);
     fputc('\n', out);
 }
