@@ -652,25 +652,43 @@ static Value oserror_str(TState *ts, ObjException *e) {
                               AS_STR(parts[2])->data, AS_STR(parts[3])->data));
 }
 
+/* The keyword arguments of ImportError (name, path), AttributeError (name,
+ * obj) and NameError (name): attributes that default to None. Other
+ * exceptions take none. */
+static const char *const *exception_keywords(Interp *interp, ObjType *type) {
+    static const char *const import_kw[] = {"name", "path", NULL};
+    static const char *const attribute_kw[] = {"name", "obj", NULL};
+    static const char *const name_kw[] = {"name", NULL};
+    if (type_is_subtype(type, interp->exc.ImportError)) return import_kw;
+    if (type_is_subtype(type, interp->exc.AttributeError)) return attribute_kw;
+    if (type_is_subtype(type, interp->exc.NameError)) return name_kw;
+    return NULL;
+}
+
 static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
     if (type_is_subtype(type, ts->interp->exc.OSError)) {
         if (kwnames && kwnames->len > 0)
             return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", type->name->data);
         return oserror_new(ts, type, args, nargs);
     }
+    const char *const *keywords = exception_keywords(ts->interp, type);
+    if (!keywords && kwnames && kwnames->len > 0 && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", type->name->data);
     ObjTuple *t = tuple_from(ts, args, (size_t)nargs);
     if (!t) return ERROR_VAL;
     ObjException *e = exc_alloc(ts, type, t);
     if (!e) return ERROR_VAL;
-    /* ImportError(msg, name=..., path=...): both default to None. */
-    if (type_is_subtype(type, ts->interp->exc.ImportError)) {
+    if (keywords) {
         vm_push(ts, OBJ_VAL(e));
         e->dict = dict_new(ts);
-        bool ok = e->dict && dict_set_str(ts, e->dict, str_intern_cstr(ts, "name"), NONE_VAL) == 0 &&
-                  dict_set_str(ts, e->dict, str_intern_cstr(ts, "path"), NONE_VAL) == 0;
+        bool ok = e->dict != NULL;
+        for (const char *const *k = keywords; ok && *k; k++)
+            ok = dict_set_str(ts, e->dict, str_intern_cstr(ts, *k), NONE_VAL) == 0;
         for (size_t k = 0; ok && kwnames && k < kwnames->len; k++) {
             ObjStr *key = AS_STR(kwnames->items[k]);
-            if (strcmp(key->data, "name") && strcmp(key->data, "path")) {
+            bool known = false;
+            for (const char *const *kw = keywords; *kw; kw++) known = known || strcmp(key->data, *kw) == 0;
+            if (!known) {
                 err_format(ts, ts->interp->exc.TypeError, "'%s' is an invalid keyword argument for %s()",
                            key->data, type->name->data);
                 ok = false;
