@@ -2245,9 +2245,11 @@ dispatch_op:
         Value enter = type_lookup(val_type(ts, mgr), arg ? interp->names.aenter : interp->names.enter);
         Value exitfn = type_lookup(val_type(ts, mgr), arg ? interp->names.aexit : interp->names.exit);
         if (IS_EMPTY(enter) || IS_EMPTY(exitfn)) {
+            /* 3.11 names the missing method when only __exit__ is. */
             err_format(ts, interp->exc.TypeError,
-                       "'%s' object does not support the %scontext manager protocol",
-                       ops_type_name(ts, mgr), arg ? "asynchronous " : "");
+                       "'%s' object does not support the %scontext manager protocol%s",
+                       ops_type_name(ts, mgr), arg ? "asynchronous " : "",
+                       IS_EMPTY(enter) ? "" : arg ? " (missed __aexit__ method)" : " (missed __exit__ method)");
             goto error;
         }
         Value bound_exit = class_bind(ts, exitfn, mgr, val_type(ts, mgr));
