@@ -58,7 +58,8 @@ bool args_bind(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *
             }
         }
         if (found < 0) {
-            err_format(ts, type_error, "%s() got an unexpected keyword argument '%s'", fname, key->data);
+            /* Argument Clinic's wording, which CPython's built-ins use. */
+            err_format(ts, type_error, "'%s' is an invalid keyword argument for %s()", key->data, fname);
             return false;
         }
         if (!IS_EMPTY(out[found])) {
