@@ -2151,12 +2151,14 @@ dispatch_op:
         goto error;
     }
     TARGET(IMPORT_NAME) {
-        Value fromlist = POP();
-        Value level = TOP();
+        /* fromlist stays on the stack (a root) while a replaced __import__ runs. */
+        Value fromlist = TOP();
+        Value level = sp[-2];
         SAVE_STATE();
         Value m = module_import_statement(ts, code->names[arg], fromlist, (int)AS_INT(level), frame->fn->globals,
                                           frame->locals, frame->fn->builtins);
         CHECK(m);
+        sp--;
         TOP() = m;
         DISPATCH();
     }
