@@ -522,6 +522,34 @@ static AstNode *paren_node(ParseContext *ctx, Collection c, const YYLTYPE *loc)
     return sequence(ctx, AST_TUPLE, c.items, loc);
 }
 
+/* with (a as x, b): a parenthesized list of context managers (3.10) is
+ * parsed as a tuple whose items may be `expr as target` (withitem nodes);
+ * it becomes the statement's items. `with (a, b) as t` stays a tuple. */
+static NodeList *with_paren_items(ParseContext *ctx, NodeList *items)
+{
+    AstNode *item = items->items[0];
+    AstNode *e = item->u.with_item.context_expr;
+    if (items->count != 1 || item->u.with_item.optional_vars)
+        return items;
+    if (e->kind == AST_WITH_ITEM)
+        return nl_push(ctx, NULL, e);
+    if (e->kind != AST_TUPLE || e->u.seq.elts.count == 0)
+        return items;
+    NodeList *out = NULL;
+    for (size_t i = 0; i < e->u.seq.elts.count; i++) {
+        AstNode *elt = e->u.seq.elts.items[i];
+        if (elt->kind != AST_WITH_ITEM) {
+            AstNode *w = ast_new(ctx->arena, AST_WITH_ITEM, elt->line, elt->col);
+            w->end_line = elt->end_line;
+            w->end_col = elt->end_col;
+            w->u.with_item.context_expr = elt;
+            elt = w;
+        }
+        out = nl_push(ctx, out, elt);
+    }
+    return out;
+}
+
 static AstNode *list_node(ParseContext *ctx, Collection c, const YYLTYPE *loc)
 {
     if (c.gens)
@@ -1483,7 +1511,7 @@ finally_clause
 with_stmt
     : WITH with_items ':' suite {
         $$ = mk(ctx, AST_WITH, &@$);
-        $$->u.with.items = seq($2);
+        $$->u.with.items = seq(with_paren_items(ctx, $2));
         $$->u.with.body = seq($4);
     }
     ;
@@ -1845,6 +1873,14 @@ tc_items
 tc_elem
     : namedexpr_test
     | star_expr
+    | namedexpr_test AS expr {
+        /* Only a with statement's parenthesized items take this form
+         * (vm/compiler.c refuses it anywhere else). */
+        TRY(store_target(ctx, $3));
+        $$ = mk(ctx, AST_WITH_ITEM, &@$);
+        $$->u.with_item.context_expr = $1;
+        $$->u.with_item.optional_vars = $3;
+    }
     ;
 
 dictorsetmaker

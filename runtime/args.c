@@ -37,6 +37,14 @@ bool args_bind(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *
                const char *const *names, int n, int required, int positional, Value *out) {
     ObjType *type_error = ts->interp->exc.TypeError;
     for (int i = 0; i < n; i++) out[i] = EMPTY_VAL;
+    int given = nargs + (kwnames ? (int)kwnames->len : 0);
+    if (given > n) {
+        /* Argument Clinic counts every argument first ("keyword" when all
+         * were given by name). */
+        err_format(ts, type_error, "%s() takes at most %d %sargument%s (%d given)", fname, n,
+                   nargs == 0 ? "keyword " : "", n == 1 ? "" : "s", given);
+        return false;
+    }
     if (nargs > positional) {
         if (positional == 0)
             err_format(ts, type_error, "%s() takes no positional arguments", fname);
@@ -58,7 +66,8 @@ bool args_bind(TState *ts, const char *fname, Value *args, int nargs, ObjTuple *
             }
         }
         if (found < 0) {
-            err_format(ts, type_error, "%s() got an unexpected keyword argument '%s'", fname, key->data);
+            /* Argument Clinic's wording, which CPython's built-ins use. */
+            err_format(ts, type_error, "'%s' is an invalid keyword argument for %s()", key->data, fname);
             return false;
         }
         if (!IS_EMPTY(out[found])) {

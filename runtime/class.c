@@ -60,10 +60,38 @@ static bool is_data_descriptor(TState *ts, Value attr) {
     return !IS_EMPTY(type_lookup(t, ts->interp->names.set)) || !IS_EMPTY(type_lookup(t, ts->interp->names.delete_));
 }
 
+/* "property 'x' of 'C' object has no setter": the name is the one
+ * __set_name__ gave it, as CPython's. */
+static Value property_missing(TState *ts, ObjProperty *p, Value obj, const char *what) {
+    const char *owner = class_qualname(val_type(ts, obj))->data;
+    if (p->name)
+        return err_format(ts, ts->interp->exc.AttributeError, "property '%s' of '%s' object has no %s",
+                          p->name->data, owner, what);
+    return err_format(ts, ts->interp->exc.AttributeError, "property of '%s' object has no %s", owner, what);
+}
+
 static Value property_get(TState *ts, ObjProperty *p, Value obj) {
     if (p->getset) return p->getset->get(ts, obj);
-    if (IS_NONE(p->fget)) return err_format(ts, ts->interp->exc.AttributeError, "unreadable attribute");
+    if (IS_NONE(p->fget)) return property_missing(ts, p, obj, "getter");
     return vm_call(ts, p->fget, &obj, 1, NULL);
+}
+
+/* Writes (or, value EMPTY_VAL, deletes) through a property. */
+static int property_store(TState *ts, ObjProperty *p, Value obj, Value value) {
+    if (p->getset) {
+        if (p->getset->set) return p->getset->set(ts, obj, value);
+        err_format(ts, ts->interp->exc.AttributeError, "attribute '%s' of '%s' objects is not writable",
+                   p->getset->name, val_type(ts, obj)->name->data);
+        return -1;
+    }
+    Value fn = IS_EMPTY(value) ? p->fdel : p->fset;
+    if (IS_NONE(fn)) {
+        property_missing(ts, p, obj, IS_EMPTY(value) ? "deleter" : "setter");
+        return -1;
+    }
+    Value args[2] = {obj, value};
+    Value r = vm_call(ts, fn, args, IS_EMPTY(value) ? 1 : 2, NULL);
+    return IS_ERROR(r) ? -1 : 0;
 }
 
 /* Reads (store false) or writes a __slots__ value; writing EMPTY_VAL
@@ -161,18 +189,8 @@ Value class_generic_getattr_type_only(TState *ts, Value obj, ObjStr *name) {
 int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
-    if (IS_KIND(attr, OBJ_PROPERTY) && !is_user_object(attr)) {
-        ObjProperty *p = (ObjProperty *)AS_OBJ(attr);
-        if (p->getset) {
-            if (!p->getset->set) goto readonly;
-            return p->getset->set(ts, obj, value);
-        }
-        Value fn = IS_EMPTY(value) ? p->fdel : p->fset;
-        if (IS_NONE(fn)) goto readonly;
-        Value args[2] = {obj, value};
-        Value r = vm_call(ts, fn, args, IS_EMPTY(value) ? 1 : 2, NULL);
-        return IS_ERROR(r) ? -1 : 0;
-    }
+    if (IS_KIND(attr, OBJ_PROPERTY) && !is_user_object(attr))
+        return property_store(ts, (ObjProperty *)AS_OBJ(attr), obj, value);
     if (IS_KIND(attr, OBJ_MEMBER))
         return IS_ERROR(member_access(ts, (ObjMember *)AS_OBJ(attr), obj, value, true)) ? -1 : 0;
     if (is_user_object(attr) && is_data_descriptor(ts, attr)) {
@@ -206,14 +224,6 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
         return r > 0 ? 0 : -1;
     }
     return dict_set_str(ts, d, name, value);
-readonly:
-    if (((ObjProperty *)AS_OBJ(attr))->getset)
-        err_format(ts, ts->interp->exc.AttributeError, "attribute '%s' of '%s' objects is not writable",
-                   name->data, type->name->data);
-    else
-        err_format(ts, ts->interp->exc.AttributeError, "property '%s' of '%s' object has no %s",
-                   name->data, type->name->data, IS_EMPTY(value) ? "deleter" : "setter");
-    return -1;
 }
 
 /* ---- object ---------------------------------------------------------- */
@@ -564,7 +574,17 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
                        type->name->data, name->data);
         r = d > 0 ? 0 : -1;
     } else {
-        r = dict_set_str(ts, type->dict, name, value);
+        /* __name__ and __module__ live in the type; __qualname__ in its
+         * dict, but a str (as CPython's). */
+        bool named = name == ts->interp->names.name || name == ts->interp->names.qualname;
+        if (named && !IS_STR(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "can only assign string to %s.%s, not '%s'",
+                       type->name->data, name->data, ops_type_name(ts, value));
+            return -1;
+        }
+        if (name == ts->interp->names.module) type->module = value;
+        if (name == ts->interp->names.name) type->name = AS_STR(value);
+        r = name == ts->interp->names.name ? 0 : dict_set_str(ts, type->dict, name, value);
     }
     atomic_fetch_add(&ts->interp->type_epoch, 1);
     if (r == 0 && name == ts->interp->names.abstractmethods) {
@@ -642,6 +662,33 @@ static Value type_mro_method(TState *ts, Value *args, int nargs, ObjTuple *kwnam
     return OBJ_VAL(list_from(ts, mro->items, mro->len));
 }
 
+static bool type_has_base(ObjType *t, ObjType *base) {
+    if (!t->bases) return t->base == base;
+    for (size_t i = 0; i < t->bases->len; i++)
+        if (AS_OBJ(t->bases->items[i]) == (Obj *)base) return true;
+    return false;
+}
+
+/* The classes naming this one among their bases, oldest first, found by a
+ * walk of the heap: mini keeps no per-class registry for so rare a question,
+ * and the heap lists each thread's objects newest first. */
+static Value type_subclasses_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__subclasses__", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_TYPE(args[0])) return err_type_not(ts, args[0], "a type");
+    ObjType *self = AS_TYPE(args[0]);
+    size_t n = 0;
+    Value *objs = gc_all_objects(ts, &n);
+    if (!objs && n) return err_no_memory(ts);
+    ObjList *list = list_new(ts, 0);
+    bool ok = list != NULL;
+    /* Nothing collects before the list holds them: no safepoint here. */
+    for (size_t i = n; ok && i-- > 0;)
+        if (IS_KIND(objs[i], OBJ_TYPE) && AS_TYPE(objs[i]) != self && type_has_base(AS_TYPE(objs[i]), self))
+            ok = list_append(ts, list, objs[i]) == 0;
+    free(objs);
+    return ok ? OBJ_VAL(list) : ERROR_VAL;
+}
+
 static Value type_subclasscheck(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__subclasscheck__", nargs, kwnames, 2, 2)) return ERROR_VAL;
     if (!IS_TYPE(args[0]) || !IS_TYPE(args[1]))
@@ -675,6 +722,7 @@ static const NativeDef type_methods[] = {
     {"__setattr__", type_setattr_method},
     {"__delattr__", type_delattr_method},
     {"mro", type_mro_method},
+    {"__subclasses__", type_subclasses_method},
     {"__init__", type_init_method},
     {"__call__", type_call_method},
     {"__subclasscheck__", type_subclasscheck},
@@ -1234,18 +1282,36 @@ static bool wrap_implicit(TState *ts, ObjDict *ns, ObjStr *name, ObjType *wrappe
     return dict_set_str(ts, ns, name, OBJ_VAL(w)) == 0;
 }
 
-/* Calls __set_name__(owner, name) on each attribute whose class has it. */
+/* Calls __set_name__(owner, name) on each attribute whose class has it,
+ * over a copy of the namespace (a __set_name__ that changes the class
+ * leaves the others their call); an error is wrapped in RuntimeError, its
+ * cause (CPython 3.11). */
 static bool set_names(TState *ts, ObjType *t) {
+    ObjDict *copy = dict_copy(ts, t->dict);
+    if (!copy) return false;
+    vm_push(ts, OBJ_VAL(copy));
     size_t pos = 0;
     Value key, value;
-    while (dict_next(t->dict, &pos, &key, &value)) {
-        if (!is_user_object(value)) continue;
-        Value fn = type_lookup(OBJ_TYPE(value), ts->interp->names.set_name);
+    bool ok = true;
+    while (ok && dict_next(copy, &pos, &key, &value)) {
+        Value fn = type_lookup(val_type(ts, value), ts->interp->names.set_name);
         if (IS_EMPTY(fn)) continue;
         Value args[2] = {OBJ_VAL(t), key};
-        if (IS_ERROR(vm_call_method(ts, fn, value, args, 2, NULL))) return false;
+        if (!IS_ERROR(vm_call_method(ts, fn, value, args, 2, NULL))) continue;
+        ok = false;
+        Value cause = err_fetch(ts);
+        vm_push(ts, cause);
+        err_format(ts, ts->interp->exc.RuntimeError, "Error calling __set_name__ on '%s' instance '%s' in '%s'",
+                   ops_type_name(ts, value), IS_STR(key) ? AS_STR(key)->data : "?", t->name->data);
+        if (IS_EXCEPTION(ts->exc) && IS_EXCEPTION(cause)) {
+            AS_EXCEPTION(ts->exc)->cause = cause;
+            AS_EXCEPTION(ts->exc)->context = cause;
+            AS_EXCEPTION(ts->exc)->suppress_context = true;
+        }
+        vm_pop(ts);
     }
-    return true;
+    vm_pop(ts);
+    return ok;
 }
 
 static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bases, ObjDict *ns,
@@ -1660,65 +1726,158 @@ static void property_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, p->fset);
     gc_mark_value(m, p->fdel);
     gc_mark_value(m, p->doc);
+    gc_mark_obj(m, (Obj *)p->name);
 }
 
-static Value property_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+/* A built-in descriptor type's subclass whose mini __init__ takes the
+ * arguments: its new_ only allocates, and that __init__ fills the object
+ * through super().__init__ (as list's). */
+static bool init_consumes(TState *ts, ObjType *type, ObjType *base) {
+    return type != base && IS_FUNCTION(type_lookup(type, ts->interp->names.init));
+}
+
+/* property(fget=None, fset=None, fdel=None, doc=None); without a doc it
+ * takes fget's __doc__. */
+static bool property_fill(TState *ts, ObjProperty *p, Value *args, int nargs, ObjTuple *kwnames) {
     static const char *const names[] = {"fget", "fset", "fdel", "doc"};
     Value v[4];
-    if (!args_bind(ts, "property", args, nargs, kwnames, names, 4, 0, 4, v)) return ERROR_VAL;
-    ObjProperty *p = (ObjProperty *)gc_alloc(ts, sizeof(ObjProperty), OBJ_PROPERTY, type);
-    if (!p) return ERROR_VAL;
+    if (!args_bind(ts, "property", args, nargs, kwnames, names, 4, 0, 4, v)) return false;
     p->fget = IS_EMPTY(v[0]) ? NONE_VAL : v[0];
     p->fset = IS_EMPTY(v[1]) ? NONE_VAL : v[1];
     p->fdel = IS_EMPTY(v[2]) ? NONE_VAL : v[2];
     p->doc = IS_EMPTY(v[3]) ? NONE_VAL : v[3];
-    p->getset = NULL;
-    return OBJ_VAL(p);
+    p->getter_doc = false;
+    if (IS_NONE(p->doc) && !IS_NONE(p->fget)) {
+        Value doc = ops_getattr_opt(ts, p->fget, ts->interp->names.doc);
+        if (IS_ERROR(doc)) return false;
+        if (!IS_EMPTY(doc)) {
+            p->doc = doc;
+            p->getter_doc = true;
+        }
+    }
+    return true;
 }
 
-/* property.setter / deleter / getter: a copy with one function replaced. */
+static Value property_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    ObjProperty *p = (ObjProperty *)gc_alloc(ts, sizeof(ObjProperty), OBJ_PROPERTY, type);
+    if (!p) return ERROR_VAL;
+    p->fget = p->fset = p->fdel = p->doc = NONE_VAL;
+    p->getset = NULL;
+    p->name = NULL;
+    p->getter_doc = false;
+    if (init_consumes(ts, type, ts->interp->types.property)) return OBJ_VAL(p);
+    vm_push(ts, OBJ_VAL(p));
+    bool ok = property_fill(ts, p, args, nargs, kwnames);
+    vm_pop(ts);
+    return ok ? OBJ_VAL(p) : ERROR_VAL;
+}
+
+static ObjProperty *as_property(TState *ts, Value *args, int nargs) {
+    if (nargs < 1 || !IS_KIND(args[0], OBJ_PROPERTY) || ((ObjProperty *)AS_OBJ(args[0]))->getset) {
+        err_format(ts, ts->interp->exc.TypeError, "descriptor requires a 'property' object");
+        return NULL;
+    }
+    return (ObjProperty *)AS_OBJ(args[0]);
+}
+
+static Value property_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    ObjProperty *p = as_property(ts, args, nargs);
+    if (!p) return ERROR_VAL;
+    return property_fill(ts, p, args + 1, nargs - 1, kwnames) ? NONE_VAL : ERROR_VAL;
+}
+
+/* property.setter / deleter / getter: the property's class called with one
+ * function replaced (a subclass gets an instance of itself), keeping the
+ * name; a doc taken from the old getter gives way to the new one's. */
 static Value property_with(TState *ts, Value *args, int nargs, ObjTuple *kwnames, int which,
                            const char *fname) {
     if (!args_check(ts, fname, nargs, kwnames, 2, 2)) return ERROR_VAL;
-    if (!IS_KIND(args[0], OBJ_PROPERTY)) return err_type_not(ts, args[0], "a property");
-    ObjProperty *old = (ObjProperty *)AS_OBJ(args[0]);
-    ObjProperty *p = (ObjProperty *)gc_alloc(ts, sizeof(ObjProperty), OBJ_PROPERTY, old->obj.type);
-    if (!p) return ERROR_VAL;
-    p->fget = which == 0 ? args[1] : old->fget;
-    p->fset = which == 1 ? args[1] : old->fset;
-    p->fdel = which == 2 ? args[1] : old->fdel;
-    p->doc = old->doc;
-    p->getset = NULL;
-    return OBJ_VAL(p);
+    ObjProperty *old = as_property(ts, args, nargs);
+    if (!old) return ERROR_VAL;
+    Value parts[4] = {which == 0 ? args[1] : old->fget, which == 1 ? args[1] : old->fset,
+                      which == 2 ? args[1] : old->fdel, old->doc};
+    if (old->getter_doc && !IS_NONE(parts[0])) parts[3] = NONE_VAL;
+    Value r = vm_call(ts, OBJ_VAL(old->obj.type), parts, 4, NULL);
+    if (IS_KIND(r, OBJ_PROPERTY)) ((ObjProperty *)AS_OBJ(r))->name = old->name;
+    return r;
 }
 
 static Value property_getter(TState *ts, Value *a, int n, ObjTuple *k) { return property_with(ts, a, n, k, 0, "getter"); }
 static Value property_setter(TState *ts, Value *a, int n, ObjTuple *k) { return property_with(ts, a, n, k, 1, "setter"); }
 static Value property_deleter(TState *ts, Value *a, int n, ObjTuple *k) { return property_with(ts, a, n, k, 2, "deleter"); }
 
+static Value property_set_name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__set_name__", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    ObjProperty *p = as_property(ts, args, nargs);
+    if (!p) return ERROR_VAL;
+    p->name = IS_STR(args[2]) ? AS_STR(args[2]) : NULL;
+    return NONE_VAL;
+}
+
+/* __set__ and __delete__, which a subclass's instances are reached by. */
+static Value property_set_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__set__", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    if (!IS_KIND(args[0], OBJ_PROPERTY)) return err_type_not(ts, args[0], "a property");
+    return property_store(ts, (ObjProperty *)AS_OBJ(args[0]), args[1], args[2]) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
+static Value property_delete_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__delete__", nargs, kwnames, 2, 2)) return ERROR_VAL;
+    if (!IS_KIND(args[0], OBJ_PROPERTY)) return err_type_not(ts, args[0], "a property");
+    return property_store(ts, (ObjProperty *)AS_OBJ(args[0]), args[1], EMPTY_VAL) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
 static const NativeDef property_methods[] = {
+    {"__init__", property_init},
     {"__get__", class_descr_get_method},
+    {"__set__", property_set_method},
+    {"__delete__", property_delete_method},
+    {"__set_name__", property_set_name},
     {"getter", property_getter},
     {"setter", property_setter},
     {"deleter", property_deleter},
     {NULL, NULL},
 };
 
+/* A function is abstract when its __isabstractmethod__ is true. */
+static int is_abstract(TState *ts, Value fn) {
+    if (IS_NONE(fn)) return 0;
+    Value v = ops_getattr_opt(ts, fn, str_intern_cstr(ts, "__isabstractmethod__"));
+    if (IS_ERROR(v)) return -1;
+    return IS_EMPTY(v) ? 0 : ops_truth(ts, v);
+}
+
 static Value property_fget(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fget; }
 static Value property_fset(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fset; }
 static Value property_fdel(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->fdel; }
 static Value property_doc(TState *ts, Value self) { (void)ts; return ((ObjProperty *)AS_OBJ(self))->doc; }
+static int property_set_doc(TState *ts, Value self, Value v) {
+    (void)ts;
+    ((ObjProperty *)AS_OBJ(self))->doc = IS_EMPTY(v) ? NONE_VAL : v;
+    return 0;
+}
+static Value property_abstract(TState *ts, Value self) {
+    ObjProperty *p = (ObjProperty *)AS_OBJ(self);
+    Value fns[3] = {p->fget, p->fset, p->fdel};
+    for (int i = 0; i < 3; i++) {
+        int r = is_abstract(ts, fns[i]);
+        if (r) return r < 0 ? ERROR_VAL : TRUE_VAL;
+    }
+    return FALSE_VAL;
+}
 
 static const GetSetDef property_getsets[] = {
     {"fget", property_fget, NULL},
     {"fset", property_fset, NULL},
     {"fdel", property_fdel, NULL},
-    {"__doc__", property_doc, NULL},
+    {"__doc__", property_doc, property_set_doc},
+    {"__isabstractmethod__", property_abstract, NULL},
     {NULL, NULL, NULL},
 };
 
 const TypeSpec property_type_spec = {
     .name = "property",
+    .flags = TYPEF_BASETYPE,
     .getsets = property_getsets,
     .kind = OBJ_PROPERTY,
     .new_ = property_new,
@@ -1729,12 +1888,36 @@ const TypeSpec property_type_spec = {
 static void wrapper_trace(GcMarker *m, Obj *self) { gc_mark_value(m, ((ObjWrapper *)self)->func); }
 
 static Value wrapper_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
-    if (!args_check(ts, type->name->data, nargs, kwnames, 1, 1)) return ERROR_VAL;
-    ObjKind kind = type == ts->interp->types.staticmethod ? OBJ_STATICMETHOD : OBJ_CLASSMETHOD;
-    ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), kind, type);
+    ObjType *base = type_is_subtype(type, ts->interp->types.staticmethod) ? ts->interp->types.staticmethod
+                                                                          : ts->interp->types.classmethod;
+    bool consumes = init_consumes(ts, type, base);
+    if (!consumes && !args_check(ts, base->name->data, nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjWrapper *w = (ObjWrapper *)gc_alloc(ts, sizeof(ObjWrapper), base == ts->interp->types.staticmethod
+                                                                       ? OBJ_STATICMETHOD : OBJ_CLASSMETHOD, type);
     if (!w) return ERROR_VAL;
-    w->func = args[0];
+    w->func = consumes ? NONE_VAL : args[0];
     return OBJ_VAL(w);
+}
+
+static bool is_wrapper(Value v) { return IS_KIND(v, OBJ_STATICMETHOD) || IS_KIND(v, OBJ_CLASSMETHOD); }
+
+static Value wrapper_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (nargs < 1 || !is_wrapper(args[0])) return err_type_not(ts, nargs ? args[0] : NONE_VAL, "a staticmethod or classmethod");
+    if (!args_check(ts, OBJ_TYPE(args[0])->name->data, nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
+    ((ObjWrapper *)AS_OBJ(args[0]))->func = args[1];
+    return NONE_VAL;
+}
+
+/* A staticmethod is callable (3.10): it calls its function. */
+static Value staticmethod_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
+    return vm_call(ts, ((ObjWrapper *)AS_OBJ(callee))->func, args, nargs, kwnames);
+}
+
+static Value wrapper_repr(TState *ts, Value self) {
+    Value inner = ops_repr(ts, ((ObjWrapper *)AS_OBJ(self))->func);
+    if (IS_ERROR(inner)) return inner;
+    return OBJ_VAL(str_printf(ts, "<%s(%s)>", IS_KIND(self, OBJ_STATICMETHOD) ? "staticmethod" : "classmethod",
+                              AS_STR(inner)->data));
 }
 
 static Value wrapper_func_get(TState *ts, Value self) {
@@ -1742,30 +1925,60 @@ static Value wrapper_func_get(TState *ts, Value self) {
     return ((ObjWrapper *)AS_OBJ(self))->func;
 }
 
+/* __name__, __qualname__, __doc__, __module__: the wrapped function's, as
+ * CPython 3.10 copies them. */
+static Value wrapper_func_attr(TState *ts, Value self, ObjStr *name) {
+    Value v = ops_getattr_opt(ts, ((ObjWrapper *)AS_OBJ(self))->func, name);
+    if (IS_EMPTY(v))
+        return err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'",
+                          ops_type_name(ts, self), name->data);
+    return v;
+}
+static Value wrapper_name(TState *ts, Value self) { return wrapper_func_attr(ts, self, ts->interp->names.name); }
+static Value wrapper_qualname(TState *ts, Value self) { return wrapper_func_attr(ts, self, ts->interp->names.qualname); }
+static Value wrapper_doc(TState *ts, Value self) { return wrapper_func_attr(ts, self, ts->interp->names.doc); }
+static Value wrapper_module(TState *ts, Value self) { return wrapper_func_attr(ts, self, ts->interp->names.module); }
+static Value wrapper_abstract(TState *ts, Value self) {
+    int r = is_abstract(ts, ((ObjWrapper *)AS_OBJ(self))->func);
+    return r < 0 ? ERROR_VAL : BOOL_VAL(r);
+}
+
 static const GetSetDef wrapper_getsets[] = {
     {"__func__", wrapper_func_get, NULL},
+    {"__wrapped__", wrapper_func_get, NULL},
+    {"__name__", wrapper_name, NULL},
+    {"__qualname__", wrapper_qualname, NULL},
+    {"__doc__", wrapper_doc, NULL},
+    {"__module__", wrapper_module, NULL},
+    {"__isabstractmethod__", wrapper_abstract, NULL},
     {NULL, NULL, NULL},
 };
 
 static const NativeDef wrapper_methods[] = {
+    {"__init__", wrapper_init},
     {"__get__", class_descr_get_method},
     {NULL, NULL},
 };
 
 const TypeSpec staticmethod_type_spec = {
     .name = "staticmethod",
+    .flags = TYPEF_BASETYPE,
     .methods = wrapper_methods,
     .kind = OBJ_STATICMETHOD,
     .new_ = wrapper_new,
+    .call = staticmethod_call,
+    .repr = wrapper_repr,
     .trace = wrapper_trace,
     .getsets = wrapper_getsets,
 };
 
 const TypeSpec classmethod_type_spec = {
     .name = "classmethod",
+    .flags = TYPEF_BASETYPE,
     .methods = wrapper_methods,
     .kind = OBJ_CLASSMETHOD,
     .new_ = wrapper_new,
+    .repr = wrapper_repr,
     .trace = wrapper_trace,
     .getsets = wrapper_getsets,
 };

@@ -22,6 +22,8 @@ typedef struct ObjProperty {
     Obj obj;
     Value fget, fset, fdel, doc;
     const struct GetSetDef *getset;
+    struct ObjStr *name; /* from __set_name__, for its messages; NULL before */
+    bool getter_doc;     /* doc came from fget: a new getter brings its own */
 } ObjProperty;
 
 /* staticmethod and classmethod wrap one callable. */

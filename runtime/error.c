@@ -134,6 +134,21 @@ Value err_import(TState *ts, ObjType *type, ObjStr *module, const char *fmt, ...
     return ERROR_VAL;
 }
 
+Value err_instantiate(TState *ts, Value type, Value *args, int nargs, bool class_repr) {
+    Value exc = vm_call(ts, type, args, nargs, NULL);
+    if (IS_ERROR(exc) || IS_EXCEPTION(exc)) return exc;
+    vm_push(ts, exc);
+    Value want = ops_repr(ts, type);
+    vm_push(ts, want);
+    Value got = IS_ERROR(want) || !class_repr ? want : ops_repr(ts, OBJ_VAL(val_type(ts, exc)));
+    if (!IS_ERROR(got))
+        err_format(ts, ts->interp->exc.TypeError, "calling %s should have returned an instance of BaseException, not %s",
+                   AS_STR(want)->data, class_repr ? AS_STR(got)->data : ops_type_name(ts, exc));
+    vm_pop(ts);
+    vm_pop(ts);
+    return ERROR_VAL;
+}
+
 Value err_raise(TState *ts, Value exc_or_type) {
     Interp *interp = ts->interp;
     Value exc = exc_or_type;
@@ -141,12 +156,8 @@ Value err_raise(TState *ts, Value exc_or_type) {
         if (!(AS_TYPE(exc_or_type)->flags & TYPEF_EXCEPTION))
             return err_format(ts, interp->exc.TypeError,
                               "exceptions must derive from BaseException");
-        exc = vm_call(ts, exc_or_type, NULL, 0, NULL);
+        exc = err_instantiate(ts, exc_or_type, NULL, 0, true);
         if (IS_ERROR(exc)) return exc;
-        if (!IS_EXCEPTION(exc))
-            return err_format(ts, interp->exc.TypeError,
-                              "calling %s should have returned an instance of BaseException, not %s",
-                              ops_type_name(ts, exc_or_type), ops_type_name(ts, exc));
     } else if (!IS_EXCEPTION(exc)) {
         return err_format(ts, interp->exc.TypeError, "exceptions must derive from BaseException");
     }
@@ -473,16 +484,55 @@ static ObjStr *suggestion(TState *ts, Value exc) {
     return s;
 }
 
+static void print_message(TState *ts, Value exc, FILE *out, bool hint);
+
+static void print_note(TState *ts, Value note, FILE *out, bool as_repr, const char *failed) {
+    Value s = IS_STR(note) ? note : as_repr ? ops_repr(ts, note) : ops_str(ts, note);
+    if (IS_STR(s)) fwrite(AS_STR(s)->data, 1, AS_STR(s)->len, out);
+    else fputs(failed, out);
+    err_clear(ts);
+    fputc('\n', out);
+}
+
+/* The lines of __notes__ after the message (3.11's print_exception_notes):
+ * each note by its str(), a __notes__ that is no sequence by its repr. */
+static void print_notes(TState *ts, Value exc, FILE *out) {
+    Value saved = err_fetch(ts);
+    vm_push(ts, saved);
+    Value notes = ops_getattr_opt(ts, exc, str_intern_cstr(ts, "__notes__"));
+    err_clear(ts);
+    if (!IS_ERROR(notes) && !IS_EMPTY(notes)) {
+        vm_push(ts, notes);
+        ObjList *list = IS_LIST(notes) || IS_TUPLE(notes) || IS_STR(notes) ? ops_to_list(ts, notes) : NULL;
+        if (list) {
+            vm_push(ts, OBJ_VAL(list));
+            for (size_t i = 0; i < list_len(list); i++)
+                print_note(ts, list_get(list, i), out, false, "<note str() failed>");
+            vm_pop(ts);
+        } else {
+            print_note(ts, notes, out, true, "<__notes__ repr() failed>");
+        }
+        vm_pop(ts);
+    }
+    vm_pop(ts);
+    err_restore(ts, saved);
+}
+
 void err_print_exception_only(TState *ts, Value exc, FILE *out, bool hint) {
-    if (print_syntax_error(ts, exc, out)) return;
+    if (!print_syntax_error(ts, exc, out)) print_message(ts, exc, out, hint);
+    print_notes(ts, exc, out);
+}
+
+static void print_message(TState *ts, Value exc, FILE *out, bool hint) {
     ObjType *type = OBJ_TYPE(exc);
     ObjStr *msg = err_message(ts, exc);
     const char *module = IS_STR(type->module) ? AS_STR(type->module)->data : NULL;
     if (module && strcmp(module, "builtins") != 0 && strcmp(module, "__main__") != 0)
         fprintf(out, "%s.", module);
     ObjStr *close = hint ? suggestion(ts, exc) : NULL;
-    if (msg && msg->len > 0) fprintf(out, "%s: %s", type->name->data, msg->data);
-    else fprintf(out, "%s", type->name->data);
+    const char *shown = class_qualname(type)->data;
+    if (msg && msg->len > 0) fprintf(out, "%s: %s", shown, msg->data);
+    else fprintf(out, "%s", shown);
     if (close) fprintf(out, ". Did you mean: '%s'?", close->data);
     fputc('\n', out);
 }
@@ -610,25 +660,43 @@ static Value oserror_str(TState *ts, ObjException *e) {
                               AS_STR(parts[2])->data, AS_STR(parts[3])->data));
 }
 
+/* The keyword arguments of ImportError (name, path), AttributeError (name,
+ * obj) and NameError (name): attributes that default to None. Other
+ * exceptions take none. */
+static const char *const *exception_keywords(Interp *interp, ObjType *type) {
+    static const char *const import_kw[] = {"name", "path", NULL};
+    static const char *const attribute_kw[] = {"name", "obj", NULL};
+    static const char *const name_kw[] = {"name", NULL};
+    if (type_is_subtype(type, interp->exc.ImportError)) return import_kw;
+    if (type_is_subtype(type, interp->exc.AttributeError)) return attribute_kw;
+    if (type_is_subtype(type, interp->exc.NameError)) return name_kw;
+    return NULL;
+}
+
 static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
     if (type_is_subtype(type, ts->interp->exc.OSError)) {
         if (kwnames && kwnames->len > 0)
             return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", type->name->data);
         return oserror_new(ts, type, args, nargs);
     }
+    const char *const *keywords = exception_keywords(ts->interp, type);
+    if (!keywords && kwnames && kwnames->len > 0 && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
+        return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", type->name->data);
     ObjTuple *t = tuple_from(ts, args, (size_t)nargs);
     if (!t) return ERROR_VAL;
     ObjException *e = exc_alloc(ts, type, t);
     if (!e) return ERROR_VAL;
-    /* ImportError(msg, name=..., path=...): both default to None. */
-    if (type_is_subtype(type, ts->interp->exc.ImportError)) {
+    if (keywords) {
         vm_push(ts, OBJ_VAL(e));
         e->dict = dict_new(ts);
-        bool ok = e->dict && dict_set_str(ts, e->dict, str_intern_cstr(ts, "name"), NONE_VAL) == 0 &&
-                  dict_set_str(ts, e->dict, str_intern_cstr(ts, "path"), NONE_VAL) == 0;
+        bool ok = e->dict != NULL;
+        for (const char *const *k = keywords; ok && *k; k++)
+            ok = dict_set_str(ts, e->dict, str_intern_cstr(ts, *k), NONE_VAL) == 0;
         for (size_t k = 0; ok && kwnames && k < kwnames->len; k++) {
             ObjStr *key = AS_STR(kwnames->items[k]);
-            if (strcmp(key->data, "name") && strcmp(key->data, "path")) {
+            bool known = false;
+            for (const char *const *kw = keywords; *kw; kw++) known = known || strcmp(key->data, *kw) == 0;
+            if (!known) {
                 err_format(ts, ts->interp->exc.TypeError, "'%s' is an invalid keyword argument for %s()",
                            key->data, type->name->data);
                 ok = false;
@@ -747,7 +815,30 @@ static Value exception_reduce(TState *ts, Value *args, int nargs, ObjTuple *kwna
     return r ? OBJ_VAL(r) : ERROR_VAL;
 }
 
+/* BaseException.add_note(note): appends to __notes__, made on first use. */
+static Value exception_add_note(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "add_note", nargs - 1, kwnames, 1, 1)) return ERROR_VAL;
+    if (!IS_STR(args[1]))
+        return err_format(ts, ts->interp->exc.TypeError, "note must be a str, not '%s'", ops_type_name(ts, args[1]));
+    ObjStr *name = str_intern_cstr(ts, "__notes__");
+    Value notes = ops_getattr_opt(ts, args[0], name);
+    if (IS_ERROR(notes)) return notes;
+    if (IS_EMPTY(notes)) {
+        ObjList *list = list_new(ts, 0);
+        if (!list) return ERROR_VAL;
+        notes = OBJ_VAL(list);
+        vm_push(ts, notes);
+        int r = ops_setattr(ts, args[0], name, notes);
+        vm_pop(ts);
+        if (r < 0) return ERROR_VAL;
+    }
+    if (!IS_LIST(notes))
+        return err_format(ts, ts->interp->exc.TypeError, "Cannot add note: __notes__ is not a list");
+    return list_append(ts, AS_LIST(notes), args[1]) < 0 ? ERROR_VAL : NONE_VAL;
+}
+
 static const NativeDef exception_methods[] = {
+    {"add_note", exception_add_note},
     {"__init__", exception_init},
     {"__reduce__", exception_reduce},
     {"with_traceback", exception_with_traceback},

@@ -43,6 +43,10 @@ Value err_set_str(TState *ts, ObjType *type, const char *msg);
 Value err_set_value(TState *ts, ObjType *type, Value arg);
 /* Raise an exception instance or class (the `raise` statement). */
 Value err_raise(TState *ts, Value exc_or_type);
+/* Call an exception class (`raise C`, gen.throw(C, v)); a TypeError when it makes no
+ * exception. CPython names the result's class by its repr for `raise`
+ * (class_repr), by its name for throw. */
+Value err_instantiate(TState *ts, Value type, Value *args, int nargs, bool class_repr);
 Value err_no_memory(TState *ts);
 /* ImportError or ModuleNotFoundError with its .name (the module). */
 Value err_import(TState *ts, ObjType *type, struct ObjStr *module, const char *fmt, ...)

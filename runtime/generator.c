@@ -138,9 +138,9 @@ Value generator_throw_exception(TState *ts, Value *args, int nargs) {
     Value typ = args[0], val = nargs > 1 ? args[1] : NONE_VAL;
     if (IS_KIND(typ, OBJ_TYPE) && type_is_subtype(AS_TYPE(typ), interp->exc.BaseException)) {
         if (IS_EXCEPTION(val) && type_is_subtype(OBJ_TYPE(val), AS_TYPE(typ))) return val;
-        if (IS_NONE(val)) return vm_call(ts, typ, NULL, 0, NULL);
-        if (IS_TUPLE(val)) return vm_call(ts, typ, AS_TUPLE(val)->items, (int)AS_TUPLE(val)->len, NULL);
-        return vm_call(ts, typ, &val, 1, NULL);
+        if (IS_NONE(val)) return err_instantiate(ts, typ, NULL, 0, false);
+        if (IS_TUPLE(val)) return err_instantiate(ts, typ, AS_TUPLE(val)->items, (int)AS_TUPLE(val)->len, false);
+        return err_instantiate(ts, typ, &val, 1, false);
     }
     if (IS_EXCEPTION(typ)) {
         if (!IS_NONE(val))

@@ -20,6 +20,8 @@
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
+#include "runtime/function.h"
+#include "stdlib/builtins.h"
 #include "stdlib/embedded.h"
 #include "stdlib/modules.h"
 #include "vm/compiler.h"
@@ -552,6 +554,16 @@ static ObjStr *resolve_relative(TState *ts, ObjStr *name, int level, ObjDict *gl
     }
     if (name->len == 0) return str_intern(ts, base, base_len);
     return str_printf(ts, "%.*s.%s", (int)base_len, base, name->data);
+}
+
+Value module_import_statement(TState *ts, ObjStr *name, Value fromlist, int level, ObjDict *globals,
+                              Obj *locals, ObjDict *builtins) {
+    Value hook = builtins ? dict_get_str(builtins, str_intern_cstr(ts, "__import__")) : EMPTY_VAL;
+    if (IS_EMPTY(hook)) return err_format(ts, ts->interp->exc.ImportError, "__import__ not found");
+    if (IS_KIND(hook, OBJ_NATIVE) && AS_NATIVE(hook)->fn == builtins_import)
+        return module_import(ts, name, fromlist, level, globals);
+    Value args[5] = {OBJ_VAL(name), OBJ_VAL(globals), locals ? OBJ_VAL(locals) : NONE_VAL, fromlist, INT_VAL(level)};
+    return vm_call(ts, hook, args, 5, NULL);
 }
 
 Value module_import(TState *ts, ObjStr *name, Value fromlist, int level, ObjDict *globals) {

@@ -25,6 +25,11 @@ ObjModule *module_new(TState *ts, struct ObjStr *name);
  * Python's __import__. ERROR_VAL after raising ImportError etc. */
 Value module_import(TState *ts, struct ObjStr *name, Value fromlist, int level,
                     struct ObjDict *globals);
+/* The import statement: module_import, or the builtins' __import__ when a
+ * program replaced it (called as CPython does, with the globals, the
+ * locals or None, the fromlist and the level). */
+Value module_import_statement(TState *ts, struct ObjStr *name, Value fromlist, int level,
+                              struct ObjDict *globals, Obj *locals, struct ObjDict *builtins);
 /* module.NAME(args), the module (for a dotted name, that submodule)
  * imported on first use: for a runtime method whose body is written in
  * mini (types.GenericAlias, copyreg's object.__reduce_ex__). */

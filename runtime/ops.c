@@ -229,9 +229,11 @@ Value ops_getitem(TState *ts, Value obj, Value key) {
 int ops_setitem(TState *ts, Value obj, Value key, Value value) {
     ObjType *t = val_type(ts, obj);
     if (t->setitem) return t->setitem(ts, obj, key, value);
+    /* CPython words it by whether the type has the sequence protocol
+     * (every class statement's type does). */
     if (IS_EMPTY(value))
-        err_format(ts, ts->interp->exc.TypeError, "'%s' object doesn't support item deletion",
-                   ops_tp_name(ts, t));
+        err_format(ts, ts->interp->exc.TypeError, "'%s' object %s support item deletion", ops_tp_name(ts, t),
+                   t->getitem || t->contains || (t->flags & TYPEF_HEAPTYPE) ? "doesn't" : "does not");
     else
         err_format(ts, ts->interp->exc.TypeError, "'%s' object does not support item assignment",
                    ops_tp_name(ts, t));
@@ -290,6 +292,19 @@ Value ops_getattr_opt(TState *ts, Value obj, ObjStr *name) {
 
 Value ops_getattr(TState *ts, Value obj, ObjStr *name) {
     Value v = ops_getattr_opt(ts, obj, name);
+    if (IS_ERROR(v)) {
+        /* An AttributeError from __getattr__ or a property learns the name
+         * and object it was about, unless it says (CPython 3.10). */
+        Value exc = ts->exc;
+        if (IS_EXCEPTION(exc) && type_is_subtype(OBJ_TYPE(exc), ts->interp->exc.AttributeError)) {
+            ObjDict *d = AS_EXCEPTION(exc)->dict;
+            Value had_name = d ? dict_get_str(d, ts->interp->names.name_attr) : EMPTY_VAL;
+            Value had_obj = d ? dict_get_str(d, ts->interp->names.obj) : EMPTY_VAL;
+            if ((IS_EMPTY(had_name) || IS_NONE(had_name)) && (IS_EMPTY(had_obj) || IS_NONE(had_obj)))
+                return err_set_missing_name(ts, name, obj);
+        }
+        return v;
+    }
     if (!IS_EMPTY(v)) return v;
     Interp *interp = ts->interp;
     if (IS_TYPE(obj)) {

@@ -964,6 +964,12 @@ static Value str_new_slot(TState *ts, ObjType *type, Value *args, int nargs, Obj
         r = OBJ_VAL(str_new(ts, "", 0));
     } else if (!IS_EMPTY(a[1]) || !IS_EMPTY(a[2])) {
         Buffer b;
+        /* The arguments' types first, as CPython's. */
+        for (int i = 1; i < 3; i++)
+            if (!IS_EMPTY(a[i]) && !IS_STR(a[i]))
+                return err_format(ts, EXC(ts)->TypeError, "str() argument '%s' must be str, not %s", names[i],
+                                  ops_type_name(ts, a[i]));
+        if (IS_STR(a[0])) return err_format(ts, EXC(ts)->TypeError, "decoding str is not supported");
         if (!buffer_check(ts, a[0]))
             return err_format(ts, EXC(ts)->TypeError,
                               "decoding to str: need a bytes-like object, %s found",

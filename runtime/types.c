@@ -112,6 +112,8 @@ static bool install_getsets(TState *ts, ObjType *t, const GetSetDef *defs) {
         if (!p) return false;
         p->fget = p->fset = p->fdel = p->doc = NONE_VAL;
         p->getset = d;
+        p->name = NULL;
+        p->getter_doc = false;
         if (dict_set_str(ts, t->dict, str_intern_cstr(ts, d->name), OBJ_VAL(p)) < 0) return false;
     }
     return true;

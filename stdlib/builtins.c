@@ -1426,7 +1426,7 @@ static Value builtin_dir(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 
 /* ---- the interpreter ---------------------------------------------------------- */
 
-static Value builtin_import(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+Value builtins_import(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     static const char *const names[] = {"name", "globals", "locals", "fromlist", "level"};
     Value a[5];
     if (!args_bind(ts, "__import__", args, nargs, kwnames, names, 5, 1, 5, a)) return ERROR_VAL;
@@ -1503,7 +1503,7 @@ static const NativeDef builtin_functions[] = {
     {"exec", eval_builtin_exec},
     {"eval", eval_builtin_eval},
     {"compile", eval_builtin_compile},
-    {"__import__", builtin_import},
+    {"__import__", builtins_import},
     {NULL, NULL},
 };
 

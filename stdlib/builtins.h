@@ -13,6 +13,10 @@ struct ObjDict;
 /* Fills `ns` (interp->builtins). False after raising. */
 bool builtins_init(TState *ts, struct ObjDict *ns);
 
+/* builtins.__import__ as mini defines it: the import statement calls a
+ * replacement instead (runtime/module.c). */
+Value builtins_import(TState *ts, Value *args, int nargs, struct ObjTuple *kwnames);
+
 /* For the C modules' init functions: ns[name] = a native function for each
  * entry of a NULL-terminated table, and ns[name] = value. False after
  * raising. */

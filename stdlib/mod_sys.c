@@ -172,7 +172,23 @@ static Value sys_get_asyncgen_hooks(TState *ts, Value *args, int nargs, ObjTuple
     return t ? OBJ_VAL(t) : ERROR_VAL;
 }
 
+/* sys.excepthook(type, value, traceback): prints the exception as an
+ * uncaught one is printed (sys.__excepthook__ keeps it when a program
+ * installs its own, which vm/main.c then calls). */
+static Value sys_excepthook(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "excepthook", nargs, kwnames, 3, 3)) return ERROR_VAL;
+    file_flush_std(ts);
+    /* CPython prints this complaint rather than raising it. */
+    if (!IS_EXCEPTION(args[1]))
+        fprintf(stderr, "TypeError: print_exception(): Exception expected for value, %s found\n",
+                ops_type_name(ts, args[1]));
+    else
+        err_print(ts, args[1]);
+    return NONE_VAL;
+}
+
 static const NativeDef sys_functions[] = {
+    {"excepthook", sys_excepthook},
     {"set_asyncgen_hooks", sys_set_asyncgen_hooks},
     {"get_asyncgen_hooks", sys_get_asyncgen_hooks},
     {"exit", sys_exit},
@@ -241,6 +257,8 @@ static bool add_implementation(TState *ts, ObjDict *ns, Value version_info) {
 bool mod_sys_init(TState *ts, ObjDict *ns) {
     Interp *interp = ts->interp;
     if (!builtins_add_natives(ts, ns, sys_functions) || !add_streams(ts, ns)) return false;
+    if (!builtins_add_value(ts, ns, "__excepthook__", dict_get_str(ns, str_intern_cstr(ts, "excepthook"))))
+        return false;
     if (interp->gil_enabled && interp->gil.design == GIL_DESIGN_LEGACY &&
         !builtins_add_natives(ts, ns, sys_legacy_gil_functions))
         return false;

@@ -435,6 +435,11 @@ static void collect_comprehension(CompileState *cs, Scope *s, const AstNode *e) 
 static void collect_expr(CompileState *cs, Scope *s, const AstNode *e) {
     if (!e || cs->failed) return;
     switch (e->kind) {
+    case AST_WITH_ITEM:
+        /* `x as y` in parentheses outside a with statement's items. */
+        syntax_error(cs, e->u.with_item.context_expr->end_line, e->u.with_item.context_expr->end_col + 1,
+                     "invalid syntax");
+        return;
     case AST_NAME:
         if (e->u.name.ctx == AST_LOAD) scope_add(cs, s, e->u.name.id.s, e->u.name.id.len, DEF_USE, e->line, e->col);
         else define(cs, s, e->u.name.id, DEF_LOCAL, e);

@@ -313,6 +313,31 @@ static int parse_options(int argc, char **argv, Options *o) {
     return -1;
 }
 
+/* A program's own sys.excepthook reports an uncaught exception; when the
+ * hook fails, both tracebacks print, as CPython's. False: the default. */
+static bool run_excepthook(TState *ts, Value exc) {
+    Value sys = ts->interp->sys_module;
+    if (!IS_MODULE(sys) || !IS_EXCEPTION(exc)) return false;
+    ObjDict *ns = AS_MODULE(sys)->dict;
+    Value hook = dict_get_str(ns, str_intern_cstr(ts, "excepthook"));
+    if (IS_EMPTY(hook) || hook == dict_get_str(ns, str_intern_cstr(ts, "__excepthook__"))) return false;
+    vm_push(ts, exc);
+    Value args[3] = {OBJ_VAL(OBJ_TYPE(exc)), exc, AS_EXCEPTION(exc)->traceback};
+    Value r = vm_call(ts, hook, args, 3, NULL);
+    file_flush_std(ts);
+    if (IS_ERROR(r)) {
+        Value err = err_fetch(ts);
+        vm_push(ts, err);
+        fputs("Error in sys.excepthook:\n", stderr);
+        err_print(ts, err);
+        fputs("\nOriginal exception was:\n", stderr);
+        err_print(ts, exc);
+        vm_pop(ts);
+    }
+    vm_pop(ts);
+    return true;
+}
+
 /* The exit status for an uncaught exception: SystemExit carries its own. */
 static int report_exception(TState *ts) {
     Value exc = err_fetch(ts);
@@ -332,7 +357,7 @@ static int report_exception(TState *ts) {
         return 1;
     }
     file_flush_std(ts);
-    err_print(ts, exc);
+    if (!run_excepthook(ts, exc)) err_print(ts, exc);
     if (IS_EXCEPTION(exc) && type_is_subtype(OBJ_TYPE(exc), ts->interp->exc.KeyboardInterrupt)) return 130;
     return 1;
 }

@@ -29,6 +29,7 @@
 #include "runtime/range.h"
 #include "runtime/set.h"
 #include "runtime/str.h"
+#include "runtime/strbuf.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
 #include "vm/code.h"
@@ -135,6 +136,31 @@ bool vm_safepoint(TState *ts) {
 
 /* ---- argument binding -------------------------------------------------- */
 
+/* "f() got some positional-only arguments passed as keyword arguments:
+ * 'a, b'", CPython's message when keywords name positional-only
+ * parameters of a function without **kwargs. False: none did. */
+static bool posonly_passed_as_keyword(TState *ts, ObjFunction *fn, ObjTuple *kwnames) {
+    ObjCode *code = fn->code;
+    StrBuf sb;
+    sb_init(&sb);
+    bool any = false, ok = true;
+    for (uint32_t i = 0; ok && i < code->posonlycount; i++)
+        for (size_t k = 0; k < kwnames->len; k++)
+            if (str_equal(code->varnames[i], AS_STR(kwnames->items[k]))) {
+                ok = sb_appendf(&sb, "%s%s", any ? ", " : "", code->varnames[i]->data);
+                any = true;
+                break;
+            }
+    if (any && ok)
+        err_format(ts, ts->interp->exc.TypeError,
+                   "%s() got some positional-only arguments passed as keyword arguments: '%s'",
+                   fn->qualname->data, sb.data);
+    else if (any)
+        err_no_memory(ts);
+    sb_free(&sb);
+    return any;
+}
+
 static Value too_many_positional(TState *ts, ObjFunction *fn, int given, int kwgiven) {
     ObjCode *code = fn->code;
     int max = (int)code->argcount;
@@ -218,8 +244,9 @@ static bool bind_general(TState *ts, ObjFunction *fn, Value *dst, Value *args, i
         }
         if (found == UINT32_MAX) {
             if (!kwargs) {
-                err_format(ts, interp->exc.TypeError, "%s() got an unexpected keyword argument '%s'",
-                           fn->qualname->data, key->data);
+                if (!posonly_passed_as_keyword(ts, fn, kwnames))
+                    err_format(ts, interp->exc.TypeError, "%s() got an unexpected keyword argument '%s'",
+                               fn->qualname->data, key->data);
                 return false;
             }
             if (dict_set(ts, kwargs, OBJ_VAL(key), value) < 0) return false;
@@ -2167,11 +2194,14 @@ dispatch_op:
         goto error;
     }
     TARGET(IMPORT_NAME) {
-        Value fromlist = POP();
-        Value level = TOP();
+        /* fromlist stays on the stack (a root) while a replaced __import__ runs. */
+        Value fromlist = TOP();
+        Value level = sp[-2];
         SAVE_STATE();
-        Value m = module_import(ts, code->names[arg], fromlist, (int)AS_INT(level), frame->fn->globals);
+        Value m = module_import_statement(ts, code->names[arg], fromlist, (int)AS_INT(level), frame->fn->globals,
+                                          frame->locals, frame->fn->builtins);
         CHECK(m);
+        sp--;
         TOP() = m;
         DISPATCH();
     }
@@ -2259,9 +2289,11 @@ dispatch_op:
         Value enter = type_lookup(val_type(ts, mgr), arg ? interp->names.aenter : interp->names.enter);
         Value exitfn = type_lookup(val_type(ts, mgr), arg ? interp->names.aexit : interp->names.exit);
         if (IS_EMPTY(enter) || IS_EMPTY(exitfn)) {
+            /* 3.11 names the missing method when only __exit__ is. */
             err_format(ts, interp->exc.TypeError,
-                       "'%s' object does not support the %scontext manager protocol",
-                       ops_type_name(ts, mgr), arg ? "asynchronous " : "");
+                       "'%s' object does not support the %scontext manager protocol%s",
+                       ops_type_name(ts, mgr), arg ? "asynchronous " : "",
+                       IS_EMPTY(enter) ? "" : arg ? " (missed __aexit__ method)" : " (missed __exit__ method)");
             goto error;
         }
         Value bound_exit = class_bind(ts, exitfn, mgr, val_type(ts, mgr));
