@@ -572,9 +572,11 @@ Value module_import(TState *ts, ObjStr *name, Value fromlist, int level, ObjDict
         target = resolve_relative(ts, name, level, globals);
         if (!target) return ERROR_VAL;
     }
+    /* Read before the import runs mini code, which may collect: callers
+     * need not root fromlist. */
+    bool has_fromlist = IS_TUPLE(fromlist) && AS_TUPLE(fromlist)->len > 0;
     Value leaf = import_dotted(ts, target->data);
     if (IS_ERROR(leaf)) return leaf;
-    bool has_fromlist = IS_TUPLE(fromlist) && AS_TUPLE(fromlist)->len > 0;
     if (has_fromlist || level > 0 || !strchr(target->data, '.')) return leaf;
     /* `import a.b` binds `a`. */
     const char *dot = strchr(target->data, '.');
