@@ -252,7 +252,12 @@ void weakref_mark_pending(GcMarker *m, Interp *interp) {
 
 void weakref_run_callbacks(TState *ts) {
     GcState *gc = &ts->interp->gc;
-    if (!gc->weak_pending) return;
+    /* Under the lock: another thread's collection may be taking from the
+     * list (each collecting thread runs the callbacks it finds). */
+    MUTEX_LOCK(&gc->weak_lock);
+    bool any = gc->weak_pending != NULL;
+    MUTEX_UNLOCK(&gc->weak_lock);
+    if (!any) return;
     Value saved = err_fetch(ts);
     vm_push(ts, saved);
     for (;;) {
