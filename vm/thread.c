@@ -202,6 +202,9 @@ void thread_exiting(Interp *interp) {
     MUTEX_LOCK(&interp->threads_lock);
     interp->exiting = true;
     MUTEX_UNLOCK(&interp->threads_lock);
+    /* No thread becomes a spare from now on; one already on its way to
+     * park still reads the interpreter, which is about to be freed. */
+    thread_settle_spares(interp);
     thread_join_ended(interp);
 }
 

@@ -70,9 +70,10 @@ void thread_park(TState *ts);
  * Joining at thread start bounds the ended threads not yet joined. */
 void thread_will_end(TState *ts);
 void thread_join_ended(Interp *interp);
-/* At exit: joins the threads that ended; from then on an ending thread
- * detaches itself instead (nobody will join it, and a sanitizer counts an
- * ended, unjoined thread as leaked). */
+/* At exit: no thread is kept as a spare any more, those on their way to
+ * park have parked, and the threads that ended are joined; from then on an
+ * ending thread detaches itself instead (nobody will join it, and a
+ * sanitizer counts an ended, unjoined thread as leaked). */
 void thread_exiting(Interp *interp);
 
 /* Spare OS threads. A thread whose Python work ended may stay, parked,
@@ -81,7 +82,7 @@ void thread_exiting(Interp *interp);
  * place, and after its teardown thread_park_as_spare waits for the next
  * TState to run. thread_hand_to_spare gives a new thread's TState to a
  * parked one (false: none; *ident: that OS thread's ident).
- * thread_settle_spares, before a fork (world stopped), waits until every
+ * thread_settle_spares, before a fork (world stopped) and at exit, waits until every
  * reserved thread is parked, so none is in its teardown at the fork;
  * thread_spares_after_fork forgets them in the child. */
 bool thread_keep_as_spare(TState *ts);
