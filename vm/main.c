@@ -115,7 +115,7 @@ static void usage(FILE *out) {
           "                 with the folder first on sys.path\n"
           "Environment variables:\n"
           "  MINI_GIL=DESIGN     the GIL's design, as --gil; 0|1 off or on (a flag wins)\n"
-          "  MINI_UNBUFFERED=x   a non-empty value acts as -u\n"
+          "  MINI_UNBUFFERED=x   a non-empty value acts as -u (so does PYTHONUNBUFFERED)\n"
           "  MINIWARNINGS=A,B    warning filters as -W (PYTHONWARNINGS), before -W's\n"
           "Exit status:\n"
           "  0 on success, 1 after an uncaught exception or a syntax error, 2 on a\n"
@@ -689,8 +689,13 @@ int main(int argc, char **argv) {
             fprintf(stderr, "mini: invalid MINI_GIL value '%s' (use 0, 1 or a --gil design)\n", env);
             return 2;
         }
-        env = getenv("MINI_UNBUFFERED");
-        if (env && *env) o.unbuffered = true;
+        /* PYTHONUNBUFFERED too: the same scripts run under python3, often
+         * with it set, and their stdout and stderr should interleave alike. */
+        const char *unbuffered[] = {"MINI_UNBUFFERED", "PYTHONUNBUFFERED"};
+        for (size_t i = 0; i < sizeof unbuffered / sizeof *unbuffered; i++) {
+            env = getenv(unbuffered[i]);
+            if (env && *env) o.unbuffered = true;
+        }
     }
 
     /* The program file, and sys.path[0]: its folder (a DIR itself), or the
