@@ -739,14 +739,37 @@ typedef struct SortCtx {
     bool reverse;
 } SortCtx;
 
+/* Nested tuples deeper than this take the general path, whose recursion
+ * is counted. */
+#define PLAIN_LESS_DEPTH 8
+
+/* a < b without dispatch for the keys sorts meet most: ints, floats, bools,
+ * exact strs, and exact tuples of them (the first unequal items decide, as
+ * in tuple.__lt__, `(name, age)` keys for instance). 1 or 0; -1 when the
+ * answer needs the general comparison. */
+static int plain_less(TState *ts, Value a, Value b, int depth) {
+    if (IS_INT(a) && IS_INT(b)) return AS_INT(a) < AS_INT(b);
+    if (IS_FLOAT(a) && IS_FLOAT(b)) return AS_FLOAT(a) < AS_FLOAT(b);
+    if (IS_BOOL(a) && IS_BOOL(b)) return !AS_BOOL(a) && AS_BOOL(b);
+    if (!IS_OBJ(a) || !IS_OBJ(b) || OBJ_TYPE(a) != OBJ_TYPE(b)) return -1;
+    ObjType *t = OBJ_TYPE(a);
+    if (t == ts->interp->types.str) return str_compare(AS_STR(a), AS_STR(b)) < 0;
+    if (t != ts->interp->types.tuple || depth >= PLAIN_LESS_DEPTH) return -1;
+    ObjTuple *x = AS_TUPLE(a), *y = AS_TUPLE(b);
+    for (size_t i = 0; i < x->len && i < y->len; i++) {
+        int eq = dict_key_eq_fast(ts, x->items[i], y->items[i]);
+        if (eq < 0) return -1;
+        if (!eq) return plain_less(ts, x->items[i], y->items[i], depth + 1);
+    }
+    return x->len < y->len;
+}
+
 /* Is keys[x] ordered before keys[y]? 1, 0, or -1 after raising. */
 static int sort_before(SortCtx *c, size_t x, size_t y) {
     Value a = c->keys[c->reverse ? y : x], b = c->keys[c->reverse ? x : y];
-    if (IS_INT(a) && IS_INT(b)) return AS_INT(a) < AS_INT(b);
-    if (IS_FLOAT(a) && IS_FLOAT(b)) return AS_FLOAT(a) < AS_FLOAT(b);
     TState *ts = c->ts;
-    if (IS_STR(a) && IS_STR(b) && OBJ_TYPE(a) == ts->interp->types.str && OBJ_TYPE(b) == ts->interp->types.str)
-        return str_compare(AS_STR(a), AS_STR(b)) < 0;
+    int less = plain_less(ts, a, b, 0);
+    if (less >= 0) return less;
     Value r = ops_compare(ts, a, b, CMP_LT);
     if (IS_ERROR(r)) return -1;
     if (IS_BOOL(r)) return AS_BOOL(r);
