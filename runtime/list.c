@@ -776,10 +776,16 @@ static int sort_before(SortCtx *c, size_t x, size_t y) {
     return ops_truth(ts, r);
 }
 
-/* Binary insertion: equal keys go after their peers (stability). */
+/* Binary insertion: equal keys go after their peers (stability). An item
+ * not before its left neighbour stays: one comparison each on sorted runs. */
 static int insertion_sort(SortCtx *c, size_t *perm, size_t lo, size_t hi) {
     for (size_t i = lo + 1; i < hi; i++) {
-        size_t x = perm[i], left = lo, right = i;
+        size_t x = perm[i], left = lo, right = i - 1;
+        int moves = sort_before(c, x, perm[right]);
+        if (moves <= 0) {
+            if (moves < 0) return -1;
+            continue;
+        }
         while (left < right) {
             size_t mid = left + (right - left) / 2;
             int before = sort_before(c, x, perm[mid]);
@@ -808,6 +814,31 @@ static int merge_sort(SortCtx *c, size_t *perm, size_t *tmp, size_t lo, size_t h
     }
     while (i < mid) perm[k++] = tmp[i++];
     return 0;
+}
+
+/* Sorts perm[0..n): keys already in order cost n - 1 comparisons, and
+ * strictly descending ones are reversed (stable: no two are equal), as
+ * CPython's sort finds such runs; anything else is merge-sorted. */
+static int sort_perm(SortCtx *c, size_t *perm, size_t *tmp, size_t n) {
+    size_t run = 1;
+    int before = sort_before(c, perm[1], perm[0]);
+    if (before < 0) return -1;
+    bool descending = before;
+    while (run < n - 1) {
+        before = sort_before(c, perm[run + 1], perm[run]);
+        if (before < 0) return -1;
+        if (before != descending) break;
+        run++;
+    }
+    if (run == n - 1) {
+        for (size_t i = 0; descending && i < n / 2; i++) {
+            size_t t = perm[i];
+            perm[i] = perm[n - 1 - i];
+            perm[n - 1 - i] = t;
+        }
+        return 0;
+    }
+    return merge_sort(c, perm, tmp, 0, n);
 }
 
 /* Can sort_before order these values without running mini code? All ints,
@@ -840,7 +871,7 @@ static int sort_locked(TState *ts, ObjList *list, bool reverse) {
     if (perm && tmp && sorted) {
         for (size_t i = 0; i < n; i++) perm[i] = i;
         SortCtx c = {ts, a->items, reverse};
-        merge_sort(&c, perm, tmp, 0, n); /* cannot fail: no mini code runs */
+        sort_perm(&c, perm, tmp, n); /* cannot fail: no mini code runs */
         for (size_t i = 0; i < n; i++) sorted[i] = a->items[perm[i]];
         for (size_t i = 0; i < n; i++) slot_put(&a->items[i], sorted[i]);
     }
@@ -894,7 +925,7 @@ int list_sort(TState *ts, ObjList *list, Value key, bool reverse) {
         } else {
             for (size_t i = 0; i < n; i++) perm[i] = i;
             SortCtx c = {ts, array_locked(keys)->items, reverse};
-            r = merge_sort(&c, perm, tmp, 0, n);
+            r = sort_perm(&c, perm, tmp, n);
         }
     }
     if (r == 0 && n > 1) {
