@@ -38,9 +38,11 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->finalize_next = NULL;
     atomic_init(&gen->state, GEN_CREATED);
     GcState *gc = &ts->interp->gc;
-    if ((code->nhandlers || (code->flags & CODE_COROUTINE)) &&
-        !atomic_load_explicit(&gc->finalizers, memory_order_relaxed))
-        atomic_store(&gc->finalizers, true);
+    if (code->nhandlers || (code->flags & CODE_COROUTINE)) {
+        gen->finalizable_next = ts->finalizable;
+        ts->finalizable = gen;
+        if (!atomic_load_explicit(&gc->finalizers, memory_order_relaxed)) atomic_store(&gc->finalizers, true);
+    }
     return gen;
 }
 

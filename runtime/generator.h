@@ -26,6 +26,7 @@ typedef struct ObjGenerator {
     struct ObjStr *name;
     struct ObjStr *qualname;
     struct ObjGenerator *finalize_next; /* on GcState.finalize_pending */
+    struct ObjGenerator *finalizable_next; /* on TState.finalizable */
     size_t nvalues;
     Value values[];        /* the frame: locals then evaluation stack */
 } ObjGenerator;

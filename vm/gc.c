@@ -355,26 +355,28 @@ static void mark_all(GcMarker *m, Interp *interp) {
     }
 }
 
-/* The dead generators of one list that need a finalizer, flagged and
- * linked onto *found. */
-static void find_finalizable(Obj *list, ObjGenerator **found) {
-    for (Obj *o = list; o; o = o->gc_next) {
-        if (o->gc_mark || o->kind != OBJ_GENERATOR || (o->flags & (OBJF_FINALIZED | OBJF_IMMORTAL))) continue;
-        ObjGenerator *g = (ObjGenerator *)o;
+/* The dead generators of one finalizable list that need a finalizer,
+ * flagged and linked onto *found. */
+static void find_finalizable(ObjGenerator *list, ObjGenerator **found) {
+    for (ObjGenerator *g = list; g; g = g->finalizable_next) {
+        if (g->obj.gc_mark || (g->obj.flags & (OBJF_FINALIZED | OBJF_IMMORTAL))) continue;
         if (!generator_needs_finalizer(g)) continue;
-        o->flags |= OBJF_FINALIZED;
+        g->obj.flags |= OBJF_FINALIZED;
         g->finalize_next = *found;
         *found = g;
     }
 }
 
-/* Resurrects the dead generators that need a finalizer, with everything
- * they reach, and queues them for gc_run (see vm/gc.h). */
-static void resurrect_finalizable(GcMarker *m, Interp *interp) {
-    ObjGenerator *found = NULL;
-    for (TState *t = interp->threads; t; t = t->next) find_finalizable(t->heap, &found);
-    find_finalizable(interp->gc.orphans, &found);
-    if (!found) return;
+/* Unlinks the generators the sweep is about to free. */
+static void prune_finalizable(ObjGenerator **list) {
+    while (*list) {
+        if ((*list)->obj.gc_mark || ((*list)->obj.flags & OBJF_IMMORTAL)) list = &(*list)->finalizable_next;
+        else *list = (*list)->finalizable_next;
+    }
+}
+
+/* Marks the found generators and everything they reach, and queues them. */
+static void queue_finalizable(GcMarker *m, Interp *interp, ObjGenerator *found) {
     ObjGenerator *last = found;
     for (ObjGenerator *g = found; g; g = g->finalize_next) {
         gc_mark_obj(m, &g->obj);
@@ -383,6 +385,18 @@ static void resurrect_finalizable(GcMarker *m, Interp *interp) {
     mark_all(m, interp);
     last->finalize_next = interp->gc.finalize_pending;
     interp->gc.finalize_pending = found;
+}
+
+/* Resurrects the dead generators that need a finalizer, with everything
+ * they reach, and queues them for gc_run (see vm/gc.h); then drops the
+ * dead ones from the finalizable lists. */
+static void resurrect_finalizable(GcMarker *m, Interp *interp) {
+    ObjGenerator *found = NULL;
+    for (TState *t = interp->threads; t; t = t->next) find_finalizable(t->finalizable, &found);
+    find_finalizable(interp->gc.orphan_finalizable, &found);
+    if (found) queue_finalizable(m, interp, found);
+    for (TState *t = interp->threads; t; t = t->next) prune_finalizable(&t->finalizable);
+    prune_finalizable(&interp->gc.orphan_finalizable);
 }
 
 void gc_collect(TState *ts) {
@@ -396,7 +410,7 @@ void gc_collect(TState *ts) {
     GcMarker m = {0};
     mark_roots(&m, interp);
     mark_all(&m, interp);
-    if (atomic_load_explicit(&gc->finalizers, memory_order_relaxed)) resurrect_finalizable(&m, interp);
+    resurrect_finalizable(&m, interp);
     free(m.stack);
     weakref_sweep(interp);
 
@@ -550,6 +564,13 @@ void gc_adopt_thread_heap(TState *ts) {
     GcState *gc = &ts->interp->gc;
     MUTEX_LOCK(&gc->lock);
     adopt_free_lists(ts, gc);
+    if (ts->finalizable) {
+        ObjGenerator *last = ts->finalizable;
+        while (last->finalizable_next) last = last->finalizable_next;
+        last->finalizable_next = gc->orphan_finalizable;
+        gc->orphan_finalizable = ts->finalizable;
+        ts->finalizable = NULL;
+    }
     MUTEX_UNLOCK(&gc->lock);
     if (!ts->heap) return;
     Obj *last = ts->heap;

@@ -118,6 +118,10 @@ struct TState {
     _Atomic int status; /* ThreadStatus */
 
     Obj *heap;          /* objects this thread allocated */
+    /* Its generators that may need a finalizer when collected (their code
+     * has a try/with block, or they are coroutines), through
+     * finalizable_next: a collection looks at these, not the whole heap. */
+    struct ObjGenerator *finalizable;
     size_t alloc_local; /* bytes not yet published to the shared count */
     void *free_lists[MINI_GC_SMALL_MAX / 16 + 1]; /* by size class */
     char *chunk_next;   /* unused part of the current chunk */
@@ -222,9 +226,11 @@ typedef struct GcState {
     /* Dead generators kept alive until their finalizer runs (vm/gc.h),
      * linked through finalize_next; guarded by weak_lock like weak_pending. */
     struct ObjGenerator *finalize_pending;
-    /* A generator that may need a finalizer was made: from then on each
-     * collection looks for dead ones (before, it skips the walk). */
+    /* A generator that may need a finalizer was made: from then on the
+     * teardown looks for live ones (before, it skips the walk). */
     atomic_bool finalizers;
+    /* TState.finalizable of the threads that ended (under `lock`). */
+    struct ObjGenerator *orphan_finalizable;
 } GcState;
 
 struct Interp {
