@@ -11,6 +11,7 @@
 #include "runtime/args.h"
 #include "runtime/class.h"
 #include "runtime/dict.h"
+#include "runtime/excgroup.h"
 #include "runtime/function.h"
 #include "runtime/list.h"
 #include "runtime/module.h"
@@ -51,6 +52,8 @@ static ObjException *exc_alloc(TState *ts, ObjType *type, ObjTuple *args) {
     e->traceback = NONE_VAL;
     e->cause = NONE_VAL;
     e->context = NONE_VAL;
+    e->group_msg = NONE_VAL;
+    e->group_excs = NONE_VAL;
     e->suppress_context = false;
     return e;
 }
@@ -79,6 +82,8 @@ Value err_no_memory(TState *ts) {
     e->traceback = NONE_VAL;
     e->cause = NONE_VAL;
     e->context = NONE_VAL;
+    e->group_msg = NONE_VAL;
+    e->group_excs = NONE_VAL;
     e->suppress_context = false;
     return set_exception(ts, OBJ_VAL(e));
 }
@@ -674,6 +679,7 @@ static const char *const *exception_keywords(Interp *interp, ObjType *type) {
 }
 
 static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    if (type_is_subtype(type, ts->interp->exc.BaseExceptionGroup)) return eg_new(ts, type, args, nargs, kwnames);
     if (type_is_subtype(type, ts->interp->exc.OSError)) {
         if (kwnames && kwnames->len > 0)
             return err_format(ts, ts->interp->exc.TypeError, "%s() takes no keyword arguments", type->name->data);
@@ -712,6 +718,7 @@ static Value exception_new(TState *ts, ObjType *type, Value *args, int nargs, Ob
 
 static Value exception_str(TState *ts, Value self) {
     ObjException *e = AS_EXCEPTION(self);
+    if (eg_is_group(ts, self)) return eg_str(ts, self);
     if (type_is_subtype(OBJ_TYPE(self), ts->interp->exc.OSError)) {
         Value s = oserror_str(ts, e);
         if (!IS_EMPTY(s)) return s;
@@ -744,6 +751,8 @@ static void exception_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, e->traceback);
     gc_mark_value(m, e->cause);
     gc_mark_value(m, e->context);
+    gc_mark_value(m, e->group_msg);
+    gc_mark_value(m, e->group_excs);
 }
 
 static Value exception_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -837,8 +846,22 @@ static Value exception_add_note(TState *ts, Value *args, int nargs, ObjTuple *kw
     return list_append(ts, AS_LIST(notes), args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
+/* BaseException.__str__ and __repr__, which a subclass's own reaches
+ * through super(). */
+static Value exception_str_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__str__", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
+    return exception_str(ts, args[0]);
+}
+
+static Value exception_repr_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "__repr__", nargs - 1, kwnames, 0, 0)) return ERROR_VAL;
+    return exception_repr(ts, args[0]);
+}
+
 static const NativeDef exception_methods[] = {
     {"add_note", exception_add_note},
+    {"__repr__", exception_repr_method},
+    {"__str__", exception_str_method},
     {"__init__", exception_init},
     {"__reduce__", exception_reduce},
     {"with_traceback", exception_with_traceback},
@@ -947,11 +970,13 @@ void err_init_types(TState *ts) {
                        : strcmp(e->name, "StopIteration") == 0 ? value_getsets
                        : strcmp(e->name, "SystemExit") == 0    ? code_getsets
                                                                : NULL;
+        if (strcmp(e->name, "BaseExceptionGroup") == 0) eg_spec(&spec);
         ObjType *t = type_from_spec(ts, &spec, exc_base(interp, e->base));
         if (!t) abort(); /* out of memory while creating the interpreter */
         t->module = OBJ_VAL(builtins);
         *EXC_FIELD(interp, e->offset) = t;
     }
+    if (!eg_init_types(ts)) abort(); /* out of memory while creating the interpreter */
     ObjTuple *no_args = tuple_new(ts, 0);
     ObjException *reserved = no_args ? exc_alloc(ts, interp->exc.MemoryError, no_args) : NULL;
     if (!reserved) abort(); /* out of memory while creating the interpreter */

@@ -18,6 +18,11 @@ typedef struct ObjException {
     Value traceback;       /* ObjTraceback chain or NONE_VAL */
     Value cause;           /* __cause__ or NONE_VAL */
     Value context;         /* __context__ or NONE_VAL */
+    /* An exception group's message (str) and exceptions (a non-empty
+     * tuple), read-only as CPython's; NONE_VAL in other exceptions
+     * (runtime/excgroup.h). */
+    Value group_msg;
+    Value group_excs;
     bool suppress_context;
 } ObjException;
 
