@@ -611,7 +611,7 @@ static void dump_node(const AstNode *n, FILE *out)
         dump_arguments(n, out);
         return;
     }
-    fprintf(out, "(%s", ast_kind_name(n->kind));
+    fprintf(out, "(%s", n->kind == AST_TRY && n->u.try_stmt.star ? "TryStar" : ast_kind_name(n->kind));
     switch (n->kind) {
     case AST_NAME:
         fprintf(out, " %s", n->u.name.id.s);

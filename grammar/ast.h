@@ -226,7 +226,8 @@ struct AstNode {
         /* MODULE.s is NULL for `from . import x`; LEVEL counts the dots. */
         struct { AstStr module; AstSeq names; int level; } import_from;
         struct { AstNode *exc, *cause; } raise;
-        struct { AstSeq body; AstSeq handlers; AstSeq orelse; AstSeq finalbody; } try_stmt;
+        /* STAR: the handlers are `except*` clauses (CPython's TryStar). */
+        struct { AstSeq body; AstSeq handlers; AstSeq orelse; AstSeq finalbody; bool star; } try_stmt;
         /* ITEMS are WithItem nodes. */
         struct { AstSeq items; AstSeq body; bool is_async; } with;
         struct { AstNode *test, *msg; } assert_stmt;
@@ -252,8 +253,8 @@ struct AstNode {
         struct { AstNode *target, *iter; AstSeq ifs; bool is_async; } comprehension;
         /* NAME is dotted ("a.b.c") or "*"; ASNAME.s may be NULL. */
         struct { AstStr name; AstStr asname; } alias;
-        /* TYPE and NAME.s may be NULL. */
-        struct { AstNode *type; AstStr name; AstSeq body; } except_handler;
+        /* TYPE and NAME.s may be NULL; STAR: an `except*` clause. */
+        struct { AstNode *type; AstStr name; AstSeq body; bool star; } except_handler;
         struct { AstNode *context_expr, *optional_vars; } with_item;
         /* GUARD may be NULL. */
         struct { AstNode *pattern, *guard; AstSeq body; } match_case;

@@ -855,10 +855,11 @@ static AstNode *import_from(ParseContext *ctx, int level, const AstStr *module, 
 }
 
 static AstNode *except_handler(ParseContext *ctx, AstNode *type, const AstStr *name, NodeList *body,
-                               const YYLTYPE *loc)
+                               const YYLTYPE *loc, bool star)
 {
     AstNode *n = mk(ctx, AST_EXCEPT_HANDLER, loc);
     n->u.except_handler.type = type;
+    n->u.except_handler.star = star;
     if (name)
         n->u.except_handler.name = *name;
     n->u.except_handler.body = seq(body);
@@ -875,7 +876,16 @@ static AstNode *try_stmt(ParseContext *ctx, NodeList *body, NodeList *handlers, 
             return NULL;
         }
     }
+    bool star = handlers && handlers->count && handlers->items[0]->u.except_handler.star;
+    for (size_t i = 1; handlers && i < handlers->count; i++) {
+        AstNode *h = handlers->items[i];
+        if (h->u.except_handler.star != star) {
+            ERR_AT(h->line, h->col, "cannot have both 'except' and 'except*' on the same 'try'");
+            return NULL;
+        }
+    }
     AstNode *n = mk(ctx, AST_TRY, loc);
+    n->u.try_stmt.star = star;
     n->u.try_stmt.body = seq(body);
     n->u.try_stmt.handlers = seq(handlers);
     n->u.try_stmt.orelse = seq(orelse);
@@ -1495,11 +1505,17 @@ except_clauses
     ;
 
 except_clause
-    : EXCEPT ':' suite { $$ = except_handler(ctx, NULL, NULL, $3, &@$); }
-    | EXCEPT test ':' suite { $$ = except_handler(ctx, $2, NULL, $4, &@$); }
-    | EXCEPT test AS NAME ':' suite { $$ = except_handler(ctx, $2, &$4, $6, &@$); }
+    : EXCEPT ':' suite { $$ = except_handler(ctx, NULL, NULL, $3, &@$, false); }
+    | EXCEPT test ':' suite { $$ = except_handler(ctx, $2, NULL, $4, &@$, false); }
+    | EXCEPT test AS NAME ':' suite { $$ = except_handler(ctx, $2, &$4, $6, &@$, false); }
     | EXCEPT test ',' testlist_star_expr ':' suite {
         FAIL_NODE($2, "multiple exception types must be parenthesized");
+    }
+    | EXCEPT '*' ':' { FAIL_LOC(@3, "expected one or more exception types"); }
+    | EXCEPT '*' test ':' suite { $$ = except_handler(ctx, $3, NULL, $5, &@$, true); }
+    | EXCEPT '*' test AS NAME ':' suite { $$ = except_handler(ctx, $3, &$5, $7, &@$, true); }
+    | EXCEPT '*' test ',' testlist_star_expr ':' suite {
+        FAIL_NODE($3, "multiple exception types must be parenthesized");
     }
     ;
 

@@ -357,8 +357,12 @@ Value eg_except_star_match(TState *ts, Value exc, Value type, Value *rest) {
     Matcher m = {MATCH_TYPE, type, NULL, 0};
     Value match;
     if (!split(ts, exc, &m, true, &match, rest)) return ERROR_VAL;
+    if (IS_EMPTY(match)) {
+        *rest = exc; /* the group itself stays, not a copy */
+        return NONE_VAL;
+    }
     if (IS_EMPTY(*rest)) *rest = NONE_VAL;
-    return IS_EMPTY(match) ? NONE_VAL : match;
+    return match;
 }
 
 /* Appends the leaves of exc (itself, or those of the groups in it). */

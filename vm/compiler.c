@@ -897,6 +897,7 @@ typedef enum FBlockKind {
     FB_FINALLY_TRY,    /* the body of a try with a finally clause */
     FB_FINALLY_END,    /* a finally body run for an exception: [prev, exc] on the stack */
     FB_HANDLER,        /* an except clause body: [prev] on the stack */
+    FB_EXCEPT_STAR,    /* an except* clause body: [prev, orig, raised, rest]; no jump may leave it */
     FB_WITH,           /* a with body: [exit] on the stack */
     FB_POP_VALUE,      /* a finally body run inline by a return: the value below */
 } FBlockKind;
@@ -1547,7 +1548,9 @@ static void make_function(Compiler *c, ObjCode *code, const AstNode *args, const
 static uint32_t in_handler(Compiler *c) {
     if (c->in_with_handler) return 1;
     for (int i = 0; i < c->nfblocks; i++)
-        if (c->fblocks[i].kind == FB_HANDLER || c->fblocks[i].kind == FB_FINALLY_END) return 1;
+        if (c->fblocks[i].kind == FB_HANDLER || c->fblocks[i].kind == FB_FINALLY_END ||
+            c->fblocks[i].kind == FB_EXCEPT_STAR)
+            return 1;
     return 0;
 }
 
@@ -1994,7 +1997,8 @@ static void unwind_block(Compiler *c, int index, int preserve) {
             emit(c, OP_POP_TOP, 0);
         }
         break;
-    case FB_TRY_EXCEPT: break;
+    case FB_TRY_EXCEPT:
+    case FB_EXCEPT_STAR: break; /* never left by a jump (leaves_except_star) */
     case FB_FINALLY_TRY: inline_finally(c, index, preserve); break;
     case FB_FINALLY_END:
         /* [prev, exc] below: the exception is dropped, as Python does when
@@ -2040,11 +2044,23 @@ static void resume_after_unwind(Compiler *c, int stop) {
         if (protects(&c->fblocks[i])) resume_protection(c, &c->fblocks[i]);
 }
 
+/* A jump out of an except* body, refused as CPython refuses it: the
+ * statement must gather what every clause raised. Blocks above `stop`. */
+static bool leaves_except_star(Compiler *c, const AstNode *st, int stop) {
+    for (int i = c->nfblocks - 1; i > stop; i--) {
+        if (c->fblocks[i].kind != FB_EXCEPT_STAR) continue;
+        syntax_error(c->cs, st->line, st->col, "'break', 'continue' and 'return' cannot appear in an except* block");
+        return true;
+    }
+    return false;
+}
+
 static void compile_return(Compiler *c, const AstNode *st) {
     if (st->u.value_stmt.value && c->scope->coroutine && c->scope->generator) {
         syntax_error(c->cs, st->line, st->col, "'return' with value in async generator");
         return;
     }
+    if (leaves_except_star(c, st, -1)) return;
     int depth = c->depth;
     if (st->u.value_stmt.value) compile_expr(c, st->u.value_stmt.value);
     else emit(c, OP_LOAD_NONE, 0);
@@ -2063,6 +2079,7 @@ static int innermost_loop(Compiler *c) {
 
 static void compile_break_continue(Compiler *c, const AstNode *st, bool is_break) {
     int loop = innermost_loop(c);
+    if (leaves_except_star(c, st, loop)) return;
     if (loop < 0) {
         syntax_error(c->cs, st->line, st->col, is_break ? "'break' outside loop" : "'continue' not properly in loop");
         return;
@@ -2174,29 +2191,17 @@ static void emit_cleanup_handler(Compiler *c, int label, int depth_at_entry) {
     emit(c, OP_RERAISE, 0);
 }
 
-static void compile_try_except(Compiler *c, const AstNode *st) {
-    int handler = new_label(c), orelse = new_label(c), end = new_label(c), cleanup = new_label(c);
-    FBlock *b = push_fblock(c, FB_TRY_EXCEPT, st);
-    if (!b) return;
-    protect(c, b, handler);
-    int base_depth = c->depth;
-    compile_stmts(c, &st->u.try_stmt.body);
-    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
-    c->nfblocks--;
-    emit_jump(c, OP_JUMP, orelse);
+/* `e = None; del e` after an except clause that bound e. */
+static void unbind_handler_name(Compiler *c, const AstNode *h) {
+    if (!h->u.except_handler.name.s) return;
+    emit(c, OP_LOAD_NONE, 0);
+    compile_name(c, h->u.except_handler.name, NAME_STORE);
+    compile_name(c, h->u.except_handler.name, NAME_DEL);
+}
 
-    /* Handler entry: [exc] -> [prev, exc], on the first except line. */
-    bind_label(c, handler);
-    c->depth = base_depth + 1;
-    set_line(c, st->u.try_stmt.handlers.items[0]);
-    emit(c, OP_PUSH_EXC_INFO, 0);
-    /* The clauses are protected by the cleanup, which restores the
-     * previously handled exception before anything propagates. */
-    FBlock *section = push_fblock(c, FB_TRY_EXCEPT, st);
-    if (!section) return;
-    protect(c, section, cleanup);
-    section->depth = (uint32_t)base_depth + 1;
-    const AstSeq *hs = &st->u.try_stmt.handlers;
+/* except clauses on [prev, exc]: the first that matches runs, and leaves
+ * for `end`; none matching re-raises exc. */
+static void emit_except_clauses(Compiler *c, const AstSeq *hs, int base_depth, int end) {
     for (size_t i = 0; i < hs->count; i++) {
         const AstNode *h = hs->items[i];
         set_line(c, h);
@@ -2219,17 +2224,99 @@ static void compile_try_except(Compiler *c, const AstNode *st) {
         compile_stmts(c, &h->u.except_handler.body);
         c->nfblocks--;
         emit(c, OP_POP_EXCEPT, 0);
-        if (h->u.except_handler.name.s) {
-            emit(c, OP_LOAD_NONE, 0);
-            compile_name(c, h->u.except_handler.name, NAME_STORE);
-            compile_name(c, h->u.except_handler.name, NAME_DEL);
-        }
+        unbind_handler_name(c, h);
         emit_jump(c, OP_JUMP, end);
         bind_label(c, next);
         c->depth = base_depth + 2;
     }
     /* No clause matched: [prev, exc] re-raised through the cleanup. */
     emit(c, OP_RERAISE, 0);
+}
+
+/* Pushes whether TOS is None (`is not None` when negate), keeping TOS. */
+static void emit_is_none(Compiler *c, bool negate) {
+    emit(c, OP_COPY, 1);
+    emit(c, OP_LOAD_NONE, 0);
+    emit(c, OP_IS_OP, negate);
+}
+
+/* except* clauses on [prev, exc], CPython's scheme: the stack becomes
+ * [prev, orig, raised, rest]; each clause takes its part of the rest
+ * (CHECK_EG_MATCH), and what its body raises joins the list `raised`. At
+ * the end the unhandled rest joins it too, and PREP_RERAISE_STAR makes
+ * what the statement raises, if anything. */
+static void emit_except_star_clauses(Compiler *c, const AstSeq *hs, int base_depth, int end) {
+    emit(c, OP_COPY, 1);
+    emit(c, OP_BUILD_LIST, 0);
+    emit(c, OP_SWAP, 2);
+    for (size_t i = 0; i < hs->count; i++) {
+        const AstNode *h = hs->items[i];
+        int no_match = new_label(c), raised = new_label(c), next = new_label(c);
+        set_line(c, h);
+        compile_expr(c, h->u.except_handler.type);
+        emit(c, OP_CHECK_EG_MATCH, 0);
+        emit_is_none(c, false);
+        emit_jump(c, OP_POP_JUMP_IF_TRUE, no_match);
+        if (h->u.except_handler.name.s) compile_name(c, h->u.except_handler.name, NAME_STORE);
+        else emit(c, OP_POP_TOP, 0);
+        FBlock *hb = push_fblock(c, FB_EXCEPT_STAR, h);
+        if (!hb) return;
+        protect(c, hb, raised);
+        compile_stmts(c, &h->u.except_handler.body);
+        pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+        c->nfblocks--;
+        unbind_handler_name(c, h);
+        emit_jump(c, OP_JUMP, next);
+        /* The body raised: [prev, orig, raised, rest, exc]. */
+        bind_label(c, raised);
+        c->depth = base_depth + 5;
+        unbind_handler_name(c, h);
+        emit(c, OP_LIST_APPEND, 1);
+        emit_jump(c, OP_JUMP, next);
+        bind_label(c, no_match);
+        c->depth = base_depth + 5;
+        emit(c, OP_POP_TOP, 0);
+        bind_label(c, next);
+        c->depth = base_depth + 4;
+    }
+    int reraise = new_label(c);
+    emit(c, OP_LIST_APPEND, 0);
+    emit(c, OP_PREP_RERAISE_STAR, 0);
+    emit_is_none(c, true);
+    emit_jump(c, OP_POP_JUMP_IF_TRUE, reraise);
+    emit(c, OP_POP_TOP, 0);
+    emit(c, OP_POP_EXCEPT, 0);
+    emit_jump(c, OP_JUMP, end);
+    /* [prev, exc] re-raised through the cleanup. */
+    bind_label(c, reraise);
+    c->depth = base_depth + 2;
+    emit(c, OP_RERAISE, 0);
+}
+
+static void compile_try_except(Compiler *c, const AstNode *st) {
+    int handler = new_label(c), orelse = new_label(c), end = new_label(c), cleanup = new_label(c);
+    FBlock *b = push_fblock(c, FB_TRY_EXCEPT, st);
+    if (!b) return;
+    protect(c, b, handler);
+    int base_depth = c->depth;
+    compile_stmts(c, &st->u.try_stmt.body);
+    pause_protection(c, &c->fblocks[c->nfblocks - 1]);
+    c->nfblocks--;
+    emit_jump(c, OP_JUMP, orelse);
+
+    /* Handler entry: [exc] -> [prev, exc], on the first except line. */
+    bind_label(c, handler);
+    c->depth = base_depth + 1;
+    set_line(c, st->u.try_stmt.handlers.items[0]);
+    emit(c, OP_PUSH_EXC_INFO, 0);
+    /* The clauses are protected by the cleanup, which restores the
+     * previously handled exception before anything propagates. */
+    FBlock *section = push_fblock(c, FB_TRY_EXCEPT, st);
+    if (!section) return;
+    protect(c, section, cleanup);
+    section->depth = (uint32_t)base_depth + 1;
+    if (st->u.try_stmt.star) emit_except_star_clauses(c, &st->u.try_stmt.handlers, base_depth, end);
+    else emit_except_clauses(c, &st->u.try_stmt.handlers, base_depth, end);
     pause_protection(c, &c->fblocks[c->nfblocks - 1]);
     c->nfblocks--;
     emit_cleanup_handler(c, cleanup, base_depth + 1);

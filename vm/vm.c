@@ -18,6 +18,7 @@
 #include "runtime/coroutine.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/excgroup.h"
 #include "runtime/float.h"
 #include "runtime/function.h"
 #include "runtime/generator.h"
@@ -2269,6 +2270,29 @@ dispatch_op:
             goto error;
         }
         TOP() = BOOL_VAL(exc_matches(ts, sp[-2], type));
+        DISPATCH();
+    }
+    TARGET(CHECK_EG_MATCH) {
+        Value type = TOP(), rest;
+        SAVE_STATE();
+        if (!valid_except_type(type)) {
+            err_format(ts, ts->interp->exc.TypeError,
+                       "catching classes that do not inherit from BaseException is not allowed");
+            goto error;
+        }
+        Value match = eg_except_star_match(ts, sp[-2], type, &rest);
+        CHECK(match);
+        sp[-2] = rest;
+        TOP() = match;
+        if (!IS_NONE(match)) ts->handled = match;
+        DISPATCH();
+    }
+    TARGET(PREP_RERAISE_STAR) {
+        SAVE_STATE();
+        Value r = eg_prep_reraise_star(ts, sp[-2], AS_LIST(TOP()));
+        CHECK(r);
+        sp--;
+        TOP() = r;
         DISPATCH();
     }
     TARGET(RERAISE) {
