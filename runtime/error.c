@@ -341,7 +341,8 @@ static int64_t traceback_limit(TState *ts) {
     return IS_INT(limit) ? AS_INT(limit) : INT64_MAX;
 }
 
-static void print_traceback(TState *ts, Value tb, FILE *out) {
+/* The entries of a traceback, after `header` (when there are any). */
+static void print_traceback(TState *ts, Value tb, FILE *out, const char *header) {
     size_t n = 0;
     for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next) n++;
     int64_t limit = traceback_limit(ts);
@@ -353,7 +354,7 @@ static void print_traceback(TState *ts, Value tb, FILE *out) {
     for (Value t = tb; IS_KIND(t, OBJ_TRACEBACK); t = ((ObjTraceback *)AS_OBJ(t))->next)
         if (i++ >= skip) entries[i - 1 - skip] = (ObjTraceback *)AS_OBJ(t);
     n -= skip;
-    fputs("Traceback (most recent call last):\n", out);
+    if (header) fputs(header, out);
     char line[MINI_SOURCE_LINE_MAX];
     size_t repeat = 0;
     for (i = 0; i < n; i++) {
@@ -542,19 +543,167 @@ static void print_message(TState *ts, Value exc, FILE *out, bool hint) {
     fputc('\n', out);
 }
 
-static void print_chain(TState *ts, Value exc, FILE *out, int depth) {
-    ObjException *e = AS_EXCEPTION(exc);
-    if (depth < 32) {
-        if (IS_EXCEPTION(e->cause)) {
-            print_chain(ts, e->cause, out, depth + 1);
-            fputs("\nThe above exception was the direct cause of the following exception:\n\n", out);
-        } else if (IS_EXCEPTION(e->context) && !e->suppress_context) {
-            print_chain(ts, e->context, out, depth + 1);
-            fputs("\nDuring handling of the above exception, another exception occurred:\n\n", out);
-        }
+/* ---- printing exception groups and chains ------------------------------
+ *
+ * CPython 3.11's layout: inside an exception group every line gets a
+ * margin ("  | ") indented two columns per level of nesting, each member
+ * is introduced by a separator ("+-+---------------- 1 ----------------"),
+ * and the last member of a group closes the box. The parts of one
+ * exception (its traceback, its last line) are printed to memory first and
+ * then copied out line by line behind the margin. */
+
+typedef struct PrintCtx {
+    FILE *out;
+    int group_depth;  /* 0 outside any group */
+    bool need_close;  /* the last member of a group is open */
+    Obj **seen;       /* exceptions printed or being printed: a chain cycle stops */
+    size_t nseen, cap_seen;
+} PrintCtx;
+
+static const char traceback_header[] = "Traceback (most recent call last):\n";
+static const char group_traceback_header[] = "Exception Group Traceback (most recent call last):\n";
+
+/* Copies text out, each line behind the margin when inside a group. */
+static void ctx_write(PrintCtx *ctx, const char *text, size_t len, char margin) {
+    if (ctx->group_depth == 0) {
+        fwrite(text, 1, len, ctx->out);
+        return;
     }
-    print_traceback(ts, e->traceback, out);
-    err_print_exception_only(ts, exc, out, true);
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        fprintf(ctx->out, "%*s%c ", 2 * ctx->group_depth, "", margin);
+        fwrite(p, 1, n, ctx->out);
+        p += n;
+    }
+}
+
+static void ctx_puts(PrintCtx *ctx, const char *text, char margin) { ctx_write(ctx, text, strlen(text), margin); }
+
+/* A part printed to memory (or straight out, outside groups or without
+ * memory for it). */
+typedef struct Part {
+    FILE *f;
+    char *buf;
+    size_t len;
+} Part;
+
+static FILE *part_open(PrintCtx *ctx, Part *p) {
+    p->buf = NULL;
+    p->len = 0;
+    p->f = ctx->group_depth ? open_memstream(&p->buf, &p->len) : NULL;
+    return p->f ? p->f : ctx->out;
+}
+
+static void part_close(PrintCtx *ctx, Part *p, char margin) {
+    if (!p->f) return;
+    if (fclose(p->f) == 0 && p->buf) ctx_write(ctx, p->buf, p->len, margin);
+    free(p->buf);
+}
+
+static bool ctx_seen(PrintCtx *ctx, Value exc) {
+    for (size_t i = 0; i < ctx->nseen; i++)
+        if (ctx->seen[i] == AS_OBJ(exc)) return true;
+    return false;
+}
+
+static void ctx_see(PrintCtx *ctx, Value exc) {
+    if (ctx->nseen == ctx->cap_seen) {
+        size_t cap = ctx->cap_seen ? ctx->cap_seen * 2 : 16;
+        Obj **grown = realloc(ctx->seen, cap * sizeof *grown);
+        if (!grown) return; /* without memory a cycle prints up to the depth cap */
+        ctx->seen = grown;
+        ctx->cap_seen = cap;
+    }
+    ctx->seen[ctx->nseen++] = AS_OBJ(exc);
+}
+
+static void print_recursive(TState *ts, PrintCtx *ctx, Value exc, int depth);
+
+/* One exception without its chain: traceback and last line, or for a
+ * group the box of its members. */
+static void print_one(TState *ts, PrintCtx *ctx, Value exc, int depth) {
+    ObjException *e = AS_EXCEPTION(exc);
+    Part p;
+    if (!eg_is_group(ts, exc)) {
+        FILE *f = part_open(ctx, &p);
+        print_traceback(ts, e->traceback, f, traceback_header);
+        err_print_exception_only(ts, exc, f, true);
+        part_close(ctx, &p, '|');
+        return;
+    }
+    if (ctx->group_depth > MINI_EXC_GROUP_DEPTH) {
+        char line[64];
+        snprintf(line, sizeof line, "... (max_group_depth is %d)\n", MINI_EXC_GROUP_DEPTH);
+        ctx_puts(ctx, line, '|');
+        return;
+    }
+    bool top = ctx->group_depth == 0;
+    if (top) ctx->group_depth++;
+    FILE *f = part_open(ctx, &p);
+    print_traceback(ts, e->traceback, f, NULL);
+    if (p.f) fflush(p.f);
+    if (p.len > 0) ctx_puts(ctx, group_traceback_header, top ? '+' : '|');
+    part_close(ctx, &p, '|');
+    f = part_open(ctx, &p);
+    err_print_exception_only(ts, exc, f, true);
+    part_close(ctx, &p, '|');
+    ObjTuple *excs = eg_exceptions(exc);
+    size_t n = excs->len > MINI_EXC_GROUP_WIDTH ? MINI_EXC_GROUP_WIDTH + 1 : excs->len;
+    ctx->need_close = false;
+    for (size_t i = 0; i < n; i++) {
+        bool last = i + 1 == n, truncated = i >= MINI_EXC_GROUP_WIDTH;
+        if (last) ctx->need_close = true;
+        char title[32];
+        if (truncated) snprintf(title, sizeof title, "...");
+        else snprintf(title, sizeof title, "%zu", i + 1);
+        fprintf(ctx->out, "%*s%s+---------------- %s ----------------\n", 2 * ctx->group_depth, "",
+                i == 0 ? "+-" : "  ", title);
+        ctx->group_depth++;
+        if (!truncated) {
+            print_recursive(ts, ctx, excs->items[i], depth + 1);
+        } else {
+            char line[96];
+            size_t more = excs->len - MINI_EXC_GROUP_WIDTH;
+            snprintf(line, sizeof line, "and %zu more exception%s\n", more, more > 1 ? "s" : "");
+            ctx_puts(ctx, line, '|');
+        }
+        if (last && ctx->need_close) {
+            fprintf(ctx->out, "%*s+------------------------------------\n", 2 * ctx->group_depth, "");
+            ctx->need_close = false;
+        }
+        ctx->group_depth--;
+    }
+    if (top) ctx->group_depth = 0;
+}
+
+/* An exception after what caused it (its __cause__, or else its unsuppressed
+ * __context__), each shown once. */
+static void print_recursive(TState *ts, PrintCtx *ctx, Value exc, int depth) {
+    ObjException *e = AS_EXCEPTION(exc);
+    ctx_see(ctx, exc);
+    bool follow = depth < MINI_EXC_CHAIN_DEPTH;
+    if (follow && !vm_enter_native(ts)) {
+        err_clear(ts); /* the guard's RecursionError is not the one printed */
+        follow = false;
+    }
+    if (follow) {
+        if (IS_EXCEPTION(e->cause) && !ctx_seen(ctx, e->cause)) {
+            print_recursive(ts, ctx, e->cause, depth + 1);
+            ctx_puts(ctx, "\nThe above exception was the direct cause of the following exception:\n\n", '|');
+        } else if (IS_EXCEPTION(e->context) && !e->suppress_context && !ctx_seen(ctx, e->context)) {
+            print_recursive(ts, ctx, e->context, depth + 1);
+            ctx_puts(ctx, "\nDuring handling of the above exception, another exception occurred:\n\n", '|');
+        }
+        vm_leave_native(ts);
+    }
+    print_one(ts, ctx, exc, depth);
+}
+
+static void print_chain(TState *ts, Value exc, FILE *out) {
+    PrintCtx ctx = {.out = out};
+    print_recursive(ts, &ctx, exc, 0);
+    free(ctx.seen);
 }
 
 void err_write_unraisable(TState *ts, Value obj) {
@@ -570,7 +719,7 @@ void err_write_unraisable(TState *ts, Value obj) {
     /* CPython's default unraisable hook prints no chained exceptions. */
     if (IS_EXCEPTION(exc)) {
         fflush(stdout);
-        print_traceback(ts, AS_EXCEPTION(exc)->traceback, stderr);
+        print_traceback(ts, AS_EXCEPTION(exc)->traceback, stderr, traceback_header);
         err_print_exception_only(ts, exc, stderr, false);
         fflush(stderr);
     } else {
@@ -586,7 +735,7 @@ void err_print(TState *ts, Value exc) {
         return;
     }
     vm_push(ts, exc);
-    print_chain(ts, exc, stderr, 0);
+    print_chain(ts, exc, stderr);
     vm_pop(ts);
     fflush(stderr);
 }

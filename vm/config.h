@@ -106,6 +106,14 @@
 /* The longest source line a traceback or a warning shows (the rest is cut):
  * read into a stack buffer per line. */
 #define MINI_SOURCE_LINE_MAX 1024
+/* An exception group's traceback shows at most this many of its exceptions
+ * ("and N more exceptions") and this many levels of nested groups ("...
+ * (max_group_depth is 10)"): CPython 3.11's defaults. */
+#define MINI_EXC_GROUP_WIDTH 15
+#define MINI_EXC_GROUP_DEPTH 10
+/* How many causes and contexts of an exception a traceback follows: each
+ * is a C-level recursion. */
+#define MINI_EXC_CHAIN_DEPTH 32
 
 /* --gil-timeline: the narrowest rectangle drawn, in pixels of a 900-pixel
  * plot. Narrower intervals join their neighbour (vm/trace.c, write_svg):
