@@ -27,6 +27,7 @@
 #include "runtime/int.h"
 #include "runtime/iterator.h"
 #include "runtime/list.h"
+#include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/set.h"
 #include "runtime/str.h"
@@ -1252,6 +1253,17 @@ static size_t view_obj_size(Obj *self) {
     return sizeof(ObjDictView);
 }
 
+/* view.mapping: a read-only proxy of the view's dict (types.MappingProxyType). */
+static Value view_mapping(TState *ts, Value self) {
+    Value d = OBJ_VAL(VIEW(self)->dict);
+    return module_call(ts, "types", "MappingProxyType", &d, 1);
+}
+
+static const GetSetDef view_getsets[] = {
+    {"mapping", view_mapping, NULL},
+    {NULL, NULL, NULL},
+};
+
 static const NativeDef setlike_view_methods[] = {
     {"__reversed__", view_m_reversed},
     {"isdisjoint", view_m_isdisjoint},
@@ -1275,6 +1287,7 @@ const TypeSpec dict_keys_type_spec = {
     .iter = view_iter,
     .trace = view_trace,
     .methods = setlike_view_methods,
+    .getsets = view_getsets,
 };
 
 const TypeSpec dict_values_type_spec = {
@@ -1286,6 +1299,7 @@ const TypeSpec dict_values_type_spec = {
     .iter = view_iter,
     .trace = view_trace,
     .methods = values_view_methods,
+    .getsets = view_getsets,
 };
 
 const TypeSpec dict_items_type_spec = {
@@ -1300,4 +1314,5 @@ const TypeSpec dict_items_type_spec = {
     .iter = view_iter,
     .trace = view_trace,
     .methods = setlike_view_methods,
+    .getsets = view_getsets,
 };

@@ -27,6 +27,7 @@
 #include "runtime/range.h"
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
+#include "runtime/xid.h"
 #include "runtime/types.h"
 #include "vm/gc.h"
 #include "vm/interp.h"
@@ -1898,9 +1899,7 @@ static Value str_m_isidentifier(TState *ts, Value *args, int nargs, ObjTuple *kw
         size_t n;
         uint32_t c = decode_at(p, end, &n);
         p += n;
-        bool ok = c == '_' || uni_isalpha(c) ||
-                  (!first && (uni_isdecimal(c) || (c >= 0x300 && c <= 0x36F)));
-        if (!ok) return FALSE_VAL;
+        if (!(first ? xid_start(c) : xid_continue(c))) return FALSE_VAL;
         first = false;
     }
     return TRUE_VAL;
