@@ -202,6 +202,8 @@ static void test_statements(void **state)
           "(Module (Try (body (Expr (Name a))) (finalbody (Expr (Name b)))))" },
         { "try:\n    a\nexcept E as e:\n    raise\n",
           "(Module (Try (body (Expr (Name a))) (ExceptHandler (Name E) e (body (Raise)))))" },
+        { "try:\n    a\nexcept* E as e:\n    b\nexcept *(F, G):\n    c\n",
+          "(Module (TryStar (body (Expr (Name a))) (ExceptHandler (Name E) e (body (Expr (Name b)))) (ExceptHandler (Tuple (Name F) (Name G)) (body (Expr (Name c))))))" },
         { "with a: pass\n",
           "(Module (With (withitem (Name a)) (body (Pass))))" },
         { "with a as b: pass\n",
