@@ -282,17 +282,23 @@ static Value abstract_error(TState *ts, ObjType *type) {
     return ERROR_VAL;
 }
 
-static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+/* object.__new__ for a class whose __init__ is `init` (type_lookup's). */
+static Value object_make(TState *ts, ObjType *type, Value init, int nargs, ObjTuple *kwnames) {
     if (type->instance_kind != OBJ_INSTANCE)
         return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances",
                           type->name->data);
     /* object() takes no arguments unless a subclass has an __init__ that
      * takes them (checked when __init__ is called). */
-    if ((nargs > 0 || kwnames) && !IS_FUNCTION(type_lookup(type, ts->interp->names.init)))
+    if ((nargs > 0 || kwnames) && !IS_FUNCTION(init))
         return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", ops_tp_name(ts, type));
     if (type->flags & TYPEF_ABSTRACT) return abstract_error(ts, type);
     ObjInstance *inst = class_instance_alloc(ts, type);
     return inst ? OBJ_VAL(inst) : ERROR_VAL;
+}
+
+static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames) {
+    (void)args;
+    return object_make(ts, type, type_lookup(type, ts->interp->names.init), nargs, kwnames);
 }
 
 ObjInstance *class_instance_alloc(TState *ts, ObjType *type) {
@@ -483,19 +489,47 @@ static Value type_repr(TState *ts, Value self) {
     return OBJ_VAL(str_printf(ts, "<class '%s'>", class_qualname(t)->data));
 }
 
-/* Calling a class: __new__, then __init__ when the result is an instance
- * of the class. */
-static Value type_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
-    ObjType *type = AS_TYPE(callee);
+/* A class's construct_memo: the interpreter's type epoch in the low 32
+ * bits; CONSTRUCT_MEMO set when, under that epoch, its __new__ is a
+ * built-in one (the new_ slot) and its __init__ is not a mini function,
+ * or is one at the MRO position in bits 32-47 (CONSTRUCT_INIT). Any class
+ * change bumps the epoch, so the memo then misses. */
+#define CONSTRUCT_MEMO (1ull << 48)
+#define CONSTRUCT_INIT (1ull << 49)
+
+Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, ObjTuple *kwnames, Value *init) {
     Interp *interp = ts->interp;
+    *init = EMPTY_VAL;
     if (type == interp->types.type && nargs == 1 && !kwnames) return OBJ_VAL(val_type(ts, args[0]));
-    /* A __new__ written in mini runs; the built-in ones (object.__new__
-     * and friends) are the type's new_ slot, called directly. */
-    Value user_new = (type->flags & TYPEF_HEAPTYPE) ? type_lookup(type, interp->names.new_) : EMPTY_VAL;
-    if (IS_KIND(user_new, OBJ_STATICMETHOD)) user_new = ((ObjWrapper *)AS_OBJ(user_new))->func;
+    uint32_t epoch = atomic_load_explicit(&interp->type_epoch, memory_order_acquire);
+    uint64_t memo = atomic_load_explicit(&type->construct_memo, memory_order_relaxed);
+    Value user_new = EMPTY_VAL, fn = EMPTY_VAL;
+    if ((memo & CONSTRUCT_MEMO) && (uint32_t)memo == epoch) {
+        if (memo & CONSTRUCT_INIT) fn = type_at_position(type, interp->names.init, (uint32_t)(memo >> 32) & 0xffff);
+        if ((memo & CONSTRUCT_INIT) && IS_EMPTY(fn)) memo = 0; /* the entry moved: look again */
+    } else {
+        memo = 0;
+    }
+    if (!memo) {
+        /* A __new__ written in mini runs; the built-in ones (object.__new__
+         * and friends) are the type's new_ slot, called directly. */
+        user_new = (type->flags & TYPEF_HEAPTYPE) ? type_lookup(type, interp->names.new_) : EMPTY_VAL;
+        if (IS_KIND(user_new, OBJ_STATICMETHOD)) user_new = ((ObjWrapper *)AS_OBJ(user_new))->func;
+        fn = type_lookup(type, interp->names.init);
+        uint32_t pos = 0;
+        if (!IS_FUNCTION(user_new) && (!IS_FUNCTION(fn) || type_lookup_position(type, interp->names.init, &pos)))
+            atomic_store_explicit(&type->construct_memo,
+                                  epoch | CONSTRUCT_MEMO |
+                                      (IS_FUNCTION(fn) ? CONSTRUCT_INIT | (uint64_t)pos << 32 : 0),
+                                  memory_order_relaxed);
+    }
     Value obj;
     if (IS_FUNCTION(user_new)) {
-        obj = vm_call_method(ts, user_new, callee, args, nargs, kwnames);
+        obj = vm_call_method(ts, user_new, OBJ_VAL(type), args, nargs, kwnames);
+        /* That __new__ may have changed the class. */
+        if (!IS_ERROR(obj)) fn = type_lookup(type, interp->names.init);
+    } else if (type->new_ == object_new) {
+        obj = object_make(ts, type, fn, nargs, kwnames);
     } else if (type->new_) {
         obj = type->new_(ts, type, args, nargs, kwnames);
     } else {
@@ -504,16 +538,25 @@ static Value type_call(TState *ts, Value callee, Value *args, int nargs, ObjTupl
     if (IS_ERROR(obj) || !type_is_subtype(val_type(ts, obj), type)) return obj;
     /* Built-in types' new_ consumed the arguments; only a mini __init__
      * runs after it. */
-    Value init = type_lookup(type, interp->names.init);
-    if (!IS_FUNCTION(init)) return obj;
-    vm_push(ts, obj);
-    Value r = vm_call_method(ts, init, obj, args, nargs, kwnames);
-    vm_pop(ts);
-    if (IS_ERROR(r)) return r;
-    if (!IS_NONE(r))
-        return err_format(ts, interp->exc.TypeError, "__init__() should return None, not '%s'",
-                          ops_type_name(ts, r));
+    if (IS_FUNCTION(fn)) *init = fn;
     return obj;
+}
+
+Value class_init_returned(TState *ts, Value r) {
+    if (IS_ERROR(r) || IS_NONE(r)) return r;
+    return err_format(ts, ts->interp->exc.TypeError, "__init__() should return None, not '%s'", ops_type_name(ts, r));
+}
+
+/* Calling a class: __new__, then __init__ when the result is an instance
+ * of the class. (The VM runs that __init__ in its own loop instead.) */
+static Value type_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
+    Value init;
+    Value obj = class_construct(ts, AS_TYPE(callee), args, nargs, kwnames, &init);
+    if (IS_ERROR(obj) || IS_EMPTY(init)) return obj;
+    vm_push(ts, obj);
+    Value r = class_init_returned(ts, vm_call_method(ts, init, obj, args, nargs, kwnames));
+    vm_pop(ts);
+    return IS_ERROR(r) ? r : obj;
 }
 
 static Value type_getattr(TState *ts, Value self, ObjStr *name) {
@@ -1354,6 +1397,7 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
     t->name = name;
     atomic_store_explicit(&t->full_name, NULL, memory_order_relaxed);
+    atomic_store_explicit(&t->construct_memo, 0, memory_order_relaxed);
     t->base = base;
     t->bases = bases;
     t->dict = ns;

@@ -51,6 +51,15 @@ static inline Value *instance_slots(ObjInstance *inst) { return (Value *)(inst +
 /* A fresh instance of a user class whose layout is ObjInstance: no dict
  * yet, every slot unset. NULL after raising MemoryError. */
 ObjInstance *class_instance_alloc(TState *ts, ObjType *type);
+/* Calling a class the default way (type.__call__), in two halves so that
+ * the VM can run __init__ in its own loop: class_construct runs __new__
+ * and returns the new object (or ERROR_VAL), with *init the mini __init__
+ * to call next on it with the same arguments, or EMPTY_VAL when none runs
+ * (no mini __init__, or __new__ returned an object of another class).
+ * What that __init__ returned then goes through class_init_returned:
+ * TypeError unless None. */
+Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, struct ObjTuple *kwnames, Value *init);
+Value class_init_returned(TState *ts, Value r);
 /* The instance dict slot of objects that have one, else NULL. */
 struct ObjDict **obj_dict_slot(Obj *o);
 /* The dict in such a slot, read with acquire: a dict another thread has

@@ -179,6 +179,14 @@ Value *list_snapshot(TState *ts, ObjList *list, size_t *n) {
     return items;
 }
 
+size_t list_copy_items(TState *ts, ObjList *list, Value *dst, size_t room) {
+    obj_lock(ts, &list->obj);
+    size_t len = len_locked(list);
+    if (len && len <= room) memcpy(dst, array_locked(list)->items, len * sizeof(Value));
+    obj_unlock(ts, &list->obj);
+    return len;
+}
+
 ObjList *list_copy(TState *ts, ObjList *list) {
     ObjList *r = list_alloc(ts, NULL, 0);
     if (!r) return NULL;

@@ -46,6 +46,9 @@ bool list_set_index(TState *ts, ObjList *list, int64_t index, Value v);
 /* A snapshot of the items, for C code that iterates while mini code may
  * run: the caller frees it with gc_free_buffer(items, n * sizeof(Value)). */
 Value *list_snapshot(TState *ts, ObjList *list, size_t *n);
+/* Copies the items of one state of `list` to dst when there are at most
+ * `room` of them; returns how many there are (nothing copied if more). */
+size_t list_copy_items(TState *ts, ObjList *list, Value *dst, size_t room);
 /* A new list with the items of one state of `list` (copied under its
  * mutex). NULL after raising. */
 ObjList *list_copy(TState *ts, ObjList *list);

@@ -150,6 +150,9 @@ typedef struct ObjType {
     /* "module.name" for a built-in type of a module other than builtins,
      * made when a message first names it (ops_type_name), else NULL. */
     struct ObjStr *_Atomic full_name;
+    /* What calling the class needs to know, remembered by class_construct
+     * (runtime/class.c) under a type epoch; 0 until then. One word. */
+    _Atomic uint64_t construct_memo;
 
     UnaryFn repr;
     UnaryFn str;

@@ -334,3 +334,18 @@ Value type_lookup(ObjType *type, ObjStr *name) {
     }
     return v;
 }
+
+bool type_lookup_position(ObjType *type, ObjStr *name, uint32_t *out) {
+    ObjTuple *mro = type->mro;
+    for (uint32_t i = 0; mro && i < mro->len && i < 16; i++) {
+        ObjType *t = AS_TYPE(mro->items[i]);
+        if (!t->dict) continue;
+        int64_t idx = dict_find_str_index(t->dict, name);
+        if (idx >= 0) {
+            if (idx >= 4096) return false;
+            *out = i << 12 | (uint32_t)idx;
+            return true;
+        }
+    }
+    return false;
+}

@@ -5,7 +5,9 @@
  * state); types_init turns them into per-interpreter ObjType objects whose
  * dicts hold the methods as native functions. */
 
+#include "runtime/dict.h"
 #include "runtime/object.h"
+#include "runtime/tuple.h"
 
 typedef struct GetSetDef {
     const char *name;
@@ -62,5 +64,20 @@ bool type_is_subtype(const ObjType *type, const ObjType *base);
 /* Attribute lookup along the MRO, no descriptors applied: EMPTY_VAL if
  * absent. */
 Value type_lookup(ObjType *type, struct ObjStr *name);
+/* Where along the MRO type_lookup finds `name`, for caches: the MRO index
+ * << 12 | the entry in that class's dict (false when absent or beyond what
+ * 16 bits hold). The MRO tuple never changes, so the position names the
+ * same class for as long as the cache's epoch says nothing changed. */
+bool type_lookup_position(ObjType *type, struct ObjStr *name, uint32_t *out);
+/* The value at such a position, or EMPTY_VAL when that entry no longer
+ * holds `name` (the caller then looks it up again). Inline: the VM's
+ * method calls ask it every time. */
+static inline Value type_at_position(ObjType *type, struct ObjStr *name, uint32_t pos) {
+    ObjTuple *mro = type->mro;
+    if ((pos >> 12) >= mro->len) return EMPTY_VAL;
+    ObjType *owner = (ObjType *)AS_OBJ(mro->items[pos >> 12]);
+    if (!owner->dict) return EMPTY_VAL;
+    return dict_cached_get(owner->dict, name, pos & 0xfff);
+}
 
 #endif

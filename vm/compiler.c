@@ -1263,7 +1263,7 @@ static bool has_starred(const AstSeq *elts) {
 
 /* Builds a list from elements that may include *unpacking; in_call makes
  * errors name the function being called (it sits below the list). */
-static void compile_list_with_stars(Compiler *c, const AstSeq *elts, bool in_call) {
+static void compile_list_with_stars(Compiler *c, const AstSeq *elts) {
     size_t i = 0;
     /* Leading plain items go into BUILD_LIST at once. */
     while (i < elts->count && elts->items[i]->kind != AST_STARRED) compile_expr(c, elts->items[i++]);
@@ -1272,7 +1272,7 @@ static void compile_list_with_stars(Compiler *c, const AstSeq *elts, bool in_cal
         const AstNode *el = elts->items[i];
         if (el->kind == AST_STARRED) {
             compile_expr(c, el->u.starred.value);
-            emit(c, OP_LIST_EXTEND, in_call ? 1u << 16 : 0);
+            emit(c, OP_LIST_EXTEND, 0);
         } else {
             compile_expr(c, el);
             emit(c, OP_LIST_APPEND, 0);
@@ -1283,7 +1283,7 @@ static void compile_list_with_stars(Compiler *c, const AstSeq *elts, bool in_cal
 static void compile_sequence(Compiler *c, const AstNode *e) {
     const AstSeq *elts = &e->u.seq.elts;
     if (has_starred(elts)) {
-        compile_list_with_stars(c, elts, false);
+        compile_list_with_stars(c, elts);
         if (e->kind == AST_TUPLE) emit(c, OP_LIST_TO_TUPLE, 0);
         return;
     }
@@ -1375,9 +1375,10 @@ static void compile_bool_op(Compiler *c, const AstNode *e) {
     bind_label(c, end);
 }
 
-static void compile_keywords_map(Compiler *c, const AstSeq *keywords) {
+static void compile_keywords_map(Compiler *c, const AstSeq *keywords, bool method) {
     /* A dict of keyword arguments for CALL_EX: name: value pairs, with
-     * **mappings merged in order. */
+     * **mappings merged in order (DICT_MERGE's argument says where the
+     * callable is, for its messages). */
     size_t pending = 0;
     bool have_map = false;
     for (size_t i = 0; i < keywords->count; i++) {
@@ -1390,16 +1391,16 @@ static void compile_keywords_map(Compiler *c, const AstSeq *keywords) {
         }
         if (pending || !have_map) {
             emit(c, OP_BUILD_MAP, (uint32_t)pending);
-            if (have_map) emit(c, OP_DICT_MERGE, 0);
+            if (have_map) emit(c, OP_DICT_MERGE, method);
             have_map = true;
             pending = 0;
         }
         compile_expr(c, kw->u.keyword.value);
-        emit(c, OP_DICT_MERGE, 0);
+        emit(c, OP_DICT_MERGE, method);
     }
     if (pending || !have_map) {
         emit(c, OP_BUILD_MAP, (uint32_t)pending);
-        if (have_map) emit(c, OP_DICT_MERGE, 0);
+        if (have_map) emit(c, OP_DICT_MERGE, method);
     }
 }
 
@@ -1409,18 +1410,6 @@ static void compile_call(Compiler *c, const AstNode *e) {
     for (size_t i = 0; i < kws->count; i++)
         if (!kws->items[i]->u.keyword.name.s) dynamic = true;
     const AstNode *func = e->u.call.func;
-    if (dynamic) {
-        compile_expr(c, func);
-        compile_list_with_stars(c, args, true);
-        emit(c, OP_LIST_TO_TUPLE, 0);
-        if (kws->count) {
-            compile_keywords_map(c, kws);
-            emit(c, OP_CALL_EX, 1);
-        } else {
-            emit(c, OP_CALL_EX, 0);
-        }
-        return;
-    }
     bool method = func->kind == AST_ATTRIBUTE;
     if (method) {
         compile_expr(c, func->u.attribute.value);
@@ -1428,6 +1417,18 @@ static void compile_call(Compiler *c, const AstNode *e) {
         emit(c, OP_LOAD_METHOD, add_name(c, func->u.attribute.attr.s, func->u.attribute.attr.len));
     } else {
         compile_expr(c, func);
+    }
+    if (dynamic) {
+        /* f(*a): a itself, iterated by CALL_EX after the keywords are
+         * evaluated (as CPython); else a list of the positional values. */
+        if (args->count == 1 && args->items[0]->kind == AST_STARRED)
+            compile_expr(c, args->items[0]->u.starred.value);
+        else
+            compile_list_with_stars(c, args);
+        if (kws->count) compile_keywords_map(c, kws, method);
+        set_line(c, e);
+        emit(c, OP_CALL_EX, (kws->count ? 1u : 0u) | (method ? 2u : 0u));
+        return;
     }
     for (size_t i = 0; i < args->count; i++) compile_expr(c, args->items[i]);
     for (size_t i = 0; i < kws->count; i++) compile_expr(c, kws->items[i]->u.keyword.value);
@@ -2929,13 +2930,8 @@ static void compile_decorated_def(Compiler *c, const AstNode *st) {
                     emit(c, OP_LIST_APPEND, 0);
                 }
             }
-            emit(c, OP_LIST_TO_TUPLE, 0);
-            if (kws->count) {
-                compile_keywords_map(c, kws);
-                emit(c, OP_CALL_EX, 1);
-            } else {
-                emit(c, OP_CALL_EX, 0);
-            }
+            if (kws->count) compile_keywords_map(c, kws, false);
+            emit(c, OP_CALL_EX, kws->count ? 1 : 0);
         } else {
             for (size_t i = 0; i < bases->count; i++) compile_expr(c, bases->items[i]);
             emit(c, OP_CALL, (uint32_t)bases->count + 2);

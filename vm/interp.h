@@ -70,6 +70,10 @@ typedef struct FrameTrace {
 /* locals holds the dict locals() returns for a function's frame: the same
  * dict at each call, refreshed from the fast locals (CPython 3.11). */
 #define FRAME_LOCALS_DICT 0x04
+/* The frame runs __init__ for a class call in the caller's loop: its
+ * caller's stack top holds the new instance, which is the call's result
+ * once __init__ returns None (anything else raises TypeError). */
+#define FRAME_INIT 0x08
 
 typedef enum ThreadStatus {
     THREAD_DETACHED,  /* blocked in a call or waiting for the GIL: holds no object */

@@ -200,65 +200,74 @@ static Value missing_arguments(TState *ts, ObjFunction *fn, Value *locals, uint3
                       fn->qualname->data, total, kind, total == 1 ? "" : "s", names);
 }
 
-/* Lays the arguments out as the function's first locals: positional
- * parameters, keyword-only ones, *args, **kwargs; fills defaults. `dst`
- * must not overlap `args`. */
-static bool bind_general(TState *ts, ObjFunction *fn, Value *dst, Value *args, int nargs,
-                         ObjTuple *kwnames) {
+/* Where keyword `key` binds among the parameters that take keywords (not
+ * the positional-only ones), or UINT32_MAX: names are interned, so a
+ * pointer comparison finds it first (as CPython). */
+static uint32_t keyword_position(ObjCode *code, ObjStr *key) {
+    uint32_t end = code->argcount + code->kwonlycount;
+    for (uint32_t i = code->posonlycount; i < end; i++)
+        if (code->varnames[i] == key) return i;
+    for (uint32_t i = code->posonlycount; i < end; i++)
+        if (str_equal(code->varnames[i], key)) return i;
+    return UINT32_MAX;
+}
+
+/* Lays out the arguments as the function's first locals, in CPython's
+ * order and with its errors: positional parameters, *args, **kwargs, the
+ * keywords, then defaults and keyword-only defaults. The positional
+ * arguments are at `args`, which is `dst` (already in place) or does not
+ * overlap it; the keyword values follow them. */
+static bool bind_general(TState *ts, ObjFunction *fn, Value *dst, Value *args, int nargs, ObjTuple *kwnames) {
     ObjCode *code = fn->code;
     Interp *interp = ts->interp;
     uint32_t npos = code->argcount, nkwonly = code->kwonlycount;
     uint32_t slot = npos + nkwonly;
-    for (uint32_t i = 0; i < code->nlocals; i++) dst[i] = EMPTY_VAL;
     int nkw = kwnames ? (int)kwnames->len : 0;
-    int take = nargs < (int)npos ? nargs : (int)npos;
-    for (int i = 0; i < take; i++) dst[i] = args[i];
-    if (code->flags & CODE_VARARGS) {
-        ObjTuple *rest = tuple_from(ts, args + take, (size_t)(nargs - take));
-        if (!rest) return false;
-        dst[slot++] = OBJ_VAL(rest);
-    } else if (nargs > (int)npos) {
-        int kwonly_given = 0;
-        for (int k = 0; k < nkw; k++) {
-            ObjStr *key = AS_STR(kwnames->items[k]);
-            for (uint32_t i = npos; i < npos + nkwonly; i++)
-                if (code->varnames[i] == key || str_equal(code->varnames[i], key)) kwonly_given++;
-        }
-        too_many_positional(ts, fn, nargs, kwonly_given);
+    /* The keyword values lie where the frame's locals go: set aside. */
+    Value small[16];
+    Value *kwvalues = nkw <= 16 ? small : malloc((size_t)nkw * sizeof(Value));
+    if (!kwvalues) {
+        err_no_memory(ts);
         return false;
     }
+    if (nkw) memcpy(kwvalues, args + nargs, (size_t)nkw * sizeof(Value));
+    bool ok = false;
+    int take = nargs < (int)npos ? nargs : (int)npos;
+    if (args != dst) memcpy(dst, args, (size_t)take * sizeof(Value));
+    ObjTuple *rest = NULL;
+    if ((code->flags & CODE_VARARGS) && !(rest = tuple_from(ts, args + take, (size_t)(nargs - take)))) goto done;
+    for (uint32_t i = (uint32_t)take; i < code->nlocals; i++) dst[i] = EMPTY_VAL;
+    if (rest) dst[slot++] = OBJ_VAL(rest);
     ObjDict *kwargs = NULL;
     if (code->flags & CODE_VARKW) {
-        kwargs = dict_new(ts);
-        if (!kwargs) return false;
+        if (!(kwargs = dict_new(ts))) goto done;
         dst[slot++] = OBJ_VAL(kwargs);
     }
     for (int k = 0; k < nkw; k++) {
         ObjStr *key = AS_STR(kwnames->items[k]);
-        Value value = args[nargs + k];
-        uint32_t found = UINT32_MAX;
-        for (uint32_t i = code->posonlycount; i < npos + nkwonly; i++) {
-            if (code->varnames[i] == key || str_equal(code->varnames[i], key)) {
-                found = i;
-                break;
-            }
-        }
+        uint32_t found = keyword_position(code, key);
         if (found == UINT32_MAX) {
             if (!kwargs) {
                 if (!posonly_passed_as_keyword(ts, fn, kwnames))
                     err_format(ts, interp->exc.TypeError, "%s() got an unexpected keyword argument '%s'",
                                fn->qualname->data, key->data);
-                return false;
+                goto done;
             }
-            if (dict_set(ts, kwargs, OBJ_VAL(key), value) < 0) return false;
+            if (dict_set(ts, kwargs, OBJ_VAL(key), kwvalues[k]) < 0) goto done;
             continue;
         }
         if (!IS_EMPTY(dst[found])) {
-            err_format(ts, interp->exc.TypeError, "%s() got multiple values for argument '%s'",
-                       fn->qualname->data, key->data);
-            return false;
+            err_format(ts, interp->exc.TypeError, "%s() got multiple values for argument '%s'", fn->qualname->data,
+                       key->data);
+            goto done;
         }
-        dst[found] = value;
+        dst[found] = kwvalues[k];
+    }
+    if (nargs > (int)npos && !rest) {
+        int kwonly_given = 0;
+        for (uint32_t i = npos; i < npos + nkwonly; i++) kwonly_given += !IS_EMPTY(dst[i]);
+        too_many_positional(ts, fn, nargs, kwonly_given);
+        goto done;
     }
     if (take < (int)npos) {
         uint32_t ndefaults = fn->defaults ? (uint32_t)fn->defaults->len : 0;
@@ -268,25 +277,23 @@ static bool bind_general(TState *ts, ObjFunction *fn, Value *dst, Value *args, i
         for (uint32_t i = (uint32_t)take; i < npos; i++)
             if (IS_EMPTY(dst[i])) {
                 missing_arguments(ts, fn, dst, (uint32_t)take, npos, "positional");
-                return false;
+                goto done;
             }
     }
     for (uint32_t i = npos; i < npos + nkwonly; i++) {
-        if (!IS_EMPTY(dst[i])) continue;
-        if (fn->kwdefaults) {
-            Value d = dict_get_str(fn->kwdefaults, code->varnames[i]);
-            if (!IS_EMPTY(d)) {
-                dst[i] = d;
-                continue;
-            }
-        }
+        if (!IS_EMPTY(dst[i]) || !fn->kwdefaults) continue;
+        Value d = dict_get_str(fn->kwdefaults, code->varnames[i]);
+        if (!IS_EMPTY(d)) dst[i] = d;
     }
     for (uint32_t i = npos; i < npos + nkwonly; i++)
         if (IS_EMPTY(dst[i])) {
             missing_arguments(ts, fn, dst, npos, npos + nkwonly, "keyword-only");
-            return false;
+            goto done;
         }
-    return true;
+    ok = true;
+done:
+    if (kwvalues != small) free(kwvalues);
+    return ok;
 }
 
 /* Makes the cells a frame needs: captured parameters are wrapped, fresh
@@ -313,22 +320,17 @@ static bool setup_cells(TState *ts, ObjFunction *fn, Value *locals) {
 static bool bind_arguments(TState *ts, ObjFunction *fn, Value *base, Value *args, int nargs,
                            ObjTuple *kwnames) {
     ObjCode *code = fn->code;
-    if (!kwnames && nargs == (int)code->argcount && !(code->flags & (CODE_VARARGS | CODE_VARKW)) &&
-        code->kwonlycount == 0) {
+    uint32_t ndefaults;
+    /* Positional arguments only, the missing ones all defaulted. */
+    if (!kwnames && nargs <= (int)code->argcount && !(code->flags & (CODE_VARARGS | CODE_VARKW)) &&
+        code->kwonlycount == 0 &&
+        (uint32_t)nargs + (ndefaults = fn->defaults ? (uint32_t)fn->defaults->len : 0) >= code->argcount) {
         if (nargs && args != base) memmove(base, args, (size_t)nargs * sizeof(Value));
-        for (uint32_t i = (uint32_t)nargs; i < code->nlocals; i++) base[i] = EMPTY_VAL;
-    } else {
-        int total = nargs + (kwnames ? (int)kwnames->len : 0);
-        Value small[16];
-        Value *copy = total <= 16 ? small : malloc((size_t)total * sizeof(Value));
-        if (!copy) {
-            err_no_memory(ts);
-            return false;
-        }
-        if (total) memcpy(copy, args, (size_t)total * sizeof(Value));
-        bool ok = bind_general(ts, fn, base, copy, nargs, kwnames);
-        if (copy != small) free(copy);
-        if (!ok) return false;
+        uint32_t first_default = code->argcount - ndefaults;
+        for (uint32_t i = (uint32_t)nargs; i < code->argcount; i++) base[i] = fn->defaults->items[i - first_default];
+        for (uint32_t i = code->argcount; i < code->nlocals; i++) base[i] = EMPTY_VAL;
+    } else if (!bind_general(ts, fn, base, args, nargs, kwnames)) {
+        return false;
     }
     if (code->ncells || code->nfree) return setup_cells(ts, fn, base);
     return true;
@@ -725,32 +727,6 @@ static void attr_cache_fill(TState *ts, _Atomic uint64_t *cache, Value obj, ObjS
     attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
 }
 
-/* Where along the MRO a method lives, packed as MRO index << 12 | entry.
- * The MRO tuple never changes, so the index names the same class until the
- * cache's type id or epoch stops matching. */
-static bool method_position(ObjType *type, ObjStr *name, uint32_t *out) {
-    ObjTuple *mro = type->mro;
-    for (uint32_t i = 0; i < mro->len && i < 16; i++) {
-        ObjType *t = AS_TYPE(mro->items[i]);
-        if (!t->dict) continue;
-        int64_t idx = dict_find_str_index(t->dict, name);
-        if (idx >= 0) {
-            if (idx >= 4096) return false;
-            *out = i << 12 | (uint32_t)idx;
-            return true;
-        }
-    }
-    return false;
-}
-
-static Value cached_method(ObjType *type, ObjStr *name, uint32_t pos) {
-    ObjTuple *mro = type->mro;
-    if ((pos >> 12) >= mro->len) return EMPTY_VAL;
-    ObjType *owner = AS_TYPE(mro->items[pos >> 12]);
-    if (!owner->dict) return EMPTY_VAL;
-    return dict_cached_get(owner->dict, name, pos & 0xfff);
-}
-
 static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
     ObjDict *d;
@@ -777,7 +753,7 @@ static bool load_method(TState *ts, Value obj, ObjStr *name, Value *out_func, Va
             *out_func = attr;
             *out_self = obj;
             uint32_t pos;
-            if (method_position(type, name, &pos)) attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
+            if (type_lookup_position(type, name, &pos)) attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
             return true;
         }
     }
@@ -982,60 +958,92 @@ static const ExcHandler *find_handler(const ObjCode *code, uint32_t pc) {
     return NULL;
 }
 
-/* Spills call arguments computed at run time (f(*a, **k)) to the free end
- * of the thread stack and calls. */
-static Value call_ex(TState *ts, Value callee, Value posargs, Value kwargs) {
+/* Lays out the arguments of callee(*posargs, **kwargs) at dst: the
+ * positional values, the keyword values, then the tuple of their names
+ * (also in *kwnames; NULL when there are none). posargs is any iterable (a
+ * tuple or list is read directly), kwargs a dict or EMPTY_VAL. Both may
+ * lie where dst is, rooted there until read: converting posargs may run
+ * mini code, but nothing runs once copying starts. Returns the number of
+ * positional values, or -1 after raising. */
+static int spread_arguments(TState *ts, Value callee, Value posargs, Value kwargs, Value *dst, ObjTuple **kwnames) {
     Interp *interp = ts->interp;
-    ObjTuple *pos = ops_to_tuple(ts, posargs);
-    if (!pos) {
-        if (err_matches(ts, interp->exc.TypeError) && !val_type(ts, posargs)->iter)
-            err_format(ts, interp->exc.TypeError,
-                       "%s argument after * must be an iterable, not %s",
-                       IS_FUNCTION(callee) ? AS_FUNCTION(callee)->qualname->data : "function",
-                       ops_type_name(ts, posargs));
-        return ERROR_VAL;
+    ObjDict *kw = IS_DICT(kwargs) ? AS_DICT(kwargs) : NULL;
+    if (!IS_TUPLE_ITER(ts, posargs) && !IS_LIST_ITER(ts, posargs)) {
+        ObjType *t = val_type(ts, posargs);
+        /* CPython's test before it iterates (ops_iter's own). */
+        if (!t->iter && !(t->getitem && (t->flags & TYPEF_HEAPTYPE))) {
+            ObjStr *fname = function_display_name(ts, callee);
+            if (fname)
+                err_format(ts, interp->exc.TypeError, "%s argument after * must be an iterable, not %s", fname->data,
+                           ops_type_name(ts, posargs));
+            return -1;
+        }
+        ObjTuple *tuple = ops_to_tuple(ts, posargs);
+        if (!tuple) return -1;
+        posargs = OBJ_VAL(tuple);
     }
-    size_t nkw = IS_DICT(kwargs) ? dict_len(AS_DICT(kwargs)) : 0;
+    size_t nkw = kw ? dict_len(kw) : 0;
+    /* Room for the positional values once the keywords' are set aside. */
+    size_t avail = (size_t)(ts->stack_end - dst), npos;
+    size_t room = avail > nkw + 1 ? avail - nkw - 1 : 0;
+    if (IS_LIST(posargs)) {
+        npos = list_copy_items(ts, AS_LIST(posargs), dst, room);
+    } else {
+        npos = AS_TUPLE(posargs)->len;
+        if (npos <= room) memcpy(dst, AS_TUPLE(posargs)->items, npos * sizeof(Value));
+    }
+    if (npos > room || avail < nkw + 1) {
+        err_format(ts, interp->exc.RecursionError, "maximum recursion depth exceeded");
+        return -1;
+    }
+    *kwnames = NULL;
+    if (!nkw) return (int)npos;
+    ObjTuple *names = tuple_new(ts, nkw);
+    if (!names) return -1;
+    size_t it = 0, k = 0;
+    Value key, value;
+    while (k < nkw && dict_next(kw, &it, &key, &value)) {
+        if (!IS_STR(key)) {
+            err_format(ts, interp->exc.TypeError, "keywords must be strings");
+            return -1;
+        }
+        ObjStr *name = str_intern_obj(ts, AS_STR(key));
+        if (!name) return -1;
+        names->items[k] = OBJ_VAL(name);
+        dst[npos + k++] = value;
+    }
+    /* Fewer than counted: another thread emptied the dict meanwhile. */
+    if (k < nkw && !(names = tuple_from(ts, names->items, k))) return -1;
+    dst[npos + k] = OBJ_VAL(names);
+    *kwnames = k ? names : NULL;
+    return (int)npos;
+}
+
+/* callee(self, *posargs, **kwargs) from C, or from a generator's frame
+ * (whose values are not on the thread stack): the arguments go to the
+ * free end of the thread stack, and the call runs in a nested loop. self
+ * may be EMPTY_VAL (none). */
+static Value call_ex(TState *ts, Value callee, Value self, Value posargs, Value kwargs) {
     Frame *owner = stack_owner(ts);
     Value *base = owner->sp;
-    if (base + pos->len + 2 * nkw + 2 > ts->stack_end)
-        return err_format(ts, interp->exc.RecursionError, "maximum recursion depth exceeded");
-    base[0] = OBJ_VAL(pos);
-    Value *args = base + 1;
-    memcpy(args, pos->items, pos->len * sizeof(Value));
-    ObjTuple *kwnames = NULL;
-    owner->sp = args + pos->len;
-    if (nkw) {
-        kwnames = tuple_new(ts, nkw);
-        if (!kwnames) {
-            owner->sp = base;
-            return ERROR_VAL;
-        }
-        *owner->sp++ = OBJ_VAL(kwnames);
-        Value *kwvalues = owner->sp;
-        size_t it = 0, k = 0;
-        Value key, value;
-        while (dict_next(AS_DICT(kwargs), &it, &key, &value) && k < nkw) {
-            if (!IS_STR(key)) {
-                owner->sp = base;
-                return err_format(ts, interp->exc.TypeError, "keywords must be strings");
-            }
-            kwnames->items[k] = OBJ_VAL(str_intern_obj(ts, AS_STR(key)));
-            kwvalues[k++] = value;
-        }
-        /* The keyword values must follow the positional ones directly: move
-         * them down over the names' slot and put the names after them. */
-        memmove(args + pos->len, kwvalues, k * sizeof(Value));
-        args[pos->len + k] = OBJ_VAL(kwnames);
-        owner->sp = args + pos->len + k + 1;
+    int shift = IS_EMPTY(self) ? 0 : 1;
+    if (base + shift >= ts->stack_end)
+        return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+    if (shift) base[0] = self;
+    owner->sp = base + shift;
+    ObjTuple *kwnames;
+    int n = spread_arguments(ts, callee, posargs, kwargs, base + shift, &kwnames);
+    Value r = ERROR_VAL;
+    if (n >= 0) {
+        owner->sp = base + shift + n + (kwnames ? (int)kwnames->len + 1 : 0);
+        r = vm_call(ts, callee, base, n + shift, kwnames);
     }
-    Value r = vm_call(ts, callee, args, (int)pos->len, kwnames);
     owner->sp = base;
     return r;
 }
 
 Value vm_call_ex(TState *ts, Value callee, Value posargs, Value kwargs) {
-    return call_ex(ts, callee, posargs, kwargs);
+    return call_ex(ts, callee, EMPTY_VAL, posargs, kwargs);
 }
 
 static Value run_loop(TState *ts, bool throwing);
@@ -1183,6 +1191,10 @@ static Value run_loop(TState *ts, bool throwing) {
     int call_nargs;
     ObjTuple *call_kwnames;
     Value *call_result;
+    /* And for enter_function. */
+    ObjFunction *call_fn;
+    Value call_self;
+    uint8_t call_flags;
 
 #ifdef MINI_COMPUTED_GOTO
     static const void *dispatch_table[OP_COUNT] = {
@@ -1473,7 +1485,7 @@ dispatch_op:
         ObjType *type = val_type(ts, obj);
         uint64_t c;
         if (attr_cache_way(cache, type, type_epoch(ts), &c)) {
-            Value m = cached_method(type, name, ATTR_CACHE_PAYLOAD(c));
+            Value m = type_at_position(type, name, ATTR_CACHE_PAYLOAD(c));
             if (!IS_EMPTY(m) && !shadowed_by_instance(obj, name)) {
                 sp[-1] = m;
                 PUSH(obj);
@@ -1922,19 +1934,11 @@ dispatch_op:
     TARGET(LIST_EXTEND) {
         SAVE_STATE();
         Value iterable = TOP();
-        int below = (int)(arg & 0xffff);
-        if (list_extend(ts, AS_LIST(sp[-2 - below]), iterable) < 0) {
+        if (list_extend(ts, AS_LIST(sp[-2 - (int)arg]), iterable) < 0) {
             if (err_matches(ts, ts->interp->exc.TypeError) && !val_type(ts, iterable)->iter) {
                 err_clear(ts);
-                if (arg >> 16) {
-                    ObjStr *fname = function_display_name(ts, sp[-3 - below]);
-                    if (fname)
-                        err_format(ts, ts->interp->exc.TypeError, "%s argument after * must be an iterable, not %s",
-                                   fname->data, ops_type_name(ts, iterable));
-                } else {
-                    err_format(ts, ts->interp->exc.TypeError, "Value after * must be an iterable, not %s",
-                               ops_type_name(ts, iterable));
-                }
+                err_format(ts, ts->interp->exc.TypeError, "Value after * must be an iterable, not %s",
+                           ops_type_name(ts, iterable));
             }
             goto error;
         }
@@ -1965,7 +1969,10 @@ dispatch_op:
     TARGET(DICT_MERGE) {
         SAVE_STATE();
         Value src = TOP();
-        ObjDict *dst = AS_DICT(sp[-2 - (int)arg]);
+        ObjDict *dst = AS_DICT(sp[-2]);
+        /* The callable, for messages: A = 1 when LOAD_METHOD's two slots
+         * hold it ([method, self] or [EMPTY, callable]). */
+        Value *call_at = sp - 4 - (arg && !IS_EMPTY(sp[-5]));
         /* The function's name is made only for an error: a fresh string
          * would not be rooted across the mapping's keys() and __getitem__. */
         ObjStr *fname;
@@ -1974,7 +1981,7 @@ dispatch_op:
             Value keys = ops_getattr_opt(ts, src, str_intern_cstr(ts, "keys"));
             CHECK(keys);
             if (IS_EMPTY(keys)) {
-                if (!(fname = function_display_name(ts, sp[-4 - (int)arg]))) goto error;
+                if (!(fname = function_display_name(ts, *call_at))) goto error;
                 err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s",
                            fname->data, ops_type_name(ts, src));
                 goto error;
@@ -1991,7 +1998,7 @@ dispatch_op:
             Value old = dict_get(ts, dst, key);
             CHECK(old);
             if (!IS_EMPTY(old)) {
-                if (!(fname = function_display_name(ts, sp[-4 - (int)arg]))) goto error;
+                if (!(fname = function_display_name(ts, *call_at))) goto error;
                 err_format(ts, ts->interp->exc.TypeError, "%s got multiple values for keyword argument '%s'",
                            fname->data, IS_STR(key) ? AS_STR(key)->data : "?");
                 goto error;
@@ -2075,16 +2082,28 @@ dispatch_op:
         goto do_call;
     }
     TARGET(CALL_EX) {
-        Value kwargs = arg ? POP() : EMPTY_VAL;
-        if (arg) sp++;
-        Value posargs = arg ? sp[-2] : sp[-1];
-        Value fn = arg ? sp[-3] : sp[-2];
+        /* A & 1: a dict of keyword arguments on top; A & 2: LOAD_METHOD's
+         * two slots below the iterable of positional arguments. */
+        Value *slot = sp - 1 - (arg & 1);
+        call_result = slot - 1 - (arg >> 1);
+        int bound = (arg & 2) && !IS_EMPTY(call_result[0]);
+        callee = bound || !(arg & 2) ? call_result[0] : call_result[1];
+        Value kwargs = arg & 1 ? sp[-1] : EMPTY_VAL;
         SAVE_STATE();
-        Value r = call_ex(ts, fn, posargs, kwargs);
-        CHECK(r);
-        sp -= arg ? 3 : 2;
-        PUSH(r);
-        DISPATCH();
+        if (frame->gen) {
+            Value r = call_ex(ts, callee, bound ? slot[-1] : EMPTY_VAL, *slot, kwargs);
+            CHECK(r);
+            sp = call_result;
+            PUSH(r);
+            DISPATCH();
+        }
+        /* The arguments are spread in place, as a CALL's would be. */
+        int n = spread_arguments(ts, callee, *slot, kwargs, slot, &call_kwnames);
+        if (n < 0) goto error;
+        sp = slot + n + (call_kwnames ? (int)call_kwnames->len + 1 : 0);
+        call_args = slot - bound;
+        call_nargs = n + bound;
+        goto do_call;
     }
     TARGET(MAKE_FUNCTION) {
         ObjCode *fcode = AS_CODE(consts[arg >> 4]);
@@ -2106,7 +2125,18 @@ dispatch_op:
             ts->gen_returned = true;
         }
         ts->frame_count--;
-        if (flags & FRAME_ENTRY) return r;
+        if (flags & (FRAME_ENTRY | FRAME_INIT)) {
+            if (flags & FRAME_ENTRY) return r;
+            /* An __init__ run by a class call: the instance is on the
+             * caller's stack already. */
+            LOAD_FRAME();
+            if (!IS_NONE(r)) {
+                SAVE_STATE();
+                class_init_returned(ts, r);
+                goto error;
+            }
+            DISPATCH();
+        }
         LOAD_FRAME();
         PUSH(r);
         DISPATCH();
@@ -2405,35 +2435,30 @@ do_call:
             DISPATCH();
         }
         if (!(fn->code->flags & CODE_GENERATOR)) {
-            Value *base = call_args;
-            if (frame->gen) {
-                /* A generator's frame is not on the thread stack: the
-                 * callee's frame goes at the free end of it. */
-                Frame *owner = stack_owner(ts);
-                base = owner->sp;
-                int total = call_nargs + (call_kwnames ? (int)call_kwnames->len : 0);
-                if (base + total + CODE_FRAME_SIZE(fn->code) > ts->stack_end) {
-                    SAVE_STATE();
-                    err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
-                    goto error;
-                }
-                memcpy(base, call_args, (size_t)total * sizeof(Value));
-            }
-            frame->ip = ip;
-            frame->sp = call_result;
-            if (!bind_arguments(ts, fn, base, base, call_nargs, call_kwnames)) {
-                sp = call_result + 1;
-                goto error_at_call;
-            }
-            Frame *callee_frame = push_frame(ts, fn, base);
-            if (!callee_frame) {
-                sp = call_result + 1;
-                goto error_at_call;
-            }
-            LOAD_FRAME();
-            SAFEPOINT();
-            DISPATCH();
+            call_fn = fn;
+            call_self = EMPTY_VAL;
+            call_flags = 0;
+            goto enter_function;
         }
+    } else if (IS_TYPE(callee) && OBJ_TYPE(callee)->call == ts->interp->types.type->call) {
+        /* A class called the default way: __new__ here, then its mini
+         * __init__ in this loop, as a frame whose return checks for None
+         * and leaves the instance (kept in the callee's slot meanwhile). */
+        SAVE_STATE();
+        Value init;
+        Value obj = class_construct(ts, AS_TYPE(callee), call_args, call_nargs, call_kwnames, &init);
+        CHECK(obj);
+        *call_result = obj;
+        if (!IS_EMPTY(init) && !(AS_FUNCTION(init)->code->flags & CODE_GENERATOR)) {
+            call_fn = AS_FUNCTION(init);
+            call_self = obj;
+            call_flags = FRAME_INIT;
+            goto enter_function;
+        }
+        if (!IS_EMPTY(init)) CHECK(class_init_returned(ts, vm_call_method(ts, init, obj, call_args, call_nargs, call_kwnames)));
+        sp = call_result + 1;
+        SAFEPOINT();
+        DISPATCH();
     }
     {
         SAVE_STATE();
@@ -2454,6 +2479,43 @@ do_call:
         /* As CPython after a call: what the callee set off (a signal it
          * sent, a collection it asked for) is handled before the next
          * instruction. */
+        SAFEPOINT();
+        DISPATCH();
+    }
+
+    /* Pushes a frame for call_fn, its arguments call_self (unless empty)
+     * then those at call_args, and goes on in it; the caller's stack ends
+     * below call_result meanwhile, or just above it for a FRAME_INIT call,
+     * whose slot there holds the instance. */
+enter_function:
+    {
+        ObjFunction *fn = call_fn;
+        int self = IS_EMPTY(call_self) ? 0 : 1;
+        int total = call_nargs + (call_kwnames ? (int)call_kwnames->len : 0);
+        Value *keep = call_result + (call_flags & FRAME_INIT ? 1 : 0);
+        /* A generator's frame is not on the thread stack: the callee's
+         * frame goes at the free end of it. */
+        Value *base = frame->gen ? stack_owner(ts)->sp : call_args - (call_args - self >= keep ? self : 0);
+        if (base + self + total + CODE_FRAME_SIZE(fn->code) > ts->stack_end) {
+            SAVE_STATE();
+            err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
+            goto error;
+        }
+        if (base + self != call_args) memmove(base + self, call_args, (size_t)total * sizeof(Value));
+        if (self) base[0] = call_self;
+        frame->ip = ip;
+        frame->sp = keep;
+        if (!bind_arguments(ts, fn, base, base, call_nargs + self, call_kwnames)) {
+            sp = call_result + 1;
+            goto error_at_call;
+        }
+        Frame *callee_frame = push_frame(ts, fn, base);
+        if (!callee_frame) {
+            sp = call_result + 1;
+            goto error_at_call;
+        }
+        callee_frame->flags = call_flags;
+        LOAD_FRAME();
         SAFEPOINT();
         DISPATCH();
     }
