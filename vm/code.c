@@ -48,7 +48,7 @@ int opcode_stack_effect(Opcode op, uint32_t arg, int jump) {
     case OP_CALL_KW: return -a - 1;
     case OP_CALL_METHOD: return -a - 1;
     case OP_CALL_METHOD_KW: return -a - 2;
-    case OP_CALL_EX: return -1 - (int)(a & 1) - (int)(a >> 1);
+    case OP_CALL_EX: return -1 - (int)(a & 1) - (int)((a >> 1) & 1) - (int)(a >> 2);
     case OP_MAKE_FUNCTION: return 1 - ((a & 1) != 0) - ((a & 2) != 0) - ((a & 4) != 0) - ((a & 8) != 0);
     case OP_RAISE: return -a;
     default: return fixed_effects[op];

@@ -1419,15 +1419,27 @@ static void compile_call(Compiler *c, const AstNode *e) {
         compile_expr(c, func);
     }
     if (dynamic) {
-        /* f(*a): a itself, iterated by CALL_EX after the keywords are
-         * evaluated (as CPython); else a list of the positional values. */
-        if (args->count == 1 && args->items[0]->kind == AST_STARRED)
-            compile_expr(c, args->items[0]->u.starred.value);
-        else
+        /* f(*a) and f(x, y, *a) without keywords: the values, then a
+         * itself, spread by CALL_EX (f(*a) iterates a after the keywords
+         * are evaluated, as CPython); else a list of the positional ones. */
+        size_t before = 0;
+        bool trailing = args->count && args->items[args->count - 1]->kind == AST_STARRED &&
+                        (args->count == 1 || !kws->count);
+        for (size_t i = 0; trailing && i + 1 < args->count; i++) trailing = args->items[i]->kind != AST_STARRED;
+        if (trailing) {
+            before = args->count - 1;
+            for (size_t i = 0; i < before; i++) compile_expr(c, args->items[i]);
+            compile_expr(c, args->items[before]->u.starred.value);
+        } else {
             compile_list_with_stars(c, args);
-        if (kws->count) compile_keywords_map(c, kws, method);
+        }
+        /* f(..., **m): m itself, read by CALL_EX; else a dict made here. */
+        if (kws->count == 1 && !kws->items[0]->u.keyword.name.s)
+            compile_expr(c, kws->items[0]->u.keyword.value);
+        else if (kws->count)
+            compile_keywords_map(c, kws, method);
         set_line(c, e);
-        emit(c, OP_CALL_EX, (kws->count ? 1u : 0u) | (method ? 2u : 0u));
+        emit(c, OP_CALL_EX, (uint32_t)before << 2 | (kws->count ? 1u : 0u) | (method ? 2u : 0u));
         return;
     }
     for (size_t i = 0; i < args->count; i++) compile_expr(c, args->items[i]);

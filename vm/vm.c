@@ -958,23 +958,28 @@ static const ExcHandler *find_handler(const ObjCode *code, uint32_t pc) {
     return NULL;
 }
 
-/* Lays out the arguments of callee(*posargs, **kwargs) at dst: the
+/* Lays out the arguments of callee(..., *posargs, **kwargs) at dst: the
  * positional values, the keyword values, then the tuple of their names
  * (also in *kwnames; NULL when there are none). posargs is any iterable (a
  * tuple or list is read directly), kwargs a dict or EMPTY_VAL. Both may
  * lie where dst is, rooted there until read: converting posargs may run
- * mini code, but nothing runs once copying starts. Returns the number of
- * positional values, or -1 after raising. */
-static int spread_arguments(TState *ts, Value callee, Value posargs, Value kwargs, Value *dst, ObjTuple **kwnames) {
+ * mini code, but nothing runs once copying starts. `alone`: posargs is
+ * all the positional arguments (CPython's messages differ). Returns the
+ * number of positional values, or -1 after raising. */
+static int spread_arguments(TState *ts, Value callee, Value posargs, Value kwargs, Value *dst, ObjTuple **kwnames,
+                            bool alone) {
     Interp *interp = ts->interp;
     ObjDict *kw = IS_DICT(kwargs) ? AS_DICT(kwargs) : NULL;
     if (!IS_TUPLE_ITER(ts, posargs) && !IS_LIST_ITER(ts, posargs)) {
         ObjType *t = val_type(ts, posargs);
         /* CPython's test before it iterates (ops_iter's own). */
         if (!t->iter && !(t->getitem && (t->flags & TYPEF_HEAPTYPE))) {
-            ObjStr *fname = function_display_name(ts, callee);
+            ObjStr *fname = alone ? function_display_name(ts, callee) : NULL;
             if (fname)
                 err_format(ts, interp->exc.TypeError, "%s argument after * must be an iterable, not %s", fname->data,
+                           ops_type_name(ts, posargs));
+            else if (!alone)
+                err_format(ts, interp->exc.TypeError, "Value after * must be an iterable, not %s",
                            ops_type_name(ts, posargs));
             return -1;
         }
@@ -982,6 +987,8 @@ static int spread_arguments(TState *ts, Value callee, Value posargs, Value kwarg
         if (!tuple) return -1;
         posargs = OBJ_VAL(tuple);
     }
+    /* With the GIL off, a copy of the dict if other threads may change it. */
+    if (kw && !(kw = dict_for_reading(ts, kw))) return -1;
     size_t nkw = kw ? dict_len(kw) : 0;
     /* Room for the positional values once the keywords' are set aside. */
     size_t avail = (size_t)(ts->stack_end - dst), npos;
@@ -1019,31 +1026,53 @@ static int spread_arguments(TState *ts, Value callee, Value posargs, Value kwarg
     return (int)npos;
 }
 
-/* callee(self, *posargs, **kwargs) from C, or from a generator's frame
+/* The mapping of **src in a call as a dict: src itself when it is one,
+ * else a copy made through its keys() and __getitem__; NULL after raising
+ * (CPython's TypeError naming the callable when src is not a mapping). The
+ * callable's name is made only for that error: a fresh string would not be
+ * rooted across the mapping's methods. */
+static ObjDict *call_kwargs_dict(TState *ts, Value src, Value callee) {
+    if (IS_DICT(src)) return AS_DICT(src);
+    Value keys = ops_getattr_opt(ts, src, str_intern_cstr(ts, "keys"));
+    if (IS_ERROR(keys)) return NULL;
+    if (IS_EMPTY(keys)) {
+        ObjStr *fname = function_display_name(ts, callee);
+        if (fname)
+            err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s", fname->data,
+                       ops_type_name(ts, src));
+        return NULL;
+    }
+    ObjDict *copy = dict_new(ts);
+    if (!copy) return NULL;
+    vm_push(ts, OBJ_VAL(copy));
+    int r = dict_update(ts, copy, src);
+    vm_pop(ts);
+    return r < 0 ? NULL : copy;
+}
+
+/* callee(*pre, *posargs, **kwargs) from C, or from a generator's frame
  * (whose values are not on the thread stack): the arguments go to the
- * free end of the thread stack, and the call runs in a nested loop. self
- * may be EMPTY_VAL (none). */
-static Value call_ex(TState *ts, Value callee, Value self, Value posargs, Value kwargs) {
+ * free end of the thread stack, and the call runs in a nested loop. */
+static Value call_ex(TState *ts, Value callee, const Value *pre, int npre, Value posargs, Value kwargs) {
     Frame *owner = stack_owner(ts);
     Value *base = owner->sp;
-    int shift = IS_EMPTY(self) ? 0 : 1;
-    if (base + shift >= ts->stack_end)
+    if (base + npre >= ts->stack_end)
         return err_format(ts, ts->interp->exc.RecursionError, "maximum recursion depth exceeded");
-    if (shift) base[0] = self;
-    owner->sp = base + shift;
+    if (npre) memcpy(base, pre, (size_t)npre * sizeof(Value));
+    owner->sp = base + npre;
     ObjTuple *kwnames;
-    int n = spread_arguments(ts, callee, posargs, kwargs, base + shift, &kwnames);
+    int n = spread_arguments(ts, callee, posargs, kwargs, base + npre, &kwnames, npre == 0);
     Value r = ERROR_VAL;
     if (n >= 0) {
-        owner->sp = base + shift + n + (kwnames ? (int)kwnames->len + 1 : 0);
-        r = vm_call(ts, callee, base, n + shift, kwnames);
+        owner->sp = base + npre + n + (kwnames ? (int)kwnames->len + 1 : 0);
+        r = vm_call(ts, callee, base, n + npre, kwnames);
     }
     owner->sp = base;
     return r;
 }
 
 Value vm_call_ex(TState *ts, Value callee, Value posargs, Value kwargs) {
-    return call_ex(ts, callee, EMPTY_VAL, posargs, kwargs);
+    return call_ex(ts, callee, NULL, 0, posargs, kwargs);
 }
 
 static Value run_loop(TState *ts, bool throwing);
@@ -1973,25 +2002,10 @@ dispatch_op:
         /* The callable, for messages: A = 1 when LOAD_METHOD's two slots
          * hold it ([method, self] or [EMPTY, callable]). */
         Value *call_at = sp - 4 - (arg && !IS_EMPTY(sp[-5]));
-        /* The function's name is made only for an error: a fresh string
-         * would not be rooted across the mapping's keys() and __getitem__. */
         ObjStr *fname;
-        if (!IS_DICT(src)) {
-            /* Any mapping (keys() and __getitem__) is copied into a dict. */
-            Value keys = ops_getattr_opt(ts, src, str_intern_cstr(ts, "keys"));
-            CHECK(keys);
-            if (IS_EMPTY(keys)) {
-                if (!(fname = function_display_name(ts, *call_at))) goto error;
-                err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s",
-                           fname->data, ops_type_name(ts, src));
-                goto error;
-            }
-            ObjDict *copy = dict_new(ts);
-            if (!copy) goto error;
-            TOP() = OBJ_VAL(copy);
-            if (dict_update(ts, copy, src) < 0) goto error;
-            src = OBJ_VAL(copy);
-        }
+        ObjDict *from = call_kwargs_dict(ts, src, *call_at);
+        if (!from) goto error;
+        TOP() = src = OBJ_VAL(from);
         size_t pos = 0;
         Value key, value;
         while (dict_next(AS_DICT(src), &pos, &key, &value)) {
@@ -2083,26 +2097,40 @@ dispatch_op:
     }
     TARGET(CALL_EX) {
         /* A & 1: a dict of keyword arguments on top; A & 2: LOAD_METHOD's
-         * two slots below the iterable of positional arguments. */
+         * two slots hold the callable; A >> 2: positional values pushed
+         * before the iterable of the others. */
+        int before = (int)(arg >> 2);
         Value *slot = sp - 1 - (arg & 1);
-        call_result = slot - 1 - (arg >> 1);
+        call_result = slot - before - 1 - ((arg >> 1) & 1);
         int bound = (arg & 2) && !IS_EMPTY(call_result[0]);
         callee = bound || !(arg & 2) ? call_result[0] : call_result[1];
-        Value kwargs = arg & 1 ? sp[-1] : EMPTY_VAL;
+        Value *first = slot - before - bound;
         SAVE_STATE();
+        if (arg & 1) {
+            /* **m alone is m itself (else a dict the call made). It is read
+             * before *args is iterated, as CPython's DICT_MERGE would: a
+             * copy if iterating may run mini code. */
+            ObjDict *kw = call_kwargs_dict(ts, sp[-1], callee);
+            if (!kw) goto error;
+            if (kw == AS_DICT(sp[-1]) && !IS_TUPLE_ITER(ts, *slot) && !IS_LIST_ITER(ts, *slot) &&
+                !(kw = dict_copy(ts, kw)))
+                goto error;
+            sp[-1] = OBJ_VAL(kw);
+        }
+        Value kwargs = arg & 1 ? sp[-1] : EMPTY_VAL;
         if (frame->gen) {
-            Value r = call_ex(ts, callee, bound ? slot[-1] : EMPTY_VAL, *slot, kwargs);
+            Value r = call_ex(ts, callee, first, before + bound, *slot, kwargs);
             CHECK(r);
             sp = call_result;
             PUSH(r);
             DISPATCH();
         }
         /* The arguments are spread in place, as a CALL's would be. */
-        int n = spread_arguments(ts, callee, *slot, kwargs, slot, &call_kwnames);
+        int n = spread_arguments(ts, callee, *slot, kwargs, slot, &call_kwnames, before == 0);
         if (n < 0) goto error;
         sp = slot + n + (call_kwnames ? (int)call_kwnames->len + 1 : 0);
-        call_args = slot - bound;
-        call_nargs = n + bound;
+        call_args = first;
+        call_nargs = n + before + bound;
         goto do_call;
     }
     TARGET(MAKE_FUNCTION) {
