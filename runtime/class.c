@@ -526,8 +526,6 @@ Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, ObjTupl
     Value obj;
     if (IS_FUNCTION(user_new)) {
         obj = vm_call_method(ts, user_new, OBJ_VAL(type), args, nargs, kwnames);
-        /* That __new__ may have changed the class. */
-        if (!IS_ERROR(obj)) fn = type_lookup(type, interp->names.init);
     } else if (type->new_ == object_new) {
         obj = object_make(ts, type, fn, nargs, kwnames);
     } else if (type->new_) {
@@ -536,8 +534,10 @@ Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, ObjTupl
         return err_format(ts, interp->exc.TypeError, "cannot create '%s' instances", ops_tp_name(ts, type));
     }
     if (IS_ERROR(obj) || !type_is_subtype(val_type(ts, obj), type)) return obj;
-    /* Built-in types' new_ consumed the arguments; only a mini __init__
-     * runs after it. */
+    /* As CPython, the __init__ of the object's class (a mini __new__ may
+     * return a subclass's instance, or have changed the class). Built-in
+     * types' new_ consumed the arguments; only a mini __init__ runs. */
+    if (IS_FUNCTION(user_new) || val_type(ts, obj) != type) fn = type_lookup(val_type(ts, obj), interp->names.init);
     if (IS_FUNCTION(fn)) *init = fn;
     return obj;
 }

@@ -565,21 +565,33 @@ ObjDict *dict_for_reading(TState *ts, ObjDict *d) {
 
 static Value dict_iter(TState *ts, Value self);
 
-static int merge_dict(TState *ts, ObjDict *dst, ObjDict *src) {
-    if (dst == src) return 0;
+/* A key of the source that dst already has: with `dup` (a call's
+ * **mappings), merging stops there with 1 and the key in *dup; without,
+ * the source's value replaces dst's. */
+static int merge_dup(TState *ts, ObjDict *dst, Value k, int64_t h, Value *dup) {
+    Value old = dict_get_hashed(ts, dst, k, h);
+    if (IS_ERROR(old)) return -1;
+    if (IS_EMPTY(old)) return 0;
+    *dup = k;
+    return 1;
+}
+
+static int merge_dict(TState *ts, ObjDict *dst, ObjDict *src, Value *dup) {
+    if (dst == src && !dup) return 0;
     if (!(src = dict_for_reading(ts, src))) return -1;
     vm_push(ts, OBJ_VAL(src));
     size_t pos = 0;
     Value k, v;
     int64_t h;
     int r = 0;
-    while (r == 0 && dict_next_hashed(src, &pos, &k, &v, &h)) r = dict_set_hashed(ts, dst, k, h, v);
+    while (r == 0 && dict_next_hashed(src, &pos, &k, &v, &h))
+        if (!dup || (r = merge_dup(ts, dst, k, h, dup)) == 0) r = dict_set_hashed(ts, dst, k, h, v);
     vm_pop(ts);
     return r;
 }
 
 /* Any object with keys(): for k in src.keys(): dst[k] = src[k]. */
-static int merge_mapping(TState *ts, ObjDict *dst, Value src, Value keys_fn) {
+static int merge_mapping(TState *ts, ObjDict *dst, Value src, Value keys_fn, Value *dup) {
     vm_push(ts, keys_fn);
     Value keys = ops_call(ts, keys_fn, NULL, 0, NULL);
     vm_pop(ts);
@@ -598,10 +610,14 @@ static int merge_mapping(TState *ts, ObjDict *dst, Value src, Value keys_fn) {
             break;
         }
         vm_push(ts, k);
-        Value v = ops_getitem(ts, src, k);
-        r = IS_ERROR(v) ? -1 : dict_set(ts, dst, k, v);
+        int64_t h;
+        if (dup && (r = dict_hash_key(ts, k, &h)) == 0) r = merge_dup(ts, dst, k, h, dup);
+        if (r == 0) {
+            Value v = ops_getitem(ts, src, k);
+            r = IS_ERROR(v) ? -1 : dict_set(ts, dst, k, v);
+        }
         vm_pop(ts);
-        if (r < 0) break;
+        if (r != 0) break;
     }
     vm_pop(ts);
     return r;
@@ -663,14 +679,30 @@ static int merge_pairs(TState *ts, ObjDict *dst, Value src) {
     return r;
 }
 
-int dict_update(TState *ts, ObjDict *dst, Value src) {
-    if (IS_DICT(src) && OBJ_TYPE(src)->iter == dict_iter) return merge_dict(ts, dst, AS_DICT(src));
+/* The keys() of a source that is not a dict iterated as one: EMPTY_VAL
+ * when it has none. */
+static Value keys_method(TState *ts, Value src) {
     ObjStr *keys_name = str_intern_cstr(ts, "keys");
-    if (!keys_name) return -1;
-    Value keys_fn = ops_getattr_opt(ts, src, keys_name);
+    return keys_name ? ops_getattr_opt(ts, src, keys_name) : ERROR_VAL;
+}
+
+int dict_update(TState *ts, ObjDict *dst, Value src) {
+    if (IS_DICT(src) && OBJ_TYPE(src)->iter == dict_iter) return merge_dict(ts, dst, AS_DICT(src), NULL);
+    Value keys_fn = keys_method(ts, src);
     if (IS_ERROR(keys_fn)) return -1;
-    if (!IS_EMPTY(keys_fn)) return merge_mapping(ts, dst, src, keys_fn);
+    if (!IS_EMPTY(keys_fn)) return merge_mapping(ts, dst, src, keys_fn, NULL);
     return merge_pairs(ts, dst, src);
+}
+
+bool dict_is_plain_mapping(Value v) {
+    return IS_DICT(v) && OBJ_TYPE(v)->iter == dict_iter;
+}
+
+int dict_merge_kwargs(TState *ts, ObjDict *dst, Value src, Value *dup) {
+    if (dict_is_plain_mapping(src)) return merge_dict(ts, dst, AS_DICT(src), dup);
+    Value keys_fn = keys_method(ts, src);
+    if (IS_ERROR(keys_fn)) return -1;
+    return IS_EMPTY(keys_fn) ? 2 : merge_mapping(ts, dst, src, keys_fn, dup);
 }
 
 /* update(arg, **kwargs), the constructor's and update()'s arguments. */

@@ -86,6 +86,14 @@ size_t dict_len(const ObjDict *d);
 /* Iteration by position: advances *pos; false at the end. */
 bool dict_next(ObjDict *d, size_t *pos, Value *key, Value *value);
 int dict_update(TState *ts, ObjDict *dst, Value src);
+/* A call's **src merged into dst (CPython's DICT_MERGE): a dict's
+ * entries, or any mapping's keys() and their values. 0; 1 at a key dst
+ * already has (in *dup; nothing raised, dst then holds the keys before
+ * it); 2 when src is not a mapping (nothing raised); -1 after raising. */
+int dict_merge_kwargs(TState *ts, ObjDict *dst, Value src, Value *dup);
+/* A dict whose entries are what iterating it gives (not a subclass that
+ * overrides __iter__): C code may read it as a mapping directly. */
+bool dict_is_plain_mapping(Value v);
 ObjDict *dict_copy(TState *ts, ObjDict *d);
 /* The dict an operation that reads all of d (update, ==, set(d)) walks:
  * with the GIL off, a copy taken under d's mutex, so that it sees one state

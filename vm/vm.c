@@ -1026,28 +1026,28 @@ static int spread_arguments(TState *ts, Value callee, Value posargs, Value kwarg
     return (int)npos;
 }
 
-/* The mapping of **src in a call as a dict: src itself when it is one,
- * else a copy made through its keys() and __getitem__; NULL after raising
- * (CPython's TypeError naming the callable when src is not a mapping). The
- * callable's name is made only for that error: a fresh string would not be
- * rooted across the mapping's methods. */
-static ObjDict *call_kwargs_dict(TState *ts, Value src, Value callee) {
-    if (IS_DICT(src)) return AS_DICT(src);
-    Value keys = ops_getattr_opt(ts, src, str_intern_cstr(ts, "keys"));
-    if (IS_ERROR(keys)) return NULL;
-    if (IS_EMPTY(keys)) {
-        ObjStr *fname = function_display_name(ts, callee);
-        if (fname)
-            err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s", fname->data,
-                       ops_type_name(ts, src));
-        return NULL;
-    }
-    ObjDict *copy = dict_new(ts);
-    if (!copy) return NULL;
-    vm_push(ts, OBJ_VAL(copy));
-    int r = dict_update(ts, copy, src);
+/* Merges a call's **src into dst (CPython's DICT_MERGE), with its
+ * TypeErrors naming the callable: src not a mapping, a key given twice.
+ * The name is made only for an error: a fresh string would not be rooted
+ * across the mapping's methods. */
+static bool merge_call_kwargs(TState *ts, ObjDict *dst, Value src, Value callee) {
+    Value dup = EMPTY_VAL;
+    int r = dict_merge_kwargs(ts, dst, src, &dup);
+    if (r <= 0) return r == 0;
+    /* The key as str() shows it (that may run mini code, before the name
+     * is made). */
+    Value key = r == 1 ? ops_str(ts, dup) : NONE_VAL;
+    if (IS_ERROR(key)) return false;
+    vm_push(ts, key);
+    ObjStr *fname = function_display_name(ts, callee);
+    if (fname && r == 2)
+        err_format(ts, ts->interp->exc.TypeError, "%s argument after ** must be a mapping, not %s", fname->data,
+                   ops_type_name(ts, src));
+    else if (fname)
+        err_format(ts, ts->interp->exc.TypeError, "%s got multiple values for keyword argument '%s'", fname->data,
+                   AS_STR(key)->data);
     vm_pop(ts);
-    return r < 0 ? NULL : copy;
+    return false;
 }
 
 /* callee(*pre, *posargs, **kwargs) from C, or from a generator's frame
@@ -1997,28 +1997,10 @@ dispatch_op:
     }
     TARGET(DICT_MERGE) {
         SAVE_STATE();
-        Value src = TOP();
-        ObjDict *dst = AS_DICT(sp[-2]);
         /* The callable, for messages: A = 1 when LOAD_METHOD's two slots
          * hold it ([method, self] or [EMPTY, callable]). */
         Value *call_at = sp - 4 - (arg && !IS_EMPTY(sp[-5]));
-        ObjStr *fname;
-        ObjDict *from = call_kwargs_dict(ts, src, *call_at);
-        if (!from) goto error;
-        TOP() = src = OBJ_VAL(from);
-        size_t pos = 0;
-        Value key, value;
-        while (dict_next(AS_DICT(src), &pos, &key, &value)) {
-            Value old = dict_get(ts, dst, key);
-            CHECK(old);
-            if (!IS_EMPTY(old)) {
-                if (!(fname = function_display_name(ts, *call_at))) goto error;
-                err_format(ts, ts->interp->exc.TypeError, "%s got multiple values for keyword argument '%s'",
-                           fname->data, IS_STR(key) ? AS_STR(key)->data : "?");
-                goto error;
-            }
-            if (dict_set(ts, dst, key, value) < 0) goto error;
-        }
+        if (!merge_call_kwargs(ts, AS_DICT(sp[-2]), TOP(), *call_at)) goto error;
         sp--;
         DISPATCH();
     }
@@ -2106,15 +2088,16 @@ dispatch_op:
         callee = bound || !(arg & 2) ? call_result[0] : call_result[1];
         Value *first = slot - before - bound;
         SAVE_STATE();
-        if (arg & 1) {
-            /* **m alone is m itself (else a dict the call made). It is read
-             * before *args is iterated, as CPython's DICT_MERGE would: a
-             * copy if iterating may run mini code. */
-            ObjDict *kw = call_kwargs_dict(ts, sp[-1], callee);
+        /* **m alone is m itself (else a dict the call made): a dict is read
+         * as it is, unless iterating *args may run mini code first (CPython
+         * copies it before); anything else is merged into a new one. */
+        if ((arg & 1) && (!dict_is_plain_mapping(sp[-1]) || (!IS_TUPLE_ITER(ts, *slot) && !IS_LIST_ITER(ts, *slot)))) {
+            ObjDict *kw = dict_new(ts);
             if (!kw) goto error;
-            if (kw == AS_DICT(sp[-1]) && !IS_TUPLE_ITER(ts, *slot) && !IS_LIST_ITER(ts, *slot) &&
-                !(kw = dict_copy(ts, kw)))
-                goto error;
+            vm_push(ts, OBJ_VAL(kw));
+            bool ok = merge_call_kwargs(ts, kw, sp[-1], callee);
+            vm_pop(ts);
+            if (!ok) goto error;
             sp[-1] = OBJ_VAL(kw);
         }
         Value kwargs = arg & 1 ? sp[-1] : EMPTY_VAL;
