@@ -2451,6 +2451,14 @@ do_call:
             call_flags = 0;
             goto enter_function;
         }
+    } else if (IS_BOUND_METHOD(callee) && IS_FUNCTION(AS_BOUND_METHOD(callee)->func) &&
+               !(AS_FUNCTION(AS_BOUND_METHOD(callee)->func)->code->flags & CODE_GENERATOR)) {
+        /* A bound method of a mini function (a stored callback, super()'s
+         * methods): its function with its self first, in this loop. */
+        call_fn = AS_FUNCTION(AS_BOUND_METHOD(callee)->func);
+        call_self = AS_BOUND_METHOD(callee)->self;
+        call_flags = 0;
+        goto enter_function;
     } else if (IS_TYPE(callee) && OBJ_TYPE(callee)->call == ts->interp->types.type->call) {
         /* A class called the default way: __new__ here, then its mini
          * __init__ in this loop, as a frame whose return checks for None
