@@ -288,8 +288,9 @@ static Value object_make(TState *ts, ObjType *type, Value init, int nargs, ObjTu
         return err_format(ts, ts->interp->exc.TypeError, "cannot create '%s' instances",
                           type->name->data);
     /* object() takes no arguments unless a subclass has an __init__ that
-     * takes them (checked when __init__ is called). */
-    if ((nargs > 0 || kwnames) && !IS_FUNCTION(init))
+     * takes them (checked when __init__ is called); a built-in __init__
+     * here is object's own. */
+    if ((nargs > 0 || kwnames) && (IS_EMPTY(init) || IS_NATIVE(init)))
         return err_format(ts, ts->interp->exc.TypeError, "%s() takes no arguments", ops_tp_name(ts, type));
     if (type->flags & TYPEF_ABSTRACT) return abstract_error(ts, type);
     ObjInstance *inst = class_instance_alloc(ts, type);
@@ -517,7 +518,8 @@ Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, ObjTupl
         if (IS_KIND(user_new, OBJ_STATICMETHOD)) user_new = ((ObjWrapper *)AS_OBJ(user_new))->func;
         fn = type_lookup(type, interp->names.init);
         uint32_t pos = 0;
-        if (!IS_FUNCTION(user_new) && (!IS_FUNCTION(fn) || type_lookup_position(type, interp->names.init, &pos)))
+        if (!IS_FUNCTION(user_new) && (IS_FUNCTION(fn) ? type_lookup_position(type, interp->names.init, &pos)
+                                                      : IS_EMPTY(fn) || IS_NATIVE(fn)))
             atomic_store_explicit(&type->construct_memo,
                                   epoch | CONSTRUCT_MEMO |
                                       (IS_FUNCTION(fn) ? CONSTRUCT_INIT | (uint64_t)pos << 32 : 0),
@@ -538,7 +540,22 @@ Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, ObjTupl
      * return a subclass's instance, or have changed the class). Built-in
      * types' new_ consumed the arguments; only a mini __init__ runs. */
     if (IS_FUNCTION(user_new) || val_type(ts, obj) != type) fn = type_lookup(val_type(ts, obj), interp->names.init);
-    if (IS_FUNCTION(fn)) *init = fn;
+    if (IS_FUNCTION(fn)) {
+        *init = fn;
+    } else if (!IS_EMPTY(fn) && !IS_NATIVE(fn)) {
+        /* Any other __init__ (a callable object, a staticmethod) is bound
+         * as an attribute would be and called here. */
+        vm_push(ts, obj);
+        Value bound = class_bind(ts, fn, obj, val_type(ts, obj));
+        Value r = bound;
+        if (!IS_ERROR(bound)) {
+            vm_push(ts, bound);
+            r = class_init_returned(ts, vm_call(ts, bound, args, nargs, kwnames));
+            vm_pop(ts);
+        }
+        vm_pop(ts);
+        if (IS_ERROR(r)) return r;
+    }
     return obj;
 }
 
