@@ -282,16 +282,21 @@ static int bound_method_hash(TState *ts, Value self, int64_t *out) {
 
 static Value bm_get_self(TState *ts, Value self) { (void)ts; return AS_BOUND_METHOD(self)->self; }
 static Value bm_get_func(TState *ts, Value self) { (void)ts; return AS_BOUND_METHOD(self)->func; }
-static Value bm_get_name(TState *ts, Value self) {
-    return ops_getattr(ts, AS_BOUND_METHOD(self)->func, ts->interp->names.name);
-}
-
 static const GetSetDef bound_method_getsets[] = {
     {"__self__", bm_get_self, NULL},
     {"__func__", bm_get_func, NULL},
-    {"__name__", bm_get_name, NULL},
     {NULL, NULL, NULL},
 };
+
+/* What the method type does not define is read from the function, as
+ * CPython does: __name__, __doc__, __qualname__, __module__, and what
+ * decorators set on it (unittest reads __unittest_skip__ from a bound
+ * test method). */
+static Value bound_method_getattr(TState *ts, Value self, ObjStr *name) {
+    Value v = class_generic_getattr(ts, self, name);
+    if (!IS_EMPTY(v)) return v;
+    return ops_getattr_opt(ts, AS_BOUND_METHOD(self)->func, name);
+}
 
 const TypeSpec bound_method_type_spec = {
     .name = "method",
@@ -300,6 +305,7 @@ const TypeSpec bound_method_type_spec = {
     .hash = bound_method_hash,
     .richcmp = bound_method_richcmp,
     .call = bound_method_call,
+    .getattr = bound_method_getattr,
     .trace = bound_method_trace,
     .getsets = bound_method_getsets,
 };
