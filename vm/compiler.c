@@ -1958,7 +1958,12 @@ static void pause_protection(Compiler *c, FBlock *b) {
 
 static void resume_protection(Compiler *c, FBlock *b) { b->range_start = c->ninstrs; }
 
-static bool protects(const FBlock *b) { return b->kind != FB_LOOP && b->kind != FB_POP_VALUE; }
+/* An except clause body has no range of its own (the section around the
+ * clauses protects it): resuming one after a break in a nested handler
+ * would open a range with no handler. */
+static bool protects(const FBlock *b) {
+    return b->kind != FB_LOOP && b->kind != FB_POP_VALUE && b->kind != FB_HANDLER;
+}
 
 /* Runs the finally body of block `index` inline while leaving it early.
  * Only the blocks around it are visible, so a return, break or continue in
