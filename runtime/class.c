@@ -1411,6 +1411,12 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
      * __hash__ = None (its instances are unhashable). */
     if (!IS_EMPTY(dict_get_str(ns, interp->names.eq)) && IS_EMPTY(dict_get_str(ns, interp->names.hash)))
         dict_set_str(ts, ns, interp->names.hash, NONE_VAL);
+    /* Every class has its own __doc__ (None without a docstring), as
+     * CPython's: a subclass does not inherit its base's. */
+    if (IS_EMPTY(dict_get_str(ns, interp->names.doc)) && dict_set_str(ts, ns, interp->names.doc, NONE_VAL) < 0) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
     class_install_slots(ts, t);
     if (!set_names(ts, t)) {
         vm_pop(ts);
@@ -1755,6 +1761,11 @@ static bool property_fill(TState *ts, ObjProperty *p, Value *args, int nargs, Ob
             p->getter_doc = true;
         }
     }
+    /* A subclass's instance keeps its doc in its __dict__, as CPython's:
+     * the subclass's own __doc__ (None) hides the getset. */
+    if (p->obj.type != ts->interp->types.property &&
+        ops_setattr(ts, OBJ_VAL(p), ts->interp->names.doc, p->doc) < 0)
+        return false;
     return true;
 }
 

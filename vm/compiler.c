@@ -3218,6 +3218,12 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
             /* Kept as the first constant, as CPython's co_consts[0]. */
             add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value));
             code->flags |= CODE_HAS_DOC;
+        } else if (body->count && is_docstring(body->items[0]) &&
+                   (scope->kind == SCOPE_CLASS || cs->mode != COMPILE_INTERACTIVE)) {
+            /* A module's or class's docstring is its __doc__. */
+            set_line(&c, body->items[0]);
+            emit(&c, OP_LOAD_CONST, add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value)));
+            compile_name(&c, (AstStr){"__doc__", 7}, NAME_STORE);
         }
         if (scope->kind != SCOPE_FUNCTION && has_annotations(body)) emit(&c, OP_SETUP_ANNOTATIONS, 0);
         compile_stmts(&c, body);
