@@ -274,6 +274,12 @@ Value generator_get_running(TState *ts, Value self) {
     (void)ts;
     return BOOL_VAL(atomic_load(&AS_GENERATOR(self)->state) == GEN_RUNNING);
 }
+/* gi_suspended/cr_suspended (3.11): paused at a yield or await, which
+ * inspect.getgeneratorstate tells from a generator not yet started. */
+Value generator_get_suspended(TState *ts, Value self) {
+    (void)ts;
+    return BOOL_VAL(atomic_load(&AS_GENERATOR(self)->state) == GEN_SUSPENDED);
+}
 
 /* gi_frame: None once it has ended; else a snapshot of the frame where it
  * stands (its code and line), which does not follow it as it runs on. */
@@ -309,6 +315,7 @@ static const GetSetDef generator_getsets[] = {
     {"__name__", generator_get_name, NULL},
     {"__qualname__", generator_get_qualname, NULL},
     {"gi_running", generator_get_running, NULL},
+    {"gi_suspended", generator_get_suspended, NULL},
     {"gi_frame", generator_get_frame, NULL},
     {"gi_code", generator_get_code, NULL},
     {"gi_yieldfrom", generator_get_delegate, NULL},

@@ -83,6 +83,7 @@ Value generator_close_method(TState *ts, Value *args, int nargs, struct ObjTuple
 Value generator_get_name(TState *ts, Value self);
 Value generator_get_qualname(TState *ts, Value self);
 Value generator_get_running(TState *ts, Value self);
+Value generator_get_suspended(TState *ts, Value self);
 Value generator_get_frame(TState *ts, Value self);
 Value generator_get_code(TState *ts, Value self);
 /* What it awaits or yields from (cr_await, gi_yieldfrom), or None. */
