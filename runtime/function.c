@@ -295,7 +295,8 @@ static const GetSetDef bound_method_getsets[] = {
 static Value bound_method_getattr(TState *ts, Value self, ObjStr *name) {
     Value v = class_generic_getattr(ts, self, name);
     if (!IS_EMPTY(v)) return v;
-    return ops_getattr_opt(ts, AS_BOUND_METHOD(self)->func, name);
+    /* Missing there too, the function's AttributeError is the one raised. */
+    return ops_getattr(ts, AS_BOUND_METHOD(self)->func, name);
 }
 
 const TypeSpec bound_method_type_spec = {

@@ -902,6 +902,11 @@ static Value format_value(TState *ts, Value v, int conversion, Value spec) {
 
 static Value import_from(TState *ts, Value module, ObjStr *name) {
     Value v = ops_getattr_opt(ts, module, name);
+    /* An AttributeError (from a module's __getattr__) means missing. */
+    if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.AttributeError)) {
+        err_clear(ts);
+        v = EMPTY_VAL;
+    }
     if (!IS_EMPTY(v)) return v;
     if (!IS_MODULE(module))
         return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s'", name->data);
