@@ -248,6 +248,7 @@ static const BuiltinModule builtin_modules[] = {
     {"gc", mod_gc_init},
     {"_weakref", mod_weakref_init},
     {"_contextvars", mod_contextvars_init},
+    {"_asyncio", mod_asyncio_init},
     {NULL, NULL},
 };
 
