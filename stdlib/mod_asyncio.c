@@ -114,13 +114,6 @@ static Value raise_type(TState *ts, ObjType *t, const char *msg) {
     return err_set_str(ts, t, msg);
 }
 
-#define SELF_CHECK(cls, meth)                                                                        \
-    do {                                                                                             \
-        if (nargs < 1 || !is_future_kind(args[0], cls[0] == 'T'))                                   \
-            return err_format(ts, EXCS(ts)->TypeError, "descriptor '%s' requires a '_asyncio.%s' object", \
-                              meth, cls);                                                            \
-    } while (0)
-
 /* loop.call_soon(callback, arg, context=ctx); arg EMPTY: none. */
 static bool call_soon(TState *ts, Value loop, Value callback, Value arg, Value ctx) {
     Value meth = ops_getattr(ts, loop, str_intern_cstr(ts, "call_soon"));
@@ -215,7 +208,6 @@ static Value future_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
 }
 
 static Value future_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "__init__");
     return future_init_args(ts, FUT(args[0]), args + 1, nargs - 1, kwnames) ? NONE_VAL : ERROR_VAL;
 }
 
@@ -358,13 +350,11 @@ static bool future_add_callback(TState *ts, Value self, Value fn, Value ctx) {
 }
 
 static Value future_m_result(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "result");
     ARGS_CHECK_METHOD("result", 0, 0);
     return future_result(ts, args[0]);
 }
 
 static Value future_m_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "exception");
     ARGS_CHECK_METHOD("exception", 0, 0);
     ObjFuture *f = FUT(args[0]);
     if (f->state == FUT_CANCELLED) return raise_cancelled(ts, f);
@@ -374,19 +364,16 @@ static Value future_m_exception(TState *ts, Value *args, int nargs, ObjTuple *kw
 }
 
 static Value future_m_set_result(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "set_result");
     ARGS_CHECK_METHOD("set_result", 1, 1);
     return future_set_result(ts, args[0], args[1]) ? NONE_VAL : ERROR_VAL;
 }
 
 static Value future_m_set_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "set_exception");
     ARGS_CHECK_METHOD("set_exception", 1, 1);
     return future_set_exception(ts, args[0], args[1]) ? NONE_VAL : ERROR_VAL;
 }
 
 static Value future_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "cancel");
     static const char *const names[] = {"msg"};
     Value v[1];
     if (!args_bind(ts, "cancel", args + 1, nargs - 1, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
@@ -396,25 +383,21 @@ static Value future_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 }
 
 static Value future_m_cancelled(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "cancelled");
     ARGS_CHECK_METHOD("cancelled", 0, 0);
     return BOOL_VAL(FUT(args[0])->state == FUT_CANCELLED);
 }
 
 static Value future_m_done(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "done");
     ARGS_CHECK_METHOD("done", 0, 0);
     return BOOL_VAL(FUT(args[0])->state != FUT_PENDING);
 }
 
 static Value future_m_get_loop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "get_loop");
     ARGS_CHECK_METHOD("get_loop", 0, 0);
     return future_ready(ts, FUT(args[0])) ? FUT(args[0])->loop : ERROR_VAL;
 }
 
 static Value future_m_add_done_callback(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "add_done_callback");
     static const char *const names[] = {"$fn", "context"};
     Value v[2];
     if (!args_bind(ts, "add_done_callback", args + 1, nargs - 1, kwnames, names, 2, 1, 1, v)) return ERROR_VAL;
@@ -423,7 +406,6 @@ static Value future_m_add_done_callback(TState *ts, Value *args, int nargs, ObjT
 
 /* Removes every (fn, ctx) with a callback equal to fn; their count. */
 static Value future_m_remove_done_callback(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "remove_done_callback");
     ARGS_CHECK_METHOD("remove_done_callback", 1, 1);
     ObjFuture *f = FUT(args[0]);
     ObjList *old = f->callbacks;
@@ -453,7 +435,6 @@ static Value future_m_remove_done_callback(TState *ts, Value *args, int nargs, O
 }
 
 static Value future_m_make_cancelled_error(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "_make_cancelled_error");
     ARGS_CHECK_METHOD("_make_cancelled_error", 0, 0);
     return make_cancelled_error(ts, FUT(args[0]));
 }
@@ -461,7 +442,6 @@ static Value future_m_make_cancelled_error(TState *ts, Value *args, int nargs, O
 static Value future_iter_new(TState *ts, Value fut);
 
 static Value future_m_await(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "__await__");
     ARGS_CHECK_METHOD("__await__", 0, 0);
     return future_iter_new(ts, args[0]);
 }
@@ -469,7 +449,6 @@ static Value future_m_await(TState *ts, Value *args, int nargs, ObjTuple *kwname
 static Value future_iter_slot(TState *ts, Value self) { return future_iter_new(ts, self); }
 
 static Value future_m_repr_info(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Future", "_repr_info");
     ARGS_CHECK_METHOD("_repr_info", 0, 0);
     return module_call(ts, "asyncio.format_helpers", FUT(args[0])->is_task ? "task_repr_info" : "future_repr_info",
                        args, 1);
@@ -920,7 +899,6 @@ static Value task_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTupl
 }
 
 static Value task_m_init(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "__init__");
     return task_init_args(ts, args[0], args + 1, nargs - 1, kwnames) ? NONE_VAL : ERROR_VAL;
 }
 
@@ -1183,7 +1161,6 @@ static const TypeSpec task_wakeup_spec = {
 };
 
 static Value task_m_step(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "__step");
     static const char *const names[] = {"exc"};
     Value v[1];
     if (!args_bind(ts, "__step", args + 1, nargs - 1, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
@@ -1191,13 +1168,11 @@ static Value task_m_step(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value task_m_wakeup(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "__wakeup");
     ARGS_CHECK_METHOD("__wakeup", 1, 1);
     return task_wakeup(ts, args[0], args[1]);
 }
 
 static Value task_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "cancel");
     static const char *const names[] = {"msg"};
     Value v[1];
     if (!args_bind(ts, "cancel", args + 1, nargs - 1, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
@@ -1233,13 +1208,11 @@ static Value task_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value task_m_cancelling(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "cancelling");
     ARGS_CHECK_METHOD("cancelling", 0, 0);
     return INT_VAL(TASK(args[0])->num_cancels_requested);
 }
 
 static Value task_m_uncancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "uncancel");
     ARGS_CHECK_METHOD("uncancel", 0, 0);
     ObjTask *t = TASK(args[0]);
     if (t->num_cancels_requested > 0) t->num_cancels_requested--;
@@ -1247,19 +1220,16 @@ static Value task_m_uncancel(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 }
 
 static Value task_m_get_coro(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "get_coro");
     ARGS_CHECK_METHOD("get_coro", 0, 0);
     return TASK(args[0])->coro;
 }
 
 static Value task_m_get_name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "get_name");
     ARGS_CHECK_METHOD("get_name", 0, 0);
     return TASK(args[0])->name;
 }
 
 static Value task_m_set_name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "set_name");
     ARGS_CHECK_METHOD("set_name", 1, 1);
     Value s = IS_STR(args[1]) ? args[1] : ops_str(ts, args[1]);
     if (IS_ERROR(s)) return s;
@@ -1268,13 +1238,11 @@ static Value task_m_set_name(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 }
 
 static Value task_m_set_result(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "set_result");
     ARGS_CHECK_METHOD("set_result", 1, 1);
     return err_format(ts, EXCS(ts)->RuntimeError, "Task does not support set_result operation");
 }
 
 static Value task_m_set_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "set_exception");
     ARGS_CHECK_METHOD("set_exception", 1, 1);
     return err_format(ts, EXCS(ts)->RuntimeError, "Task does not support set_exception operation");
 }
@@ -1282,7 +1250,6 @@ static Value task_m_set_exception(TState *ts, Value *args, int nargs, ObjTuple *
 /* get_stack and print_stack: asyncio.tasks' helpers, as CPython's call
  * asyncio.base_tasks'. */
 static Value task_m_get_stack(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "get_stack");
     static const char *const names[] = {"limit"};
     Value v[2] = {args[0], NONE_VAL};
     if (!args_bind(ts, "get_stack", args + 1, nargs - 1, kwnames, names, 1, 0, 0, v + 1)) return ERROR_VAL;
@@ -1291,7 +1258,6 @@ static Value task_m_get_stack(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value task_m_print_stack(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    SELF_CHECK("Task", "print_stack");
     static const char *const names[] = {"limit", "file"};
     Value v[3] = {args[0], NONE_VAL, NONE_VAL};
     if (!args_bind(ts, "print_stack", args + 1, nargs - 1, kwnames, names, 2, 0, 0, v + 1)) return ERROR_VAL;
