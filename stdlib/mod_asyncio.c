@@ -55,7 +55,11 @@ enum { FUT_PENDING, FUT_CANCELLED, FUT_FINISHED };
 typedef struct ObjFuture {
     Obj obj;
     Value loop;            /* None until __init__ */
-    ObjList *callbacks;    /* (callback, context) tuples; NULL: none */
+    /* The first done callback and its context inline (EMPTY_VAL: none),
+     * the later ones as (callback, context) tuples (NULL: none): most
+     * futures get one, and a task switch then allocates no list. */
+    Value cb0, ctx0;
+    ObjList *callbacks;
     Value result, exception, exception_tb;
     Value cancel_message, cancelled_exc;
     Value logger;          /* what reports an unretrieved exception, or None */
@@ -114,19 +118,33 @@ static Value raise_type(TState *ts, ObjType *t, const char *msg) {
     return err_set_str(ts, t, msg);
 }
 
+/* obj.name(*args), without making a bound method when name is a
+ * function of obj's class that obj's own dict does not shadow (a loop's
+ * call_soon, on every task switch). */
+static Value call_method(TState *ts, Value obj, const char *cname, Value *args, int nargs, ObjTuple *kwnames) {
+    ObjStr *name = str_intern_cstr(ts, cname);
+    if (!name) return ERROR_VAL;
+    if (IS_KIND(obj, OBJ_INSTANCE) && OBJ_TYPE(obj)->getattr == ts->interp->types.object->getattr) {
+        Value func = type_lookup(OBJ_TYPE(obj), name);
+        ObjDict *d = instance_dict_fast(obj);
+        if (IS_FUNCTION(func) && (!d || IS_EMPTY(dict_get_str(d, name))))
+            return vm_call_method(ts, func, obj, args, nargs, kwnames);
+    }
+    Value meth = ops_getattr(ts, obj, name);
+    if (IS_ERROR(meth)) return meth;
+    vm_push(ts, meth);
+    Value r = ops_call(ts, meth, args, nargs, kwnames);
+    vm_pop(ts);
+    return r;
+}
+
 /* loop.call_soon(callback, arg, context=ctx); arg EMPTY: none. */
 static bool call_soon(TState *ts, Value loop, Value callback, Value arg, Value ctx) {
-    Value meth = ops_getattr(ts, loop, str_intern_cstr(ts, "call_soon"));
-    if (IS_ERROR(meth)) return false;
-    vm_push(ts, meth);
     ObjTuple *kw = NULL;
     if (!IS_NONE(ctx)) {
         ObjStr *name = str_intern_cstr(ts, "context");
         kw = name ? tuple_new(ts, 1) : NULL;
-        if (!kw) {
-            vm_pop(ts);
-            return false;
-        }
+        if (!kw) return false;
         kw->items[0] = OBJ_VAL(name);
     }
     vm_push(ts, kw ? OBJ_VAL(kw) : NONE_VAL);
@@ -135,8 +153,7 @@ static bool call_soon(TState *ts, Value loop, Value callback, Value arg, Value c
     argv[n++] = callback;
     if (!IS_EMPTY(arg)) argv[n++] = arg;
     if (kw) argv[n] = ctx;
-    Value r = ops_call(ts, meth, argv, n, kw);
-    vm_pop(ts);
+    Value r = call_method(ts, loop, "call_soon", argv, n, kw);
     vm_pop(ts);
     return !IS_ERROR(r);
 }
@@ -145,6 +162,8 @@ static bool call_soon(TState *ts, Value loop, Value callback, Value arg, Value c
 
 static void future_trace_fields(GcMarker *m, ObjFuture *f) {
     gc_mark_value(m, f->loop);
+    gc_mark_value(m, f->cb0);
+    gc_mark_value(m, f->ctx0);
     gc_mark_obj(m, (Obj *)f->callbacks);
     gc_mark_value(m, f->result);
     gc_mark_value(m, f->exception);
@@ -163,6 +182,7 @@ static size_t future_size(Obj *self) {
 
 static void future_clear(ObjFuture *f, bool is_task) {
     f->loop = NONE_VAL;
+    f->cb0 = f->ctx0 = EMPTY_VAL;
     f->callbacks = NULL;
     f->result = f->exception = f->exception_tb = NONE_VAL;
     f->cancel_message = f->cancelled_exc = f->logger = NONE_VAL;
@@ -178,6 +198,7 @@ static bool future_init(TState *ts, ObjFuture *f, Value loop) {
         if (IS_ERROR(loop)) return false;
     }
     f->loop = loop;
+    f->cb0 = f->ctx0 = EMPTY_VAL;
     f->callbacks = NULL;
     return true;
 }
@@ -231,15 +252,27 @@ static bool clear_log_tb(TState *ts, ObjFuture *f) {
 /* Schedules the done callbacks, in the order they were added. */
 static bool schedule_callbacks(TState *ts, Value self) {
     ObjFuture *f = FUT(self);
+    Value cb0 = f->cb0, ctx0 = f->ctx0;
     ObjList *cbs = f->callbacks;
-    if (!cbs) return true;
+    f->cb0 = f->ctx0 = EMPTY_VAL;
     f->callbacks = NULL;
-    vm_push(ts, OBJ_VAL(cbs));
-    bool ok = true;
+    if (IS_EMPTY(cb0)) return true;
+    vm_push(ts, cb0);
+    vm_push(ts, ctx0);
+    vm_push(ts, cbs ? OBJ_VAL(cbs) : NONE_VAL);
+    bool ok = call_soon(ts, f->loop, cb0, self, ctx0);
+    if (!cbs) {
+        vm_pop(ts);
+        vm_pop(ts);
+        vm_pop(ts);
+        return ok;
+    }
     for (size_t i = 0; ok && i < list_len(cbs); i++) {
         ObjTuple *pair = AS_TUPLE(list_get(cbs, i));
         ok = call_soon(ts, f->loop, pair->items[0], self, pair->items[1]);
     }
+    vm_pop(ts);
+    vm_pop(ts);
     vm_pop(ts);
     return ok;
 }
@@ -336,6 +369,11 @@ static bool future_add_callback(TState *ts, Value self, Value fn, Value ctx) {
         ctx = module_call(ts, "contextvars", "copy_context", NULL, 0);
         if (IS_ERROR(ctx)) return false;
     }
+    if (IS_EMPTY(f->cb0)) {
+        f->cb0 = fn;
+        f->ctx0 = ctx;
+        return true;
+    }
     vm_push(ts, ctx);
     ObjTuple *pair = tuple_pack2(ts, fn, ctx);
     bool ok = pair != NULL;
@@ -408,25 +446,34 @@ static Value future_m_add_done_callback(TState *ts, Value *args, int nargs, ObjT
 static Value future_m_remove_done_callback(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("remove_done_callback", 1, 1);
     ObjFuture *f = FUT(args[0]);
+    size_t removed = 0;
+    if (!IS_EMPTY(f->cb0)) {
+        int eq = ops_equal(ts, f->cb0, args[1]);
+        if (eq < 0) return ERROR_VAL;
+        if (eq) {
+            f->cb0 = f->ctx0 = EMPTY_VAL;
+            removed++;
+        }
+    }
     ObjList *old = f->callbacks;
-    if (!old) return INT_VAL(0);
+    if (!old) return INT_VAL((int64_t)removed);
     vm_push(ts, OBJ_VAL(old));
     ObjList *kept = list_new(ts, 0);
     Value r = ERROR_VAL;
     if (kept) {
         vm_push(ts, OBJ_VAL(kept));
-        size_t removed = 0, i;
+        size_t i, n = 0;
         for (i = 0; i < list_len(old); i++) {
             Value pair = list_get(old, i);
             int eq = ops_equal(ts, AS_TUPLE(pair)->items[0], args[1]);
             if (eq < 0) break;
-            if (eq) removed++;
+            if (eq) n++;
             else if (list_append(ts, kept, pair) != 0) break;
         }
         if (i == list_len(old)) {
             /* Callbacks added meanwhile (by an __eq__) stay, as CPython's. */
-            if (removed && f->callbacks == old) f->callbacks = list_len(kept) ? kept : NULL;
-            r = INT_VAL((int64_t)removed);
+            if (n && f->callbacks == old) f->callbacks = list_len(kept) ? kept : NULL;
+            r = INT_VAL((int64_t)(removed + n));
         }
         vm_pop(ts);
     }
@@ -501,10 +548,17 @@ static Value future_get_exception(TState *ts, Value self) {
 }
 
 static Value future_get_callbacks(TState *ts, Value self) {
-    ObjList *cbs = FUT(self)->callbacks;
-    if (!cbs) return NONE_VAL;
-    ObjList *copy = list_copy(ts, cbs);
-    return copy ? OBJ_VAL(copy) : ERROR_VAL;
+    ObjFuture *f = FUT(self);
+    if (IS_EMPTY(f->cb0)) return NONE_VAL;
+    ObjList *all = list_new(ts, 1);
+    if (!all) return ERROR_VAL;
+    vm_push(ts, OBJ_VAL(all));
+    ObjTuple *pair = tuple_pack2(ts, f->cb0, f->ctx0);
+    bool ok = pair && list_append(ts, all, OBJ_VAL(pair)) == 0;
+    for (size_t i = 0; ok && f->callbacks && i < list_len(f->callbacks); i++)
+        ok = list_append(ts, all, list_get(f->callbacks, i)) == 0;
+    vm_pop(ts);
+    return ok ? OBJ_VAL(all) : ERROR_VAL;
 }
 
 static Value future_get_none(TState *ts, Value self) {
@@ -662,7 +716,9 @@ static Value future_iter_next(TState *ts, Value self) {
     Value r = future_result(ts, fut);
     vm_pop(ts);
     if (IS_ERROR(r)) return r;
-    return generator_stop_iteration(ts, r);
+    /* Exhausted with None needs no StopIteration: `await fut` reads the
+     * end of the iterator as None. */
+    return IS_NONE(r) ? EMPTY_VAL : generator_stop_iteration(ts, r);
 }
 
 static Value future_iter_self(TState *ts, Value self) {
