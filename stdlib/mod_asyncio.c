@@ -52,8 +52,20 @@
 
 enum { FUT_PENDING, FUT_CANCELLED, FUT_FINISHED };
 
+/* What the module's code shares, one per interpreter (the module's
+ * `_state`): every future points to it, so that a task switch looks
+ * nothing up by name. */
+typedef struct AioState {
+    Obj obj;
+    ObjDict *current_tasks;  /* _current_tasks */
+    ObjType *future_iter, *step_type, *wakeup_type;
+    ObjTuple *kw_context, *kw_msg;  /* ("context",), ("msg",) */
+    ObjStr *call_soon, *blocking, *add_done_callback, *cancel, *result, *send, *throw_;
+} AioState;
+
 typedef struct ObjFuture {
     Obj obj;
+    AioState *st;
     Value loop;            /* None until __init__ */
     /* The first done callback and its context inline (EMPTY_VAL: none),
      * the later ones as (callback, context) tuples (NULL: none): most
@@ -72,7 +84,6 @@ typedef struct ObjFuture {
 typedef struct ObjTask {
     ObjFuture fut;
     Value coro, context, name, fut_waiter;
-    Value current_tasks;   /* _asyncio._current_tasks */
     Value step, wakeup;    /* this task's wrappers, made once */
     int64_t num_cancels_requested;
     bool must_cancel, log_destroy_pending;
@@ -95,7 +106,33 @@ typedef struct ObjFutureIter {
 
 /* ---- state shared with the mini half -------------------------------------------- */
 
-static ObjType *mod_type(TState *ts, const char *name) { return module_type(ts, "_asyncio", name); }
+static void state_trace(GcMarker *m, Obj *self) {
+    AioState *st = (AioState *)self;
+    Obj *objs[] = {(Obj *)st->current_tasks, (Obj *)st->future_iter, (Obj *)st->step_type, (Obj *)st->wakeup_type,
+                   (Obj *)st->kw_context, (Obj *)st->kw_msg, (Obj *)st->call_soon, (Obj *)st->blocking,
+                   (Obj *)st->add_done_callback, (Obj *)st->cancel, (Obj *)st->result, (Obj *)st->send,
+                   (Obj *)st->throw_};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) gc_mark_obj(m, objs[i]);
+}
+
+static size_t state_size(Obj *self) {
+    (void)self;
+    return sizeof(AioState);
+}
+
+static const TypeSpec state_spec = {
+    .name = "_State",
+    .kind = OBJ_OPAQUE,
+    .obj_size = state_size,
+    .trace = state_trace,
+};
+
+static AioState *state_get(TState *ts) {
+    Value st = module_attr(ts, "_asyncio", "_state");
+    if (IS_KIND(st, OBJ_OPAQUE) && AS_OBJ(st)->type->trace == state_trace) return (AioState *)AS_OBJ(st);
+    if (!IS_ERROR(st)) err_format(ts, EXCS(ts)->RuntimeError, "_asyncio._state is missing");
+    return NULL;
+}
 
 static ObjType *aio_exc(TState *ts, const char *name) { return module_type(ts, "asyncio.exceptions", name); }
 
@@ -121,9 +158,7 @@ static Value raise_type(TState *ts, ObjType *t, const char *msg) {
 /* obj.name(*args), without making a bound method when name is a
  * function of obj's class that obj's own dict does not shadow (a loop's
  * call_soon, on every task switch). */
-static Value call_method(TState *ts, Value obj, const char *cname, Value *args, int nargs, ObjTuple *kwnames) {
-    ObjStr *name = str_intern_cstr(ts, cname);
-    if (!name) return ERROR_VAL;
+static Value call_method(TState *ts, Value obj, ObjStr *name, Value *args, int nargs, ObjTuple *kwnames) {
     if (IS_KIND(obj, OBJ_INSTANCE) && OBJ_TYPE(obj)->getattr == ts->interp->types.object->getattr) {
         Value func = type_lookup(OBJ_TYPE(obj), name);
         ObjDict *d = instance_dict_fast(obj);
@@ -139,28 +174,19 @@ static Value call_method(TState *ts, Value obj, const char *cname, Value *args, 
 }
 
 /* loop.call_soon(callback, arg, context=ctx); arg EMPTY: none. */
-static bool call_soon(TState *ts, Value loop, Value callback, Value arg, Value ctx) {
-    ObjTuple *kw = NULL;
-    if (!IS_NONE(ctx)) {
-        ObjStr *name = str_intern_cstr(ts, "context");
-        kw = name ? tuple_new(ts, 1) : NULL;
-        if (!kw) return false;
-        kw->items[0] = OBJ_VAL(name);
-    }
-    vm_push(ts, kw ? OBJ_VAL(kw) : NONE_VAL);
+static bool call_soon(TState *ts, AioState *st, Value loop, Value callback, Value arg, Value ctx) {
     Value argv[3];
     int n = 0;
     argv[n++] = callback;
     if (!IS_EMPTY(arg)) argv[n++] = arg;
-    if (kw) argv[n] = ctx;
-    Value r = call_method(ts, loop, "call_soon", argv, n, kw);
-    vm_pop(ts);
-    return !IS_ERROR(r);
+    argv[n] = ctx;
+    return !IS_ERROR(call_method(ts, loop, st->call_soon, argv, n, IS_NONE(ctx) ? NULL : st->kw_context));
 }
 
 /* ---- Future --------------------------------------------------------------------- */
 
 static void future_trace_fields(GcMarker *m, ObjFuture *f) {
+    gc_mark_obj(m, (Obj *)f->st);
     gc_mark_value(m, f->loop);
     gc_mark_value(m, f->cb0);
     gc_mark_value(m, f->ctx0);
@@ -211,8 +237,10 @@ static bool future_init_args(TState *ts, ObjFuture *f, Value *args, int nargs, O
 }
 
 static ObjFuture *future_alloc(TState *ts, ObjType *type, size_t size, bool task) {
-    ObjFuture *f = (ObjFuture *)gc_alloc(ts, size, OBJ_OPAQUE, type);
+    AioState *st = state_get(ts);
+    ObjFuture *f = st ? (ObjFuture *)gc_alloc(ts, size, OBJ_OPAQUE, type) : NULL;
     if (!f) return NULL;
+    f->st = st;
     future_clear(f, task);
     return f;
 }
@@ -260,7 +288,7 @@ static bool schedule_callbacks(TState *ts, Value self) {
     vm_push(ts, cb0);
     vm_push(ts, ctx0);
     vm_push(ts, cbs ? OBJ_VAL(cbs) : NONE_VAL);
-    bool ok = call_soon(ts, f->loop, cb0, self, ctx0);
+    bool ok = call_soon(ts, f->st, f->loop, cb0, self, ctx0);
     if (!cbs) {
         vm_pop(ts);
         vm_pop(ts);
@@ -269,7 +297,7 @@ static bool schedule_callbacks(TState *ts, Value self) {
     }
     for (size_t i = 0; ok && i < list_len(cbs); i++) {
         ObjTuple *pair = AS_TUPLE(list_get(cbs, i));
-        ok = call_soon(ts, f->loop, pair->items[0], self, pair->items[1]);
+        ok = call_soon(ts, f->st, f->loop, pair->items[0], self, pair->items[1]);
     }
     vm_pop(ts);
     vm_pop(ts);
@@ -364,7 +392,7 @@ static bool future_cancel(TState *ts, Value self, Value msg, bool *done) {
 static bool future_add_callback(TState *ts, Value self, Value fn, Value ctx) {
     ObjFuture *f = FUT(self);
     if (!future_ready(ts, f)) return false;
-    if (f->state != FUT_PENDING) return call_soon(ts, f->loop, fn, self, ctx);
+    if (f->state != FUT_PENDING) return call_soon(ts, f->st, f->loop, fn, self, ctx);
     if (IS_NONE(ctx)) {
         ctx = module_call(ts, "contextvars", "copy_context", NULL, 0);
         if (IS_ERROR(ctx)) return false;
@@ -689,9 +717,7 @@ static size_t future_iter_size(Obj *self) {
 }
 
 static Value future_iter_new(TState *ts, Value fut) {
-    ObjType *t = mod_type(ts, "FutureIter");
-    if (!t) return ERROR_VAL;
-    ObjFutureIter *it = (ObjFutureIter *)gc_alloc(ts, sizeof(ObjFutureIter), OBJ_OPAQUE, t);
+    ObjFutureIter *it = (ObjFutureIter *)gc_alloc(ts, sizeof(ObjFutureIter), OBJ_OPAQUE, FUT(fut)->st->future_iter);
     if (!it) return ERROR_VAL;
     it->fut = fut;
     return OBJ_VAL(it);
@@ -768,10 +794,8 @@ static const TypeSpec future_iter_spec = {
 /* ---- current task per loop ------------------------------------------------------ */
 
 static ObjDict *current_tasks(TState *ts) {
-    Value d = module_attr(ts, "_asyncio", "_current_tasks");
-    if (IS_KIND(d, OBJ_DICT)) return AS_DICT(d);
-    if (!IS_ERROR(d)) err_format(ts, EXCS(ts)->RuntimeError, "_asyncio._current_tasks is missing");
-    return NULL;
+    AioState *st = state_get(ts);
+    return st ? st->current_tasks : NULL;
 }
 
 static bool enter_task(TState *ts, ObjDict *cur, Value loop, Value task) {
@@ -829,7 +853,6 @@ static void task_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, t->context);
     gc_mark_value(m, t->name);
     gc_mark_value(m, t->fut_waiter);
-    gc_mark_value(m, t->current_tasks);
     gc_mark_value(m, t->step);
     gc_mark_value(m, t->wakeup);
 }
@@ -850,10 +873,8 @@ static size_t task_meth_size(Obj *self) {
     return sizeof(ObjTaskMeth);
 }
 
-static Value task_meth_new(TState *ts, const char *type, Value task, Value arg) {
-    ObjType *t = mod_type(ts, type);
-    if (!t) return ERROR_VAL;
-    ObjTaskMeth *w = (ObjTaskMeth *)gc_alloc(ts, sizeof(ObjTaskMeth), OBJ_OPAQUE, t);
+static Value task_meth_new(TState *ts, ObjType *type, Value task, Value arg) {
+    ObjTaskMeth *w = (ObjTaskMeth *)gc_alloc(ts, sizeof(ObjTaskMeth), OBJ_OPAQUE, type);
     if (!w) return ERROR_VAL;
     w->task = task;
     w->arg = arg;
@@ -866,11 +887,11 @@ static bool schedule_step(TState *ts, Value self, Value exc) {
     ObjTask *t = TASK(self);
     Value step = t->step;
     if (!IS_EMPTY(exc)) {
-        step = task_meth_new(ts, "TaskStepMethWrapper", self, exc);
+        step = task_meth_new(ts, t->fut.st->step_type, self, exc);
         if (IS_ERROR(step)) return false;
     }
     vm_push(ts, step);
-    bool ok = call_soon(ts, t->fut.loop, step, EMPTY_VAL, t->context);
+    bool ok = call_soon(ts, t->fut.st, t->fut.loop, step, EMPTY_VAL, t->context);
     vm_pop(ts);
     return ok;
 }
@@ -927,14 +948,11 @@ static bool task_init_args(TState *ts, Value self, Value *args, int nargs, ObjTu
         if (IS_ERROR(ctx)) return false;
     }
     t->context = ctx;
-    ObjDict *cur = current_tasks(ts);
-    if (!cur) return false;
-    t->current_tasks = OBJ_VAL(cur);
-    t->step = task_meth_new(ts, "TaskStepMethWrapper", self, EMPTY_VAL);
+    t->step = task_meth_new(ts, t->fut.st->step_type, self, EMPTY_VAL);
     if (IS_ERROR(t->step)) return false;
-    t->wakeup = task_meth_new(ts, "TaskWakeupMethWrapper", self, EMPTY_VAL);
+    t->wakeup = task_meth_new(ts, t->fut.st->wakeup_type, self, EMPTY_VAL);
     if (IS_ERROR(t->wakeup)) return false;
-    if (!call_soon(ts, t->fut.loop, t->step, EMPTY_VAL, t->context)) return false;
+    if (!call_soon(ts, t->fut.st, t->fut.loop, t->step, EMPTY_VAL, t->context)) return false;
     return !IS_ERROR(module_call(ts, "asyncio.tasks", "_register_task", &self, 1));
 }
 
@@ -942,7 +960,7 @@ static Value task_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTupl
     bool consumes = IS_FUNCTION(type_lookup(type, ts->interp->names.init));
     ObjTask *t = (ObjTask *)future_alloc(ts, type, sizeof(ObjTask), true);
     if (!t) return ERROR_VAL;
-    t->coro = t->context = t->name = t->fut_waiter = t->current_tasks = NONE_VAL;
+    t->coro = t->context = t->name = t->fut_waiter = NONE_VAL;
     t->step = t->wakeup = NONE_VAL;
     t->num_cancels_requested = 0;
     t->must_cancel = false;
@@ -979,6 +997,7 @@ static Value task_step_error(TState *ts, Value self, const char *fmt, Value a, V
  * soon), or a mistake, reported by throwing RuntimeError in next step. */
 static Value task_handle_yield(TState *ts, Value self, Value result) {
     ObjTask *t = TASK(self);
+    AioState *st = t->fut.st;
     Value loop = t->fut.loop;
     int blocking = -1; /* -1: no _asyncio_future_blocking */
     bool c_future = is_future(ts, result);
@@ -987,7 +1006,7 @@ static Value task_handle_yield(TState *ts, Value self, Value result) {
         blocking = FUT(result)->blocking;
         result_loop = FUT(result)->loop;
     } else if (!IS_NONE(result)) {
-        Value b = ops_getattr_opt(ts, result, str_intern_cstr(ts, "_asyncio_future_blocking"));
+        Value b = ops_getattr_opt(ts, result, st->blocking);
         if (IS_ERROR(b)) return b;
         if (!IS_EMPTY(b) && !IS_NONE(b)) {
             blocking = ops_truth(ts, b);
@@ -1008,38 +1027,14 @@ static Value task_handle_yield(TState *ts, Value self, Value result) {
             FUT(result)->blocking = false;
             if (!future_add_callback(ts, result, t->wakeup, t->context)) return ERROR_VAL;
         } else {
-            if (ops_setattr(ts, result, str_intern_cstr(ts, "_asyncio_future_blocking"), FALSE_VAL) != 0) return ERROR_VAL;
-            Value add = ops_getattr(ts, result, str_intern_cstr(ts, "add_done_callback"));
-            if (IS_ERROR(add)) return add;
-            vm_push(ts, add);
-            ObjStr *kwname = str_intern_cstr(ts, "context");
-            ObjTuple *kw = kwname ? tuple_new(ts, 1) : NULL;
-            Value r = ERROR_VAL;
-            if (kw) {
-                kw->items[0] = OBJ_VAL(kwname);
-                vm_push(ts, OBJ_VAL(kw));
-                Value argv[2] = {t->wakeup, t->context};
-                r = ops_call(ts, add, argv, 1, kw);
-                vm_pop(ts);
-            }
-            vm_pop(ts);
+            if (ops_setattr(ts, result, st->blocking, FALSE_VAL) != 0) return ERROR_VAL;
+            Value argv[2] = {t->wakeup, t->context};
+            Value r = call_method(ts, result, st->add_done_callback, argv, 1, st->kw_context);
             if (IS_ERROR(r)) return r;
         }
         t->fut_waiter = result;
         if (t->must_cancel) {
-            Value cancel = ops_getattr(ts, result, str_intern_cstr(ts, "cancel"));
-            if (IS_ERROR(cancel)) return cancel;
-            vm_push(ts, cancel);
-            ObjStr *kwname = str_intern_cstr(ts, "msg");
-            ObjTuple *kw = kwname ? tuple_new(ts, 1) : NULL;
-            Value r = ERROR_VAL;
-            if (kw) {
-                kw->items[0] = OBJ_VAL(kwname);
-                vm_push(ts, OBJ_VAL(kw));
-                r = ops_call(ts, cancel, &t->fut.cancel_message, 0, kw);
-                vm_pop(ts);
-            }
-            vm_pop(ts);
+            Value r = call_method(ts, result, st->cancel, &t->fut.cancel_message, 0, st->kw_msg);
             if (IS_ERROR(r)) return r;
             int yes = ops_truth(ts, r);
             if (yes < 0) return ERROR_VAL;
@@ -1055,17 +1050,13 @@ static Value task_handle_yield(TState *ts, Value self, Value result) {
 }
 
 /* Sends None into the coroutine (exc EMPTY) or throws exc into it. */
-static Value coro_step(TState *ts, Value coro, Value exc, Value *result) {
+static Value coro_step(TState *ts, AioState *st, Value coro, Value exc, Value *result) {
     if (IS_GENERATOR(coro)) {
         if (IS_EMPTY(exc)) return generator_resume(ts, AS_GENERATOR(coro), NONE_VAL, result);
         return generator_throw_into(ts, AS_GENERATOR(coro), exc, &exc, 1, result);
     }
-    Value meth = ops_getattr(ts, coro, str_intern_cstr(ts, IS_EMPTY(exc) ? "send" : "throw"));
-    if (IS_ERROR(meth)) return meth;
-    vm_push(ts, meth);
     Value arg = IS_EMPTY(exc) ? NONE_VAL : exc;
-    Value v = ops_call(ts, meth, &arg, 1, NULL);
-    vm_pop(ts);
+    Value v = call_method(ts, coro, IS_EMPTY(exc) ? st->send : st->throw_, &arg, 1, NULL);
     if (IS_ERROR(v) && err_matches(ts, EXCS(ts)->StopIteration)) {
         Value stop = err_fetch(ts);
         Value a = AS_EXCEPTION(stop)->args;
@@ -1102,11 +1093,11 @@ static Value task_step(TState *ts, Value self, Value exc) {
     vm_push(ts, IS_EMPTY(exc) ? NONE_VAL : exc);
     t->fut_waiter = NONE_VAL;
     Value loop = t->fut.loop;
-    ObjDict *cur = AS_DICT(t->current_tasks);
+    ObjDict *cur = t->fut.st->current_tasks;
     Value r = ERROR_VAL;
     if (enter_task(ts, cur, loop, self)) {
         Value result = NONE_VAL;
-        Value v = coro_step(ts, t->coro, exc, &result);
+        Value v = coro_step(ts, t->fut.st, t->coro, exc, &result);
         if (IS_EMPTY(v)) {
             if (t->must_cancel) {
                 /* Cancelled right before the coroutine returned. */
@@ -1159,14 +1150,7 @@ static Value task_wakeup(TState *ts, Value self, Value fut) {
     if (is_future(ts, fut)) {
         r = future_result(ts, fut);
     } else {
-        Value meth = ops_getattr(ts, fut, str_intern_cstr(ts, "result"));
-        if (IS_ERROR(meth)) {
-            r = meth;
-        } else {
-            vm_push(ts, meth);
-            r = ops_call(ts, meth, NULL, 0, NULL);
-            vm_pop(ts);
-        }
+        r = call_method(ts, fut, TASK(self)->fut.st->result, NULL, 0, NULL);
     }
     if (!IS_ERROR(r)) return task_step(ts, self, EMPTY_VAL);
     /* Thrown into the coroutine: it may be a cancellation too. */
@@ -1238,19 +1222,7 @@ static Value task_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames
     if (t->fut.state != FUT_PENDING) return FALSE_VAL;
     t->num_cancels_requested++;
     if (!IS_NONE(t->fut_waiter)) {
-        Value cancel = ops_getattr(ts, t->fut_waiter, str_intern_cstr(ts, "cancel"));
-        if (IS_ERROR(cancel)) return cancel;
-        vm_push(ts, cancel);
-        ObjStr *kwname = str_intern_cstr(ts, "msg");
-        ObjTuple *kw = kwname ? tuple_new(ts, 1) : NULL;
-        Value r = ERROR_VAL;
-        if (kw) {
-            kw->items[0] = OBJ_VAL(kwname);
-            vm_push(ts, OBJ_VAL(kw));
-            r = ops_call(ts, cancel, &msg, 0, kw);
-            vm_pop(ts);
-        }
-        vm_pop(ts);
+        Value r = call_method(ts, t->fut_waiter, t->fut.st->cancel, &msg, 0, t->fut.st->kw_msg);
         if (IS_ERROR(r)) return r;
         int yes = ops_truth(ts, r);
         if (yes < 0) return ERROR_VAL;
@@ -1436,11 +1408,34 @@ static ObjType *add_type(TState *ts, ObjDict *ns, const TypeSpec *spec, ObjType 
     return dict_set_str(ts, ns, t->name, OBJ_VAL(t)) == 0 ? t : NULL;
 }
 
+static ObjTuple *kwnames1(TState *ts, const char *name) {
+    ObjStr *s = str_intern_cstr(ts, name);
+    ObjTuple *t = s ? tuple_new(ts, 1) : NULL;
+    if (t) t->items[0] = OBJ_VAL(s);
+    return t;
+}
+
+/* The state first, in the module's dict (which roots it), then filled:
+ * every allocation may collect. */
 bool mod_asyncio_init(TState *ts, ObjDict *ns) {
+    ObjType *state_type = type_from_spec(ts, &state_spec, NULL);
+    if (!state_type) return false;
+    vm_push(ts, OBJ_VAL(state_type));
+    AioState *st = (AioState *)gc_alloc(ts, sizeof(AioState), OBJ_OPAQUE, state_type);
+    vm_pop(ts);
+    if (!st) return false;
+    memset((char *)st + sizeof(Obj), 0, sizeof(AioState) - sizeof(Obj));
+    if (dict_set_str(ts, ns, str_intern_cstr(ts, "_state"), OBJ_VAL(st)) != 0) return false;
     ObjType *future = add_type(ts, ns, &future_spec, NULL);
-    ObjDict *cur = future ? dict_new(ts) : NULL;
-    return cur && dict_set_str(ts, ns, str_intern_cstr(ts, "_current_tasks"), OBJ_VAL(cur)) == 0 &&
-           add_type(ts, ns, &task_spec, future) && add_type(ts, ns, &future_iter_spec, NULL) &&
-           add_type(ts, ns, &task_step_spec, NULL) && add_type(ts, ns, &task_wakeup_spec, NULL) &&
-           builtins_add_natives(ts, ns, aio_functions);
+    if (!future || !add_type(ts, ns, &task_spec, future) || !builtins_add_natives(ts, ns, aio_functions) ||
+        !(st->future_iter = add_type(ts, ns, &future_iter_spec, NULL)) ||
+        !(st->step_type = add_type(ts, ns, &task_step_spec, NULL)) ||
+        !(st->wakeup_type = add_type(ts, ns, &task_wakeup_spec, NULL)) || !(st->current_tasks = dict_new(ts)) ||
+        dict_set_str(ts, ns, str_intern_cstr(ts, "_current_tasks"), OBJ_VAL(st->current_tasks)) != 0 ||
+        !(st->kw_context = kwnames1(ts, "context")) || !(st->kw_msg = kwnames1(ts, "msg")))
+        return false;
+    return (st->call_soon = str_intern_cstr(ts, "call_soon")) && (st->blocking = str_intern_cstr(ts, "_asyncio_future_blocking")) &&
+           (st->add_done_callback = str_intern_cstr(ts, "add_done_callback")) &&
+           (st->cancel = str_intern_cstr(ts, "cancel")) && (st->result = str_intern_cstr(ts, "result")) &&
+           (st->send = str_intern_cstr(ts, "send")) && (st->throw_ = str_intern_cstr(ts, "throw"));
 }
