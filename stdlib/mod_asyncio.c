@@ -67,9 +67,10 @@ typedef struct ObjFuture {
     Obj obj;
     AioState *st;
     Value loop;            /* None until __init__ */
-    /* The first done callback and its context inline (EMPTY_VAL: none),
-     * the later ones as (callback, context) tuples (NULL: none): most
-     * futures get one, and a task switch then allocates no list. */
+    /* The first done callback and its context inline (EMPTY_VAL: none;
+     * filled only while there are no others), the later ones as
+     * (callback, context) tuples (NULL: none): most futures get one, and a
+     * task switch then allocates no list. */
     Value cb0, ctx0;
     ObjList *callbacks;
     Value result, exception, exception_tb;
@@ -284,11 +285,11 @@ static bool schedule_callbacks(TState *ts, Value self) {
     ObjList *cbs = f->callbacks;
     f->cb0 = f->ctx0 = EMPTY_VAL;
     f->callbacks = NULL;
-    if (IS_EMPTY(cb0)) return true;
+    if (IS_EMPTY(cb0) && !cbs) return true;
     vm_push(ts, cb0);
     vm_push(ts, ctx0);
     vm_push(ts, cbs ? OBJ_VAL(cbs) : NONE_VAL);
-    bool ok = call_soon(ts, f->st, f->loop, cb0, self, ctx0);
+    bool ok = IS_EMPTY(cb0) || call_soon(ts, f->st, f->loop, cb0, self, ctx0);
     if (!cbs) {
         vm_pop(ts);
         vm_pop(ts);
@@ -397,7 +398,7 @@ static bool future_add_callback(TState *ts, Value self, Value fn, Value ctx) {
         ctx = module_call(ts, "contextvars", "copy_context", NULL, 0);
         if (IS_ERROR(ctx)) return false;
     }
-    if (IS_EMPTY(f->cb0)) {
+    if (IS_EMPTY(f->cb0) && !f->callbacks) {
         f->cb0 = fn;
         f->ctx0 = ctx;
         return true;
@@ -577,12 +578,15 @@ static Value future_get_exception(TState *ts, Value self) {
 
 static Value future_get_callbacks(TState *ts, Value self) {
     ObjFuture *f = FUT(self);
-    if (IS_EMPTY(f->cb0)) return NONE_VAL;
+    if (IS_EMPTY(f->cb0) && !f->callbacks) return NONE_VAL;
     ObjList *all = list_new(ts, 1);
     if (!all) return ERROR_VAL;
     vm_push(ts, OBJ_VAL(all));
-    ObjTuple *pair = tuple_pack2(ts, f->cb0, f->ctx0);
-    bool ok = pair && list_append(ts, all, OBJ_VAL(pair)) == 0;
+    bool ok = true;
+    if (!IS_EMPTY(f->cb0)) {
+        ObjTuple *pair = tuple_pack2(ts, f->cb0, f->ctx0);
+        ok = pair && list_append(ts, all, OBJ_VAL(pair)) == 0;
+    }
     for (size_t i = 0; ok && f->callbacks && i < list_len(f->callbacks); i++)
         ok = list_append(ts, all, list_get(f->callbacks, i)) == 0;
     vm_pop(ts);
