@@ -417,12 +417,12 @@ static bool future_add_callback(TState *ts, Value self, Value fn, Value ctx) {
 }
 
 static Value future_m_result(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("result", 0, 0);
+    ARGS_CHECK_METHOD("Future.result", 0, 0);
     return future_result(ts, args[0]);
 }
 
 static Value future_m_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("exception", 0, 0);
+    ARGS_CHECK_METHOD("Future.exception", 0, 0);
     ObjFuture *f = FUT(args[0]);
     if (f->state == FUT_CANCELLED) return raise_cancelled(ts, f);
     if (f->state != FUT_FINISHED) return raise_type(ts, aio_exc(ts, "InvalidStateError"), "Exception is not set.");
@@ -431,12 +431,12 @@ static Value future_m_exception(TState *ts, Value *args, int nargs, ObjTuple *kw
 }
 
 static Value future_m_set_result(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("set_result", 1, 1);
+    ARGS_CHECK_METHOD("Future.set_result", 1, 1);
     return future_set_result(ts, args[0], args[1]) ? NONE_VAL : ERROR_VAL;
 }
 
 static Value future_m_set_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("set_exception", 1, 1);
+    ARGS_CHECK_METHOD("Future.set_exception", 1, 1);
     return future_set_exception(ts, args[0], args[1]) ? NONE_VAL : ERROR_VAL;
 }
 
@@ -450,30 +450,32 @@ static Value future_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 }
 
 static Value future_m_cancelled(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("cancelled", 0, 0);
+    ARGS_CHECK_METHOD("Future.cancelled", 0, 0);
     return BOOL_VAL(FUT(args[0])->state == FUT_CANCELLED);
 }
 
 static Value future_m_done(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("done", 0, 0);
+    ARGS_CHECK_METHOD("Future.done", 0, 0);
     return BOOL_VAL(FUT(args[0])->state != FUT_PENDING);
 }
 
 static Value future_m_get_loop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("get_loop", 0, 0);
+    ARGS_CHECK_METHOD("Future.get_loop", 0, 0);
     return future_ready(ts, FUT(args[0])) ? FUT(args[0])->loop : ERROR_VAL;
 }
 
 static Value future_m_add_done_callback(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     static const char *const names[] = {"$fn", "context"};
     Value v[2];
+    if (nargs < 2)
+        return err_format(ts, EXCS(ts)->TypeError, "add_done_callback() takes exactly 1 positional argument (0 given)");
     if (!args_bind(ts, "add_done_callback", args + 1, nargs - 1, kwnames, names, 2, 1, 1, v)) return ERROR_VAL;
     return future_add_callback(ts, args[0], v[0], IS_EMPTY(v[1]) ? NONE_VAL : v[1]) ? NONE_VAL : ERROR_VAL;
 }
 
 /* Removes every (fn, ctx) with a callback equal to fn; their count. */
 static Value future_m_remove_done_callback(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("remove_done_callback", 1, 1);
+    ARGS_CHECK_METHOD("Future.remove_done_callback", 1, 1);
     ObjFuture *f = FUT(args[0]);
     size_t removed = 0;
     if (!IS_EMPTY(f->cb0)) {
@@ -511,21 +513,21 @@ static Value future_m_remove_done_callback(TState *ts, Value *args, int nargs, O
 }
 
 static Value future_m_make_cancelled_error(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("_make_cancelled_error", 0, 0);
+    ARGS_CHECK_METHOD("Future._make_cancelled_error", 0, 0);
     return make_cancelled_error(ts, FUT(args[0]));
 }
 
 static Value future_iter_new(TState *ts, Value fut);
 
 static Value future_m_await(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("__await__", 0, 0);
+    ARGS_CHECK_METHOD("Future.__await__", 0, 0);
     return future_iter_new(ts, args[0]);
 }
 
 static Value future_iter_slot(TState *ts, Value self) { return future_iter_new(ts, self); }
 
 static Value future_m_repr_info(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("_repr_info", 0, 0);
+    ARGS_CHECK_METHOD("Future._repr_info", 0, 0);
     return module_call(ts, "asyncio.format_helpers", FUT(args[0])->is_task ? "task_repr_info" : "future_repr_info",
                        args, 1);
 }
@@ -1240,29 +1242,29 @@ static Value task_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value task_m_cancelling(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("cancelling", 0, 0);
+    ARGS_CHECK_METHOD("Task.cancelling", 0, 0);
     return INT_VAL(TASK(args[0])->num_cancels_requested);
 }
 
 static Value task_m_uncancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("uncancel", 0, 0);
+    ARGS_CHECK_METHOD("Task.uncancel", 0, 0);
     ObjTask *t = TASK(args[0]);
     if (t->num_cancels_requested > 0) t->num_cancels_requested--;
     return INT_VAL(t->num_cancels_requested);
 }
 
 static Value task_m_get_coro(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("get_coro", 0, 0);
+    ARGS_CHECK_METHOD("Task.get_coro", 0, 0);
     return TASK(args[0])->coro;
 }
 
 static Value task_m_get_name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("get_name", 0, 0);
+    ARGS_CHECK_METHOD("Task.get_name", 0, 0);
     return TASK(args[0])->name;
 }
 
 static Value task_m_set_name(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("set_name", 1, 1);
+    ARGS_CHECK_METHOD("Task.set_name", 1, 1);
     Value s = IS_STR(args[1]) ? args[1] : ops_str(ts, args[1]);
     if (IS_ERROR(s)) return s;
     TASK(args[0])->name = s;
@@ -1270,12 +1272,12 @@ static Value task_m_set_name(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 }
 
 static Value task_m_set_result(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("set_result", 1, 1);
+    ARGS_CHECK_METHOD("Task.set_result", 1, 1);
     return err_format(ts, EXCS(ts)->RuntimeError, "Task does not support set_result operation");
 }
 
 static Value task_m_set_exception(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("set_exception", 1, 1);
+    ARGS_CHECK_METHOD("Task.set_exception", 1, 1);
     return err_format(ts, EXCS(ts)->RuntimeError, "Task does not support set_exception operation");
 }
 
