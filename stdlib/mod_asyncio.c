@@ -16,8 +16,8 @@
  * - TaskStepMethWrapper, TaskWakeupMethWrapper: the callables the loop
  *   calls for a step and a wakeup. Each task makes its two once and
  *   reuses them, where CPython makes one per switch.
- * - _enter_task, _leave_task, _current_tasks, current_task: which task
- *   each loop runs.
+ * - _enter_task, _leave_task, _current_tasks: which task each loop runs
+ *   (asyncio.tasks.current_task reads _current_tasks).
  *
  * What stays in mini and is called from here: reprs (format_helpers), the
  * loop (events), copy_context, the registry of all tasks (a WeakSet in
@@ -1384,26 +1384,9 @@ static const TypeSpec task_spec = {
 
 /* ---- module --------------------------------------------------------------------- */
 
-static Value aio_current_task(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"loop"};
-    Value v[1];
-    if (!args_bind(ts, "current_task", args, nargs, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
-    Value loop = v[0];
-    if (IS_EMPTY(loop) || IS_NONE(loop)) {
-        loop = module_call(ts, "asyncio.events", "get_running_loop", NULL, 0);
-        if (IS_ERROR(loop)) return loop;
-    }
-    vm_push(ts, loop);
-    ObjDict *cur = current_tasks(ts);
-    Value t = cur ? dict_get(ts, cur, loop) : ERROR_VAL;
-    vm_pop(ts);
-    return IS_EMPTY(t) ? NONE_VAL : t;
-}
-
 static const NativeDef aio_functions[] = {
     {"_enter_task", aio_enter_task},
     {"_leave_task", aio_leave_task},
-    {"current_task", aio_current_task},
     {NULL, NULL},
 };
 
