@@ -1183,8 +1183,41 @@ static Value task_meth_self(TState *ts, Value self) {
     return ((ObjTaskMeth *)AS_OBJ(self))->task;
 }
 
-static const GetSetDef task_meth_getsets[] = {
+/* The step shows as CPython's TaskStepMethWrapper, the wakeup as its
+ * bound method Task.task_wakeup (in a future's callbacks). */
+static Value task_step_repr(TState *ts, Value self) {
+    ObjStr *s = str_printf(ts, "<TaskStepMethWrapper object at %p>", (void *)AS_OBJ(self));
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static Value task_wakeup_repr(TState *ts, Value self) {
+    ObjStr *s = str_printf(ts, "<built-in method task_wakeup of %s object at %p>",
+                           ops_tp_name(ts, val_type(ts, ((ObjTaskMeth *)AS_OBJ(self))->task)),
+                           (void *)AS_OBJ(((ObjTaskMeth *)AS_OBJ(self))->task));
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static Value task_wakeup_name(TState *ts, Value self) {
+    (void)self;
+    ObjStr *s = str_intern_cstr(ts, "task_wakeup");
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static Value task_wakeup_qualname(TState *ts, Value self) {
+    (void)self;
+    ObjStr *s = str_intern_cstr(ts, "Task.task_wakeup");
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
+static const GetSetDef task_step_getsets[] = {
     {"__self__", task_meth_self, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const GetSetDef task_wakeup_getsets[] = {
+    {"__self__", task_meth_self, NULL},
+    {"__name__", task_wakeup_name, NULL},
+    {"__qualname__", task_wakeup_qualname, NULL},
     {NULL, NULL, NULL},
 };
 
@@ -1192,18 +1225,20 @@ static const TypeSpec task_step_spec = {
     .name = "TaskStepMethWrapper",
     .kind = OBJ_OPAQUE,
     .obj_size = task_meth_size,
+    .repr = task_step_repr,
     .call = task_step_call,
     .trace = task_meth_trace,
-    .getsets = task_meth_getsets,
+    .getsets = task_step_getsets,
 };
 
 static const TypeSpec task_wakeup_spec = {
     .name = "TaskWakeupMethWrapper",
     .kind = OBJ_OPAQUE,
     .obj_size = task_meth_size,
+    .repr = task_wakeup_repr,
     .call = task_wakeup_call,
     .trace = task_meth_trace,
-    .getsets = task_meth_getsets,
+    .getsets = task_wakeup_getsets,
 };
 
 static Value task_m_step(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
