@@ -22,12 +22,15 @@
  * What stays in mini and is called from here: reprs (format_helpers), the
  * loop (events), copy_context, the registry of all tasks (a WeakSet in
  * asyncio.tasks), and the report of an exception nobody retrieved
- * (futures._arm_logger: mini has no __del__, a weakref.finalize stands in).
+ * (futures._exception_logger: mini has no __del__, a weakref.finalize
+ * stands in).
  *
  * A future belongs to one loop and is changed only from that loop's
  * thread (other threads go through call_soon_threadsafe), as in CPython:
- * with the GIL off, the fields need no lock. */
+ * with the GIL off, the fields need no lock (the state is atomic, for
+ * done() and cancelled() asked from elsewhere). */
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -76,7 +79,9 @@ typedef struct ObjFuture {
     Value result, exception, exception_tb;
     Value cancel_message, cancelled_exc;
     Value logger;          /* what reports an unretrieved exception, or None */
-    uint8_t state;
+    /* Atomic: another thread may ask done() or cancelled() (the callback
+     * that wrap_future chains to an executor's future does). */
+    _Atomic uint8_t state;
     bool blocking;         /* _asyncio_future_blocking */
     bool log_tb;           /* _log_traceback */
     bool is_task;
