@@ -280,7 +280,8 @@ static bool clear_log_tb(TState *ts, ObjFuture *f) {
     if (IS_NONE(f->logger)) return true;
     Value logger = f->logger;
     f->logger = NONE_VAL;
-    return ops_setattr(ts, logger, str_intern_cstr(ts, "active"), FALSE_VAL) == 0;
+    ObjStr *active = str_intern_cstr(ts, "active");
+    return active && ops_setattr(ts, logger, active, FALSE_VAL) == 0;
 }
 
 /* Schedules the done callbacks, in the order they were added. */
@@ -539,15 +540,17 @@ static Value future_m_repr_info(TState *ts, Value *args, int nargs, ObjTuple *kw
 
 /* '<Class info...>', the info from self._repr_info(). */
 static Value future_repr(TState *ts, Value self) {
-    Value meth = ops_getattr(ts, self, str_intern_cstr(ts, "_repr_info"));
+    ObjStr *name = str_intern_cstr(ts, "_repr_info"), *space = str_intern_cstr(ts, " "),
+           *join_name = str_intern_cstr(ts, "join");
+    if (!name || !space || !join_name) return ERROR_VAL;
+    Value meth = ops_getattr(ts, self, name);
     if (IS_ERROR(meth)) return meth;
     vm_push(ts, meth);
     Value info = ops_call(ts, meth, NULL, 0, NULL);
     vm_pop(ts);
     if (IS_ERROR(info)) return info;
     vm_push(ts, info);
-    Value sep = OBJ_VAL(str_intern_cstr(ts, " "));
-    Value join = ops_getattr(ts, sep, str_intern_cstr(ts, "join"));
+    Value join = ops_getattr(ts, OBJ_VAL(space), join_name);
     Value text = IS_ERROR(join) ? join : ops_call(ts, join, &info, 1, NULL);
     vm_pop(ts);
     if (IS_ERROR(text)) return text;
@@ -833,7 +836,7 @@ static bool leave_task(TState *ts, ObjDict *cur, Value loop, Value task) {
         Value a = ops_repr(ts, task);
         if (IS_ERROR(a)) return false;
         vm_push(ts, a);
-        Value b = IS_EMPTY(other) ? OBJ_VAL(str_intern_cstr(ts, "None")) : ops_repr(ts, other);
+        Value b = ops_repr(ts, IS_EMPTY(other) ? NONE_VAL : other);
         vm_pop(ts);
         if (IS_ERROR(b)) return false;
         err_format(ts, EXCS(ts)->RuntimeError, "Leaving task %s does not match the current task %s.",
@@ -1454,13 +1457,14 @@ bool mod_asyncio_init(TState *ts, ObjDict *ns) {
     vm_pop(ts);
     if (!st) return false;
     memset((char *)st + sizeof(Obj), 0, sizeof(AioState) - sizeof(Obj));
-    if (dict_set_str(ts, ns, str_intern_cstr(ts, "_state"), OBJ_VAL(st)) != 0) return false;
+    ObjStr *state_name = str_intern_cstr(ts, "_state"), *tasks_name = str_intern_cstr(ts, "_current_tasks");
+    if (!state_name || !tasks_name || dict_set_str(ts, ns, state_name, OBJ_VAL(st)) != 0) return false;
     ObjType *future = add_type(ts, ns, &future_spec, NULL);
     if (!future || !add_type(ts, ns, &task_spec, future) || !builtins_add_natives(ts, ns, aio_functions) ||
         !(st->future_iter = add_type(ts, ns, &future_iter_spec, NULL)) ||
         !(st->step_type = add_type(ts, ns, &task_step_spec, NULL)) ||
         !(st->wakeup_type = add_type(ts, ns, &task_wakeup_spec, NULL)) || !(st->current_tasks = dict_new(ts)) ||
-        dict_set_str(ts, ns, str_intern_cstr(ts, "_current_tasks"), OBJ_VAL(st->current_tasks)) != 0 ||
+        dict_set_str(ts, ns, tasks_name, OBJ_VAL(st->current_tasks)) != 0 ||
         !(st->kw_context = kwnames1(ts, "context")) || !(st->kw_msg = kwnames1(ts, "msg")))
         return false;
     return (st->call_soon = str_intern_cstr(ts, "call_soon")) && (st->blocking = str_intern_cstr(ts, "_asyncio_future_blocking")) &&
