@@ -693,17 +693,17 @@ static const NativeDef future_classmethods[] = {
     {NULL, NULL},
 };
 
-#define FUTURE_GETSETS                                                                 \
-    {"_state", future_get_state, NULL}, {"_loop", future_get_loop, NULL},               \
-        {"_result", future_get_result, NULL}, {"_exception", future_get_exception, NULL}, \
-        {"_callbacks", future_get_callbacks, NULL}, {"_source_traceback", future_get_none, NULL}, \
-        {"_cancel_message", future_get_cancel_message, future_set_cancel_message},      \
-        {"_cancelled_exc", future_get_cancelled_exc, future_set_cancelled_exc},         \
-        {"_asyncio_future_blocking", future_get_blocking, future_set_blocking},         \
-        {"_log_traceback", future_get_log_tb, future_set_log_tb}
-
 static const GetSetDef future_getsets[] = {
-    FUTURE_GETSETS,
+    {"_state", future_get_state, NULL},
+    {"_loop", future_get_loop, NULL},
+    {"_result", future_get_result, NULL},
+    {"_exception", future_get_exception, NULL},
+    {"_callbacks", future_get_callbacks, NULL},
+    {"_source_traceback", future_get_none, NULL},
+    {"_cancel_message", future_get_cancel_message, future_set_cancel_message},
+    {"_cancelled_exc", future_get_cancelled_exc, future_set_cancelled_exc},
+    {"_asyncio_future_blocking", future_get_blocking, future_set_blocking},
+    {"_log_traceback", future_get_log_tb, future_set_log_tb},
     {NULL, NULL, NULL},
 };
 
@@ -1402,7 +1402,6 @@ static const NativeDef task_methods[] = {
 };
 
 static const GetSetDef task_getsets[] = {
-    FUTURE_GETSETS,
     {"_coro", task_get_coro, NULL},
     {"_context", task_get_context, NULL},
     {"_fut_waiter", task_get_fut_waiter, NULL},
