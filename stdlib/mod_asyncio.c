@@ -1249,18 +1249,6 @@ static const TypeSpec task_wakeup_spec = {
     .getsets = task_wakeup_getsets,
 };
 
-static Value task_m_step(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    static const char *const names[] = {"exc"};
-    Value v[1];
-    if (!args_bind(ts, "__step", args + 1, nargs - 1, kwnames, names, 1, 0, 1, v)) return ERROR_VAL;
-    return task_step(ts, args[0], v[0]);
-}
-
-static Value task_m_wakeup(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("__wakeup", 1, 1);
-    return task_wakeup(ts, args[0], args[1]);
-}
-
 static Value task_m_cancel(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     static const char *const names[] = {"msg"};
     Value v[1];
@@ -1386,8 +1374,6 @@ static int task_set_log_destroy_pending(TState *ts, Value self, Value v) {
 
 static const NativeDef task_methods[] = {
     {"__init__", task_m_init},
-    {"_Task__step", task_m_step},
-    {"_Task__wakeup", task_m_wakeup},
     {"cancel", task_m_cancel},
     {"cancelling", task_m_cancelling},
     {"uncancel", task_m_uncancel},
