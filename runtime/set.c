@@ -271,7 +271,7 @@ bool set_next(ObjSet *s, size_t *pos, Value *key, int64_t *hash) {
 
 int set_add(TState *ts, ObjSet *s, Value v) {
     int64_t h;
-    if (dict_hash_key(ts, v, &h) < 0) return -1;
+    if (ops_hash(ts, v, &h) < 0) return -1;
     return add_entry(ts, s, v, h);
 }
 
@@ -280,7 +280,7 @@ int set_add(TState *ts, ObjSet *s, Value v) {
  * is then pushed on the VM stack and *pushed is set. */
 static int lookup_key(TState *ts, Value *key, int64_t *hash, bool *pushed) {
     *pushed = false;
-    if (dict_hash_key(ts, *key, hash) == 0) return 0;
+    if (ops_hash(ts, *key, hash) == 0) return 0;
     if (!IS_SET(*key) || !err_matches(ts, EXC(ts)->TypeError)) return -1;
     err_clear(ts);
     Value f = set_from_iterable(ts, ts->interp->types.frozenset, *key);
@@ -288,7 +288,7 @@ static int lookup_key(TState *ts, Value *key, int64_t *hash, bool *pushed) {
     vm_push(ts, f);
     *pushed = true;
     *key = f;
-    return dict_hash_key(ts, f, hash);
+    return ops_hash(ts, f, hash);
 }
 
 int set_contains(TState *ts, ObjSet *s, Value v) {
@@ -580,7 +580,7 @@ Value set_intersection(TState *ts, ObjSet *so, Value other) {
             Value x = ops_next(ts, it);
             if (IS_EMPTY(x)) break;
             int64_t h;
-            if (IS_ERROR(x) || dict_hash_key(ts, x, &h) < 0) {
+            if (IS_ERROR(x) || ops_hash(ts, x, &h) < 0) {
                 r = -1;
                 break;
             }
@@ -629,7 +629,7 @@ int set_difference_update(TState *ts, ObjSet *so, Value other) {
             Value x = ops_next(ts, it);
             if (IS_EMPTY(x)) break;
             int64_t h;
-            if (IS_ERROR(x) || dict_hash_key(ts, x, &h) < 0 || discard_entry(ts, so, x, h) < 0) {
+            if (IS_ERROR(x) || ops_hash(ts, x, &h) < 0 || discard_entry(ts, so, x, h) < 0) {
                 r = -1;
                 break;
             }

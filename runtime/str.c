@@ -811,7 +811,7 @@ static Value str_repr_slot(TState *ts, Value self) { return str_or_error(str_rep
 
 static Value str_str_slot(TState *ts, Value self) { return same_str(ts, AS_STR(self)); }
 
-static int str_hash_slot(TState *ts, Value self, int64_t *out) {
+int str_hash_slot(TState *ts, Value self, int64_t *out) {
     (void)ts;
     *out = AS_STR(self)->hash;
     return 0;
