@@ -245,9 +245,8 @@ int ops_setitem(TState *ts, Value obj, Value key, Value value) {
     return -1;
 }
 
-int ops_contains(TState *ts, Value container, Value item) {
+int ops_contains_by_iter(TState *ts, Value container, Value item) {
     ObjType *t = val_type(ts, container);
-    if (t->contains) return t->contains(ts, container, item);
     if (!t->iter && !(t->getitem && (t->flags & TYPEF_HEAPTYPE))) {
         err_format(ts, ts->interp->exc.TypeError, "argument of type '%s' is not iterable",
                    ops_tp_name(ts, t));

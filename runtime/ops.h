@@ -9,6 +9,7 @@
 
 #include "runtime/object.h"
 #include "runtime/str.h"
+#include "runtime/types.h"
 
 struct ObjTuple;
 
@@ -68,7 +69,14 @@ Value ops_unary(TState *ts, UnOp op, Value a);
 int64_t ops_len(TState *ts, Value v);      /* -1 after raising */
 Value ops_getitem(TState *ts, Value obj, Value key);
 int ops_setitem(TState *ts, Value obj, Value key, Value value); /* EMPTY: delete */
-int ops_contains(TState *ts, Value container, Value item); /* -1, 0, 1 */
+/* `item in container` for a type without a contains slot: by iteration. */
+int ops_contains_by_iter(TState *ts, Value container, Value item);
+/* `item in container`: -1 after raising, 0, 1. Inline, so that `in` on a
+ * set, dict or list goes from the VM straight to the type's lookup. */
+static inline int ops_contains(TState *ts, Value container, Value item) {
+    ObjType *t = val_type(ts, container);
+    return t->contains ? t->contains(ts, container, item) : ops_contains_by_iter(ts, container, item);
+}
 Value ops_iter(TState *ts, Value v);
 /* Next item, EMPTY_VAL when exhausted, ERROR_VAL after raising. */
 Value ops_next(TState *ts, Value iterator);

@@ -128,10 +128,29 @@ typedef struct Probe {
     SetEntry *free;  /* the last deleted entry passed: an insertion reuses it */
 } Probe;
 
+/* The comparison of a probe that needs __eq__ (out of line: the probe's
+ * loop stays short). 1, 0, -1 after raising, or PROBE_RESTART when s
+ * changed meanwhile. */
+#define PROBE_RESTART 2
+static __attribute__((noinline)) int probe_compare(TState *ts, ObjSet *s, SetTable *t, SetEntry *e, Value k,
+                                                   Value key, bool locked) {
+    uint32_t version = version_get(s);
+    if (locked) obj_unlock(ts, &s->obj);
+    vm_push(ts, key);
+    int eq = ops_equal(ts, k, key);
+    vm_pop(ts);
+    if (locked) obj_lock(ts, &s->obj);
+    if (eq < 0) return -1;
+    /* t is only touched again if it is still s's table. */
+    if (table_acquire(s) != t || version_get(s) != version || key_get(&e->key) != k) return PROBE_RESTART;
+    return eq;
+}
+
 /* CPython's probe sequence (linear runs, then perturbation). 1: found;
  * 0: absent; -1 after raising. With `locked`, the caller holds s's mutex:
- * it is released around __eq__ and held again on return. */
-static int probe(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
+ * it is released around __eq__ and held again on return. The key itself
+ * is found without a comparison, as in CPython. */
+static int probe_full(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
 restart:;
     SetTable *t = locked ? table_locked(s) : table_acquire(s);
     p->table = t;
@@ -141,9 +160,10 @@ restart:;
     uint64_t perturb = (uint64_t)hash;
     for (;;) {
         SetEntry *e = &t->entries[i];
-        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
-        for (size_t j = 0; j <= probes; j++, e++) {
+        size_t n = i + LINEAR_PROBES <= mask ? LINEAR_PROBES + 1 : 1;
+        for (; n; n--, e++) {
             Value k = key_get(&e->key);
+            if (k == key) break;
             if (k == EMPTY_VAL) {
                 p->entry = e;
                 return 0;
@@ -154,25 +174,46 @@ restart:;
             }
             if (hash_get(&e->hash) != hash) continue;
             int eq = dict_key_eq_fast(ts, k, key);
-            if (eq < 0) {
-                uint32_t version = version_get(s);
-                if (locked) obj_unlock(ts, &s->obj);
-                vm_push(ts, key);
-                eq = ops_equal(ts, k, key);
-                vm_pop(ts);
-                if (locked) obj_lock(ts, &s->obj);
-                if (eq < 0) return -1;
-                /* t is only touched again if it is still s's table. */
-                if (table_acquire(s) != t || version_get(s) != version || key_get(&e->key) != k) goto restart;
-            }
-            if (eq) {
-                p->entry = e;
-                return 1;
-            }
+            if (eq < 0) eq = probe_compare(ts, s, t, e, k, key, locked);
+            if (eq == PROBE_RESTART) goto restart;
+            if (eq < 0) return -1;
+            if (eq) break;
+        }
+        if (n) {
+            p->entry = e;
+            return 1;
         }
         perturb >>= PERTURB_SHIFT;
         i = (i * 5 + 1 + perturb) & mask;
     }
+}
+
+/* probe_full's usual course, inline and without calls: the sequence
+ * ends at the key itself or at a never-used entry; anything else (a
+ * deleted entry, an equal hash) is left to probe_full. */
+static inline int probe(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
+    SetTable *t = locked ? table_locked(s) : table_acquire(s);
+    if (t) {
+        size_t mask = t->mask, i = (size_t)hash & mask;
+        uint64_t perturb = (uint64_t)hash;
+        for (;;) {
+            SetEntry *e = &t->entries[i];
+            size_t n = i + LINEAR_PROBES <= mask ? LINEAR_PROBES + 1 : 1;
+            for (; n; n--, e++) {
+                Value k = key_get(&e->key);
+                if (k == key || k == EMPTY_VAL) {
+                    p->table = t;
+                    p->entry = e;
+                    p->free = NULL;
+                    return k == key;
+                }
+                if (k == DUMMY_KEY || hash_get(&e->hash) == hash) return probe_full(ts, s, key, hash, locked, p);
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i * 5 + 1 + perturb) & mask;
+        }
+    }
+    return probe_full(ts, s, key, hash, locked, p);
 }
 
 /* ---- items ---------------------------------------------------------------- */
@@ -293,6 +334,7 @@ static int lookup_key(TState *ts, Value *key, int64_t *hash, bool *pushed) {
 
 int set_contains(TState *ts, ObjSet *s, Value v) {
     int64_t h;
+    if (ops_hash_direct(v, &h)) return contains_entry(ts, s, v, h);
     bool pushed;
     int r = lookup_key(ts, &v, &h, &pushed);
     if (r == 0) r = contains_entry(ts, s, v, h);
