@@ -24,8 +24,15 @@ bool args_bind(TState *ts, const char *fname, Value *args, int nargs,
 /* For functions without keyword parameters: checks kwnames is empty and
  * min <= nargs <= max (max -1: unbounded), raising as CPython: "len() takes
  * exactly one argument (2 given)", "expected at most 3 arguments, got 4". */
-bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
-                int min, int max);
+bool args_check_failed(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
+                       int min, int max);
+/* Inline: every native function starts with it, and the bounds are
+ * constants there, so a good call costs a compare or two. */
+static inline bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
+                              int min, int max) {
+    if (!kwnames && nargs >= min && (max < 0 || nargs <= max)) return true;
+    return args_check_failed(ts, fname, nargs, kwnames, min, max);
+}
 
 /* args_check for a method (self in args[0]) without keyword parameters:
  * returns ERROR_VAL from the caller unless it got min..max arguments

@@ -194,18 +194,16 @@ static void native_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, n->self);
 }
 
+Value native_wrong_self(TState *ts, ObjNative *n, Value *args, int nargs) {
+    if (nargs < 1)
+        return err_format(ts, ts->interp->exc.TypeError, "unbound method %s.%s() needs an argument",
+                          n->owner->name->data, n->name->data);
+    return err_format(ts, ts->interp->exc.TypeError, "descriptor '%s' for '%s' objects doesn't apply to a '%s' object",
+                      n->name->data, n->owner->name->data, ops_type_name(ts, args[0]));
+}
+
 static Value native_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
-    ObjNative *n = AS_NATIVE(callee);
-    if (n->owner && (nargs < 1 || !type_is_subtype(val_type(ts, args[0]), n->owner))) {
-        if (nargs < 1)
-            return err_format(ts, ts->interp->exc.TypeError,
-                              "unbound method %s.%s() needs an argument", n->owner->name->data,
-                              n->name->data);
-        return err_format(ts, ts->interp->exc.TypeError,
-                          "descriptor '%s' for '%s' objects doesn't apply to a '%s' object",
-                          n->name->data, n->owner->name->data, ops_type_name(ts, args[0]));
-    }
-    return n->fn(ts, args, nargs, kwnames);
+    return native_invoke(ts, AS_NATIVE(callee), args, nargs, kwnames);
 }
 
 static Value native_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_NATIVE(self)->name); }

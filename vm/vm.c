@@ -2450,6 +2450,8 @@ do_call:
             r = err_type_not(ts, callee, "callable");
         } else if (ts->tracing) {
             r = tracer_call(ts, frame, callee, call_args, call_nargs, call_kwnames);
+        } else if (IS_NATIVE(callee)) {
+            r = native_invoke(ts, AS_NATIVE(callee), call_args, call_nargs, call_kwnames);
         } else {
             r = t->call(ts, callee, call_args, call_nargs, call_kwnames);
         }
