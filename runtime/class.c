@@ -23,7 +23,8 @@
 #include "vm/interp.h"
 #include "vm/vm.h"
 
-ObjDict **obj_dict_slot(Obj *o) {
+/* obj_dict_slot past its inline test: the kinds here are OBJ_KINDS_WITH_DICT. */
+ObjDict **obj_dict_slot_of(Obj *o) {
     if (o->flags & OBJF_DICT_PREFIX) return (ObjDict **)((char *)o - GC_DICT_PREFIX);
     switch (o->kind) {
     /* Built-in types of this layout (object, super) have no dict; user
