@@ -42,6 +42,17 @@ static inline bool args_check(TState *ts, const char *fname, int nargs, struct O
         if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL;        \
     } while (0)
 
+/* The same for a method CPython's Argument Clinic checks: its count
+ * messages name it alone ("get expected at least 1 argument, got 0"), the
+ * keyword one with its type ("dict.get() takes no keyword arguments"). */
+#define ARGS_CHECK_CLINIC(type, name, min, max)                                                      \
+    do {                                                                                             \
+        if ((kwnames || nargs - 1 < (min) || ((max) >= 0 && nargs - 1 > (max))) &&                   \
+            !args_check_failed(ts, kwnames && kwnames->len > 0 ? type "." name : name, nargs - 1, kwnames, \
+                               min, max))                                                            \
+            return ERROR_VAL;                                                                        \
+    } while (0)
+
 /* Conversions with TypeErrors naming the function and parameter. */
 bool args_int(TState *ts, Value v, int64_t *out);       /* via __index__ */
 bool args_float(TState *ts, Value v, double *out);      /* int or float */

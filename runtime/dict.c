@@ -857,14 +857,14 @@ static size_t dict_obj_size(Obj *self) {
 #define SELF AS_DICT(args[0])
 
 static Value dict_m_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("dict.get", 1, 2);
+    ARGS_CHECK_CLINIC("dict", "get", 1, 2);
     Value v = dict_get(ts, SELF, args[1]);
     if (IS_EMPTY(v)) return nargs > 2 ? args[2] : NONE_VAL;
     return v;
 }
 
 static Value dict_m_setdefault(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("dict.setdefault", 1, 2);
+    ARGS_CHECK_CLINIC("dict", "setdefault", 1, 2);
     int64_t h;
     if (ops_hash(ts, args[1], &h) < 0) return ERROR_VAL;
     Value v = EMPTY_VAL;
@@ -872,7 +872,7 @@ static Value dict_m_setdefault(TState *ts, Value *args, int nargs, ObjTuple *kwn
 }
 
 static Value dict_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("dict.pop", 1, 2);
+    ARGS_CHECK_CLINIC("dict", "pop", 1, 2);
     int64_t h;
     if (ops_hash(ts, args[1], &h) < 0) return ERROR_VAL;
     Value old = EMPTY_VAL;

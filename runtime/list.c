@@ -965,7 +965,7 @@ static Value list_m_extend(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value list_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("list.insert", 2, 2);
+    ARGS_CHECK_CLINIC("list", "insert", 2, 2);
     int64_t i;
     if (!ops_index(ts, args[1], &i)) return ERROR_VAL;
     ObjList *l = SELF;
@@ -979,7 +979,7 @@ static Value list_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("list.pop", 0, 1);
+    ARGS_CHECK_CLINIC("list", "pop", 0, 1);
     int64_t i = -1;
     if (nargs > 1 && !ops_index(ts, args[1], &i)) return ERROR_VAL;
     ObjList *l = SELF;
@@ -1001,7 +1001,7 @@ static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 }
 
 static Value list_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("list.index", 1, 3);
+    ARGS_CHECK_CLINIC("list", "index", 1, 3);
     int64_t start = 0, stop = INT64_MAX;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;
     if (nargs > 3 && !slice_index_value(ts, args[3], false, &stop)) return ERROR_VAL;

@@ -3,6 +3,7 @@
  * discipline. */
 #include "runtime/set.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -968,6 +969,20 @@ static size_t set_obj_size(Obj *self) {
 
 #define SELF AS_SET(args[0])
 
+/* A failed argument check of a method set and frozenset share, naming it
+ * by self's base type as CPython does ("frozenset.issubset()"). */
+static bool set_args_failed(TState *ts, Value self, const char *name, int nargs, ObjTuple *kwnames, int min, int max) {
+    char full[64];
+    snprintf(full, sizeof full, "%s.%s", base_type(ts, AS_SET(self))->name->data, name);
+    return args_check_failed(ts, full, nargs, kwnames, min, max);
+}
+#define SET_ARGS_CHECK(name, min, max)                                                               \
+    do {                                                                                             \
+        if ((kwnames || nargs - 1 < (min) || ((max) >= 0 && nargs - 1 > (max))) &&                   \
+            !set_args_failed(ts, args[0], name, nargs - 1, kwnames, min, max))                       \
+            return ERROR_VAL;                                                                        \
+    } while (0)
+
 static Value set_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("set.add", 1, 1);
     return set_add(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
@@ -1015,7 +1030,7 @@ static Value set_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value set_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("copy", 0, 0);
+    SET_ARGS_CHECK("copy", 0, 0);
     ObjSet *s = SELF;
     if (s->obj.type == ts->interp->types.frozenset) return args[0];
     return copy_as(ts, s, base_type(ts, s));
@@ -1041,7 +1056,7 @@ static Value set_m_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("union", 0, -1);
+    SET_ARGS_CHECK("union", 0, -1);
     ObjSet *s = SELF;
     Value r = copy_as(ts, s, base_type(ts, s));
     if (IS_ERROR(r)) return r;
@@ -1053,7 +1068,7 @@ static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("intersection", 0, -1);
+    SET_ARGS_CHECK("intersection", 0, -1);
     if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
     Value acc = args[0];
     for (int i = 1; i < nargs; i++) {
@@ -1067,7 +1082,7 @@ static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kw
 }
 
 static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("difference", 0, -1);
+    SET_ARGS_CHECK("difference", 0, -1);
     if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
     Value r = difference_of(ts, SELF, args[1]);
     if (IS_ERROR(r)) return r;
@@ -1079,22 +1094,22 @@ static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_symmetric_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("symmetric_difference", 1, 1);
+    SET_ARGS_CHECK("symmetric_difference", 1, 1);
     return symmetric_difference_of(ts, SELF, args[1]);
 }
 
 static Value set_m_intersection_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("intersection_update", 0, -1);
+    SET_ARGS_CHECK("intersection_update", 0, -1);
     return update_with_each(ts, args, nargs, intersection_update);
 }
 
 static Value set_m_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("difference_update", 0, -1);
+    SET_ARGS_CHECK("difference_update", 0, -1);
     return update_with_each(ts, args, nargs, set_difference_update);
 }
 
 static Value set_m_symmetric_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("symmetric_difference_update", 1, 1);
+    SET_ARGS_CHECK("symmetric_difference_update", 1, 1);
     return set_symmetric_difference_update(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
@@ -1118,7 +1133,7 @@ static Value all_in(TState *ts, ObjSet *s, Value iterable) {
 }
 
 static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("issubset", 1, 1);
+    SET_ARGS_CHECK("issubset", 1, 1);
     Value other = args[1];
     if (!IS_SET(other)) {
         other = set_from_iterable(ts, ts->interp->types.set, other);
@@ -1131,7 +1146,7 @@ static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwname
 }
 
 static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("issuperset", 1, 1);
+    SET_ARGS_CHECK("issuperset", 1, 1);
     if (IS_SET(args[1])) {
         int r = is_subset(ts, AS_SET(args[1]), SELF);
         return r < 0 ? ERROR_VAL : BOOL_VAL(r);
@@ -1140,7 +1155,7 @@ static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("isdisjoint", 1, 1);
+    SET_ARGS_CHECK("isdisjoint", 1, 1);
     ObjSet *s = SELF;
     if (!IS_SET(args[1])) {
         Value it = ops_iter(ts, args[1]);
