@@ -336,9 +336,7 @@ static Value object_ne_method(TState *ts, Value *args, int nargs, ObjTuple *kwna
 
 static Value object_hash_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__hash__", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    int64_t h;
-    ops_identity_hash(ts, args[0], &h);
-    return INT_VAL(h >> 16);
+    return int_from_i64(ts, ops_identity_hash_of(args[0]));
 }
 
 /* The __setattr__ (VALUE given) and __delattr__ (EMPTY_VAL) methods of
