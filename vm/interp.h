@@ -49,6 +49,10 @@ typedef struct Frame {
      * until locals() makes its dict (FRAME_LOCALS_DICT). */
     struct Obj *locals;
     struct ObjGenerator *gen; /* the generator this frame runs, if any */
+    /* A generator's frame: the innermost frame below it whose values are on
+     * the thread stack (vm.c's stack_owner), so that finding where C code
+     * may push does not walk a deep `yield from` chain. */
+    struct Frame *owner;
     uint8_t flags;            /* FRAME_* */
 } Frame;
 

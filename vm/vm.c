@@ -48,9 +48,8 @@
  * stack: the innermost frame not running a generator (a generator's values
  * live in the generator object, not on the thread stack). */
 static Frame *stack_owner(TState *ts) {
-    for (int i = ts->frame_count - 1; i > 0; i--)
-        if (!ts->frames[i].gen) return &ts->frames[i];
-    return &ts->frames[0];
+    Frame *f = &ts->frames[ts->frame_count - 1];
+    return f->gen ? f->owner : f;
 }
 
 void vm_push(TState *ts, Value v) {
@@ -363,6 +362,21 @@ static Frame *push_frame(TState *ts, ObjFunction *fn, Value *base) {
     return f;
 }
 
+/* Pushes the frame that resumes gen (the caller checked the depth). */
+static Frame *push_generator_frame(TState *ts, ObjGenerator *gen) {
+    Frame *owner = stack_owner(ts);
+    Frame *f = &ts->frames[ts->frame_count++];
+    f->fn = gen->fn;
+    f->ip = gen->ip;
+    f->base = gen->values;
+    f->sp = gen->sp;
+    f->locals = NULL;
+    f->gen = gen;
+    f->owner = owner;
+    f->flags = FRAME_ENTRY;
+    return f;
+}
+
 static Value run(TState *ts);
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing);
 
@@ -533,14 +547,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
         atomic_store(&gen->state, first ? GEN_CREATED : GEN_SUSPENDED);
         return ERROR_VAL;
     }
-    Frame *f = &ts->frames[ts->frame_count++];
-    f->fn = gen->fn;
-    f->ip = gen->ip;
-    f->base = gen->values;
-    f->sp = gen->sp;
-    f->locals = NULL;
-    f->gen = gen;
-    f->flags = FRAME_ENTRY;
+    Frame *f = push_generator_frame(ts, gen);
     if (!first) *f->sp++ = sent;
     Value r = run_generator(ts, gen, false);
     vm_leave_native(ts);
@@ -1082,14 +1089,7 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
         atomic_store(&gen->state, GEN_SUSPENDED);
         return ERROR_VAL;
     }
-    Frame *f = &ts->frames[ts->frame_count++];
-    f->fn = gen->fn;
-    f->ip = gen->ip;
-    f->base = gen->values;
-    f->sp = gen->sp;
-    f->locals = NULL;
-    f->gen = gen;
-    f->flags = FRAME_ENTRY;
+    push_generator_frame(ts, gen);
     err_restore(ts, exc);
     Value r = run_generator(ts, gen, true);
     vm_leave_native(ts);
