@@ -179,6 +179,17 @@ Value *list_snapshot(TState *ts, ObjList *list, size_t *n) {
     return items;
 }
 
+bool list_unpack(TState *ts, ObjList *list, Value *dst, size_t n) {
+    obj_lock(ts, &list->obj);
+    bool fits = len_locked(list) == n;
+    if (fits) {
+        const Value *items = n ? array_locked(list)->items : NULL;
+        for (size_t i = 0; i < n; i++) dst[n - 1 - i] = items[i];
+    }
+    obj_unlock(ts, &list->obj);
+    return fits;
+}
+
 ObjList *list_copy(TState *ts, ObjList *list) {
     ObjList *r = list_alloc(ts, NULL, 0);
     if (!r) return NULL;

@@ -821,6 +821,114 @@ static bool valid_except_type(Value type) {
 #define IS_EXACT_LIST(ts, v) (IS_LIST(v) && OBJ_TYPE(v) == (ts)->interp->types.list)
 #define IS_EXACT_TUPLE(ts, v) (IS_TUPLE(v) && OBJ_TYPE(v) == (ts)->interp->types.tuple)
 
+/* A number the loop can work on without a call: a small int or a float
+ * (both unboxed, so never an instance of a subclass). As a double, a small
+ * int is exact (48 bits). */
+static inline __attribute__((always_inline)) bool unboxed_double(Value v, double *out) {
+    if (IS_FLOAT(v)) *out = AS_FLOAT(v);
+    else if (IS_INT(v)) *out = (double)AS_INT(v);
+    else return false;
+    return true;
+}
+
+/* The arithmetic the loop does inline: small ints whose result stays
+ * small, and floats with floats or small ints. False leaves everything
+ * else (overflow, division by zero, other operators and types) to
+ * arith(). Ints and floats have no in-place operators, so BINARY_OP and
+ * INPLACE_OP share it. */
+static inline __attribute__((always_inline)) bool arith_fast(BinOp op, Value a, Value b, Value *out) {
+    if (IS_INT(a) && IS_INT(b)) {
+        int64_t x = AS_INT(a), y = AS_INT(b), r;
+        switch (op) {
+        case BIN_ADD: r = x + y; break;
+        case BIN_SUB: r = x - y; break;
+        case BIN_MUL:
+            if (__builtin_mul_overflow(x, y, &r)) return false;
+            break;
+        case BIN_TRUEDIV:
+            /* Both exact as doubles, so one IEEE division rounds the true
+             * quotient correctly, as int.__truediv__ must. */
+            if (y == 0) return false;
+            *out = FLOAT_VAL((double)x / (double)y);
+            return true;
+        case BIN_FLOORDIV:
+            if (y == 0) return false;
+            r = x / y;
+            if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
+            break; /* MIN // -1 does not fit */
+        case BIN_MOD:
+            if (y == 0) return false;
+            r = x % y;
+            if (r != 0 && ((r < 0) != (y < 0))) r += y;
+            break;
+        case BIN_LSHIFT:
+            if (y < 0 || y >= VAL_TAG_SHIFT || __builtin_mul_overflow(x, (int64_t)1 << y, &r)) return false;
+            break;
+        case BIN_RSHIFT:
+            if (y < 0) return false;
+            r = x >> (y < 63 ? y : 63);
+            break;
+        case BIN_AND: r = x & y; break;
+        case BIN_OR: r = x | y; break;
+        case BIN_XOR: r = x ^ y; break;
+        default: return false;
+        }
+        if (!SMALL_INT_FITS(r)) return false;
+        *out = INT_VAL(r);
+        return true;
+    }
+    double x, y;
+    if (!unboxed_double(a, &x) || !unboxed_double(b, &y)) return false;
+    switch (op) {
+    case BIN_ADD: *out = FLOAT_VAL(x + y); return true;
+    case BIN_SUB: *out = FLOAT_VAL(x - y); return true;
+    case BIN_MUL: *out = FLOAT_VAL(x * y); return true;
+    case BIN_TRUEDIV:
+        if (y == 0.0) return false;
+        *out = FLOAT_VAL(x / y);
+        return true;
+    default: return false;
+    }
+}
+
+/* The rest of BINARY_OP and INPLACE_OP: exact ints and floats go straight
+ * to their type's code (no dunder of a subclass can apply), others through
+ * the operator protocol. */
+static Value arith(TState *ts, BinOp op, Value a, Value b, bool inplace) {
+    Value r = NOT_IMPLEMENTED_VAL;
+    if (IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b)) r = int_binop(ts, op, a, b);
+    else if ((IS_FLOAT(a) || IS_INT(a)) && (IS_FLOAT(b) || IS_INT(b))) r = float_binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r)) r = inplace ? ops_inplace(ts, op, a, b) : ops_binary(ts, op, a, b);
+    return r;
+}
+
+/* Comparisons of small ints, floats, and the two mixed (a small int is
+ * exact as a double; NaN compares as Python's does: only != holds). -1
+ * for the general path. */
+static inline __attribute__((always_inline)) int compare_fast(CmpOp op, Value a, Value b) {
+    if (IS_INT(a) && IS_INT(b)) {
+        int64_t x = AS_INT(a), y = AS_INT(b);
+        switch (op) {
+        case CMP_LT: return x < y;
+        case CMP_LE: return x <= y;
+        case CMP_EQ: return x == y;
+        case CMP_NE: return x != y;
+        case CMP_GT: return x > y;
+        default: return x >= y;
+        }
+    }
+    double x, y;
+    if (!unboxed_double(a, &x) || !unboxed_double(b, &y)) return -1;
+    switch (op) {
+    case CMP_LT: return x < y;
+    case CMP_LE: return x <= y;
+    case CMP_EQ: return x == y;
+    case CMP_NE: return x != y;
+    case CMP_GT: return x > y;
+    default: return x >= y;
+    }
+}
+
 /* UNPACK_SEQUENCE / UNPACK_EX: writes the items, first on top. */
 static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, bool starred) {
     Interp *interp = ts->interp;
@@ -1552,86 +1660,28 @@ dispatch_op:
         DISPATCH();
     }
     TARGET(BINARY_OP) {
-        Value b = sp[-1], a = sp[-2];
-        if (IS_INT(a) && IS_INT(b)) {
-            int64_t x = AS_INT(a), y = AS_INT(b), r;
-            switch ((BinOp)arg) {
-            case BIN_ADD:
-                r = x + y;
-                if (SMALL_INT_FITS(r)) goto int_result;
-                break;
-            case BIN_SUB:
-                r = x - y;
-                if (SMALL_INT_FITS(r)) goto int_result;
-                break;
-            case BIN_MUL:
-                if (!__builtin_mul_overflow(x, y, &r) && SMALL_INT_FITS(r)) goto int_result;
-                break;
-            case BIN_FLOORDIV:
-                if (y != 0) {
-                    r = x / y;
-                    if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
-                    if (SMALL_INT_FITS(r)) goto int_result; /* MIN // -1 does not */
-                }
-                break;
-            case BIN_MOD:
-                if (y != 0) {
-                    r = x % y;
-                    if (r != 0 && ((r < 0) != (y < 0))) r += y;
-                    goto int_result;
-                }
-                break;
-            case BIN_AND: r = x & y; goto int_result;
-            case BIN_OR: r = x | y; goto int_result;
-            case BIN_XOR: r = x ^ y; goto int_result;
-            default: break;
-            }
-            goto binary_slow;
-        int_result:
+        Value r;
+        if (arith_fast((BinOp)arg, sp[-2], sp[-1], &r)) {
             sp--;
-            TOP() = INT_VAL(r);
+            TOP() = r;
             DISPATCH();
         }
-        if (IS_FLOAT(a) && IS_FLOAT(b)) {
-            double x = AS_FLOAT(a), y = AS_FLOAT(b);
-            switch ((BinOp)arg) {
-            case BIN_ADD: sp--; TOP() = FLOAT_VAL(x + y); DISPATCH();
-            case BIN_SUB: sp--; TOP() = FLOAT_VAL(x - y); DISPATCH();
-            case BIN_MUL: sp--; TOP() = FLOAT_VAL(x * y); DISPATCH();
-            case BIN_TRUEDIV:
-                if (y != 0.0) {
-                    sp--;
-                    TOP() = FLOAT_VAL(x / y);
-                    DISPATCH();
-                }
-                break;
-            default: break;
-            }
-        }
-    binary_slow:
         SAVE_STATE();
-        Value r = IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b) ? int_binop(ts, (BinOp)arg, a, b)
-                                                             : NOT_IMPLEMENTED_VAL;
-        if (IS_NOT_IMPLEMENTED(r)) r = ops_binary(ts, (BinOp)arg, a, b);
+        r = arith(ts, (BinOp)arg, sp[-2], sp[-1], false);
         CHECK(r);
         sp--;
         TOP() = r;
         DISPATCH();
     }
     TARGET(INPLACE_OP) {
-        Value b = sp[-1], a = sp[-2];
-        if (IS_INT(a) && IS_INT(b) && (arg == BIN_ADD || arg == BIN_SUB)) {
-            int64_t r = arg == BIN_ADD ? AS_INT(a) + AS_INT(b) : AS_INT(a) - AS_INT(b);
-            if (SMALL_INT_FITS(r)) {
-                sp--;
-                TOP() = INT_VAL(r);
-                DISPATCH();
-            }
+        Value r;
+        if (arith_fast((BinOp)arg, sp[-2], sp[-1], &r)) {
+            sp--;
+            TOP() = r;
+            DISPATCH();
         }
         SAVE_STATE();
-        Value r = IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b) ? int_binop(ts, (BinOp)arg, a, b)
-                                                             : NOT_IMPLEMENTED_VAL;
-        if (IS_NOT_IMPLEMENTED(r)) r = ops_inplace(ts, (BinOp)arg, a, b);
+        r = arith(ts, (BinOp)arg, sp[-2], sp[-1], true);
         CHECK(r);
         sp--;
         TOP() = r;
@@ -1667,19 +1717,10 @@ dispatch_op:
     }
     TARGET(COMPARE_OP) {
         Value b = sp[-1], a = sp[-2];
-        if (IS_INT(a) && IS_INT(b)) {
-            int64_t x = AS_INT(a), y = AS_INT(b);
-            bool r;
-            switch ((CmpOp)arg) {
-            case CMP_LT: r = x < y; break;
-            case CMP_LE: r = x <= y; break;
-            case CMP_EQ: r = x == y; break;
-            case CMP_NE: r = x != y; break;
-            case CMP_GT: r = x > y; break;
-            default: r = x >= y; break;
-            }
+        int fast = compare_fast((CmpOp)arg, a, b);
+        if (fast >= 0) {
             sp--;
-            TOP() = BOOL_VAL(r);
+            TOP() = BOOL_VAL(fast);
             DISPATCH();
         }
         SAVE_STATE();
@@ -1692,18 +1733,8 @@ dispatch_op:
     TARGET(COMPARE_JUMP_IF_FALSE) {
         uint32_t target = *ip++;
         Value b = sp[-1], a = sp[-2];
-        int truth;
-        if (IS_INT(a) && IS_INT(b)) {
-            int64_t x = AS_INT(a), y = AS_INT(b);
-            switch ((CmpOp)(arg & 0xff)) {
-            case CMP_LT: truth = x < y; break;
-            case CMP_LE: truth = x <= y; break;
-            case CMP_EQ: truth = x == y; break;
-            case CMP_NE: truth = x != y; break;
-            case CMP_GT: truth = x > y; break;
-            default: truth = x >= y; break;
-            }
-        } else {
+        int truth = compare_fast((CmpOp)(arg & 0xff), a, b);
+        if (truth < 0) {
             SAVE_STATE();
             Value r = ops_compare(ts, a, b, (CmpOp)(arg & 0xff));
             CHECK(r);
@@ -2029,6 +2060,10 @@ dispatch_op:
             ObjTuple *t = AS_TUPLE(seq);
             sp--;
             for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
+            DISPATCH();
+        }
+        if (IS_LIST_ITER(ts, seq) && list_unpack(ts, AS_LIST(seq), sp - 1, arg)) {
+            sp += (int)arg - 1;
             DISPATCH();
         }
         SAVE_STATE();
