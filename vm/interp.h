@@ -74,6 +74,11 @@ typedef struct FrameTrace {
 /* locals holds the dict locals() returns for a function's frame: the same
  * dict at each call, refreshed from the fast locals (CPython 3.11). */
 #define FRAME_LOCALS_DICT 0x04
+/* A generator's frame that FOR_ITER resumed in the same loop run (no C
+ * call): its yield hands the value to the frame below, its return ends
+ * that frame's loop, and the thread's handled exception is restored from
+ * the generator's outer_handled when it stops. */
+#define FRAME_GEN_INLINE 0x08
 
 typedef enum ThreadStatus {
     THREAD_DETACHED,  /* blocked in a call or waiting for the GIL: holds no object */

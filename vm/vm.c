@@ -362,14 +362,18 @@ static Frame *push_frame(TState *ts, ObjFunction *fn, Value *base) {
     return f;
 }
 
-/* Pushes the frame that resumes gen (the caller checked the depth). */
+/* Pushes the frame that resumes gen (the caller checked the depth). ip
+ * and sp are loaded one by one (__atomic_load_n is never merged): the
+ * compiler copied fn and ip with one 16-byte load, which stalls when the
+ * yield has just stored ip (store forwarding fails), 6% of a generator
+ * pipeline's time. */
 static Frame *push_generator_frame(TState *ts, ObjGenerator *gen) {
     Frame *owner = stack_owner(ts);
     Frame *f = &ts->frames[ts->frame_count++];
     f->fn = gen->fn;
-    f->ip = gen->ip;
+    f->ip = __atomic_load_n(&gen->ip, __ATOMIC_RELAXED);
     f->base = gen->values;
-    f->sp = gen->sp;
+    f->sp = __atomic_load_n(&gen->sp, __ATOMIC_RELAXED);
     f->locals = NULL;
     f->gen = gen;
     f->owner = owner;
@@ -378,6 +382,25 @@ static Frame *push_generator_frame(TState *ts, ObjGenerator *gen) {
 }
 
 static Value run(TState *ts);
+
+/* While a generator runs, the handled exception is the one it was
+ * handling where it last stopped, if it was in a handler, else its
+ * resumer's; the resumer's is back when it stops (CPython's gi_exc_state).
+ * The resumer's stays rooted as ts->gen_caller_handled, the one before
+ * that in the generator (outer_handled), which is running and so
+ * referenced by its frame. */
+static void enter_generator(TState *ts, ObjGenerator *gen) {
+    gen->outer_handled = ts->gen_caller_handled;
+    ts->gen_caller_handled = ts->handled;
+    if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
+}
+
+/* Its frame has stopped (returned, yielded or raised, and been popped). */
+static void leave_generator(TState *ts, ObjGenerator *gen) {
+    ts->handled = ts->gen_caller_handled;
+    ts->gen_caller_handled = gen->outer_handled;
+    gen->outer_handled = EMPTY_VAL;
+}
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing);
 
 /* Calls a generator function: binds into a scratch area on the thread
@@ -495,20 +518,24 @@ Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run
 /* What a generator's run came to: the frame's exit said how it ended (a
  * return or a yield, in ts->gen_returned). A StopIteration escaping the
  * body becomes RuntimeError (PEP 479), however the generator was entered. */
+static void generator_raised(TState *ts, ObjGenerator *gen) {
+    atomic_store(&gen->state, GEN_CLOSED);
+    /* And an async generator's StopAsyncIteration (PEP 525). */
+    bool stop = err_matches(ts, ts->interp->exc.StopIteration);
+    if (stop || (generator_is_async(gen) && err_matches(ts, ts->interp->exc.StopAsyncIteration))) {
+        Value exc = err_fetch(ts);
+        vm_push(ts, exc);
+        err_format(ts, ts->interp->exc.RuntimeError, "%s raised %s", generator_kind(gen),
+                   stop ? "StopIteration" : "StopAsyncIteration");
+        AS_EXCEPTION(ts->exc)->cause = exc;
+        AS_EXCEPTION(ts->exc)->context = exc;
+        vm_pop(ts);
+    }
+}
+
 static Value generator_outcome(TState *ts, ObjGenerator *gen, Value r, Value *result) {
     if (IS_ERROR(r)) {
-        atomic_store(&gen->state, GEN_CLOSED);
-        /* And an async generator's StopAsyncIteration (PEP 525). */
-        bool stop = err_matches(ts, ts->interp->exc.StopIteration);
-        if (stop || (generator_is_async(gen) && err_matches(ts, ts->interp->exc.StopAsyncIteration))) {
-            Value exc = err_fetch(ts);
-            vm_push(ts, exc);
-            err_format(ts, ts->interp->exc.RuntimeError, "%s raised %s", generator_kind(gen),
-                       stop ? "StopIteration" : "StopAsyncIteration");
-            AS_EXCEPTION(ts->exc)->cause = exc;
-            AS_EXCEPTION(ts->exc)->context = exc;
-            vm_pop(ts);
-        }
+        generator_raised(ts, gen);
         return ERROR_VAL;
     }
     if (ts->gen_returned) {
@@ -1162,19 +1189,35 @@ static Value run_loop(TState *ts, bool throwing);
 
 static Value run(TState *ts) { return run_loop(ts, false); }
 
+/* FOR_ITER over a generator pushes its frame and goes on in the same loop
+ * run, with no C call per item (the caller saved its state): the frame is
+ * FRAME_GEN_INLINE, so its yield hands the value back to the FOR_ITER's
+ * frame, its return ends that frame's loop, and an exception escaping it
+ * unwinds into that frame. The handled exception is switched as
+ * run_generator switches it. False, changing nothing, where
+ * generator_resume must do it (not suspended, or too deep: it raises). */
+static bool resume_inline(TState *ts, ObjGenerator *gen) {
+    int limit = atomic_load_explicit(&ts->interp->recursion_limit, memory_order_relaxed);
+    if (OBJ_TYPE(OBJ_VAL(gen)) != ts->interp->types.generator || ts->frame_count > limit ||
+        ts->frame_count >= ts->frame_cap - 1)
+        return false;
+    int expected = GEN_SUSPENDED;
+    if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING) &&
+        !(expected == GEN_CREATED && atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)))
+        return false;
+    Frame *f = push_generator_frame(ts, gen);
+    f->flags = FRAME_GEN_INLINE;
+    if (expected == GEN_SUSPENDED) *f->sp++ = NONE_VAL; /* what the yield evaluates to */
+    enter_generator(ts, gen);
+    return true;
+}
+
 /* Runs a generator's frame, just pushed, until it yields, returns or
- * raises. While it runs, the handled exception is the one it was handling
- * where it last stopped, if it was in a handler, else its caller's; the
- * caller's is back when it stops (CPython's gi_exc_state). */
+ * raises, with its own handled exception (enter_generator). */
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing) {
-    Value caller_handled = ts->handled, outer = ts->gen_caller_handled;
-    vm_push(ts, caller_handled);
-    vm_push(ts, outer);
-    ts->gen_caller_handled = caller_handled;
-    if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
+    enter_generator(ts, gen);
     Value r = run_loop(ts, throwing);
-    ts->gen_caller_handled = vm_pop(ts);
-    ts->handled = vm_pop(ts);
+    leave_generator(ts, gen);
     return r;
 }
 
@@ -1296,6 +1339,7 @@ static Value run_loop(TState *ts, bool throwing) {
     int call_nargs;
     ObjTuple *call_kwnames;
     Value *call_result;
+    Value yielded; /* set before `goto suspend` */
 
 #ifdef MINI_COMPUTED_GOTO
     static const void *dispatch_table[OP_COUNT] = {
@@ -1871,6 +1915,10 @@ dispatch_op:
         if (IS_ITERATOR(it)) {
             v = AS_ITERATOR(it)->step(ts, AS_ITERATOR(it));
         } else if (IS_GENERATOR(it)) {
+            if (resume_inline(ts, AS_GENERATOR(it))) {
+                LOAD_FRAME();
+                DISPATCH();
+            }
             Value result;
             v = generator_resume(ts, AS_GENERATOR(it), NONE_VAL, &result);
         } else {
@@ -2141,26 +2189,29 @@ dispatch_op:
     TARGET(RETURN_VALUE) {
         Value r = POP();
         uint8_t flags = frame->flags;
-        if (frame->gen) {
-            atomic_store(&frame->gen->state, GEN_CLOSED);
+        ObjGenerator *gen = frame->gen;
+        if (gen) {
+            atomic_store(&gen->state, GEN_CLOSED);
             ts->gen_returned = true;
         }
         ts->frame_count--;
         if (flags & FRAME_ENTRY) return r;
         LOAD_FRAME();
+        if (flags & FRAME_GEN_INLINE) {
+            /* Exhausted: the FOR_ITER that resumed it (just before ip)
+             * pops the generator and leaves its loop. */
+            leave_generator(ts, gen);
+            sp--;
+            ip = code->instrs + INSTR_ARG(ip[-1]);
+            DISPATCH();
+        }
         PUSH(r);
         DISPATCH();
     }
     TARGET(YIELD_VALUE) {
-        Value v = POP();
-        ObjGenerator *gen = frame->gen;
-        gen->ip = ip;
-        gen->sp = sp;
-        gen->handled = arg ? ts->handled : EMPTY_VAL;
-        ts->gen_returned = false;
-        atomic_store(&gen->state, GEN_SUSPENDED);
-        ts->frame_count--;
-        return v;
+        yielded = POP();
+        frame->gen->ip = ip;
+        goto suspend;
     }
     TARGET(YIELD_FROM) {
         Value sent = sp[-1], sub = sp[-2];
@@ -2195,14 +2246,9 @@ dispatch_op:
         }
         /* Yield outward; resuming re-runs YIELD_FROM with the new value. */
         sp--;
-        ObjGenerator *gen = frame->gen;
-        gen->ip = ip - 1;
-        gen->sp = sp;
-        gen->handled = arg ? ts->handled : EMPTY_VAL;
-        ts->gen_returned = false;
-        atomic_store(&gen->state, GEN_SUSPENDED);
-        ts->frame_count--;
-        return v;
+        yielded = v;
+        frame->gen->ip = ip - 1;
+        goto suspend;
     }
     TARGET(GET_AWAITABLE) {
         SAVE_STATE();
@@ -2419,6 +2465,23 @@ dispatch_op:
     goto error;
 #endif
 
+suspend: {
+    /* YIELD_VALUE and YIELD_FROM (arg as theirs), with gen->ip set. */
+    ObjGenerator *gen = frame->gen;
+    uint8_t flags = frame->flags;
+    gen->sp = sp;
+    gen->handled = arg ? ts->handled : EMPTY_VAL;
+    ts->gen_returned = false;
+    /* Release: a thread that resumes it next sees ip and sp. */
+    atomic_store_explicit(&gen->state, GEN_SUSPENDED, memory_order_release);
+    ts->frame_count--;
+    if (!(flags & FRAME_GEN_INLINE)) return yielded;
+    leave_generator(ts, gen);
+    LOAD_FRAME();
+    PUSH(yielded);
+    DISPATCH();
+}
+
 do_call:
     if (IS_FUNCTION(callee)) {
         ObjFunction *fn = AS_FUNCTION(callee);
@@ -2542,9 +2605,14 @@ error:
             tracer_unwind(ts, frame);
         }
         uint8_t flags = frame->flags;
-        if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
+        ObjGenerator *gen = frame->gen;
+        if (gen) atomic_store(&gen->state, GEN_CLOSED);
         ts->frame_count--;
         if (flags & FRAME_ENTRY) return ERROR_VAL;
+        if (flags & FRAME_GEN_INLINE) {
+            leave_generator(ts, gen);
+            generator_raised(ts, gen); /* PEP 479, as generator_outcome */
+        }
         LOAD_FRAME();
         goto error;
     }
