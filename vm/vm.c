@@ -401,6 +401,7 @@ static void leave_generator(TState *ts, ObjGenerator *gen) {
     ts->gen_caller_handled = gen->outer_handled;
     gen->outer_handled = EMPTY_VAL;
 }
+
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing);
 
 /* Calls a generator function: binds into a scratch area on the thread
@@ -515,9 +516,8 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, Value locals) {
 
 Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, OBJ_VAL(globals)); }
 
-/* What a generator's run came to: the frame's exit said how it ended (a
- * return or a yield, in ts->gen_returned). A StopIteration escaping the
- * body becomes RuntimeError (PEP 479), however the generator was entered. */
+/* A generator's frame raised: it is closed, and a StopIteration escaping
+ * the body becomes RuntimeError (PEP 479), however it was entered. */
 static void generator_raised(TState *ts, ObjGenerator *gen) {
     atomic_store(&gen->state, GEN_CLOSED);
     /* And an async generator's StopAsyncIteration (PEP 525). */
@@ -533,6 +533,8 @@ static void generator_raised(TState *ts, ObjGenerator *gen) {
     }
 }
 
+/* What a generator's run came to: the frame's exit said how it ended (a
+ * return or a yield, in ts->gen_returned). */
 static Value generator_outcome(TState *ts, ObjGenerator *gen, Value r, Value *result) {
     if (IS_ERROR(r)) {
         generator_raised(ts, gen);
