@@ -923,7 +923,7 @@ static inline __attribute__((always_inline)) bool arith_fast(BinOp op, Value a, 
 /* The rest of BINARY_OP and INPLACE_OP: exact ints and floats go straight
  * to their type's code (no dunder of a subclass can apply), others through
  * the operator protocol. */
-static Value arith(TState *ts, BinOp op, Value a, Value b, bool inplace) {
+static inline __attribute__((always_inline)) Value arith(TState *ts, BinOp op, Value a, Value b, bool inplace) {
     Value r = NOT_IMPLEMENTED_VAL;
     if (IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b)) r = int_binop(ts, op, a, b);
     else if ((IS_FLOAT(a) || IS_INT(a)) && (IS_FLOAT(b) || IS_INT(b))) r = float_binop(ts, op, a, b);
