@@ -35,6 +35,7 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->qualname = fn->qualname;
     gen->async_flags = 0;
     gen->handled = EMPTY_VAL;
+    gen->outer_handled = EMPTY_VAL;
     gen->finalize_next = NULL;
     atomic_init(&gen->state, GEN_CREATED);
     GcState *gc = &ts->interp->gc;
@@ -87,6 +88,7 @@ void generator_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)gen->name);
     gc_mark_obj(m, (Obj *)gen->qualname);
     gc_mark_value(m, gen->handled);
+    gc_mark_value(m, gen->outer_handled);
     /* A running generator's live values are scanned through its frame;
      * only the suspended part below the saved top is valid here. */
     int state = atomic_load(&gen->state);

@@ -23,6 +23,9 @@ typedef struct ObjGenerator {
      * an except or finally block), EMPTY_VAL if none: it is the handled
      * exception again when it resumes, and not its caller's meanwhile. */
     Value handled;
+    /* While FOR_ITER runs it inline (FRAME_GEN_INLINE): the thread's
+     * gen_caller_handled to put back when it stops. */
+    Value outer_handled;
     struct ObjStr *name;
     struct ObjStr *qualname;
     struct ObjGenerator *finalize_next; /* on GcState.finalize_pending */

@@ -179,6 +179,17 @@ Value *list_snapshot(TState *ts, ObjList *list, size_t *n) {
     return items;
 }
 
+bool list_unpack(TState *ts, ObjList *list, Value *dst, size_t n) {
+    obj_lock(ts, &list->obj);
+    bool fits = len_locked(list) == n;
+    if (fits) {
+        const Value *items = n ? array_locked(list)->items : NULL;
+        for (size_t i = 0; i < n; i++) dst[n - 1 - i] = items[i];
+    }
+    obj_unlock(ts, &list->obj);
+    return fits;
+}
+
 ObjList *list_copy(TState *ts, ObjList *list) {
     ObjList *r = list_alloc(ts, NULL, 0);
     if (!r) return NULL;
@@ -456,10 +467,16 @@ static Value list_getitem(TState *ts, Value self, Value key) {
     }
 }
 
-/* The items of an assigned value: a tuple's own array, or a snapshot the
- * caller frees (*owned). False after raising. */
-static bool assigned_items(TState *ts, Value value, const char *not_iterable, Value **src, size_t *m,
-                           Value **owned) {
+/* Items a slice assignment copies from a list: short ones (fannkuch's
+ * prefix reversals) go to the C stack instead of a malloc'd snapshot. */
+#define SMALL_SNAPSHOT 16
+
+/* The items of an assigned value: a tuple's own array, a snapshot in
+ * `small` (SMALL_SNAPSHOT values) when they fit, or a snapshot the caller
+ * frees (*owned). No allocation that may collect comes between, so the
+ * values stay reachable from the source. False after raising. */
+static bool assigned_items(TState *ts, Value value, const char *not_iterable, Value *small, Value **src,
+                           size_t *m, Value **owned) {
     *owned = *src = NULL;
     *m = 0;
     if (IS_TUPLE(value)) {
@@ -479,6 +496,16 @@ static bool assigned_items(TState *ts, Value value, const char *not_iterable, Va
         from = ops_to_list(ts, value);
         if (!from) return false;
     }
+    obj_lock(ts, &from->obj);
+    size_t n = len_locked(from);
+    if (n <= SMALL_SNAPSHOT) {
+        if (n) memcpy(small, array_locked(from)->items, n * sizeof(Value));
+        obj_unlock(ts, &from->obj);
+        *src = small;
+        *m = n;
+        return true;
+    }
+    obj_unlock(ts, &from->obj);
     *owned = *src = list_snapshot(ts, from, m);
     return *src || *m == 0;
 }
@@ -487,10 +514,10 @@ static int slice_assign(TState *ts, ObjList *l, ObjSlice *slice, Value value) {
     int64_t start, stop, step, count;
     if (slice_indices(ts, slice, (int64_t)list_len(l), &start, &stop, &step, &count) < 0) return -1;
     size_t m;
-    Value *src, *owned;
+    Value small[SMALL_SNAPSHOT], *src, *owned;
     if (!assigned_items(ts, value,
                         step == 1 ? "can only assign an iterable" : "must assign iterable to extended slice",
-                        &src, &m, &owned))
+                        small, &src, &m, &owned))
         return -1;
     int r = 0;
     if (step == 1) {
