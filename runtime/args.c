@@ -10,7 +10,8 @@
 #include "runtime/tuple.h"
 #include "vm/interp.h"
 
-bool args_check(TState *ts, const char *fname, int nargs, ObjTuple *kwnames, int min, int max) {
+/* Also reached by a good call with an empty kwnames tuple. */
+bool args_check_failed(TState *ts, const char *fname, int nargs, ObjTuple *kwnames, int min, int max) {
     ObjType *type_error = ts->interp->exc.TypeError;
     if (kwnames && kwnames->len > 0) {
         err_format(ts, type_error, "%s() takes no keyword arguments", fname);

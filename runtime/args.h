@@ -24,8 +24,15 @@ bool args_bind(TState *ts, const char *fname, Value *args, int nargs,
 /* For functions without keyword parameters: checks kwnames is empty and
  * min <= nargs <= max (max -1: unbounded), raising as CPython: "len() takes
  * exactly one argument (2 given)", "expected at most 3 arguments, got 4". */
-bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
-                int min, int max);
+bool args_check_failed(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
+                       int min, int max);
+/* Inline: every native function starts with it, and the bounds are
+ * constants there, so a good call costs a compare or two. */
+static inline bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnames,
+                              int min, int max) {
+    if (!kwnames && nargs >= min && (max < 0 || nargs <= max)) return true;
+    return args_check_failed(ts, fname, nargs, kwnames, min, max);
+}
 
 /* args_check for a method (self in args[0]) without keyword parameters:
  * returns ERROR_VAL from the caller unless it got min..max arguments
@@ -33,6 +40,17 @@ bool args_check(TState *ts, const char *fname, int nargs, struct ObjTuple *kwnam
 #define ARGS_CHECK_METHOD(name, min, max)                                                 \
     do {                                                                                  \
         if (!args_check(ts, name, nargs - 1, kwnames, min, max)) return ERROR_VAL;        \
+    } while (0)
+
+/* The same for a method CPython's Argument Clinic checks: its count
+ * messages name it alone ("get expected at least 1 argument, got 0"), the
+ * keyword one with its type ("dict.get() takes no keyword arguments"). */
+#define ARGS_CHECK_CLINIC(type, name, min, max)                                                      \
+    do {                                                                                             \
+        if ((kwnames || nargs - 1 < (min) || ((max) >= 0 && nargs - 1 > (max))) &&                   \
+            !args_check_failed(ts, kwnames && kwnames->len > 0 ? type "." name : name, nargs - 1, kwnames, \
+                               min, max))                                                            \
+            return ERROR_VAL;                                                                        \
     } while (0)
 
 /* Conversions with TypeErrors naming the function and parameter. */

@@ -23,7 +23,8 @@
 #include "vm/interp.h"
 #include "vm/vm.h"
 
-ObjDict **obj_dict_slot(Obj *o) {
+/* obj_dict_slot past its inline test: the kinds here are OBJ_KINDS_WITH_DICT. */
+ObjDict **obj_dict_slot_of(Obj *o) {
     if (o->flags & OBJF_DICT_PREFIX) return (ObjDict **)((char *)o - GC_DICT_PREFIX);
     switch (o->kind) {
     /* Built-in types of this layout (object, super) have no dict; user
@@ -239,21 +240,6 @@ static Value object_repr(TState *ts, Value self) {
     return OBJ_VAL(str_printf(ts, "<%s object at %p>", class_qualname(type)->data, (void *)AS_OBJ(self)));
 }
 
-static int object_hash(TState *ts, Value self, int64_t *out) {
-    (void)ts;
-    /* Addresses are 16-byte aligned: drop the constant low bits. */
-    uint64_t bits = IS_OBJ(self) ? (uint64_t)(uintptr_t)AS_OBJ(self) : self;
-    *out = (int64_t)((bits >> 4) | (bits << 60));
-    if (*out == -1) *out = -2;
-    return 0;
-}
-
-static Value object_richcmp(TState *ts, Value a, Value b, CmpOp op) {
-    (void)ts;
-    if (op == CMP_EQ) return a == b ? TRUE_VAL : NOT_IMPLEMENTED_VAL;
-    if (op == CMP_NE) return a == b ? FALSE_VAL : NOT_IMPLEMENTED_VAL;
-    return NOT_IMPLEMENTED_VAL;
-}
 
 /* CPython's message: the sorted names of __abstractmethods__. */
 static Value abstract_error(TState *ts, ObjType *type) {
@@ -344,7 +330,7 @@ static Value object_str_method(TState *ts, Value *args, int nargs, ObjTuple *kwn
 
 static Value object_eq_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__eq__", nargs, kwnames, 2, 2)) return ERROR_VAL;
-    return object_richcmp(ts, args[0], args[1], CMP_EQ);
+    return ops_identity_richcmp(ts, args[0], args[1], CMP_EQ);
 }
 
 static Value object_ne_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -357,9 +343,7 @@ static Value object_ne_method(TState *ts, Value *args, int nargs, ObjTuple *kwna
 
 static Value object_hash_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     if (!args_check(ts, "__hash__", nargs, kwnames, 1, 1)) return ERROR_VAL;
-    int64_t h;
-    object_hash(ts, args[0], &h);
-    return INT_VAL(h >> 16);
+    return int_from_i64(ts, ops_identity_hash_of(args[0]));
 }
 
 /* The __setattr__ (VALUE given) and __delattr__ (EMPTY_VAL) methods of
@@ -471,8 +455,8 @@ const TypeSpec object_type_spec = {
     .kind = OBJ_INSTANCE,
     .flags = TYPEF_BASETYPE,
     .repr = object_repr,
-    .hash = object_hash,
-    .richcmp = object_richcmp,
+    .hash = ops_identity_hash,
+    .richcmp = ops_identity_richcmp,
     .getattr = object_getattr,
     .setattr = object_setattr,
     .new_ = object_new,
@@ -605,6 +589,36 @@ static Value type_getattr(TState *ts, Value self, ObjStr *name) {
     return EMPTY_VAL;
 }
 
+static int by_mro_length(const void *a, const void *b) {
+    size_t la = AS_TYPE(*(const Value *)a)->mro->len, lb = AS_TYPE(*(const Value *)b)->mro->len;
+    return (la > lb) - (la < lb);
+}
+
+/* A dunder of `type` changed: every subclass's slots are derived again,
+ * bases before their subclasses (a slot may be a base's: a base's MRO is
+ * the shorter). Subclasses are found by a walk of the heap, as
+ * __subclasses__ finds them; only classes that have been subclassed pay
+ * for it. 0, or -1 after raising MemoryError. */
+static int install_subclass_slots(TState *ts, ObjType *type) {
+    size_t n = 0;
+    Value *objs = gc_all_objects(ts, &n);
+    if (!objs && n) {
+        err_no_memory(ts);
+        return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!IS_KIND(objs[i], OBJ_TYPE)) continue;
+        ObjType *t = AS_TYPE(objs[i]);
+        if (t != type && t->mro && (t->flags & TYPEF_HEAPTYPE) && type_is_subtype(t, type)) objs[m++] = objs[i];
+    }
+    qsort(objs, m, sizeof *objs, by_mro_length);
+    /* Nothing here runs mini code or collects: the classes need no root. */
+    for (size_t i = 0; i < m; i++) class_install_slots(ts, AS_TYPE(objs[i]));
+    free(objs);
+    return 0;
+}
+
 static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
     ObjType *type = AS_TYPE(self);
     if (!(type->flags & TYPEF_HEAPTYPE)) {
@@ -652,7 +666,10 @@ static int type_setattr(TState *ts, Value self, ObjStr *name, Value value) {
         if (abstract < 0) return -1;
         type->flags = abstract ? type->flags | TYPEF_ABSTRACT : type->flags & ~TYPEF_ABSTRACT;
     }
-    if (r == 0 && name->data[0] == '_' && name->data[1] == '_') class_install_slots(ts, type);
+    if (r == 0 && name->data[0] == '_' && name->data[1] == '_') {
+        class_install_slots(ts, type);
+        if (atomic_load_explicit(&type->subclassed, memory_order_relaxed)) r = install_subclass_slots(ts, type);
+    }
     return r;
 }
 
@@ -1072,6 +1089,26 @@ static bool defines_cstr(TState *ts, ObjType *type, const char *name) {
     return defines(type, str_intern_cstr(ts, name));
 }
 
+/* The hash slot follows the first class of the MRO that has __hash__, as
+ * CPython's: None there makes instances unhashable, a user class's
+ * function is called, and a built-in type that has its own hashing (not
+ * its base's) gives its slot. A class statement that defines __eq__
+ * without __hash__ stores __hash__ = None (class_create); assigning __eq__
+ * later leaves hashing as it was, as in CPython. */
+static HashFn derived_hash(ObjType *t, ObjStr *hash) {
+    ObjTuple *mro = t->mro;
+    for (size_t i = 0; i < mro->len; i++) {
+        ObjType *c = AS_TYPE(mro->items[i]);
+        if (!(c->flags & TYPEF_HEAPTYPE)) {
+            if (!c->base || c->hash != c->base->hash) return c->hash;
+            continue;
+        }
+        Value h = dict_get_str(c->dict, hash);
+        if (!IS_EMPTY(h)) return IS_NONE(h) ? NULL : slot_hash;
+    }
+    return NULL;
+}
+
 void class_install_slots(TState *ts, ObjType *t) {
     CommonNames *n = &ts->interp->names;
     ObjType *base = t->base;
@@ -1099,12 +1136,7 @@ void class_install_slots(TState *ts, ObjType *t) {
         numeric = defines_cstr(ts, t, binop_names[op][0]) || defines_cstr(ts, t, binop_names[op][1]);
     t->binop = numeric ? slot_binop : base->binop;
     t->inplace = slot_inplace;
-    /* Python: defining __eq__ without __hash__ makes instances unhashable;
-     * __hash__ = None does too. */
-    Value h = type_lookup(t, n->hash);
-    if (defines(t, n->hash) && !IS_NONE(h)) t->hash = slot_hash;
-    else if ((defines(t, n->eq) && !defines(t, n->hash)) || IS_NONE(h)) t->hash = NULL;
-    else t->hash = base->hash;
+    t->hash = derived_hash(t, n->hash);
 }
 
 /* The class up the chain whose instance layout a type has: a built-in type
@@ -1420,6 +1452,7 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     t->dict = ns;
     t->mro = NULL;
     t->flags = (base->flags & ~(TYPEF_HEAPTYPE | TYPEF_ABSTRACT)) | TYPEF_HEAPTYPE | TYPEF_BASETYPE;
+    atomic_store_explicit(&t->subclassed, 0, memory_order_relaxed);
     switch (t->instance_kind) {
     case OBJ_INSTANCE: case OBJ_EXCEPTION: case OBJ_MODULE: case OBJ_FUNCTION: case OBJ_TYPE: break;
     default: t->flags |= TYPEF_DICT_PREFIX;
@@ -1472,7 +1505,18 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
      * __hash__ = None (its instances are unhashable). */
     if (!IS_EMPTY(dict_get_str(ns, interp->names.eq)) && IS_EMPTY(dict_get_str(ns, interp->names.hash)))
         dict_set_str(ts, ns, interp->names.hash, NONE_VAL);
+    /* Every class has its own __doc__ (None without a docstring), as
+     * CPython's: a subclass does not inherit its base's. */
+    if (IS_EMPTY(dict_get_str(ns, interp->names.doc)) && dict_set_str(ts, ns, interp->names.doc, NONE_VAL) < 0) {
+        vm_pop(ts);
+        return ERROR_VAL;
+    }
     class_install_slots(ts, t);
+    for (size_t i = 1; i < t->mro->len; i++) {
+        ObjType *b = AS_TYPE(t->mro->items[i]);
+        if ((b->flags & TYPEF_HEAPTYPE) && !atomic_load_explicit(&b->subclassed, memory_order_relaxed))
+            atomic_store_explicit(&b->subclassed, 1, memory_order_relaxed);
+    }
     if (!set_names(ts, t)) {
         vm_pop(ts);
         return ERROR_VAL;
@@ -1816,6 +1860,11 @@ static bool property_fill(TState *ts, ObjProperty *p, Value *args, int nargs, Ob
             p->getter_doc = true;
         }
     }
+    /* A subclass's instance keeps its doc in its __dict__, as CPython's:
+     * the subclass's own __doc__ (None) hides the getset. */
+    if (p->obj.type != ts->interp->types.property &&
+        ops_setattr(ts, OBJ_VAL(p), ts->interp->names.doc, p->doc) < 0)
+        return false;
     return true;
 }
 

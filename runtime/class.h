@@ -51,6 +51,17 @@ static inline Value *instance_slots(ObjInstance *inst) { return (Value *)(inst +
 /* A fresh instance of a user class whose layout is ObjInstance: no dict
  * yet, every slot unset. NULL after raising MemoryError. */
 ObjInstance *class_instance_alloc(TState *ts, ObjType *type);
+/* The kinds whose objects may have an instance dict (obj_dict_slot's
+ * cases), besides those flagged OBJF_DICT_PREFIX. */
+#define OBJ_KINDS_WITH_DICT \
+    (1ull << OBJ_INSTANCE | 1ull << OBJ_EXCEPTION | 1ull << OBJ_MODULE | 1ull << OBJ_FUNCTION)
+struct ObjDict **obj_dict_slot_of(Obj *o);
+/* The instance dict slot of objects that have one, else NULL. Inline: a
+ * method call on a list, dict or set asks it (is the method shadowed?). */
+static inline struct ObjDict **obj_dict_slot(Obj *o) {
+    if (!(o->flags & OBJF_DICT_PREFIX) && !(OBJ_KINDS_WITH_DICT >> o->kind & 1)) return NULL;
+    return obj_dict_slot_of(o);
+}
 /* Calling a class the default way (type.__call__), in two halves so that
  * the VM can run __init__ in its own loop: class_construct runs __new__
  * and returns the new object (or ERROR_VAL), with *init the mini __init__
@@ -60,8 +71,6 @@ ObjInstance *class_instance_alloc(TState *ts, ObjType *type);
  * TypeError unless None. */
 Value class_construct(TState *ts, ObjType *type, Value *args, int nargs, struct ObjTuple *kwnames, Value *init);
 Value class_init_returned(TState *ts, Value r);
-/* The instance dict slot of objects that have one, else NULL. */
-struct ObjDict **obj_dict_slot(Obj *o);
 /* The dict in such a slot, read with acquire: a dict another thread has
  * just made is seen whole (GIL off). NULL while there is none. */
 static inline struct ObjDict *obj_dict_load(struct ObjDict **slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }

@@ -178,6 +178,7 @@ static const GetSetDef coroutine_getsets[] = {
     {"__name__", generator_get_name, NULL},
     {"__qualname__", generator_get_qualname, NULL},
     {"cr_running", generator_get_running, NULL},
+    {"cr_suspended", generator_get_suspended, NULL},
     {"cr_frame", generator_get_frame, NULL},
     {"cr_code", generator_get_code, NULL},
     {"cr_await", generator_get_delegate, NULL},

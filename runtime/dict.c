@@ -165,14 +165,6 @@ static bool rebuild_locked(TState *ts, ObjDict *d, size_t nslots) {
 
 /* ---- keys ---------------------------------------------------------------- */
 
-int dict_hash_key(TState *ts, Value key, int64_t *out) {
-    if (IS_STR(key)) {
-        *out = AS_STR(key)->hash;
-        return 0;
-    }
-    return ops_hash(ts, key, out);
-}
-
 /* Built-in values whose equality needs no mini code. */
 static inline bool is_plain(TState *ts, Value v) {
     if (!IS_OBJ(v)) return true;
@@ -191,9 +183,15 @@ static bool numbers_equal(Value a, Value b) {
 
 static inline bool is_number(Value v) { return IS_INT(v) || IS_FLOAT(v) || IS_BOOL(v) || IS_BIGINT(v); }
 
+/* Both compare by identity: object's __eq__, not overridden (see ops.h). */
+static inline bool identity_eq(Value a, Value b) {
+    return IS_OBJ(a) && IS_OBJ(b) && OBJ_TYPE(a)->richcmp == ops_identity_richcmp &&
+           OBJ_TYPE(b)->richcmp == ops_identity_richcmp;
+}
+
 int dict_key_eq_fast(TState *ts, Value a, Value b) {
     if (a == b) return 1;
-    if (!is_plain(ts, a) || !is_plain(ts, b)) return -1;
+    if (!is_plain(ts, a) || !is_plain(ts, b)) return identity_eq(a, b) ? 0 : -1;
     if (IS_STR(a) || IS_STR(b)) return IS_STR(a) && IS_STR(b) && str_equal(AS_STR(a), AS_STR(b));
     if (is_number(a) && is_number(b)) return numbers_equal(a, b);
     return 0; /* None and the like equal only themselves */
@@ -284,7 +282,7 @@ Value dict_get_hashed(TState *ts, ObjDict *d, Value key, int64_t hash) {
 
 Value dict_get(TState *ts, ObjDict *d, Value key) {
     int64_t h;
-    if (dict_hash_key(ts, key, &h) < 0) return ERROR_VAL;
+    if (ops_hash(ts, key, &h) < 0) return ERROR_VAL;
     return dict_get_hashed(ts, d, key, h);
 }
 
@@ -332,15 +330,14 @@ int dict_set_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value value
 int dict_set(TState *ts, ObjDict *d, Value key, Value value) {
     int64_t h;
     int r;
-    if (IS_STR(key)) {
-        h = AS_STR(key)->hash;
+    if (ops_hash_direct(key, &h)) {
         r = 0;
     } else if (!IS_OBJ(key)) {
-        r = ops_hash(ts, key, &h); /* numbers and constants: no mini code */
+        r = ops_hash_slot(ts, key, &h); /* numbers and constants: no mini code */
     } else {
         /* A user __hash__ may collect: keep the value alive. */
         vm_push(ts, value);
-        r = ops_hash(ts, key, &h);
+        r = ops_hash_slot(ts, key, &h);
         vm_pop(ts);
     }
     return r < 0 ? -1 : dict_set_hashed(ts, d, key, h, value);
@@ -365,7 +362,7 @@ int dict_delete_hashed(TState *ts, ObjDict *d, Value key, int64_t hash, Value *o
 
 int dict_delete(TState *ts, ObjDict *d, Value key) {
     int64_t h;
-    if (dict_hash_key(ts, key, &h) < 0) return -1;
+    if (ops_hash(ts, key, &h) < 0) return -1;
     return dict_delete_hashed(ts, d, key, h, NULL);
 }
 
@@ -568,8 +565,8 @@ static Value dict_iter(TState *ts, Value self);
 /* A key of the source that dst already has: with `dup` (a call's
  * **mappings), merging stops there with 1 and the key in *dup; without,
  * the source's value replaces dst's. */
-static int merge_dup(TState *ts, ObjDict *dst, Value k, int64_t h, Value *dup) {
-    Value old = dict_get_hashed(ts, dst, k, h);
+static int merge_dup(TState *ts, ObjDict *dst, Value k, Value *dup) {
+    Value old = dict_get(ts, dst, k);
     if (IS_ERROR(old)) return -1;
     if (IS_EMPTY(old)) return 0;
     *dup = k;
@@ -585,7 +582,7 @@ static int merge_dict(TState *ts, ObjDict *dst, ObjDict *src, Value *dup) {
     int64_t h;
     int r = 0;
     while (r == 0 && dict_next_hashed(src, &pos, &k, &v, &h))
-        if (!dup || (r = merge_dup(ts, dst, k, h, dup)) == 0) r = dict_set_hashed(ts, dst, k, h, v);
+        if (!dup || (r = merge_dup(ts, dst, k, dup)) == 0) r = dict_set_hashed(ts, dst, k, h, v);
     vm_pop(ts);
     return r;
 }
@@ -610,8 +607,7 @@ static int merge_mapping(TState *ts, ObjDict *dst, Value src, Value keys_fn, Val
             break;
         }
         vm_push(ts, k);
-        int64_t h;
-        if (dup && (r = dict_hash_key(ts, k, &h)) == 0) r = merge_dup(ts, dst, k, h, dup);
+        if (dup) r = merge_dup(ts, dst, k, dup);
         if (r == 0) {
             Value v = ops_getitem(ts, src, k);
             r = IS_ERROR(v) ? -1 : dict_set(ts, dst, k, v);
@@ -892,24 +888,24 @@ static size_t dict_obj_size(Obj *self) {
 #define SELF AS_DICT(args[0])
 
 static Value dict_m_get(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("dict.get", 1, 2);
+    ARGS_CHECK_CLINIC("dict", "get", 1, 2);
     Value v = dict_get(ts, SELF, args[1]);
     if (IS_EMPTY(v)) return nargs > 2 ? args[2] : NONE_VAL;
     return v;
 }
 
 static Value dict_m_setdefault(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("dict.setdefault", 1, 2);
+    ARGS_CHECK_CLINIC("dict", "setdefault", 1, 2);
     int64_t h;
-    if (dict_hash_key(ts, args[1], &h) < 0) return ERROR_VAL;
+    if (ops_hash(ts, args[1], &h) < 0) return ERROR_VAL;
     Value v = EMPTY_VAL;
     return store(ts, SELF, args[1], h, nargs > 2 ? args[2] : NONE_VAL, true, &v) < 0 ? ERROR_VAL : v;
 }
 
 static Value dict_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("dict.pop", 1, 2);
+    ARGS_CHECK_CLINIC("dict", "pop", 1, 2);
     int64_t h;
-    if (dict_hash_key(ts, args[1], &h) < 0) return ERROR_VAL;
+    if (ops_hash(ts, args[1], &h) < 0) return ERROR_VAL;
     Value old = EMPTY_VAL;
     int r = dict_delete_hashed(ts, SELF, args[1], h, &old);
     if (r < 0) return ERROR_VAL;

@@ -102,8 +102,6 @@ ObjDict *dict_copy(TState *ts, ObjDict *d);
  * caller keeps the result on the VM stack while it may run mini code. */
 ObjDict *dict_for_reading(TState *ts, ObjDict *d);
 
-/* The hash dicts use for a key: 0, or -1 after raising (unhashable). */
-int dict_hash_key(TState *ts, Value key, int64_t *out);
 /* Key equality decided without running mini code (identity, exact strs,
  * numbers, constants): 1, 0, or -1 when __eq__ must decide. */
 int dict_key_eq_fast(TState *ts, Value a, Value b);

@@ -194,18 +194,16 @@ static void native_trace(GcMarker *m, Obj *self) {
     gc_mark_value(m, n->self);
 }
 
+Value native_wrong_self(TState *ts, ObjNative *n, Value *args, int nargs) {
+    if (nargs < 1)
+        return err_format(ts, ts->interp->exc.TypeError, "unbound method %s.%s() needs an argument",
+                          n->owner->name->data, n->name->data);
+    return err_format(ts, ts->interp->exc.TypeError, "descriptor '%s' for '%s' objects doesn't apply to a '%s' object",
+                      n->name->data, n->owner->name->data, ops_type_name(ts, args[0]));
+}
+
 static Value native_call(TState *ts, Value callee, Value *args, int nargs, ObjTuple *kwnames) {
-    ObjNative *n = AS_NATIVE(callee);
-    if (n->owner && (nargs < 1 || !type_is_subtype(val_type(ts, args[0]), n->owner))) {
-        if (nargs < 1)
-            return err_format(ts, ts->interp->exc.TypeError,
-                              "unbound method %s.%s() needs an argument", n->owner->name->data,
-                              n->name->data);
-        return err_format(ts, ts->interp->exc.TypeError,
-                          "descriptor '%s' for '%s' objects doesn't apply to a '%s' object",
-                          n->name->data, n->owner->name->data, ops_type_name(ts, args[0]));
-    }
-    return n->fn(ts, args, nargs, kwnames);
+    return native_invoke(ts, AS_NATIVE(callee), args, nargs, kwnames);
 }
 
 static Value native_get_name(TState *ts, Value self) { (void)ts; return OBJ_VAL(AS_NATIVE(self)->name); }
@@ -282,16 +280,22 @@ static int bound_method_hash(TState *ts, Value self, int64_t *out) {
 
 static Value bm_get_self(TState *ts, Value self) { (void)ts; return AS_BOUND_METHOD(self)->self; }
 static Value bm_get_func(TState *ts, Value self) { (void)ts; return AS_BOUND_METHOD(self)->func; }
-static Value bm_get_name(TState *ts, Value self) {
-    return ops_getattr(ts, AS_BOUND_METHOD(self)->func, ts->interp->names.name);
-}
-
 static const GetSetDef bound_method_getsets[] = {
     {"__self__", bm_get_self, NULL},
     {"__func__", bm_get_func, NULL},
-    {"__name__", bm_get_name, NULL},
     {NULL, NULL, NULL},
 };
+
+/* What the method type does not define is read from the function, as
+ * CPython does: __name__, __doc__, __qualname__, __module__, and what
+ * decorators set on it (unittest reads __unittest_skip__ from a bound
+ * test method). */
+static Value bound_method_getattr(TState *ts, Value self, ObjStr *name) {
+    Value v = class_generic_getattr(ts, self, name);
+    if (!IS_EMPTY(v)) return v;
+    /* Missing there too, the function's AttributeError is the one raised. */
+    return ops_getattr(ts, AS_BOUND_METHOD(self)->func, name);
+}
 
 const TypeSpec bound_method_type_spec = {
     .name = "method",
@@ -300,6 +304,7 @@ const TypeSpec bound_method_type_spec = {
     .hash = bound_method_hash,
     .richcmp = bound_method_richcmp,
     .call = bound_method_call,
+    .getattr = bound_method_getattr,
     .trace = bound_method_trace,
     .getsets = bound_method_getsets,
 };

@@ -6,6 +6,7 @@
  * closures share. */
 
 #include "runtime/object.h"
+#include "runtime/types.h"
 
 struct ObjCode;
 struct ObjDict;
@@ -69,6 +70,17 @@ ObjFunction *function_new(TState *ts, struct ObjCode *code, struct ObjDict *glob
 ObjNative *native_new(TState *ts, const char *name, NativeFn fn, ObjType *owner);
 ObjBoundMethod *bound_method_new(TState *ts, Value self, Value func);
 ObjCell *cell_new(TState *ts, Value v);
+
+/* The TypeError for a method called on what is not an instance of its
+ * type (list.append(1, 2)) or on nothing. */
+Value native_wrong_self(TState *ts, ObjNative *n, Value *args, int nargs);
+/* Calls a native function: a method's first argument must be an instance
+ * of its type. Inline: the VM calls natives through it directly. */
+static inline Value native_invoke(TState *ts, ObjNative *n, Value *args, int nargs, struct ObjTuple *kwnames) {
+    if (n->owner && (nargs < 1 || (val_type(ts, args[0]) != n->owner && !type_is_subtype(val_type(ts, args[0]), n->owner))))
+        return native_wrong_self(ts, n, args, nargs);
+    return n->fn(ts, args, nargs, kwnames);
+}
 
 /* How CPython names a callable in call errors: "__main__.f()", "print()",
  * "A.m()". */

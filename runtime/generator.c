@@ -35,6 +35,7 @@ ObjGenerator *generator_new(TState *ts, ObjFunction *fn, const Value *locals) {
     gen->qualname = fn->qualname;
     gen->async_flags = 0;
     gen->handled = EMPTY_VAL;
+    gen->outer_handled = EMPTY_VAL;
     gen->finalize_next = NULL;
     atomic_init(&gen->state, GEN_CREATED);
     GcState *gc = &ts->interp->gc;
@@ -87,6 +88,7 @@ void generator_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)gen->name);
     gc_mark_obj(m, (Obj *)gen->qualname);
     gc_mark_value(m, gen->handled);
+    gc_mark_value(m, gen->outer_handled);
     /* A running generator's live values are scanned through its frame;
      * only the suspended part below the saved top is valid here. */
     int state = atomic_load(&gen->state);
@@ -274,6 +276,12 @@ Value generator_get_running(TState *ts, Value self) {
     (void)ts;
     return BOOL_VAL(atomic_load(&AS_GENERATOR(self)->state) == GEN_RUNNING);
 }
+/* gi_suspended/cr_suspended (3.11): paused at a yield or await, which
+ * inspect.getgeneratorstate tells from a generator not yet started. */
+Value generator_get_suspended(TState *ts, Value self) {
+    (void)ts;
+    return BOOL_VAL(atomic_load(&AS_GENERATOR(self)->state) == GEN_SUSPENDED);
+}
 
 /* gi_frame: None once it has ended; else a snapshot of the frame where it
  * stands (its code and line), which does not follow it as it runs on. */
@@ -309,6 +317,7 @@ static const GetSetDef generator_getsets[] = {
     {"__name__", generator_get_name, NULL},
     {"__qualname__", generator_get_qualname, NULL},
     {"gi_running", generator_get_running, NULL},
+    {"gi_suspended", generator_get_suspended, NULL},
     {"gi_frame", generator_get_frame, NULL},
     {"gi_code", generator_get_code, NULL},
     {"gi_yieldfrom", generator_get_delegate, NULL},

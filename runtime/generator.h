@@ -23,6 +23,9 @@ typedef struct ObjGenerator {
      * an except or finally block), EMPTY_VAL if none: it is the handled
      * exception again when it resumes, and not its caller's meanwhile. */
     Value handled;
+    /* While FOR_ITER runs it inline (FRAME_GEN_INLINE): the thread's
+     * gen_caller_handled to put back when it stops. */
+    Value outer_handled;
     struct ObjStr *name;
     struct ObjStr *qualname;
     struct ObjGenerator *finalize_next; /* on GcState.finalize_pending */
@@ -83,6 +86,7 @@ Value generator_close_method(TState *ts, Value *args, int nargs, struct ObjTuple
 Value generator_get_name(TState *ts, Value self);
 Value generator_get_qualname(TState *ts, Value self);
 Value generator_get_running(TState *ts, Value self);
+Value generator_get_suspended(TState *ts, Value self);
 Value generator_get_frame(TState *ts, Value self);
 Value generator_get_code(TState *ts, Value self);
 /* What it awaits or yields from (cr_await, gi_yieldfrom), or None. */

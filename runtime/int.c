@@ -72,10 +72,16 @@ static inline void int_parts(Value v, IntParts *p) {
 
 static inline mp_limb_t low_limb(const IntParts *p) { return p->n ? p->limbs[0] : 0; }
 
-/* The value of a part with at most one limb. */
-static inline i128 parts_i128(const IntParts *p) {
-    i128 m = (i128)low_limb(p);
-    return p->neg ? -m : m;
+/* The value of a part whose magnitude is below 2**127 (one or two limbs,
+ * the commonest big ints: 64-bit hashes, products of them); false for a
+ * larger one. Arithmetic on such values needs no GMP call. */
+static inline bool parts_to_i128(const IntParts *p, i128 *out) {
+    u128 m;
+    if (p->n <= 1) m = low_limb(p);
+    else if (p->n == 2 && !(p->limbs[1] >> 63)) m = (u128)p->limbs[1] << 64 | p->limbs[0];
+    else return false;
+    *out = p->neg ? -(i128)m : (i128)m;
+    return true;
 }
 
 static inline void parts_mpz(const IntParts *p, mpz_t view) {
@@ -424,7 +430,9 @@ static Value int_addsub(TState *ts, Value a, Value b, bool subtract) {
     int_parts(a, &pa);
     int_parts(b, &pb);
     if (subtract && pb.n) pb.neg = !pb.neg;
-    if (pa.n <= 1 && pb.n <= 1) return int_from_i128(ts, parts_i128(&pa) + parts_i128(&pb));
+    i128 x, y, sum;
+    if (parts_to_i128(&pa, &x) && parts_to_i128(&pb, &y) && !__builtin_add_overflow(x, y, &sum))
+        return int_from_i128(ts, sum);
     const IntParts *big = &pa, *little = &pb;
     if (pa.neg == pb.neg) {
         if (pa.n < pb.n) {
@@ -471,6 +479,9 @@ static Value int_mul(TState *ts, Value a, Value b) {
     bool neg = pa.neg != pb.neg;
     if (pa.n <= 1 && pb.n <= 1) return int_from_mag128(ts, (u128)low_limb(&pa) * low_limb(&pb), neg);
     if (pa.n == 0 || pb.n == 0) return INT_VAL(0);
+    i128 x, y, product;
+    if (parts_to_i128(&pa, &x) && parts_to_i128(&pb, &y) && !__builtin_mul_overflow(x, y, &product))
+        return int_from_i128(ts, product);
     const IntParts *big = &pa, *little = &pb;
     if (pa.n < pb.n) {
         big = &pb;
@@ -493,9 +504,9 @@ static bool int_divrem(TState *ts, Value a, Value b, Value *q, Value *r, const c
         err_set_str(ts, ts->interp->exc.ZeroDivisionError, zero_msg);
         return false;
     }
-    if (pa.n <= 1 && pb.n <= 1) {
-        i128 x = parts_i128(&pa), y = parts_i128(&pb);
-        i128 qq = x / y, rr = x % y;
+    i128 x, y;
+    if (parts_to_i128(&pa, &x) && parts_to_i128(&pb, &y)) {
+        i128 qq = x / y, rr = x % y; /* no overflow: |x| < 2**127 */
         if (rr != 0 && (rr < 0) != (y < 0)) {
             qq -= 1;
             rr += y;
@@ -629,7 +640,11 @@ static Value int_lshift(TState *ts, Value a, Value b) {
     if (pb.n > 1 || low_limb(&pb) > (uint64_t)INT64_MAX)
         return err_format(ts, ts->interp->exc.OverflowError, "too many digits in integer");
     uint64_t count = low_limb(&pb);
-    if (pa.n == 1 && count < 64) return int_from_mag128(ts, (u128)pa.limbs[0] << count, pa.neg);
+    if (parts_bits(&pa) + count < 128) {
+        u128 mag = (u128)pa.limbs[0] << count;
+        if (pa.n == 2) mag |= (u128)pa.limbs[1] << 64 << count;
+        return int_from_mag128(ts, mag, pa.neg);
+    }
     if (count > INT_MAX_BITS) return err_no_memory(ts);
     uint64_t limb_shift = count / GMP_NUMB_BITS;
     unsigned bit_shift = (unsigned)(count % GMP_NUMB_BITS);
@@ -655,7 +670,8 @@ static Value int_rshift(TState *ts, Value a, Value b) {
     if (pa.n == 0) return INT_VAL(0);
     uint64_t count = low_limb(&pb);
     if (pb.n > 1 || count >= (uint64_t)pa.n * GMP_NUMB_BITS) return INT_VAL(pa.neg ? -1 : 0);
-    if (pa.n == 1) return int_from_i128(ts, parts_i128(&pa) >> count);
+    i128 x;
+    if (parts_to_i128(&pa, &x)) return int_from_i128(ts, x >> count); /* count < 128 here */
     mp_size_t limb_shift = (mp_size_t)(count / GMP_NUMB_BITS);
     unsigned bit_shift = (unsigned)(count % GMP_NUMB_BITS);
     mp_size_t n = pa.n - limb_shift;
@@ -684,10 +700,9 @@ static Value int_bitwise(TState *ts, BinOp op, Value a, Value b) {
     IntParts pa, pb;
     int_parts(a, &pa);
     int_parts(b, &pb);
-    if (pa.n <= 1 && pb.n <= 1) {
-        i128 x = parts_i128(&pa), y = parts_i128(&pb);
+    i128 x, y;
+    if (parts_to_i128(&pa, &x) && parts_to_i128(&pb, &y))
         return int_from_i128(ts, op == BIN_AND ? (x & y) : op == BIN_OR ? (x | y) : (x ^ y));
-    }
     mpz_t za, zb, r;
     parts_mpz(&pa, za);
     parts_mpz(&pb, zb);

@@ -179,6 +179,17 @@ Value *list_snapshot(TState *ts, ObjList *list, size_t *n) {
     return items;
 }
 
+bool list_unpack(TState *ts, ObjList *list, Value *dst, size_t n) {
+    obj_lock(ts, &list->obj);
+    bool fits = len_locked(list) == n;
+    if (fits) {
+        const Value *items = n ? array_locked(list)->items : NULL;
+        for (size_t i = 0; i < n; i++) dst[n - 1 - i] = items[i];
+    }
+    obj_unlock(ts, &list->obj);
+    return fits;
+}
+
 size_t list_copy_items(TState *ts, ObjList *list, Value *dst, size_t room) {
     obj_lock(ts, &list->obj);
     size_t len = len_locked(list);
@@ -464,10 +475,16 @@ static Value list_getitem(TState *ts, Value self, Value key) {
     }
 }
 
-/* The items of an assigned value: a tuple's own array, or a snapshot the
- * caller frees (*owned). False after raising. */
-static bool assigned_items(TState *ts, Value value, const char *not_iterable, Value **src, size_t *m,
-                           Value **owned) {
+/* Items a slice assignment copies from a list: short ones (fannkuch's
+ * prefix reversals) go to the C stack instead of a malloc'd snapshot. */
+#define SMALL_SNAPSHOT 16
+
+/* The items of an assigned value: a tuple's own array, a snapshot in
+ * `small` (SMALL_SNAPSHOT values) when they fit, or a snapshot the caller
+ * frees (*owned). No allocation that may collect comes between, so the
+ * values stay reachable from the source. False after raising. */
+static bool assigned_items(TState *ts, Value value, const char *not_iterable, Value *small, Value **src,
+                           size_t *m, Value **owned) {
     *owned = *src = NULL;
     *m = 0;
     if (IS_TUPLE(value)) {
@@ -487,6 +504,16 @@ static bool assigned_items(TState *ts, Value value, const char *not_iterable, Va
         from = ops_to_list(ts, value);
         if (!from) return false;
     }
+    obj_lock(ts, &from->obj);
+    size_t n = len_locked(from);
+    if (n <= SMALL_SNAPSHOT) {
+        if (n) memcpy(small, array_locked(from)->items, n * sizeof(Value));
+        obj_unlock(ts, &from->obj);
+        *src = small;
+        *m = n;
+        return true;
+    }
+    obj_unlock(ts, &from->obj);
     *owned = *src = list_snapshot(ts, from, m);
     return *src || *m == 0;
 }
@@ -495,10 +522,10 @@ static int slice_assign(TState *ts, ObjList *l, ObjSlice *slice, Value value) {
     int64_t start, stop, step, count;
     if (slice_indices(ts, slice, (int64_t)list_len(l), &start, &stop, &step, &count) < 0) return -1;
     size_t m;
-    Value *src, *owned;
+    Value small[SMALL_SNAPSHOT], *src, *owned;
     if (!assigned_items(ts, value,
                         step == 1 ? "can only assign an iterable" : "must assign iterable to extended slice",
-                        &src, &m, &owned))
+                        small, &src, &m, &owned))
         return -1;
     int r = 0;
     if (step == 1) {
@@ -973,7 +1000,7 @@ static Value list_m_extend(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value list_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("list.insert", 2, 2);
+    ARGS_CHECK_CLINIC("list", "insert", 2, 2);
     int64_t i;
     if (!ops_index(ts, args[1], &i)) return ERROR_VAL;
     ObjList *l = SELF;
@@ -987,7 +1014,7 @@ static Value list_m_insert(TState *ts, Value *args, int nargs, ObjTuple *kwnames
 }
 
 static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("list.pop", 0, 1);
+    ARGS_CHECK_CLINIC("list", "pop", 0, 1);
     int64_t i = -1;
     if (nargs > 1 && !ops_index(ts, args[1], &i)) return ERROR_VAL;
     ObjList *l = SELF;
@@ -1009,7 +1036,7 @@ static Value list_m_pop(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
 }
 
 static Value list_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("list.index", 1, 3);
+    ARGS_CHECK_CLINIC("list", "index", 1, 3);
     int64_t start = 0, stop = INT64_MAX;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;
     if (nargs > 3 && !slice_index_value(ts, args[3], false, &stop)) return ERROR_VAL;

@@ -46,6 +46,10 @@ bool list_set_index(TState *ts, ObjList *list, int64_t index, Value v);
 /* A snapshot of the items, for C code that iterates while mini code may
  * run: the caller frees it with gc_free_buffer(items, n * sizeof(Value)). */
 Value *list_snapshot(TState *ts, ObjList *list, size_t *n);
+/* When `list` holds exactly n items, copies them (one state, under its
+ * mutex) to dst in reverse, the last item to dst[0], as unpacking leaves
+ * them on the VM stack; false, raising nothing, otherwise. */
+bool list_unpack(TState *ts, ObjList *list, Value *dst, size_t n);
 /* Copies the items of one state of `list` to dst when there are at most
  * `room` of them; returns how many there are (nothing copied if more). */
 size_t list_copy_items(TState *ts, ObjList *list, Value *dst, size_t room);

@@ -103,7 +103,13 @@ static Value module_getattr(TState *ts, Value self, ObjStr *name) {
     Value v = dict_get_str(m->dict, name);
     if (!IS_EMPTY(v)) return v;
     if (name == ts->interp->names.dict) return OBJ_VAL(m->dict);
-    return class_generic_getattr_type_only(ts, self, name);
+    v = class_generic_getattr_type_only(ts, self, name);
+    if (!IS_EMPTY(v)) return v;
+    /* PEP 562: the module's own __getattr__ answers for what it lacks. */
+    Value hook = dict_get_str(m->dict, ts->interp->names.getattr);
+    if (IS_EMPTY(hook)) return EMPTY_VAL;
+    Value arg = OBJ_VAL(name);
+    return vm_call(ts, hook, &arg, 1, NULL);
 }
 
 const TypeSpec module_type_spec = {
@@ -242,6 +248,7 @@ static const BuiltinModule builtin_modules[] = {
     {"gc", mod_gc_init},
     {"_weakref", mod_weakref_init},
     {"_contextvars", mod_contextvars_init},
+    {"_asyncio", mod_asyncio_init},
     {NULL, NULL},
 };
 

@@ -144,6 +144,9 @@ typedef struct ObjType {
     struct Interp *interp;        /* the interpreter the type belongs to (its type cache) */
     uint32_t flags;               /* TYPEF_* */
     uint8_t instance_kind;        /* ObjKind of instances */
+    /* Set once a class names this one in its MRO: a dunder assigned here
+     * must then re-derive the slots of subclasses too. */
+    _Atomic uint8_t subclassed;
     uint16_t nslots;              /* __slots__ values after an ObjInstance's dict field */
     Value module;                 /* __module__ as str, or NONE_VAL */
     struct ObjStr *qualname;      /* a class's __qualname__ (not in its dict, as CPython); NULL: name */

@@ -73,15 +73,20 @@ Value ops_format(TState *ts, Value v, Value spec) {
     return r;
 }
 
-int ops_hash(TState *ts, Value v, int64_t *out) {
-    if (IS_STR(v)) {
-        *out = AS_STR(v)->hash;
-        return 0;
-    }
-    if (IS_INT(v)) {
-        *out = int_hash(v);
-        return 0;
-    }
+int ops_identity_hash(TState *ts, Value self, int64_t *out) {
+    (void)ts;
+    *out = ops_identity_hash_of(self);
+    return 0;
+}
+
+Value ops_identity_richcmp(TState *ts, Value a, Value b, CmpOp op) {
+    (void)ts;
+    if (op == CMP_EQ) return a == b ? TRUE_VAL : NOT_IMPLEMENTED_VAL;
+    if (op == CMP_NE) return a == b ? FALSE_VAL : NOT_IMPLEMENTED_VAL;
+    return NOT_IMPLEMENTED_VAL;
+}
+
+int ops_hash_slot(TState *ts, Value v, int64_t *out) {
     ObjType *t = val_type(ts, v);
     if (!t->hash) {
         err_format(ts, ts->interp->exc.TypeError, "unhashable type: '%s'", ops_tp_name(ts, t));
@@ -240,9 +245,8 @@ int ops_setitem(TState *ts, Value obj, Value key, Value value) {
     return -1;
 }
 
-int ops_contains(TState *ts, Value container, Value item) {
+int ops_contains_by_iter(TState *ts, Value container, Value item) {
     ObjType *t = val_type(ts, container);
-    if (t->contains) return t->contains(ts, container, item);
     if (!t->iter && !(t->getitem && (t->flags & TYPEF_HEAPTYPE))) {
         err_format(ts, ts->interp->exc.TypeError, "argument of type '%s' is not iterable",
                    ops_tp_name(ts, t));

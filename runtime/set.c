@@ -3,6 +3,7 @@
  * discipline. */
 #include "runtime/set.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/args.h"
@@ -128,10 +129,29 @@ typedef struct Probe {
     SetEntry *free;  /* the last deleted entry passed: an insertion reuses it */
 } Probe;
 
+/* The comparison of a probe that needs __eq__ (out of line: the probe's
+ * loop stays short). 1, 0, -1 after raising, or PROBE_RESTART when s
+ * changed meanwhile. */
+#define PROBE_RESTART 2
+static __attribute__((noinline)) int probe_compare(TState *ts, ObjSet *s, SetTable *t, SetEntry *e, Value k,
+                                                   Value key, bool locked) {
+    uint32_t version = version_get(s);
+    if (locked) obj_unlock(ts, &s->obj);
+    vm_push(ts, key);
+    int eq = ops_equal(ts, k, key);
+    vm_pop(ts);
+    if (locked) obj_lock(ts, &s->obj);
+    if (eq < 0) return -1;
+    /* t is only touched again if it is still s's table. */
+    if (table_acquire(s) != t || version_get(s) != version || key_get(&e->key) != k) return PROBE_RESTART;
+    return eq;
+}
+
 /* CPython's probe sequence (linear runs, then perturbation). 1: found;
  * 0: absent; -1 after raising. With `locked`, the caller holds s's mutex:
- * it is released around __eq__ and held again on return. */
-static int probe(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
+ * it is released around __eq__ and held again on return. The key itself
+ * is found without a comparison, as in CPython. */
+static int probe_full(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
 restart:;
     SetTable *t = locked ? table_locked(s) : table_acquire(s);
     p->table = t;
@@ -141,9 +161,10 @@ restart:;
     uint64_t perturb = (uint64_t)hash;
     for (;;) {
         SetEntry *e = &t->entries[i];
-        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
-        for (size_t j = 0; j <= probes; j++, e++) {
+        size_t n = i + LINEAR_PROBES <= mask ? LINEAR_PROBES + 1 : 1;
+        for (; n; n--, e++) {
             Value k = key_get(&e->key);
+            if (k == key) break;
             if (k == EMPTY_VAL) {
                 p->entry = e;
                 return 0;
@@ -154,25 +175,46 @@ restart:;
             }
             if (hash_get(&e->hash) != hash) continue;
             int eq = dict_key_eq_fast(ts, k, key);
-            if (eq < 0) {
-                uint32_t version = version_get(s);
-                if (locked) obj_unlock(ts, &s->obj);
-                vm_push(ts, key);
-                eq = ops_equal(ts, k, key);
-                vm_pop(ts);
-                if (locked) obj_lock(ts, &s->obj);
-                if (eq < 0) return -1;
-                /* t is only touched again if it is still s's table. */
-                if (table_acquire(s) != t || version_get(s) != version || key_get(&e->key) != k) goto restart;
-            }
-            if (eq) {
-                p->entry = e;
-                return 1;
-            }
+            if (eq < 0) eq = probe_compare(ts, s, t, e, k, key, locked);
+            if (eq == PROBE_RESTART) goto restart;
+            if (eq < 0) return -1;
+            if (eq) break;
+        }
+        if (n) {
+            p->entry = e;
+            return 1;
         }
         perturb >>= PERTURB_SHIFT;
         i = (i * 5 + 1 + perturb) & mask;
     }
+}
+
+/* probe_full's usual course, inline and without calls: the sequence
+ * ends at the key itself or at a never-used entry; anything else (a
+ * deleted entry, an equal hash) is left to probe_full. */
+static inline int probe(TState *ts, ObjSet *s, Value key, int64_t hash, bool locked, Probe *p) {
+    SetTable *t = locked ? table_locked(s) : table_acquire(s);
+    if (t) {
+        size_t mask = t->mask, i = (size_t)hash & mask;
+        uint64_t perturb = (uint64_t)hash;
+        for (;;) {
+            SetEntry *e = &t->entries[i];
+            size_t n = i + LINEAR_PROBES <= mask ? LINEAR_PROBES + 1 : 1;
+            for (; n; n--, e++) {
+                Value k = key_get(&e->key);
+                if (k == key || k == EMPTY_VAL) {
+                    p->table = t;
+                    p->entry = e;
+                    p->free = NULL;
+                    return k == key;
+                }
+                if (k == DUMMY_KEY || hash_get(&e->hash) == hash) return probe_full(ts, s, key, hash, locked, p);
+            }
+            perturb >>= PERTURB_SHIFT;
+            i = (i * 5 + 1 + perturb) & mask;
+        }
+    }
+    return probe_full(ts, s, key, hash, locked, p);
 }
 
 /* ---- items ---------------------------------------------------------------- */
@@ -271,7 +313,7 @@ bool set_next(ObjSet *s, size_t *pos, Value *key, int64_t *hash) {
 
 int set_add(TState *ts, ObjSet *s, Value v) {
     int64_t h;
-    if (dict_hash_key(ts, v, &h) < 0) return -1;
+    if (ops_hash(ts, v, &h) < 0) return -1;
     return add_entry(ts, s, v, h);
 }
 
@@ -280,7 +322,7 @@ int set_add(TState *ts, ObjSet *s, Value v) {
  * is then pushed on the VM stack and *pushed is set. */
 static int lookup_key(TState *ts, Value *key, int64_t *hash, bool *pushed) {
     *pushed = false;
-    if (dict_hash_key(ts, *key, hash) == 0) return 0;
+    if (ops_hash(ts, *key, hash) == 0) return 0;
     if (!IS_SET(*key) || !err_matches(ts, EXC(ts)->TypeError)) return -1;
     err_clear(ts);
     Value f = set_from_iterable(ts, ts->interp->types.frozenset, *key);
@@ -288,11 +330,12 @@ static int lookup_key(TState *ts, Value *key, int64_t *hash, bool *pushed) {
     vm_push(ts, f);
     *pushed = true;
     *key = f;
-    return dict_hash_key(ts, f, hash);
+    return ops_hash(ts, f, hash);
 }
 
 int set_contains(TState *ts, ObjSet *s, Value v) {
     int64_t h;
+    if (ops_hash_direct(v, &h)) return contains_entry(ts, s, v, h);
     bool pushed;
     int r = lookup_key(ts, &v, &h, &pushed);
     if (r == 0) r = contains_entry(ts, s, v, h);
@@ -580,7 +623,7 @@ Value set_intersection(TState *ts, ObjSet *so, Value other) {
             Value x = ops_next(ts, it);
             if (IS_EMPTY(x)) break;
             int64_t h;
-            if (IS_ERROR(x) || dict_hash_key(ts, x, &h) < 0) {
+            if (IS_ERROR(x) || ops_hash(ts, x, &h) < 0) {
                 r = -1;
                 break;
             }
@@ -629,7 +672,7 @@ int set_difference_update(TState *ts, ObjSet *so, Value other) {
             Value x = ops_next(ts, it);
             if (IS_EMPTY(x)) break;
             int64_t h;
-            if (IS_ERROR(x) || dict_hash_key(ts, x, &h) < 0 || discard_entry(ts, so, x, h) < 0) {
+            if (IS_ERROR(x) || ops_hash(ts, x, &h) < 0 || discard_entry(ts, so, x, h) < 0) {
                 r = -1;
                 break;
             }
@@ -926,6 +969,20 @@ static size_t set_obj_size(Obj *self) {
 
 #define SELF AS_SET(args[0])
 
+/* A failed argument check of a method set and frozenset share, naming it
+ * by self's base type as CPython does ("frozenset.issubset()"). */
+static bool set_args_failed(TState *ts, Value self, const char *name, int nargs, ObjTuple *kwnames, int min, int max) {
+    char full[64];
+    snprintf(full, sizeof full, "%s.%s", base_type(ts, AS_SET(self))->name->data, name);
+    return args_check_failed(ts, full, nargs, kwnames, min, max);
+}
+#define SET_ARGS_CHECK(name, min, max)                                                               \
+    do {                                                                                             \
+        if ((kwnames || nargs - 1 < (min) || ((max) >= 0 && nargs - 1 > (max))) &&                   \
+            !set_args_failed(ts, args[0], name, nargs - 1, kwnames, min, max))                       \
+            return ERROR_VAL;                                                                        \
+    } while (0)
+
 static Value set_m_add(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
     ARGS_CHECK_METHOD("set.add", 1, 1);
     return set_add(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
@@ -973,7 +1030,7 @@ static Value set_m_clear(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value set_m_copy(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("copy", 0, 0);
+    SET_ARGS_CHECK("copy", 0, 0);
     ObjSet *s = SELF;
     if (s->obj.type == ts->interp->types.frozenset) return args[0];
     return copy_as(ts, s, base_type(ts, s));
@@ -999,7 +1056,7 @@ static Value set_m_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames)
 }
 
 static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("union", 0, -1);
+    SET_ARGS_CHECK("union", 0, -1);
     ObjSet *s = SELF;
     Value r = copy_as(ts, s, base_type(ts, s));
     if (IS_ERROR(r)) return r;
@@ -1011,7 +1068,7 @@ static Value set_m_union(TState *ts, Value *args, int nargs, ObjTuple *kwnames) 
 }
 
 static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("intersection", 0, -1);
+    SET_ARGS_CHECK("intersection", 0, -1);
     if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
     Value acc = args[0];
     for (int i = 1; i < nargs; i++) {
@@ -1025,7 +1082,7 @@ static Value set_m_intersection(TState *ts, Value *args, int nargs, ObjTuple *kw
 }
 
 static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("difference", 0, -1);
+    SET_ARGS_CHECK("difference", 0, -1);
     if (nargs == 1) return copy_as(ts, SELF, base_type(ts, SELF));
     Value r = difference_of(ts, SELF, args[1]);
     if (IS_ERROR(r)) return r;
@@ -1037,22 +1094,22 @@ static Value set_m_difference(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_symmetric_difference(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("symmetric_difference", 1, 1);
+    SET_ARGS_CHECK("symmetric_difference", 1, 1);
     return symmetric_difference_of(ts, SELF, args[1]);
 }
 
 static Value set_m_intersection_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("intersection_update", 0, -1);
+    SET_ARGS_CHECK("intersection_update", 0, -1);
     return update_with_each(ts, args, nargs, intersection_update);
 }
 
 static Value set_m_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("difference_update", 0, -1);
+    SET_ARGS_CHECK("difference_update", 0, -1);
     return update_with_each(ts, args, nargs, set_difference_update);
 }
 
 static Value set_m_symmetric_difference_update(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("symmetric_difference_update", 1, 1);
+    SET_ARGS_CHECK("symmetric_difference_update", 1, 1);
     return set_symmetric_difference_update(ts, SELF, args[1]) < 0 ? ERROR_VAL : NONE_VAL;
 }
 
@@ -1076,7 +1133,7 @@ static Value all_in(TState *ts, ObjSet *s, Value iterable) {
 }
 
 static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("issubset", 1, 1);
+    SET_ARGS_CHECK("issubset", 1, 1);
     Value other = args[1];
     if (!IS_SET(other)) {
         other = set_from_iterable(ts, ts->interp->types.set, other);
@@ -1089,7 +1146,7 @@ static Value set_m_issubset(TState *ts, Value *args, int nargs, ObjTuple *kwname
 }
 
 static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("issuperset", 1, 1);
+    SET_ARGS_CHECK("issuperset", 1, 1);
     if (IS_SET(args[1])) {
         int r = is_subset(ts, AS_SET(args[1]), SELF);
         return r < 0 ? ERROR_VAL : BOOL_VAL(r);
@@ -1098,7 +1155,7 @@ static Value set_m_issuperset(TState *ts, Value *args, int nargs, ObjTuple *kwna
 }
 
 static Value set_m_isdisjoint(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("isdisjoint", 1, 1);
+    SET_ARGS_CHECK("isdisjoint", 1, 1);
     ObjSet *s = SELF;
     if (!IS_SET(args[1])) {
         Value it = ops_iter(ts, args[1]);

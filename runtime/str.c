@@ -811,7 +811,7 @@ static Value str_repr_slot(TState *ts, Value self) { return str_or_error(str_rep
 
 static Value str_str_slot(TState *ts, Value self) { return same_str(ts, AS_STR(self)); }
 
-static int str_hash_slot(TState *ts, Value self, int64_t *out) {
+int str_hash_slot(TState *ts, Value self, int64_t *out) {
     (void)ts;
     *out = AS_STR(self)->hash;
     return 0;
@@ -1369,7 +1369,7 @@ static Value str_m_rpartition(TState *ts, Value *args, int nargs, ObjTuple *kwna
 /* ---- transforming --------------------------------------------------------- */
 
 static Value str_m_replace(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("str.replace", 2, 3);
+    ARGS_CHECK_CLINIC("str", "replace", 2, 3);
     ObjStr *s = SELF;
     ObjStr *old = need_str(ts, args[1], "replace() argument 1 ");
     if (!old) return ERROR_VAL;

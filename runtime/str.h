@@ -38,6 +38,8 @@ ObjStr *str_intern_cstr(TState *ts, const char *cstr);
 ObjStr *str_intern_obj(TState *ts, ObjStr *s);
 
 bool str_equal(const ObjStr *a, const ObjStr *b);
+/* str's hash slot (the hash made at creation); ops_hash tests for it. */
+int str_hash_slot(TState *ts, Value self, int64_t *out);
 /* The start/end arguments of find, count, startswith... (args[first] and
  * args[first + 1], None allowed) clamped to a sequence of n items, as
  * CPython's slice rules. False after raising. Shared by str and bytes. */

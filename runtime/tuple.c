@@ -255,7 +255,7 @@ static size_t tuple_obj_size(Obj *self) { return sizeof(ObjTuple) + ((ObjTuple *
 #define SELF AS_TUPLE(args[0])
 
 static Value tuple_m_index(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
-    ARGS_CHECK_METHOD("tuple.index", 1, 3);
+    ARGS_CHECK_CLINIC("tuple", "index", 1, 3);
     ObjTuple *t = SELF;
     int64_t len = (int64_t)t->len, start = 0, stop = len;
     if (nargs > 2 && !slice_index_value(ts, args[2], false, &start)) return ERROR_VAL;

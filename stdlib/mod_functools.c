@@ -408,7 +408,7 @@ static Value lru_call(TState *ts, Value self, Value *args, int nargs, ObjTuple *
     if (IS_ERROR(key)) return key;
     vm_push(ts, key);
     int64_t hash;
-    Value found = dict_hash_key(ts, key, &hash) < 0 ? ERROR_VAL : dict_get_hashed(ts, w->cache, key, hash);
+    Value found = ops_hash(ts, key, &hash) < 0 ? ERROR_VAL : dict_get_hashed(ts, w->cache, key, hash);
     vm_pop(ts);
     if (IS_ERROR(found)) return found;
     if (!IS_EMPTY(found)) {

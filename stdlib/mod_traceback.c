@@ -7,6 +7,8 @@
  *  - format_exception_only(exc): the exception's last line(s) exactly as an
  *    uncaught exception ends (mini's SyntaxError form), without the "Did
  *    you mean" hint, which CPython 3.11 gives only to uncaught exceptions;
+ *  - embedded_source(filename): the whole source of a stdlib module compiled
+ *    into the binary ("<stdlib/NAME.mini>"), or None: linecache's lines;
  *  - REPEAT_FOLD: how many repeats of one line show before they fold. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "runtime/args.h"
 #include "runtime/dict.h"
 #include "runtime/error.h"
+#include "runtime/module.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "stdlib/builtins.h"
@@ -47,9 +50,21 @@ static Value tbmod_format_exception_only(TState *ts, Value *args, int nargs, Obj
     return s ? OBJ_VAL(s) : ERROR_VAL;
 }
 
+static Value tbmod_embedded_source(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
+    if (!args_check(ts, "embedded_source", nargs, kwnames, 1, 1)) return ERROR_VAL;
+    ObjStr *path;
+    if (!args_str(ts, args[0], "embedded_source", &path)) return ERROR_VAL;
+    const char *src;
+    size_t len;
+    if (!module_embedded_source(path->data, &src, &len)) return NONE_VAL;
+    ObjStr *s = str_new(ts, src, len);
+    return s ? OBJ_VAL(s) : ERROR_VAL;
+}
+
 static const NativeDef traceback_functions[] = {
     {"source_line", tbmod_source_line},
     {"format_exception_only", tbmod_format_exception_only},
+    {"embedded_source", tbmod_embedded_source},
     {NULL, NULL},
 };
 

@@ -30,6 +30,7 @@ bool mod_struct_init(TState *ts, struct ObjDict *ns);
 bool mod_array_init(TState *ts, struct ObjDict *ns);
 bool mod_gil_init(TState *ts, struct ObjDict *ns);
 bool mod_contextvars_init(TState *ts, struct ObjDict *ns);
+bool mod_asyncio_init(TState *ts, struct ObjDict *ns);
 bool mod_hashlib_init(TState *ts, struct ObjDict *ns);
 bool mod_zlib_init(TState *ts, struct ObjDict *ns);
 bool mod_socket_init(TState *ts, struct ObjDict *ns);

@@ -174,6 +174,9 @@ void code_disassemble(ObjCode *code, FILE *out) {
         case OP_STORE_DEREF: case OP_DELETE_DEREF: case OP_LOAD_CLOSURE:
             fprintf(out, "  (%s)", code->varnames[arg]->data);
             break;
+        case OP_LOAD_FAST_PAIR:
+            fprintf(out, "  (%s, %s)", code->varnames[arg & 0xfff]->data, code->varnames[arg >> 12]->data);
+            break;
         default: break;
         }
         fputc('\n', out);

@@ -956,6 +956,9 @@ struct Compiler {
     int depth, max_depth;
     int line;
     ObjStr *qualname;
+    /* Where a LOAD_FAST may join the LOAD_FAST just before it (see
+     * emit_load_fast); anything bound at that position forbids it. */
+    uint32_t pair_at;
 };
 
 static bool grow(CompileState *cs, void **p, uint32_t *cap, uint32_t need, size_t size) {
@@ -1027,6 +1030,24 @@ static int new_label(Compiler *c) {
 
 static void bind_label(Compiler *c, int label) {
     if (label < c->nlabels) c->labels[label] = c->ninstrs;
+    c->pair_at = UINT32_MAX;
+}
+
+/* Two loads of locals in a row (operands of most expressions) become one
+ * LOAD_FAST_PAIR, one dispatch fewer, unless a jump target or protected
+ * range starts at the second or it has another line (tracebacks and line
+ * events stay as they were). */
+static void emit_load_fast(Compiler *c, uint32_t slot) {
+    uint32_t at = c->ninstrs - 1;
+    if (c->pair_at == c->ninstrs && at < c->ninstrs && INSTR_OP(c->instrs[at]) == OP_LOAD_FAST &&
+        INSTR_ARG(c->instrs[at]) < 0x1000 && slot < 0x1000 && c->lines[at] == (uint32_t)c->line) {
+        c->instrs[at] = INSTR_MAKE(OP_LOAD_FAST_PAIR, INSTR_ARG(c->instrs[at]) | slot << 12);
+        adjust_depth(c, 1);
+        c->pair_at = UINT32_MAX;
+        return;
+    }
+    emit(c, OP_LOAD_FAST, slot);
+    c->pair_at = c->ninstrs;
 }
 
 static void add_fixup(Compiler *c, uint32_t pos, int label, bool in_arg) {
@@ -1209,7 +1230,8 @@ static void compile_name(Compiler *c, AstStr name, NameOp op) {
         return;
     }
     static const Opcode ops[] = {OP_LOAD_FAST, OP_STORE_FAST, OP_DELETE_FAST};
-    emit(c, ops[op], add_varname(c, name.s, name.len));
+    if (ops[op] == OP_LOAD_FAST) emit_load_fast(c, add_varname(c, name.s, name.len));
+    else emit(c, ops[op], add_varname(c, name.s, name.len));
 }
 
 /* ---- expressions -------------------------------------------------------- */
@@ -1654,6 +1676,22 @@ static void compile_dict(Compiler *c, const AstNode *e) {
     }
 }
 
+/* -<number> as one constant, as CPython folds it (`x ** -1.5` in a loop
+ * then negates nothing at run time); small ints and real floats only. */
+static bool compile_negative_literal(Compiler *c, const AstNode *e) {
+    const AstNode *operand = e->u.unary_op.operand;
+    if (e->u.unary_op.op != AST_UNARY_NEG) return false;
+    if (operand->kind == AST_FLOAT && !operand->u.float_lit.imag) {
+        emit(c, OP_LOAD_CONST, add_const(c, FLOAT_VAL(-operand->u.float_lit.value)));
+        return true;
+    }
+    if (operand->kind != AST_INT) return false;
+    Value v = int_constant(c, operand);
+    if (!IS_INT(v)) return false;
+    emit_const(c, INT_VAL(-AS_INT(v))); /* a literal is not negative: no overflow */
+    return true;
+}
+
 static void compile_expr(Compiler *c, const AstNode *e) {
     if (c->cs->failed) return;
     int saved_line = c->line;
@@ -1689,6 +1727,7 @@ static void compile_expr(Compiler *c, const AstNode *e) {
         emit(c, OP_BINARY_OP, binop_of(e->u.bin_op.op));
         break;
     case AST_UNARY_OP:
+        if (compile_negative_literal(c, e)) break;
         compile_expr(c, e->u.unary_op.operand);
         switch (e->u.unary_op.op) {
         case AST_UNARY_NOT: emit(c, OP_UNARY_NOT, 0); break;
@@ -1961,6 +2000,7 @@ static void protect(Compiler *c, FBlock *b, int handler_label) {
     b->handler_label = handler_label;
     b->depth = (uint32_t)c->depth;
     b->range_start = c->ninstrs;
+    c->pair_at = UINT32_MAX;
 }
 
 static void pause_protection(Compiler *c, FBlock *b) {
@@ -1969,9 +2009,17 @@ static void pause_protection(Compiler *c, FBlock *b) {
     b->range_start = -1;
 }
 
-static void resume_protection(Compiler *c, FBlock *b) { b->range_start = c->ninstrs; }
+static void resume_protection(Compiler *c, FBlock *b) {
+    b->range_start = c->ninstrs;
+    c->pair_at = UINT32_MAX;
+}
 
-static bool protects(const FBlock *b) { return b->kind != FB_LOOP && b->kind != FB_POP_VALUE; }
+/* An except clause body has no range of its own (the section around the
+ * clauses protects it): resuming one after a break in a nested handler
+ * would open a range with no handler. */
+static bool protects(const FBlock *b) {
+    return b->kind != FB_LOOP && b->kind != FB_POP_VALUE && b->kind != FB_HANDLER;
+}
 
 /* Runs the finally body of block `index` inline while leaving it early.
  * Only the blocks around it are visible, so a return, break or continue in
@@ -3221,6 +3269,12 @@ static ObjCode *compile_scope(CompileState *cs, Compiler *parent, Scope *scope, 
             /* Kept as the first constant, as CPython's co_consts[0]. */
             add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value));
             code->flags |= CODE_HAS_DOC;
+        } else if (body->count && is_docstring(body->items[0]) &&
+                   (scope->kind == SCOPE_CLASS || cs->mode != COMPILE_INTERACTIVE)) {
+            /* A module's or class's docstring is its __doc__. */
+            set_line(&c, body->items[0]);
+            emit(&c, OP_LOAD_CONST, add_const(&c, str_constant(&c, body->items[0]->u.value_stmt.value->u.str.value)));
+            compile_name(&c, (AstStr){"__doc__", 7}, NAME_STORE);
         }
         if (scope->kind != SCOPE_FUNCTION && has_annotations(body)) emit(&c, OP_SETUP_ANNOTATIONS, 0);
         compile_stmts(&c, body);

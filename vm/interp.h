@@ -49,6 +49,10 @@ typedef struct Frame {
      * until locals() makes its dict (FRAME_LOCALS_DICT). */
     struct Obj *locals;
     struct ObjGenerator *gen; /* the generator this frame runs, if any */
+    /* A generator's frame: the innermost frame below it whose values are on
+     * the thread stack (vm.c's stack_owner), so that finding where C code
+     * may push does not walk a deep `yield from` chain. */
+    struct Frame *owner;
     uint8_t flags;            /* FRAME_* */
 } Frame;
 
@@ -70,10 +74,15 @@ typedef struct FrameTrace {
 /* locals holds the dict locals() returns for a function's frame: the same
  * dict at each call, refreshed from the fast locals (CPython 3.11). */
 #define FRAME_LOCALS_DICT 0x04
+/* A generator's frame that FOR_ITER resumed in the same loop run (no C
+ * call): its yield hands the value to the frame below, its return ends
+ * that frame's loop, and the thread's handled exception is restored from
+ * the generator's outer_handled when it stops. */
+#define FRAME_GEN_INLINE 0x08
 /* The frame runs __init__ for a class call in the caller's loop: its
  * caller's stack top holds the new instance, which is the call's result
  * once __init__ returns None (anything else raises TypeError). */
-#define FRAME_INIT 0x08
+#define FRAME_INIT 0x10
 
 typedef enum ThreadStatus {
     THREAD_DETACHED,  /* blocked in a call or waiting for the GIL: holds no object */

@@ -48,9 +48,8 @@
  * stack: the innermost frame not running a generator (a generator's values
  * live in the generator object, not on the thread stack). */
 static Frame *stack_owner(TState *ts) {
-    for (int i = ts->frame_count - 1; i > 0; i--)
-        if (!ts->frames[i].gen) return &ts->frames[i];
-    return &ts->frames[0];
+    Frame *f = &ts->frames[ts->frame_count - 1];
+    return f->gen ? f->owner : f;
 }
 
 void vm_push(TState *ts, Value v) {
@@ -365,7 +364,46 @@ static Frame *push_frame(TState *ts, ObjFunction *fn, Value *base) {
     return f;
 }
 
+/* Pushes the frame that resumes gen (the caller checked the depth). ip
+ * and sp are loaded one by one (__atomic_load_n is never merged): the
+ * compiler copied fn and ip with one 16-byte load, which stalls when the
+ * yield has just stored ip (store forwarding fails), 6% of a generator
+ * pipeline's time. */
+static Frame *push_generator_frame(TState *ts, ObjGenerator *gen) {
+    Frame *owner = stack_owner(ts);
+    Frame *f = &ts->frames[ts->frame_count++];
+    f->fn = gen->fn;
+    f->ip = __atomic_load_n(&gen->ip, __ATOMIC_RELAXED);
+    f->base = gen->values;
+    f->sp = __atomic_load_n(&gen->sp, __ATOMIC_RELAXED);
+    f->locals = NULL;
+    f->gen = gen;
+    f->owner = owner;
+    f->flags = FRAME_ENTRY;
+    return f;
+}
+
 static Value run(TState *ts);
+
+/* While a generator runs, the handled exception is the one it was
+ * handling where it last stopped, if it was in a handler, else its
+ * resumer's; the resumer's is back when it stops (CPython's gi_exc_state).
+ * The resumer's stays rooted as ts->gen_caller_handled, the one before
+ * that in the generator (outer_handled), which is running and so
+ * referenced by its frame. */
+static void enter_generator(TState *ts, ObjGenerator *gen) {
+    gen->outer_handled = ts->gen_caller_handled;
+    ts->gen_caller_handled = ts->handled;
+    if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
+}
+
+/* Its frame has stopped (returned, yielded or raised, and been popped). */
+static void leave_generator(TState *ts, ObjGenerator *gen) {
+    ts->handled = ts->gen_caller_handled;
+    ts->gen_caller_handled = gen->outer_handled;
+    gen->outer_handled = EMPTY_VAL;
+}
+
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing);
 
 /* Calls a generator function: binds into a scratch area on the thread
@@ -480,23 +518,28 @@ Value vm_run_code(TState *ts, ObjCode *code, ObjDict *globals, Value locals) {
 
 Value vm_run_module(TState *ts, ObjCode *code, ObjDict *globals) { return vm_run_code(ts, code, globals, OBJ_VAL(globals)); }
 
+/* A generator's frame raised: it is closed, and a StopIteration escaping
+ * the body becomes RuntimeError (PEP 479), however it was entered. */
+static void generator_raised(TState *ts, ObjGenerator *gen) {
+    atomic_store(&gen->state, GEN_CLOSED);
+    /* And an async generator's StopAsyncIteration (PEP 525). */
+    bool stop = err_matches(ts, ts->interp->exc.StopIteration);
+    if (stop || (generator_is_async(gen) && err_matches(ts, ts->interp->exc.StopAsyncIteration))) {
+        Value exc = err_fetch(ts);
+        vm_push(ts, exc);
+        err_format(ts, ts->interp->exc.RuntimeError, "%s raised %s", generator_kind(gen),
+                   stop ? "StopIteration" : "StopAsyncIteration");
+        AS_EXCEPTION(ts->exc)->cause = exc;
+        AS_EXCEPTION(ts->exc)->context = exc;
+        vm_pop(ts);
+    }
+}
+
 /* What a generator's run came to: the frame's exit said how it ended (a
- * return or a yield, in ts->gen_returned). A StopIteration escaping the
- * body becomes RuntimeError (PEP 479), however the generator was entered. */
+ * return or a yield, in ts->gen_returned). */
 static Value generator_outcome(TState *ts, ObjGenerator *gen, Value r, Value *result) {
     if (IS_ERROR(r)) {
-        atomic_store(&gen->state, GEN_CLOSED);
-        /* And an async generator's StopAsyncIteration (PEP 525). */
-        bool stop = err_matches(ts, ts->interp->exc.StopIteration);
-        if (stop || (generator_is_async(gen) && err_matches(ts, ts->interp->exc.StopAsyncIteration))) {
-            Value exc = err_fetch(ts);
-            vm_push(ts, exc);
-            err_format(ts, ts->interp->exc.RuntimeError, "%s raised %s", generator_kind(gen),
-                       stop ? "StopIteration" : "StopAsyncIteration");
-            AS_EXCEPTION(ts->exc)->cause = exc;
-            AS_EXCEPTION(ts->exc)->context = exc;
-            vm_pop(ts);
-        }
+        generator_raised(ts, gen);
         return ERROR_VAL;
     }
     if (ts->gen_returned) {
@@ -535,14 +578,7 @@ Value generator_resume(TState *ts, ObjGenerator *gen, Value sent, Value *result)
         atomic_store(&gen->state, first ? GEN_CREATED : GEN_SUSPENDED);
         return ERROR_VAL;
     }
-    Frame *f = &ts->frames[ts->frame_count++];
-    f->fn = gen->fn;
-    f->ip = gen->ip;
-    f->base = gen->values;
-    f->sp = gen->sp;
-    f->locals = NULL;
-    f->gen = gen;
-    f->flags = FRAME_ENTRY;
+    Frame *f = push_generator_frame(ts, gen);
     if (!first) *f->sp++ = sent;
     Value r = run_generator(ts, gen, false);
     vm_leave_native(ts);
@@ -790,6 +826,114 @@ static bool valid_except_type(Value type) {
 #define IS_EXACT_LIST(ts, v) (IS_LIST(v) && OBJ_TYPE(v) == (ts)->interp->types.list)
 #define IS_EXACT_TUPLE(ts, v) (IS_TUPLE(v) && OBJ_TYPE(v) == (ts)->interp->types.tuple)
 
+/* A number the loop can work on without a call: a small int or a float
+ * (both unboxed, so never an instance of a subclass). As a double, a small
+ * int is exact (48 bits). */
+static inline __attribute__((always_inline)) bool unboxed_double(Value v, double *out) {
+    if (IS_FLOAT(v)) *out = AS_FLOAT(v);
+    else if (IS_INT(v)) *out = (double)AS_INT(v);
+    else return false;
+    return true;
+}
+
+/* The arithmetic the loop does inline: small ints whose result stays
+ * small, and floats with floats or small ints. False leaves everything
+ * else (overflow, division by zero, other operators and types) to
+ * arith(). Ints and floats have no in-place operators, so BINARY_OP and
+ * INPLACE_OP share it. */
+static inline __attribute__((always_inline)) bool arith_fast(BinOp op, Value a, Value b, Value *out) {
+    if (IS_INT(a) && IS_INT(b)) {
+        int64_t x = AS_INT(a), y = AS_INT(b), r;
+        switch (op) {
+        case BIN_ADD: r = x + y; break;
+        case BIN_SUB: r = x - y; break;
+        case BIN_MUL:
+            if (__builtin_mul_overflow(x, y, &r)) return false;
+            break;
+        case BIN_TRUEDIV:
+            /* Both exact as doubles, so one IEEE division rounds the true
+             * quotient correctly, as int.__truediv__ must. */
+            if (y == 0) return false;
+            *out = FLOAT_VAL((double)x / (double)y);
+            return true;
+        case BIN_FLOORDIV:
+            if (y == 0) return false;
+            r = x / y;
+            if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
+            break; /* MIN // -1 does not fit */
+        case BIN_MOD:
+            if (y == 0) return false;
+            r = x % y;
+            if (r != 0 && ((r < 0) != (y < 0))) r += y;
+            break;
+        case BIN_LSHIFT:
+            if (y < 0 || y >= VAL_TAG_SHIFT || __builtin_mul_overflow(x, (int64_t)1 << y, &r)) return false;
+            break;
+        case BIN_RSHIFT:
+            if (y < 0) return false;
+            r = x >> (y < 63 ? y : 63);
+            break;
+        case BIN_AND: r = x & y; break;
+        case BIN_OR: r = x | y; break;
+        case BIN_XOR: r = x ^ y; break;
+        default: return false;
+        }
+        if (!SMALL_INT_FITS(r)) return false;
+        *out = INT_VAL(r);
+        return true;
+    }
+    double x, y;
+    if (!unboxed_double(a, &x) || !unboxed_double(b, &y)) return false;
+    switch (op) {
+    case BIN_ADD: *out = FLOAT_VAL(x + y); return true;
+    case BIN_SUB: *out = FLOAT_VAL(x - y); return true;
+    case BIN_MUL: *out = FLOAT_VAL(x * y); return true;
+    case BIN_TRUEDIV:
+        if (y == 0.0) return false;
+        *out = FLOAT_VAL(x / y);
+        return true;
+    default: return false;
+    }
+}
+
+/* The rest of BINARY_OP and INPLACE_OP: exact ints and floats go straight
+ * to their type's code (no dunder of a subclass can apply), others through
+ * the operator protocol. */
+static inline __attribute__((always_inline)) Value arith(TState *ts, BinOp op, Value a, Value b, bool inplace) {
+    Value r = NOT_IMPLEMENTED_VAL;
+    if (IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b)) r = int_binop(ts, op, a, b);
+    else if ((IS_FLOAT(a) || IS_INT(a)) && (IS_FLOAT(b) || IS_INT(b))) r = float_binop(ts, op, a, b);
+    if (IS_NOT_IMPLEMENTED(r)) r = inplace ? ops_inplace(ts, op, a, b) : ops_binary(ts, op, a, b);
+    return r;
+}
+
+/* Comparisons of small ints, floats, and the two mixed (a small int is
+ * exact as a double; NaN compares as Python's does: only != holds). -1
+ * for the general path. */
+static inline __attribute__((always_inline)) int compare_fast(CmpOp op, Value a, Value b) {
+    if (IS_INT(a) && IS_INT(b)) {
+        int64_t x = AS_INT(a), y = AS_INT(b);
+        switch (op) {
+        case CMP_LT: return x < y;
+        case CMP_LE: return x <= y;
+        case CMP_EQ: return x == y;
+        case CMP_NE: return x != y;
+        case CMP_GT: return x > y;
+        default: return x >= y;
+        }
+    }
+    double x, y;
+    if (!unboxed_double(a, &x) || !unboxed_double(b, &y)) return -1;
+    switch (op) {
+    case CMP_LT: return x < y;
+    case CMP_LE: return x <= y;
+    case CMP_EQ: return x == y;
+    case CMP_NE: return x != y;
+    case CMP_GT: return x > y;
+    default: return x >= y;
+    }
+}
+
 /* UNPACK_SEQUENCE / UNPACK_EX: writes the items, first on top. */
 static bool unpack(TState *ts, Value seq, Value *dst, int before, int after, bool starred) {
     Interp *interp = ts->interp;
@@ -878,6 +1022,11 @@ static Value format_value(TState *ts, Value v, int conversion, Value spec) {
 
 static Value import_from(TState *ts, Value module, ObjStr *name) {
     Value v = ops_getattr_opt(ts, module, name);
+    /* An AttributeError (from a module's __getattr__) means missing. */
+    if (IS_ERROR(v) && err_matches(ts, ts->interp->exc.AttributeError)) {
+        err_clear(ts);
+        v = EMPTY_VAL;
+    }
     if (!IS_EMPTY(v)) return v;
     if (!IS_MODULE(module))
         return err_format(ts, ts->interp->exc.ImportError, "cannot import name '%s'", name->data);
@@ -1079,19 +1228,35 @@ static Value run_loop(TState *ts, bool throwing);
 
 static Value run(TState *ts) { return run_loop(ts, false); }
 
+/* FOR_ITER over a generator pushes its frame and goes on in the same loop
+ * run, with no C call per item (the caller saved its state): the frame is
+ * FRAME_GEN_INLINE, so its yield hands the value back to the FOR_ITER's
+ * frame, its return ends that frame's loop, and an exception escaping it
+ * unwinds into that frame. The handled exception is switched as
+ * run_generator switches it. False, changing nothing, where
+ * generator_resume must do it (not suspended, or too deep: it raises). */
+static bool resume_inline(TState *ts, ObjGenerator *gen) {
+    int limit = atomic_load_explicit(&ts->interp->recursion_limit, memory_order_relaxed);
+    if (OBJ_TYPE(OBJ_VAL(gen)) != ts->interp->types.generator || ts->frame_count > limit ||
+        ts->frame_count >= ts->frame_cap - 1)
+        return false;
+    int expected = GEN_SUSPENDED;
+    if (!atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING) &&
+        !(expected == GEN_CREATED && atomic_compare_exchange_strong(&gen->state, &expected, GEN_RUNNING)))
+        return false;
+    Frame *f = push_generator_frame(ts, gen);
+    f->flags = FRAME_GEN_INLINE;
+    if (expected == GEN_SUSPENDED) *f->sp++ = NONE_VAL; /* what the yield evaluates to */
+    enter_generator(ts, gen);
+    return true;
+}
+
 /* Runs a generator's frame, just pushed, until it yields, returns or
- * raises. While it runs, the handled exception is the one it was handling
- * where it last stopped, if it was in a handler, else its caller's; the
- * caller's is back when it stops (CPython's gi_exc_state). */
+ * raises, with its own handled exception (enter_generator). */
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing) {
-    Value caller_handled = ts->handled, outer = ts->gen_caller_handled;
-    vm_push(ts, caller_handled);
-    vm_push(ts, outer);
-    ts->gen_caller_handled = caller_handled;
-    if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
+    enter_generator(ts, gen);
     Value r = run_loop(ts, throwing);
-    ts->gen_caller_handled = vm_pop(ts);
-    ts->handled = vm_pop(ts);
+    leave_generator(ts, gen);
     return r;
 }
 
@@ -1114,14 +1279,7 @@ Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result
         atomic_store(&gen->state, GEN_SUSPENDED);
         return ERROR_VAL;
     }
-    Frame *f = &ts->frames[ts->frame_count++];
-    f->fn = gen->fn;
-    f->ip = gen->ip;
-    f->base = gen->values;
-    f->sp = gen->sp;
-    f->locals = NULL;
-    f->gen = gen;
-    f->flags = FRAME_ENTRY;
+    push_generator_frame(ts, gen);
     err_restore(ts, exc);
     Value r = run_generator(ts, gen, true);
     vm_leave_native(ts);
@@ -1220,6 +1378,7 @@ static Value run_loop(TState *ts, bool throwing) {
     int call_nargs;
     ObjTuple *call_kwnames;
     Value *call_result;
+    Value yielded; /* set before `goto suspend` */
     /* And for enter_function. */
     ObjFunction *call_fn;
     Value call_self;
@@ -1588,86 +1747,28 @@ dispatch_op:
         DISPATCH();
     }
     TARGET(BINARY_OP) {
-        Value b = sp[-1], a = sp[-2];
-        if (IS_INT(a) && IS_INT(b)) {
-            int64_t x = AS_INT(a), y = AS_INT(b), r;
-            switch ((BinOp)arg) {
-            case BIN_ADD:
-                r = x + y;
-                if (SMALL_INT_FITS(r)) goto int_result;
-                break;
-            case BIN_SUB:
-                r = x - y;
-                if (SMALL_INT_FITS(r)) goto int_result;
-                break;
-            case BIN_MUL:
-                if (!__builtin_mul_overflow(x, y, &r) && SMALL_INT_FITS(r)) goto int_result;
-                break;
-            case BIN_FLOORDIV:
-                if (y != 0) {
-                    r = x / y;
-                    if ((x % y != 0) && ((x < 0) != (y < 0))) r--;
-                    if (SMALL_INT_FITS(r)) goto int_result; /* MIN // -1 does not */
-                }
-                break;
-            case BIN_MOD:
-                if (y != 0) {
-                    r = x % y;
-                    if (r != 0 && ((r < 0) != (y < 0))) r += y;
-                    goto int_result;
-                }
-                break;
-            case BIN_AND: r = x & y; goto int_result;
-            case BIN_OR: r = x | y; goto int_result;
-            case BIN_XOR: r = x ^ y; goto int_result;
-            default: break;
-            }
-            goto binary_slow;
-        int_result:
+        Value r;
+        if (arith_fast((BinOp)arg, sp[-2], sp[-1], &r)) {
             sp--;
-            TOP() = INT_VAL(r);
+            TOP() = r;
             DISPATCH();
         }
-        if (IS_FLOAT(a) && IS_FLOAT(b)) {
-            double x = AS_FLOAT(a), y = AS_FLOAT(b);
-            switch ((BinOp)arg) {
-            case BIN_ADD: sp--; TOP() = FLOAT_VAL(x + y); DISPATCH();
-            case BIN_SUB: sp--; TOP() = FLOAT_VAL(x - y); DISPATCH();
-            case BIN_MUL: sp--; TOP() = FLOAT_VAL(x * y); DISPATCH();
-            case BIN_TRUEDIV:
-                if (y != 0.0) {
-                    sp--;
-                    TOP() = FLOAT_VAL(x / y);
-                    DISPATCH();
-                }
-                break;
-            default: break;
-            }
-        }
-    binary_slow:
         SAVE_STATE();
-        Value r = IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b) ? int_binop(ts, (BinOp)arg, a, b)
-                                                             : NOT_IMPLEMENTED_VAL;
-        if (IS_NOT_IMPLEMENTED(r)) r = ops_binary(ts, (BinOp)arg, a, b);
+        r = arith(ts, (BinOp)arg, sp[-2], sp[-1], false);
         CHECK(r);
         sp--;
         TOP() = r;
         DISPATCH();
     }
     TARGET(INPLACE_OP) {
-        Value b = sp[-1], a = sp[-2];
-        if (IS_INT(a) && IS_INT(b) && (arg == BIN_ADD || arg == BIN_SUB)) {
-            int64_t r = arg == BIN_ADD ? AS_INT(a) + AS_INT(b) : AS_INT(a) - AS_INT(b);
-            if (SMALL_INT_FITS(r)) {
-                sp--;
-                TOP() = INT_VAL(r);
-                DISPATCH();
-            }
+        Value r;
+        if (arith_fast((BinOp)arg, sp[-2], sp[-1], &r)) {
+            sp--;
+            TOP() = r;
+            DISPATCH();
         }
         SAVE_STATE();
-        Value r = IS_EXACT_INT(ts, a) && IS_EXACT_INT(ts, b) ? int_binop(ts, (BinOp)arg, a, b)
-                                                             : NOT_IMPLEMENTED_VAL;
-        if (IS_NOT_IMPLEMENTED(r)) r = ops_inplace(ts, (BinOp)arg, a, b);
+        r = arith(ts, (BinOp)arg, sp[-2], sp[-1], true);
         CHECK(r);
         sp--;
         TOP() = r;
@@ -1703,19 +1804,10 @@ dispatch_op:
     }
     TARGET(COMPARE_OP) {
         Value b = sp[-1], a = sp[-2];
-        if (IS_INT(a) && IS_INT(b)) {
-            int64_t x = AS_INT(a), y = AS_INT(b);
-            bool r;
-            switch ((CmpOp)arg) {
-            case CMP_LT: r = x < y; break;
-            case CMP_LE: r = x <= y; break;
-            case CMP_EQ: r = x == y; break;
-            case CMP_NE: r = x != y; break;
-            case CMP_GT: r = x > y; break;
-            default: r = x >= y; break;
-            }
+        int fast = compare_fast((CmpOp)arg, a, b);
+        if (fast >= 0) {
             sp--;
-            TOP() = BOOL_VAL(r);
+            TOP() = BOOL_VAL(fast);
             DISPATCH();
         }
         SAVE_STATE();
@@ -1728,18 +1820,8 @@ dispatch_op:
     TARGET(COMPARE_JUMP_IF_FALSE) {
         uint32_t target = *ip++;
         Value b = sp[-1], a = sp[-2];
-        int truth;
-        if (IS_INT(a) && IS_INT(b)) {
-            int64_t x = AS_INT(a), y = AS_INT(b);
-            switch ((CmpOp)(arg & 0xff)) {
-            case CMP_LT: truth = x < y; break;
-            case CMP_LE: truth = x <= y; break;
-            case CMP_EQ: truth = x == y; break;
-            case CMP_NE: truth = x != y; break;
-            case CMP_GT: truth = x > y; break;
-            default: truth = x >= y; break;
-            }
-        } else {
+        int truth = compare_fast((CmpOp)(arg & 0xff), a, b);
+        if (truth < 0) {
             SAVE_STATE();
             Value r = ops_compare(ts, a, b, (CmpOp)(arg & 0xff));
             CHECK(r);
@@ -1876,6 +1958,10 @@ dispatch_op:
         if (IS_ITERATOR(it)) {
             v = AS_ITERATOR(it)->step(ts, AS_ITERATOR(it));
         } else if (IS_GENERATOR(it)) {
+            if (resume_inline(ts, AS_GENERATOR(it))) {
+                LOAD_FRAME();
+                DISPATCH();
+            }
             Value result;
             v = generator_resume(ts, AS_GENERATOR(it), NONE_VAL, &result);
         } else {
@@ -2029,6 +2115,10 @@ dispatch_op:
             for (uint32_t i = arg; i > 0; i--) PUSH(t->items[i - 1]);
             DISPATCH();
         }
+        if (IS_LIST_ITER(ts, seq) && list_unpack(ts, AS_LIST(seq), sp - 1, arg)) {
+            sp += (int)arg - 1;
+            DISPATCH();
+        }
         SAVE_STATE();
         if (!unpack(ts, seq, sp - 1, (int)arg, 0, false)) goto error;
         sp += (int)arg - 1; /* signed: arg is 0 for `[] = []` */
@@ -2131,8 +2221,9 @@ dispatch_op:
     TARGET(RETURN_VALUE) {
         Value r = POP();
         uint8_t flags = frame->flags;
-        if (frame->gen) {
-            atomic_store(&frame->gen->state, GEN_CLOSED);
+        ObjGenerator *gen = frame->gen;
+        if (gen) {
+            atomic_store(&gen->state, GEN_CLOSED);
             ts->gen_returned = true;
         }
         ts->frame_count--;
@@ -2149,19 +2240,21 @@ dispatch_op:
             DISPATCH();
         }
         LOAD_FRAME();
+        if (flags & FRAME_GEN_INLINE) {
+            /* Exhausted: the FOR_ITER that resumed it (just before ip)
+             * pops the generator and leaves its loop. */
+            leave_generator(ts, gen);
+            sp--;
+            ip = code->instrs + INSTR_ARG(ip[-1]);
+            DISPATCH();
+        }
         PUSH(r);
         DISPATCH();
     }
     TARGET(YIELD_VALUE) {
-        Value v = POP();
-        ObjGenerator *gen = frame->gen;
-        gen->ip = ip;
-        gen->sp = sp;
-        gen->handled = arg ? ts->handled : EMPTY_VAL;
-        ts->gen_returned = false;
-        atomic_store(&gen->state, GEN_SUSPENDED);
-        ts->frame_count--;
-        return v;
+        yielded = POP();
+        frame->gen->ip = ip;
+        goto suspend;
     }
     TARGET(YIELD_FROM) {
         Value sent = sp[-1], sub = sp[-2];
@@ -2196,14 +2289,9 @@ dispatch_op:
         }
         /* Yield outward; resuming re-runs YIELD_FROM with the new value. */
         sp--;
-        ObjGenerator *gen = frame->gen;
-        gen->ip = ip - 1;
-        gen->sp = sp;
-        gen->handled = arg ? ts->handled : EMPTY_VAL;
-        ts->gen_returned = false;
-        atomic_store(&gen->state, GEN_SUSPENDED);
-        ts->frame_count--;
-        return v;
+        yielded = v;
+        frame->gen->ip = ip - 1;
+        goto suspend;
     }
     TARGET(GET_AWAITABLE) {
         SAVE_STATE();
@@ -2420,6 +2508,23 @@ dispatch_op:
     goto error;
 #endif
 
+suspend: {
+    /* YIELD_VALUE and YIELD_FROM (arg as theirs), with gen->ip set. */
+    ObjGenerator *gen = frame->gen;
+    uint8_t flags = frame->flags;
+    gen->sp = sp;
+    gen->handled = arg ? ts->handled : EMPTY_VAL;
+    ts->gen_returned = false;
+    /* Release: a thread that resumes it next sees ip and sp. */
+    atomic_store_explicit(&gen->state, GEN_SUSPENDED, memory_order_release);
+    ts->frame_count--;
+    if (!(flags & FRAME_GEN_INLINE)) return yielded;
+    leave_generator(ts, gen);
+    LOAD_FRAME();
+    PUSH(yielded);
+    DISPATCH();
+}
+
 do_call:
     if (IS_FUNCTION(callee)) {
         ObjFunction *fn = AS_FUNCTION(callee);
@@ -2489,6 +2594,8 @@ do_call:
             r = err_type_not(ts, callee, "callable");
         } else if (ts->tracing) {
             r = tracer_call(ts, frame, callee, call_args, call_nargs, call_kwnames);
+        } else if (IS_NATIVE(callee)) {
+            r = native_invoke(ts, AS_NATIVE(callee), call_args, call_nargs, call_kwnames);
         } else {
             r = t->call(ts, callee, call_args, call_nargs, call_kwnames);
         }
@@ -2583,9 +2690,14 @@ error:
             tracer_unwind(ts, frame);
         }
         uint8_t flags = frame->flags;
-        if (frame->gen) atomic_store(&frame->gen->state, GEN_CLOSED);
+        ObjGenerator *gen = frame->gen;
+        if (gen) atomic_store(&gen->state, GEN_CLOSED);
         ts->frame_count--;
         if (flags & FRAME_ENTRY) return ERROR_VAL;
+        if (flags & FRAME_GEN_INLINE) {
+            leave_generator(ts, gen);
+            generator_raised(ts, gen); /* PEP 479, as generator_outcome */
+        }
         LOAD_FRAME();
         goto error;
     }
