@@ -14,6 +14,7 @@
 #include "runtime/list.h"
 #include "runtime/module.h"
 #include "runtime/ops.h"
+#include "runtime/shape.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
@@ -156,7 +157,7 @@ Value class_descr_get_method(TState *ts, Value *args, int nargs, ObjTuple *kwnam
 static Value instance_dict(TState *ts, Value obj) {
     ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
     if (!slot) return EMPTY_VAL;
-    ObjDict *d = obj_dict_ensure(ts, slot);
+    ObjDict *d = IS_INSTANCE(obj) ? shape_dict(ts, AS_INSTANCE(obj)) : obj_dict_ensure(ts, slot);
     return d ? OBJ_VAL(d) : ERROR_VAL;
 }
 
@@ -166,9 +167,12 @@ Value class_generic_getattr(TState *ts, Value obj, ObjStr *name) {
     if (!IS_EMPTY(attr) && is_data_descriptor(ts, attr)) return class_bind(ts, attr, obj, type);
     if (IS_OBJ(obj)) {
         ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-        ObjDict *d = slot ? obj_dict_load(slot) : NULL;
-        if (d) {
-            Value v = dict_get_str(d, name);
+        if (slot && IS_INSTANCE(obj)) {
+            Value v = shape_get(AS_INSTANCE(obj), name);
+            if (!IS_EMPTY(v)) return v;
+        } else if (slot) {
+            ObjDict *d = obj_dict_load(slot);
+            Value v = d ? dict_get_str(d, name) : EMPTY_VAL;
             if (!IS_EMPTY(v)) return v;
         }
     }
@@ -215,16 +219,31 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
                        type->name->data, name->data);
         return -1;
     }
-    ObjDict *d = obj_dict_ensure(ts, slot);
-    if (!d) return -1;
-    if (IS_EMPTY(value)) {
-        int r = dict_delete(ts, d, OBJ_VAL(name));
-        if (r == 0)
-            err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'",
-                       type->name->data, name->data);
-        return r > 0 ? 0 : -1;
+    if (name == ts->interp->names.dict && IS_INSTANCE(obj)) {
+        if (IS_EMPTY(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "cannot delete __dict__");
+            return -1;
+        }
+        if (!IS_DICT(value)) {
+            err_format(ts, ts->interp->exc.TypeError, "__dict__ must be set to a dictionary, not a '%s'",
+                       ops_type_name(ts, value));
+            return -1;
+        }
+        shape_set_dict(ts, AS_INSTANCE(obj), AS_DICT(value));
+        return 0;
     }
-    return dict_set_str(ts, d, name, value);
+    int r;
+    if (IS_INSTANCE(obj)) {
+        r = shape_set(ts, AS_INSTANCE(obj), name, value);
+    } else {
+        ObjDict *d = obj_dict_ensure(ts, slot);
+        if (!d) return -1;
+        r = IS_EMPTY(value) ? dict_delete(ts, d, OBJ_VAL(name)) : dict_set_str(ts, d, name, value) < 0 ? -1 : 1;
+    }
+    if (r == 0)
+        err_format(ts, ts->interp->exc.AttributeError, "'%s' object has no attribute '%s'", type->name->data,
+                   name->data);
+    return r > 0 ? 0 : -1;
 }
 
 /* ---- object ---------------------------------------------------------- */
@@ -289,11 +308,12 @@ static Value object_new(TState *ts, ObjType *type, Value *args, int nargs, ObjTu
 }
 
 ObjInstance *class_instance_alloc(TState *ts, ObjType *type) {
-    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance) + type->nslots * sizeof(Value),
-                                                OBJ_INSTANCE, type);
+    uint32_t cap = shape_alloc_cap(type), n = type->nslots + cap;
+    ObjInstance *inst = (ObjInstance *)gc_alloc(ts, sizeof(ObjInstance) + n * sizeof(Value), OBJ_INSTANCE, type);
     if (!inst) return NULL;
     inst->dict = NULL;
-    for (uint16_t i = 0; i < type->nslots; i++) instance_slots(inst)[i] = EMPTY_VAL;
+    inst->obj.aux = cap;
+    for (uint32_t i = 0; i < n; i++) instance_slots(inst)[i] = EMPTY_VAL;
     return inst;
 }
 
@@ -303,7 +323,7 @@ static Value object_getattr(TState *ts, Value self, ObjStr *name) {
 
 static void instance_trace(GcMarker *m, Obj *self) {
     gc_mark_obj(m, (Obj *)((ObjInstance *)self)->dict);
-    gc_mark_values(m, instance_slots((ObjInstance *)self), self->type->nslots);
+    gc_mark_values(m, instance_slots((ObjInstance *)self), self->type->nslots + shape_cap((ObjInstance *)self));
 }
 
 static Value object_init_method(TState *ts, Value *args, int nargs, ObjTuple *kwnames) {
@@ -1438,12 +1458,14 @@ static Value class_create(TState *ts, ObjType *meta, ObjStr *name, ObjTuple *bas
     }
     vm_push(ts, OBJ_VAL(bases));
     ObjType *base = best_base(ts, bases);
-    ObjType *t = base ? (ObjType *)gc_alloc(ts, sizeof(ObjType), OBJ_TYPE, meta) : NULL;
+    /* Its instances' attribute names follow it (runtime/shape.h). */
+    ObjType *t = base ? (ObjType *)gc_alloc(ts, sizeof(ObjType) + SHAPE_KEYS_BYTES, OBJ_TYPE, meta) : NULL;
     if (!t) {
         vm_pop(ts);
         return ERROR_VAL;
     }
     memcpy((char *)t + sizeof(Obj), (char *)base + sizeof(Obj), sizeof(ObjType) - sizeof(Obj));
+    shape_keys_init((ShapeKeys *)(t + 1));
     t->name = name;
     atomic_store_explicit(&t->full_name, NULL, memory_order_relaxed);
     atomic_store_explicit(&t->construct_memo, 0, memory_order_relaxed);

@@ -20,6 +20,7 @@
 #include "runtime/module.h"
 #include "runtime/ops.h"
 #include "runtime/set.h"
+#include "runtime/shape.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
@@ -312,9 +313,9 @@ static bool dump_instance(Dumper *d, Value v) {
     if (!(type->flags & TYPEF_HEAPTYPE) || type->nslots || own_pickling(d, type)) return cannot(d, v);
     int m = memo_container(d, v);
     if (m != 0) return m == 1;
-    ObjDict *attrs = AS_INSTANCE(v)->dict;
+    ObjDict *attrs = shape_dict(d->ts, AS_INSTANCE(v));
+    if (!attrs) return false;
     if (!dump_global(d, 'o', OBJ_VAL(type), v)) return false;
-    if (!attrs) return put_tagged_u64(d, 'd', 0);
     return dump_value(d, OBJ_VAL(attrs));
 }
 
@@ -575,7 +576,7 @@ static Value load_instance(Loader *l) {
     Value attrs = load_value(l);
     if (IS_ERROR(attrs)) return attrs;
     if (!IS_DICT(attrs)) return malformed(l);
-    inst->dict = AS_DICT(attrs);
+    shape_set_dict(ts, inst, AS_DICT(attrs));
     return OBJ_VAL(inst);
 }
 

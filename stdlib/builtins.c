@@ -33,6 +33,7 @@
 #include "runtime/numfmt.h"
 #include "runtime/ops.h"
 #include "runtime/range.h"
+#include "runtime/shape.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
@@ -1396,7 +1397,9 @@ static Value dir_of(TState *ts, Value obj) {
         ok = add_keys(ts, names, AS_MODULE(obj)->dict);
     } else {
         ObjDict **own = IS_OBJ(obj) && !IS_TYPE(obj) ? obj_dict_slot(AS_OBJ(obj)) : NULL;
-        if (own && *own) ok = add_keys(ts, names, *own);
+        ObjDict *attrs = !own ? NULL : IS_INSTANCE(obj) ? shape_dict(ts, AS_INSTANCE(obj)) : obj_dict_load(own);
+        if (own && IS_INSTANCE(obj) && !attrs) ok = false;
+        if (attrs) ok = add_keys(ts, names, attrs);
         ObjType *start = IS_TYPE(obj) ? AS_TYPE(obj) : t;
         ObjTuple *mro = start->mro;
         if (mro) {

@@ -100,6 +100,14 @@
  * the load CPython found to keep probe sequences short. */
 #define MINI_DICT_MIN_SLOTS 8
 
+/* Attribute names a class's instances keep inline (runtime/shape.h), as
+ * CPython 3.11's shared keys: past it an instance's attributes go to a
+ * dict. */
+#define MINI_SHAPE_MAX_KEYS 30
+/* Inline values an instance gets at least before its class has learned its
+ * attribute names: one 64-byte block with the header. */
+#define MINI_SHAPE_MIN_INLINE 4
+
 /* Frames shown at the head and tail of a long traceback, as CPython folds
  * repeated lines ("[Previous line repeated N more times]"). */
 #define MINI_TRACEBACK_REPEAT_FOLD 3

@@ -29,6 +29,7 @@
 #include "runtime/ops.h"
 #include "runtime/range.h"
 #include "runtime/set.h"
+#include "runtime/shape.h"
 #include "runtime/str.h"
 #include "runtime/strbuf.h"
 #include "runtime/tuple.h"
@@ -716,8 +717,11 @@ static void attr_cache_store(_Atomic uint64_t *cache, uint64_t entry, uint32_t e
 }
 
 /* An attribute cache payload with this bit names a __slots__ value (the
- * index after the instance header) rather than an instance dict entry. */
+ * index after the instance header), with ATTR_INLINE an inline value (the
+ * index in the class's keys, runtime/shape.h), with neither an instance
+ * dict entry. */
 #define ATTR_SLOT 0x8000u
+#define ATTR_INLINE 0x4000u
 
 /* An instance's attribute where its cache entry says, or EMPTY_VAL when it
  * is not there (unset slot, entry moved): the caller takes the slow path.
@@ -725,6 +729,7 @@ static void attr_cache_store(_Atomic uint64_t *cache, uint64_t entry, uint32_t e
 static Value attr_cached_get(Value obj, ObjStr *name, uint32_t pos) {
     if (pos & ATTR_SLOT)
         return __atomic_load_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], __ATOMIC_ACQUIRE);
+    if (pos & ATTR_INLINE) return shape_cached_get(AS_INSTANCE(obj), pos & ~ATTR_INLINE);
     ObjDict *idict = instance_dict_fast(obj);
     return idict ? dict_cached_get(idict, name, pos) : EMPTY_VAL;
 }
@@ -734,6 +739,7 @@ static bool attr_cached_set(TState *ts, Value obj, ObjStr *name, uint32_t pos, V
         __atomic_store_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], value, __ATOMIC_RELEASE);
         return true;
     }
+    if (pos & ATTR_INLINE) return shape_cached_set(ts, AS_INSTANCE(obj), pos & ~ATTR_INLINE, value);
     ObjDict *idict = instance_dict_fast(obj);
     return idict && dict_cached_set(ts, idict, name, pos, value);
 }
@@ -754,24 +760,28 @@ static void attr_cache_fill(TState *ts, _Atomic uint64_t *cache, Value obj, ObjS
         ObjMember *m = (ObjMember *)AS_OBJ(attr);
         if (m->index >= ATTR_SLOT || !type_is_subtype(type, m->owner)) return;
         pos = m->index | ATTR_SLOT;
-    } else {
-        ObjDict *idict = IS_EMPTY(attr) ? instance_dict_fast(obj) : NULL;
-        int64_t idx = idict ? dict_find_str_index(idict, name) : -1;
-        if (idx < 0 || idx >= ATTR_SLOT) return;
+    } else if (!IS_EMPTY(attr)) {
+        return;
+    } else if (instance_dict_fast(obj)) {
+        int64_t idx = dict_find_str_index(instance_dict_fast(obj), name);
+        if (idx < 0 || idx >= ATTR_INLINE) return;
         pos = (uint32_t)idx;
+    } else {
+        /* Inline: where the class keeps the name, whatever this instance
+         * holds (shape_cached_get/set check it). */
+        ShapeKeys *keys = shape_keys_of(type);
+        int idx = keys ? shape_find(keys, name) : -1;
+        if (idx < 0) return;
+        pos = (uint32_t)idx | ATTR_INLINE;
     }
     attr_cache_store(cache, ATTR_CACHE(type->id, epoch, pos), epoch);
 }
 
 static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
-    ObjDict *d;
-    if (IS_INSTANCE(obj)) {
-        d = instance_dict_fast(obj); /* the common case, inline */
-    } else {
-        ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
-        d = slot ? obj_dict_load(slot) : NULL;
-    }
+    if (IS_INSTANCE(obj)) return shape_keys_of(OBJ_TYPE(obj)) && shape_has(AS_INSTANCE(obj), name);
+    ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
+    ObjDict *d = slot ? obj_dict_load(slot) : NULL;
     return d && dict_may_have_hash(d, name->hash) && !IS_EMPTY(dict_get_str(d, name));
 }
 
