@@ -220,9 +220,11 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
         return -1;
     }
     if (name == ts->interp->names.dict && IS_INSTANCE(obj)) {
+        /* Deleting it leaves the instance a fresh, empty one. */
         if (IS_EMPTY(value)) {
-            err_format(ts, ts->interp->exc.TypeError, "cannot delete __dict__");
-            return -1;
+            ObjDict *fresh = dict_new(ts);
+            if (!fresh) return -1;
+            value = OBJ_VAL(fresh);
         }
         if (!IS_DICT(value)) {
             err_format(ts, ts->interp->exc.TypeError, "__dict__ must be set to a dictionary, not a '%s'",
