@@ -191,6 +191,62 @@ Value class_generic_getattr_type_only(TState *ts, Value obj, ObjStr *name) {
     return EMPTY_VAL;
 }
 
+static ObjType *solid_base(ObjType *t);
+static bool base_has_dict(ObjType *b);
+
+/* The __slots__ names a class adds, by index: its own member descriptors. */
+static bool same_slot_names(ObjType *a, ObjType *b) {
+    size_t pos = 0;
+    Value k, v;
+    while (dict_next(a->dict, &pos, &k, &v)) {
+        if (!IS_KIND(v, OBJ_MEMBER) || ((ObjMember *)AS_OBJ(v))->owner != a) continue;
+        ObjMember *m = (ObjMember *)AS_OBJ(v);
+        Value other = dict_get_str(b->dict, m->name);
+        if (!IS_KIND(other, OBJ_MEMBER) || ((ObjMember *)AS_OBJ(other))->owner != b ||
+            ((ObjMember *)AS_OBJ(other))->index != m->index)
+            return false;
+    }
+    return true;
+}
+
+/* Can an instance of `from` become one of `to`? CPython's rule: the same
+ * layout (the same built-in base, __slots__ and __dict__). */
+static bool same_layout(ObjType *from, ObjType *to) {
+    if (from->instance_kind != to->instance_kind || from->nslots != to->nslots ||
+        base_has_dict(from) != base_has_dict(to))
+        return false;
+    ObjType *a = solid_base(from), *b = solid_base(to);
+    return a == b || (a->base == b->base && (a->flags & b->flags & TYPEF_HEAPTYPE) && same_slot_names(a, b) &&
+                      same_slot_names(b, a));
+}
+
+/* obj.__class__ = value, for instances of user classes of the same layout
+ * (CPython's object.__class__ setter). */
+static int set_class(TState *ts, Value obj, Value value) {
+    Interp *interp = ts->interp;
+    if (IS_EMPTY(value)) {
+        err_format(ts, interp->exc.TypeError, "can't delete __class__ attribute");
+        return -1;
+    }
+    if (!IS_TYPE(value)) {
+        err_format(ts, interp->exc.TypeError, "__class__ must be set to a class, not '%s' object",
+                   ops_type_name(ts, value));
+        return -1;
+    }
+    ObjType *from = val_type(ts, obj), *to = AS_TYPE(value);
+    if (!IS_OBJ(obj) || !(from->flags & TYPEF_HEAPTYPE) || !(to->flags & TYPEF_HEAPTYPE)) {
+        err_format(ts, interp->exc.TypeError,
+                   "__class__ assignment only supported for mutable types or ModuleType subclasses");
+        return -1;
+    }
+    if (!same_layout(from, to)) {
+        err_format(ts, interp->exc.TypeError, "__class__ assignment: '%s' object layout differs from '%s'",
+                   to->name->data, from->name->data);
+        return -1;
+    }
+    return shape_set_class(ts, AS_OBJ(obj), to) ? 0 : -1;
+}
+
 int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
     ObjType *type = val_type(ts, obj);
     Value attr = type_lookup(type, name);
@@ -209,6 +265,7 @@ int class_generic_setattr(TState *ts, Value obj, ObjStr *name, Value value) {
         Value r = vm_call_method(ts, fn, attr, args, IS_EMPTY(value) ? 1 : 2, NULL);
         return IS_ERROR(r) ? -1 : 0;
     }
+    if (name == ts->interp->names.class_ && IS_EMPTY(attr)) return set_class(ts, obj, value);
     ObjDict **slot = IS_OBJ(obj) ? obj_dict_slot(AS_OBJ(obj)) : NULL;
     if (!slot) {
         if (!IS_EMPTY(attr))

@@ -5,6 +5,7 @@
 #include "runtime/dict.h"
 #include "runtime/str.h"
 #include "vm/interp.h"
+#include "vm/thread.h"
 
 static inline Value v_get(const Value *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void v_put(Value *p, Value v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
@@ -163,5 +164,14 @@ bool shape_cached_set(TState *ts, ObjInstance *inst, uint32_t i, Value value) {
     bool ok = !inst->dict && i < shape_cap(inst) && (!IS_EMPTY(values[i]) || !later_present(inst, i));
     if (ok) v_put(&values[i], value);
     obj_unlock(ts, &inst->obj);
+    return ok;
+}
+
+bool shape_set_class(TState *ts, Obj *obj, ObjType *to) {
+    thread_stop_world(ts);
+    bool ok = true;
+    if (obj->kind == OBJ_INSTANCE && shape_keys_of(obj->type)) ok = shape_dict(ts, (ObjInstance *)obj) != NULL;
+    if (ok) obj->type = to;
+    thread_resume_world(ts);
     return ok;
 }

@@ -83,6 +83,12 @@ struct ObjDict *shape_dict(TState *ts, ObjInstance *inst);
 /* inst.__dict__ = d. */
 void shape_set_dict(TState *ts, ObjInstance *inst, struct ObjDict *d);
 
+/* obj.__class__ = to (layouts checked by the caller). With the world
+ * stopped, as every thread reads an object's type without a lock: an
+ * instance with inline values first moves them to its dict (they are
+ * keyed by its old class). False after raising MemoryError. */
+bool shape_set_class(TState *ts, Obj *obj, ObjType *to);
+
 /* For the VM's inline caches. The value at index i if inst keeps it
  * inline (EMPTY_VAL otherwise: the caller takes the slow path). */
 static inline Value shape_cached_get(ObjInstance *inst, uint32_t i) {
