@@ -15,6 +15,7 @@ static inline uint64_t key_bit(ObjStr *name) { return (uint64_t)1 << ((uint64_t)
 void shape_keys_init(ShapeKeys *keys) {
     atomic_init(&keys->len, 0);
     atomic_init(&keys->key_bits, 0);
+    atomic_init(&keys->sized_first, false);
     for (int i = 0; i < MINI_SHAPE_MAX_KEYS; i++) atomic_init(&keys->names[i], NULL);
 }
 
@@ -22,7 +23,17 @@ uint32_t shape_alloc_cap(ObjType *type) {
     ShapeKeys *keys = shape_keys_of(type);
     if (!keys) return 0;
     uint32_t n = atomic_load_explicit(&keys->len, memory_order_relaxed);
-    if (n < MINI_SHAPE_MIN_INLINE) n = MINI_SHAPE_MIN_INLINE;
+    /* The class's first instance, made before it knows any name, gets
+     * room for all it may learn (as CPython sizes values by the whole
+     * shared key table): it would otherwise need a dict, and call sites
+     * that see it and later instances would switch between the two ways
+     * of finding an attribute. Not every instance made before: a class
+     * whose attributes are all set through __dict__ never learns any. */
+    if (n == 0 && !atomic_load_explicit(&keys->sized_first, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&keys->sized_first, true, memory_order_relaxed))
+        n = MINI_SHAPE_MAX_KEYS;
+    else if (n < MINI_SHAPE_MIN_INLINE)
+        n = MINI_SHAPE_MIN_INLINE;
     /* Objects are 16-byte blocks: an odd count of values pads anyway. */
     if ((type->nslots + n) % 2) n++;
     return n;

@@ -36,17 +36,18 @@
 #include <stdint.h>
 
 #include "runtime/class.h"
+#include "runtime/str.h"
 #include "vm/config.h"
 
 struct ObjDict;
-struct ObjStr;
 
 typedef struct ShapeKeys {
     _Atomic uint32_t len;
     /* Bit (hash & 63) of every name: a name whose bit is clear is surely
      * absent (the cached method call's shadowing test). */
     _Atomic uint64_t key_bits;
-    struct ObjStr *_Atomic names[MINI_SHAPE_MAX_KEYS];
+    _Atomic bool sized_first; /* the first instance was made (shape_alloc_cap) */
+    ObjStr *_Atomic names[MINI_SHAPE_MAX_KEYS];
 } ShapeKeys;
 
 /* The bytes a user class's type object carries after its ObjType for
@@ -69,14 +70,14 @@ static inline uint32_t shape_cap(ObjInstance *inst) { return inst->obj.aux; }
 uint32_t shape_alloc_cap(ObjType *type);
 
 /* The index of a name in the keys, or -1. */
-int shape_find(ShapeKeys *keys, struct ObjStr *name);
+int shape_find(ShapeKeys *keys, ObjStr *name);
 
 /* The attribute `name` of inst (a user class instance with keys):
  * EMPTY_VAL when absent. Takes no lock. */
-Value shape_get(ObjInstance *inst, struct ObjStr *name);
+Value shape_get(ObjInstance *inst, ObjStr *name);
 /* Stores (value EMPTY_VAL: deletes) attribute `name`. 1 done, 0 absent
  * (a delete of a missing name: nothing raised), -1 after raising. */
-int shape_set(TState *ts, ObjInstance *inst, struct ObjStr *name, Value value);
+int shape_set(TState *ts, ObjInstance *inst, ObjStr *name, Value value);
 /* inst.__dict__: the dict, made from the inline values on first use.
  * NULL after raising MemoryError. */
 struct ObjDict *shape_dict(TState *ts, ObjInstance *inst);
@@ -97,8 +98,13 @@ static inline Value shape_cached_get(ObjInstance *inst, uint32_t i) {
 /* Stores at index i (the key of `name` in inst's class) when that keeps
  * the layout: false, nothing stored, when the slow path must decide. */
 bool shape_cached_set(TState *ts, ObjInstance *inst, uint32_t i, Value value);
-/* Whether inst has an attribute `name` (a method call's shadowing test):
- * usually one load and a bit test. */
-bool shape_has(ObjInstance *inst, struct ObjStr *name);
+/* Whether inst has an attribute `name` (a method call's shadowing test).
+ * shape_may_have is the inline first step, false when it surely has not:
+ * without a dict, a name whose bit is clear in the keys is not inline. */
+static inline bool shape_may_have(ObjInstance *inst, ShapeKeys *keys, ObjStr *name) {
+    return __atomic_load_n(&inst->dict, __ATOMIC_ACQUIRE) ||
+           (atomic_load_explicit(&keys->key_bits, memory_order_relaxed) & ((uint64_t)1 << ((uint64_t)name->hash & 63)));
+}
+bool shape_has(ObjInstance *inst, ObjStr *name);
 
 #endif

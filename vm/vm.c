@@ -726,7 +726,7 @@ static void attr_cache_store(_Atomic uint64_t *cache, uint64_t entry, uint32_t e
 /* An instance's attribute where its cache entry says, or EMPTY_VAL when it
  * is not there (unset slot, entry moved): the caller takes the slow path.
  * A slot is one word, loaded whole (GIL off: old or new value, no mix). */
-static Value attr_cached_get(Value obj, ObjStr *name, uint32_t pos) {
+static inline __attribute__((always_inline)) Value attr_cached_get(Value obj, ObjStr *name, uint32_t pos) {
     if (pos & ATTR_SLOT)
         return __atomic_load_n(&instance_slots(AS_INSTANCE(obj))[pos & ~ATTR_SLOT], __ATOMIC_ACQUIRE);
     if (pos & ATTR_INLINE) return shape_cached_get(AS_INSTANCE(obj), pos & ~ATTR_INLINE);
@@ -779,7 +779,10 @@ static void attr_cache_fill(TState *ts, _Atomic uint64_t *cache, Value obj, ObjS
 
 static bool shadowed_by_instance(Value obj, ObjStr *name) {
     if (!IS_OBJ(obj)) return false;
-    if (IS_INSTANCE(obj)) return shape_keys_of(OBJ_TYPE(obj)) && shape_has(AS_INSTANCE(obj), name);
+    if (IS_INSTANCE(obj)) {
+        ShapeKeys *keys = shape_keys_of(OBJ_TYPE(obj));
+        return keys && shape_may_have(AS_INSTANCE(obj), keys, name) && shape_has(AS_INSTANCE(obj), name);
+    }
     ObjDict **slot = obj_dict_slot(AS_OBJ(obj));
     ObjDict *d = slot ? obj_dict_load(slot) : NULL;
     return d && dict_may_have_hash(d, name->hash) && !IS_EMPTY(dict_get_str(d, name));
