@@ -74,8 +74,9 @@ Value class_init_returned(TState *ts, Value r);
 /* The dict in such a slot, read with acquire: a dict another thread has
  * just made is seen whole (GIL off). NULL while there is none. */
 static inline struct ObjDict *obj_dict_load(struct ObjDict **slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }
-/* The dict of a user class instance, for the VM's attribute caches (NULL
- * when it has none yet, or cannot have one). */
+/* The dict of a user class instance, for the VM's attribute caches: NULL
+ * when it cannot have one, and while its attributes are inline values
+ * (runtime/shape.h: shape_get/shape_has see both). */
 static inline struct ObjDict *instance_dict_fast(Value v) {
     return IS_KIND(v, OBJ_INSTANCE) && (OBJ_TYPE(v)->flags & TYPEF_HEAPTYPE) ? obj_dict_load(&AS_INSTANCE(v)->dict) : NULL;
 }

@@ -42,6 +42,7 @@
 #include "runtime/list.h"
 #include "runtime/module.h"
 #include "runtime/ops.h"
+#include "runtime/shape.h"
 #include "runtime/str.h"
 #include "runtime/tuple.h"
 #include "runtime/types.h"
@@ -162,13 +163,13 @@ static Value raise_type(TState *ts, ObjType *t, const char *msg) {
 }
 
 /* obj.name(*args), without making a bound method when name is a
- * function of obj's class that obj's own dict does not shadow (a loop's
+ * function of obj's class that obj's own attributes do not shadow (a loop's
  * call_soon, on every task switch). */
 static Value call_method(TState *ts, Value obj, ObjStr *name, Value *args, int nargs, ObjTuple *kwnames) {
     if (IS_KIND(obj, OBJ_INSTANCE) && OBJ_TYPE(obj)->getattr == ts->interp->types.object->getattr) {
         Value func = type_lookup(OBJ_TYPE(obj), name);
-        ObjDict *d = instance_dict_fast(obj);
-        if (IS_FUNCTION(func) && (!d || IS_EMPTY(dict_get_str(d, name))))
+        ShapeKeys *keys = shape_keys_of(OBJ_TYPE(obj));
+        if (IS_FUNCTION(func) && !(keys && shape_has(AS_INSTANCE(obj), name)))
             return vm_call_method(ts, func, obj, args, nargs, kwnames);
     }
     Value meth = ops_getattr(ts, obj, name);
