@@ -60,9 +60,11 @@ static int key_index(ShapeKeys *keys, ObjStr *name) {
         for (uint32_t i = 0; i < n; i++)
             if (same_name(atomic_load_explicit(&keys->names[i], memory_order_relaxed), name)) return (int)i;
         if (n == MINI_SHAPE_MAX_KEYS) return -1;
+        /* Acquire on failure too: a thread that publishes another's name
+         * (below) has then seen it, so readers of the length see it. */
         ObjStr *seen = NULL;
-        atomic_compare_exchange_strong_explicit(&keys->names[n], &seen, name, memory_order_release,
-                                                memory_order_relaxed);
+        atomic_compare_exchange_strong_explicit(&keys->names[n], &seen, name, memory_order_acq_rel,
+                                                memory_order_acquire);
         /* Whoever filled names[n], publish it (it may have been us). */
         uint32_t expect = n;
         atomic_compare_exchange_strong_explicit(&keys->len, &expect, n + 1, memory_order_release,
