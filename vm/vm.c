@@ -398,7 +398,9 @@ static void enter_generator(TState *ts, ObjGenerator *gen) {
     if (!IS_EMPTY(gen->handled)) ts->handled = gen->handled;
 }
 
-/* Its frame has stopped (returned, yielded or raised, and been popped). */
+/* Its frame stops (returns, yields or raises): called before the state
+ * store that releases the generator, since once it is SUSPENDED another
+ * thread may resume it (enter_generator writes outer_handled). */
 static void leave_generator(TState *ts, ObjGenerator *gen) {
     ts->handled = ts->gen_caller_handled;
     ts->gen_caller_handled = gen->outer_handled;
@@ -1265,12 +1267,11 @@ static bool resume_inline(TState *ts, ObjGenerator *gen) {
 }
 
 /* Runs a generator's frame, just pushed, until it yields, returns or
- * raises, with its own handled exception (enter_generator). */
+ * raises, with its own handled exception (enter_generator; the loop calls
+ * leave_generator where the frame stops). */
 static Value run_generator(TState *ts, ObjGenerator *gen, bool throwing) {
     enter_generator(ts, gen);
-    Value r = run_loop(ts, throwing);
-    leave_generator(ts, gen);
-    return r;
+    return run_loop(ts, throwing);
 }
 
 Value vm_generator_throw(TState *ts, ObjGenerator *gen, Value exc, Value *result) {
@@ -2236,6 +2237,7 @@ dispatch_op:
         uint8_t flags = frame->flags;
         ObjGenerator *gen = frame->gen;
         if (gen) {
+            leave_generator(ts, gen);
             atomic_store(&gen->state, GEN_CLOSED);
             ts->gen_returned = true;
         }
@@ -2256,7 +2258,6 @@ dispatch_op:
         if (flags & FRAME_GEN_INLINE) {
             /* Exhausted: the FOR_ITER that resumed it (just before ip)
              * pops the generator and leaves its loop. */
-            leave_generator(ts, gen);
             sp--;
             ip = code->instrs + INSTR_ARG(ip[-1]);
             DISPATCH();
@@ -2528,11 +2529,11 @@ suspend: {
     gen->sp = sp;
     gen->handled = arg ? ts->handled : EMPTY_VAL;
     ts->gen_returned = false;
-    /* Release: a thread that resumes it next sees ip and sp. */
+    leave_generator(ts, gen);
+    /* Release: a thread that resumes it next sees ip, sp and handled. */
     atomic_store_explicit(&gen->state, GEN_SUSPENDED, memory_order_release);
     ts->frame_count--;
     if (!(flags & FRAME_GEN_INLINE)) return yielded;
-    leave_generator(ts, gen);
     LOAD_FRAME();
     PUSH(yielded);
     DISPATCH();
@@ -2704,13 +2705,13 @@ error:
         }
         uint8_t flags = frame->flags;
         ObjGenerator *gen = frame->gen;
-        if (gen) atomic_store(&gen->state, GEN_CLOSED);
+        if (gen) {
+            leave_generator(ts, gen);
+            atomic_store(&gen->state, GEN_CLOSED);
+        }
         ts->frame_count--;
         if (flags & FRAME_ENTRY) return ERROR_VAL;
-        if (flags & FRAME_GEN_INLINE) {
-            leave_generator(ts, gen);
-            generator_raised(ts, gen); /* PEP 479, as generator_outcome */
-        }
+        if (flags & FRAME_GEN_INLINE) generator_raised(ts, gen); /* PEP 479, as generator_outcome */
         LOAD_FRAME();
         goto error;
     }
