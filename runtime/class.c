@@ -902,13 +902,23 @@ const TypeSpec type_type_spec = {
 
 /* ---- user classes ---------------------------------------------------- */
 
+/* A special method found on self's type, called as CPython calls one: a
+ * function (or a method written in C, as types made in C hold them) with
+ * self, without binding it; anything else through its __get__ if it has
+ * one, so that a callable object without one is called as it is, without
+ * self. */
 static Value call_dunder(TState *ts, Value self, ObjStr *name, Value *args, int nargs) {
-    Value fn = type_lookup(val_type(ts, self), name);
+    ObjType *type = val_type(ts, self);
+    Value fn = type_lookup(type, name);
     if (IS_EMPTY(fn)) return EMPTY_VAL;
-    if (IS_KIND(fn, OBJ_STATICMETHOD)) return vm_call(ts, ((ObjWrapper *)AS_OBJ(fn))->func, args, nargs, NULL);
-    if (IS_KIND(fn, OBJ_CLASSMETHOD))
-        return vm_call_method(ts, ((ObjWrapper *)AS_OBJ(fn))->func, OBJ_VAL(val_type(ts, self)), args, nargs, NULL);
-    return vm_call_method(ts, fn, self, args, nargs, NULL);
+    if (IS_FUNCTION(fn) || IS_KIND(fn, OBJ_NATIVE))
+        return vm_call_method(ts, fn, self, args, nargs, NULL);
+    Value bound = class_bind(ts, fn, self, type);
+    if (IS_ERROR(bound)) return bound;
+    vm_push(ts, bound);
+    Value r = vm_call(ts, bound, args, nargs, NULL);
+    vm_pop(ts);
+    return r;
 }
 
 static Value dunder_result(TState *ts, Value self, ObjStr *name, Value *args, int nargs) {
